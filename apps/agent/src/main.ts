@@ -1,0 +1,90 @@
+import 'reflect-metadata';
+import { createServer, Server } from 'node:http';
+import { EdgeClient } from '@nephele/bus';
+import { createLogger } from '@nephele/observability';
+import { AgentConfig, loadAgentConfig } from './config/env';
+import { AgentRunner } from './agent/agent.runner';
+import { AgentService } from './agent/agent.service';
+import { ServiceSupervisor } from './agent/service-supervisor';
+import { createServiceAdapters } from './services/service-adapters';
+
+// The in-guest agent (ARCHITECTURE §5): not an HTTP service. It connects to the AMQP 1.0 edge
+// with its assembly id, heartbeats, runs the services the DPE asks for, and runs until SIGTERM.
+async function main(): Promise<void> {
+  let config: AgentConfig;
+  try {
+    config = loadAgentConfig(process.env);
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(2);
+  }
+  const log = createLogger('agent', config.logLevel);
+  const identity = { assemblyId: config.assemblyId, deployableId: config.deployableId };
+
+  // The process adapter reports exits to the supervisor, which is built from the adapters.
+  const exits: { to?: ServiceSupervisor } = {};
+  const adapters = createServiceAdapters({
+    ocfRoot: config.ocfRoot,
+    lsbDir: config.lsbDir,
+    onProcessExit: (service, result) => exits.to?.exited(service, result),
+  });
+  const supervisor = new ServiceSupervisor(adapters.byClass);
+  exits.to = supervisor;
+  const agent = new AgentService(identity, supervisor, config.stateDir);
+  await agent.restore();
+
+  // Listen mode (all-in-one): the assembly id and its secret are the SASL PLAIN login. Through
+  // RabbitMQ the URL carries the broker user.
+  const urlHasUser = new URL(config.edgeUrl).username !== '';
+  const edge = new EdgeClient({
+    url: config.edgeUrl,
+    id: config.assemblyId,
+    ...(urlHasUser ? {} : { username: config.assemblyId, password: config.secret ?? '' }),
+    logger: log,
+  });
+  const runner = new AgentRunner(identity, edge, agent, supervisor, config.heartbeatIntervalMs, log);
+
+  let health: Server | undefined;
+  if (config.port) {
+    health = createServer((req, res) => {
+      const ok = req.url === '/healthz' || req.url === '/readyz';
+      const ready = req.url === '/healthz' || edge.isConnected();
+      res.writeHead(ok ? (ready ? 200 : 503) : 404, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify(ok ? { status: ready ? 'ok' : 'disconnected', ...identity } : { status: 'not found' }),
+      );
+    });
+    health.listen(config.port, '0.0.0.0');
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'agent stopping');
+    await runner.stop();
+    // Plain processes are this agent's children: they go with it. systemd/LSB/OCF services belong
+    // to the system and keep running.
+    await adapters.process.stopAll(5000);
+    await edge.close();
+    health?.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  log.info(
+    {
+      ...identity,
+      edge: config.edgeUrl.replace(/\/\/[^@/]*@/, '//***@'),
+      heartbeatMs: config.heartbeatIntervalMs,
+    },
+    'agent starting',
+  );
+  await runner.start();
+}
+
+void main().catch((e: Error) => {
+  console.error(`agent failed: ${e.stack ?? e.message}`);
+  process.exit(1);
+});

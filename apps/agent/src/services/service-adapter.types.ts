@@ -1,0 +1,24 @@
+import { ServiceSpec, ServiceState } from '@nephele/contracts';
+
+/** What one action on a service found. */
+export interface ActionResult {
+  state: ServiceState;
+  reason: string;
+  exitCode?: number;
+}
+
+/** Runs one class of service (process, systemd, lsb, ocf). Never throws: failures are results. */
+export interface ServiceAdapter {
+  start(spec: ServiceSpec): Promise<ActionResult>;
+  stop(spec: ServiceSpec): Promise<ActionResult>;
+  monitor(spec: ServiceSpec): Promise<ActionResult>;
+}
+
+export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+
+/** How long a start may take: its own timeout, else the monitor's. */
+export const startTimeoutMs = (spec: ServiceSpec): number => spec.startTimeoutMs ?? spec.monitor.timeoutMs;
+
+/** How long a scripted stop may take: its own timeout, else at least the default. */
+export const stopTimeoutMs = (spec: ServiceSpec): number =>
+  spec.stopTimeoutMs ?? Math.max(spec.monitor.timeoutMs, DEFAULT_STOP_TIMEOUT_MS);

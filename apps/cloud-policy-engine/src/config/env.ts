@@ -1,0 +1,59 @@
+import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { loadEnv, ServiceEnv, serviceConfig, ServiceConfig } from '@nephele/service-kit';
+
+export class CpeEnv extends ServiceEnv {
+  /** The AMQP 1.0 edge (RabbitMQ's plugin): the management address `nephele.cpe` is served there. */
+  @IsOptional() @IsString() AMQP10_URL?: string = undefined;
+  @IsInt() @Min(0) @Max(65535) PORT: number = 8084;
+  /** How DPEs run: child processes, Kubernetes pods, or inside this process (all-in-one). */
+  @IsIn(['process', 'kubernetes', 'inline']) CPE_RUNTIME: string = 'process';
+  /** DPEs per worker process or pod (density vs isolation). */
+  @IsInt() @Min(1) @Max(1000) DPE_PER_WORKER: number = 1;
+  /** A DPE silent this long is declared dead and restarted. */
+  @IsInt() @Min(500) DPE_HEARTBEAT_TIMEOUT_MS: number = 5000;
+  /** Edge URL given to agents (default AMQP10_URL). */
+  @IsOptional() @IsString() NEPHELE_AGENT_EDGE_URL?: string = undefined;
+  /** Project of deployables created over the management interface without one. */
+  @IsOptional() @IsString() CPE_DEFAULT_PROJECT?: string = undefined;
+  /** process runtime: the worker entry point. */
+  @IsString() DPE_WORKER_MAIN: string = 'dist/apps/dpe-worker/main.js';
+  /** kubernetes runtime. */
+  @IsString() KUBE_NAMESPACE: string = 'nephele';
+  @IsString() DPE_IMAGE: string = 'nephele/dpe-worker:latest';
+  /** kubernetes runtime: API server URL and bearer token when not running in a cluster (tests, kubeconfig-less). */
+  @IsOptional() @IsString() KUBE_API_URL?: string = undefined;
+  @IsOptional() @IsString() KUBE_TOKEN?: string = undefined;
+  @IsInt() @Min(1000) DPE_BOOT_TIMEOUT_MS: number = 90_000;
+  /** Seals cluster credentials (AES-256-GCM envelope encryption, as provider credentials). */
+  @IsOptional() @IsString() NEPHELE_MASTER_KEY?: string = undefined;
+}
+
+export interface CpeConfig extends ServiceConfig {
+  amqp10Url?: string;
+  runtime: 'process' | 'kubernetes' | 'inline';
+  dpePerWorker: number;
+  heartbeatTimeoutMs: number;
+  agentEdgeUrl?: string;
+  defaultProject?: string;
+  workerMain: string;
+  kube: { namespace: string; image: string; apiUrl?: string; token?: string };
+  bootTimeoutMs: number;
+  masterKey?: string;
+}
+
+export function loadCpeConfig(env: NodeJS.ProcessEnv = process.env): CpeConfig {
+  const e = loadEnv(CpeEnv, env);
+  return {
+    ...serviceConfig(e),
+    amqp10Url: e.AMQP10_URL,
+    runtime: e.CPE_RUNTIME as CpeConfig['runtime'],
+    dpePerWorker: e.DPE_PER_WORKER,
+    heartbeatTimeoutMs: e.DPE_HEARTBEAT_TIMEOUT_MS,
+    agentEdgeUrl: e.NEPHELE_AGENT_EDGE_URL ?? e.AMQP10_URL,
+    defaultProject: e.CPE_DEFAULT_PROJECT,
+    workerMain: e.DPE_WORKER_MAIN,
+    kube: { namespace: e.KUBE_NAMESPACE, image: e.DPE_IMAGE, apiUrl: e.KUBE_API_URL, token: e.KUBE_TOKEN },
+    bootTimeoutMs: e.DPE_BOOT_TIMEOUT_MS,
+    masterKey: e.NEPHELE_MASTER_KEY,
+  };
+}

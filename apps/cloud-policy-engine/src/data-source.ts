@@ -1,0 +1,5 @@
+import { CreateDeployables1763800000000 } from './migrations/1763800000000-CreateDeployables';
+import { CreateClusters1763810000000 } from './migrations/1763810000000-CreateClusters';
+
+export const CPE_SCHEMA = 'cpe';
+export const cpeMigrations = [CreateDeployables1763800000000, CreateClusters1763810000000];

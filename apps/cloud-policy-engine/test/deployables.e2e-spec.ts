@@ -1,0 +1,446 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+import { LocalBroker, NepheleClient, seedLocalBroker } from '@nephele/client';
+import {
+  buildApps,
+  createTestDatabase,
+  createTestVhost,
+  freePort,
+  ServiceProcess,
+  TestResource,
+  waitFor,
+  WORKSPACE_ROOT,
+} from '@nephele/testing';
+
+const run = promisify(execFile);
+const TOKEN = 'deployables-e2e-admin-token-0123456789';
+const QMF = path.join(WORKSPACE_ROOT, 'libs/bus/src/edge/fixtures/qmf_client.py');
+// Service commands carry markers unique to this run, so pgrep finds this run's processes only.
+const RUN = 100_000 + Math.floor(Math.random() * 800_000);
+const mark = (n: number) => `${RUN * 10 + n}`;
+
+interface View {
+  id: string;
+  status: string;
+  reason: string;
+  version: number;
+  assemblies: {
+    name: string;
+    state: string;
+    instanceId?: string;
+    services: { name: string; state: string }[];
+  }[];
+}
+
+/**
+ * The Cloud Policy Engine's program flows, every service its own process on real PostgreSQL and
+ * RabbitMQ (0-9-1 core bus, AMQP 1.0 edge through its plugin), the `local` driver launching real
+ * agent processes, DPEs as worker processes of the CPE.
+ */
+describe('deployables kept healthy (E2E: CPE, DPE workers, agents, gateway, tracker, event log)', () => {
+  let db: TestResource;
+  let vhost: TestResource;
+  let dataDir: string;
+  let world: LocalBroker;
+  const procs: ServiceProcess[] = [];
+  let cpe: ServiceProcess;
+  let eventLog: ServiceProcess;
+  let api: NepheleClient;
+  let pg: Client;
+  let webPort: number;
+  let restId: string;
+  let xmlId: string;
+
+  beforeAll(async () => {
+    buildApps(
+      'config-api',
+      'iaas-gateway',
+      'state-tracker',
+      'cloud-policy-engine',
+      'dpe-worker',
+      'event-log',
+      'agent',
+    );
+    [db, vhost] = await Promise.all([createTestDatabase('dpl_e2e'), createTestVhost('dpl_e2e')]);
+    dataDir = mkdtempSync(path.join(tmpdir(), 'nephele-dpl-'));
+    webPort = await freePort();
+    const edge = `amqp://guest:guest@127.0.0.1:5672/${vhost.name}`;
+    const env = {
+      DATABASE_URL: db.url,
+      AMQP_URL: vhost.url,
+      AMQP10_URL: edge,
+      NEPHELE_BOOTSTRAP_TOKEN: TOKEN,
+      NEPHELE_DATA_DIR: dataDir,
+      NEPHELE_MASTER_KEY: Buffer.alloc(32, 9).toString('base64'),
+      LOG_LEVEL: 'warn',
+    };
+    const config = await ServiceProcess.start('config-api', env);
+    procs.push(config);
+    procs.push(await ServiceProcess.start('iaas-gateway', { ...env, GATEWAY_CONFIG_TTL_MS: '2000' }));
+    procs.push(
+      await ServiceProcess.start('state-tracker', {
+        ...env,
+        TRACKER_POLL_MS: '1000',
+        TRACKER_FAST_POLL_MS: '300',
+      }),
+    );
+    eventLog = await ServiceProcess.start('event-log', env);
+    procs.push(eventLog);
+    world = await seedLocalBroker(new NepheleClient({ url: config.url, token: TOKEN }), {
+      project: 'dpl-e2e',
+      images: {
+        agent: { command: [process.execPath, path.join(WORKSPACE_ROOT, 'dist/apps/agent/main.js')] },
+      },
+      imageNames: { 'debian-12': 'agent' },
+    });
+    cpe = await ServiceProcess.start('cloud-policy-engine', {
+      ...env,
+      CPE_RUNTIME: 'process',
+      CPE_DEFAULT_PROJECT: world.projectId,
+      DPE_HEARTBEAT_TIMEOUT_MS: '3000',
+      DPE_WORKER_MAIN: path.join(WORKSPACE_ROOT, 'dist/apps/dpe-worker/main.js'),
+    });
+    procs.push(cpe);
+    api = new NepheleClient({ url: cpe.url, token: TOKEN });
+    pg = new Client({ connectionString: db.url });
+    await pg.connect();
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const id of [restId, xmlId])
+      if (id) await api.delete(`/v1/deployables/${id}`).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 1500));
+    const workers = (
+      await pg.query(`SELECT pid FROM cpe.dpe_registry WHERE pid IS NOT NULL`).catch(() => ({ rows: [] }))
+    ).rows;
+    for (const p of [...procs].reverse()) await p.kill('SIGTERM');
+    for (const w of workers as { pid: number }[]) kill(w.pid, 'SIGKILL');
+    for (const r of localRecords()) if (r.process) kill(-r.process.pid, 'SIGKILL');
+    for (const p of [...pgrep(`sleep ${RUN}`), ...pgrep(`http.server ${webPort}`)]) kill(p, 'SIGKILL');
+    await pg?.end();
+    rmSync(dataDir, { recursive: true, force: true });
+    await Promise.all([db?.drop(), vhost?.drop()]);
+  }, 60_000);
+
+  function kill(pid: number, sig: NodeJS.Signals): void {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      /* gone */
+    }
+  }
+  function localRecords(): { id: string; metadata?: Record<string, string>; process?: { pid: number } }[] {
+    const root = path.join(dataDir, 'local-driver', world.providerId, 'instances');
+    let ids: string[] = [];
+    try {
+      ids = readdirSync(root);
+    } catch {
+      return [];
+    }
+    return ids.flatMap((id) => {
+      try {
+        return [JSON.parse(readFileSync(path.join(root, id, 'instance.json'), 'utf8'))];
+      } catch {
+        return [];
+      }
+    });
+  }
+  const instancesOf = (deployableId: string) =>
+    localRecords().filter((r) => r.metadata?.nephele_deployable === deployableId);
+  const pgrep = (pattern: string): number[] => {
+    try {
+      return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      return [];
+    }
+  };
+  const view = (id: string) => api.get<View>(`/v1/deployables/${id}`);
+  /** Where a service runs (a running report wins over a stopped one left on another assembly). */
+  const svc = (v: View, name: string) => {
+    const all = v.assemblies
+      .flatMap((a) => a.services.map((s) => ({ ...s, assembly: a.name })))
+      .filter((s) => s.name === name);
+    return all.find((s) => s.state === 'running') ?? all[0];
+  };
+  const untilRunning = (id: string, timeoutMs = 60_000) =>
+    waitFor(
+      async () => {
+        const v = await view(id);
+        return v.status === 'running' ? v : undefined;
+      },
+      { timeoutMs, intervalMs: 250, what: `deployable ${id} running` },
+    );
+  const events = async (subject: string, type?: string) =>
+    await new NepheleClient({ url: eventLog.url, token: TOKEN }).all<{
+      type: string;
+      data: Record<string, unknown>;
+    }>(`/v1/events?subject=${subject}${type ? `&type=${type}` : ''}`);
+
+  const yaml = (extra = '') => `
+name: shop
+pool: default
+monitor: { heartbeatInterval: 1s, missedHeartbeats: 3 }
+assemblies:
+  - name: db1
+    image: debian-12
+    hardwareProfile: small
+    escalation: { failures: 3, period: 10m }
+    services:
+      - name: store
+        class: ocf
+        provider: heartbeat
+        type: Dummy
+        parameters: { state: ${dataDir}/shop-store.state }
+        monitor: { interval: 2s, timeout: 5s }
+      - name: cache
+        class: process
+        command: ["sleep", "${mark(1)}"]
+        monitor: { interval: 2s, timeout: 1s }
+  - name: web1
+    image: debian-12
+    hardwareProfile: small
+    escalation: { failures: 3, period: 10m }
+    services:
+      - name: httpd
+        class: process
+        command: ["python3", "-m", "http.server", "${webPort}", "--bind", "127.0.0.1"]
+        parameters:
+          DB_HOST: { ref: { assembly: db1, parameter: address } }
+        monitor: { interval: 2s, timeout: 1s, tcp: { port: ${webPort} } }
+      - name: worker
+        class: process
+        command: ["sleep", "${mark(3)}"]
+        monitor: { interval: 2s, timeout: 1s }
+        escalation: { failures: 2, period: 60s }
+        placement: { assemblies: [web1, db1] }
+${extra}
+constraints:
+  - order: { first: db1/store, then: web1/httpd }
+`;
+
+  it('1. creates a deployable over REST (YAML) and one over AMQP 1.0 (pacemaker-cloud XML): both running', async () => {
+    const created = await api.request<View>('POST', '/v1/deployables', yaml(), {
+      'content-type': 'application/yaml',
+    });
+    expect(created.status).toBe(201);
+    restId = created.body.id;
+    const xml = `<?xml version="1.0"?>
+<deployable name="ledger">
+  <assemblies>
+    <assembly name="a1" image="debian-12" hardware_profile="small" escalation_failures="3" escalation_period="600">
+      <services>
+        <service name="journal" class="ocf" provider="heartbeat" type="Dummy" monitor_interval="2s" escalation_failures="3" escalation_period="60">
+          <parameters><parameter name="state"><value>${dataDir}/ledger-journal.state</value></parameter></parameters>
+        </service>
+        <service name="api" class="process" command="sleep ${mark(5)}" monitor_interval="2s"/>
+      </services>
+    </assembly>
+    <assembly name="a2" image="debian-12" hardware_profile="small">
+      <services>
+        <service name="report" class="process" command="sleep ${mark(6)}" monitor_interval="2s"/>
+        <service name="audit" class="process" command="sleep ${mark(7)}" monitor_interval="2s"/>
+      </services>
+    </assembly>
+  </assemblies>
+  <constraints><service_dependancy id="journal-first" first="rsc_a1_journal" then="rsc_a2_report"/></constraints>
+</deployable>`;
+    const { stdout } = await run(
+      '/usr/bin/python3',
+      [
+        QMF,
+        'amqp://guest:guest@127.0.0.1:5672',
+        '/queue/nephele.cpe',
+        'deployable_create',
+        JSON.stringify({ config: xml, format: 'xml', project: world.projectId }),
+        '--vhost',
+        vhost.name,
+        '--reply-to',
+        '/queue/reply.e2e',
+      ],
+      { timeout: 30_000 },
+    );
+    const reply = JSON.parse(stdout.trim().split('\n').pop()!);
+    expect(reply.properties['qmf.opcode']).toBe('_method_response');
+    xmlId = reply.body._arguments.uuid;
+    const [a, b] = await Promise.all([untilRunning(restId, 90_000), untilRunning(xmlId, 90_000)]);
+    expect(a.assemblies.map((x) => x.state)).toEqual(['online', 'online']);
+    expect(svc(a, 'web1/httpd')?.state).toBe('running');
+    expect(b.assemblies.flatMap((x) => x.services.map((s) => s.state))).toEqual([
+      'running',
+      'running',
+      'running',
+      'running',
+    ]);
+    expect(instancesOf(restId)).toHaveLength(2);
+    // The management interface reports the same.
+    const { stdout: s2 } = await run('/usr/bin/python3', [
+      QMF,
+      'amqp://guest:guest@127.0.0.1:5672',
+      '/queue/nephele.cpe',
+      'deployable_status',
+      JSON.stringify({ uuid: xmlId }),
+      '--vhost',
+      vhost.name,
+      '--reply-to',
+      '/queue/reply.e2e',
+    ]);
+    expect(JSON.parse(s2.trim().split('\n').pop()!).body._arguments.status).toBe('running');
+  }, 150_000);
+
+  it('2. restarts a killed service in place, then escalates it (move) past escalation_failures', async () => {
+    // The worker may run on either allowed assembly (it starts wherever is up first and stays).
+    const home = svc(await view(restId), 'web1/worker')!.assembly;
+    const other = home === 'web1' ? 'db1' : 'web1';
+    const [pid1] = pgrep(`sleep ${mark(3)}`);
+    expect(pid1).toBeDefined();
+    process.kill(pid1!, 'SIGKILL');
+    const restarted = await waitFor(() => pgrep(`sleep ${mark(3)}`).find((p) => p !== pid1), {
+      timeoutMs: 20_000,
+      what: 'the worker restarted',
+    });
+    let v = await untilRunning(restId, 20_000);
+    expect(svc(v, 'web1/worker')?.assembly).toBe(home);
+    process.kill(restarted, 'SIGKILL');
+    v = await waitFor(
+      async () => {
+        const x = await view(restId);
+        return x.status === 'running' && svc(x, 'web1/worker')?.assembly === other ? x : undefined;
+      },
+      { timeoutMs: 30_000, what: `the worker moved to ${other}` },
+    ).catch(async (e: Error) => {
+      const story = await events(restId);
+      const lines = story
+        .filter((x) => /service\.|decision|status_changed|assembly\./.test(x.type))
+        .map((x) => `${x.type} ${JSON.stringify(x.data).slice(0, 300)}`);
+      throw new Error(`${e.message}\n${lines.join('\n')}\n${JSON.stringify(await view(restId))}`);
+    });
+    expect(svc(v, 'web1/worker')?.state).toBe('running');
+    const decisions = await events(restId, 'nephele.dpe.decision');
+    expect(
+      decisions.some((e) => e.data.rung === 'restart-in-place' && e.data.service === 'web1/worker'),
+    ).toBe(true);
+    expect(
+      decisions.some(
+        (e) =>
+          e.data.rung === 'move' &&
+          e.data.service === 'web1/worker' &&
+          /escalat|threshold|fail/i.test(String(e.data.explanation)),
+      ),
+    ).toBe(true);
+    expect(
+      (await events(restId, 'nephele.service.failed')).filter((e) => e.data.service === 'web1/worker').length,
+    ).toBeGreaterThanOrEqual(2);
+  }, 90_000);
+
+  it('3. replaces an assembly whose agent was killed: heartbeat missed, services back', async () => {
+    const before = await view(restId);
+    const web1 = before.assemblies.find((a) => a.name === 'web1')!;
+    const rec = instancesOf(restId).find((r) => r.metadata?.nephele_assembly === 'web1')!;
+    const t0 = Date.now();
+    process.kill(rec.process!.pid, 'SIGKILL');
+    const missed = await waitFor(
+      async () =>
+        (await events(restId, 'nephele.assembly.heartbeat_missed')).find((e) => e.data.assembly === 'web1'),
+      {
+        timeoutMs: 15_000,
+        what: 'heartbeat_missed for web1',
+      },
+    );
+    expect(missed).toBeDefined();
+    const detectedWithin = Date.now() - t0;
+    expect(detectedWithin).toBeLessThan(15_000);
+    const after = await waitFor(
+      async () => {
+        const v = await view(restId);
+        const a = v.assemblies.find((x) => x.name === 'web1');
+        return v.status === 'running' && a?.instanceId && a.instanceId !== web1.instanceId ? v : undefined;
+      },
+      { timeoutMs: 60_000, what: 'web1 replaced and the deployable running again' },
+    );
+    expect(svc(after, 'web1/httpd')?.state).toBe('running');
+    expect((await events(restId, 'nephele.assembly.failed')).some((e) => e.data.assembly === 'web1')).toBe(
+      true,
+    );
+  }, 120_000);
+
+  it('4. restarts a SIGKILLed DPE; no duplicate instance at the provider', async () => {
+    const countBefore = instancesOf(restId).filter((r) => r.process).length;
+    const reg = (await pg.query(`SELECT epoch, pid FROM cpe.dpe_registry WHERE deployable_id = $1`, [restId]))
+      .rows[0];
+    process.kill(reg.pid, 'SIGKILL');
+    await waitFor(
+      async () => {
+        const r = (
+          await pg.query(`SELECT epoch, state FROM cpe.dpe_registry WHERE deployable_id = $1`, [restId])
+        ).rows[0];
+        return r.epoch > reg.epoch && r.state === 'running';
+      },
+      { timeoutMs: 30_000, what: 'the DPE restarted under a new epoch' },
+    );
+    await untilRunning(restId, 30_000);
+    await new Promise((r) => setTimeout(r, 3000)); // any duplicate launch would show by now
+    expect(instancesOf(restId).filter((r) => r.process).length).toBe(countBefore);
+    expect((await events(restId, 'nephele.dpe.died')).length).toBeGreaterThanOrEqual(1);
+  }, 90_000);
+
+  it('5. applies an added service without touching the rest', async () => {
+    const pids = [...pgrep(`sleep ${mark(1)}`), ...pgrep(`http.server ${webPort}`)];
+    const v1 = await view(restId);
+    const extra = `
+  - name: batch
+    image: debian-12
+    hardwareProfile: small
+    services:
+      - name: runner
+        class: process
+        command: ["sleep", "${mark(9)}"]
+        monitor: { interval: 2s, timeout: 1s }`;
+    const r = await api.request<View>('PUT', `/v1/deployables/${restId}`, yaml(extra), {
+      'content-type': 'application/yaml',
+      'if-match': `W/"${v1.version}"`,
+    });
+    expect(r.body.version).toBe(v1.version + 1);
+    const v2 = await waitFor(
+      async () => {
+        const v = await view(restId);
+        return v.status === 'running' && svc(v, 'batch/runner')?.state === 'running' ? v : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the new service running' },
+    );
+    expect(v2.assemblies.map((a) => a.name)).toEqual(['db1', 'web1', 'batch']);
+    for (const p of pids) expect(() => process.kill(p, 0)).not.toThrow();
+  }, 90_000);
+
+  it('6. destroys it: instances gone, configuration gone, the whole story in the event log', async () => {
+    await api.delete(`/v1/deployables/${restId}`);
+    await expect(view(restId)).rejects.toMatchObject({ status: 404 });
+    await waitFor(() => instancesOf(restId).length === 0, {
+      timeoutMs: 30_000,
+      what: 'every instance destroyed',
+    });
+    expect(pgrep(`sleep ${mark(1)}`)).toEqual([]);
+    const story = (await events(restId)).map((e) => e.type);
+    for (const t of [
+      'nephele.audit.deployable.create',
+      'nephele.dpe.started',
+      'nephele.deployable.status_changed',
+      'nephele.service.failed',
+      'nephele.assembly.heartbeat_missed',
+      'nephele.assembly.failed',
+      'nephele.dpe.died',
+      'nephele.audit.deployable.update',
+      'nephele.audit.deployable.delete',
+    ]) {
+      expect(story).toContain(t);
+    }
+    restId = '';
+  }, 60_000);
+});

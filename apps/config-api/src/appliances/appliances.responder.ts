@@ -1,0 +1,61 @@
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Bus } from '@nephele/bus';
+import { ApplianceResolve, ApplianceResolveData } from '@nephele/contracts';
+import { BUS } from '@nephele/service-kit';
+import { NAME_PATTERN } from '../common/dto/common.dto';
+import { CONFIG_API_DB } from '../config-api.tokens';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Answers `nephele.config.appliance.resolve` for the CPE's clusters. */
+@Injectable()
+export class AppliancesResponder implements OnApplicationBootstrap {
+  constructor(
+    @Inject(BUS) private readonly bus: Bus,
+    @Inject(CONFIG_API_DB) private readonly db: DataSource,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.bus.respond('config-api.appliances', [ApplianceResolve.type], (e) =>
+      this.resolve(e.data as ApplianceResolveData),
+    );
+  }
+
+  async resolve(d: ApplianceResolveData): Promise<unknown> {
+    const project = d.project && UUID.test(d.project) ? d.project : null;
+    if (d.project && !project) return null;
+    // A name that no appliance can have (control characters, say) resolves to nothing rather
+    // than reaching PostgreSQL, which rejects NUL bytes in text.
+    if (typeof d.appliance !== 'string' || !NAME_PATTERN.test(d.appliance)) return null;
+    const byId = UUID.test(d.appliance);
+    const apps: { id: string; name: string; project_id: string }[] = await this.db.query(
+      `SELECT id, name, project_id FROM config_api.appliances
+       WHERE ${byId ? 'id = $1' : 'name = $1'} AND ($2::uuid IS NULL OR project_id = $2) ORDER BY created_at LIMIT 2`,
+      [d.appliance, project],
+    );
+    if (apps.length !== 1) return null;
+    const a = apps[0]!;
+    if (d.implementation && !UUID.test(d.implementation)) return null;
+    const impls: Record<string, unknown>[] = await this.db.query(
+      `SELECT id, provider_id, template_version, template_format, template, parameters, outputs
+       FROM config_api.appliance_implementations
+       WHERE appliance_id = $1 AND ($2::uuid IS NULL OR id = $2) ORDER BY created_at DESC LIMIT 1`,
+      [a.id, d.implementation ?? null],
+    );
+    const i = impls[0];
+    if (!i) return null;
+    return {
+      appliance: { id: a.id, name: a.name, project: a.project_id },
+      implementation: {
+        id: i.id,
+        providerId: i.provider_id,
+        templateVersion: i.template_version,
+        templateFormat: i.template_format,
+        template: i.template,
+        parameters: i.parameters,
+        outputs: i.outputs,
+      },
+    };
+  }
+}

@@ -1,0 +1,24 @@
+import { ResourceSpec } from '../common/resource.types';
+
+const S = 'config_api';
+
+export const IMAGES: ResourceSpec = {
+  resource: 'images',
+  label: 'image',
+  table: 'images',
+  scope: 'project',
+  columns: [
+    { api: 'name', col: 'name', kind: 'text', filter: true },
+    { api: 'os', col: 'os', kind: 'text', filter: true },
+    { api: 'arch', col: 'arch', kind: 'text', filter: true },
+    { api: 'description', col: 'description', kind: 'text' },
+  ],
+  referrers: [
+    {
+      resource: 'image-mappings',
+      label: 'image mapping',
+      sql: `SELECT id, provider_image_id AS name FROM ${S}.image_mappings WHERE image_id = $1`,
+    },
+  ],
+  conflicts: { images_name_key: 'an image with that name already exists in this project' },
+};

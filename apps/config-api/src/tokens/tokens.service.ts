@@ -1,0 +1,283 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { LoggerLike } from '@nephele/bus';
+import { AppLogger } from '@nephele/observability';
+import { advisoryKey } from '@nephele/persistence';
+import {
+  decodeCursor,
+  encodeCursor,
+  LOGGER,
+  Page,
+  parseLimit,
+  Principal,
+  ProblemException,
+  Role,
+  sha256Hex,
+  TokenVerifier,
+} from '@nephele/service-kit';
+import { ChangeRecorder } from '../common/change-recorder';
+import { mapDbError } from '../common/db-errors.util';
+import { ResourceRepository } from '../common/resource.repository';
+import { ResourceSpec } from '../common/resource.types';
+import { isUuid, noSuchProject } from '../common/scope.util';
+import { ConfigApiConfig } from '../config/env';
+import { CONFIG_API_CONFIG } from '../config-api.tokens';
+import { CreateTokenDto, ListTokensQueryDto } from './dto/token.dto';
+
+/** `nph_` + 32 random bytes, base64url: 256 bits, recognisable in secret scanners. */
+const TOKEN_FORMAT = /^nph_[A-Za-z0-9_-]{43}$/;
+
+export function newTokenValue(): string {
+  return `nph_${randomBytes(32).toString('base64url')}`;
+}
+
+export interface TokenView {
+  id: string;
+  name: string;
+  role: Role;
+  project: string | null;
+  createdBy: string;
+  revokedAt: string | null;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface TokenRow {
+  id: string;
+  seq: string;
+  name: string;
+  role: Role;
+  project_id: string | null;
+  created_by: string;
+  revoked_at: Date | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const SPEC: ResourceSpec = {
+  resource: 'tokens',
+  label: 'token',
+  table: 'tokens',
+  scope: 'project',
+  columns: [],
+  conflicts: { tokens_hash_key: 'token collision; try again' },
+};
+const COLS = `id, seq::text AS seq, name, role, project_id, created_by, revoked_at, version, created_at, updated_at`;
+
+// Note [Tokens]
+// A token is shown once, at creation; only its SHA-256 is stored (a 256-bit random value needs no
+// slow hash: there is nothing to brute-force). Revoking keeps the row (the audit trail names it)
+// and takes effect at once here and within the verdict cache (30 s) of the other services, which
+// ask over the bus (TOKEN_INTROSPECT). Admin tokens have no project; member and viewer tokens have
+// exactly one. A member may mint member and viewer tokens for its own project, never admin ones.
+@Injectable()
+export class TokensService implements TokenVerifier {
+  private readonly log: LoggerLike;
+
+  constructor(
+    private readonly repo: ResourceRepository,
+    private readonly changes: ChangeRecorder,
+    @Inject(CONFIG_API_CONFIG) private readonly config: ConfigApiConfig,
+    @Inject(LOGGER) log: AppLogger,
+  ) {
+    this.log = log;
+  }
+
+  private view(r: TokenRow): TokenView {
+    return {
+      id: r.id,
+      name: r.name,
+      role: r.role,
+      project: r.project_id,
+      createdBy: r.created_by,
+      revokedAt: r.revoked_at ? new Date(r.revoked_at).toISOString() : null,
+      version: r.version,
+      createdAt: new Date(r.created_at).toISOString(),
+      updatedAt: new Date(r.updated_at).toISOString(),
+    };
+  }
+
+  private visible(p: Principal, r: TokenRow): boolean {
+    return p.role === 'admin' || (r.project_id !== null && r.project_id === p.project);
+  }
+
+  /** Resolves a bearer token against the database: the principal, or null if unknown or revoked. */
+  async verify(token: string): Promise<Principal | null> {
+    if (!TOKEN_FORMAT.test(token)) return null;
+    const rows: { id: string; role: Role; project_id: string | null }[] = await this.repo.db.query(
+      `SELECT id, role, project_id FROM config_api.tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
+      [sha256Hex(token)],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    return r.project_id
+      ? { tokenId: r.id, role: r.role, project: r.project_id }
+      : { tokenId: r.id, role: r.role };
+  }
+
+  async create(
+    p: Principal,
+    dto: CreateTokenDto,
+    createdBy = p.tokenId,
+  ): Promise<TokenView & { token: string }> {
+    let project: string | null;
+    if (dto.role === 'admin') {
+      if (p.role !== 'admin')
+        throw new ProblemException(403, 'only an admin token can create an admin token');
+      if (dto.project !== undefined) {
+        throw ProblemException.badRequest('validation failed', [
+          { field: 'project', message: 'admin tokens act in every project and take no project' },
+        ]);
+      }
+      project = null;
+    } else if (p.role === 'admin') {
+      if (!dto.project) {
+        throw ProblemException.badRequest('validation failed', [
+          { field: 'project', message: 'a member or viewer token needs its project' },
+        ]);
+      }
+      project = dto.project;
+    } else {
+      if (dto.project !== undefined && dto.project !== p.project) throw noSuchProject();
+      project = p.project!;
+    }
+    const token = newTokenValue();
+    const id = randomUUID();
+    try {
+      const view = await this.repo.transaction(async (tx) => {
+        if (project && !(await this.repo.exists(tx, 'projects', project))) throw noSuchProject();
+        const rows: TokenRow[] = await tx.query(
+          `INSERT INTO config_api.tokens (id, name, role, project_id, token_hash, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLS}`,
+          [id, dto.name, dto.role, project, sha256Hex(token), createdBy],
+        );
+        const v = this.view(rows[0]!);
+        await this.changes.record(tx, {
+          actor: createdBy,
+          resource: 'tokens',
+          action: 'created',
+          id,
+          project,
+          version: v.version,
+          after: { ...v },
+        });
+        return v;
+      });
+      this.changes.committed();
+      return { ...view, token };
+    } catch (e) {
+      mapDbError(e, SPEC, 'write');
+    }
+  }
+
+  async list(p: Principal, q: ListTokensQueryDto): Promise<Page<TokenView>> {
+    const limit = parseLimit(q.limit, 100, 1000);
+    const after = decodeCursor(
+      q.cursor,
+      (v): v is { s: string } =>
+        typeof v === 'object' && v !== null && /^\d{1,19}$/.test(String((v as { s?: unknown }).s)),
+    );
+    const where = ['revoked_at IS NULL'];
+    const params: unknown[] = [];
+    const add = (sql: string, v: unknown) => {
+      params.push(v);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (p.role !== 'admin') add('project_id = ?', p.project);
+    if (q.project) add('project_id = ?', q.project);
+    if (q.role) add('role = ?', q.role);
+    if (q.name) add('name = ?', q.name);
+    if (after) add('seq > ?::bigint', after.s);
+    params.push(limit + 1);
+    const rows: TokenRow[] = await this.repo.db.query(
+      `SELECT ${COLS} FROM config_api.tokens WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${params.length}`,
+      params,
+    );
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((r) => this.view(r)),
+      nextCursor: rows.length > limit ? encodeCursor({ s: page[page.length - 1]!.seq }) : null,
+    };
+  }
+
+  async get(p: Principal, id: string): Promise<TokenView> {
+    if (!isUuid(id)) throw ProblemException.notFound(`token ${id}`);
+    const rows: TokenRow[] = await this.repo.db.query(`SELECT ${COLS} FROM config_api.tokens WHERE id = $1`, [
+      id,
+    ]);
+    if (!rows[0] || !this.visible(p, rows[0])) throw ProblemException.notFound(`token ${id}`);
+    return this.view(rows[0]);
+  }
+
+  /** Revokes a token (idempotent). */
+  async revoke(p: Principal, id: string): Promise<void> {
+    if (!isUuid(id)) throw ProblemException.notFound(`token ${id}`);
+    const changed = await this.repo.transaction(async (tx) => {
+      const rows: TokenRow[] = await tx.query(
+        `SELECT ${COLS} FROM config_api.tokens WHERE id = $1 FOR UPDATE`,
+        [id],
+      );
+      const r = rows[0];
+      if (!r || !this.visible(p, r)) throw ProblemException.notFound(`token ${id}`);
+      if (r.revoked_at) return false;
+      await tx.query(
+        `UPDATE config_api.tokens SET revoked_at = now(), updated_at = now(), version = version + 1 WHERE id = $1`,
+        [id],
+      );
+      const updated: TokenRow[] = await tx.query(`SELECT ${COLS} FROM config_api.tokens WHERE id = $1`, [id]);
+      const before = this.view(r);
+      const after = this.view(updated[0]!);
+      await this.changes.record(tx, {
+        actor: p.tokenId,
+        resource: 'tokens',
+        action: 'deleted',
+        auditAction: 'revoked',
+        id,
+        project: r.project_id,
+        version: after.version,
+        before: { ...before },
+        after: { ...after },
+      });
+      return true;
+    });
+    if (changed) this.changes.committed();
+  }
+
+  /**
+   * First start without NEPHELE_BOOTSTRAP_TOKEN: creates an admin token and prints it once on
+   * stderr (not through the logger, which would keep it in log storage). "First" = no token was
+   * ever created; an advisory lock keeps concurrent replicas from minting two.
+   */
+  async ensureInitialAdmin(): Promise<void> {
+    if (this.config.bootstrapToken) return;
+    const created = await this.repo.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(${advisoryKey('nephele-config-api-initial-admin')})`);
+      const rows: { n: number }[] = await tx.query(`SELECT count(*)::int AS n FROM config_api.tokens`);
+      if (rows[0]!.n > 0) return undefined;
+      const token = newTokenValue();
+      const id = randomUUID();
+      await tx.query(
+        `INSERT INTO config_api.tokens (id, name, role, project_id, token_hash, created_by)
+         VALUES ($1, 'initial-admin', 'admin', NULL, $2, 'system')`,
+        [id, sha256Hex(token)],
+      );
+      await this.changes.record(tx, {
+        actor: 'system',
+        resource: 'tokens',
+        action: 'created',
+        id,
+        after: { id, name: 'initial-admin', role: 'admin', project: null },
+      });
+      return { id, token };
+    });
+    if (!created) return;
+    this.changes.committed();
+    process.stderr.write(
+      `\nNephele: no NEPHELE_BOOTSTRAP_TOKEN was set, so an admin API token was created (id ${created.id}).\n` +
+        `It is shown this once; store it now:\n\n    ${created.token}\n\n`,
+    );
+    this.log.warn({ tokenId: created.id }, 'created the initial admin token (printed once on stderr)');
+  }
+}

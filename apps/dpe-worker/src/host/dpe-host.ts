@@ -1,0 +1,147 @@
+import { Bus, EdgeConnection, LoggerLike, Outcome } from '@nephele/bus';
+import {
+  CloudEvent,
+  createEvent,
+  DeployableConfigChanged,
+  DeployableConfigChangedData,
+  DpeControl,
+  DpeControlData,
+  DpeHeartbeat,
+  InstanceStateChanged,
+  LaunchFailed,
+  LaunchSucceeded,
+  Topology,
+} from '@nephele/contracts';
+import { Dpe, parseOwner } from '../dpe/dpe';
+
+export interface DpeHostOptions {
+  bus: Bus;
+  edge: EdgeConnection;
+  log: LoggerLike;
+  workerId: string;
+  agentEdgeUrl: string;
+  /** `nephele.dpe.heartbeat` period (default 1 s). */
+  heartbeatMs?: number;
+  bootTimeoutMs?: number;
+  /** Called when the last DPE of the host stopped (a worker process exits then). */
+  onEmpty?: () => void;
+}
+
+/**
+ * Runs the DPEs of one worker (a process, a pod, or the all-in-one process): one bus subscription
+ * for the instance events of all of them, dispatched by owner; DPE heartbeats; start/stop by the CPE.
+ */
+export class DpeHost {
+  private readonly dpes = new Map<string, Dpe>();
+  private heartbeat?: NodeJS.Timeout;
+  private cancel: (() => Promise<void>)[] = [];
+
+  constructor(private readonly o: DpeHostOptions) {}
+
+  async start(): Promise<void> {
+    const sub = await this.o.bus.subscribe({
+      queue: `dpe-worker.${this.o.workerId}.events`,
+      exclusive: true,
+      exchange: Topology.events,
+      bindings: [
+        LaunchSucceeded.type,
+        LaunchFailed.type,
+        InstanceStateChanged.type,
+        DeployableConfigChanged.type,
+      ],
+      prefetch: 256,
+      handler: async (e) => {
+        this.dispatch(e);
+        return Outcome.ack();
+      },
+    });
+    const control = await this.o.bus.subscribe({
+      queue: `dpe-worker.${this.o.workerId}.control`,
+      exclusive: true,
+      exchange: Topology.commands,
+      bindings: [DpeControl.type],
+      handler: async (e) => {
+        const d = e.data as DpeControlData;
+        if (d.workerId !== this.o.workerId) return Outcome.ack();
+        if (d.action === 'stop') await this.stopDpe(d.deployableId);
+        else await this.run(d.deployableId, d.epoch);
+        return Outcome.ack();
+      },
+    });
+    this.cancel.push(sub.cancel, control.cancel);
+    this.heartbeat = setInterval(() => void this.beat(), this.o.heartbeatMs ?? 1000);
+  }
+
+  private dispatch(e: CloudEvent): void {
+    if (e.type === DeployableConfigChanged.type) {
+      const d = e.data as DeployableConfigChangedData;
+      void this.dpes.get(d.deployableId)?.configChanged(d.version);
+      return;
+    }
+    const owner = (e.data as { owner?: string }).owner;
+    const o = owner ? parseOwner(owner) : undefined;
+    if (o) this.dpes.get(o.deployableId)?.onInstanceEvent(e);
+  }
+
+  private async beat(): Promise<void> {
+    const events = [...this.dpes.values()].map((d) =>
+      createEvent(
+        'dpe-worker',
+        DpeHeartbeat.type,
+        { deployableId: d.deployableId, epoch: d.epoch, workerId: this.o.workerId, pid: process.pid },
+        { subject: d.deployableId },
+      ),
+    );
+    await this.o.bus
+      .publishAll(events)
+      .catch((e: Error) => this.o.log.warn({ err: e.message }, 'DPE heartbeat failed'));
+  }
+
+  /** Starts (or restarts under a newer epoch) the DPE of a deployable. */
+  async run(deployableId: string, epoch: number): Promise<Dpe> {
+    const existing = this.dpes.get(deployableId);
+    if (existing && existing.epoch >= epoch) return existing;
+    if (existing) await existing.stop();
+    const dpe = new Dpe({
+      deployableId,
+      epoch,
+      workerId: this.o.workerId,
+      bus: this.o.bus,
+      edge: this.o.edge,
+      log: this.o.log,
+      agentEdgeUrl: this.o.agentEdgeUrl,
+      bootTimeoutMs: this.o.bootTimeoutMs,
+      onStop: (reason) => {
+        if (this.dpes.get(deployableId) === dpe) this.dpes.delete(deployableId);
+        this.o.log.info({ deployableId, epoch, reason }, 'DPE stopped');
+        if (this.dpes.size === 0) this.o.onEmpty?.();
+      },
+    });
+    this.dpes.set(deployableId, dpe);
+    await this.beat();
+    await dpe.start();
+    return dpe;
+  }
+
+  async stopDpe(deployableId: string): Promise<void> {
+    const d = this.dpes.get(deployableId);
+    if (!d) return;
+    this.dpes.delete(deployableId);
+    await d.stop();
+  }
+
+  get(deployableId: string): Dpe | undefined {
+    return this.dpes.get(deployableId);
+  }
+
+  size(): number {
+    return this.dpes.size;
+  }
+
+  async close(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await Promise.all([...this.dpes.values()].map((d) => d.stop()));
+    this.dpes.clear();
+    for (const c of this.cancel) await c().catch(() => undefined);
+  }
+}

@@ -1,0 +1,101 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Bus, HandlerOutcome, LoggerLike, Outcome } from '@nephele/bus';
+import { CloudEvent, Topology, findMessageDefinition } from '@nephele/contracts';
+import { AppLogger, counter } from '@nephele/observability';
+import { BUS, LOGGER, METRICS } from '@nephele/service-kit';
+import { Registry } from 'prom-client';
+import { EVENT_LOG_CONFIG } from '../event-log.tokens';
+import { EventLogConfig } from '../config/env';
+import { EventsNotifier } from './events.notifier';
+import { EventsRepository } from './events.repository';
+
+export const EVENT_LOG_QUEUE = 'event-log.events';
+
+/**
+ * Stores every event of `nephele.events`: batches of up to EVENT_LOG_BATCH_SIZE in one INSERT,
+ * acknowledged only after the commit. The bus checks each envelope first (a malformed message is
+ * dead-lettered with its reason before it gets here).
+ */
+@Injectable()
+export class EventsConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private cancel?: () => Promise<void>;
+  private readonly stored;
+  private readonly log: LoggerLike;
+
+  constructor(
+    @Inject(BUS) private readonly bus: Bus,
+    private readonly repo: EventsRepository,
+    private readonly notifier: EventsNotifier,
+    @Inject(EVENT_LOG_CONFIG) private readonly config: EventLogConfig,
+    @Inject(LOGGER) log: AppLogger,
+    @Inject(METRICS) metrics: Registry,
+  ) {
+    this.log = log;
+    this.stored = counter(metrics, 'nephele_event_log_stored_total', 'Events stored by the event log');
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const sub = await this.bus.subscribe({
+      queue: EVENT_LOG_QUEUE,
+      exchange: Topology.events,
+      bindings: ['#'],
+      // The log is a sink for every CloudEvent: it checks envelopes, the owners of each type check data.
+      validate: false,
+      batchSize: this.config.batchSize,
+      maxWaitMs: this.config.batchWaitMs,
+      // Room for batches filling while earlier ones are being inserted.
+      prefetch: this.config.batchSize * 4,
+      batchHandler: (items) => this.store(items.map((i) => i.event)),
+    });
+    this.cancel = sub.cancel;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.cancel?.();
+  }
+
+  async store(events: CloudEvent[]): Promise<HandlerOutcome[]> {
+    const keep = this.config.storeTransient
+      ? events
+      : events.filter((e) => !findMessageDefinition(e.type)?.transient);
+    try {
+      this.stored.inc(await this.insert(keep));
+      return events.map(() => Outcome.ack());
+    } catch (e) {
+      if (!isDataError(e)) {
+        this.log.warn(
+          { err: (e as Error).message, count: events.length },
+          'storing a batch failed; will retry',
+        );
+        return events.map(() => Outcome.retry(1000, (e as Error).message));
+      }
+    }
+    // One event in the batch is refused by the database: find it, store the others.
+    const outcomes: HandlerOutcome[] = [];
+    for (const ev of events) {
+      try {
+        if (keep.includes(ev)) this.stored.inc(await this.insert([ev]));
+        outcomes.push(Outcome.ack());
+      } catch (e) {
+        outcomes.push(
+          isDataError(e)
+            ? Outcome.deadLetter(`refused by the database: ${(e as Error).message}`)
+            : Outcome.retry(1000, (e as Error).message),
+        );
+      }
+    }
+    return outcomes;
+  }
+
+  private async insert(events: CloudEvent[]): Promise<number> {
+    const r = await this.repo.insertBatch(events);
+    if (r.maxSeq) this.notifier.committed(r.maxSeq);
+    return r.stored;
+  }
+}
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity): the data is at fault, not the database. */
+function isDataError(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}

@@ -1,0 +1,75 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { CloudEvent } from '@nephele/contracts';
+import { CurrentPrincipal, Page, Principal, ProblemException, projectScope } from '@nephele/service-kit';
+import { QueryEventsDto } from './dto/query-events.dto';
+import { EventsService } from './events.service';
+import { EventsStream } from './events.stream';
+
+@ApiTags('events')
+@ApiBearerAuth()
+@Controller('v1/events')
+export class EventsController {
+  constructor(
+    private readonly events: EventsService,
+    private readonly stream: EventsStream,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Log one CloudEvent or a batch (JSON array) into the event stream' })
+  @ApiBody({ schema: { oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }] } })
+  log(@Body() body: unknown, @CurrentPrincipal() p: Principal): Promise<{ accepted: number; ids: string[] }> {
+    // Nephele's own event types drive its services (alarms scale groups, instance events move
+    // state): a project's token must not be able to forge them for another project.
+    if (p.role !== 'admin') {
+      const items: unknown[] = Array.isArray(body) ? body : [body];
+      const own = items.findIndex((e) =>
+        /^nephele\./.test(String((e as { type?: unknown } | null)?.type ?? '')),
+      );
+      if (own >= 0)
+        throw new ProblemException(
+          403,
+          'only admin tokens may log events of Nephele’s own types (nephele.*)',
+          {
+            errors: [
+              { field: `${Array.isArray(body) ? `[${own}].` : ''}type`, message: 'use a type of your own' },
+            ],
+          },
+        );
+    }
+    // A project's token logs into its own project (whatever the events claim).
+    return this.events.log(body, projectScope(p));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Query stored events (keyset pagination)' })
+  query(@Query() q: QueryEventsDto, @CurrentPrincipal() p: Principal): Promise<Page<CloudEvent>> {
+    return this.events.query(q, projectScope(p));
+  }
+
+  @Get('stream')
+  @ApiOperation({ summary: 'Server-Sent Events with the same filters; Last-Event-ID resumes' })
+  async sse(
+    @Query() q: QueryEventsDto,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<void> {
+    await this.stream.serve(
+      q,
+      lastEventId ?? (req.query.lastEventId as string | undefined),
+      req,
+      res,
+      projectScope(p),
+    );
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One stored event by its CloudEvent id' })
+  get(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<CloudEvent> {
+    return this.events.get(id, projectScope(p));
+  }
+}

@@ -1,0 +1,106 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Bus } from '@nephele/bus';
+import { CloudEvent, FieldError, validateMessage } from '@nephele/contracts';
+import { outgoingTraceparent } from '@nephele/observability';
+import { BUS, Page, ProblemException, decodeCursor, encodeCursor, parseLimit } from '@nephele/service-kit';
+import { EventFilter, EventsRepository, StoredEvent } from './events.repository';
+import { QueryEventsDto } from './dto/query-events.dto';
+
+export const MAX_BATCH = 1000;
+
+@Injectable()
+export class EventsService {
+  constructor(
+    private readonly repo: EventsRepository,
+    @Inject(BUS) private readonly bus: Bus,
+  ) {}
+
+  /**
+   * The "API to log important events": validates one CloudEvent or a batch and publishes them with
+   * confirms; the event log stores them from the bus like any other event.
+   */
+  /**
+   * @param project set for a project's token: every event is logged into that project (its `project`
+   *   extension is set, whatever the event said), so a project cannot write into another one.
+   */
+  async log(body: unknown, project?: string): Promise<{ accepted: number; ids: string[] }> {
+    const items = Array.isArray(body) ? body : [body];
+    if (items.length === 0)
+      throw ProblemException.badRequest('empty batch', [{ field: '', message: 'send at least one event' }]);
+    if (items.length > MAX_BATCH) {
+      throw ProblemException.badRequest('batch too large', [
+        { field: '', message: `at most ${MAX_BATCH} events per request` },
+      ]);
+    }
+    const errors: FieldError[] = [];
+    const events: CloudEvent[] = [];
+    items.forEach((item, i) => {
+      const withTime =
+        item && typeof item === 'object' && !Array.isArray(item) && (item as CloudEvent).time === undefined
+          ? { ...(item as object), time: new Date().toISOString() }
+          : item;
+      const r = validateMessage(withTime);
+      const prefix = Array.isArray(body) ? `[${i}].` : '';
+      if (!r.ok) errors.push(...r.errors.map((e) => ({ field: `${prefix}${e.field}`, message: e.message })));
+      else
+        events.push({
+          ...r.value,
+          ...(project !== undefined ? { project } : {}),
+          traceparent: r.value.traceparent ?? outgoingTraceparent(),
+        } as CloudEvent);
+    });
+    if (errors.length) throw ProblemException.badRequest('invalid CloudEvent', errors);
+    await this.bus.publishAll(events);
+    return { accepted: events.length, ids: events.map((e) => e.id) };
+  }
+
+  /** The query's filters, narrowed to `project` (the caller's scope; none for an admin). */
+  filterOf(q: QueryEventsDto, project?: string): EventFilter {
+    return {
+      project,
+      type: q.type,
+      source: q.source,
+      subject: q.subject,
+      since: q.since ? new Date(q.since) : undefined,
+      until: q.until ? new Date(q.until) : undefined,
+    };
+  }
+
+  async query(q: QueryEventsDto, project?: string): Promise<Page<CloudEvent>> {
+    const limit = parseLimit(q.limit, 100, 1000);
+    const after = decodeCursor(
+      q.cursor,
+      (v): v is { s: string } =>
+        typeof v === 'object' && v !== null && /^\d+$/.test(String((v as { s?: unknown }).s)),
+    );
+    const rows = await this.repo.find({ ...this.filterOf(q, project), afterSeq: after?.s }, limit + 1);
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((r) => r.event),
+      nextCursor: rows.length > limit ? encodeCursor({ s: page[page.length - 1]!.seq }) : null,
+    };
+  }
+
+  async get(id: string, project?: string): Promise<CloudEvent> {
+    const row = await this.repo.findById(id, project);
+    if (!row) throw ProblemException.notFound(`event ${id}`);
+    return row.event;
+  }
+
+  /** Where a stream resumes: after the seq (SSE id we sent) or after the event with that CloudEvent id. */
+  async resumePoint(lastEventId: string | undefined, project?: string): Promise<string> {
+    if (!lastEventId) return this.repo.maxSeq();
+    if (/^\d{1,19}$/.test(lastEventId)) return lastEventId;
+    const row = await this.repo.findById(lastEventId, project);
+    if (!row) {
+      throw ProblemException.badRequest('unknown Last-Event-ID', [
+        { field: 'Last-Event-ID', message: 'no stored event has that id' },
+      ]);
+    }
+    return row.seq;
+  }
+
+  read(filter: EventFilter, afterSeq: string, limit: number): Promise<StoredEvent[]> {
+    return this.repo.find({ ...filter, afterSeq }, limit);
+  }
+}

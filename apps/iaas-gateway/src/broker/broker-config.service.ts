@@ -1,0 +1,72 @@
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Bus, LoggerLike, Outcome } from '@nephele/bus';
+import { BrokerConfigSnapshot } from '@nephele/broker';
+import { ConfigChanged, ConfigExport, createEvent, Topology } from '@nephele/contracts';
+import { AppLogger } from '@nephele/observability';
+import { BUS, LOGGER } from '@nephele/service-kit';
+import { GatewayConfig } from '../config/env';
+import { GATEWAY_CONFIG, SERVICE } from '../gateway.tokens';
+
+/**
+ * The broker configuration as the config-api exports it, cached: re-read when a
+ * `nephele.config.changed` event arrives and at least every GATEWAY_CONFIG_TTL_MS.
+ */
+@Injectable()
+export class BrokerConfigService implements OnApplicationBootstrap {
+  private snapshot?: { at: number; value: BrokerConfigSnapshot };
+  private inflight?: Promise<BrokerConfigSnapshot>;
+  private generation = 0;
+  private readonly log: LoggerLike;
+  private readonly listeners: (() => void)[] = [];
+
+  constructor(
+    @Inject(BUS) private readonly bus: Bus,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(LOGGER) log: AppLogger,
+  ) {
+    this.log = log;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.bus.subscribe({
+      queue: `iaas-gateway.config-changes.${process.pid}`,
+      exclusive: true,
+      exchange: Topology.events,
+      bindings: [ConfigChanged.type],
+      handler: async () => {
+        this.invalidate();
+        return Outcome.ack();
+      },
+    });
+  }
+
+  /** Forget the cached snapshot (and tell listeners, e.g. the driver pool). */
+  invalidate(): void {
+    this.snapshot = undefined;
+    this.generation++;
+    for (const l of this.listeners) l();
+  }
+
+  onInvalidate(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  async get(): Promise<BrokerConfigSnapshot> {
+    if (this.snapshot && Date.now() - this.snapshot.at < this.config.configTtlMs) return this.snapshot.value;
+    if (this.inflight) return this.inflight;
+    const generation = this.generation;
+    this.inflight = this.bus
+      .request<BrokerConfigSnapshot>(createEvent(SERVICE, ConfigExport.type, {}), { timeoutMs: 10_000 })
+      .then((value) => {
+        if (generation === this.generation) this.snapshot = { at: Date.now(), value };
+        return value;
+      })
+      .catch((e: Error) => {
+        this.log.warn({ err: e.message }, 'reading the broker configuration failed');
+        if (this.snapshot) return this.snapshot.value;
+        throw new Error(`broker configuration unavailable: ${e.message}`);
+      })
+      .finally(() => (this.inflight = undefined));
+    return this.inflight;
+  }
+}

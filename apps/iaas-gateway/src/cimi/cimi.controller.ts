@@ -1,0 +1,440 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { Bus } from '@nephele/bus';
+import { BrokerConfigSnapshot, HardwareProfileConfig, ImageConfig, PoolConfig } from '@nephele/broker';
+import { createEvent, InstanceQuery } from '@nephele/contracts';
+import { BUS, CurrentPrincipal, Principal, ProblemException } from '@nephele/service-kit';
+import { BrokerConfigService } from '../broker/broker-config.service';
+import { SERVICE } from '../gateway.tokens';
+import { LaunchesService } from '../launches/launches.service';
+import { ACTION, CIMI, CimiResource, machineState } from './cimi.types';
+import { ActionDto, MachineCreateDto } from './dto/cimi.dto';
+
+interface InstanceView {
+  id: string;
+  name: string | null;
+  state: string;
+  addresses: string[];
+  image: string | null;
+  hardwareProfile: string | null;
+  pool: string | null;
+  createdAt: string;
+  updatedAt: string;
+  providerAccountId: string;
+}
+
+const OPS = { start: 'start', stop: 'stop', restart: 'reboot' } as const;
+
+/**
+ * Each pool served as a DMTF CIMI cloud (JSON): `/cimi/{pool}` is its CloudEntryPoint. Machines are
+ * the pool's instances (from the state tracker), machine configurations its project's hardware
+ * profiles, machine images its images, and machine templates every image × configuration pair.
+ * Errors are RFC 9457 problem details like the rest of the API, with CIMI's HTTP status codes.
+ */
+@ApiTags('cimi')
+@ApiBearerAuth()
+@Controller('cimi')
+export class CimiController {
+  constructor(
+    private readonly brokerConfig: BrokerConfigService,
+    private readonly launches: LaunchesService,
+    @Inject(BUS) private readonly bus: Bus,
+  ) {}
+
+  private base(req: Request, pool: PoolConfig): string {
+    return `${req.protocol}://${req.get('host')}/cimi/${pool.id}`;
+  }
+
+  private async pool(
+    ref: string,
+    p: Principal,
+  ): Promise<{ pool: PoolConfig; snapshot: BrokerConfigSnapshot }> {
+    const snapshot = await this.brokerConfig.get().catch((e: Error) => {
+      throw new ProblemException(503, e.message);
+    });
+    const pool = snapshot.pools.find(
+      (x) => (x.id === ref || x.name === ref) && (p.role === 'admin' || x.project === p.project),
+    );
+    if (!pool) throw ProblemException.notFound(`cloud ${ref}`);
+    return { pool, snapshot };
+  }
+
+  private machineConfig(base: string, h: HardwareProfileConfig): CimiResource & Record<string, unknown> {
+    const fixed = (a: unknown) =>
+      typeof a === 'number' ? a : ((a as { min?: number } | null)?.min ?? undefined);
+    return {
+      resourceURI: `${CIMI}/MachineConfiguration`,
+      id: `${base}/machineConfigs/${h.id}`,
+      name: h.name,
+      created: h.createdAt,
+      updated: h.updatedAt,
+      cpu: fixed(h.cpu),
+      memory: fixed(h.memoryMb) !== undefined ? fixed(h.memoryMb)! * 1024 : undefined, // CIMI memory is in KiB
+      disks: fixed(h.storageGb) !== undefined ? [{ capacity: fixed(h.storageGb)! * 1024 * 1024 }] : [],
+      cpuArch: h.arch ?? undefined,
+    };
+  }
+
+  private machineImage(base: string, i: ImageConfig): CimiResource & Record<string, unknown> {
+    return {
+      resourceURI: `${CIMI}/MachineImage`,
+      id: `${base}/machineImages/${i.id}`,
+      name: i.name,
+      description: i.description ?? undefined,
+      created: i.createdAt,
+      updated: i.updatedAt,
+      state: 'AVAILABLE',
+      type: 'IMAGE',
+      properties: { os: i.os ?? '', arch: i.arch ?? '' },
+    };
+  }
+
+  private machine(base: string, m: InstanceView): CimiResource & Record<string, unknown> {
+    const href = `${base}/machines/${m.id}`;
+    const state = machineState(m.state);
+    const ops = [{ rel: 'delete', href }];
+    if (state === 'STOPPED') ops.push({ rel: ACTION('start'), href: `${href}/start` });
+    if (state === 'STARTED')
+      ops.push(
+        { rel: ACTION('stop'), href: `${href}/stop` },
+        { rel: ACTION('restart'), href: `${href}/restart` },
+      );
+    return {
+      resourceURI: `${CIMI}/Machine`,
+      id: href,
+      name: m.name ?? m.id,
+      created: m.createdAt,
+      updated: m.updatedAt,
+      state,
+      machineImage: m.image ? { href: `${base}/machineImages/${m.image}` } : undefined,
+      machineConfig: m.hardwareProfile ? { href: `${base}/machineConfigs/${m.hardwareProfile}` } : undefined,
+      networkInterfaces: m.addresses.map((a) => ({ addresses: [{ ip: a }] })),
+      properties: { providerAccountId: m.providerAccountId },
+      operations: ops,
+    };
+  }
+
+  private async instances(q: { pool?: string; id?: string }): Promise<InstanceView[]> {
+    const r = await this.bus
+      .request<{ items: InstanceView[] }>(createEvent(SERVICE, InstanceQuery.type, q), { timeoutMs: 10_000 })
+      .catch((e: Error) => {
+        throw new ProblemException(503, `the state tracker is not reachable: ${e.message}`);
+      });
+    return r.items;
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'The clouds (pools) this token can use' })
+  async clouds(@Req() req: Request, @CurrentPrincipal() p: Principal): Promise<unknown> {
+    const snapshot = await this.brokerConfig.get();
+    const pools = snapshot.pools.filter((x) => p.role === 'admin' || x.project === p.project);
+    return {
+      count: pools.length,
+      clouds: pools.map((x) => ({
+        name: x.name,
+        id: x.id,
+        href: `${req.protocol}://${req.get('host')}/cimi/${x.id}`,
+      })),
+    };
+  }
+
+  @Get(':pool')
+  @ApiOperation({ summary: 'CloudEntryPoint of a pool' })
+  async entryPoint(
+    @Param('pool') ref: string,
+    @Req() req: Request,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<unknown> {
+    const { pool } = await this.pool(ref, p);
+    const base = this.base(req, pool);
+    return {
+      resourceURI: `${CIMI}/CloudEntryPoint`,
+      id: base,
+      name: pool.name,
+      description: pool.description ?? undefined,
+      created: pool.createdAt,
+      updated: pool.updatedAt,
+      baseURI: `${base}/`,
+      machines: { href: `${base}/machines` },
+      machineConfigs: { href: `${base}/machineConfigs` },
+      machineImages: { href: `${base}/machineImages` },
+      machineTemplates: { href: `${base}/machineTemplates` },
+    };
+  }
+
+  @Get(':pool/machineConfigs')
+  async configs(
+    @Param('pool') ref: string,
+    @Req() req: Request,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<unknown> {
+    const { pool, snapshot } = await this.pool(ref, p);
+    const items = snapshot.hardwareProfiles
+      .filter((h) => h.project === pool.project)
+      .map((h) => this.machineConfig(this.base(req, pool), h));
+    return {
+      resourceURI: `${CIMI}/MachineConfigurationCollection`,
+      id: `${this.base(req, pool)}/machineConfigs`,
+      count: items.length,
+      machineConfigurations: items,
+    };
+  }
+
+  @Get(':pool/machineConfigs/:id')
+  async config(
+    @Param('pool') ref: string,
+    @Param('id') id: string,
+    @Req() req: Request,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<unknown> {
+    const { pool, snapshot } = await this.pool(ref, p);
+    const h = snapshot.hardwareProfiles.find((x) => x.id === id && x.project === pool.project);
+    if (!h) throw ProblemException.notFound(`machine configuration ${id}`);
+    return this.machineConfig(this.base(req, pool), h);
+  }
+
+  @Get(':pool/machineImages')
+  async images(
+    @Param('pool') ref: string,
+    @Req() req: Request,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<unknown> {
+    const { pool, snapshot } = await this.pool(ref, p);
+    const items = snapshot.images
+      .filter((i) => i.project === pool.project)
+      .map((i) => this.machineImage(this.base(req, pool), i));
+    return {
+      resourceURI: `${CIMI}/MachineImageCollection`,
+      id: `${this.base(req, pool)}/machineImages`,
+      count: items.length,
+      machineImages: items,
+    };
+  }
+
+  @Get(':pool/machineImages/:id')
+  async image(
+    @Param('pool') ref: string,
+    @Param('id') id: string,
+    @Req() req: Request,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<unknown> {
+    const { pool, snapshot } = await this.pool(ref, p);
+    const i = snapshot.images.find((x) => x.id === id && x.project === pool.project);
+    if (!i) throw ProblemException.notFound(`machine image ${id}`);
+    return this.machineImage(this.base(req, pool), i);
+  }
+
+  private templates(base: string, pool: PoolConfig, snapshot: BrokerConfigSnapshot) {
+    const images = snapshot.images.filter((i) => i.project === pool.project);
+    const configs = snapshot.hardwareProfiles.filter((h) => h.project === pool.project);
+    return images.flatMap((i) =>
+      configs.map((h) => ({
+        resourceURI: `${CIMI}/MachineTemplate`,
+        id: `${base}/machineTemplates/${i.id}.${h.id}`,
+        name: `${i.name}-${h.name}`,
+        machineConfig: { href: `${base}/machineConfigs/${h.id}` },
+        machineImage: { href: `${base}/machineImages/${i.id}` },
+      })),
+    );
+  }
+
+  @Get(':pool/machineTemplates')
+  async machineTemplates(
+    @Param('pool') ref: string,
+    @Req() req: Request,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<unknown> {
+    const { pool, snapshot } = await this.pool(ref, p);
+    const items = this.templates(this.base(req, pool), pool, snapshot);
+    return {
+      resourceURI: `${CIMI}/MachineTemplateCollection`,
+      id: `${this.base(req, pool)}/machineTemplates`,
+      count: items.length,
+      machineTemplates: items,
+    };
+  }
+
+  @Get(':pool/machineTemplates/:id')
+  async machineTemplate(
+    @Param('pool') ref: string,
+    @Param('id') id: string,
+    @Req() req: Request,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<unknown> {
+    const { pool, snapshot } = await this.pool(ref, p);
+    const t = this.templates(this.base(req, pool), pool, snapshot).find((x) => x.id.endsWith(`/${id}`));
+    if (!t) throw ProblemException.notFound(`machine template ${id}`);
+    return t;
+  }
+
+  @Get(':pool/machines')
+  async machines(
+    @Param('pool') ref: string,
+    @Req() req: Request,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<unknown> {
+    const { pool } = await this.pool(ref, p);
+    const items = (await this.instances({ pool: pool.id })).map((m) => this.machine(this.base(req, pool), m));
+    return {
+      resourceURI: `${CIMI}/MachineCollection`,
+      id: `${this.base(req, pool)}/machines`,
+      count: items.length,
+      machines: items,
+      operations: [{ rel: 'add', href: `${this.base(req, pool)}/machines` }],
+    };
+  }
+
+  private async findMachine(pool: PoolConfig, id: string): Promise<InstanceView> {
+    const [m] = /^[0-9a-f-]{36}$/i.test(id) ? await this.instances({ id }) : [];
+    if (!m || m.pool !== pool.id) throw ProblemException.notFound(`machine ${id}`);
+    return m;
+  }
+
+  @Get(':pool/machines/:id')
+  async machineGet(
+    @Param('pool') ref: string,
+    @Param('id') id: string,
+    @Req() req: Request,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<unknown> {
+    const { pool } = await this.pool(ref, p);
+    return this.machine(this.base(req, pool), await this.findMachine(pool, id));
+  }
+
+  @Post(':pool/machines')
+  @ApiOperation({
+    summary: 'Create a machine from a template, or from a machineConfig + machineImage (CIMI MachineCreate)',
+  })
+  async create(
+    @Param('pool') ref: string,
+    @Body() body: MachineCreateDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<unknown> {
+    const { pool, snapshot } = await this.pool(ref, p);
+    const base = this.base(req, pool);
+    const last = (href: string | undefined) => href?.split('/').pop();
+    let imageId: string | undefined;
+    let configId: string | undefined;
+    if (body.machineTemplate.href) {
+      const tid = last(body.machineTemplate.href) ?? '';
+      const t = this.templates(base, pool, snapshot).find((x) => x.id.endsWith(`/${tid}`));
+      if (!t)
+        throw ProblemException.badRequest('unknown machine template', [
+          { field: 'machineTemplate.href', message: `no template ${tid} in this cloud` },
+        ]);
+      imageId = last(t.machineImage.href);
+      configId = last(t.machineConfig.href);
+    } else {
+      imageId = last(body.machineTemplate.machineImage?.href);
+      configId = last(body.machineTemplate.machineConfig?.href);
+      const errors = [];
+      if (!imageId)
+        errors.push({
+          field: 'machineTemplate.machineImage',
+          message: 'a machineImage href (or a machineTemplate href) is required',
+        });
+      if (!configId)
+        errors.push({
+          field: 'machineTemplate.machineConfig',
+          message: 'a machineConfig href (or a machineTemplate href) is required',
+        });
+      if (errors.length) throw ProblemException.badRequest('incomplete MachineCreate', errors);
+    }
+    if (!snapshot.images.some((i) => i.id === imageId && i.project === pool.project)) {
+      throw ProblemException.badRequest('unknown machine image', [
+        { field: 'machineTemplate.machineImage.href', message: `no image ${imageId} in this cloud` },
+      ]);
+    }
+    if (!snapshot.hardwareProfiles.some((h) => h.id === configId && h.project === pool.project)) {
+      throw ProblemException.badRequest('unknown machine configuration', [
+        {
+          field: 'machineTemplate.machineConfig.href',
+          message: `no configuration ${configId} in this cloud`,
+        },
+      ]);
+    }
+    const key = idempotencyKey ? `cimi:${pool.project}:${idempotencyKey}` : `cimi:${randomUUID()}`;
+    const r = await this.launches.create({
+      owner: `cimi:${pool.project}`,
+      idempotencyKey: key,
+      pool: pool.id,
+      project: pool.project,
+      image: imageId!,
+      hardwareProfile: configId!,
+      name: body.name,
+      userData: body.machineTemplate.userData,
+      metadata: body.properties,
+    });
+    if (!r.ok) throw new ProblemException(409, `the machine could not be created: ${r.reason}`);
+    res.status(201);
+    res.setHeader('Location', `${base}/machines/${r.instanceId}`);
+    return {
+      resourceURI: `${CIMI}/Machine`,
+      id: `${base}/machines/${r.instanceId}`,
+      name: body.name ?? r.instanceId,
+      state: 'CREATING',
+      machineImage: { href: `${base}/machineImages/${imageId}` },
+      machineConfig: { href: `${base}/machineConfigs/${configId}` },
+      properties: { providerAccountId: r.providerAccountId },
+    };
+  }
+
+  @Delete(':pool/machines/:id')
+  @HttpCode(202)
+  async remove(
+    @Param('pool') ref: string,
+    @Param('id') id: string,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<void> {
+    const { pool } = await this.pool(ref, p);
+    await this.findMachine(pool, id);
+    const r = await this.launches.act('destroy', {
+      instanceId: id,
+      owner: `cimi:${pool.project}`,
+      reason: `deleted through CIMI by ${p.tokenId}`,
+    });
+    if (!r.ok) throw new ProblemException(409, r.reason);
+  }
+
+  @Post(':pool/machines/:id/:op')
+  @HttpCode(202)
+  async action(
+    @Param('pool') ref: string,
+    @Param('id') id: string,
+    @Param('op') op: string,
+    @Body() body: ActionDto,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<void> {
+    if (!(op in OPS)) throw ProblemException.notFound(`operation ${op}`);
+    if (!body.action.endsWith(`/action/${op}`)) {
+      throw ProblemException.badRequest('action does not match the operation', [
+        { field: 'action', message: `POST ${op} takes the ${op} action` },
+      ]);
+    }
+    const { pool } = await this.pool(ref, p);
+    await this.findMachine(pool, id);
+    const r = await this.launches.act(OPS[op as keyof typeof OPS], {
+      instanceId: id,
+      owner: `cimi:${pool.project}`,
+      reason: `${op} through CIMI`,
+    });
+    if (!r.ok) throw new ProblemException(409, r.reason);
+  }
+}

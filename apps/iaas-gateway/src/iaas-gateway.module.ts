@@ -1,0 +1,38 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { databaseProviders } from '@nephele/service-kit';
+import { BrokerConfigService } from './broker/broker-config.service';
+import { CimiController } from './cimi/cimi.controller';
+import { GatewayConfig } from './config/env';
+import { GATEWAY_SCHEMA, gatewayMigrations } from './data-source';
+import { DriverPoolService } from './drivers/driver-pool.service';
+import { GATEWAY_CONFIG, GATEWAY_DB, GATEWAY_EMBEDDED, GATEWAY_OUTBOX, IMAGE_MAPPER } from './gateway.tokens';
+import { createImageMapper } from './images/image-mapper';
+import { LaunchesConsumer } from './launches/launches.consumer';
+import { LaunchesRepository } from './launches/launches.repository';
+import { LaunchesService } from './launches/launches.service';
+
+/** The IaaS gateway: drivers, provider selection, image mapping, instance commands (ARCHITECTURE §2, §4). */
+@Module({})
+export class IaasGatewayModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: IaasGatewayModule,
+      controllers: [CimiController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: IMAGE_MAPPER, useFactory: () => createImageMapper(config.imageMapper) },
+        ...databaseProviders(
+          'iaas-gateway',
+          { db: GATEWAY_DB, embedded: GATEWAY_EMBEDDED, outbox: GATEWAY_OUTBOX },
+          { schema: GATEWAY_SCHEMA, url: config.databaseUrl, migrations: gatewayMigrations, poolSize: 6 },
+        ),
+        BrokerConfigService,
+        DriverPoolService,
+        LaunchesRepository,
+        LaunchesService,
+        LaunchesConsumer,
+      ],
+      exports: [LaunchesService, BrokerConfigService, DriverPoolService, LaunchesRepository],
+    };
+  }
+}

@@ -1,0 +1,251 @@
+import { FieldError } from '@nephele/contracts';
+import { isAtArgs, validateGroupBounds, validatePolicy } from '@nephele/scaling';
+import { ProblemException } from '@nephele/service-kit';
+import { GroupConfigInput, LaunchConfigView, PolicyInput } from './group.types';
+
+// Every body of the groups API is checked here, field by field, so that a bad request is a 400
+// naming each bad field (the shapes are nested and polymorphic, which decorators express badly).
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+const MAX_SECONDS = 366 * 24 * 3600;
+const NAME = /^[A-Za-z0-9_.:-]+$/;
+
+function unknownFields(o: Record<string, unknown>, allowed: string[], p: string, errors: FieldError[]): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) errors.push({ field: `${p}${k}`, message: `unknown field ${k}` });
+  }
+}
+
+function stringMap(v: unknown, field: string, errors: FieldError[]): Record<string, string> {
+  if (v === undefined) return {};
+  if (!isObject(v)) {
+    errors.push({ field, message: 'must map names to strings' });
+    return {};
+  }
+  const entries = Object.entries(v);
+  if (entries.length > 64) errors.push({ field, message: 'at most 64 entries' });
+  for (const [k, val] of entries) {
+    if (typeof val !== 'string' || val.length > 1024 || k.length > 256) {
+      errors.push({ field: `${field}.${k}`, message: 'must be a string of at most 1024 characters' });
+    }
+  }
+  return v as Record<string, string>;
+}
+
+function seconds(v: unknown, field: string, def: number, min: number, errors: FieldError[]): number {
+  if (v === undefined) return def;
+  if (!isInt(v) || v < min || v > MAX_SECONDS) {
+    errors.push({ field, message: `must be an integer number of seconds from ${min} to ${MAX_SECONDS}` });
+    return def;
+  }
+  return v;
+}
+
+function str(
+  v: unknown,
+  field: string,
+  errors: FieldError[],
+  opts: { optional?: boolean; max?: number } = {},
+): string | undefined {
+  if (v === undefined && opts.optional) return undefined;
+  const max = opts.max ?? 200;
+  if (typeof v !== 'string' || v.trim() === '' || v.length > max) {
+    errors.push({ field, message: `must be a non-empty string of at most ${max} characters` });
+    return undefined;
+  }
+  return v;
+}
+
+/** Checks a webhook target URL's shape (the address is checked at delivery, see ssrf.util.ts). */
+export function urlProblem(raw: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return 'must be an absolute http(s) URL';
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must use http or https';
+  if (u.username || u.password) return 'must not carry credentials';
+  if (raw.length > 2048) return 'at most 2048 characters';
+  return undefined;
+}
+
+export function validateGroupConfig(
+  input: unknown,
+  p: string,
+  limit: number,
+  errors: FieldError[],
+): GroupConfigInput | undefined {
+  if (!isObject(input)) {
+    errors.push({ field: p.replace(/\.$/, '') || 'body', message: 'must be an object' });
+    return undefined;
+  }
+  unknownFields(
+    input,
+    ['name', 'minEntities', 'maxEntities', 'cooldown', 'metadata', 'serverReadyWebhook'],
+    p,
+    errors,
+  );
+  const name = str(input.name, `${p}name`, errors);
+  errors.push(
+    ...validateGroupBounds(
+      { minEntities: input.minEntities, maxEntities: input.maxEntities },
+      { maxEntitiesLimit: limit, prefix: p },
+    ),
+  );
+  const cooldown = seconds(input.cooldown, `${p}cooldown`, 0, 0, errors);
+  const metadata = stringMap(input.metadata, `${p}metadata`, errors);
+  let hook: GroupConfigInput['serverReadyWebhook'];
+  const h = input.serverReadyWebhook;
+  if (h === null) hook = null;
+  else if (h !== undefined) {
+    const hp = `${p}serverReadyWebhook.`;
+    if (!isObject(h)) errors.push({ field: `${p}serverReadyWebhook`, message: 'must be {url, secret}' });
+    else {
+      unknownFields(h, ['url', 'secret'], hp, errors);
+      const url = str(h.url, `${hp}url`, errors, { max: 2048 });
+      const problem = url !== undefined ? urlProblem(url) : undefined;
+      if (problem) errors.push({ field: `${hp}url`, message: problem });
+      if (
+        h.secret !== undefined &&
+        (typeof h.secret !== 'string' || h.secret.length < 16 || h.secret.length > 256)
+      ) {
+        errors.push({ field: `${hp}secret`, message: 'must be a string of 16 to 256 characters' });
+      }
+      hook = { url: url ?? '', secret: h.secret as string | undefined };
+    }
+  }
+  return {
+    name: name ?? '',
+    minEntities: input.minEntities as number,
+    maxEntities: input.maxEntities as number,
+    cooldown,
+    metadata,
+    serverReadyWebhook: hook,
+  };
+}
+
+export function validateLaunchConfig(
+  input: unknown,
+  p: string,
+  knownLbs: ReadonlySet<string>,
+  errors: FieldError[],
+): LaunchConfigView | undefined {
+  if (!isObject(input)) {
+    errors.push({ field: p.replace(/\.$/, '') || 'body', message: 'must be an object' });
+    return undefined;
+  }
+  unknownFields(
+    input,
+    [
+      'type',
+      'image',
+      'hardwareProfile',
+      'pool',
+      'userData',
+      'metadata',
+      'loadBalancers',
+      'drainingTimeout',
+      'buildTimeout',
+    ],
+    p,
+    errors,
+  );
+  if (input.type !== undefined && input.type !== 'launch_server') {
+    errors.push({ field: `${p}type`, message: 'type must be launch_server' });
+  }
+  const image = str(input.image, `${p}image`, errors);
+  const hardwareProfile = str(input.hardwareProfile, `${p}hardwareProfile`, errors);
+  const pool = str(input.pool, `${p}pool`, errors, { optional: true });
+  const userData = str(input.userData, `${p}userData`, errors, { optional: true, max: 65536 });
+  const metadata =
+    input.metadata === undefined ? undefined : stringMap(input.metadata, `${p}metadata`, errors);
+  const lbs: LaunchConfigView['loadBalancers'] = [];
+  if (input.loadBalancers !== undefined) {
+    if (!Array.isArray(input.loadBalancers) || input.loadBalancers.length > 16) {
+      errors.push({ field: `${p}loadBalancers`, message: 'must be an array of at most 16 load balancers' });
+    } else {
+      input.loadBalancers.forEach((lb: unknown, i) => {
+        const lp = `${p}loadBalancers[${i}].`;
+        if (!isObject(lb)) {
+          errors.push({ field: `${p}loadBalancers[${i}]`, message: 'must be {id, port, backend?}' });
+          return;
+        }
+        unknownFields(lb, ['id', 'port', 'backend'], lp, errors);
+        if (typeof lb.id !== 'string' || !knownLbs.has(lb.id)) {
+          errors.push({
+            field: `${lp}id`,
+            message: `unknown load balancer${knownLbs.size ? `; configured: ${[...knownLbs].join(', ')}` : ' (none is configured)'}`,
+          });
+        }
+        if (!isInt(lb.port) || lb.port < 1 || lb.port > 65535) {
+          errors.push({ field: `${lp}port`, message: 'must be a port number from 1 to 65535' });
+        }
+        if (lb.backend !== undefined && (typeof lb.backend !== 'string' || !NAME.test(lb.backend))) {
+          errors.push({ field: `${lp}backend`, message: 'must be a backend name (letters, digits, _.:-)' });
+        }
+        lbs.push({
+          id: lb.id as string,
+          port: lb.port as number,
+          ...(lb.backend !== undefined ? { backend: lb.backend as string } : {}),
+        });
+      });
+    }
+  }
+  return {
+    type: 'launch_server',
+    image: image ?? '',
+    hardwareProfile: hardwareProfile ?? '',
+    ...(pool !== undefined ? { pool } : {}),
+    ...(userData !== undefined ? { userData } : {}),
+    ...(metadata !== undefined ? { metadata } : {}),
+    loadBalancers: lbs,
+    drainingTimeout: seconds(input.drainingTimeout, `${p}drainingTimeout`, 0, 0, errors),
+    buildTimeout: seconds(input.buildTimeout, `${p}buildTimeout`, 3600, 1, errors),
+  };
+}
+
+export function validatePolicyInput(
+  input: unknown,
+  p: string,
+  now: Date,
+  errors: FieldError[],
+): PolicyInput | undefined {
+  if (!isObject(input)) {
+    errors.push({ field: p.replace(/\.$/, '') || 'body', message: 'a policy must be an object' });
+    return undefined;
+  }
+  unknownFields(
+    input,
+    ['name', 'cooldown', 'type', 'change', 'changePercent', 'desiredCapacity', 'args'],
+    p,
+    errors,
+  );
+  const cooldown = seconds(input.cooldown, `${p}cooldown`, 0, 0, errors);
+  const { cooldown: _c, ...rest } = input;
+  errors.push(...validatePolicy({ ...rest, cooldownMs: cooldown * 1000 }, p));
+  if (
+    input.type === 'schedule' &&
+    isAtArgs(input.args) &&
+    new Date(input.args.at).getTime() <= now.getTime()
+  ) {
+    errors.push({ field: `${p}args.at`, message: 'at must be in the future' });
+  }
+  return {
+    name: input.name as string,
+    cooldown,
+    type: input.type as PolicyInput['type'],
+    change: input.change as number | undefined,
+    changePercent: input.changePercent as number | undefined,
+    desiredCapacity: input.desiredCapacity as number | undefined,
+    args: input.type === 'webhook' ? undefined : (input.args as PolicyInput['args']),
+  };
+}
+
+export function failIfErrors(errors: FieldError[]): void {
+  if (errors.length) throw ProblemException.badRequest('validation failed', errors);
+}
+
+export { isObject };

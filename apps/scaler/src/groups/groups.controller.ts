@@ -1,0 +1,171 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Put,
+  Query,
+  Res,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { CurrentPrincipal, etagOf, Principal, ProblemException } from '@nephele/service-kit';
+import { GroupsService } from './groups.service';
+
+function flag(raw: string | undefined, field: string, def: boolean): boolean {
+  if (raw === undefined) return def;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw ProblemException.badRequest('invalid query', [{ field, message: `${field} must be true or false` }]);
+}
+
+@ApiTags('groups')
+@ApiBearerAuth()
+@Controller('v1/groups')
+export class GroupsController {
+  constructor(private readonly groups: GroupsService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a group: {config, launchConfig, policies?, project?}' })
+  async create(
+    @Body() body: unknown,
+    @CurrentPrincipal() p: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { group, policies } = await this.groups.create(body, p);
+    res.status(201).setHeader('Location', `/v1/groups/${group.id}`).setHeader('ETag', etagOf(group.version));
+    return this.groups.view(group, policies);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Groups, keyset-paginated' })
+  list(
+    @CurrentPrincipal() p: Principal,
+    @Query('limit') limit?: string,
+    @Query('cursor') cursor?: string,
+    @Query('project') project?: string,
+  ) {
+    return this.groups.list(p, { limit, cursor, project });
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'A group with its config, launch config and policies' })
+  async get(
+    @Param('id') id: string,
+    @CurrentPrincipal() p: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { group, policies } = await this.groups.get(id, p);
+    res.setHeader('ETag', etagOf(group.version));
+    return this.groups.view(group, policies);
+  }
+
+  @Get(':id/config')
+  async getConfig(
+    @Param('id') id: string,
+    @CurrentPrincipal() p: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { group } = await this.groups.get(id, p);
+    res.setHeader('ETag', etagOf(group.version));
+    return this.groups.view(group).config;
+  }
+
+  @Put(':id/config')
+  @ApiOperation({ summary: 'Replace the group config (If-Match: the group ETag)' })
+  async putConfig(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentPrincipal() p: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const g = await this.groups.updateConfig(id, body, ifMatch, p);
+    res.setHeader('ETag', etagOf(g.version));
+    return this.groups.view(g).config;
+  }
+
+  @Get(':id/launch')
+  async getLaunch(
+    @Param('id') id: string,
+    @CurrentPrincipal() p: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { group } = await this.groups.get(id, p);
+    res.setHeader('ETag', etagOf(group.version));
+    return group.launch_config;
+  }
+
+  @Put(':id/launch')
+  @ApiOperation({ summary: 'Replace the launch config (If-Match: the group ETag)' })
+  async putLaunch(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentPrincipal() p: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const g = await this.groups.updateLaunch(id, body, ifMatch, p);
+    res.setHeader('ETag', etagOf(g.version));
+    return g.launch_config;
+  }
+
+  @Delete(':id')
+  @ApiOperation({ summary: 'Delete a group (409 while it has servers, unless ?force=true)' })
+  async remove(
+    @Param('id') id: string,
+    @CurrentPrincipal() p: Principal,
+    @Res({ passthrough: true }) res: Response,
+    @Query('force') force?: string,
+  ): Promise<void> {
+    const gone = await this.groups.delete(id, flag(force, 'force', false), p);
+    res.status(gone ? 204 : 202);
+  }
+
+  @Get(':id/state')
+  @ApiOperation({ summary: 'Desired, active and pending capacity, servers, status and errors' })
+  state(@Param('id') id: string, @CurrentPrincipal() p: Principal) {
+    return this.groups.state(id, p);
+  }
+
+  @Post(':id/pause')
+  @HttpCode(204)
+  async pause(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<void> {
+    await this.groups.setPaused(id, true, p);
+  }
+
+  @Post(':id/resume')
+  @HttpCode(204)
+  async resume(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<void> {
+    await this.groups.setPaused(id, false, p);
+  }
+
+  @Post(':id/converge')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Force a convergence pass (also lifts a launch suspension)' })
+  async converge(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<void> {
+    await this.groups.converge(id, p);
+  }
+
+  @Delete(':id/servers/:sid')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Remove a server; ?replace=false also lowers the desired capacity' })
+  async removeServer(
+    @Param('id') id: string,
+    @Param('sid') sid: string,
+    @CurrentPrincipal() p: Principal,
+    @Query('replace') replace?: string,
+  ): Promise<void> {
+    await this.groups.deleteServer(id, sid, flag(replace, 'replace', true), p);
+  }
+
+  @Get(':id/webhook-deliveries')
+  @ApiOperation({ summary: 'Customer webhook deliveries of the group, with every attempt' })
+  deliveries(@Param('id') id: string, @CurrentPrincipal() p: Principal) {
+    return this.groups.deliveryHistory(id, p);
+  }
+}

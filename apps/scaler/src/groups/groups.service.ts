@@ -1,0 +1,378 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { FieldError } from '@nephele/contracts';
+import { clampDesired, firstFiringAfter } from '@nephele/scaling';
+import {
+  checkIfMatch,
+  CLOCK,
+  Clock,
+  decodeCursor,
+  encodeCursor,
+  Page,
+  parseLimit,
+  Principal,
+  ProblemException,
+  projectScope,
+} from '@nephele/service-kit';
+import { ScalerConfig } from '../config/env';
+import { ConvergeSignal } from '../convergence/converge.signal';
+import { LoadBalancerRegistry } from '../convergence/lb.registry';
+import { ServersRepository } from '../convergence/servers.repository';
+import { DeliveriesRepository } from '../notifications/deliveries.repository';
+import { DeliveriesService } from '../notifications/deliveries.service';
+import { SCALER_CONFIG } from '../scaler.tokens';
+import {
+  GroupConfigInput,
+  groupConfigView,
+  GroupRow,
+  PolicyInput,
+  PolicyRow,
+  policyView,
+  toPlannerPolicy,
+} from './group.types';
+import {
+  failIfErrors,
+  isObject,
+  validateGroupConfig,
+  validateLaunchConfig,
+  validatePolicyInput,
+} from './group.validation';
+import { GroupsRepository } from './groups.repository';
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const MAX_POLICIES = 100;
+
+export type GroupView = ReturnType<GroupsService['view']>;
+
+/** Groups: their config, launch config and lifecycle (REST logic). */
+@Injectable()
+export class GroupsService {
+  constructor(
+    private readonly repo: GroupsRepository,
+    private readonly servers: ServersRepository,
+    private readonly deliveries: DeliveriesService,
+    private readonly deliveryLog: DeliveriesRepository,
+    private readonly lbs: LoadBalancerRegistry,
+    private readonly signal: ConvergeSignal,
+    @Inject(SCALER_CONFIG) private readonly config: ScalerConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  view(g: GroupRow, policies?: PolicyRow[]) {
+    return {
+      id: g.id,
+      project: g.project,
+      config: groupConfigView(g),
+      launchConfig: g.launch_config,
+      ...(policies ? { policies: policies.map(policyView) } : {}),
+      state: {
+        desiredCapacity: clampDesired(
+          { minEntities: g.min_entities, maxEntities: g.max_entities },
+          g.desired,
+        ),
+        paused: g.paused,
+        status: g.deleting ? 'DELETING' : g.status,
+      },
+      version: g.version,
+      createdAt: new Date(g.created_at).toISOString(),
+      updatedAt: new Date(g.updated_at).toISOString(),
+    };
+  }
+
+  /** The group if `p` may see it; 404 otherwise (another project's group looks missing). */
+  async visible(id: string, p: Principal): Promise<GroupRow> {
+    const g = UUID.test(id) ? await this.repo.getGroup(id) : undefined;
+    if (!g || (p.role !== 'admin' && g.project !== (p.project ?? null)))
+      throw ProblemException.notFound(`group ${id}`);
+    return g;
+  }
+
+  private sealHook(
+    groupId: string,
+    hook: GroupConfigInput['serverReadyWebhook'],
+    existing: GroupRow['ready_webhook'],
+    errors: FieldError[],
+  ): GroupRow['ready_webhook'] {
+    if (!hook) return null;
+    if (hook.secret === undefined) {
+      if (existing?.secret) return { url: hook.url, secret: existing.secret };
+      errors.push({ field: 'serverReadyWebhook.secret', message: 'a signing secret is required' });
+      return null;
+    }
+    if (!this.deliveries.canSeal()) {
+      errors.push({
+        field: 'serverReadyWebhook.secret',
+        message: 'this scaler cannot store secrets (NEPHELE_MASTER_KEY is not set)',
+      });
+      return null;
+    }
+    return { url: hook.url, secret: this.deliveries.seal(groupId, hook.secret) };
+  }
+
+  nextFiring(p: PolicyInput, id: string, now: Date): Date | undefined {
+    if (p.type !== 'schedule') return undefined;
+    return firstFiringAfter(toPlannerPolicy({ ...policyRowOf(p, id), created_at: now } as PolicyRow), now);
+  }
+
+  async create(body: unknown, p: Principal): Promise<{ group: GroupRow; policies: PolicyRow[] }> {
+    const errors: FieldError[] = [];
+    if (!isObject(body))
+      throw ProblemException.badRequest('validation failed', [
+        { field: 'body', message: 'must be an object' },
+      ]);
+    for (const k of Object.keys(body)) {
+      if (!['config', 'launchConfig', 'policies', 'project'].includes(k)) {
+        errors.push({ field: k, message: `unknown field ${k}` });
+      }
+    }
+    const now = this.clock.now();
+    const config = validateGroupConfig(body.config, 'config.', this.config.maxEntitiesLimit, errors);
+    const launch = validateLaunchConfig(body.launchConfig, 'launchConfig.', this.lbs.ids(), errors);
+    const policies: PolicyInput[] = [];
+    if (body.policies !== undefined) {
+      if (!Array.isArray(body.policies) || body.policies.length > MAX_POLICIES) {
+        errors.push({ field: 'policies', message: `must be an array of at most ${MAX_POLICIES} policies` });
+      } else {
+        body.policies.forEach((x: unknown, i) => {
+          const v = validatePolicyInput(x, `policies[${i}].`, now, errors);
+          if (v) policies.push(v);
+        });
+      }
+    }
+    if (body.project !== undefined && (typeof body.project !== 'string' || body.project === '')) {
+      errors.push({ field: 'project', message: 'must be a project id' });
+    }
+    const id = randomUUID();
+    const hook = config ? this.sealHook(id, config.serverReadyWebhook, null, errors) : null;
+    failIfErrors(errors);
+    const project = projectScope(p, body.project as string | undefined) ?? null;
+    await this.repo.transaction(async (tx) => {
+      await this.repo.insertGroup(tx, {
+        id,
+        project,
+        name: config!.name,
+        minEntities: config!.minEntities,
+        maxEntities: config!.maxEntities,
+        cooldownMs: config!.cooldown * 1000,
+        metadata: config!.metadata,
+        readyWebhook: hook,
+        launchConfig: launch!,
+        desired: config!.minEntities,
+      });
+      for (const pol of policies) {
+        const pid = randomUUID();
+        await this.repo.insertPolicy(tx, pid, id, pol, this.nextFiring(pol, pid, now), now);
+      }
+    });
+    this.signal.nudge();
+    const group = (await this.repo.getGroup(id))!;
+    return { group, policies: await this.repo.listPolicies(id) };
+  }
+
+  async list(
+    p: Principal,
+    q: { limit?: string; cursor?: string; project?: string },
+  ): Promise<Page<GroupView>> {
+    const limit = parseLimit(q.limit, 100, 1000);
+    const after = decodeCursor(q.cursor, (v): v is { id: string } =>
+      UUID.test(String((v as { id?: unknown })?.id)),
+    );
+    const project = p.role === 'admin' ? q.project : (p.project ?? '');
+    const rows = await this.repo.listGroups(project, after?.id, limit + 1);
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((g) => this.view(g)),
+      nextCursor: rows.length > limit ? encodeCursor({ id: page[page.length - 1]!.id }) : null,
+    };
+  }
+
+  async get(id: string, p: Principal): Promise<{ group: GroupRow; policies: PolicyRow[] }> {
+    const group = await this.visible(id, p);
+    return { group, policies: await this.repo.listPolicies(id) };
+  }
+
+  async updateConfig(
+    id: string,
+    body: unknown,
+    ifMatch: string | undefined,
+    p: Principal,
+  ): Promise<GroupRow> {
+    await this.visible(id, p);
+    const errors: FieldError[] = [];
+    const config = validateGroupConfig(body, '', this.config.maxEntitiesLimit, errors);
+    failIfErrors(errors);
+    await this.repo.transaction(async (tx) => {
+      const g = await this.repo.lockGroup(tx, id);
+      if (!g) throw ProblemException.notFound(`group ${id}`);
+      checkIfMatch(ifMatch, g.version);
+      const hook = this.sealHook(id, config!.serverReadyWebhook, g.ready_webhook, errors);
+      failIfErrors(errors);
+      await this.repo.updateGroup(
+        tx,
+        id,
+        {
+          name: config!.name,
+          min_entities: config!.minEntities,
+          max_entities: config!.maxEntities,
+          cooldown_ms: config!.cooldown * 1000,
+          metadata: config!.metadata,
+          ready_webhook: hook,
+          desired: clampDesired(config!, g.desired),
+        },
+        { bumpVersion: true, converge: true },
+      );
+    });
+    this.signal.nudge();
+    return (await this.repo.getGroup(id))!;
+  }
+
+  async updateLaunch(
+    id: string,
+    body: unknown,
+    ifMatch: string | undefined,
+    p: Principal,
+  ): Promise<GroupRow> {
+    await this.visible(id, p);
+    const errors: FieldError[] = [];
+    const launch = validateLaunchConfig(body, '', this.lbs.ids(), errors);
+    failIfErrors(errors);
+    await this.repo.transaction(async (tx) => {
+      const g = await this.repo.lockGroup(tx, id);
+      if (!g) throw ProblemException.notFound(`group ${id}`);
+      checkIfMatch(ifMatch, g.version);
+      // A new launch config deserves new launches: lift a suspension caused by the old one.
+      await this.repo.updateGroup(
+        tx,
+        id,
+        { launch_config: launch!, launch_failures: 0 },
+        { bumpVersion: true, converge: true },
+      );
+    });
+    this.signal.nudge();
+    return (await this.repo.getGroup(id))!;
+  }
+
+  /** Deletes a group; with servers only when forced (they are deleted first). Returns whether it is gone. */
+  async delete(id: string, force: boolean, p: Principal): Promise<boolean> {
+    await this.visible(id, p);
+    const gone = await this.repo.transaction(async (tx) => {
+      const g = await this.repo.lockGroup(tx, id);
+      if (!g) throw ProblemException.notFound(`group ${id}`);
+      const n = await this.repo.countServers(tx, id);
+      if (n === 0) {
+        await this.repo.deleteGroup(tx, id);
+        return true;
+      }
+      if (!force) {
+        throw ProblemException.conflict(
+          `group ${id} still has ${n} server(s); scale it to 0 or delete with ?force=true`,
+          {
+            servers: n,
+          },
+        );
+      }
+      await this.repo.updateGroup(tx, id, { deleting: true, paused: false }, { converge: true });
+      return false;
+    });
+    if (!gone) this.signal.nudge();
+    return gone;
+  }
+
+  async setPaused(id: string, paused: boolean, p: Principal): Promise<void> {
+    await this.visible(id, p);
+    await this.repo.transaction((tx) => this.repo.updateGroup(tx, id, { paused }, { converge: true }));
+    this.signal.nudge();
+  }
+
+  /** Forces a pass now, and lifts a launch suspension (the operator says: try again). */
+  async converge(id: string, p: Principal): Promise<void> {
+    await this.visible(id, p);
+    await this.repo.transaction((tx) =>
+      this.repo.updateGroup(tx, id, { launch_failures: 0 }, { converge: true }),
+    );
+    this.signal.nudge();
+  }
+
+  async state(id: string, p: Principal) {
+    const g = await this.visible(id, p);
+    const servers = await this.servers.list(id);
+    const count = (s: string) => servers.filter((x) => x.state === s).length;
+    return {
+      id: g.id,
+      name: g.name,
+      paused: g.paused,
+      status: g.deleting ? 'DELETING' : g.status,
+      errors: g.errors,
+      desiredCapacity: clampDesired({ minEntities: g.min_entities, maxEntities: g.max_entities }, g.desired),
+      activeCapacity: count('active'),
+      pendingCapacity: count('building'),
+      servers: servers.map((s) => ({
+        id: s.id,
+        instanceId: s.instance_id,
+        state: s.evicted && s.state !== 'deleting' ? 'leaving' : s.state,
+        addresses: s.addresses,
+        loadBalancers: s.lb_memberships,
+        createdAt: new Date(s.created_at).toISOString(),
+        ...(s.reason ? { reason: s.reason } : {}),
+      })),
+    };
+  }
+
+  /** Removes one server; `replace` keeps the capacity (a new server takes its place). */
+  async deleteServer(id: string, serverId: string, replace: boolean, p: Principal): Promise<void> {
+    await this.visible(id, p);
+    if (!UUID.test(serverId)) throw ProblemException.notFound(`server ${serverId}`);
+    await this.repo.transaction(async (tx) => {
+      const g = await this.repo.lockGroup(tx, id);
+      const s = await this.servers.lock(tx, serverId);
+      if (!g || !s || s.group_id !== id || s.state === 'deleting' || s.evicted) {
+        throw ProblemException.notFound(`server ${serverId}`);
+      }
+      if (!replace) {
+        const desired = clampDesired({ minEntities: g.min_entities, maxEntities: g.max_entities }, g.desired);
+        if (desired - 1 < g.min_entities) {
+          throw ProblemException.conflict(
+            `removing server ${serverId} without a replacement would take the group below minEntities ${g.min_entities}`,
+          );
+        }
+        await this.repo.updateGroup(tx, id, { desired: desired - 1 });
+      }
+      await this.servers.update(tx, serverId, {
+        evicted: replace ? 'removed by request; replaced' : 'removed by request',
+        reason: replace ? 'removed by request; replaced' : 'removed by request',
+      });
+      await this.repo.requestConverge(tx, id);
+    });
+    this.signal.nudge();
+  }
+
+  async deliveryHistory(id: string, p: Principal) {
+    await this.visible(id, p);
+    const rows = await this.deliveryLog.listForGroup(id, 100);
+    return {
+      items: rows.map((r) => ({
+        id: r.id,
+        serverId: r.server_id,
+        url: r.url,
+        status: r.status,
+        attempts: r.attempt_log,
+        createdAt: new Date(r.created_at).toISOString(),
+      })),
+      nextCursor: null,
+    };
+  }
+}
+
+function policyRowOf(p: PolicyInput, id: string): Partial<PolicyRow> {
+  return {
+    id,
+    name: p.name,
+    type: p.type,
+    cooldown_ms: p.cooldown * 1000,
+    change: p.change ?? null,
+    change_percent: p.changePercent ?? null,
+    desired_capacity: p.desiredCapacity ?? null,
+    args: p.args ?? null,
+    last_executed_at: null,
+  };
+}

@@ -1,0 +1,193 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Put,
+  Res,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { AppLogger } from '@nephele/observability';
+import { CurrentPrincipal, etagOf, LOGGER, Principal, Public } from '@nephele/service-kit';
+import { ScalerConfig } from '../config/env';
+import { policyView, webhookView } from '../groups/group.types';
+import { SCALER_CONFIG } from '../scaler.tokens';
+import { capabilityHash, PoliciesService } from './policies.service';
+import { CapabilityRateLimiter } from './rate-limiter';
+
+@ApiTags('policies')
+@ApiBearerAuth()
+@Controller('v1/groups/:id/policies')
+export class PoliciesController {
+  constructor(private readonly policies: PoliciesService) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Add a policy {name, cooldown, type, change|changePercent|desiredCapacity, args}',
+  })
+  async create(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() p: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const row = await this.policies.create(id, body, p);
+    res
+      .status(201)
+      .setHeader('Location', `/v1/groups/${id}/policies/${row.id}`)
+      .setHeader('ETag', etagOf(row.version));
+    return policyView(row);
+  }
+
+  @Get()
+  async list(@Param('id') id: string, @CurrentPrincipal() p: Principal) {
+    return { items: (await this.policies.list(id, p)).map(policyView), nextCursor: null };
+  }
+
+  @Get(':pid')
+  async get(
+    @Param('id') id: string,
+    @Param('pid') pid: string,
+    @CurrentPrincipal() p: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const row = await this.policies.policy(id, pid, p);
+    res.setHeader('ETag', etagOf(row.version));
+    return policyView(row);
+  }
+
+  @Put(':pid')
+  async replace(
+    @Param('id') id: string,
+    @Param('pid') pid: string,
+    @Body() body: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentPrincipal() p: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const row = await this.policies.replace(id, pid, body, ifMatch, p);
+    res.setHeader('ETag', etagOf(row.version));
+    return policyView(row);
+  }
+
+  @Delete(':pid')
+  @HttpCode(204)
+  async remove(
+    @Param('id') id: string,
+    @Param('pid') pid: string,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<void> {
+    await this.policies.remove(id, pid, p);
+  }
+
+  @Post(':pid/execute')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Execute a policy now (403 within a cooldown, 409 while paused)' })
+  execute(@Param('id') id: string, @Param('pid') pid: string, @CurrentPrincipal() p: Principal) {
+    return this.policies.execute(id, pid, p);
+  }
+
+  @Post(':pid/webhooks')
+  @ApiOperation({ summary: 'Create a capability webhook; its URL is shown this once' })
+  async createWebhook(
+    @Param('id') id: string,
+    @Param('pid') pid: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() p: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { row, capability } = await this.policies.createWebhook(id, pid, body, p);
+    res.status(201).setHeader('Location', `/v1/groups/${id}/policies/${pid}/webhooks/${row.id}`);
+    return { ...webhookView(row), capabilityUrl: `/v1/execute/1/${capability}` };
+  }
+
+  @Get(':pid/webhooks')
+  async listWebhooks(@Param('id') id: string, @Param('pid') pid: string, @CurrentPrincipal() p: Principal) {
+    return { items: (await this.policies.listWebhooks(id, pid, p)).map(webhookView), nextCursor: null };
+  }
+
+  @Get(':pid/webhooks/:wid')
+  async getWebhook(
+    @Param('id') id: string,
+    @Param('pid') pid: string,
+    @Param('wid') wid: string,
+    @CurrentPrincipal() p: Principal,
+  ) {
+    return webhookView(await this.policies.webhook(id, pid, wid, p));
+  }
+
+  @Delete(':pid/webhooks/:wid')
+  @HttpCode(204)
+  async removeWebhook(
+    @Param('id') id: string,
+    @Param('pid') pid: string,
+    @Param('wid') wid: string,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<void> {
+    await this.policies.removeWebhook(id, pid, wid, p);
+  }
+}
+
+/** Anonymous capability URLs (Otter's `/v1.0/execute/1/{capability}`): always 202. */
+@ApiTags('policies')
+@Controller('v1/execute')
+export class ExecuteController {
+  private readonly limiter: CapabilityRateLimiter;
+
+  constructor(
+    private readonly policies: PoliciesService,
+    @Inject(SCALER_CONFIG) config: ScalerConfig,
+    @Inject(LOGGER) private readonly log: AppLogger,
+  ) {
+    this.limiter = new CapabilityRateLimiter(config.rateLimit);
+  }
+
+  @Public()
+  @Post('1/:capability')
+  @ApiOperation({ summary: 'Execute the policy behind a capability URL (202 whether or not it exists)' })
+  async execute(@Param('capability') capability: string, @Res() res: Response): Promise<void> {
+    // Answered by hand: the capability is a bearer secret and must not reach the logs, and the
+    // exception filter logs the path of every 5xx; no body either way, so nothing leaks.
+    const wait = this.limiter.take(capabilityHash(capability.slice(0, 128)));
+    if (wait) {
+      res
+        .status(429)
+        .setHeader('Retry-After', String(Math.ceil(wait / 1000)))
+        .type('application/problem+json')
+        .send(
+          JSON.stringify({
+            type: 'about:blank',
+            title: 'Too Many Requests',
+            status: 429,
+            detail: 'slow down',
+          }),
+        );
+      return;
+    }
+    try {
+      await this.policies.executeCapability(capability);
+    } catch (e) {
+      this.log.error({ err: (e as Error).message }, 'capability execution failed');
+      res
+        .status(503)
+        .setHeader('Retry-After', '1')
+        .type('application/problem+json')
+        .send(
+          JSON.stringify({
+            type: 'about:blank',
+            title: 'Service Unavailable',
+            status: 503,
+            detail: 'try again',
+          }),
+        );
+      return;
+    }
+    res.status(202).end();
+  }
+}

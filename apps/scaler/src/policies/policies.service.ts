@@ -1,0 +1,193 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { FieldError } from '@nephele/contracts';
+import { CLOCK, Clock, checkIfMatch, Principal, ProblemException } from '@nephele/service-kit';
+import { PolicyRow, WebhookRow } from '../groups/group.types';
+import { failIfErrors, isObject, validatePolicyInput } from '../groups/group.validation';
+import { GroupsRepository } from '../groups/groups.repository';
+import { GroupsService, MAX_POLICIES, UUID } from '../groups/groups.service';
+import { PolicyExecutorService } from './policy-executor.service';
+
+export const CAPABILITY = /^[0-9a-f]{64}$/;
+export const MAX_WEBHOOKS_PER_POLICY = 25;
+
+export const capabilityHash = (capability: string) => createHash('sha256').update(capability).digest('hex');
+
+/** Policies of a group, their manual execution and their capability webhooks. */
+@Injectable()
+export class PoliciesService {
+  constructor(
+    private readonly repo: GroupsRepository,
+    private readonly groups: GroupsService,
+    private readonly executor: PolicyExecutorService,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async policy(groupId: string, policyId: string, p: Principal): Promise<PolicyRow> {
+    await this.groups.visible(groupId, p);
+    const row = UUID.test(policyId) ? await this.repo.getPolicy(groupId, policyId) : undefined;
+    if (!row) throw ProblemException.notFound(`policy ${policyId}`);
+    return row;
+  }
+
+  async list(groupId: string, p: Principal): Promise<PolicyRow[]> {
+    await this.groups.visible(groupId, p);
+    return this.repo.listPolicies(groupId);
+  }
+
+  async create(groupId: string, body: unknown, p: Principal): Promise<PolicyRow> {
+    await this.groups.visible(groupId, p);
+    const now = this.clock.now();
+    const errors: FieldError[] = [];
+    const input = validatePolicyInput(body, '', now, errors);
+    failIfErrors(errors);
+    const id = randomUUID();
+    await this.repo.transaction(async (tx) => {
+      const g = await this.repo.lockGroup(tx, groupId);
+      if (!g) throw ProblemException.notFound(`group ${groupId}`);
+      if ((await this.repo.countPolicies(tx, groupId)) >= MAX_POLICIES) {
+        throw ProblemException.conflict(`group ${groupId} already has ${MAX_POLICIES} policies`);
+      }
+      await this.repo.insertPolicy(tx, id, groupId, input!, this.groups.nextFiring(input!, id, now), now);
+    });
+    return (await this.repo.getPolicy(groupId, id))!;
+  }
+
+  async replace(
+    groupId: string,
+    policyId: string,
+    body: unknown,
+    ifMatch: string | undefined,
+    p: Principal,
+  ): Promise<PolicyRow> {
+    await this.policy(groupId, policyId, p);
+    const now = this.clock.now();
+    const errors: FieldError[] = [];
+    const input = validatePolicyInput(body, '', now, errors);
+    failIfErrors(errors);
+    await this.repo.transaction(async (tx) => {
+      const g = await this.repo.lockGroup(tx, groupId);
+      const row = g ? await this.repo.lockPolicy(tx, policyId) : undefined;
+      if (!row || row.group_id !== groupId) throw ProblemException.notFound(`policy ${policyId}`);
+      checkIfMatch(ifMatch, row.version);
+      // Firings are counted from the change: a new schedule does not catch up on the old one's.
+      await this.repo.replacePolicy(tx, policyId, input!, this.groups.nextFiring(input!, policyId, now), now);
+    });
+    return (await this.repo.getPolicy(groupId, policyId))!;
+  }
+
+  async remove(groupId: string, policyId: string, p: Principal): Promise<void> {
+    await this.policy(groupId, policyId, p);
+    await this.repo.transaction((tx) => this.repo.deletePolicy(tx, policyId));
+  }
+
+  async execute(groupId: string, policyId: string, p: Principal) {
+    await this.policy(groupId, policyId, p);
+    const out = await this.executor.execute(policyId, `api:${p.tokenId}`, groupId);
+    if (out.ok) {
+      return {
+        groupId,
+        policyId,
+        desiredBefore: out.desiredBefore,
+        desiredAfter: out.desiredAfter,
+        changed: out.changed,
+        reason: out.reason,
+      };
+    }
+    switch (out.refusedBy) {
+      case 'group-cooldown':
+      case 'policy-cooldown':
+        throw new ProblemException(403, out.reason, {
+          type: 'https://nephele.dev/problems/cooldown',
+          refusedBy: out.refusedBy,
+          until: out.until.toISOString(),
+        });
+      case 'paused':
+        throw ProblemException.conflict(out.reason, { refusedBy: 'paused' });
+      case 'not-found':
+        throw ProblemException.notFound(`policy ${policyId}`);
+    }
+  }
+
+  // Capability webhooks
+
+  async createWebhook(
+    groupId: string,
+    policyId: string,
+    body: unknown,
+    p: Principal,
+  ): Promise<{ row: WebhookRow; capability: string }> {
+    await this.policy(groupId, policyId, p);
+    const errors: FieldError[] = [];
+    if (!isObject(body)) errors.push({ field: 'body', message: 'must be {name, metadata?}' });
+    else {
+      for (const k of Object.keys(body)) {
+        if (k !== 'name' && k !== 'metadata') errors.push({ field: k, message: `unknown field ${k}` });
+      }
+      if (typeof body.name !== 'string' || body.name.trim() === '' || body.name.length > 200) {
+        errors.push({ field: 'name', message: 'must be a non-empty string of at most 200 characters' });
+      }
+      const m = body.metadata;
+      if (
+        m !== undefined &&
+        (!isObject(m) ||
+          Object.keys(m).length > 64 ||
+          Object.values(m).some((v) => typeof v !== 'string' || v.length > 1024))
+      ) {
+        errors.push({ field: 'metadata', message: 'must map at most 64 names to strings' });
+      }
+    }
+    failIfErrors(errors);
+    const b = body as { name: string; metadata?: Record<string, string> };
+    // 256 bits from the CSPRNG; only its SHA-256 is stored, the URL is shown once.
+    const capability = randomBytes(32).toString('hex');
+    const row = await this.repo.transaction(async (tx) => {
+      const n: { n: number }[] = await tx.query(
+        `SELECT count(*)::int AS n FROM scaler.webhooks WHERE policy_id = $1`,
+        [policyId],
+      );
+      if (n[0]!.n >= MAX_WEBHOOKS_PER_POLICY) {
+        throw ProblemException.conflict(`policy ${policyId} already has ${MAX_WEBHOOKS_PER_POLICY} webhooks`);
+      }
+      return this.repo.insertWebhook(tx, {
+        id: randomUUID(),
+        groupId,
+        policyId,
+        name: b.name,
+        metadata: b.metadata ?? {},
+        hash: capabilityHash(capability),
+      });
+    });
+    return { row, capability };
+  }
+
+  async listWebhooks(groupId: string, policyId: string, p: Principal): Promise<WebhookRow[]> {
+    await this.policy(groupId, policyId, p);
+    return this.repo.listWebhooks(policyId);
+  }
+
+  async webhook(groupId: string, policyId: string, id: string, p: Principal): Promise<WebhookRow> {
+    await this.policy(groupId, policyId, p);
+    const w = UUID.test(id) ? await this.repo.getWebhook(policyId, id) : undefined;
+    if (!w) throw ProblemException.notFound(`webhook ${id}`);
+    return w;
+  }
+
+  async removeWebhook(groupId: string, policyId: string, id: string, p: Principal): Promise<void> {
+    await this.webhook(groupId, policyId, id, p);
+    await this.repo.deleteWebhook(id);
+  }
+
+  /**
+   * Executes the policy behind a capability, if there is one. Says nothing about it to the
+   * caller (the controller always answers 202); refusals are logged by the executor.
+   */
+  async executeCapability(capability: string): Promise<void> {
+    if (!CAPABILITY.test(capability)) return;
+    const w = await this.repo.webhookByHash(capabilityHash(capability));
+    if (!w) return;
+    await this.executor.execute(w.policy_id, `webhook:${w.id}`, w.group_id);
+  }
+}
+
+export { ProblemException };

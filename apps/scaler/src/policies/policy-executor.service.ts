@@ -1,0 +1,221 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { enqueueEvents, OutboxRelay } from '@nephele/bus';
+import { CloudEvent, createEvent, GroupScaled, PolicyExecuted } from '@nephele/contracts';
+import { AppLogger, counter } from '@nephele/observability';
+import { executePolicy, ExecutionResult } from '@nephele/scaling';
+import { CLOCK, Clock, LOGGER, METRICS } from '@nephele/service-kit';
+import { Registry } from 'prom-client';
+import { Counter } from 'prom-client';
+import { SCALER_SCHEMA, SERVICE } from '../data-source';
+import { ConvergeSignal } from '../convergence/converge.signal';
+import { toPlannerGroup, toPlannerPolicy } from '../groups/group.types';
+import { GroupsRepository } from '../groups/groups.repository';
+import { SCALER_OUTBOX } from '../scaler.tokens';
+
+export type PolicyOutcome =
+  | (ExecutionResult & { groupId: string; policyId: string })
+  | { ok: false; refusedBy: 'not-found'; reason: string; groupId?: string; policyId: string };
+
+/**
+ * Executes a policy: the planner decides (clamping, both cooldowns, paused), this service records
+ * the decision and its events in one transaction and asks for a convergence pass.
+ */
+@Injectable()
+export class PolicyExecutorService {
+  private readonly executions: Counter;
+
+  constructor(
+    private readonly repo: GroupsRepository,
+    private readonly signal: ConvergeSignal,
+    @Inject(SCALER_OUTBOX) private readonly outbox: OutboxRelay,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LOGGER) private readonly log: AppLogger,
+    @Inject(METRICS) metrics: Registry,
+  ) {
+    this.executions = counter(metrics, 'nephele_scaler_policy_executions_total', 'Policy executions', [
+      'trigger',
+      'result',
+    ]);
+  }
+
+  /** Executes in its own transaction, then publishes and converges. */
+  async execute(policyId: string, trigger: string, groupId?: string): Promise<PolicyOutcome> {
+    const now = this.clock.now();
+    const out = await this.repo.transaction((tx) => this.executeIn(tx, policyId, trigger, now, groupId));
+    this.after(out);
+    return out;
+  }
+
+  /** Publishes what a committed execution wrote and wakes the converger. */
+  after(out: PolicyOutcome): void {
+    this.executions.inc({ trigger: out.ok ? 'accepted' : out.refusedBy, result: out.ok ? 'ok' : 'refused' });
+    if (out.ok) {
+      this.outbox.nudge();
+      if (out.changed) this.signal.nudge();
+    }
+  }
+
+  /**
+   * Decides and records many executions inside `tx` with a handful of set-based statements (the
+   * schedule loop fires hundreds of policies at once). Groups, then policies, are locked in id
+   * order; executions of one group chain in the order given, each seeing the previous one's
+   * capacity and cooldown.
+   */
+  async executeMany(
+    tx: EntityManager,
+    items: readonly { policyId: string; groupId: string; trigger: string }[],
+    now: Date,
+  ): Promise<PolicyOutcome[]> {
+    if (!items.length) return [];
+    const groups = new Map(
+      (await this.repo.lockGroups(tx, [...new Set(items.map((i) => i.groupId))])).map((g) => [g.id, g]),
+    );
+    const policies = new Map(
+      (
+        await this.repo.lockPolicies(
+          tx,
+          items.map((i) => i.policyId),
+        )
+      ).map((p) => [p.id, p]),
+    );
+    const planned = new Map<string, ReturnType<typeof toPlannerGroup>>();
+    const scaled = new Map<string, number>();
+    const executed: string[] = [];
+    const events = [];
+    const out: PolicyOutcome[] = [];
+    for (const it of items) {
+      const row = groups.get(it.groupId);
+      const policy = policies.get(it.policyId);
+      if (!row || !policy || policy.group_id !== it.groupId || row.deleting) {
+        out.push({
+          ok: false,
+          refusedBy: 'not-found',
+          policyId: it.policyId,
+          groupId: it.groupId,
+          reason: `policy ${it.policyId} not found`,
+        });
+        continue;
+      }
+      const g = planned.get(row.id) ?? toPlannerGroup(row);
+      const r = executePolicy(g, toPlannerPolicy(policy), now);
+      out.push({ ...r, groupId: row.id, policyId: it.policyId });
+      if (!r.ok) {
+        this.log.info(
+          { groupId: row.id, policyId: it.policyId, trigger: it.trigger, refusedBy: r.refusedBy },
+          r.reason,
+        );
+        continue;
+      }
+      executed.push(it.policyId);
+      events.push(
+        createEvent(
+          SERVICE,
+          PolicyExecuted.type,
+          {
+            groupId: row.id,
+            policyId: it.policyId,
+            trigger: it.trigger,
+            desiredBefore: r.desiredBefore,
+            desiredAfter: r.desiredAfter,
+            reason: r.reason,
+          },
+          { subject: it.policyId, time: now },
+        ) as CloudEvent,
+      );
+      if (r.changed) {
+        planned.set(row.id, { ...g, desired: r.desiredAfter, lastScaledAt: now });
+        scaled.set(row.id, r.desiredAfter);
+        events.push(
+          createEvent(
+            SERVICE,
+            GroupScaled.type,
+            { groupId: row.id, from: g.desired, to: r.desiredAfter, reason: r.reason },
+            { subject: row.id, time: now },
+          ) as CloudEvent,
+        );
+      } else planned.set(row.id, g);
+    }
+    if (executed.length) {
+      await tx.query(`UPDATE scaler.policies SET last_executed_at = $2 WHERE id = ANY($1::uuid[])`, [
+        executed,
+        now,
+      ]);
+    }
+    if (scaled.size) {
+      await tx.query(
+        `UPDATE scaler.groups g SET desired = u.d, last_scaled_at = $3, converge_after = now(), updated_at = now()
+         FROM unnest($1::uuid[], $2::int[]) AS u(id, d) WHERE g.id = u.id`,
+        [[...scaled.keys()], [...scaled.values()], now],
+      );
+    }
+    await enqueueEvents(tx, SCALER_SCHEMA, events);
+    return out;
+  }
+
+  /**
+   * Decides and records one execution inside `tx` (the group row, then the policy row, are locked
+   * in that order everywhere, so concurrent executions serialise without deadlocks).
+   */
+  async executeIn(
+    tx: EntityManager,
+    policyId: string,
+    trigger: string,
+    now: Date,
+    groupId?: string,
+  ): Promise<PolicyOutcome> {
+    const notFound = { ok: false as const, refusedBy: 'not-found' as const, policyId, groupId };
+    const gid =
+      groupId ??
+      (
+        (await tx.query(`SELECT group_id FROM scaler.policies WHERE id = $1`, [policyId])) as {
+          group_id: string;
+        }[]
+      )[0]?.group_id;
+    if (!gid) return { ...notFound, reason: `policy ${policyId} not found` };
+    const group = await this.repo.lockGroup(tx, gid);
+    const policy = group ? await this.repo.lockPolicy(tx, policyId) : undefined;
+    if (!group || !policy || policy.group_id !== gid)
+      return { ...notFound, reason: `policy ${policyId} not found` };
+    if (group.deleting) return { ...notFound, groupId: gid, reason: `group ${gid} is being deleted` };
+    const r = executePolicy(toPlannerGroup(group), toPlannerPolicy(policy), now);
+    if (!r.ok) {
+      this.log.info({ groupId: gid, policyId, trigger, refusedBy: r.refusedBy }, r.reason);
+      return { ...r, groupId: gid, policyId };
+    }
+    await this.repo.markPolicyExecuted(tx, policyId, now);
+    const events = [
+      createEvent(
+        SERVICE,
+        PolicyExecuted.type,
+        {
+          groupId: gid,
+          policyId,
+          trigger,
+          desiredBefore: r.desiredBefore,
+          desiredAfter: r.desiredAfter,
+          reason: r.reason,
+        },
+        { subject: policyId, time: now },
+      ),
+    ];
+    if (r.changed) {
+      await this.repo.updateGroup(
+        tx,
+        gid,
+        { desired: r.desiredAfter, last_scaled_at: now },
+        { converge: true },
+      );
+      events.push(
+        createEvent(
+          SERVICE,
+          GroupScaled.type,
+          { groupId: gid, from: group.desired, to: r.desiredAfter, reason: r.reason },
+          { subject: gid, time: now },
+        ) as never,
+      );
+    }
+    await enqueueEvents(tx, SCALER_SCHEMA, events);
+    return { ...r, groupId: gid, policyId };
+  }
+}

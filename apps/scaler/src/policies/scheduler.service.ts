@@ -1,0 +1,201 @@
+import { PollingLoop } from '@nephele/util';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { purgeProcessed } from '@nephele/bus';
+import { AppLogger, counter, histogram } from '@nephele/observability';
+import { dueFiring } from '@nephele/scaling';
+import { CLOCK, Clock, LOGGER, METRICS } from '@nephele/service-kit';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { ScalerConfig } from '../config/env';
+import { SCALER_SCHEMA } from '../data-source';
+import { PolicyRow, toPlannerPolicy } from '../groups/group.types';
+import { GroupsRepository } from '../groups/groups.repository';
+import { SCALER_CONFIG } from '../scaler.tokens';
+import { PolicyExecutorService, PolicyOutcome } from './policy-executor.service';
+
+// Note [Schedules across replicas]
+// Every replica runs this loop; nothing elects a leader. A policy row carries `next_firing_at`
+// (an index finds the due ones) and `last_fired_at` (the last firing handled). For a due policy,
+// the planner's `dueFiring` names the firing by its scheduled time (Note [Schedule firings] in
+// libs/scaling); the replica inserts (policy, scheduled time) into `schedule_firings` and executes
+// the policy in the same transaction. The primary key decides: a second replica's insert waits
+// for the first transaction and then conflicts, so it does nothing. A crash before the commit
+// leaves no firing row and the next replica executes it. After downtime, the latest missed firing
+// still runs when it is at most SCALER_SCHEDULE_GRACE_MS old; older ones are recorded as missed.
+
+const CONCURRENCY = 4;
+const BATCH = 50;
+
+@Injectable()
+export class SchedulerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly loop: PollingLoop;
+  private lastHousekeeping = 0;
+  private readonly firings: Counter;
+  private readonly lateness: Histogram;
+
+  constructor(
+    private readonly repo: GroupsRepository,
+    private readonly executor: PolicyExecutorService,
+    @Inject(SCALER_CONFIG) private readonly config: ScalerConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LOGGER) private readonly log: AppLogger,
+    @Inject(METRICS) metrics: Registry,
+  ) {
+    this.firings = counter(metrics, 'nephele_scaler_schedule_firings_total', 'Schedule firings', ['outcome']);
+    this.lateness = histogram(
+      metrics,
+      'nephele_scaler_schedule_lateness_seconds',
+      'Execution time minus scheduled time of schedule firings',
+      [],
+      [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 30],
+    );
+    this.loop = new PollingLoop(() => this.pass(), { idleMs: this.config.schedule.pollMs });
+  }
+
+  onApplicationBootstrap(): void {
+    this.loop.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.loop.stop();
+  }
+
+  /** One pass (see Note [Polling loops]): fire what is due; returns when to look again. */
+  private async pass(): Promise<number> {
+    let delay = this.config.schedule.pollMs;
+    try {
+      for (;;) {
+        const due: PolicyRow[] = await this.repo.db.query(
+          `SELECT id, group_id, name, type, cooldown_ms, change, change_percent, desired_capacity, args,
+             last_executed_at, last_fired_at, next_firing_at, version, created_at
+           FROM scaler.policies WHERE next_firing_at <= $1 ORDER BY next_firing_at LIMIT 1000`,
+          [this.clock.now()],
+        );
+        if (!due.length) break;
+        const batches: PolicyRow[][] = [];
+        for (let i = 0; i < due.length; i += BATCH) batches.push(due.slice(i, i + BATCH));
+        const worker = async () => {
+          for (let b = batches.shift(); b; b = batches.shift()) {
+            await this.fire(b).catch((e: Error) =>
+              this.log.warn({ policies: b!.length, err: e.message }, 'schedule firings failed; will retry'),
+            );
+          }
+        };
+        await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+        if (due.length < 1000) break;
+      }
+      const [r]: { t: Date | null }[] = await this.repo.db.query(
+        `SELECT min(next_firing_at) AS t FROM scaler.policies WHERE next_firing_at IS NOT NULL`,
+      );
+      if (r?.t) delay = Math.max(0, Math.min(delay, new Date(r.t).getTime() - this.clock.now().getTime()));
+      await this.housekeeping();
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'schedule loop failed; will retry');
+    }
+    return delay;
+  }
+
+  /**
+   * Handles due policies in one transaction (see Note [Schedules across replicas]); a batch
+   * saves a commit per firing when many schedules are due at once. Firing rows are inserted in
+   * policy-id order and groups are locked in group-id order, so replicas working on overlapping
+   * batches wait for each other instead of deadlocking. If the batch fails, each policy is tried
+   * on its own.
+   */
+  async fire(batch: PolicyRow[]): Promise<void> {
+    try {
+      await this.fireTogether(batch);
+    } catch (e) {
+      if (batch.length === 1) throw e;
+      for (const p of batch) {
+        await this.fireTogether([p]).catch((err: Error) =>
+          this.log.warn({ policyId: p.id, err: err.message }, 'schedule firing failed; will retry'),
+        );
+      }
+    }
+  }
+
+  private async fireTogether(batch: PolicyRow[]): Promise<void> {
+    const now = this.clock.now();
+    const decided = batch
+      .map((p) => {
+        const after = new Date(p.last_fired_at ?? p.created_at);
+        const d = dueFiring(toPlannerPolicy(p), after, now, this.config.schedule.graceMs);
+        return { p, after, d, firing: d.due ?? d.missed };
+      })
+      .sort((a, b) => (a.p.id < b.p.id ? -1 : a.p.id > b.p.id ? 1 : 0));
+    const outcomes: PolicyOutcome[] = [];
+    await this.repo.transaction(async (tx) => {
+      const firing = decided.filter((x) => x.firing);
+      const won = new Set<string>();
+      if (firing.length) {
+        const rows: { policy_id: string }[] = await tx.query(
+          `INSERT INTO scaler.schedule_firings (policy_id, scheduled_at, outcome)
+           SELECT p, t, 'pending' FROM unnest($1::uuid[], $2::timestamptz[]) AS f(p, t) ORDER BY p
+           ON CONFLICT DO NOTHING RETURNING policy_id`,
+          [firing.map((x) => x.p.id), firing.map((x) => x.firing!)],
+        );
+        for (const r of rows) won.add(r.policy_id);
+      }
+      const results: { id: string; at: Date; outcome: string }[] = [];
+      const mine = decided
+        .filter((x) => won.has(x.p.id))
+        .sort((a, b) => (a.p.group_id < b.p.group_id ? -1 : a.p.group_id > b.p.group_id ? 1 : 0));
+      const dueOnes = mine.filter((x) => x.d.due);
+      const executed = await this.executor.executeMany(
+        tx,
+        dueOnes.map((x) => ({
+          policyId: x.p.id,
+          groupId: x.p.group_id,
+          trigger: `schedule:${x.d.due!.toISOString()}`,
+        })),
+        now,
+      );
+      outcomes.push(...executed);
+      const byPolicy = new Map(executed.map((o) => [o.policyId, o]));
+      for (const x of mine) {
+        let result: string;
+        const o = byPolicy.get(x.p.id);
+        if (x.d.due && o) {
+          result = o.ok ? 'executed' : `refused: ${o.reason}`;
+          this.firings.inc({ outcome: o.ok ? 'executed' : 'refused' });
+          this.lateness.observe(Math.max(0, now.getTime() - x.d.due.getTime()) / 1000);
+        } else {
+          result = `missed: older than the grace window of ${this.config.schedule.graceMs} ms`;
+          this.firings.inc({ outcome: 'missed' });
+        }
+        results.push({ id: x.p.id, at: x.firing!, outcome: result.slice(0, 2000) });
+      }
+      if (results.length) {
+        await tx.query(
+          `UPDATE scaler.schedule_firings f SET outcome = r.o, executed_at = clock_timestamp()
+           FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS r(p, t, o)
+           WHERE f.policy_id = r.p AND f.scheduled_at = r.t`,
+          [results.map((r) => r.id), results.map((r) => r.at), results.map((r) => r.outcome)],
+        );
+      }
+      // Every policy looked at moves on to its next firing (unless it was changed meanwhile).
+      await tx.query(
+        `UPDATE scaler.policies p SET next_firing_at = u.n,
+           last_fired_at = GREATEST(COALESCE(p.last_fired_at, u.f), u.f)
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::int[]) AS u(id, n, f, v)
+         WHERE p.id = u.id AND p.version = u.v`,
+        [
+          decided.map((x) => x.p.id),
+          decided.map((x) => x.d.next ?? null),
+          decided.map((x) => x.firing ?? x.after),
+          decided.map((x) => x.p.version),
+        ],
+      );
+    });
+    for (const o of outcomes) this.executor.after(o);
+  }
+
+  private async housekeeping(): Promise<void> {
+    const t = this.clock.now().getTime();
+    if (t - this.lastHousekeeping < 3_600_000) return;
+    this.lastHousekeeping = t;
+    const cutoff = new Date(t - 7 * 24 * 3_600_000);
+    await purgeProcessed(this.repo.db, SCALER_SCHEMA, cutoff);
+    await this.repo.db.query(`DELETE FROM scaler.alarm_receipts WHERE received_at < $1`, [cutoff]);
+  }
+}

@@ -1,0 +1,3 @@
+export { StateTrackerModule } from './state-tracker.module';
+export { loadStateTrackerConfig } from './config/env';
+export type { StateTrackerConfig } from './config/env';

@@ -1,0 +1,198 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { InstanceState } from '@nephele/contracts';
+import { TRACKER_DB } from '../state-tracker.tokens';
+
+export interface InstanceRow {
+  id: string;
+  owner: string;
+  project: string | null;
+  pool: string | null;
+  provider_account_id: string;
+  provider_instance_id: string | null;
+  idempotency_key: string | null;
+  name: string | null;
+  image: string | null;
+  hardware_profile: string | null;
+  state: InstanceState;
+  addresses: string[];
+  reason: string | null;
+  last_seen: Date | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface HistoryRow {
+  instance_id: string;
+  from_state: string | null;
+  to_state: string;
+  reason: string;
+  source: string;
+}
+
+export interface InstanceFilter {
+  owner?: string;
+  ownerPrefix?: string;
+  project?: string;
+  pool?: string;
+  state?: string;
+  providerAccountId?: string;
+  afterId?: string;
+}
+
+const COLS = `id, owner, project, pool, provider_account_id, provider_instance_id, idempotency_key, name, image,
+  hardware_profile, state, addresses, reason, last_seen, version, created_at, updated_at`;
+
+@Injectable()
+export class InstancesRepository {
+  constructor(@Inject(TRACKER_DB) readonly db: DataSource) {}
+
+  transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
+  }
+
+  async insert(
+    tx: EntityManager,
+    r: Omit<InstanceRow, 'version' | 'created_at' | 'updated_at' | 'last_seen'>,
+  ): Promise<boolean> {
+    const rows: unknown[] = await tx.query(
+      `INSERT INTO state_tracker.instances (id, owner, project, pool, provider_account_id, provider_instance_id,
+         idempotency_key, name, image, hardware_profile, state, addresses, reason, last_seen)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12::jsonb,$13, now())
+       ON CONFLICT DO NOTHING RETURNING id`,
+      [
+        r.id,
+        r.owner,
+        r.project,
+        r.pool,
+        r.provider_account_id,
+        r.provider_instance_id,
+        r.idempotency_key,
+        r.name,
+        r.image,
+        r.hardware_profile,
+        r.state,
+        JSON.stringify(r.addresses),
+        r.reason,
+      ],
+    );
+    return rows.length > 0;
+  }
+
+  async lockByIds(tx: EntityManager, ids: string[]): Promise<InstanceRow[]> {
+    if (!ids.length) return [];
+    return tx.query(
+      `SELECT ${COLS} FROM state_tracker.instances WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      [ids],
+    );
+  }
+
+  async lockByProvider(
+    tx: EntityManager,
+    accountId: string,
+    providerInstanceId: string,
+  ): Promise<InstanceRow | undefined> {
+    const rows: InstanceRow[] = await tx.query(
+      `SELECT ${COLS} FROM state_tracker.instances WHERE provider_account_id = $1 AND provider_instance_id = $2 FOR UPDATE`,
+      [accountId, providerInstanceId],
+    );
+    return rows[0];
+  }
+
+  async updateState(
+    tx: EntityManager,
+    id: string,
+    s: { state: InstanceState; addresses: string[]; reason: string | null },
+  ): Promise<void> {
+    await tx.query(
+      `UPDATE state_tracker.instances SET state = $2, addresses = $3::jsonb, reason = $4, last_seen = now(),
+         version = version + 1, updated_at = now() WHERE id = $1`,
+      [id, s.state, JSON.stringify(s.addresses), s.reason],
+    );
+  }
+
+  async insertHistory(tx: EntityManager, rows: HistoryRow[]): Promise<void> {
+    if (!rows.length) return;
+    await tx.query(
+      `INSERT INTO state_tracker.instance_history (instance_id, from_state, to_state, reason, source)
+       SELECT (h->>'instance_id')::uuid, h->>'from_state', h->>'to_state', h->>'reason', h->>'source'
+       FROM jsonb_array_elements($1::jsonb) h`,
+      [JSON.stringify(rows)],
+    );
+  }
+
+  /** Marks instances seen now, at most once a minute each (keeps a 100k-instance poll from rewriting every row). */
+  async touch(ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    await this.db.query(
+      `UPDATE state_tracker.instances SET last_seen = now()
+       WHERE id = ANY($1::uuid[]) AND (last_seen IS NULL OR last_seen < now() - interval '60 seconds')`,
+      [ids],
+    );
+  }
+
+  /** Accounts with live instances, and whether any of their instances is in a transitional state. */
+  async liveAccounts(): Promise<{ accountId: string; transitional: boolean }[]> {
+    const rows: { a: string; t: boolean }[] = await this.db.query(
+      `SELECT provider_account_id AS a, bool_or(state IN ('pending','stopping','rebooting','terminating')) AS t
+       FROM state_tracker.instances WHERE state <> 'terminated' GROUP BY provider_account_id`,
+    );
+    return rows.map((r) => ({ accountId: r.a, transitional: r.t }));
+  }
+
+  liveForAccount(accountId: string): Promise<InstanceRow[]> {
+    return this.db.query(
+      `SELECT ${COLS} FROM state_tracker.instances WHERE provider_account_id = $1 AND state <> 'terminated'`,
+      [accountId],
+    );
+  }
+
+  async newOrphans(accountId: string, providerIds: string[]): Promise<string[]> {
+    if (!providerIds.length) return [];
+    const rows: { id: string }[] = await this.db.query(
+      `INSERT INTO state_tracker.orphans (provider_account_id, provider_instance_id)
+       SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING provider_instance_id AS id`,
+      [accountId, providerIds],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async find(f: InstanceFilter, limit: number): Promise<InstanceRow[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    if (f.owner) where.push(`owner = ${p(f.owner)}`);
+    if (f.ownerPrefix) where.push(`starts_with(owner, ${p(f.ownerPrefix)})`);
+    if (f.project) where.push(`project = ${p(f.project)}`);
+    if (f.pool) where.push(`pool = ${p(f.pool)}`);
+    if (f.state) where.push(`state = ${p(f.state)}`);
+    if (f.providerAccountId) where.push(`provider_account_id = ${p(f.providerAccountId)}`);
+    if (f.afterId) where.push(`id > ${p(f.afterId)}::uuid`);
+    return this.db.query(
+      `SELECT ${COLS} FROM state_tracker.instances ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY id LIMIT ${p(limit)}`,
+      params,
+    );
+  }
+
+  async get(id: string): Promise<InstanceRow | undefined> {
+    const rows: InstanceRow[] = await this.db.query(
+      `SELECT ${COLS} FROM state_tracker.instances WHERE id = $1`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  history(
+    id: string,
+  ): Promise<{ from_state: string | null; to_state: string; reason: string; source: string; at: Date }[]> {
+    return this.db.query(
+      `SELECT from_state, to_state, reason, source, at FROM state_tracker.instance_history WHERE instance_id = $1 ORDER BY seq`,
+      [id],
+    );
+  }
+}

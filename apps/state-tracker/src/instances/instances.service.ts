@@ -1,0 +1,322 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { enqueueEvents, LoggerLike, markProcessed, OutboxRelay } from '@nephele/bus';
+import {
+  CloudEvent,
+  createEvent,
+  InstanceActionCompletedData,
+  InstanceState,
+  InstanceStateChanged,
+  InstanceStateChangedData,
+  InstanceVanished,
+  InstanceOrphanDetected,
+  LaunchResultData,
+  ProviderInstanceView,
+} from '@nephele/contracts';
+import { AppLogger, counter } from '@nephele/observability';
+import { LOGGER, METRICS } from '@nephele/service-kit';
+import { Registry } from 'prom-client';
+import { STATE_TRACKER_SCHEMA } from '../data-source';
+import { judgeTransition } from './instance-state.machine';
+import { InstanceRow, InstancesRepository, HistoryRow } from './instances.repository';
+
+export const TRACKER_OUTBOX = Symbol('TRACKER_OUTBOX');
+export const SERVICE = 'state-tracker';
+
+export type ObservationSource = 'gateway' | 'poll' | 'callback' | 'feed';
+
+export interface Observation {
+  state: InstanceState;
+  addresses?: string[];
+  reason: string;
+  source: ObservationSource;
+}
+
+/** Applies observations to the instance store: transition check, history, events (one transaction). */
+@Injectable()
+export class InstancesService {
+  private readonly log: LoggerLike;
+  private readonly refused;
+  private readonly transitions;
+
+  constructor(
+    private readonly repo: InstancesRepository,
+    @Inject(TRACKER_OUTBOX) private readonly outbox: OutboxRelay,
+    @Inject(LOGGER) log: AppLogger,
+    @Inject(METRICS) metrics: Registry,
+  ) {
+    this.log = log;
+    this.refused = counter(
+      metrics,
+      'nephele_tracker_refused_transitions_total',
+      'Observations refused as impossible transitions',
+    );
+    this.transitions = counter(metrics, 'nephele_tracker_transitions_total', 'Instance state transitions', [
+      'to',
+    ]);
+  }
+
+  private stateChanged(
+    row: InstanceRow,
+    from: InstanceState | undefined,
+    to: InstanceState,
+    reason: string,
+    addresses: string[],
+  ): CloudEvent {
+    const data: InstanceStateChangedData = {
+      instanceId: row.id,
+      to,
+      reason,
+      owner: row.owner,
+      providerAccountId: row.provider_account_id,
+      addresses,
+      version: row.version + (from === undefined ? 0 : 1),
+    };
+    if (from) data.from = from;
+    if (row.pool) data.pool = row.pool;
+    if (row.provider_instance_id) data.providerInstanceId = row.provider_instance_id;
+    return createEvent(SERVICE, InstanceStateChanged.type, data, { subject: row.id });
+  }
+
+  /** Applies one observation to a locked row inside `tx`; returns the events to publish. */
+  private apply(
+    tx: EntityManager,
+    row: InstanceRow,
+    o: Observation,
+    history: HistoryRow[],
+  ): Promise<CloudEvent[]> {
+    const verdict = judgeTransition(row.state, o.state);
+    const addresses = o.addresses ?? row.addresses;
+    switch (verdict.kind) {
+      case 'same': {
+        if (JSON.stringify(addresses) === JSON.stringify(row.addresses)) return Promise.resolve([]);
+        return this.repo
+          .updateState(tx, row.id, { state: row.state, addresses, reason: row.reason })
+          .then(() => []);
+      }
+      case 'refused':
+        this.refused.inc();
+        this.log.info({ instanceId: row.id, from: row.state, to: o.state, source: o.source }, verdict.reason);
+        return Promise.resolve([]);
+      case 'allowed':
+        history.push({
+          instance_id: row.id,
+          from_state: row.state,
+          to_state: o.state,
+          reason: o.reason,
+          source: o.source,
+        });
+        this.transitions.inc({ to: o.state });
+        return this.repo
+          .updateState(tx, row.id, { state: o.state, addresses, reason: o.reason })
+          .then(() => [this.stateChanged(row, row.state, o.state, o.reason, addresses)]);
+    }
+  }
+
+  private async commit(
+    fn: (tx: EntityManager, history: HistoryRow[]) => Promise<CloudEvent[]>,
+  ): Promise<number> {
+    const n = await this.repo.transaction(async (tx) => {
+      const history: HistoryRow[] = [];
+      const events = await fn(tx, history);
+      await this.repo.insertHistory(tx, history);
+      await enqueueEvents(tx, STATE_TRACKER_SCHEMA, events);
+      return events.length;
+    });
+    if (n) this.outbox.nudge();
+    return n;
+  }
+
+  /** The gateway launched an instance: it enters the store. Idempotent on the event id and the instance id. */
+  async launched(event: CloudEvent<LaunchResultData>): Promise<void> {
+    const d = event.data!;
+    await this.commit(async (tx, history) => {
+      if (!(await markProcessed(tx, STATE_TRACKER_SCHEMA, 'launches', event))) return [];
+      const state = d.state ?? 'pending';
+      const row = {
+        id: d.instanceId,
+        owner: d.owner,
+        project: d.project ?? null,
+        pool: d.pool ?? null,
+        provider_account_id: d.providerAccountId ?? 'unknown',
+        provider_instance_id: d.providerInstanceId ?? null,
+        idempotency_key: d.idempotencyKey,
+        name: d.name ?? null,
+        image: d.image ?? null,
+        hardware_profile: d.hardwareProfile ?? null,
+        state,
+        addresses: d.addresses ?? [],
+        reason: 'launched',
+      };
+      if (!(await this.repo.insert(tx, row))) return [];
+      history.push({
+        instance_id: row.id,
+        from_state: null,
+        to_state: state,
+        reason: 'launched by the gateway',
+        source: 'gateway',
+      });
+      return [
+        this.stateChanged(
+          { ...row, version: 1 } as InstanceRow,
+          undefined,
+          state,
+          'launched by the gateway',
+          row.addresses,
+        ),
+      ];
+    });
+  }
+
+  /** The gateway carried out an action: record the state it reported. */
+  async actionCompleted(event: CloudEvent<InstanceActionCompletedData>): Promise<void> {
+    const d = event.data!;
+    if (!d.ok) return;
+    const state: InstanceState | undefined = d.state ?? (d.action === 'destroy' ? 'terminating' : undefined);
+    if (!state) return;
+    await this.observeById(
+      d.instanceId,
+      { state, reason: `${d.action}: ${d.reason}`, source: 'gateway' },
+      event,
+    );
+  }
+
+  async observeById(id: string, o: Observation, event?: CloudEvent): Promise<boolean> {
+    let found = false;
+    await this.commit(async (tx, history) => {
+      if (event && !(await markProcessed(tx, STATE_TRACKER_SCHEMA, `observe-${o.source}`, event))) {
+        found = true;
+        return [];
+      }
+      const [row] = await this.repo.lockByIds(tx, [id]);
+      if (!row) return [];
+      found = true;
+      return this.apply(tx, row, o, history);
+    });
+    return found;
+  }
+
+  async observeByProvider(
+    accountId: string,
+    providerInstanceId: string,
+    o: Observation,
+    event?: CloudEvent,
+  ): Promise<boolean> {
+    let found = false;
+    await this.commit(async (tx, history) => {
+      if (event && !(await markProcessed(tx, STATE_TRACKER_SCHEMA, `observe-${o.source}`, event))) {
+        found = true;
+        return [];
+      }
+      const row = await this.repo.lockByProvider(tx, accountId, providerInstanceId);
+      if (!row) return [];
+      found = true;
+      return this.apply(tx, row, o, history);
+    });
+    return found;
+  }
+
+  /**
+   * One poll result for an account: every known live instance is compared with what the provider
+   * listed. Changes, vanished instances and new orphans are written in one transaction.
+   */
+  async reconcile(
+    accountId: string,
+    known: InstanceRow[],
+    listed: ProviderInstanceView[],
+    listedAt: Date,
+    vanishGraceMs: number,
+  ): Promise<{ changed: number; vanished: number; orphans: number }> {
+    const byProviderId = new Map(listed.map((p) => [p.id, p]));
+    const changedIds: string[] = [];
+    const observations = new Map<string, Observation>();
+    const unchanged: string[] = [];
+    let vanished = 0;
+    const knownProviderIds = new Set<string>();
+    for (const row of known) {
+      if (!row.provider_instance_id) continue;
+      knownProviderIds.add(row.provider_instance_id);
+      const p = byProviderId.get(row.provider_instance_id);
+      if (p) {
+        const sameAddr = JSON.stringify(p.addresses) === JSON.stringify(row.addresses);
+        if (p.state === row.state && sameAddr) unchanged.push(row.id);
+        else {
+          changedIds.push(row.id);
+          observations.set(row.id, {
+            state: p.state,
+            addresses: p.addresses,
+            reason: `provider reports ${p.state}`,
+            source: 'poll',
+          });
+        }
+      } else if (listedAt.getTime() - new Date(row.created_at).getTime() > vanishGraceMs) {
+        changedIds.push(row.id);
+        observations.set(row.id, {
+          state: 'terminated',
+          reason:
+            row.state === 'terminating' ? 'destroyed at the provider' : 'vanished: gone at the provider',
+          source: 'poll',
+        });
+      }
+    }
+    let changed = 0;
+    if (changedIds.length) {
+      changed = await this.commit(async (tx, history) => {
+        const rows = await this.repo.lockByIds(tx, changedIds);
+        const events: CloudEvent[] = [];
+        for (const row of rows) {
+          const o = observations.get(row.id)!;
+          if (o.state === 'terminated' && row.state !== 'terminating' && row.state !== 'terminated') {
+            vanished++;
+            events.push(
+              createEvent(
+                SERVICE,
+                InstanceVanished.type,
+                {
+                  instanceId: row.id,
+                  providerAccountId: accountId,
+                  providerInstanceId: row.provider_instance_id ?? undefined,
+                  lastState: row.state,
+                  owner: row.owner,
+                },
+                { subject: row.id },
+              ),
+            );
+          }
+          events.push(...(await this.apply(tx, row, o, history)));
+        }
+        return events;
+      });
+    }
+    await this.repo.touch(unchanged);
+    const unknown = listed
+      .filter((p) => !knownProviderIds.has(p.id) && p.state !== 'terminated')
+      .map((p) => p.id);
+    const fresh = await this.knownElsewhere(accountId, unknown);
+    const orphans = await this.repo.newOrphans(accountId, fresh);
+    if (orphans.length) {
+      await this.commit(async () =>
+        orphans.map((id) =>
+          createEvent(
+            SERVICE,
+            InstanceOrphanDetected.type,
+            { providerAccountId: accountId, providerInstanceId: id, state: byProviderId.get(id)?.state },
+            { subject: id },
+          ),
+        ),
+      );
+    }
+    return { changed, vanished, orphans: orphans.length };
+  }
+
+  /** Provider ids that the store knows (e.g. terminated, or launched since the poll began) are not orphans. */
+  private async knownElsewhere(accountId: string, ids: string[]): Promise<string[]> {
+    if (!ids.length) return [];
+    const rows: { p: string }[] = await this.repo.db.query(
+      `SELECT provider_instance_id AS p FROM state_tracker.instances WHERE provider_account_id = $1 AND provider_instance_id = ANY($2::text[])`,
+      [accountId, ids],
+    );
+    const known = new Set(rows.map((r) => r.p));
+    return ids.filter((i) => !known.has(i));
+  }
+}

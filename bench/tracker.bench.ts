@@ -1,0 +1,134 @@
+// tracker: 100,000 instances on the `simulated` provider across 10 accounts. Prints the state
+// tracker's poll-cycle time, provider calls per cycle (target: one per account) and memory. The
+// baseline, measured in the same run, is the raw work a cycle cannot avoid: listing every account
+// at the provider and reading every live instance row.
+import { INestApplication } from '@nestjs/common';
+import { Client } from 'pg';
+import { RabbitMqBus } from '@nephele/bus';
+import { ListAccountInstances, ListAccountInstancesData } from '@nephele/contracts';
+import { SimulatedDriver } from '@nephele/drivers';
+import { createHttpApp } from '@nephele/service-kit';
+import { createTestDatabase, createTestVhost } from '@nephele/testing';
+import { StateTrackerAppModule } from '../apps/state-tracker/src/app.module';
+import { loadStateTrackerConfig } from '../apps/state-tracker/src/config/env';
+import { PollerService } from '../apps/state-tracker/src/instances/poller.service';
+import type { BenchRow } from './bench.types';
+
+const ACCOUNTS = 10;
+const PER_ACCOUNT = Number(process.env.BENCH_TRACKER_PER_ACCOUNT ?? 10_000);
+
+export default async function run(): Promise<BenchRow[]> {
+  const [db, vhost] = await Promise.all([
+    createTestDatabase('bench_tracker'),
+    createTestVhost('bench_tracker'),
+  ]);
+  const peer = new RabbitMqBus({ url: vhost.url, service: 'benchgw' });
+  let app: INestApplication | undefined;
+  try {
+    await peer.start();
+    const drivers = new Map<string, SimulatedDriver>();
+    for (let a = 0; a < ACCOUNTS; a++) {
+      const d = new SimulatedDriver({
+        seed: a + 1,
+        bootLatency: { medianMs: 0, p99Ms: 0 },
+        idPrefix: `a${a}-`,
+        maxInstances: 200_000,
+      });
+      for (let i = 0; i < PER_ACCOUNT; i++)
+        await d.create({
+          idempotencyKey: `k${a}-${i}`,
+          name: `n${i}`,
+          image: 'sim-image',
+          profile: 'sim.small',
+        });
+      drivers.set(`acct-${a}`, d);
+    }
+    // The gateway's side of the poll: one list call per account.
+    await peer.respond('benchgw.list', [ListAccountInstances.type], async (e) => {
+      const d = drivers.get((e.data as ListAccountInstancesData).providerAccountId)!;
+      const at = new Date().toISOString();
+      const items = await d.list();
+      return { at, instances: items.map((i) => ({ id: i.id, state: i.state, addresses: i.addresses })) };
+    });
+    app = await createHttpApp(
+      StateTrackerAppModule.forRoot(
+        loadStateTrackerConfig({
+          DATABASE_URL: db.url,
+          AMQP_URL: vhost.url,
+          LOG_LEVEL: 'warn',
+          TRACKER_POLL_MS: '3600000',
+          TRACKER_FAST_POLL_MS: '3600000',
+        }),
+      ),
+      { title: 'bench' },
+    );
+    await app.init();
+    // The store as the gateway's launches would have left it (bulk-loaded: setup, not measured).
+    const pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    for (const [account, d] of drivers) {
+      const items = await d.list();
+      for (let i = 0; i < items.length; i += 5000) {
+        const chunk = items.slice(i, i + 5000);
+        await pg.query(
+          `INSERT INTO state_tracker.instances (id, owner, provider_account_id, provider_instance_id, state, addresses)
+           SELECT gen_random_uuid(), 'bench', $1, p, 'running', '[]'::jsonb FROM unnest($2::text[]) p`,
+          [account, chunk.map((x) => x.id)],
+        );
+      }
+    }
+    const calls = () => [...drivers.values()].reduce((s, d) => s + d.stats().calls.list, 0);
+    // Baseline: provider lists + reading every live row, nothing else.
+    const b0 = performance.now();
+    for (const d of drivers.values()) await d.list();
+    await pg.query(
+      `SELECT id, provider_instance_id, state, addresses FROM state_tracker.instances WHERE state <> 'terminated'`,
+    );
+    const baselineMs = performance.now() - b0;
+    await pg.end();
+
+    const poller = app.get(PollerService);
+    await poller.cycle(); // warm-up (JIT, first last_seen touch)
+    const times: number[] = [];
+    let callsPerCycle = 0;
+    for (let i = 0; i < 3; i++) {
+      const before = calls();
+      const r = await poller.cycle();
+      callsPerCycle = calls() - before;
+      if (r.instances !== ACCOUNTS * PER_ACCOUNT) throw new Error(`cycle saw ${r.instances} instances`);
+      times.push(r.ms);
+    }
+    times.sort((a, b) => a - b);
+    const median = times[1]!;
+    const mem = process.memoryUsage();
+    return [
+      {
+        benchmark: 'tracker',
+        figure: `poll cycle, ${ACCOUNTS * PER_ACCOUNT} instances / ${ACCOUNTS} accounts (median of 3)`,
+        value: median,
+        unit: 'ms',
+        baseline: 'provider lists + row read only',
+        baselineValue: baselineMs,
+        ratio: median / baselineMs,
+      },
+      {
+        benchmark: 'tracker',
+        figure: 'provider list calls per cycle',
+        value: callsPerCycle,
+        unit: 'calls',
+        target: `${ACCOUNTS} (one per account)`,
+        met: callsPerCycle === ACCOUNTS,
+      },
+      {
+        benchmark: 'tracker',
+        figure: 'process RSS with 100k instances tracked',
+        value: mem.rss / 1048576,
+        unit: 'MiB',
+      },
+    ];
+  } finally {
+    await app?.close();
+    await peer.close();
+    await Promise.all([db.drop(), vhost.drop()]);
+  }
+}

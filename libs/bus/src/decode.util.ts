@@ -1,0 +1,21 @@
+import { CloudEvent, validateCloudEvent, validateMessage } from '@nephele/contracts';
+
+export type Decoded = { ok: true; event: CloudEvent } | { ok: false; reason: string };
+
+/** Parses and validates a message body. Never throws: a bad body becomes a dead-letter reason. */
+export function decodeMessage(body: Buffer | string, validateData: boolean): Decoded {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+  } catch (e) {
+    return { ok: false, reason: `malformed JSON: ${(e as Error).message}` };
+  }
+  const r = validateData ? validateMessage(parsed) : validateCloudEvent(parsed);
+  if (!r.ok) {
+    return {
+      ok: false,
+      reason: `invalid CloudEvent: ${r.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+    };
+  }
+  return { ok: true, event: r.value };
+}

@@ -1,0 +1,178 @@
+import * as amqp from 'amqplib';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createEvent, Topology } from '@nephele/contracts';
+import { createTestVhost, TestResource, waitFor } from '@nephele/testing';
+import { Outcome } from './bus.types';
+import { RabbitMqBus } from './rabbitmq.bus';
+
+const run = promisify(execFile);
+const scaled = (n: number, id?: string) =>
+  createEvent('test', 'nephele.group.scaled', { groupId: 'g', from: 0, to: n, reason: 'test' }, { id });
+
+describe(RabbitMqBus.name, () => {
+  let vhost: TestResource;
+  let sut: RabbitMqBus;
+
+  beforeAll(async () => {
+    vhost = await createTestVhost('bus');
+  });
+  afterAll(async () => {
+    await vhost.drop();
+  });
+  beforeEach(async () => {
+    sut = new RabbitMqBus({ url: vhost.url, service: 'bustest' });
+    await sut.start();
+  });
+  afterEach(async () => {
+    await sut.close();
+  });
+
+  it('publishes with confirms and delivers to a bound durable queue', async () => {
+    const got: number[] = [];
+    await sut.subscribe({
+      queue: 'bustest.a',
+      exchange: Topology.events,
+      bindings: ['nephele.group.*'],
+      handler: async (e) => {
+        got.push((e.data as { to: number }).to);
+        return Outcome.ack();
+      },
+    });
+    await sut.publishAll([1, 2, 3].map((n) => scaled(n)));
+    await waitFor(() => got.length === 3, { what: '3 deliveries' });
+    expect(got.sort()).toEqual([1, 2, 3]);
+  });
+
+  it('dead-letters an invalid message to <service>.dlq with the reason in a header, and keeps consuming', async () => {
+    const got: string[] = [];
+    await sut.subscribe({
+      queue: 'bustest.b',
+      exchange: Topology.events,
+      bindings: ['#'],
+      handler: async (e) => {
+        got.push(e.id);
+        return Outcome.ack();
+      },
+    });
+    const conn = await amqp.connect(vhost.url);
+    const ch = await conn.createConfirmChannel();
+    ch.publish(Topology.events, 'nephele.group.scaled', Buffer.from('{not json'));
+    ch.publish(
+      Topology.events,
+      'nephele.group.scaled',
+      Buffer.from(JSON.stringify(createEvent('t', 'nephele.group.scaled', { groupId: 'g' }))),
+    );
+    await ch.waitForConfirms();
+    await sut.publish(scaled(1, 'valid-after'));
+    await waitFor(() => got.includes('valid-after'), { what: 'the valid event' });
+    const dead: amqp.GetMessage[] = [];
+    await waitFor(
+      async () => {
+        const m = await ch.get(Topology.dlq('bustest'), { noAck: true });
+        if (m) dead.push(m);
+        return dead.length === 2;
+      },
+      { what: 'two dead letters' },
+    );
+    const reasons = dead.map((m) => String(m.properties.headers?.[Topology.deadLetterReasonHeader]));
+    expect(reasons[0]).toMatch(/malformed JSON/);
+    expect(reasons[1]).toMatch(/data\.from/);
+    expect(dead[0]!.properties.headers?.[Topology.deadLetterQueueHeader]).toBe('bustest.b');
+    await conn.close();
+  });
+
+  it('redelivers a message whose handler asked for a retry', async () => {
+    const attempts: boolean[] = [];
+    await sut.subscribe({
+      queue: 'bustest.c',
+      exchange: Topology.events,
+      bindings: ['nephele.group.scaled'],
+      handler: async (_e, ctx) => {
+        attempts.push(ctx.redelivered);
+        return attempts.length < 3 ? Outcome.retry(20) : Outcome.ack();
+      },
+    });
+    await sut.publish(scaled(1));
+    await waitFor(() => attempts.length === 3, { what: 'three attempts' });
+    expect(attempts).toEqual([false, true, true]);
+  });
+
+  it('answers request/reply through direct reply-to', async () => {
+    await sut.respond('bustest.rpc', ['nephele.test.double'], async (e) => (e.data as { n: number }).n * 2);
+    await expect(sut.request(createEvent('t', 'nephele.test.double', { n: 21 }))).resolves.toBe(42);
+    const started = Date.now();
+    await expect(
+      sut.request(createEvent('t', 'nephele.test.nobody', {}), { timeoutMs: 5000 }),
+    ).rejects.toThrow(/no service answers/);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('reconnects and re-subscribes after the broker drops the connection', async () => {
+    const got: number[] = [];
+    await sut.subscribe({
+      queue: 'bustest.d',
+      exchange: Topology.events,
+      bindings: ['nephele.group.scaled'],
+      handler: async (e) => {
+        got.push((e.data as { to: number }).to);
+        return Outcome.ack();
+      },
+    });
+    await sut.publish(scaled(1));
+    await waitFor(() => got.length === 1, { what: 'first delivery' });
+    await run('rabbitmqctl', ['close_all_connections', '-p', vhost.name, 'test: drop connections']);
+    await waitFor(() => !sut.isReady(), { what: 'the bus to notice', timeoutMs: 5000 }).catch(
+      () => undefined,
+    );
+    // publish waits for the reconnect, then confirms
+    await sut.publish(scaled(2));
+    await waitFor(() => got.includes(2), { what: 'delivery after reconnect', timeoutMs: 15_000 });
+    expect(sut.isReady()).toBe(true);
+  });
+});
+
+describe('RabbitMqBus start without a broker', () => {
+  it('starts anyway, reports not ready, and connects and subscribes once the broker answers', async () => {
+    const vhost = await createTestVhost('bus_late');
+    // A port nobody listens on first; then the real broker behind a tiny TCP relay we open later.
+    const { createServer, connect } = await import('node:net');
+    const target = new URL(vhost.url);
+    const relay = createServer((c) => {
+      const up = connect(Number(target.port || 5672), target.hostname);
+      c.pipe(up).pipe(c);
+      c.on('error', () => up.destroy());
+      up.on('error', () => c.destroy());
+    });
+    const port = await new Promise<number>((r) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as { port: number }).port;
+        probe.close(() => r(p));
+      });
+    });
+    const url = `amqp://guest:guest@127.0.0.1:${port}/${encodeURIComponent(vhost.name)}`;
+    const sut = new RabbitMqBus({ url, service: 'bustest' });
+    try {
+      await sut.start();
+      expect(sut.isReady()).toBe(false);
+      const got: string[] = [];
+      await sut.subscribe({
+        queue: 'bustest.late',
+        exchange: Topology.events,
+        bindings: ['nephele.group.scaled'],
+        handler: async (e) => {
+          got.push(e.id);
+          return Outcome.ack();
+        },
+      });
+      await new Promise<void>((r) => relay.listen(port, '127.0.0.1', () => r()));
+      await waitFor(() => sut.isReady(), { timeoutMs: 15_000, what: 'the bus connected' });
+      await sut.publish(scaled(1, 'late-1'));
+      await waitFor(() => got.includes('late-1'), { what: 'delivery on the late subscription' });
+    } finally {
+      await sut.close();
+      relay.close();
+      await vhost.drop();
+    }
+  });
+});

@@ -1,0 +1,481 @@
+import * as amqp from 'amqplib';
+import { randomUUID } from 'node:crypto';
+import { CLOUDEVENTS_CONTENT_TYPE, CloudEvent, Topology, findMessageDefinition } from '@nephele/contracts';
+import { backoffDelay } from '@nephele/util';
+import {
+  BatchSubscription,
+  Bus,
+  HandlerOutcome,
+  MessageContext,
+  Outcome,
+  PublishOptions,
+  RequestHandler,
+  Subscription,
+} from './bus.types';
+import { decodeMessage } from './decode.util';
+import { LoggerLike, silentLogger } from './logger.types';
+
+export interface RabbitBusOptions {
+  url: string;
+  /** The owning service: names its dead-letter queue `<service>.dlq`. */
+  service: string;
+  logger?: LoggerLike;
+  /** How long publish waits for a connection before failing (default 30 s). */
+  publishTimeoutMs?: number;
+}
+
+/** Queues are named `<service>.<purpose>`: a dead letter goes to that service's DLQ. */
+function serviceOf(queue: string, fallback: string): string {
+  const i = queue.indexOf('.');
+  return i > 0 ? queue.slice(0, i) : fallback;
+}
+
+type Active = { sub: Subscription; channel?: amqp.Channel; cancelled: boolean };
+
+// Note [Reconnect]
+// One connection; a confirm channel for publishing, one channel per subscription (its own prefetch,
+// and a failing handler cannot close the others). When the connection drops, every channel is
+// gone: `connect` runs again with backoff, re-declares the topology and re-subscribes every live
+// subscription. Unacknowledged messages go back to their queues at the broker, so at-least-once
+// delivery holds; publishes waiting for a confirm are rejected and their callers (the outbox
+// relay) publish again.
+export class RabbitMqBus implements Bus {
+  readonly kind = 'rabbitmq' as const;
+  private conn?: amqp.ChannelModel;
+  private pub?: amqp.ConfirmChannel;
+  private rpc?: amqp.Channel;
+  private readonly subs = new Set<Active>();
+  private readonly responders: { queue: string; bindings: string[]; handler: RequestHandler }[] = [];
+  private readonly pending = new Map<string, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private readonly log: LoggerLike;
+  private closing = false;
+  private attempt = 0;
+  private readyWaiters: (() => void)[] = [];
+  private reconnectTimer?: NodeJS.Timeout;
+
+  constructor(private readonly opts: RabbitBusOptions) {
+    this.log = opts.logger ?? silentLogger;
+  }
+
+  isReady(): boolean {
+    return !!this.pub && !this.closing;
+  }
+
+  /**
+   * Connects. When the broker is not there yet the service still starts (not ready: /readyz says
+   * so, publishes wait): the bus keeps trying with backoff and subscribes everything once connected.
+   */
+  async start(): Promise<void> {
+    try {
+      await this.connect();
+    } catch (e) {
+      this.log.warn(
+        { err: (e as Error).message },
+        'RabbitMQ is not reachable yet; retrying in the background',
+      );
+      this.conn = undefined;
+      this.pub = undefined;
+      this.scheduleReconnect();
+    }
+  }
+
+  private async connect(): Promise<void> {
+    const conn = await amqp.connect(this.opts.url, {
+      clientProperties: { connection_name: this.opts.service },
+    });
+    conn.on('error', (e: Error) => this.log.warn({ err: e.message }, 'amqp connection error'));
+    conn.on('close', () => this.onConnectionLost());
+    this.conn = conn;
+    const setup = await conn.createChannel();
+    await setup.assertExchange(Topology.events, 'topic', { durable: true });
+    await setup.assertExchange(Topology.commands, 'topic', { durable: true });
+    await setup.assertExchange(Topology.dlx, 'direct', { durable: true });
+    await this.assertDlq(setup, this.opts.service);
+    await setup.close();
+
+    const pub = await conn.createConfirmChannel();
+    pub.on('error', (e: Error) => this.log.warn({ err: e.message }, 'publish channel error'));
+    const rpc = await conn.createChannel();
+    rpc.on('error', (e: Error) => this.log.warn({ err: e.message }, 'rpc channel error'));
+    // A request nobody is bound to receive comes back at once (mandatory flag) instead of timing out.
+    rpc.on('return', (msg: amqp.Message) => {
+      const id = String(msg.properties.correlationId);
+      const waiter = this.pending.get(id);
+      if (!waiter) return;
+      this.pending.delete(id);
+      waiter.reject(new Error(`no service answers ${String(msg.properties.type)}`));
+    });
+    await rpc.consume(
+      'amq.rabbitmq.reply-to',
+      (msg) => {
+        if (!msg) return;
+        const waiter = this.pending.get(String(msg.properties.correlationId));
+        if (!waiter) return;
+        this.pending.delete(String(msg.properties.correlationId));
+        try {
+          const reply = JSON.parse(msg.content.toString('utf8')) as {
+            ok: boolean;
+            result?: unknown;
+            error?: string;
+          };
+          if (reply.ok) waiter.resolve(reply.result);
+          else waiter.reject(new Error(reply.error ?? 'request failed'));
+        } catch (e) {
+          waiter.reject(e as Error);
+        }
+      },
+      { noAck: true },
+    );
+    this.pub = pub;
+    this.rpc = rpc;
+    this.attempt = 0;
+    for (const a of this.subs) if (!a.cancelled) await this.consume(a);
+    for (const r of this.responders) await this.consumeRequests(r.queue, r.bindings, r.handler);
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    waiters.forEach((w) => w());
+    this.log.info({ service: this.opts.service }, 'connected to RabbitMQ');
+  }
+
+  private async assertDlq(ch: amqp.Channel, service: string): Promise<void> {
+    const dlq = Topology.dlq(service);
+    await ch.assertQueue(dlq, { durable: true });
+    await ch.bindQueue(dlq, Topology.dlx, dlq);
+  }
+
+  private onConnectionLost(): void {
+    this.pub = undefined;
+    this.rpc = undefined;
+    this.conn = undefined;
+    for (const a of this.subs) a.channel = undefined;
+    for (const [id, w] of this.pending) {
+      w.reject(new Error('connection lost'));
+      this.pending.delete(id);
+    }
+    if (this.closing) return;
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.reconnectTimer || this.closing) return;
+    const delay = backoffDelay(this.attempt++, 200, 5000);
+    this.log.warn({ delayMs: delay }, 'RabbitMQ connection lost; reconnecting');
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connect().catch((e: Error) => {
+        this.log.warn({ err: e.message }, 'reconnect failed');
+        try {
+          void this.conn?.close().catch(() => undefined);
+        } catch {
+          /* already closed */
+        }
+        this.conn = undefined;
+        this.pub = undefined;
+        this.scheduleReconnect();
+      });
+    }, delay);
+  }
+
+  private waitReady(): Promise<void> {
+    if (this.pub) return Promise.resolve();
+    const timeout = this.opts.publishTimeoutMs ?? 30_000;
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`bus not connected after ${timeout} ms`)), timeout);
+      this.readyWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    for (const a of this.subs) a.cancelled = true;
+    try {
+      await this.conn?.close();
+    } catch {
+      /* already closed */
+    }
+  }
+
+  private toMessage(
+    event: CloudEvent,
+    opts: PublishOptions,
+  ): { content: Buffer; options: amqp.Options.Publish } {
+    const transient = opts.transient ?? findMessageDefinition(event.type)?.transient ?? false;
+    const headers: Record<string, string> = { ...opts.headers };
+    if (event.traceparent) headers.traceparent = event.traceparent;
+    return {
+      content: Buffer.from(JSON.stringify(event)),
+      options: {
+        persistent: !transient,
+        contentType: CLOUDEVENTS_CONTENT_TYPE,
+        messageId: event.id,
+        type: event.type,
+        timestamp: Math.floor(Date.now() / 1000),
+        appId: this.opts.service,
+        headers,
+      },
+    };
+  }
+
+  async publish(event: CloudEvent, opts: PublishOptions = {}): Promise<void> {
+    await this.publishAll([event], opts);
+  }
+
+  async publishAll(events: CloudEvent[], opts: PublishOptions = {}): Promise<void> {
+    if (events.length === 0) return;
+    await this.waitReady();
+    const ch = this.pub;
+    if (!ch) throw new Error('bus not connected');
+    const exchange = opts.exchange ?? Topology.events;
+    const confirms: Promise<void>[] = [];
+    for (const event of events) {
+      const { content, options } = this.toMessage(event, opts);
+      confirms.push(
+        new Promise<void>((resolve, reject) => {
+          const ok = ch.publish(exchange, opts.routingKey ?? event.type, content, options, (err) =>
+            err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
+          );
+          if (!ok) {
+            // Flow control: amqplib buffered the frame; further publishes wait for 'drain' below.
+          }
+        }),
+      );
+    }
+    await Promise.all(confirms);
+  }
+
+  async subscribe(sub: Subscription): Promise<{ cancel(): Promise<void> }> {
+    const active: Active = { sub, cancelled: false };
+    this.subs.add(active);
+    if (this.conn) await this.consume(active);
+    return {
+      cancel: async () => {
+        active.cancelled = true;
+        this.subs.delete(active);
+        try {
+          await active.channel?.close();
+        } catch {
+          /* gone */
+        }
+      },
+    };
+  }
+
+  private async consume(active: Active): Promise<void> {
+    const { sub } = active;
+    const conn = this.conn;
+    if (!conn) return;
+    const ch = await conn.createChannel();
+    ch.on('error', (e: Error) =>
+      this.log.warn({ err: e.message, queue: sub.queue }, 'consumer channel error'),
+    );
+    ch.on('close', () => {
+      active.channel = undefined;
+      // A channel closed on its own (not with the connection): open it again.
+      if (!active.cancelled && this.conn === conn && !this.closing) {
+        setTimeout(() => void this.consume(active).catch(() => undefined), 500);
+      }
+    });
+    active.channel = ch;
+    const batch = 'batchHandler' in sub ? sub : undefined;
+    const prefetch = sub.prefetch ?? (batch ? Math.max(batch.batchSize * 2, 64) : 64);
+    await ch.prefetch(prefetch);
+    await ch.assertQueue(
+      sub.queue,
+      sub.exclusive ? { exclusive: true, autoDelete: true, durable: false } : { durable: true },
+    );
+    for (const key of sub.bindings) await ch.bindQueue(sub.queue, sub.exchange, key);
+    await this.assertDlq(ch, serviceOf(sub.queue, this.opts.service));
+    const validate = sub.validate ?? true;
+    let buffer: { msg: amqp.ConsumeMessage; event: CloudEvent; ctx: MessageContext }[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const flush = async () => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      const items = buffer;
+      buffer = [];
+      if (!items.length || !batch) return;
+      let outcomes: HandlerOutcome[];
+      try {
+        outcomes = await batch.batchHandler(items.map(({ event, ctx }) => ({ event, ctx })));
+      } catch (e) {
+        this.log.error(
+          { err: (e as Error).message, queue: sub.queue },
+          'batch handler threw; retrying batch',
+        );
+        outcomes = items.map(() => ({ kind: 'retry', afterMs: 1000 }));
+      }
+      items.forEach((it, i) => this.settle(ch, sub, it.msg, outcomes[i] ?? { kind: 'retry', afterMs: 1000 }));
+    };
+    await ch.consume(sub.queue, (msg) => {
+      if (!msg) return; // consumer cancelled by the broker; the close handler reconnects
+      const decoded = decodeMessage(msg.content, validate);
+      if (!decoded.ok) {
+        this.settle(ch, sub, msg, { kind: 'dead-letter', reason: decoded.reason });
+        return;
+      }
+      const ctx: MessageContext = {
+        redelivered: msg.fields.redelivered,
+        headers: msg.properties.headers ?? {},
+        queue: sub.queue,
+      };
+      if (batch) {
+        buffer.push({ msg, event: decoded.event, ctx });
+        if (buffer.length >= batch.batchSize) void flush();
+        else if (!timer) timer = setTimeout(() => void flush(), batch.maxWaitMs);
+        return;
+      }
+      (sub as Exclude<Subscription, BatchSubscription>)
+        .handler(decoded.event, ctx)
+        .catch((e: Error): HandlerOutcome => {
+          this.log.error(
+            { err: e.message, stack: e.stack, queue: sub.queue, type: decoded.event.type },
+            'handler threw',
+          );
+          return Outcome.failed(e, 1000);
+        })
+        .then((outcome) => this.settle(ch, sub, msg, outcome))
+        .catch(() => undefined);
+    });
+  }
+
+  private settle(
+    ch: amqp.Channel,
+    sub: Subscription,
+    msg: amqp.ConsumeMessage,
+    outcome: HandlerOutcome,
+  ): void {
+    try {
+      switch (outcome.kind) {
+        case 'ack':
+          ch.ack(msg);
+          return;
+        case 'retry':
+          setTimeout(() => {
+            try {
+              ch.nack(msg, false, true);
+            } catch {
+              /* channel gone: the broker requeues it */
+            }
+          }, outcome.afterMs);
+          return;
+        case 'dead-letter':
+          this.log.warn(
+            { queue: sub.queue, reason: outcome.reason, messageId: msg.properties.messageId },
+            'dead-lettering',
+          );
+          this.deadLetter(sub.queue, msg, outcome.reason).then(
+            () => ch.ack(msg),
+            () => ch.nack(msg, false, true),
+          );
+          return;
+      }
+    } catch (e) {
+      this.log.warn(
+        { err: (e as Error).message },
+        'could not settle message (channel closed); it will be redelivered',
+      );
+    }
+  }
+
+  private async deadLetter(queue: string, msg: amqp.ConsumeMessage, reason: string): Promise<void> {
+    await this.waitReady();
+    const ch = this.pub!;
+    const dlq = Topology.dlq(serviceOf(queue, this.opts.service));
+    await new Promise<void>((resolve, reject) => {
+      ch.publish(
+        Topology.dlx,
+        dlq,
+        msg.content,
+        {
+          ...msg.properties,
+          persistent: true,
+          headers: {
+            ...(msg.properties.headers ?? {}),
+            [Topology.deadLetterReasonHeader]: reason.slice(0, 4000),
+            [Topology.deadLetterQueueHeader]: queue,
+          },
+        },
+        (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),
+      );
+    });
+  }
+
+  async request<R = unknown>(
+    event: CloudEvent,
+    opts: { timeoutMs?: number; exchange?: string } = {},
+  ): Promise<R> {
+    await this.waitReady();
+    const ch = this.rpc!;
+    const correlationId = randomUUID();
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    return new Promise<R>((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.pending.delete(correlationId);
+        reject(new Error(`request ${event.type} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(correlationId, {
+        resolve: (v) => {
+          clearTimeout(t);
+          resolve(v as R);
+        },
+        reject: (e) => {
+          clearTimeout(t);
+          reject(e);
+        },
+      });
+      const { content, options } = this.toMessage(event, { transient: true });
+      ch.publish(opts.exchange ?? Topology.commands, event.type, content, {
+        ...options,
+        replyTo: 'amq.rabbitmq.reply-to',
+        correlationId,
+        mandatory: true,
+        expiration: String(timeoutMs),
+      });
+    });
+  }
+
+  async respond(queue: string, bindings: string[], handler: RequestHandler): Promise<void> {
+    this.responders.push({ queue, bindings, handler });
+    if (this.conn) await this.consumeRequests(queue, bindings, handler);
+  }
+
+  private async consumeRequests(queue: string, bindings: string[], handler: RequestHandler): Promise<void> {
+    const ch = await this.conn!.createChannel();
+    ch.on('error', (e: Error) => this.log.warn({ err: e.message, queue }, 'responder channel error'));
+    await ch.prefetch(32);
+    await ch.assertQueue(queue, { durable: true });
+    for (const b of bindings) await ch.bindQueue(queue, Topology.commands, b);
+    await ch.consume(queue, (msg) => {
+      if (!msg) return;
+      const decoded = decodeMessage(msg.content, true);
+      const reply = async (body: object) => {
+        if (msg.properties.replyTo) {
+          ch.sendToQueue(msg.properties.replyTo as string, Buffer.from(JSON.stringify(body)), {
+            correlationId: msg.properties.correlationId as string,
+            contentType: 'application/json',
+          });
+        }
+      };
+      if (!decoded.ok) {
+        // The requester (if it said where) learns why; the message goes to the DLQ either way.
+        void reply({ ok: false, error: decoded.reason });
+        this.deadLetter(queue, msg, decoded.reason)
+          .then(
+            () => ch.ack(msg),
+            () => ch.nack(msg, false, true),
+          )
+          .catch(() => undefined);
+        return;
+      }
+      const run = handler(decoded.event).then(
+        (result) => reply({ ok: true, result }),
+        (e: Error) => reply({ ok: false, error: e.message }),
+      );
+      run.finally(() => ch.ack(msg)).catch(() => undefined);
+    });
+  }
+}

@@ -1,0 +1,2 @@
+export * from './agent.constants';
+export * from './agent.messages';

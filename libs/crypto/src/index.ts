@@ -1,0 +1,2 @@
+export * from './envelope-crypto';
+export * from './redact';

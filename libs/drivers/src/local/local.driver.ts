@@ -1,0 +1,594 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import path from 'node:path';
+import type { InstanceState } from '@nephele/contracts';
+import type {
+  CloudDriver,
+  CreateInstanceRequest,
+  DriverCapabilities,
+  ListInstancesOptions,
+  ProviderHardwareProfile,
+  ProviderImage,
+  ProviderInstance,
+  ProviderRealm,
+} from '../cloud-driver.types';
+import { sinceMs } from '../cloud-driver.types';
+import { ConfigReader } from '../config.util';
+import { NotFoundError, PermanentDriverError, TransientDriverError } from '../driver.errors';
+import { KeyedMutex } from '../mutex.util';
+import { bootId, groupMembers, instanceMembers, ProcStat, readProcStat, signalGroup } from './proc.util';
+
+// Note [Local instances]
+// An instance of the `local` provider is a process tree on this machine: the image's command,
+// spawned detached (its own session, so its own process group whose id is the leader's pid).
+// Everything the driver knows is on disk under the state dir, written atomically (temp file +
+// rename), so a driver in a new process (a restarted gateway) lists, stops and destroys what an
+// earlier one launched:
+//   <stateDir>/instances/<id>/instance.json   the record (see LocalInstanceRecord)
+//   <stateDir>/instances/<id>/output.log      the tree's stdout and stderr
+//   <stateDir>/keys/<sha256(idempotency key)> which instance that key made (a hard link makes the
+//                                              claim atomic across processes; kept after destroy
+//                                              as a tombstone so the key never makes a second one)
+// State: the leader alive → running; dead (exited, killed) → stopped, and the record stays until
+// destroy. Transitional states (stopping, rebooting, terminating) exist while this driver is doing
+// that to the instance. Destroy and stop signal the whole group (SIGTERM, SIGKILL after the grace
+// period) and wait until no member is left.
+//
+// Note [Pid reuse]
+// A recorded pid may belong to another process later (after the instance died, or after a reboot
+// of the machine). The record therefore keeps the leader's start time (clock ticks since boot,
+// from /proc/<pid>/stat) and the boot id: the leader is alive only if a process with that pid has
+// that start time in this boot. Group members are only those started at or after the leader, so a
+// reused group id never gets our signals.
+
+/** How an image of the local provider is started. */
+export interface LocalImageDefinition {
+  /** argv: the program and its arguments (no shell unless you put one here). */
+  command: string[];
+  /** Working directory; default: the instance's own directory under the state dir. */
+  cwd?: string;
+  /** Extra environment for the instance. */
+  env?: Record<string, string>;
+  /** Display name (default: the image id). */
+  name?: string;
+}
+
+export interface LocalDriverConfig {
+  /** Names the state dir and is handed to instances as NEPHELE_PROVIDER_ID. */
+  providerId: string;
+  stateDir: string;
+  images: Record<string, LocalImageDefinition>;
+  /** How long stop/destroy wait after SIGTERM before SIGKILL. */
+  stopGraceMs: number;
+  /** Variables of the driver's own environment that instances inherit (nothing else leaks). */
+  inheritEnv: string[];
+  /** The address reported for every instance. */
+  address: string;
+}
+
+/** What is on disk per instance. */
+interface LocalInstanceRecord {
+  version: 1;
+  id: string;
+  name: string;
+  image: string;
+  profile: string;
+  realm: string;
+  metadata: Record<string, string>;
+  userData?: string;
+  idempotencyKey: string;
+  createdAt: string;
+  updatedAt: string;
+  /** The state last reported, so a change seen later (the process died) moves `updatedAt`. */
+  observed: InstanceState;
+  /** The current (or last) process group leader. */
+  process?: { pid: number; pgid: number; startTicks: number; bootId: string; startedAt: string };
+}
+
+/** What a key file holds. */
+interface KeyClaim {
+  id: string;
+  /** Set when the instance was destroyed: a repeated create answers `terminated`. */
+  tombstone?: Pick<LocalInstanceRecord, 'name' | 'image' | 'profile' | 'realm' | 'metadata' | 'createdAt'> & {
+    destroyedAt: string;
+  };
+}
+
+const PROFILE_ID = 'local';
+const REALM_ID = 'local';
+const KILL_WAIT_MS = 5_000;
+const POLL_MS = 25;
+
+/**
+ * Reads a `local` provider config: `{ images: { <id>: { command, cwd?, env?, name? } }, stateDir?,
+ * providerId?, stopGraceMs?, inheritEnv?, address? }`. The default state dir is
+ * `<dataDir>/local-driver/<providerId>`.
+ */
+export function parseLocalDriverConfig(
+  config: unknown,
+  defaults: { providerId?: string; dataDir: string },
+): LocalDriverConfig {
+  const r = new ConfigReader('local driver config', config);
+  const providerId = r.string('providerId', defaults.providerId ?? 'local');
+  if (!/^[A-Za-z0-9._-]+$/.test(providerId))
+    r.problem('providerId may only contain letters, digits, ".", "_" and "-"');
+  const images: Record<string, LocalImageDefinition> = {};
+  const rawImages = r.raw('images');
+  if (
+    rawImages === undefined ||
+    typeof rawImages !== 'object' ||
+    rawImages === null ||
+    Array.isArray(rawImages)
+  ) {
+    r.problem('images must be an object of image definitions');
+  } else {
+    for (const id of Object.keys(rawImages)) {
+      const ir = new ConfigReader(`image ${id}`, (rawImages as Record<string, unknown>)[id]);
+      const command = ir.stringArray('command');
+      if (!command || command.length === 0)
+        r.problem(`images.${id}.command must be a non-empty array of strings`);
+      const cwd = ir.string('cwd');
+      const env = ir.stringRecord('env');
+      const name = ir.string('name');
+      try {
+        ir.done();
+      } catch (e) {
+        r.problem((e as Error).message);
+      }
+      if (command?.length) images[id] = { command, cwd, env, name };
+    }
+  }
+  const out: LocalDriverConfig = {
+    providerId,
+    stateDir: path.resolve(r.string('stateDir', path.join(defaults.dataDir, 'local-driver', providerId))),
+    images,
+    stopGraceMs: r.number('stopGraceMs', 5_000, { min: 0 }),
+    inheritEnv: r.stringArray('inheritEnv') ?? ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR', 'USER'],
+    address: r.string('address', '127.0.0.1'),
+  };
+  r.done();
+  return out;
+}
+
+/** Environment variable name for a metadata key: NEPHELE_META_<KEY, upper-cased, [^A-Z0-9_] → _>. */
+export function metadataEnvName(key: string): string {
+  return `NEPHELE_META_${key.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`;
+}
+
+/** The embedded default provider: each instance is a real process tree (see Note [Local instances]). */
+export class LocalDriver implements CloudDriver {
+  readonly kind = 'local';
+  readonly capabilities: DriverCapabilities = {
+    listSince: true,
+    realms: false,
+    startStop: true,
+    reboot: true,
+    maxListPage: Number.MAX_SAFE_INTEGER,
+  };
+  private readonly ops = new KeyedMutex();
+  /** Transitional states of operations this driver is running right now. */
+  private readonly busy = new Map<string, InstanceState>();
+  private readonly instancesDir: string;
+  private readonly keysDir: string;
+
+  constructor(readonly config: LocalDriverConfig) {
+    this.instancesDir = path.join(config.stateDir, 'instances');
+    this.keysDir = path.join(config.stateDir, 'keys');
+    mkdirSync(this.instancesDir, { recursive: true });
+    mkdirSync(this.keysDir, { recursive: true });
+  }
+
+  async listImages(): Promise<ProviderImage[]> {
+    return Object.entries(this.config.images).map(([id, def]) => ({
+      id,
+      name: def.name ?? id,
+      status: 'active',
+    }));
+  }
+
+  async listHardwareProfiles(): Promise<ProviderHardwareProfile[]> {
+    return [
+      {
+        id: PROFILE_ID,
+        name: 'this machine',
+        cpu: cpus().length,
+        memoryMb: Math.floor(totalmem() / 2 ** 20),
+        storageGb: 0,
+        arch: process.arch === 'x64' ? 'x86_64' : process.arch,
+      },
+    ];
+  }
+
+  async listRealms(): Promise<ProviderRealm[]> {
+    return [{ id: REALM_ID, name: 'this machine', available: true }];
+  }
+
+  /** The directory holding an instance's record and output log. */
+  instanceDir(id: string): string {
+    return path.join(this.instancesDir, id);
+  }
+
+  /** Where an instance's stdout and stderr go. */
+  logPath(id: string): string {
+    return path.join(this.instanceDir(id), 'output.log');
+  }
+
+  async create(req: CreateInstanceRequest): Promise<ProviderInstance> {
+    const keyFile = path.join(this.keysDir, createHash('sha256').update(req.idempotencyKey).digest('hex'));
+    return this.ops.run(`key:${keyFile}`, async () => {
+      const existing = this.readClaim(keyFile);
+      if (existing) return this.claimedInstance(existing);
+
+      const image = this.config.images[req.image];
+      if (!image)
+        throw new PermanentDriverError(
+          `unknown image ${req.image} (local images: ${Object.keys(this.config.images).join(', ') || 'none'})`,
+          { code: 'ImageNotFound' },
+        );
+      if (req.profile !== PROFILE_ID)
+        throw new PermanentDriverError(
+          `unknown hardware profile ${req.profile} (the local provider has "${PROFILE_ID}")`,
+          { code: 'ProfileNotFound' },
+        );
+      if (req.realm !== undefined && req.realm !== REALM_ID)
+        throw new PermanentDriverError(`unknown realm ${req.realm}`, { code: 'RealmNotFound' });
+
+      const now = new Date().toISOString();
+      const rec: LocalInstanceRecord = {
+        version: 1,
+        id: randomUUID(),
+        name: req.name,
+        image: req.image,
+        profile: req.profile,
+        realm: REALM_ID,
+        metadata: { ...(req.metadata ?? {}) },
+        userData: req.userData,
+        idempotencyKey: req.idempotencyKey,
+        createdAt: now,
+        updatedAt: now,
+        observed: 'pending',
+      };
+      mkdirSync(this.instanceDir(rec.id), { recursive: true });
+      this.writeRecord(rec);
+      // Claim the key only once the record exists, so whoever finds the claim finds the record.
+      if (!this.claimKey(keyFile, { id: rec.id })) {
+        rmSync(this.instanceDir(rec.id), { recursive: true, force: true });
+        const other = this.readClaim(keyFile);
+        if (!other)
+          throw new TransientDriverError(`idempotency key claim for ${req.idempotencyKey} vanished`);
+        return this.claimedInstance(other);
+      }
+      return this.ops.run(rec.id, async () => {
+        try {
+          await this.spawnInstance(rec, image);
+        } catch (e) {
+          rmSync(this.instanceDir(rec.id), { recursive: true, force: true });
+          rmSync(keyFile, { force: true });
+          throw e;
+        }
+        return this.toInstance(rec, 'running');
+      });
+    });
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.ops.run(id, async () => {
+      const rec = this.readRecord(id);
+      if (!rec) throw new NotFoundError(`local instance ${id} not found`);
+      this.busy.set(id, 'terminating');
+      try {
+        await this.terminateGroup(rec);
+        const keyFile = path.join(
+          this.keysDir,
+          createHash('sha256').update(rec.idempotencyKey).digest('hex'),
+        );
+        const claim: KeyClaim = {
+          id,
+          tombstone: {
+            name: rec.name,
+            image: rec.image,
+            profile: rec.profile,
+            realm: rec.realm,
+            metadata: rec.metadata,
+            createdAt: rec.createdAt,
+            destroyedAt: new Date().toISOString(),
+          },
+        };
+        this.writeAtomic(keyFile, JSON.stringify(claim));
+        rmSync(this.instanceDir(id), { recursive: true, force: true });
+      } finally {
+        this.busy.delete(id);
+      }
+    });
+  }
+
+  async start(id: string): Promise<void> {
+    await this.ops.run(id, async () => {
+      const rec = this.requireRecord(id);
+      if (this.leaderAlive(rec)) return;
+      const image = this.config.images[rec.image];
+      if (!image)
+        throw new PermanentDriverError(`image ${rec.image} of instance ${id} is no longer configured`);
+      this.busy.set(id, 'pending');
+      try {
+        // Members left behind by a leader that died would otherwise run twice.
+        await this.terminateGroup(rec);
+        await this.spawnInstance(rec, image);
+      } finally {
+        this.busy.delete(id);
+      }
+    });
+  }
+
+  async stop(id: string): Promise<void> {
+    await this.ops.run(id, async () => {
+      const rec = this.requireRecord(id);
+      this.busy.set(id, 'stopping');
+      try {
+        await this.terminateGroup(rec);
+        this.markObserved(rec, 'stopped');
+      } finally {
+        this.busy.delete(id);
+      }
+    });
+  }
+
+  async reboot(id: string): Promise<void> {
+    await this.ops.run(id, async () => {
+      const rec = this.requireRecord(id);
+      const image = this.config.images[rec.image];
+      if (!image)
+        throw new PermanentDriverError(`image ${rec.image} of instance ${id} is no longer configured`);
+      this.busy.set(id, 'rebooting');
+      try {
+        await this.terminateGroup(rec);
+        await this.spawnInstance(rec, image);
+      } finally {
+        this.busy.delete(id);
+      }
+    });
+  }
+
+  async get(id: string): Promise<ProviderInstance | null> {
+    if (!/^[0-9a-f-]{36}$/.test(id)) return null;
+    const rec = this.readRecord(id);
+    return rec ? this.observe(rec) : null;
+  }
+
+  async list(options: ListInstancesOptions = {}): Promise<ProviderInstance[]> {
+    const since = sinceMs(options.since);
+    const out: ProviderInstance[] = [];
+    for (const id of readdirSync(this.instancesDir)) {
+      const rec = this.readRecord(id);
+      if (!rec) continue;
+      const inst = this.observe(rec);
+      if (since === undefined || Date.parse(inst.updatedAt) >= since) out.push(inst);
+    }
+    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  async close(): Promise<void> {
+    // Nothing to release: instances are detached and outlive the driver on purpose.
+  }
+
+  // --- processes -------------------------------------------------------------------------
+
+  private async spawnInstance(rec: LocalInstanceRecord, image: LocalImageDefinition): Promise<void> {
+    const [program, ...args] = image.command;
+    const env: Record<string, string> = {};
+    for (const name of this.config.inheritEnv) {
+      const v = process.env[name];
+      if (v !== undefined) env[name] = v;
+    }
+    Object.assign(env, image.env);
+    for (const [k, v] of Object.entries(rec.metadata)) env[metadataEnvName(k)] = v;
+    Object.assign(env, {
+      NEPHELE_INSTANCE_ID: rec.id,
+      NEPHELE_INSTANCE_NAME: rec.name,
+      NEPHELE_PROVIDER_ID: this.config.providerId,
+      NEPHELE_IMAGE_ID: rec.image,
+      NEPHELE_INSTANCE_DIR: this.instanceDir(rec.id),
+      NEPHELE_USER_DATA: rec.userData ?? '',
+    });
+    const out = openSync(this.logPath(rec.id), 'a');
+    let child;
+    try {
+      child = spawn(program!, args, {
+        cwd: image.cwd ?? this.instanceDir(rec.id),
+        env,
+        detached: true,
+        stdio: ['ignore', out, out],
+      });
+      await new Promise<void>((resolve, reject) => {
+        child!.once('spawn', resolve);
+        child!.once('error', reject);
+      });
+    } catch (e) {
+      throw new PermanentDriverError(`cannot start ${image.command.join(' ')}: ${(e as Error).message}`, {
+        cause: e,
+      });
+    } finally {
+      closeSync(out);
+    }
+    child.unref();
+    const pid = child.pid!;
+    // Read at once: until this process reaps it, even a child that already exited is a zombie
+    // whose stat still carries its start time.
+    const st = readProcStat(pid);
+    const now = new Date().toISOString();
+    rec.process = { pid, pgid: pid, startTicks: st?.startTicks ?? -1, bootId: bootId(), startedAt: now };
+    rec.observed = 'running';
+    rec.updatedAt = now;
+    this.writeRecord(rec);
+  }
+
+  private leaderAlive(rec: LocalInstanceRecord): boolean {
+    const p = rec.process;
+    if (!p || p.bootId !== bootId() || p.startTicks < 0) return false;
+    const st = readProcStat(p.pid);
+    return !!st && st.startTicks === p.startTicks && st.state !== 'Z';
+  }
+
+  /**
+   * SIGTERM to the instance's processes, SIGKILL after the grace period, then waits until none is
+   * left. Its processes are its process group plus every process carrying its NEPHELE_INSTANCE_ID
+   * (children that made groups of their own, like an agent's services).
+   */
+  private async terminateGroup(rec: LocalInstanceRecord): Promise<void> {
+    const p = rec.process;
+    if (!p || p.bootId !== bootId() || p.startTicks < 0) return;
+    const members = () => {
+      const all = new Map<number, ProcStat>();
+      for (const m of [...groupMembers(p.pgid, p.startTicks), ...instanceMembers(rec.id, p.startTicks)])
+        all.set(m.pid, m);
+      return [...all.values()];
+    };
+    const signal = (sig: NodeJS.Signals) => {
+      const groups = new Set(members().map((m) => m.pgrp));
+      groups.add(p.pgid);
+      for (const g of groups) signalGroup(g, sig);
+    };
+    if (members().length === 0) return;
+    signal('SIGTERM');
+    if (await this.waitGone(members, this.config.stopGraceMs)) return;
+    signal('SIGKILL');
+    if (await this.waitGone(members, KILL_WAIT_MS)) return;
+    const left = members().map((m) => m.pid);
+    throw new TransientDriverError(
+      `processes of instance ${rec.id} survived SIGKILL (pids ${left.join(', ')})`,
+    );
+  }
+
+  private async waitGone(members: () => ProcStat[], ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      if (members().length === 0) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+
+  // --- state --------------------------------------------------------------------------
+
+  /** The instance as it is now; a change since the last look is recorded (see Note [Local instances]). */
+  private observe(rec: LocalInstanceRecord): ProviderInstance {
+    const transitional = this.busy.get(rec.id);
+    if (transitional) return this.toInstance(rec, transitional);
+    const state: InstanceState = this.leaderAlive(rec) ? 'running' : 'stopped';
+    if (state !== rec.observed && !this.ops.isLocked(rec.id)) this.markObserved(rec, state);
+    return this.toInstance(rec, state);
+  }
+
+  private markObserved(rec: LocalInstanceRecord, state: InstanceState): void {
+    if (rec.observed === state) return;
+    rec.observed = state;
+    rec.updatedAt = new Date().toISOString();
+    this.writeRecord(rec);
+  }
+
+  private toInstance(rec: LocalInstanceRecord, state: InstanceState): ProviderInstance {
+    return {
+      id: rec.id,
+      name: rec.name,
+      state,
+      addresses: [this.config.address],
+      image: rec.image,
+      profile: rec.profile,
+      realm: rec.realm,
+      createdAt: rec.createdAt,
+      updatedAt: rec.updatedAt,
+      metadata: { ...rec.metadata },
+      idempotencyKey: rec.idempotencyKey,
+    };
+  }
+
+  private claimedInstance(claim: KeyClaim): ProviderInstance {
+    if (claim.tombstone) {
+      const t = claim.tombstone;
+      return {
+        id: claim.id,
+        name: t.name,
+        state: 'terminated',
+        addresses: [],
+        image: t.image,
+        profile: t.profile,
+        realm: t.realm,
+        createdAt: t.createdAt,
+        updatedAt: t.destroyedAt,
+        metadata: { ...t.metadata },
+      };
+    }
+    const rec = this.readRecord(claim.id);
+    if (!rec) throw new TransientDriverError(`instance ${claim.id} is being created or destroyed; retry`);
+    return this.observe(rec);
+  }
+
+  // --- files --------------------------------------------------------------------------
+
+  private recordPath(id: string): string {
+    return path.join(this.instanceDir(id), 'instance.json');
+  }
+
+  private readRecord(id: string): LocalInstanceRecord | null {
+    try {
+      return JSON.parse(readFileSync(this.recordPath(id), 'utf8')) as LocalInstanceRecord;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
+        return null;
+      throw e;
+    }
+  }
+
+  private requireRecord(id: string): LocalInstanceRecord {
+    const rec = /^[0-9a-f-]{36}$/.test(id) ? this.readRecord(id) : null;
+    if (!rec) throw new NotFoundError(`local instance ${id} not found`);
+    return rec;
+  }
+
+  private writeRecord(rec: LocalInstanceRecord): void {
+    this.writeAtomic(this.recordPath(rec.id), JSON.stringify(rec, null, 2));
+  }
+
+  private writeAtomic(file: string, content: string): void {
+    const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
+    writeFileSync(tmp, content, { mode: 0o600 });
+    renameSync(tmp, file);
+  }
+
+  private readClaim(keyFile: string): KeyClaim | null {
+    try {
+      return JSON.parse(readFileSync(keyFile, 'utf8')) as KeyClaim;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  /** Atomic across processes: a hard link to a complete temp file fails with EEXIST if claimed. */
+  private claimKey(keyFile: string, claim: KeyClaim): boolean {
+    const tmp = `${keyFile}.${process.pid}.${randomUUID()}.tmp`;
+    writeFileSync(tmp, JSON.stringify(claim), { mode: 0o600 });
+    try {
+      linkSync(tmp, keyFile);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    } finally {
+      unlinkSync(tmp);
+    }
+  }
+}

@@ -1,0 +1,378 @@
+import {
+  ClusterObservedState,
+  ClusterSpec,
+  ColocationConstraint,
+  FailureHistory,
+  ResourceSpec,
+} from './cluster.types';
+import { INFINITY, addScores } from './score.util';
+
+// Note [Pacemaker assignment]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// This module reproduces the node assignment of Pacemaker 2.1.5's scheduler
+// (`pcmk__schedule_actions` → `apply_node_criteria` → `assign_resources`) for primitives only.
+// The differential test (differential.int-spec.ts) holds it to `crm_simulate`. In order:
+//
+// 1. Every resource starts with score 0 on every node (symmetric cluster).
+// 2. Location constraints are added in *reverse* CIB order (Pacemaker prepends them to a list);
+//    the order is visible because clamped addition is not associative.
+// 3. Stickiness (if ≥ 1) is added on the one node the resource runs on (standby included).
+// 4. A node where the effective fail count reached migration-threshold gets −INFINITY. A fail
+//    count expires when now > last-failure + failure-timeout (strictly; measured).
+// 5. Resources are assigned in priority order (stable: CIB order among equals). Assigning R:
+//    a. for each colocation "R with P" (sorted by P's priority, then P's id; ties in reverse
+//       CIB order because GLib's insert_sorted puts a new equal element first), assign P first,
+//       then apply the score to R's nodes (`apply_this_with`, see applyColocation);
+//    b. for each colocation "D with R" (sorted the same way by D), fold D's current node scores
+//       into R's, scaled by score/INFINITY, recursively through D's own dependents
+//       (`add_dependent_scores`, see mergeDependentScores);
+//    c. target-role Stopped adds −INFINITY everywhere;
+//    d. the best node wins (`assign_best_node`, see assignBestNode); a negative best score or an
+//       unavailable node means the resource stays stopped.
+//    Loops are broken like Pacemaker: a resource being assigned returns "not assigned" to the
+//    colocation that reached it again, which then has no effect.
+// Arithmetic that Pacemaker does in C `float` is done with Math.fround (see mergeDependentScores).
+
+/** One colocation as the assigner sees it. */
+interface Coloc {
+  id: string;
+  dep: Rsc;
+  prim: Rsc;
+  score: number;
+  influence: boolean;
+}
+
+/** Mutable assignment state of one resource (internal). */
+export interface Rsc {
+  index: number;
+  spec: ResourceSpec;
+  id: string;
+  priority: number;
+  stickiness: number;
+  stopped: boolean;
+  /** Node index the resource runs on now, or -1. */
+  running: number;
+  failed: boolean;
+  /** Allowed-node scores, indexed like `AssignInput.nodes`. */
+  w: Int32Array;
+  thisWith: Coloc[];
+  withThis: Coloc[];
+  provisional: boolean;
+  allocating: boolean;
+  merging: boolean;
+  /** Node index chosen, or -1. */
+  assigned: number;
+  /** Why a node got −INFINITY before colocations (for explanations). */
+  bans: Map<number, string>;
+}
+
+/** Result of the assignment phase. */
+export interface Assignment {
+  nodeNames: string[];
+  available: boolean[];
+  /** Resources in CIB order. */
+  resources: Rsc[];
+  byId: Map<string, Rsc>;
+}
+
+/** Pacemaker's default migration-threshold. */
+const DEFAULT_MIGRATION_THRESHOLD = INFINITY;
+
+/**
+ * Inserts like GLib's `g_list_insert_sorted`: before the first element that is not smaller,
+ * so an element equal to existing ones goes before them.
+ */
+function insertSorted<T>(list: T[], item: T, cmp: (a: T, b: T) => number): void {
+  let i = 0;
+  while (i < list.length && cmp(item, list[i]!) > 0) i++;
+  list.splice(i, 0, item);
+}
+
+function cmpStr(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function cmpByPrimary(a: Coloc, b: Coloc): number {
+  if (a.prim.priority !== b.prim.priority) return a.prim.priority > b.prim.priority ? -1 : 1;
+  return cmpStr(a.prim.id, b.prim.id);
+}
+
+function cmpByDependent(a: Coloc, b: Coloc): number {
+  if (a.dep.priority !== b.dep.priority) return a.dep.priority > b.dep.priority ? -1 : 1;
+  return cmpStr(a.dep.id, b.dep.id);
+}
+
+/** Effective fail count of a resource on a node (`pe_get_failcount` with `pe_fc_effective`). */
+export function effectiveFailCount(
+  count: number,
+  lastFailureAt: number | undefined,
+  failureTimeoutMs: number,
+  now: number,
+): number {
+  if (count > 0 && lastFailureAt !== undefined && lastFailureAt > 0 && failureTimeoutMs > 0) {
+    if (now > lastFailureAt + failureTimeoutMs) return 0;
+  }
+  return count;
+}
+
+/**
+ * Runs Pacemaker's assignment over the spec and state. Pure; `now` is epoch ms.
+ * Unknown node or resource names in constraints, state or history are ignored, as Pacemaker does.
+ */
+export function assignResources(
+  spec: ClusterSpec,
+  observed: ClusterObservedState,
+  history: FailureHistory,
+  now: number,
+): Assignment {
+  const nodeNames = spec.nodes.map((n) => n.name);
+  const nodeIndex = new Map<string, number>();
+  nodeNames.forEach((n, i) => nodeIndex.set(n, i));
+  const available = spec.nodes.map((n) => observed.online[n.name] === true && n.standby !== true);
+  const N = nodeNames.length;
+  const defaults = spec.defaults ?? {};
+
+  const resources: Rsc[] = spec.resources.map((r, index) => {
+    const obs = observed.resources[r.id];
+    const runningIdx = obs ? (nodeIndex.get(obs.node) ?? -1) : -1;
+    // A resource reported on an offline node is not running (the node's history is not read).
+    const running = runningIdx >= 0 && observed.online[obs!.node] === true ? runningIdx : -1;
+    return {
+      index,
+      spec: r,
+      id: r.id,
+      priority: r.priority ?? 0,
+      stickiness: r.stickiness ?? defaults.stickiness ?? 0,
+      stopped: r.targetRole === 'Stopped',
+      running,
+      failed: running >= 0 && obs?.failed === true,
+      w: new Int32Array(N),
+      thisWith: [],
+      withThis: [],
+      provisional: true,
+      allocating: false,
+      merging: false,
+      assigned: -1,
+      bans: new Map(),
+    };
+  });
+  const byId = new Map<string, Rsc>();
+  for (const r of resources) byId.set(r.id, r);
+
+  // Locations, in reverse CIB order (see Note [Pacemaker assignment], step 2).
+  const locations = spec.locations ?? [];
+  for (let i = locations.length - 1; i >= 0; i--) {
+    const l = locations[i]!;
+    const r = byId.get(l.resource);
+    const n = nodeIndex.get(l.node);
+    if (!r || n === undefined) continue;
+    r.w[n] = addScores(r.w[n]!, l.score);
+    if (l.score <= -INFINITY) r.bans.set(n, `location ${l.id}`);
+  }
+
+  // Stickiness (step 3).
+  for (const r of resources) {
+    if (r.stickiness >= 1 && r.running >= 0) r.w[r.running] = addScores(r.w[r.running]!, r.stickiness);
+  }
+
+  // Failure threshold (step 4). Fail counts of one resource on one node add up.
+  const fails = new Map<string, { count: number; last: number | undefined }>();
+  for (const f of history) {
+    const key = `${f.resource}\u0000${f.node}`;
+    const prev = fails.get(key);
+    if (!prev) fails.set(key, { count: f.count, last: f.lastFailureAt });
+    else {
+      prev.count = addScores(prev.count, f.count);
+      if (f.lastFailureAt !== undefined && (prev.last === undefined || f.lastFailureAt > prev.last)) {
+        prev.last = f.lastFailureAt;
+      }
+    }
+  }
+  for (const [key, f] of fails) {
+    const [rid, node] = key.split('\u0000') as [string, string];
+    const r = byId.get(rid);
+    const n = nodeIndex.get(node);
+    if (!r || n === undefined) continue;
+    const threshold = r.spec.migrationThreshold ?? defaults.migrationThreshold ?? DEFAULT_MIGRATION_THRESHOLD;
+    if (threshold === 0) continue;
+    const timeout = r.spec.failureTimeoutMs ?? defaults.failureTimeoutMs ?? 0;
+    const count = effectiveFailCount(f.count, f.last, timeout, now);
+    if (count > 0 && threshold - count <= 0) {
+      r.w[n] = addScores(r.w[n]!, -INFINITY);
+      r.bans.set(n, `fail count ${count >= INFINITY ? 'INFINITY' : count} reached migration-threshold ${threshold}`);
+    }
+  }
+
+  // Colocation lists (step 5a/5b ordering).
+  for (const c of spec.colocations ?? []) {
+    const dep = byId.get(c.resource);
+    const prim = byId.get(c.withResource);
+    if (!dep || !prim || c.score === 0) continue;
+    const coloc: Coloc = { id: c.id, dep, prim, score: c.score, influence: c.influence ?? true };
+    insertSorted(dep.thisWith, coloc, cmpByPrimary);
+    insertSorted(prim.withThis, coloc, cmpByDependent);
+  }
+
+  const ctx: Ctx = { N, available, numResources: new Int32Array(N), nodeNames };
+
+  // Priority order, stable.
+  const order = resources.slice().sort((a, b) => b.priority - a.priority || a.index - b.index);
+  for (const r of order) assign(ctx, r);
+
+  return { nodeNames, available, resources, byId };
+}
+
+interface Ctx {
+  N: number;
+  available: boolean[];
+  numResources: Int32Array;
+  nodeNames: string[];
+}
+
+function anyAvailable(ctx: Ctx, w: Int32Array): boolean {
+  for (let n = 0; n < ctx.N; n++) if (ctx.available[n] && w[n]! >= 0) return true;
+  return false;
+}
+
+function assign(ctx: Ctx, r: Rsc): number {
+  if (!r.provisional) return r.assigned;
+  if (r.allocating) return -1; // assignment loop
+  r.allocating = true;
+
+  for (const c of r.thisWith) applyThisWith(ctx, c, r);
+  for (const c of r.withThis) mergeDependentScores(ctx, c, r);
+
+  if (r.stopped) {
+    for (let n = 0; n < ctx.N; n++) r.w[n] = addScores(r.w[n]!, -INFINITY);
+  }
+
+  assignBestNode(ctx, r);
+  r.allocating = false;
+  return r.assigned;
+}
+
+/** `apply_this_with`: assign the primary, then apply the colocation to the dependent's scores. */
+function applyThisWith(ctx: Ctx, c: Coloc, r: Rsc): void {
+  const archive = c.score < 0 && c.score > -INFINITY ? r.w.slice() : null;
+  assign(ctx, c.prim);
+  // `pcmk__colocation_affects`: nothing while the primary is still unassigned (a loop).
+  if (!c.prim.provisional && r.provisional) applyColocToWeights(ctx, r, c);
+  if (archive && !anyAvailable(ctx, r.w)) r.w = archive;
+}
+
+/** `pcmk__apply_coloc_to_weights` for the #uname attribute. */
+function applyColocToWeights(ctx: Ctx, dep: Rsc, c: Coloc): void {
+  const primNode = c.prim.assigned;
+  if (primNode < 0 && c.score < 0) return; // anti-colocation with something not running
+  const work = dep.w.slice();
+  for (let n = 0; n < ctx.N; n++) {
+    if (primNode < 0) {
+      work[n] = addScores(-c.score, work[n]!);
+    } else if (n === primNode) {
+      if (c.score < INFINITY) work[n] = addScores(c.score, work[n]!);
+    } else if (c.score >= INFINITY) {
+      work[n] = addScores(-c.score, work[n]!);
+    }
+  }
+  if (c.score <= -INFINITY || c.score >= INFINITY || anyAvailable(ctx, work)) dep.w = work;
+}
+
+/** Rounds like C's `(int)((f < 0) ? (f - 0.5) : (f + 0.5))`. */
+function roundHalfAway(f: number): number {
+  return Math.trunc(f < 0 ? f - 0.5 : f + 0.5);
+}
+
+/**
+ * `add_dependent_scores`: fold the dependent's scores into the primary's, at score/INFINITY.
+ * Pacemaker computes the factor in single precision: fround keeps the same roundings.
+ */
+function mergeDependentScores(ctx: Ctx, c: Coloc, r: Rsc): void {
+  if (!(c.influence || c.prim.running < 0)) return;
+  const factor = Math.fround(c.score / INFINITY);
+  const merged = mergeWeights(ctx, c.dep, r.w, factor);
+  if (merged) r.w = merged;
+}
+
+/**
+ * `pcmk__native_merge_weights` (2.1.5, with `pe_weights_rollback`): returns the new table, or
+ * null to leave `nodes` as it was. The recursion into the dependent's own dependents scales by
+ * sign(factor) · score / INFINITY — not factor · score / INFINITY (measured against 2.1.5).
+ */
+function mergeWeights(ctx: Ctx, rsc: Rsc, nodes: Int32Array, factor: number): Int32Array | null {
+  if (rsc.merging) return null; // dependency loop
+  rsc.merging = true;
+  let work: Int32Array = nodes.slice();
+  addNodeScoresMatchingAttr(ctx, work, rsc, factor);
+  if (anyAvailable(ctx, work)) {
+    const multiplier = factor < 0 ? -1 : 1;
+    for (const c of rsc.withThis) {
+      if (!(c.influence || c.prim.running < 0)) continue;
+      const next = mergeWeights(ctx, c.dep, work, Math.fround((multiplier * c.score) / INFINITY));
+      if (next) work = next;
+    }
+  } else {
+    rsc.merging = false;
+    return null; // roll back
+  }
+  rsc.merging = false;
+  return work;
+}
+
+/** `add_node_scores_matching_attr` for #uname, without `only_positive` (primitives). */
+function addNodeScoresMatchingAttr(ctx: Ctx, work: Int32Array, rsc: Rsc, factor: number): void {
+  for (let n = 0; n < ctx.N; n++) {
+    const score = ctx.available[n] ? rsc.w[n]! : -INFINITY;
+    if (factor < 0 && score < 0) continue; // double negative disallowed
+    const weightF = Math.fround(factor * score);
+    let weight = roundHalfAway(weightF);
+    if (weight === 0 && score !== 0) {
+      if (factor > 0) weight = 1;
+      else if (factor < 0) weight = -1;
+    }
+    work[n] = addScores(weight, work[n]!);
+  }
+}
+
+/**
+ * `assign_best_node` + `pcmk__finalize_assignment`. Pacemaker sorts the nodes with
+ * `compare_nodes` (score, then fewer assigned resources, then the current node, then name) and
+ * takes the first, or the current node when it scores the same as the first: a linear scan for
+ * the first in that order gives the same node.
+ */
+function assignBestNode(ctx: Ctx, r: Rsc): void {
+  const { N, available, numResources, nodeNames } = ctx;
+  const w = r.w;
+  let best = -1;
+  let bestEff = 0;
+  for (let n = 0; n < N; n++) {
+    const eff = available[n] ? w[n]! : -INFINITY;
+    if (best < 0) {
+      best = n;
+      bestEff = eff;
+      continue;
+    }
+    let better: boolean;
+    if (eff !== bestEff) better = eff > bestEff;
+    else if (numResources[n] !== numResources[best]) better = numResources[n]! < numResources[best]!;
+    else if (n === r.running) better = true;
+    else if (best === r.running) better = false;
+    else better = nodeNames[n]! < nodeNames[best]!;
+    if (better) {
+      best = n;
+      bestEff = eff;
+    }
+  }
+  let chosen = best;
+  if (chosen >= 0 && w[chosen]! > 0 && available[chosen] && r.running >= 0 && available[r.running] && w[r.running] === w[chosen]) {
+    chosen = r.running; // prefer the current node among equally good ones
+  }
+  if (chosen >= 0 && (w[chosen]! < 0 || !available[chosen])) chosen = -1;
+  r.provisional = false;
+  r.assigned = chosen;
+  if (chosen >= 0) numResources[chosen]!++;
+}
+
+/** For explanations: the colocations of a resource as given in the spec. */
+export function colocationsOf(spec: ClusterSpec, id: string): ColocationConstraint[] {
+  return (spec.colocations ?? []).filter((c) => c.resource === id);
+}

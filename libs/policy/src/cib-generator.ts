@@ -1,0 +1,149 @@
+import {
+  ClusterObservedState,
+  ClusterSpec,
+  ColocationConstraint,
+  FailureRecord,
+  LocationConstraint,
+  NodeSpec,
+  OrderConstraint,
+  ResourceObservation,
+  ResourceSpec,
+} from './cluster.types';
+import { createPrng } from './prng.util';
+import { INFINITY } from './score.util';
+
+/** A generated planning problem. */
+export interface GeneratedCluster {
+  seed: number;
+  spec: ClusterSpec;
+  state: ClusterObservedState;
+  history: FailureRecord[];
+  /** Epoch ms, a whole second. */
+  now: number;
+}
+
+/** Shape of generated clusters. Counts are inclusive ranges. */
+export interface GeneratorOptions {
+  nodes?: [number, number];
+  resources?: [number, number];
+  /** Constraints per resource, on average. */
+  locationsPerResource?: number;
+  colocationsPerResource?: number;
+  ordersPerResource?: number;
+}
+
+const NOW = Date.UTC(2024, 0, 1) + 3_600_000;
+
+const SCORES = [
+  1, 5, 10, 20, 50, 100, 200, 500, 1000, -1, -10, -50, -100, -500, 500000, -500000, 700000, INFINITY, -INFINITY,
+];
+
+function score(rnd: ReturnType<typeof createPrng>, infinityBias: number): number {
+  if (rnd.chance(infinityBias)) return rnd.chance(0.5) ? INFINITY : -INFINITY;
+  return rnd.pick(SCORES);
+}
+
+/**
+ * Generates a random cluster inside the supported subset, deterministically from `seed`.
+ *
+ * Narrowed where Pacemaker's behaviour leaves the subset (each is a separate feature there):
+ * - orders only go from earlier to later resources of a random permutation: an order cycle is
+ *   an "ordering loop" Pacemaker resolves by dropping actions, which is not part of the subset;
+ * - a resource reported failed always has a fresh failure (failure-timeout not yet expired),
+ *   because an expired failed operation is "cleaned up" by Pacemaker, which is outside the subset.
+ */
+export function generateCluster(seed: number, options: GeneratorOptions = {}): GeneratedCluster {
+  const rnd = createPrng(seed);
+  const [nMin, nMax] = options.nodes ?? [2, 7];
+  const [rMin, rMax] = options.resources ?? [2, 14];
+  const nodeCount = rnd.int(nMin, nMax);
+  const rscCount = rnd.int(rMin, rMax);
+  const now = NOW + rnd.int(0, 86_400) * 1000;
+
+  const nodes: NodeSpec[] = [];
+  const online: Record<string, boolean> = {};
+  const names = Array.from({ length: nodeCount }, (_, i) => `node${String(i + 1).padStart(2, '0')}`);
+  // Names are shuffled so that CIB order and name order differ (ties break by name).
+  for (let i = names.length - 1; i > 0; i--) {
+    const j = rnd.int(0, i);
+    [names[i], names[j]] = [names[j]!, names[i]!];
+  }
+  for (const name of names) {
+    const n: NodeSpec = { name };
+    if (rnd.chance(0.1)) n.standby = true;
+    nodes.push(n);
+    online[name] = !rnd.chance(0.12);
+  }
+  const upNodes = nodes.filter((n) => online[n.name]);
+
+  const resources: ResourceSpec[] = [];
+  const running: Record<string, ResourceObservation | undefined> = {};
+  const history: FailureRecord[] = [];
+  for (let i = 0; i < rscCount; i++) {
+    const id = `rsc${String(i + 1).padStart(3, '0')}`;
+    const r: ResourceSpec = { id };
+    if (rnd.chance(0.3)) r.priority = rnd.int(-2, 5);
+    if (rnd.chance(0.4)) r.stickiness = rnd.pick([0, 1, 10, 50, 100, 1000, INFINITY, -5]);
+    if (rnd.chance(0.35)) r.migrationThreshold = rnd.pick([0, 1, 2, 3, 5]);
+    if (rnd.chance(0.3)) r.failureTimeoutMs = rnd.pick([30, 60, 600]) * 1000;
+    if (rnd.chance(0.07)) r.targetRole = 'Stopped';
+    else if (rnd.chance(0.05)) r.targetRole = 'Started';
+    resources.push(r);
+
+    if (upNodes.length > 0 && rnd.chance(0.6)) {
+      const where = rnd.pick(upNodes).name;
+      const failed = rnd.chance(0.12);
+      running[id] = failed ? { node: where, failed: true } : { node: where };
+      if (failed) {
+        history.push({ resource: id, node: where, count: rnd.int(1, 4), lastFailureAt: now - rnd.int(0, 20) * 1000 });
+      }
+    }
+    for (const n of nodes) {
+      if (rnd.chance(0.08) && !history.some((f) => f.resource === id && f.node === n.name)) {
+        const count = rnd.chance(0.1) ? INFINITY : rnd.int(1, 6);
+        const rec: FailureRecord = { resource: id, node: n.name, count };
+        if (rnd.chance(0.85)) rec.lastFailureAt = now - rnd.int(0, 1200) * 1000;
+        history.push(rec);
+      }
+    }
+  }
+
+  const defaults: ClusterSpec['defaults'] = {};
+  if (rnd.chance(0.4)) defaults.stickiness = rnd.pick([0, 10, 100]);
+  if (rnd.chance(0.3)) defaults.migrationThreshold = rnd.pick([1, 2, 3, 10]);
+  if (rnd.chance(0.3)) defaults.failureTimeoutMs = rnd.pick([60, 300]) * 1000;
+
+  const ids = resources.map((r) => r.id);
+  const expected = (perResource: number): number => Math.round(rscCount * perResource * (0.5 + rnd.next()));
+
+  const locations: LocationConstraint[] = [];
+  for (let i = 0, k = expected(options.locationsPerResource ?? 0.8); i < k; i++) {
+    locations.push({ id: `loc${i + 1}`, resource: rnd.pick(ids), node: rnd.pick(nodes).name, score: score(rnd, 0.15) });
+  }
+  const colocations: ColocationConstraint[] = [];
+  for (let i = 0, k = expected(options.colocationsPerResource ?? 0.5); i < k && ids.length > 1; i++) {
+    const a = rnd.pick(ids);
+    let b = rnd.pick(ids);
+    while (b === a) b = rnd.pick(ids);
+    colocations.push({ id: `col${i + 1}`, resource: a, withResource: b, score: score(rnd, 0.35) });
+  }
+  const perm = ids.slice();
+  for (let i = perm.length - 1; i > 0; i--) {
+    const j = rnd.int(0, i);
+    [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+  }
+  const orders: OrderConstraint[] = [];
+  for (let i = 0, k = expected(options.ordersPerResource ?? 0.3); i < k && ids.length > 1; i++) {
+    const x = rnd.int(0, perm.length - 2);
+    const y = rnd.int(x + 1, perm.length - 1);
+    orders.push({ id: `ord${i + 1}`, first: perm[x]!, then: perm[y]! });
+  }
+
+  return {
+    seed,
+    spec: { nodes, resources, locations, colocations, orders, defaults },
+    state: { online, resources: running },
+    history,
+    now,
+  };
+}

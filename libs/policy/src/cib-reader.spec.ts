@@ -1,0 +1,56 @@
+import { CibError, readCib } from './cib-reader';
+import { writeCib } from './cib-writer';
+import { generateCluster } from './cib-generator';
+
+const minimal = (body: string, options = ''): string =>
+  `<cib have-quorum="1" ${options}><configuration><crm_config><cluster_property_set id="o">` +
+  `<nvpair id="s" name="stonith-enabled" value="false"/></cluster_property_set></crm_config>` +
+  `<nodes><node id="1" uname="n1"/></nodes><resources>${body}</resources><constraints/></configuration><status/></cib>`;
+
+describe(readCib.name, () => {
+  it('refuses DOCTYPE and ENTITY declarations (no entity expansion at all)', () => {
+    const bomb = `<?xml version="1.0"?><!DOCTYPE cib [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>${minimal('')}`;
+    expect(() => readCib(bomb)).toThrow(CibError);
+    expect(() => readCib(`<!doctype cib SYSTEM "file:///etc/passwd">${minimal('')}`)).toThrow(/DOCTYPE/);
+  });
+
+  it('allows comments and decodes the predefined entities', () => {
+    const xml = minimal('<!-- a comment --><primitive id="a&amp;b" class="ocf" provider="pacemaker" type="Dummy"/>');
+    expect(readCib(xml).spec.resources.map((r) => r.id)).toEqual(['a&b']);
+  });
+
+  it('refuses documents over the size limit and malformed XML', () => {
+    expect(() => readCib(minimal(''), { maxBytes: 100 })).toThrow(/larger than 100 bytes/);
+    expect(() => readCib('<cib><configuration></cib>')).toThrow(/well-formed/);
+  });
+
+  it('refuses constructs outside the subset unless lenient', () => {
+    const xml = minimal('<group id="g"><primitive id="a" class="ocf" provider="pacemaker" type="Dummy"/></group>');
+    expect(() => readCib(xml)).toThrow(/<group> resources/);
+    expect(readCib(xml, { lenient: true }).ignored).toEqual(['<group> resources']);
+  });
+
+  it('refuses fencing without a device (Pacemaker would leave every resource unmanaged)', () => {
+    const xml = minimal('').replace('value="false"', 'value="true"');
+    expect(() => readCib(xml)).toThrow(/stonith-enabled/);
+  });
+
+  it('reads back what writeCib wrote', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const g = generateCluster(seed);
+      const sut = readCib(writeCib(g.spec, g.state, g.history, { now: g.now }));
+      expect(sut.now).toBe(g.now);
+      expect(sut.spec.nodes).toEqual(g.spec.nodes);
+      expect(sut.spec.resources).toEqual(g.spec.resources);
+      expect(sut.spec.locations).toEqual(g.spec.locations);
+      expect(sut.spec.colocations).toEqual(g.spec.colocations);
+      expect(sut.spec.orders).toEqual(g.spec.orders);
+      const up = Object.fromEntries(g.spec.nodes.map((n) => [n.name, g.state.online[n.name] === true]));
+      expect(sut.state.online).toEqual(up);
+      const running = Object.fromEntries(Object.entries(g.state.resources).filter(([, o]) => o && up[o.node]));
+      expect(sut.state.resources).toEqual(running);
+      const key = (f: { resource: string; node: string }): string => `${f.resource}@${f.node}`;
+      expect(sut.history.map(key).sort()).toEqual(g.history.map(key).sort());
+    }
+  });
+});

@@ -1,0 +1,401 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import {
+  ClusterObservedState,
+  ClusterSpec,
+  ColocationConstraint,
+  FailureRecord,
+  LocationConstraint,
+  NodeSpec,
+  OrderConstraint,
+  ResourceDefaults,
+  ResourceObservation,
+  ResourceSpec,
+} from './cluster.types';
+import { INFINITY, parseScore } from './score.util';
+
+/** What `readCib()` returns: everything `plan()` needs except `now`. */
+export interface CibInput {
+  spec: ClusterSpec;
+  state: ClusterObservedState;
+  history: FailureRecord[];
+  /** The CIB's `execution-date` (epoch ms), when it has one: the `now` Pacemaker would use. */
+  now?: number;
+  /** Things outside the supported subset that were ignored (only with `lenient`). */
+  ignored: string[];
+}
+
+/** Options of `readCib()`. */
+export interface ReadCibOptions {
+  /** Refuse documents larger than this many bytes (default 32 MiB). */
+  maxBytes?: number;
+  /** Ignore (and list) constructs outside the subset instead of refusing the document. */
+  lenient?: boolean;
+}
+
+/** A CIB that is unsafe, malformed, or outside the supported subset. */
+export class CibError extends Error {
+  override name = 'CibError';
+}
+
+const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
+
+type XmlNode = Record<string, unknown>;
+
+const REPEATED = new Set([
+  'node',
+  'primitive',
+  'nvpair',
+  'rsc_location',
+  'rsc_colocation',
+  'rsc_order',
+  'node_state',
+  'lrm_resource',
+  'lrm_rsc_op',
+  'instance_attributes',
+  'meta_attributes',
+  'cluster_property_set',
+  'group',
+  'clone',
+  'master',
+  'bundle',
+  'template',
+  'rsc_ticket',
+  'rule',
+]);
+
+function parseXml(xml: string, maxBytes: number): XmlNode {
+  if (xml.length > maxBytes || (xml.length * 3 > maxBytes && Buffer.byteLength(xml, 'utf8') > maxBytes)) {
+    throw new CibError(`CIB is larger than ${maxBytes} bytes`);
+  }
+  // No DTDs and no entity declarations at all: nothing to expand, nothing to fetch. Only
+  // comments and CDATA may follow `<!`.
+  for (let i = xml.indexOf('<!'); i >= 0; i = xml.indexOf('<!', i + 2)) {
+    if (!xml.startsWith('<!--', i) && !xml.startsWith('<![CDATA[', i)) {
+      throw new CibError('CIB must not contain a DOCTYPE or ENTITY declaration');
+    }
+  }
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) throw new CibError(`CIB is not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`);
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    parseAttributeValue: false,
+    parseTagValue: false,
+    // Entities are decoded by attr() (only the five XML ones can occur without a DTD).
+    processEntities: false,
+    htmlEntities: false,
+    isArray: (name: string, _path: unknown, _leaf: boolean, isAttribute: boolean) => !isAttribute && REPEATED.has(name),
+  });
+  try {
+    return parser.parse(xml) as XmlNode;
+  } catch (e) {
+    // e.g. "Maximum nested tags exceeded": the validator accepts what the parser then refuses.
+    throw new CibError(`CIB is not readable XML: ${(e as Error).message}`);
+  }
+}
+
+function child(node: unknown, name: string): XmlNode | undefined {
+  if (node === null || typeof node !== 'object') return undefined;
+  const v = (node as XmlNode)[name];
+  if (Array.isArray(v)) return v[0] as XmlNode | undefined;
+  if (v === '' || v === undefined) return v === '' ? {} : undefined;
+  return v as XmlNode;
+}
+
+function children(node: unknown, name: string): XmlNode[] {
+  if (node === null || typeof node !== 'object') return [];
+  const v = (node as XmlNode)[name];
+  if (v === undefined) return [];
+  const list = Array.isArray(v) ? v : [v];
+  return list.map((x) => (x === '' ? {} : (x as XmlNode)));
+}
+
+const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+function decode(v: string): string {
+  if (!v.includes('&')) return v;
+  return v.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) => {
+    if (e.startsWith('#x')) return String.fromCodePoint(parseInt(e.slice(2), 16));
+    if (e.startsWith('#')) return String.fromCodePoint(parseInt(e.slice(1), 10));
+    return ENTITIES[e]!;
+  });
+}
+
+function attr(node: XmlNode | undefined, name: string): string | undefined {
+  const v = node?.[name];
+  return typeof v === 'string' ? decode(v) : undefined;
+}
+
+function isTrue(v: string | undefined): boolean {
+  if (v === undefined) return false;
+  const t = v.trim().toLowerCase();
+  return ['true', 'on', 'yes', 'y', '1'].includes(t) || /^[1-9]\d*$/.test(t);
+}
+
+/** nvpairs of every `<setName>` under `node`, later sets and later pairs winning. */
+function nvpairs(node: XmlNode | undefined, setName: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const set of children(node, setName)) {
+    for (const p of children(set, 'nvpair')) {
+      const name = attr(p, 'name');
+      const value = attr(p, 'value');
+      if (name !== undefined && value !== undefined) out.set(name, value);
+    }
+  }
+  return out;
+}
+
+/** Pacemaker's `crm_get_msec` for the forms a CIB uses: bare number = seconds. */
+function parseMsec(text: string): number | undefined {
+  const m = /^\s*(\d+)\s*(ms|msec|s|sec|m|min|h|hr)?\s*$/i.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 's').toLowerCase();
+  const factor: Record<string, number> = { ms: 1, msec: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000, hr: 3_600_000 };
+  return n * factor[unit]!;
+}
+
+/** Failure timeouts count in whole seconds in Pacemaker. */
+function timeoutMs(text: string): number | undefined {
+  const ms = parseMsec(text);
+  return ms === undefined ? undefined : Math.floor(ms / 1000) * 1000;
+}
+
+/**
+ * Reads the supported subset of a Pacemaker CIB: nodes (standby), primitives (priority,
+ * stickiness, migration-threshold, failure-timeout, target-role), rsc_location / rsc_colocation /
+ * rsc_order, rsc_defaults, cluster options, node_state (online), lrm history (where each resource
+ * runs, and whether it failed) and the fail-count-* / last-failure-* transient attributes.
+ *
+ * Safe on untrusted input: size-limited, and any DOCTYPE or ENTITY declaration is refused.
+ * Constructs that would change placement but are outside the subset (groups, clones, rules,
+ * resource sets, roles, asymmetric clusters, fencing without devices…) are refused with a
+ * CibError unless `lenient` is set, in which case they are skipped and listed in `ignored`.
+ */
+export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
+  const doc = parseXml(xml, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  const ignored: string[] = [];
+  const unsupported = (what: string): void => {
+    if (!options.lenient) throw new CibError(`unsupported CIB construct: ${what}`);
+    ignored.push(what);
+  };
+
+  const cib = child(doc, 'cib');
+  if (!cib) throw new CibError('no <cib> element');
+  const conf = child(cib, 'configuration');
+  if (!conf) throw new CibError('no <configuration> element');
+
+  // Cluster options.
+  const crmConfig = nvpairs(child(conf, 'crm_config'), 'cluster_property_set');
+  if (crmConfig.has('symmetric-cluster') && !isTrue(crmConfig.get('symmetric-cluster'))) unsupported('symmetric-cluster=false');
+  const placementStrategy = crmConfig.get('placement-strategy');
+  if (placementStrategy !== undefined && placementStrategy !== 'default') unsupported(`placement-strategy=${placementStrategy}`);
+  const resourcesEl = child(conf, 'resources');
+  for (const kind of ['group', 'clone', 'master', 'bundle', 'template']) {
+    if (children(resourcesEl, kind).length > 0) unsupported(`<${kind}> resources`);
+  }
+  const stonith = crmConfig.get('stonith-enabled');
+  const hasStonithDevice = children(resourcesEl, 'primitive').some((p) => attr(p, 'class') === 'stonith');
+  if ((stonith === undefined || isTrue(stonith)) && !hasStonithDevice) {
+    // Pacemaker then leaves every resource unmanaged: nothing would move.
+    unsupported('stonith-enabled without a fencing device');
+  }
+  if (crmConfig.get('maintenance-mode') !== undefined && isTrue(crmConfig.get('maintenance-mode'))) unsupported('maintenance-mode');
+  const haveQuorum = attr(cib, 'have-quorum');
+  const noQuorumPolicy = crmConfig.get('no-quorum-policy');
+  if (haveQuorum !== undefined && !isTrue(haveQuorum) && noQuorumPolicy !== 'ignore') unsupported('no quorum (set no-quorum-policy=ignore)');
+
+  // Nodes.
+  const nodeNameById = new Map<string, string>();
+  const nodeStandby = new Map<string, boolean>();
+  const nodes: NodeSpec[] = [];
+  for (const n of children(child(conf, 'nodes'), 'node')) {
+    const id = attr(n, 'id');
+    const uname = attr(n, 'uname') ?? id;
+    if (id === undefined || uname === undefined) throw new CibError('<node> without id');
+    const type = attr(n, 'type');
+    if (type !== undefined && type !== 'member' && type !== 'normal') unsupported(`node ${uname} of type ${type}`);
+    nodeNameById.set(id, uname);
+    nodeStandby.set(uname, isTrue(nvpairs(n, 'instance_attributes').get('standby')));
+    nodes.push({ name: uname });
+  }
+
+  // Defaults.
+  const rscDefaults = nvpairs(child(conf, 'rsc_defaults'), 'meta_attributes');
+  const defaults: ResourceDefaults = {};
+  const num = (v: string | undefined, what: string): number | undefined => {
+    if (v === undefined) return undefined;
+    const s = parseScore(v);
+    if (s === undefined) throw new CibError(`invalid ${what}: ${v}`);
+    return s;
+  };
+  const ds = num(rscDefaults.get('resource-stickiness') ?? rscDefaults.get('stickiness'), 'resource-stickiness');
+  if (ds !== undefined) defaults.stickiness = ds;
+  const dm = num(rscDefaults.get('migration-threshold'), 'migration-threshold');
+  if (dm !== undefined) defaults.migrationThreshold = dm;
+  const dft = rscDefaults.get('failure-timeout');
+  if (dft !== undefined) defaults.failureTimeoutMs = timeoutMs(dft) ?? 0;
+
+  // Resources.
+  const resources: ResourceSpec[] = [];
+  for (const p of children(resourcesEl, 'primitive')) {
+    const id = attr(p, 'id');
+    if (id === undefined) throw new CibError('<primitive> without id');
+    if (attr(p, 'class') === 'stonith') continue;
+    const meta = nvpairs(p, 'meta_attributes');
+    const r: ResourceSpec = { id };
+    const priority = num(meta.get('priority'), `priority of ${id}`);
+    if (priority !== undefined) r.priority = priority;
+    const stickiness = num(meta.get('resource-stickiness') ?? meta.get('stickiness'), `resource-stickiness of ${id}`);
+    if (stickiness !== undefined) r.stickiness = stickiness;
+    const threshold = num(meta.get('migration-threshold'), `migration-threshold of ${id}`);
+    if (threshold !== undefined) r.migrationThreshold = threshold;
+    const ft = meta.get('failure-timeout');
+    if (ft !== undefined) r.failureTimeoutMs = timeoutMs(ft) ?? 0;
+    const role = meta.get('target-role');
+    if (role !== undefined) {
+      const t = role.toLowerCase();
+      if (t === 'stopped') r.targetRole = 'Stopped';
+      else if (t === 'started') r.targetRole = 'Started';
+      else unsupported(`target-role=${role} on ${id}`);
+    }
+    const managed = meta.get('is-managed');
+    if (managed !== undefined && !isTrue(managed)) unsupported(`is-managed=false on ${id}`);
+    resources.push(r);
+  }
+  const resourceIds = new Set(resources.map((r) => r.id));
+
+  // Constraints.
+  const cons = child(conf, 'constraints');
+  const locations: LocationConstraint[] = [];
+  for (const l of children(cons, 'rsc_location')) {
+    const id = attr(l, 'id') ?? 'rsc_location';
+    const rsc = attr(l, 'rsc');
+    const node = attr(l, 'node');
+    const score = parseScore(attr(l, 'score'));
+    if (rsc === undefined || node === undefined || score === undefined || children(l, 'rule').length > 0 || attr(l, 'role') !== undefined) {
+      unsupported(`rsc_location ${id} (only rsc + node + score)`);
+      continue;
+    }
+    const discovery = attr(l, 'resource-discovery');
+    if (discovery !== undefined && discovery !== 'always') unsupported(`resource-discovery=${discovery} on ${id}`);
+    locations.push({ id, resource: rsc, node, score });
+  }
+  const colocations: ColocationConstraint[] = [];
+  for (const c of children(cons, 'rsc_colocation')) {
+    const id = attr(c, 'id') ?? 'rsc_colocation';
+    const rsc = attr(c, 'rsc');
+    const withRsc = attr(c, 'with-rsc');
+    const score = parseScore(attr(c, 'score'));
+    const roles = ['rsc-role', 'with-rsc-role'].map((k) => attr(c, k)).filter((v) => v !== undefined && v !== 'Started');
+    if (rsc === undefined || withRsc === undefined || score === undefined || roles.length > 0 || attr(c, 'node-attribute') !== undefined) {
+      unsupported(`rsc_colocation ${id} (only rsc + with-rsc + score)`);
+      continue;
+    }
+    const col: ColocationConstraint = { id, resource: rsc, withResource: withRsc, score };
+    const influence = attr(c, 'influence');
+    if (influence !== undefined) col.influence = isTrue(influence);
+    colocations.push(col);
+  }
+  const orders: OrderConstraint[] = [];
+  for (const o of children(cons, 'rsc_order')) {
+    const id = attr(o, 'id') ?? 'rsc_order';
+    const first = attr(o, 'first');
+    const then = attr(o, 'then');
+    const kind = attr(o, 'kind');
+    const score = attr(o, 'score');
+    const actions = ['first-action', 'then-action'].map((k) => attr(o, k)).filter((v) => v !== undefined && v !== 'start');
+    const symmetrical = attr(o, 'symmetrical');
+    const mandatory = kind === undefined ? score === undefined || (parseScore(score) ?? 0) > 0 : kind.toLowerCase() === 'mandatory';
+    if (first === undefined || then === undefined || !mandatory || actions.length > 0 || (symmetrical !== undefined && !isTrue(symmetrical))) {
+      unsupported(`rsc_order ${id} (only mandatory, symmetrical start orders)`);
+      continue;
+    }
+    orders.push({ id, first, then });
+  }
+  for (const kind of ['rsc_ticket', 'rsc_colocation_set']) {
+    if (children(cons, kind).length > 0) unsupported(`<${kind}>`);
+  }
+
+  // Status.
+  const online: Record<string, boolean> = {};
+  const running: Record<string, ResourceObservation | undefined> = {};
+  const history: FailureRecord[] = [];
+  for (const ns of children(child(cib, 'status'), 'node_state')) {
+    const id = attr(ns, 'id');
+    const name = (id !== undefined ? nodeNameById.get(id) : undefined) ?? attr(ns, 'uname');
+    if (name === undefined || !nodes.some((n) => n.name === name)) continue;
+    const up = isTrue(attr(ns, 'in_ccm')) && attr(ns, 'crmd') === 'online' && (attr(ns, 'join') ?? 'member') === 'member';
+    online[name] = up;
+    const transient = nvpairs(child(ns, 'transient_attributes'), 'instance_attributes');
+    if (isTrue(transient.get('standby'))) nodeStandby.set(name, true);
+    const counts = new Map<string, { count: number; last?: number }>();
+    for (const [k, v] of transient) {
+      const fc = /^fail-count-(.+?)(#.+_\d+)?$/.exec(k);
+      const lf = /^last-failure-(.+?)(#.+_\d+)?$/.exec(k);
+      if (fc) {
+        const c = counts.get(fc[1]!) ?? { count: 0 };
+        const n = parseScore(v) ?? 0;
+        c.count = Math.min(INFINITY, c.count + n);
+        counts.set(fc[1]!, c);
+      } else if (lf) {
+        const c = counts.get(lf[1]!) ?? { count: 0 };
+        const t = Number(v) * 1000;
+        if (Number.isFinite(t) && (c.last === undefined || t > c.last)) c.last = t;
+        counts.set(lf[1]!, c);
+      }
+    }
+    for (const [rsc, c] of counts) {
+      if (!resourceIds.has(rsc) || c.count <= 0) continue;
+      const rec: FailureRecord = { resource: rsc, node: name, count: c.count };
+      if (c.last !== undefined) rec.lastFailureAt = c.last;
+      history.push(rec);
+    }
+    if (!up) continue; // history of an offline node is not read: what ran there is stopped
+    for (const lr of children(child(child(ns, 'lrm'), 'lrm_resources'), 'lrm_resource')) {
+      const rid = attr(lr, 'id');
+      if (rid === undefined || !resourceIds.has(rid)) continue;
+      const state = lastOpState(children(lr, 'lrm_rsc_op'));
+      if (state === 'stopped') continue;
+      if (running[rid] !== undefined) {
+        unsupported(`${rid} active on several nodes`);
+        continue;
+      }
+      running[rid] = state === 'failed' ? { node: name, failed: true } : { node: name };
+    }
+  }
+
+  const spec: ClusterSpec = {
+    nodes: nodes.map((n) => (nodeStandby.get(n.name) ? { name: n.name, standby: true } : n)),
+    resources,
+    locations,
+    colocations,
+    orders,
+    defaults,
+  };
+  const result: CibInput = { spec, state: { online, resources: running }, history, ignored };
+  const executionDate = Number(attr(cib, 'execution-date'));
+  if (attr(cib, 'execution-date') !== undefined && Number.isFinite(executionDate)) result.now = executionDate * 1000;
+  return result;
+}
+
+/** State implied by a resource's operation history on one node: the op with the highest call-id. */
+function lastOpState(ops: XmlNode[]): 'running' | 'stopped' | 'failed' {
+  let best: XmlNode | undefined;
+  let bestCall = -Infinity;
+  for (const op of ops) {
+    const call = Number(attr(op, 'call-id') ?? '0');
+    if (call >= bestCall) {
+      bestCall = call;
+      best = op;
+    }
+  }
+  if (!best) return 'stopped';
+  const operation = attr(best, 'operation');
+  const rc = Number(attr(best, 'rc-code') ?? '0');
+  const status = Number(attr(best, 'op-status') ?? '0');
+  if (operation === 'stop') return rc === 0 && status === 0 ? 'stopped' : 'failed';
+  if (operation === 'monitor' && rc === 7) return 'stopped';
+  if (rc !== 0 || status !== 0) return 'failed';
+  return 'running';
+}

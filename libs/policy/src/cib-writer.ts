@@ -1,0 +1,134 @@
+import { ClusterObservedState, ClusterSpec, FailureHistory } from './cluster.types';
+import { formatScore } from './score.util';
+
+/** Options of `writeCib()`. */
+export interface WriteCibOptions {
+  /** Epoch ms used for operation history timestamps (default: 0). Use the planning `now`. */
+  now?: number;
+  /** Write `enable-startup-probes=false` (default true: probes only slow crm_simulate down). */
+  disableProbes?: boolean;
+}
+
+/** Digest crm_simulate records for a parameterless ocf:pacemaker:Dummy start (measured). */
+const DUMMY_DIGEST = 'f2317cad3d54cec5d7d7aa7d0bf35cf8';
+/** Digest of its 10s monitor, as configured by this writer (measured). */
+const MONITOR_DIGEST = '4811cef7f7f94e3a35a70be7916cb2fd';
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function nv(id: string, name: string, value: string): string {
+  return `<nvpair id="${esc(id)}" name="${esc(name)}" value="${esc(value)}"/>`;
+}
+
+function secs(ms: number): string {
+  return String(Math.floor(ms / 1000));
+}
+
+/**
+ * Writes a spec and state as a CIB that `crm_simulate` (Pacemaker 2.1.5, feature set 3.16.1)
+ * reads with the same meaning, and that `readCib()` reads back to the same input. Resources are
+ * `ocf:pacemaker:Dummy`; fencing is off, quorum is ignored. Used by the differential test and
+ * the benchmark.
+ */
+export function writeCib(
+  spec: ClusterSpec,
+  state: ClusterObservedState,
+  history: FailureHistory,
+  options: WriteCibOptions = {},
+): string {
+  const now = options.now ?? 0;
+  const out: string[] = [];
+  out.push(
+    `<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0" have-quorum="1" execution-date="${secs(now)}"${
+      spec.nodes.length > 0 ? ` dc-uuid="${esc(spec.nodes[0]!.name)}"` : ''
+    }>`,
+  );
+  out.push('  <configuration>');
+  out.push('    <crm_config><cluster_property_set id="cib-bootstrap-options">');
+  out.push(`      ${nv('opt-stonith', 'stonith-enabled', 'false')}`);
+  out.push(`      ${nv('opt-quorum', 'no-quorum-policy', 'ignore')}`);
+  if (options.disableProbes !== false) out.push(`      ${nv('opt-probes', 'enable-startup-probes', 'false')}`);
+  out.push('    </cluster_property_set></crm_config>');
+  out.push('    <nodes>');
+  for (const n of spec.nodes) {
+    const ia = n.standby
+      ? `<instance_attributes id="${esc(n.name)}-ia">${nv(`${n.name}-standby`, 'standby', 'on')}</instance_attributes>`
+      : '';
+    out.push(`      <node id="${esc(n.name)}" uname="${esc(n.name)}">${ia}</node>`);
+  }
+  out.push('    </nodes>');
+  out.push('    <resources>');
+  for (const r of spec.resources) {
+    const meta: string[] = [];
+    if (r.priority !== undefined) meta.push(nv(`${r.id}-priority`, 'priority', String(r.priority)));
+    if (r.stickiness !== undefined) meta.push(nv(`${r.id}-stickiness`, 'resource-stickiness', formatScore(r.stickiness)));
+    if (r.migrationThreshold !== undefined) meta.push(nv(`${r.id}-mt`, 'migration-threshold', formatScore(r.migrationThreshold)));
+    if (r.failureTimeoutMs !== undefined) meta.push(nv(`${r.id}-ft`, 'failure-timeout', secs(r.failureTimeoutMs)));
+    if (r.targetRole !== undefined) meta.push(nv(`${r.id}-role`, 'target-role', r.targetRole));
+    const m = meta.length > 0 ? `<meta_attributes id="${esc(r.id)}-meta">${meta.join('')}</meta_attributes>` : '';
+    // A failed monitor must match a configured one, or Pacemaker sees a changed definition and
+    // clears the fail count.
+    const ops = state.resources[r.id]?.failed
+      ? `<operations><op id="${esc(r.id)}-monitor-10s" name="monitor" interval="10s"/></operations>`
+      : '';
+    out.push(`      <primitive id="${esc(r.id)}" class="ocf" provider="pacemaker" type="Dummy">${m}${ops}</primitive>`);
+  }
+  out.push('    </resources>');
+  out.push('    <constraints>');
+  for (const l of spec.locations ?? []) {
+    out.push(`      <rsc_location id="${esc(l.id)}" rsc="${esc(l.resource)}" node="${esc(l.node)}" score="${formatScore(l.score)}"/>`);
+  }
+  for (const c of spec.colocations ?? []) {
+    const infl = c.influence === undefined ? '' : ` influence="${c.influence ? 'true' : 'false'}"`;
+    out.push(
+      `      <rsc_colocation id="${esc(c.id)}" rsc="${esc(c.resource)}" with-rsc="${esc(c.withResource)}" score="${formatScore(c.score)}"${infl}/>`,
+    );
+  }
+  for (const o of spec.orders ?? []) {
+    out.push(`      <rsc_order id="${esc(o.id)}" first="${esc(o.first)}" then="${esc(o.then)}" kind="Mandatory"/>`);
+  }
+  out.push('    </constraints>');
+  const d = spec.defaults ?? {};
+  const dm: string[] = [];
+  if (d.stickiness !== undefined) dm.push(nv('rd-stickiness', 'resource-stickiness', formatScore(d.stickiness)));
+  if (d.migrationThreshold !== undefined) dm.push(nv('rd-mt', 'migration-threshold', formatScore(d.migrationThreshold)));
+  if (d.failureTimeoutMs !== undefined) dm.push(nv('rd-ft', 'failure-timeout', secs(d.failureTimeoutMs)));
+  out.push(`    <rsc_defaults>${dm.length > 0 ? `<meta_attributes id="rsc-defaults">${dm.join('')}</meta_attributes>` : ''}</rsc_defaults>`);
+  out.push('  </configuration>');
+  out.push('  <status>');
+  for (const n of spec.nodes) {
+    const up = state.online[n.name] === true;
+    const attrs = up
+      ? 'in_ccm="true" crmd="online" join="member" expected="member"'
+      : 'in_ccm="false" crmd="offline" join="down" expected="down"';
+    const ops: string[] = [];
+    if (up) {
+      for (const r of spec.resources) {
+        const obs = state.resources[r.id];
+        if (!obs || obs.node !== n.name) continue;
+        const op = (opId: string, key: string, operation: string, call: number, rc: number, interval: number, digest: string): string =>
+          `<lrm_rsc_op id="${esc(opId)}" operation_key="${esc(key)}" operation="${operation}" crm-debug-origin="nephele" crm_feature_set="3.16.1" transition-key="${call}:1:0:00000000-0000-0000-0000-000000000000" transition-magic="0:${rc};${call}:1:0:00000000-0000-0000-0000-000000000000" call-id="${call}" rc-code="${rc}" op-status="0" interval="${interval}" last-rc-change="${secs(now)}" exec-time="1" queue-time="0" op-digest="${digest}"/>`;
+        const start = op(`${r.id}_last_0`, `${r.id}_start_0`, 'start', 1, 0, 0, DUMMY_DIGEST);
+        const failed = obs.failed ? op(`${r.id}_last_failure_0`, `${r.id}_monitor_10000`, 'monitor', 2, 1, 10000, MONITOR_DIGEST) : '';
+        ops.push(`<lrm_resource id="${esc(r.id)}" class="ocf" provider="pacemaker" type="Dummy">${start}${failed}</lrm_resource>`);
+      }
+    }
+    const fails: string[] = [];
+    for (const f of history) {
+      if (f.node !== n.name) continue;
+      fails.push(nv(`fc-${f.resource}-${n.name}`, `fail-count-${f.resource}#monitor_10000`, formatScore(f.count)));
+      if (f.lastFailureAt !== undefined) fails.push(nv(`lf-${f.resource}-${n.name}`, `last-failure-${f.resource}#monitor_10000`, secs(f.lastFailureAt)));
+    }
+    const lrm = ops.length > 0 ? `<lrm id="${esc(n.name)}"><lrm_resources>${ops.join('')}</lrm_resources></lrm>` : '';
+    const ta =
+      fails.length > 0
+        ? `<transient_attributes id="${esc(n.name)}"><instance_attributes id="status-${esc(n.name)}">${fails.join('')}</instance_attributes></transient_attributes>`
+        : '';
+    out.push(`    <node_state id="${esc(n.name)}" uname="${esc(n.name)}" ${attrs}>${lrm}${ta}</node_state>`);
+  }
+  out.push('  </status>');
+  out.push('</cib>');
+  return out.join('\n') + '\n';
+}

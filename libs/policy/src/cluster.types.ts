@@ -1,0 +1,118 @@
+/**
+ * The Pacemaker-compatible layer of the policy engine: a cluster of nodes running primitive
+ * resources under location, colocation and ordering constraints. For a deployable, nodes are
+ * assemblies and resources are services (see deployable.types.ts for the layer the DPE uses).
+ *
+ * All inputs are plain immutable data; times are epoch milliseconds.
+ */
+
+/** A node (an assembly). */
+export interface NodeSpec {
+  /** Unique node name (`uname`). Ties between equal scores are broken by this name. */
+  name: string;
+  /** A standby node runs nothing; resources on it are moved away. */
+  standby?: boolean;
+}
+
+/** Desired role of a resource (Pacemaker's `target-role`, subset). */
+export type TargetRole = 'Started' | 'Stopped';
+
+/** A primitive resource (a service). Unset fields fall back to `ClusterSpec.defaults`. */
+export interface ResourceSpec {
+  /** Unique resource id. */
+  id: string;
+  /** Higher priority resources are placed first (Pacemaker `priority`, default 0). */
+  priority?: number;
+  /** Preference for staying where it runs (`resource-stickiness`); values below 1 do nothing. */
+  stickiness?: number;
+  /** Failures on a node before the resource is banned from it (`migration-threshold`); 0 = never. */
+  migrationThreshold?: number;
+  /** After this long without a new failure a node's fail count is ignored (`failure-timeout`); 0 = never. */
+  failureTimeoutMs?: number;
+  /** `Stopped` keeps the resource stopped everywhere (default `Started`). */
+  targetRole?: TargetRole;
+}
+
+/** `rsc_location`: add `score` to `resource`'s preference for `node`. */
+export interface LocationConstraint {
+  id: string;
+  resource: string;
+  node: string;
+  /** Integer score; ±INFINITY (1,000,000) means must / must not. */
+  score: number;
+}
+
+/** `rsc_colocation`: place `resource` relative to where `withResource` is placed. */
+export interface ColocationConstraint {
+  id: string;
+  /** The dependent: placed after, and relative to, `withResource`. */
+  resource: string;
+  /** The primary. */
+  withResource: string;
+  /** Positive: together; negative: apart; ±INFINITY: mandatory. 0 is ignored. */
+  score: number;
+  /** Whether the dependent may move the primary (Pacemaker `influence`, default true). */
+  influence?: boolean;
+}
+
+/** `rsc_order` (kind Mandatory, symmetrical): start `then` after `first`; stop in reverse. */
+export interface OrderConstraint {
+  id: string;
+  first: string;
+  then: string;
+}
+
+/** Cluster-wide defaults (`rsc_defaults`). */
+export interface ResourceDefaults {
+  stickiness?: number;
+  /** Pacemaker's default is INFINITY (1,000,000). */
+  migrationThreshold?: number;
+  failureTimeoutMs?: number;
+}
+
+/** The configuration: what should run where. Resource order matters (it is the CIB order). */
+export interface ClusterSpec {
+  nodes: readonly NodeSpec[];
+  resources: readonly ResourceSpec[];
+  locations?: readonly LocationConstraint[];
+  colocations?: readonly ColocationConstraint[];
+  orders?: readonly OrderConstraint[];
+  defaults?: ResourceDefaults;
+}
+
+/** Where a resource is observed to be. */
+export interface ResourceObservation {
+  /** The node it runs on. */
+  node: string;
+  /** Its last monitor failed: it needs recovery (restart in place, or move). */
+  failed?: boolean;
+}
+
+/** What the DPE sees now. */
+export interface ClusterObservedState {
+  /** Nodes that are up. A node not listed (or `false`) is offline and runs nothing. */
+  online: Readonly<Record<string, boolean>>;
+  /** Current location of each active resource; absent = stopped. */
+  resources: Readonly<Record<string, ResourceObservation | undefined>>;
+}
+
+/** Fail count of one resource on one node (Pacemaker's `fail-count-*` / `last-failure-*`). */
+export interface FailureRecord {
+  resource: string;
+  node: string;
+  /** Number of failures; INFINITY bans at once. */
+  count: number;
+  /** When the last of them happened (epoch ms); needed for `failure-timeout` to expire them. */
+  lastFailureAt?: number;
+}
+
+/** Past failures, as fail counts per resource and node. */
+export type FailureHistory = readonly FailureRecord[];
+
+/** What `plan()` decided for one resource. */
+export interface ResourcePlacement {
+  /** Node the resource will run on, or null when it cannot (or must not) run. */
+  node: string | null;
+  /** One line: why it runs there, or why it cannot run. */
+  explanation: string;
+}

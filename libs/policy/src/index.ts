@@ -1,0 +1,13 @@
+export * from './score.util';
+export * from './prng.util';
+export * from './cluster.types';
+export * from './action.types';
+export { assignResources, effectiveFailCount } from './assign';
+export type { Assignment } from './assign';
+export * from './plan';
+export * from './cib-reader';
+export * from './cib-writer';
+export * from './cib-generator';
+export * from './deployable.types';
+export * from './recovery-ladder';
+export * from './deployable-manifest';

@@ -1,0 +1,363 @@
+import { PolicyAction, PolicyStep } from './action.types';
+import { Assignment, Rsc, assignResources } from './assign';
+import { ClusterObservedState, ClusterSpec, FailureHistory } from './cluster.types';
+import { INFINITY, formatScore } from './score.util';
+
+// Note [Runnability]
+// ~~~~~~~~~~~~~~~~~~
+// Assignment alone is not where resources end up. Pacemaker then builds actions, and a start
+// is unrunnable when (a) a mandatory order's `first` cannot start (assigned or not), or (b) the
+// primary of an INFINITY colocation has a start action that is unrunnable. An unassigned primary
+// has a start action only as the `first` of an order; otherwise its dependents were banned by
+// scores already, or a colocation loop hid it and Pacemaker does not block them (both measured). An unrunnable start keeps the resource stopped, and stops it
+// if it runs (measured: "stop B: unrunnable A start", "stop D: colocation with P"). Runnable
+// flags only ever get cleared, so this is a greatest fixed point; cycles stay runnable.
+//
+// Note [Implied restarts]
+// ~~~~~~~~~~~~~~~~~~~~~~~
+// A mandatory order F → T also makes T's start required when F starts, and T's stop required
+// when F stops (stop in reverse). So when F has any action while T stays where it runs, T is
+// restarted, transitively. Steps then follow the orders: start T after start F, stop F after
+// stop T; for an INFINITY anti-colocation, a start on a node waits for the other's stop there.
+
+/** Options of `plan()`. */
+export interface PlanOptions {
+  /** Also return every resource's final node scores (for debugging and differential tests). */
+  withScores?: boolean;
+}
+
+/** The decision of `plan()`. */
+export interface PlanResult {
+  /** Where each resource will run, or null (CIB order). */
+  placement: Record<string, string | null>;
+  /** What to do, in an order that satisfies every step dependency. */
+  actions: PolicyAction[];
+  /** All steps of all actions, topologically sorted by `after`. */
+  steps: PolicyStep[];
+  /** One line per resource: why it runs where it does, or why it cannot run. */
+  explanations: Record<string, string>;
+  /** Final node scores per resource, when `withScores` was asked for. */
+  scores?: Record<string, Record<string, number>>;
+}
+
+/**
+ * Plans a cluster the way Pacemaker's scheduler would (see Note [Pacemaker assignment] in
+ * assign.ts): which node each resource runs on, and the actions to get there.
+ *
+ * @param spec the configuration (nodes, resources, constraints, defaults)
+ * @param observedState which nodes are up and where resources run now
+ * @param failureHistory fail counts and last-failure times per resource and node
+ * @param now the current time, epoch ms (for failure-timeout)
+ */
+export function plan(
+  spec: ClusterSpec,
+  observedState: ClusterObservedState,
+  failureHistory: FailureHistory,
+  now: number,
+  options: PlanOptions = {},
+): PlanResult {
+  const a = assignResources(spec, observedState, failureHistory, now);
+  const runnable = computeRunnable(spec, a);
+  const target = a.resources.map((r) => (runnable[r.index] ? r.assigned : -1));
+
+  const placement: Record<string, string | null> = {};
+  const explanations: Record<string, string> = {};
+  for (const r of a.resources) {
+    const t = target[r.index]!;
+    placement[r.id] = t >= 0 ? a.nodeNames[t]! : null;
+    explanations[r.id] = explainPlacement(spec, a, r, t, runnable);
+  }
+
+  const { actions, steps } = buildActions(spec, a, target, explanations);
+  const result: PlanResult = { placement, actions, steps, explanations };
+  if (options.withScores) {
+    result.scores = {};
+    for (const r of a.resources) {
+      const s: Record<string, number> = {};
+      a.nodeNames.forEach((n, i) => (s[n] = r.w[i]!));
+      result.scores[r.id] = s;
+    }
+  }
+  return result;
+}
+
+/** Greatest fixed point of "start is runnable" (see Note [Runnability]). */
+function computeRunnable(spec: ClusterSpec, a: Assignment): boolean[] {
+  const runnable = a.resources.map((r) => r.assigned >= 0);
+  const edges: Array<[number, number]> = []; // [first, then]
+  const colocEdges: Array<[number, number]> = []; // [primary, dependent]
+  for (const o of spec.orders ?? []) {
+    const f = a.byId.get(o.first);
+    const t = a.byId.get(o.then);
+    if (f && t && f !== t) edges.push([f.index, t.index]);
+  }
+  for (const c of spec.colocations ?? []) {
+    const d = a.byId.get(c.resource);
+    const p = a.byId.get(c.withResource);
+    if (d && p && d !== p && c.score >= INFINITY) colocEdges.push([p.index, d.index]);
+  }
+  // Only a primary that has a start action blocks its dependents: it has one when it is
+  // assigned, or when it is the `first` of an order (Pacemaker creates it, unrunnable, then).
+  const hasStart = a.resources.map((r) => r.assigned >= 0);
+  for (const [f] of edges) hasStart[f] = true;
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const [p, d] of edges) {
+      if (!runnable[p] && runnable[d]) {
+        runnable[d] = false;
+        changed = true;
+      }
+    }
+    for (const [p, d] of colocEdges) {
+      if (!runnable[p] && hasStart[p] && runnable[d]) {
+        runnable[d] = false;
+        changed = true;
+      }
+    }
+  }
+  return runnable;
+}
+
+function nodeWhy(a: Assignment, r: Rsc, n: number): string {
+  const name = a.nodeNames[n]!;
+  if (!a.available[n]) return `${name} is offline or in standby`;
+  const ban = r.bans.get(n);
+  if (ban) return `${name} is banned (${ban})`;
+  return `${name} scores ${formatScore(r.w[n]!)}`;
+}
+
+function explainPlacement(spec: ClusterSpec, a: Assignment, r: Rsc, t: number, runnable: boolean[]): string {
+  if (t >= 0) {
+    const name = a.nodeNames[t]!;
+    const score = formatScore(r.w[t]!);
+    if (r.running === t) {
+      return r.stickiness >= 1
+        ? `stays on ${name} (score ${score}, stickiness ${r.stickiness})`
+        : `stays on ${name} (score ${score})`;
+    }
+    if (r.running >= 0) return `${name} has the best score (${score}); ${nodeWhy(a, r, r.running)}`;
+    return `${name} has the best score (${score})`;
+  }
+  if (r.stopped) return 'target-role is Stopped';
+  if (r.assigned >= 0 && !runnable[r.index]) {
+    for (const o of spec.orders ?? []) {
+      const f = a.byId.get(o.first);
+      if (o.then === r.id && f && !runnable[f.index]) return `cannot start: order ${o.id} needs ${f.id} started first, and it cannot start`;
+    }
+    for (const c of spec.colocations ?? []) {
+      const p = a.byId.get(c.withResource);
+      if (c.resource === r.id && c.score >= INFINITY && p && !runnable[p.index]) {
+        return `cannot start: colocation ${c.id} needs ${p.id}, which cannot start`;
+      }
+    }
+    return 'cannot start';
+  }
+  if (!a.available.some(Boolean)) return 'no node is available';
+  for (const c of r.thisWith) {
+    if (c.score >= INFINITY && c.prim.assigned < 0) return `colocation ${c.id} needs ${c.prim.id}, which cannot run`;
+  }
+  for (const c of r.thisWith) {
+    if (c.score >= INFINITY && c.prim.assigned >= 0) {
+      const m = c.prim.assigned;
+      if (r.w[m]! < 0 || !a.available[m]) {
+        return `colocation ${c.id} needs ${a.nodeNames[m]} (where ${c.prim.id} runs), but ${nodeWhy(a, r, m)}`;
+      }
+    }
+  }
+  const why: string[] = [];
+  for (let n = 0; n < a.nodeNames.length && why.length < 3; n++) {
+    if (a.available[n]) why.push(nodeWhy(a, r, n));
+  }
+  return `no available node has a non-negative score (${why.join('; ')})`;
+}
+
+interface Draft {
+  action: PolicyAction;
+  stop?: PolicyStep;
+  start?: PolicyStep;
+}
+
+function buildActions(
+  spec: ClusterSpec,
+  a: Assignment,
+  target: number[],
+  explanations: Record<string, string>,
+): { actions: PolicyAction[]; steps: PolicyStep[] } {
+  const drafts = new Map<number, Draft>();
+  const implied = new Map<number, string>();
+  const name = (n: number): string => a.nodeNames[n]!;
+
+  const make = (r: Rsc, t: number, impliedBy?: string): Draft | undefined => {
+    const cur = r.running;
+    const id = (kind: string): string => `${kind}:${r.id}`;
+    const stopStep = (n: number, action: string): PolicyStep => ({
+      id: `stop:${r.id}@${name(n)}`,
+      op: 'stop',
+      resource: r.id,
+      node: name(n),
+      after: [],
+      action,
+    });
+    const startStep = (n: number, action: string): PolicyStep => ({
+      id: `start:${r.id}@${name(n)}`,
+      op: 'start',
+      resource: r.id,
+      node: name(n),
+      after: [],
+      action,
+    });
+    if (cur < 0 && t >= 0) {
+      const start = startStep(t, id('start'));
+      const explanation = `start ${r.id} on ${name(t)}: ${explanations[r.id]}`;
+      return { action: { kind: 'start', id: id('start'), resource: r.id, node: name(t), explanation, steps: [start] }, start };
+    }
+    if (cur >= 0 && t < 0) {
+      const stop = stopStep(cur, id('stop'));
+      const explanation = `stop ${r.id} on ${name(cur)}: ${explanations[r.id]}`;
+      return { action: { kind: 'stop', id: id('stop'), resource: r.id, node: name(cur), explanation, steps: [stop] }, stop };
+    }
+    if (cur >= 0 && t >= 0 && cur !== t) {
+      const stop = stopStep(cur, id('move'));
+      const start = startStep(t, id('move'));
+      start.after.push(stop.id);
+      const why = r.failed ? `${r.id} failed on ${name(cur)}; ` : '';
+      const explanation = `move ${r.id} from ${name(cur)} to ${name(t)}: ${why}${explanations[r.id]}`;
+      return {
+        action: { kind: 'move', id: id('move'), resource: r.id, node: name(t), from: name(cur), explanation, steps: [stop, start] },
+        stop,
+        start,
+      };
+    }
+    if (cur >= 0 && cur === t && (r.failed || impliedBy)) {
+      const stop = stopStep(cur, id('restart'));
+      const start = startStep(cur, id('restart'));
+      start.after.push(stop.id);
+      const explanation = r.failed
+        ? `restart ${r.id} on ${name(cur)}: it failed, and recovers in place (${explanations[r.id]})`
+        : `restart ${r.id} on ${name(cur)}: ${impliedBy}`;
+      return { action: { kind: 'restart', id: id('restart'), resource: r.id, node: name(cur), explanation, steps: [stop, start] }, stop, start };
+    }
+    return undefined;
+  };
+
+  for (const r of a.resources) {
+    const d = make(r, target[r.index]!);
+    if (d) drafts.set(r.index, d);
+  }
+
+  // Implied restarts through orders (see Note [Implied restarts]).
+  const orders = (spec.orders ?? [])
+    .map((o) => ({ o, f: a.byId.get(o.first), t: a.byId.get(o.then) }))
+    .filter((x): x is { o: (typeof x)['o']; f: Rsc; t: Rsc } => !!x.f && !!x.t && x.f !== x.t);
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const { o, f, t } of orders) {
+      if (!drafts.has(f.index) || drafts.has(t.index)) continue;
+      if (t.running < 0 || target[t.index] !== t.running) continue;
+      const fa = drafts.get(f.index)!.action;
+      const reason = `order ${o.id} restarts it because ${f.id} ${fa.kind === 'stop' ? 'stops' : fa.kind === 'start' ? 'starts' : fa.kind === 'move' ? 'moves' : 'restarts'}`;
+      implied.set(t.index, reason);
+      const d = make(t, target[t.index]!, reason);
+      if (d) {
+        drafts.set(t.index, d);
+        changed = true;
+      }
+    }
+  }
+
+  // Dependencies.
+  const addAfter = (step: PolicyStep | undefined, dep: PolicyStep | undefined): void => {
+    if (step && dep && step !== dep && !step.after.includes(dep.id)) step.after.push(dep.id);
+  };
+  for (const { f, t } of orders) {
+    const df = drafts.get(f.index);
+    const dt = drafts.get(t.index);
+    if (!df || !dt) continue;
+    addAfter(dt.start, df.start);
+    addAfter(df.stop, dt.stop);
+  }
+  for (const c of spec.colocations ?? []) {
+    if (c.score > -INFINITY) continue;
+    const x = a.byId.get(c.resource);
+    const y = a.byId.get(c.withResource);
+    if (!x || !y) continue;
+    const dx = drafts.get(x.index);
+    const dy = drafts.get(y.index);
+    if (!dx || !dy) continue;
+    if (dx.start && dy.stop && dx.start.node === dy.stop.node) addAfter(dx.start, dy.stop);
+    if (dy.start && dx.stop && dy.start.node === dx.stop.node) addAfter(dy.start, dx.stop);
+  }
+
+  const all: PolicyStep[] = [];
+  const ordered = [...drafts.values()].sort((x, y) => a.byId.get(resourceOf(x.action))!.index - a.byId.get(resourceOf(y.action))!.index);
+  for (const d of ordered) all.push(...d.action.steps);
+  const steps = topoSort(all);
+  const pos = new Map(steps.map((s, i) => [s.id, i]));
+  const actions = ordered
+    .map((d) => d.action)
+    .sort((x, y) => Math.min(...x.steps.map((s) => pos.get(s.id)!)) - Math.min(...y.steps.map((s) => pos.get(s.id)!)));
+  return { actions, steps };
+}
+
+function resourceOf(action: PolicyAction): string {
+  switch (action.kind) {
+    case 'start':
+    case 'stop':
+    case 'restart':
+    case 'move':
+      return action.resource;
+    case 'replace-assembly':
+    case 'mark-failed':
+      return action.node;
+  }
+}
+
+/**
+ * Kahn's algorithm, always taking the earliest ready step in the given order. Steps caught in a
+ * cycle (only possible with cyclic orders) are appended in their given order, cycle edges dropped.
+ */
+export function topoSort(steps: readonly PolicyStep[]): PolicyStep[] {
+  const index = new Map(steps.map((s, i) => [s.id, i]));
+  const indeg = new Int32Array(steps.length);
+  const out: number[][] = steps.map(() => []);
+  steps.forEach((s, i) => {
+    for (const dep of s.after) {
+      const j = index.get(dep);
+      if (j === undefined) continue;
+      indeg[i]!++;
+      out[j]!.push(i);
+    }
+  });
+  const ready: number[] = []; // kept sorted descending, so pop() yields the earliest
+  const push = (i: number): void => {
+    let lo = 0;
+    let hi = ready.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ready[mid]! > i) lo = mid + 1;
+      else hi = mid;
+    }
+    ready.splice(lo, 0, i);
+  };
+  steps.forEach((_, i) => indeg[i] === 0 && push(i));
+  const done = new Uint8Array(steps.length);
+  const result: PolicyStep[] = [];
+  while (ready.length > 0) {
+    const i = ready.pop()!;
+    done[i] = 1;
+    result.push(steps[i]!);
+    for (const j of out[i]!) if (--indeg[j]! === 0) push(j);
+  }
+  if (result.length < steps.length) {
+    const placed = new Set(result.map((s) => s.id));
+    steps.forEach((s, i) => {
+      if (done[i]) return;
+      s.after = s.after.filter((d) => placed.has(d));
+      placed.add(s.id);
+      result.push(s);
+    });
+  }
+  return result;
+}

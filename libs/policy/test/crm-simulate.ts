@@ -1,0 +1,81 @@
+// Runs Pacemaker's scheduler (crm_simulate) on a CIB and reads its XML output. Test-only I/O.
+import { execFile } from 'child_process';
+import { XMLParser } from 'fast-xml-parser';
+import { parseScore } from '../src';
+
+export const CRM_SIMULATE = process.env.CRM_SIMULATE ?? 'crm_simulate';
+
+export interface PacemakerResult {
+  placement: Record<string, string | null>;
+  scores: Record<string, Record<string, number>>;
+  /** Actions crm_simulate will carry out (blocked ones are left out). */
+  actions: Array<{ action: string; resource: string; node?: string; from?: string; reason?: string }>;
+}
+
+type X = Record<string, unknown>;
+const arr = (v: unknown): X[] => (v === undefined || v === '' ? [] : Array.isArray(v) ? (v as X[]) : [v as X]);
+
+export function runCrmSimulate(file: string, nowIso: string): Promise<PacemakerResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      CRM_SIMULATE,
+      ['-x', file, '-S', '-s', '--output-as=xml', '-t', nowIso],
+      { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, PCMK_debug: 'no' } },
+      (err, stdout, stderr) => {
+        if (err && !stdout) return reject(new Error(`crm_simulate failed: ${err.message} ${stderr}`));
+        try {
+          resolve(parseCrmSimulateXml(stdout));
+        } catch (e) {
+          reject(e instanceof Error ? e : new Error(String(e)));
+        }
+      },
+    );
+  });
+}
+
+export function parseCrmSimulateXml(xml: string): PacemakerResult {
+  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml) as X;
+  const res = doc['pacemaker-result'] as X;
+  if (!res) throw new Error(`unexpected crm_simulate output: ${xml.slice(0, 500)}`);
+  const placement: Record<string, string | null> = {};
+  const revised = res['revised_cluster_status'] as X | undefined;
+  const before = res['cluster_status'] as X | undefined;
+  const status = revised ?? before;
+  for (const r of arr((status?.['resources'] as X | undefined)?.['resource'])) {
+    const nodes = arr(r['node']);
+    placement[String(r['id'])] = r['role'] === 'Started' && nodes.length > 0 ? String(nodes[0]!['name']) : null;
+  }
+  const scores: Record<string, Record<string, number>> = {};
+  for (const w of arr((res['allocations'] as X | undefined)?.['node_weight'])) {
+    const id = String(w['id']);
+    (scores[id] ??= {})[String(w['node'])] = parseScore(String(w['score'])) ?? NaN;
+  }
+  const actions: PacemakerResult['actions'] = [];
+  for (const a of arr((res['actions'] as X | undefined)?.['rsc_action'])) {
+    if (a['blocked'] === 'true') continue;
+    const action = String(a['action']);
+    const entry: PacemakerResult['actions'][number] = { action, resource: String(a['resource']) };
+    if (a['dest'] !== undefined) {
+      entry.from = String(a['source']);
+      entry.node = String(a['dest']);
+    } else if (a['node'] !== undefined) entry.node = String(a['node']);
+    else if (a['source'] !== undefined) entry.node = String(a['source']);
+    if (a['reason'] !== undefined) entry.reason = String(a['reason']);
+    actions.push(entry);
+  }
+  return { placement, scores, actions };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, () => worker()));
+  return results;
+}

@@ -1,0 +1,177 @@
+import { FieldError } from '@nephele/contracts';
+import { isRfc3339 } from '@nephele/util';
+import { isAlarmArgs, matcherProblem } from './alarm';
+import { cronProblem, isAtArgs, isCronArgs } from './schedule';
+import { LABEL_MATCH_OPS, POLICY_TYPES } from './scaling.types';
+
+/** Default upper bound of `maxEntities` (ARCHITECTURE §6 / issue 7: configurable). */
+export const DEFAULT_MAX_ENTITIES_LIMIT = 1000;
+
+/** Bound of a policy's change, changePercent and desiredCapacity: far beyond any group, inside an int column. */
+export const MAX_POLICY_ADJUSTMENT = 1_000_000;
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Checks a group's bounds and desired capacity as a REST body would carry them. Field names are
+ * those of the scaler's API (`minEntities`, …), prefixed with `prefix`.
+ */
+export function validateGroupBounds(
+  g: { minEntities?: unknown; maxEntities?: unknown; cooldownMs?: unknown },
+  opts: { maxEntitiesLimit?: number; prefix?: string } = {},
+): FieldError[] {
+  const p = opts.prefix ?? '';
+  const limit = opts.maxEntitiesLimit ?? DEFAULT_MAX_ENTITIES_LIMIT;
+  const errors: FieldError[] = [];
+  if (!isInt(g.minEntities) || g.minEntities < 0) {
+    errors.push({ field: `${p}minEntities`, message: 'minEntities must be an integer ≥ 0' });
+  }
+  if (!isInt(g.maxEntities) || g.maxEntities < 0) {
+    errors.push({ field: `${p}maxEntities`, message: 'maxEntities must be an integer ≥ 0' });
+  } else if (g.maxEntities > limit) {
+    errors.push({ field: `${p}maxEntities`, message: `maxEntities must be at most ${limit}` });
+  } else if (isInt(g.minEntities) && g.maxEntities < g.minEntities) {
+    errors.push({ field: `${p}maxEntities`, message: 'maxEntities must be ≥ minEntities' });
+  }
+  if (g.cooldownMs !== undefined && (!isInt(g.cooldownMs) || g.cooldownMs < 0)) {
+    errors.push({ field: `${p}cooldownMs`, message: 'cooldown must be an integer number of ms ≥ 0' });
+  }
+  return errors;
+}
+
+/**
+ * Checks a policy: its type, exactly one of change / changePercent / desiredCapacity, and the
+ * arguments its type needs (schedule: `cron` with 5 fields and a known `timezone`, or `at` in
+ * RFC 3339; alarm: `alarmCriteria` with labels and/or matchers; webhook: none).
+ */
+export function validatePolicy(input: unknown, prefix = ''): FieldError[] {
+  const f = (name: string) => `${prefix}${name}`;
+  if (!isObject(input)) return [{ field: prefix.replace(/\.$/, ''), message: 'a policy must be an object' }];
+  const p = input;
+  const errors: FieldError[] = [];
+  if (typeof p.name !== 'string' || p.name.trim() === '' || p.name.length > 200) {
+    errors.push({ field: f('name'), message: 'name must be a non-empty string of at most 200 characters' });
+  }
+  if (p.cooldownMs !== undefined && (!isInt(p.cooldownMs) || p.cooldownMs < 0)) {
+    errors.push({ field: f('cooldownMs'), message: 'cooldown must be an integer number of ms ≥ 0' });
+  }
+  if (!POLICY_TYPES.includes(p.type as never)) {
+    errors.push({ field: f('type'), message: `type must be one of ${POLICY_TYPES.join(', ')}` });
+  }
+  const given = (['change', 'changePercent', 'desiredCapacity'] as const).filter((k) => p[k] !== undefined);
+  if (given.length !== 1) {
+    errors.push({
+      field: f(given.length ? given[1]! : 'change'),
+      message: 'exactly one of change, changePercent and desiredCapacity is required',
+    });
+  }
+  const M = MAX_POLICY_ADJUSTMENT;
+  if (p.change !== undefined && (!isInt(p.change) || p.change === 0 || Math.abs(p.change) > M)) {
+    errors.push({ field: f('change'), message: `change must be a non-zero integer from -${M} to ${M}` });
+  }
+  if (
+    p.changePercent !== undefined &&
+    (typeof p.changePercent !== 'number' ||
+      !Number.isFinite(p.changePercent) ||
+      p.changePercent === 0 ||
+      Math.abs(p.changePercent) > M)
+  ) {
+    errors.push({
+      field: f('changePercent'),
+      message: `changePercent must be a non-zero number from -${M} to ${M}`,
+    });
+  }
+  if (
+    p.desiredCapacity !== undefined &&
+    (!isInt(p.desiredCapacity) || p.desiredCapacity < 0 || p.desiredCapacity > M)
+  ) {
+    errors.push({
+      field: f('desiredCapacity'),
+      message: `desiredCapacity must be an integer from 0 to ${M}`,
+    });
+  }
+  const args = p.args;
+  switch (p.type) {
+    case 'webhook':
+      if (args !== undefined && !(isObject(args) && Object.keys(args).length === 0)) {
+        errors.push({ field: f('args'), message: 'webhook policies take no args' });
+      }
+      break;
+    case 'schedule':
+      if (isCronArgs(args)) {
+        if (isAtArgs(args)) errors.push({ field: f('args'), message: 'give either cron or at, not both' });
+        if (args.timezone !== undefined && typeof args.timezone !== 'string') {
+          errors.push({ field: f('args.timezone'), message: 'timezone must be an IANA time zone name' });
+        } else {
+          const problem = cronProblem(args.cron, args.timezone);
+          if (problem) {
+            errors.push({
+              field: f(problem.startsWith('unknown time zone') ? 'args.timezone' : 'args.cron'),
+              message: problem,
+            });
+          }
+        }
+      } else if (isAtArgs(args)) {
+        if (!isRfc3339(args.at)) {
+          errors.push({ field: f('args.at'), message: 'at must be an RFC 3339 time with an offset' });
+        }
+      } else {
+        errors.push({ field: f('args'), message: 'schedule policies need args.cron or args.at' });
+      }
+      break;
+    case 'alarm': {
+      if (!isAlarmArgs(args)) {
+        errors.push({ field: f('args.alarmCriteria'), message: 'alarm policies need args.alarmCriteria' });
+        break;
+      }
+      const c = args.alarmCriteria as unknown as Record<string, unknown>;
+      const labels = c.labels;
+      const matchers = c.matchers;
+      if (labels !== undefined) {
+        if (!isObject(labels) || Object.values(labels).some((v) => typeof v !== 'string')) {
+          errors.push({
+            field: f('args.alarmCriteria.labels'),
+            message: 'labels must map label names to strings',
+          });
+        }
+      }
+      if (matchers !== undefined) {
+        if (!Array.isArray(matchers)) {
+          errors.push({ field: f('args.alarmCriteria.matchers'), message: 'matchers must be an array' });
+        } else {
+          matchers.forEach((m: unknown, i) => {
+            const at = f(`args.alarmCriteria.matchers[${i}]`);
+            if (
+              !isObject(m) ||
+              typeof m.name !== 'string' ||
+              typeof m.value !== 'string' ||
+              !LABEL_MATCH_OPS.includes(m.op as never)
+            ) {
+              errors.push({
+                field: at,
+                message: `a matcher is {name, op: ${LABEL_MATCH_OPS.join('|')}, value}`,
+              });
+              return;
+            }
+            const problem = matcherProblem(m as never);
+            if (problem) errors.push({ field: `${at}.value`, message: problem });
+          });
+        }
+      }
+      const labelCount = isObject(labels) ? Object.keys(labels).length : 0;
+      const matcherCount = Array.isArray(matchers) ? matchers.length : 0;
+      if (labelCount + matcherCount === 0) {
+        errors.push({
+          field: f('args.alarmCriteria'),
+          message: 'alarmCriteria needs at least one label or matcher',
+        });
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return errors;
+}

@@ -1,0 +1,12 @@
+/** Injection tokens of the process-wide infrastructure (CoreModule). */
+export const BUS = Symbol('BUS');
+export const LOGGER = Symbol('LOGGER');
+export const METRICS = Symbol('METRICS');
+export const TOKEN_VERIFIER = Symbol('TOKEN_VERIFIER');
+export const CLOCK = Symbol('CLOCK');
+
+/** The clock, injected where time matters so tests can move it. */
+export interface Clock {
+  now(): Date;
+}
+export const systemClock: Clock = { now: () => new Date() };

@@ -1,0 +1,4 @@
+export * from './infra';
+export * from './wait';
+export * from './process';
+export * from './sse';

@@ -1,0 +1,107 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { waitFor } from './wait';
+
+export const WORKSPACE_ROOT = path.resolve(__dirname, '../../..');
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A Nephele service running as its own process (`node dist/apps/<app>/main.js`), for E2E tests.
+ * Its output is kept so a test can check what it logged.
+ */
+export class ServiceProcess {
+  child?: ChildProcess;
+  output = '';
+  readonly port: number;
+  private exited?: Promise<number | null>;
+
+  constructor(
+    readonly app: string,
+    readonly env: Record<string, string>,
+    port: number,
+  ) {
+    this.port = port;
+  }
+
+  static async start(
+    app: string,
+    env: Record<string, string>,
+    opts: { waitReady?: boolean } = {},
+  ): Promise<ServiceProcess> {
+    const p = new ServiceProcess(app, env, env.PORT ? Number(env.PORT) : await freePort());
+    await p.start(opts);
+    return p;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(opts: { waitReady?: boolean } = {}): Promise<void> {
+    const main = path.join(WORKSPACE_ROOT, 'dist/apps', this.app, 'main.js');
+    if (!existsSync(main)) throw new Error(`${main} is missing: run \`npx nx build ${this.app}\` first`);
+    const child = spawn(process.execPath, ['--enable-source-maps', main], {
+      env: { ...process.env, LOG_LEVEL: 'info', ...this.env, PORT: String(this.port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const append = (b: Buffer) => {
+      this.output += b.toString();
+      if (this.output.length > 5_000_000) this.output = this.output.slice(-2_500_000);
+    };
+    child.stdout!.on('data', append);
+    child.stderr!.on('data', append);
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null)
+          throw new Error(`${this.app} exited with ${child.exitCode}:\n${this.output.slice(-3000)}`);
+        const r = await fetch(`${this.url}/${opts.waitReady === false ? 'healthz' : 'readyz'}`).catch(
+          () => undefined,
+        );
+        return r?.ok;
+      },
+      { timeoutMs: 30_000, what: `${this.app} to be ready` },
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n--- ${this.app} output ---\n${this.output.slice(-4000)}`);
+    });
+  }
+
+  /** Sends a signal (SIGKILL simulates a crash) and waits for the exit. */
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (!this.child || this.child.exitCode !== null) return this.child?.exitCode ?? null;
+    this.child.kill(signal);
+    return this.exited!;
+  }
+
+  async restart(): Promise<void> {
+    await this.kill('SIGTERM');
+    await this.start();
+  }
+}
+
+const built = new Set<string>();
+/** Builds apps for an E2E test (`node tools/build.mjs <app>`), once per test process. */
+export function buildApps(...apps: string[]): void {
+  for (const app of apps) {
+    if (built.has(app)) continue;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
+    execFileSync(process.execPath, ['tools/build.mjs', app], { cwd: WORKSPACE_ROOT, stdio: 'pipe' });
+    built.add(app);
+  }
+}
