@@ -1,6 +1,7 @@
 import * as amqp from 'amqplib';
 import { INestApplication } from '@nestjs/common';
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +19,7 @@ import {
 } from '@nephele/testing';
 import { CpeAppModule } from './app.module';
 import { loadCpeConfig } from './config/env';
+import { DeployablesRepository } from './deployables/deployables.repository';
 
 const run = promisify(execFile);
 const TOKEN = 'cpe-int-admin-token-0123456789abcdef';
@@ -267,6 +269,45 @@ describe('cloud policy engine (real PostgreSQL + RabbitMQ + DPE processes)', () 
     await waitFor(() =>
       events.some((e) => e.type === 'nephele.deployable.config_changed' && (e.data as any).version === 2),
     );
+  });
+
+  it('shows status and assemblies from one snapshot, whatever order concurrent reports land in', async () => {
+    const repo = app.get(DeployablesRepository);
+    const id = randomUUID();
+    await pg.query(
+      `INSERT INTO cpe.deployables (id, project, name, desired) VALUES ($1, 'proj-live', 'live', 'stopped')`,
+      [id],
+    );
+    const snapshot = (status: string, services: string[]) => ({
+      deployableId: id,
+      status,
+      assemblies: [
+        { name: 'a1', state: 'online', services: services.map((name) => ({ name, state: 'running' })) },
+      ],
+    });
+    const shown = async () => {
+      const l = (await repo.live(id))!;
+      return {
+        epoch: l.epoch,
+        status: l.status,
+        services: (l.observed as ReturnType<typeof snapshot>).assemblies[0]!.services.length,
+      };
+    };
+    // A bare status change before any snapshot counts.
+    await repo.saveLive(id, 1, 'starting', 'booting', null);
+    expect((await repo.live(id))!.status).toBe('starting');
+    await repo.saveLive(id, 1, 'starting', null, snapshot('starting', []));
+    // The DPE's `running` status change handled before the snapshot sent with it: not shown alone.
+    await repo.saveLive(id, 1, 'running', 'all up', null);
+    expect(await shown()).toEqual({ epoch: 1, status: 'starting', services: 0 });
+    await repo.saveLive(id, 1, 'running', null, snapshot('running', ['a1/x', 'a1/y']));
+    expect(await shown()).toEqual({ epoch: 1, status: 'running', services: 2 });
+    // An older epoch is ignored; a newer epoch's status change counts at once.
+    await repo.saveLive(id, 0, 'failed', 'old DPE', snapshot('failed', []));
+    expect(await shown()).toEqual({ epoch: 1, status: 'running', services: 2 });
+    await repo.saveLive(id, 2, 'recovering', 'new DPE', null);
+    expect(await shown()).toEqual({ epoch: 2, status: 'recovering', services: 2 });
+    await pg.query(`DELETE FROM cpe.deployables WHERE id = $1`, [id]);
   });
 
   it('destroys a deployable: DPE stopped, configuration gone, story kept as events', async () => {

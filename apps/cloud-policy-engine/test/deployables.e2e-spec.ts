@@ -181,6 +181,7 @@ describe('deployables kept healthy (E2E: CPE, DPE workers, agents, gateway, trac
   const events = async (subject: string, type?: string) =>
     await new NepheleClient({ url: eventLog.url, token: TOKEN }).all<{
       type: string;
+      project?: string;
       data: Record<string, unknown>;
     }>(`/v1/events?subject=${subject}${type ? `&type=${type}` : ''}`);
 
@@ -425,9 +426,27 @@ constraints:
     await waitFor(() => instancesOf(restId).length === 0, {
       timeoutMs: 30_000,
       what: 'every instance destroyed',
+    }).catch(async (e: Error) => {
+      // Say which instances are left and what the tracker and the gateway know of them.
+      const left = instancesOf(restId).map((r) => r.id);
+      const tracked = await pg.query(
+        `SELECT id, owner, state, provider_instance_id, reason FROM state_tracker.instances WHERE owner LIKE $1`,
+        [`deployable:${restId}/%`],
+      );
+      const launches = await pg
+        .query(`SELECT * FROM iaas_gateway.launch_attempts WHERE owner LIKE $1`, [`deployable:${restId}/%`])
+        .catch((x: Error) => ({ rows: [x.message] }));
+      throw new Error(
+        `${e.message}; left at the provider: ${JSON.stringify(left)}; tracker: ${JSON.stringify(tracked.rows)}; launches: ${JSON.stringify(launches.rows)}`,
+      );
     });
     expect(pgrep(`sleep ${mark(1)}`)).toEqual([]);
-    const story = (await events(restId)).map((e) => e.type);
+    const all = await events(restId);
+    const story = all.map((e) => e.type);
+    // The DPE's and the CPE's events are filed under the deployable's project (its tokens read them).
+    const filed = all.filter((e) => /^nephele\.(deployable|service|assembly|dpe)\./.test(e.type));
+    expect(filed.length).toBeGreaterThan(5);
+    expect(filed.filter((e) => e.project !== world.projectId)).toEqual([]);
     for (const t of [
       'nephele.audit.deployable.create',
       'nephele.dpe.started',

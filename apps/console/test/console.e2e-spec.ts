@@ -145,24 +145,32 @@ describe('console on the all-in-one (E2E, headless Chromium)', () => {
       expect(STATUSES).toContain(await page.locator(badge).getAttribute('data-state'));
       expect(await page.getByRole('article', { name }).isVisible()).toBe(true);
     });
-    await step('live event', async () => {
-      const id = randomUUID();
-      const res = await api('/v1/events', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          specversion: '1.0',
-          id,
-          source: '/test',
-          type: 'nephele.test.console',
-          data: {},
-        }),
-      });
-      expect(res.status).toBeLessThan(300);
-      await visible(`#events li[data-id="${id}"]`);
-      await withText(`#events li[data-id="${id}"] .type`, 'nephele.test.console');
-      // Newest first.
-      expect(await page.locator('#events li').first().getAttribute('data-id')).toBe(id);
+    await step('live events, newest first', async () => {
+      const post = async (id: string) => {
+        const res = await api('/v1/events', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            specversion: '1.0',
+            id,
+            source: '/test',
+            type: 'nephele.test.console',
+            data: {},
+          }),
+        });
+        expect(res.status).toBeLessThan(300);
+        await visible(`#events li[data-id="${id}"]`);
+        await withText(`#events li[data-id="${id}"] .type`, 'nephele.test.console');
+      };
+      const [first, second] = [randomUUID(), randomUUID()];
+      await post(first);
+      await post(second);
+      // The deployable's own events stream in too, so compare the two posted ones with each other.
+      const ids = await page
+        .locator('#events li')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+      expect(ids.indexOf(second)).toBeGreaterThanOrEqual(0);
+      expect(ids.indexOf(second)).toBeLessThan(ids.indexOf(first));
     });
     await step('token kept for the tab', async () => {
       await page.reload();

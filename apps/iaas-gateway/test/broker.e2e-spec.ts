@@ -253,4 +253,92 @@ describe('broker: CIMI → gateway → local driver → state tracker (E2E)', ()
       ),
     ).toBe(true);
   });
+
+  it('destroys a launch that finished after its owner moved to a newer epoch', async () => {
+    // A slow provider (every API call takes 1.5 s) in a pool of its own.
+    const c = api(config.url);
+    const project = world.projectId;
+    const sim = await c.post<any>('/v1/providers', {
+      name: 'simulated-slow',
+      kind: 'simulated',
+      options: { apiLatency: { medianMs: 1500, p99Ms: 1600 } },
+    });
+    await c.post(`/v1/providers/${sim.id}/profiles`, {
+      name: 'sim.small',
+      cpu: 1,
+      memoryMb: 2048,
+      storageGb: 20,
+      arch: 'x86_64',
+      costPerHour: 0,
+    });
+    const acct = await c.post<any>('/v1/provider-accounts', {
+      project,
+      providerId: sim.id,
+      name: 'simulated-slow',
+    });
+    await c.post('/v1/image-mappings', {
+      project,
+      imageId: world.images['debian-12'],
+      accountId: acct.id,
+      providerImageId: 'sim-image',
+    });
+    const family = await c.post<any>('/v1/pool-families', { project, name: 'slow', accountIds: [acct.id] });
+    const pool = await c.post<any>('/v1/pools', { project, name: 'slow', familyId: family.id });
+    await new Promise((r) => setTimeout(r, 1200)); // the gateway's config cache (TTL 1 s)
+
+    const conn = await amqp.connect(vhost.url);
+    const ch = await conn.createConfirmChannel();
+    const send = async (type: string, data: object) => {
+      ch.publish(Topology.commands, type, Buffer.from(JSON.stringify(createEvent('e2e', type, data))), {
+        persistent: true,
+      });
+      await ch.waitForConfirms();
+    };
+    const owner = `deployable:${randomUUID()}/a1`;
+    const key = `e2e-fence-${randomUUID()}`;
+    await send('nephele.iaas.instance.create', {
+      owner,
+      idempotencyKey: key,
+      pool: pool.id,
+      project,
+      image: 'debian-12',
+      hardwareProfile: 'small',
+      epoch: 1,
+    });
+    // While the launch is at the provider, the owner moves on (its deployable destroyed, say): the
+    // destroy under epoch 2 finds nothing to destroy yet.
+    await new Promise((r) => setTimeout(r, 400));
+    await send('nephele.iaas.instance.destroy', {
+      instanceId: randomUUID(),
+      owner,
+      reason: 'destroyed',
+      epoch: 2,
+    });
+    await conn.close();
+
+    const pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    try {
+      const attempt = await waitFor(
+        async () =>
+          (
+            await pg.query(
+              `SELECT status, reason, provider_instance_id FROM iaas_gateway.launch_attempts WHERE idempotency_key = $1`,
+              [key],
+            )
+          ).rows.find((r) => r.status !== 'launching'),
+        { timeoutMs: 20_000, what: 'the launch finished' },
+      );
+      expect(attempt).toMatchObject({
+        status: 'failed',
+        reason: expect.stringMatching(/superseded while launching/),
+      });
+      expect(attempt.provider_instance_id).toBeTruthy();
+      expect(
+        (await api(tracker.url).get<any>(`/v1/instances?owner=${encodeURIComponent(owner)}`)).items,
+      ).toEqual([]);
+    } finally {
+      await pg.end();
+    }
+  }, 60_000);
 });

@@ -96,8 +96,10 @@ describe('scaler (real PostgreSQL + RabbitMQ + HAProxy)', () => {
           { name: 'up10', type: 'webhook', change: 10 },
           { name: 'slow', type: 'webhook', change: 1, cooldown: 3600 },
         ],
+        project: 'proj-web',
       });
       expect(r.status).toBe(201);
+      expect(r.body.project).toBe('proj-web');
       expect(r.headers.get('location')).toBe(`/v1/groups/${r.body.id}`);
       expect(r.headers.get('etag')).toBe('W/"1"');
       expect(r.body.config.serverReadyWebhook).toEqual({ url: `${receiver.url}/ready`, hasSecret: true });
@@ -148,6 +150,10 @@ describe('scaler (real PostgreSQL + RabbitMQ + HAProxy)', () => {
       await waitFor(() => gateway.events.filter((e) => e.type === 'nephele.webhook.delivered').length >= 2, {
         what: 'webhook.delivered events',
       });
+      // Filed under the group's project, so that project's tokens read them in the event log.
+      expect(
+        gateway.events.filter((e) => e.type === 'nephele.webhook.delivered').map((e) => e.project),
+      ).toEqual(['proj-web', 'proj-web']);
       const log = await call('GET', `${url}/v1/groups/${gid}/webhook-deliveries`);
       expect(log.body.items).toHaveLength(2);
       expect(log.body.items[0].attempts[0]).toMatchObject({ attempt: 1, ok: true, status: 204 });
@@ -169,7 +175,10 @@ describe('scaler (real PostgreSQL + RabbitMQ + HAProxy)', () => {
       await waitFor(() =>
         gateway.events.some(
           (e) =>
-            e.type === 'nephele.group.scaled' && (e.data as { to: number }).to === 4 && e.subject === gid,
+            e.type === 'nephele.group.scaled' &&
+            (e.data as { to: number }).to === 4 &&
+            e.subject === gid &&
+            e.project === 'proj-web',
         ),
       );
     });

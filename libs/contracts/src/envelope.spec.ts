@@ -124,4 +124,16 @@ describe('createEvent', () => {
     expect(ev.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(validateMessage(ev).ok).toBe(true);
   });
+
+  it('carries the project extension attribute only when there is one', () => {
+    const data = { resource: 'pools', id: 'p', action: 'created' };
+    const tagged = createEvent('scaler', 'nephele.config.changed', data, { project: 'p-1' });
+    expect(tagged.project).toBe('p-1');
+    expect(validateCloudEvent(tagged).ok).toBe(true);
+    expect('project' in createEvent('scaler', 'nephele.config.changed', data, { project: null })).toBe(false);
+    expect(validateCloudEvent({ ...tagged, project: { id: 'x' } })).toEqual({
+      ok: false,
+      errors: [{ field: 'project', message: 'project must be a non-empty string' }],
+    });
+  });
 });

@@ -18,6 +18,11 @@ export interface CloudEvent<T = unknown> {
   data?: T;
   /** W3C trace context, carried from producer to consumer. */
   traceparent?: string;
+  /**
+   * Extension attribute: the project the event belongs to. The event log files the event under it,
+   * so that project's tokens can read it (events without one are visible to admins only).
+   */
+  project?: string;
 }
 
 export interface FieldError {
@@ -76,6 +81,7 @@ export function validateCloudEvent(input: unknown): Validated<CloudEvent> {
   }
   str('subject', false);
   str('datacontenttype', false, 200);
+  str('project', false, 200);
   if (e.time !== undefined && !isRfc3339(e.time)) {
     errors.push({ field: 'time', message: 'time must be an RFC 3339 timestamp' });
   }
@@ -104,6 +110,8 @@ export interface NewEventOptions {
   id?: string;
   time?: Date | string;
   traceparent?: string;
+  /** The project the event belongs to (see CloudEvent.project); omitted when null or undefined. */
+  project?: string | null;
 }
 
 /** Builds an event for a Nephele service: `source` is `/nephele/<service>`. */
@@ -125,5 +133,6 @@ export function createEvent<T>(
   };
   if (opts.subject !== undefined) ev.subject = opts.subject;
   if (opts.traceparent !== undefined) ev.traceparent = opts.traceparent;
+  if (opts.project != null) ev.project = opts.project;
   return ev;
 }

@@ -33,6 +33,8 @@ export interface RegistryRow {
   started_at: Date | null;
   next_start_at: Date | null;
   last_reason: string | null;
+  /** The deployable's project (joined in), so the DPE lifecycle events are filed under it. */
+  project: string | null;
 }
 
 @Injectable()
@@ -157,7 +159,12 @@ export class DeployablesRepository {
     return new Map(r.map((x) => [x.deployable_id, x]));
   }
 
-  /** Records a DPE's report, ignoring one from an older epoch than the last recorded. */
+  /**
+   * Records a DPE's report, ignoring one from an older epoch than the last recorded. A report with
+   * `observed` (a full snapshot) sets status and assemblies together; a bare status change (no
+   * snapshot) only counts until the epoch's first snapshot, since reports are handled concurrently
+   * and a status applied alone could show `running` beside an older snapshot's assemblies.
+   */
   async saveLive(
     id: string,
     epoch: number,
@@ -169,7 +176,9 @@ export class DeployablesRepository {
       `INSERT INTO cpe.deployable_live (deployable_id, epoch, status, reason, observed) VALUES ($1, $2, $3, $4, $5::jsonb)
        ON CONFLICT (deployable_id) DO UPDATE SET epoch = EXCLUDED.epoch, status = EXCLUDED.status, reason = EXCLUDED.reason,
          observed = COALESCE(EXCLUDED.observed, cpe.deployable_live.observed), updated_at = now()
-       WHERE cpe.deployable_live.epoch <= EXCLUDED.epoch`,
+       WHERE cpe.deployable_live.epoch < EXCLUDED.epoch
+          OR (cpe.deployable_live.epoch = EXCLUDED.epoch
+              AND (EXCLUDED.observed IS NOT NULL OR cpe.deployable_live.observed IS NULL))`,
       [id, epoch, status, reason, observed === null ? null : JSON.stringify(observed)],
     );
   }
@@ -208,15 +217,17 @@ export class DeployablesRepository {
 
   // DPE registry
   async registry(id: string): Promise<RegistryRow | undefined> {
-    const r: RegistryRow[] = await this.db.query(`SELECT * FROM cpe.dpe_registry WHERE deployable_id = $1`, [
-      id,
-    ]);
+    const r: RegistryRow[] = await this.db.query(
+      `SELECT r.*, d.project FROM cpe.dpe_registry r LEFT JOIN cpe.deployables d ON d.id = r.deployable_id
+       WHERE r.deployable_id = $1`,
+      [id],
+    );
     return r[0];
   }
 
   async registryAll(): Promise<(RegistryRow & { desired: string })[]> {
     return this.db.query(
-      `SELECT r.*, d.desired FROM cpe.dpe_registry r JOIN cpe.deployables d ON d.id = r.deployable_id`,
+      `SELECT r.*, d.desired, d.project FROM cpe.dpe_registry r JOIN cpe.deployables d ON d.id = r.deployable_id`,
     );
   }
 

@@ -152,7 +152,7 @@ export class DeployablesService {
             SERVICE,
             DeployableConfigChanged.type,
             { deployableId: id, version: 1, desired },
-            { subject: id },
+            { subject: id, project },
           ),
           this.audit(actor, 'create', { id, project, name: doc.name }, { version: 1, format }),
         ]);
@@ -195,7 +195,7 @@ export class DeployablesService {
           SERVICE,
           DeployableConfigChanged.type,
           { deployableId: d.id, version, desired: d.desired },
-          { subject: d.id },
+          { subject: d.id, project: d.project },
         ),
         this.audit(actor, 'update', d, { version, format }),
       ]);

@@ -218,7 +218,7 @@ export class SupervisorService implements OnApplicationBootstrap, OnApplicationS
           SERVICE,
           DpeStarted.type,
           { deployableId: id, epoch: e, reason: r.restarts ? `restart ${r.restarts}` : 'start' },
-          { subject: id },
+          { subject: id, project: r.project },
         ),
       ]);
       return e;
@@ -281,7 +281,7 @@ export class SupervisorService implements OnApplicationBootstrap, OnApplicationS
             pid: r.pid ?? undefined,
             reason: `${reason}; restart in ${delay} ms`,
           },
-          { subject: id },
+          { subject: id, project: r.project },
         ),
       ]),
     );

@@ -883,6 +883,8 @@ export class Dpe {
     this.status = to;
     this.statusReason = reason;
     if (from !== to) {
+      // The snapshot first: it is what the CPE shows (status and assemblies together).
+      void this.publishObserved();
       void this.publishEvent(DeployableStatusChanged.type, {
         deployableId: this.deployableId,
         name: this.doc?.name,
@@ -891,7 +893,6 @@ export class Dpe {
         reason,
         epoch: this.epoch,
       });
-      void this.publishObserved();
     }
   }
 
@@ -951,7 +952,9 @@ export class Dpe {
 
   private async publishEvent(type: string, data: object): Promise<void> {
     try {
-      await this.d.bus.publish(createEvent(SERVICE, type, data, { subject: this.deployableId }));
+      await this.d.bus.publish(
+        createEvent(SERVICE, type, data, { subject: this.deployableId, project: this.project }),
+      );
     } catch (e) {
       this.log.warn({ err: (e as Error).message, type }, 'publishing an event failed');
     }

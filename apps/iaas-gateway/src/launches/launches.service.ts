@@ -69,6 +69,17 @@ export class LaunchesService {
     this.outbox.nudge();
   }
 
+  private async supersededDuringLaunch(
+    owner: string,
+    epoch: number | undefined,
+  ): Promise<string | undefined> {
+    if (epoch === undefined) return undefined;
+    const current = await this.repo.currentEpoch(ownerKey(owner));
+    return current !== undefined && current > epoch
+      ? `superseded while launching: ${ownerKey(owner)} moved to epoch ${current}; the instance was destroyed`
+      : undefined;
+  }
+
   /** Refuses a command from an older epoch than the owner's current one. */
   async fenced(owner: string, epoch: number | undefined): Promise<string | undefined> {
     if (epoch === undefined) return undefined;
@@ -89,7 +100,12 @@ export class LaunchesService {
       await this.repo.transaction(async (tx) => {
         await this.repo.finish(tx, d.idempotencyKey, { status: 'failed', reason, ...extra });
         await enqueueEvents(tx, GATEWAY_SCHEMA, [
-          createEvent(SERVICE, LaunchFailed.type, { ...base, reason, pool: d.pool }, { subject: instanceId }),
+          createEvent(
+            SERVICE,
+            LaunchFailed.type,
+            { ...base, reason, pool: d.pool },
+            { subject: instanceId, project: d.project },
+          ),
         ]);
       });
       this.outbox.nudge();
@@ -99,7 +115,12 @@ export class LaunchesService {
     const stale = await this.fenced(d.owner, d.epoch);
     if (stale) {
       await this.publish([
-        createEvent(SERVICE, LaunchFailed.type, { ...base, reason: stale }, { subject: instanceId }),
+        createEvent(
+          SERVICE,
+          LaunchFailed.type,
+          { ...base, reason: stale },
+          { subject: instanceId, project: d.project },
+        ),
       ]);
       return { ok: false, instanceId, reason: stale };
     }
@@ -171,7 +192,7 @@ export class LaunchesService {
           attempt,
           reason,
         },
-        { subject: instanceId },
+        { subject: instanceId, project: d.project },
       );
     if (!selection.candidates.length) {
       await this.publish([decide(0, undefined, 'no candidate account')]);
@@ -203,6 +224,16 @@ export class LaunchesService {
         this.log.warn({ accountId: c.account.id, err: reason }, 'launch failed at a candidate');
         continue;
       }
+      // Fenced again now that it exists: an owner whose epoch was raised while this launch was in
+      // flight (its deployable destroyed, a newer DPE) listed its instances without this one.
+      const superseded = await this.supersededDuringLaunch(d.owner, d.epoch);
+      if (superseded) {
+        const driver = await this.drivers.forAccount(c.account.id);
+        await driver.destroy(inst.id).catch((e: Error) => {
+          this.log.warn({ instanceId, err: e.message }, 'destroying a superseded launch failed');
+        });
+        return fail(superseded, { account_id: c.account.id, provider_instance_id: inst.id });
+      }
       this.launches.inc({ result: 'launched' });
       const result: LaunchResultData = {
         ...base,
@@ -231,7 +262,7 @@ export class LaunchesService {
           reason: result.reason!,
         });
         await enqueueEvents(tx, GATEWAY_SCHEMA, [
-          createEvent(SERVICE, LaunchSucceeded.type, result, { subject: instanceId }),
+          createEvent(SERVICE, LaunchSucceeded.type, result, { subject: instanceId, project: d.project }),
         ]);
       });
       this.outbox.nudge();
@@ -256,7 +287,7 @@ export class LaunchesService {
           SERVICE,
           LaunchFailed.type,
           { ...base, reason: a.reason ?? 'failed' },
-          { subject: a.instance_id },
+          { subject: a.instance_id, project: a.project },
         ),
       ]);
       return { ok: false, instanceId: a.instance_id, reason: a.reason ?? 'failed' };
@@ -279,7 +310,7 @@ export class LaunchesService {
           state: inst?.state ?? (a.status === 'destroyed' ? 'terminated' : undefined),
           reason: 'already launched (repeated command)',
         },
-        { subject: a.instance_id },
+        { subject: a.instance_id, project: a.project },
       ),
     ]);
     return {

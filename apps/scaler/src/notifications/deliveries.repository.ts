@@ -12,6 +12,8 @@ export interface DeliveryRow {
   payload: Record<string, unknown>;
   attempts: number;
   give_up_at: Date;
+  /** The group's project (null once the group is gone): the delivery events are filed under it. */
+  project: string | null;
 }
 
 export interface AttemptRow {
@@ -67,7 +69,8 @@ export class DeliveriesRepository {
          SELECT id FROM scaler.deliveries
          WHERE status = 'pending' AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
          ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING id, group_id, server_id, url, secret, payload, attempts, give_up_at`,
+       RETURNING id, group_id, server_id, url, secret, payload, attempts, give_up_at,
+         (SELECT g.project FROM scaler.groups g WHERE g.id = scaler.deliveries.group_id) AS project`,
       [limit, String(leaseMs)],
     );
     return returnedRows<DeliveryRow>(r);

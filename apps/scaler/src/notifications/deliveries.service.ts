@@ -148,7 +148,7 @@ export class DeliveriesService implements OnApplicationBootstrap, OnApplicationS
     await this.repo.transaction(async (tx) => {
       await this.repo.recordAttempt(tx, d.id, { attempt, status, ok, error }, next);
       await enqueueEvents(tx, SCALER_SCHEMA, [
-        createEvent(SERVICE, WebhookDelivered.type, data, { subject: d.id }),
+        createEvent(SERVICE, WebhookDelivered.type, data, { subject: d.id, project: d.project }),
       ]);
     });
     this.outbox.nudge();

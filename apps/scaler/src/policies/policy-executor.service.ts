@@ -120,7 +120,7 @@ export class PolicyExecutorService {
             desiredAfter: r.desiredAfter,
             reason: r.reason,
           },
-          { subject: it.policyId, time: now },
+          { subject: it.policyId, time: now, project: row.project },
         ) as CloudEvent,
       );
       if (r.changed) {
@@ -131,7 +131,7 @@ export class PolicyExecutorService {
             SERVICE,
             GroupScaled.type,
             { groupId: row.id, from: g.desired, to: r.desiredAfter, reason: r.reason },
-            { subject: row.id, time: now },
+            { subject: row.id, time: now, project: row.project },
           ) as CloudEvent,
         );
       } else planned.set(row.id, g);
@@ -196,7 +196,7 @@ export class PolicyExecutorService {
           desiredAfter: r.desiredAfter,
           reason: r.reason,
         },
-        { subject: policyId, time: now },
+        { subject: policyId, time: now, project: group.project },
       ),
     ];
     if (r.changed) {
@@ -211,7 +211,7 @@ export class PolicyExecutorService {
           SERVICE,
           GroupScaled.type,
           { groupId: gid, from: group.desired, to: r.desiredAfter, reason: r.reason },
-          { subject: gid, time: now },
+          { subject: gid, time: now, project: group.project },
         ) as never,
       );
     }

@@ -75,7 +75,7 @@ export class InstancesService {
     if (from) data.from = from;
     if (row.pool) data.pool = row.pool;
     if (row.provider_instance_id) data.providerInstanceId = row.provider_instance_id;
-    return createEvent(SERVICE, InstanceStateChanged.type, data, { subject: row.id });
+    return createEvent(SERVICE, InstanceStateChanged.type, data, { subject: row.id, project: row.project });
   }
 
   /** Applies one observation to a locked row inside `tx`; returns the events to publish. */
@@ -279,7 +279,7 @@ export class InstancesService {
                   lastState: row.state,
                   owner: row.owner,
                 },
-                { subject: row.id },
+                { subject: row.id, project: row.project },
               ),
             );
           }
