@@ -113,6 +113,20 @@ describe('scaler (real PostgreSQL + RabbitMQ + HAProxy)', () => {
       const names = (await members()).map((m) => m.name).sort();
       expect(names).toEqual(s.servers.map((x: { id: string }) => x.id).sort());
       expect(gateway.creates.every((c) => c.owner === `group:${gid}` && c.pool === 'pool-a')).toBe(true);
+      // Who created it, in the group's project, and no secret in the trail.
+      const audit = await waitFor(() => gateway.events.find((e) => e.type === 'nephele.audit.groups.create'));
+      expect(audit).toMatchObject({
+        subject: gid,
+        project: 'proj-web',
+        data: {
+          actor: 'bootstrap',
+          action: 'create',
+          resource: 'groups',
+          resourceId: gid,
+          project: 'proj-web',
+        },
+      });
+      expect(JSON.stringify(audit)).not.toContain(SECRET);
     });
 
     it('calls the customer webhook for each ready server with a valid HMAC signature', async () => {
@@ -168,6 +182,11 @@ describe('scaler (real PostgreSQL + RabbitMQ + HAProxy)', () => {
       // Shown once: never listed again.
       const listed = await call('GET', `${url}/v1/groups/${gid}/policies/${policies.up2}/webhooks`);
       expect(JSON.stringify(listed.body)).not.toContain(w.body.capabilityUrl.split('/').pop());
+      const webhookAudit = await waitFor(() =>
+        gateway.events.find((e) => e.type === 'nephele.audit.webhooks.create' && e.subject === w.body.id),
+      );
+      expect(webhookAudit.data).toMatchObject({ resource: 'webhooks', after: { groupId: gid, name: 'ci' } });
+      expect(JSON.stringify(webhookAudit)).not.toContain(w.body.capabilityUrl.split('/').pop());
       const hit = await fetch(`${url}${w.body.capabilityUrl}`, { method: 'POST' });
       expect(hit.status).toBe(202);
       await active(gid, 4);

@@ -21,6 +21,7 @@ import { ExecuteController, PoliciesController } from './policies/policies.contr
 import { PoliciesService } from './policies/policies.service';
 import { PolicyExecutorService } from './policies/policy-executor.service';
 import { SchedulerService } from './policies/scheduler.service';
+import { AuditRecorder } from './audit/audit.recorder';
 import { SCALER_CONFIG, SCALER_DB, SCALER_EMBEDDED, SCALER_OUTBOX } from './scaler.tokens';
 
 /** The autoscaler (ARCHITECTURE §6): groups, policies, schedules, alarms, convergence. */
@@ -37,6 +38,7 @@ export class ScalerModule {
           { db: SCALER_DB, embedded: SCALER_EMBEDDED, outbox: SCALER_OUTBOX },
           { schema: SCALER_SCHEMA, url: config.databaseUrl, migrations: scalerMigrations, poolSize: 12 },
         ),
+        AuditRecorder,
         ConvergeSignal,
         LoadBalancerRegistry,
         GroupsRepository,

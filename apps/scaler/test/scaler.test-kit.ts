@@ -163,7 +163,7 @@ export class FakeGateway {
     await this.bus.subscribe({
       queue: `${name}.events`,
       exchange: Topology.events,
-      bindings: ['nephele.group.#', 'nephele.policy.#', 'nephele.webhook.#'],
+      bindings: ['nephele.group.#', 'nephele.policy.#', 'nephele.webhook.#', 'nephele.audit.#'],
       handler: async (e) => {
         this.events.push(e);
         return Outcome.ack();

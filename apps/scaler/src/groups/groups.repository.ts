@@ -291,8 +291,10 @@ export class GroupsRepository {
     return rows[0];
   }
 
-  async deleteWebhook(id: string): Promise<boolean> {
-    const r: unknown = await this.db.query(`DELETE FROM scaler.webhooks WHERE id = $1 RETURNING id`, [id]);
+  async deleteWebhook(id: string, tx?: EntityManager): Promise<boolean> {
+    const r: unknown = await (tx ?? this.db).query(`DELETE FROM scaler.webhooks WHERE id = $1 RETURNING id`, [
+      id,
+    ]);
     return returnedRows(r).length > 0;
   }
 

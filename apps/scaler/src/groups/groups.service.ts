@@ -14,6 +14,7 @@ import {
   ProblemException,
   projectScope,
 } from '@nephele/service-kit';
+import { AuditRecorder } from '../audit/audit.recorder';
 import { ScalerConfig } from '../config/env';
 import { ConvergeSignal } from '../convergence/converge.signal';
 import { LoadBalancerRegistry } from '../convergence/lb.registry';
@@ -54,6 +55,7 @@ export class GroupsService {
     private readonly deliveryLog: DeliveriesRepository,
     private readonly lbs: LoadBalancerRegistry,
     private readonly signal: ConvergeSignal,
+    private readonly audit: AuditRecorder,
     @Inject(SCALER_CONFIG) private readonly config: ScalerConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -163,7 +165,20 @@ export class GroupsService {
         const pid = randomUUID();
         await this.repo.insertPolicy(tx, pid, id, pol, this.nextFiring(pol, pid, now), now);
       }
+      await this.audit.record(tx, p, {
+        resource: 'groups',
+        action: 'create',
+        id,
+        project,
+        after: {
+          name: config!.name,
+          minEntities: config!.minEntities,
+          maxEntities: config!.maxEntities,
+          policies: policies.length,
+        },
+      });
     });
+    this.audit.committed();
     this.signal.nudge();
     const group = (await this.repo.getGroup(id))!;
     return { group, policies: await this.repo.listPolicies(id) };
@@ -221,7 +236,20 @@ export class GroupsService {
         },
         { bumpVersion: true, converge: true },
       );
+      await this.audit.record(tx, p, {
+        resource: 'groups',
+        action: 'update',
+        id,
+        project: g.project,
+        after: {
+          name: config!.name,
+          minEntities: config!.minEntities,
+          maxEntities: config!.maxEntities,
+          version: g.version + 1,
+        },
+      });
     });
+    this.audit.committed();
     this.signal.nudge();
     return (await this.repo.getGroup(id))!;
   }
@@ -247,7 +275,20 @@ export class GroupsService {
         { launch_config: launch!, launch_failures: 0 },
         { bumpVersion: true, converge: true },
       );
+      await this.audit.record(tx, p, {
+        resource: 'groups',
+        action: 'update_launch_config',
+        id,
+        project: g.project,
+        after: {
+          pool: launch!.pool,
+          image: launch!.image,
+          hardwareProfile: launch!.hardwareProfile,
+          version: g.version + 1,
+        },
+      });
     });
+    this.audit.committed();
     this.signal.nudge();
     return (await this.repo.getGroup(id))!;
   }
@@ -261,6 +302,7 @@ export class GroupsService {
       const n = await this.repo.countServers(tx, id);
       if (n === 0) {
         await this.repo.deleteGroup(tx, id);
+        await this.audit.record(tx, p, { resource: 'groups', action: 'delete', id, project: g.project });
         return true;
       }
       if (!force) {
@@ -272,24 +314,43 @@ export class GroupsService {
         );
       }
       await this.repo.updateGroup(tx, id, { deleting: true, paused: false }, { converge: true });
+      await this.audit.record(tx, p, {
+        resource: 'groups',
+        action: 'delete',
+        id,
+        project: g.project,
+        after: { forced: true, servers: n },
+      });
       return false;
     });
+    this.audit.committed();
     if (!gone) this.signal.nudge();
     return gone;
   }
 
   async setPaused(id: string, paused: boolean, p: Principal): Promise<void> {
-    await this.visible(id, p);
-    await this.repo.transaction((tx) => this.repo.updateGroup(tx, id, { paused }, { converge: true }));
+    const g = await this.visible(id, p);
+    await this.repo.transaction(async (tx) => {
+      await this.repo.updateGroup(tx, id, { paused }, { converge: true });
+      await this.audit.record(tx, p, {
+        resource: 'groups',
+        action: paused ? 'pause' : 'resume',
+        id,
+        project: g.project,
+      });
+    });
+    this.audit.committed();
     this.signal.nudge();
   }
 
   /** Forces a pass now, and lifts a launch suspension (the operator says: try again). */
   async converge(id: string, p: Principal): Promise<void> {
-    await this.visible(id, p);
-    await this.repo.transaction((tx) =>
-      this.repo.updateGroup(tx, id, { launch_failures: 0 }, { converge: true }),
-    );
+    const g = await this.visible(id, p);
+    await this.repo.transaction(async (tx) => {
+      await this.repo.updateGroup(tx, id, { launch_failures: 0 }, { converge: true });
+      await this.audit.record(tx, p, { resource: 'groups', action: 'converge', id, project: g.project });
+    });
+    this.audit.committed();
     this.signal.nudge();
   }
 
@@ -342,7 +403,15 @@ export class GroupsService {
         reason: replace ? 'removed by request; replaced' : 'removed by request',
       });
       await this.repo.requestConverge(tx, id);
+      await this.audit.record(tx, p, {
+        resource: 'servers',
+        action: 'delete',
+        id: serverId,
+        project: g.project,
+        after: { groupId: id, replace },
+      });
     });
+    this.audit.committed();
     this.signal.nudge();
   }
 

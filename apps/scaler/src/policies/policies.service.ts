@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { FieldError } from '@nephele/contracts';
 import { CLOCK, Clock, checkIfMatch, Principal, ProblemException } from '@nephele/service-kit';
+import { AuditRecorder } from '../audit/audit.recorder';
 import { PolicyRow, WebhookRow } from '../groups/group.types';
 import { failIfErrors, isObject, validatePolicyInput } from '../groups/group.validation';
 import { GroupsRepository } from '../groups/groups.repository';
@@ -20,6 +21,7 @@ export class PoliciesService {
     private readonly repo: GroupsRepository,
     private readonly groups: GroupsService,
     private readonly executor: PolicyExecutorService,
+    private readonly audit: AuditRecorder,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -49,7 +51,15 @@ export class PoliciesService {
         throw ProblemException.conflict(`group ${groupId} already has ${MAX_POLICIES} policies`);
       }
       await this.repo.insertPolicy(tx, id, groupId, input!, this.groups.nextFiring(input!, id, now), now);
+      await this.audit.record(tx, p, {
+        resource: 'policies',
+        action: 'create',
+        id,
+        project: g.project,
+        after: { groupId, name: input!.name, type: input!.type },
+      });
     });
+    this.audit.committed();
     return (await this.repo.getPolicy(groupId, id))!;
   }
 
@@ -72,13 +82,32 @@ export class PoliciesService {
       checkIfMatch(ifMatch, row.version);
       // Firings are counted from the change: a new schedule does not catch up on the old one's.
       await this.repo.replacePolicy(tx, policyId, input!, this.groups.nextFiring(input!, policyId, now), now);
+      await this.audit.record(tx, p, {
+        resource: 'policies',
+        action: 'update',
+        id: policyId,
+        project: g!.project,
+        after: { groupId, name: input!.name, type: input!.type, version: row.version + 1 },
+      });
     });
+    this.audit.committed();
     return (await this.repo.getPolicy(groupId, policyId))!;
   }
 
   async remove(groupId: string, policyId: string, p: Principal): Promise<void> {
     await this.policy(groupId, policyId, p);
-    await this.repo.transaction((tx) => this.repo.deletePolicy(tx, policyId));
+    const g = await this.groups.visible(groupId, p);
+    await this.repo.transaction(async (tx) => {
+      await this.repo.deletePolicy(tx, policyId);
+      await this.audit.record(tx, p, {
+        resource: 'policies',
+        action: 'delete',
+        id: policyId,
+        project: g.project,
+        after: { groupId },
+      });
+    });
+    this.audit.committed();
   }
 
   async execute(groupId: string, policyId: string, p: Principal) {
@@ -141,6 +170,7 @@ export class PoliciesService {
     const b = body as { name: string; metadata?: Record<string, string> };
     // 256 bits from the CSPRNG; only its SHA-256 is stored, the URL is shown once.
     const capability = randomBytes(32).toString('hex');
+    const group = await this.groups.visible(groupId, p);
     const row = await this.repo.transaction(async (tx) => {
       const n: { n: number }[] = await tx.query(
         `SELECT count(*)::int AS n FROM scaler.webhooks WHERE policy_id = $1`,
@@ -149,7 +179,7 @@ export class PoliciesService {
       if (n[0]!.n >= MAX_WEBHOOKS_PER_POLICY) {
         throw ProblemException.conflict(`policy ${policyId} already has ${MAX_WEBHOOKS_PER_POLICY} webhooks`);
       }
-      return this.repo.insertWebhook(tx, {
+      const w = await this.repo.insertWebhook(tx, {
         id: randomUUID(),
         groupId,
         policyId,
@@ -157,7 +187,17 @@ export class PoliciesService {
         metadata: b.metadata ?? {},
         hash: capabilityHash(capability),
       });
+      // The capability is a bearer secret: the audit trail names the webhook, never its URL.
+      await this.audit.record(tx, p, {
+        resource: 'webhooks',
+        action: 'create',
+        id: w.id,
+        project: group.project,
+        after: { groupId, policyId, name: b.name },
+      });
+      return w;
     });
+    this.audit.committed();
     return { row, capability };
   }
 
@@ -175,7 +215,18 @@ export class PoliciesService {
 
   async removeWebhook(groupId: string, policyId: string, id: string, p: Principal): Promise<void> {
     await this.webhook(groupId, policyId, id, p);
-    await this.repo.deleteWebhook(id);
+    const g = await this.groups.visible(groupId, p);
+    await this.repo.transaction(async (tx) => {
+      await this.repo.deleteWebhook(id, tx);
+      await this.audit.record(tx, p, {
+        resource: 'webhooks',
+        action: 'delete',
+        id,
+        project: g.project,
+        after: { groupId, policyId },
+      });
+    });
+    this.audit.committed();
   }
 
   /**
