@@ -58,6 +58,23 @@ describe('group validation', () => {
     expect(fields(bad)).toEqual(['loadBalancers[0].id', 'loadBalancers[0].backend']);
   });
 
+  it('refuses control characters in names and references, allows lines in user data', () => {
+    const errors: FieldError[] = [];
+    validateLaunchConfig(
+      { image: 'debian\u0000', hardwareProfile: 'small\n', userData: '#!/bin/sh\n\techo hi\r\n' },
+      '',
+      new Set(),
+      errors,
+    );
+    expect(errors).toEqual([
+      { field: 'image', message: 'must not contain control characters' },
+      { field: 'hardwareProfile', message: 'must not contain control characters' },
+    ]);
+    const nul: FieldError[] = [];
+    validateLaunchConfig({ image: 'i', hardwareProfile: 'h', userData: 'a\u0000b' }, '', new Set(), nul);
+    expect(fields(nul)).toEqual(['userData']);
+  });
+
   it('maps policy cooldowns to seconds and refuses an `at` in the past', () => {
     const errors: FieldError[] = [];
     const p = validatePolicyInput({ name: 'p', type: 'webhook', change: 1, cooldown: 60 }, '', now, errors);

@@ -43,16 +43,30 @@ function seconds(v: unknown, field: string, def: number, min: number, errors: Fi
   return v;
 }
 
+/** Whether `v` holds a C0 control character or DEL, other than those in `allowed`. */
+function hasControlCharacter(v: string, allowed: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if ((c < 0x20 || c === 0x7f) && !allowed.includes(v[i]!)) return true;
+  }
+  return false;
+}
+
 function str(
   v: unknown,
   field: string,
   errors: FieldError[],
-  opts: { optional?: boolean; max?: number } = {},
+  opts: { optional?: boolean; max?: number; multiline?: boolean } = {},
 ): string | undefined {
   if (v === undefined && opts.optional) return undefined;
   const max = opts.max ?? 200;
   if (typeof v !== 'string' || v.trim() === '' || v.length > max) {
     errors.push({ field, message: `must be a non-empty string of at most ${max} characters` });
+    return undefined;
+  }
+  // Names and references are one line of text; user data may have lines and tabs. NUL never.
+  if (hasControlCharacter(v, opts.multiline ? '\t\n\r' : '')) {
+    errors.push({ field, message: 'must not contain control characters' });
     return undefined;
   }
   return v;
@@ -159,7 +173,11 @@ export function validateLaunchConfig(
   const image = str(input.image, `${p}image`, errors);
   const hardwareProfile = str(input.hardwareProfile, `${p}hardwareProfile`, errors);
   const pool = str(input.pool, `${p}pool`, errors, { optional: true });
-  const userData = str(input.userData, `${p}userData`, errors, { optional: true, max: 65536 });
+  const userData = str(input.userData, `${p}userData`, errors, {
+    optional: true,
+    max: 65536,
+    multiline: true,
+  });
   const metadata =
     input.metadata === undefined ? undefined : stringMap(input.metadata, `${p}metadata`, errors);
   const lbs: LaunchConfigView['loadBalancers'] = [];
