@@ -23,6 +23,11 @@ export class CpeEnv extends ServiceEnv {
   /** kubernetes runtime: API server URL and bearer token when not running in a cluster (tests, kubeconfig-less). */
   @IsOptional() @IsString() KUBE_API_URL?: string = undefined;
   @IsOptional() @IsString() KUBE_TOKEN?: string = undefined;
+  /**
+   * kubernetes runtime: the Secret DPE pods read AMQP_URL and AMQP10_URL from (keys of those names,
+   * as deploy/ sets up). Empty: the values are written into the pod spec.
+   */
+  @IsString() KUBE_DPE_SECRET: string = 'nephele-connection';
   @IsInt() @Min(1000) DPE_BOOT_TIMEOUT_MS: number = 90_000;
   /** Seals cluster credentials (AES-256-GCM envelope encryption, as provider credentials). */
   @IsOptional() @IsString() NEPHELE_MASTER_KEY?: string = undefined;
@@ -36,7 +41,7 @@ export interface CpeConfig extends ServiceConfig {
   agentEdgeUrl?: string;
   defaultProject?: string;
   workerMain: string;
-  kube: { namespace: string; image: string; apiUrl?: string; token?: string };
+  kube: { namespace: string; image: string; apiUrl?: string; token?: string; secret?: string };
   bootTimeoutMs: number;
   masterKey?: string;
 }
@@ -52,7 +57,13 @@ export function loadCpeConfig(env: NodeJS.ProcessEnv = process.env): CpeConfig {
     agentEdgeUrl: e.NEPHELE_AGENT_EDGE_URL ?? e.AMQP10_URL,
     defaultProject: e.CPE_DEFAULT_PROJECT,
     workerMain: e.DPE_WORKER_MAIN,
-    kube: { namespace: e.KUBE_NAMESPACE, image: e.DPE_IMAGE, apiUrl: e.KUBE_API_URL, token: e.KUBE_TOKEN },
+    kube: {
+      namespace: e.KUBE_NAMESPACE,
+      image: e.DPE_IMAGE,
+      apiUrl: e.KUBE_API_URL,
+      token: e.KUBE_TOKEN,
+      secret: e.KUBE_DPE_SECRET || undefined,
+    },
     bootTimeoutMs: e.DPE_BOOT_TIMEOUT_MS,
     masterKey: e.NEPHELE_MASTER_KEY,
   };

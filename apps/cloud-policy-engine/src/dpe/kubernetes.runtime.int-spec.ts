@@ -159,4 +159,32 @@ describe(KubernetesRuntime.name, () => {
     await sut.start('11111111-2222-3333-4444-555555555555', 1);
     await expect(sut.start('11111111-2222-3333-4444-555555555555', 1)).rejects.toThrow();
   });
+
+  it('has the pod read the broker URLs from a Secret, so no credential sits in the pod spec', async () => {
+    const secretive = new KubernetesRuntime({
+      namespace: 'nephele',
+      image: 'registry.example/nephele/dpe-worker:0.1.0',
+      env: {
+        AMQP_URL: 'amqp://user:s3cret@rabbit:5672',
+        AMQP10_URL: 'amqp://user:s3cret@rabbit:5672',
+        LOG_LEVEL: 'info',
+      },
+      fromSecret: { name: 'nephele-connection', keys: ['AMQP_URL', 'AMQP10_URL'] },
+      apiUrl: api.url,
+      token: 'kube-test-token',
+      log: silentLogger,
+    });
+    const where = await secretive.start('2f0c7a4e-8b1d-4e5f-9a3c-6d7e8f9a0b1c', 1);
+    const pod = api.pods.get(where.workerId)!;
+    expect(JSON.stringify(pod)).not.toContain('s3cret');
+    const env = pod.spec.containers[0].env as { name: string; value?: string; valueFrom?: unknown }[];
+    expect(env.find((e) => e.name === 'AMQP_URL')).toEqual({
+      name: 'AMQP_URL',
+      valueFrom: { secretKeyRef: { name: 'nephele-connection', key: 'AMQP_URL' } },
+    });
+    expect(env.find((e) => e.name === 'AMQP10_URL')?.valueFrom).toEqual({
+      secretKeyRef: { name: 'nephele-connection', key: 'AMQP10_URL' },
+    });
+    expect(env.find((e) => e.name === 'LOG_LEVEL')).toEqual({ name: 'LOG_LEVEL', value: 'info' });
+  });
 });

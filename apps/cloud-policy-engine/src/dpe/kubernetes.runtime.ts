@@ -7,6 +7,11 @@ export interface KubernetesRuntimeOptions {
   image: string;
   /** Env of the worker container (AMQP_URL, AMQP10_URL, …). */
   env: Record<string, string | undefined>;
+  /**
+   * Env names the pod reads from a Secret (`secretKeyRef`, key = name) instead of carrying the
+   * value: broker URLs hold credentials, and a pod spec is readable by anyone who may list pods.
+   */
+  fromSecret?: { name: string; keys: string[] };
   /** Outside a cluster: the API server and a bearer token (otherwise in-cluster config). */
   apiUrl?: string;
   token?: string;
@@ -46,6 +51,7 @@ export class KubernetesRuntime implements DpeRuntime {
 
   async start(deployableId: string, epoch: number): Promise<{ workerId: string }> {
     const name = podName(deployableId, epoch);
+    const secret = this.o.fromSecret;
     const env = Object.entries({
       ...this.o.env,
       DPE_WORKER_ID: name,
@@ -53,7 +59,11 @@ export class KubernetesRuntime implements DpeRuntime {
       PORT: '8080',
     })
       .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => ({ name: k, value: v! }));
+      .map(([k, v]) =>
+        secret?.keys.includes(k)
+          ? { name: k, valueFrom: { secretKeyRef: { name: secret.name, key: k } } }
+          : { name: k, value: v! },
+      );
     await this.api.createNamespacedPod({
       namespace: this.o.namespace,
       body: {

@@ -124,7 +124,18 @@ export class SupervisorService implements OnApplicationBootstrap, OnApplicationS
         const { KubernetesRuntime } =
           // eslint-disable-next-line @typescript-eslint/no-require-imports
           require('./kubernetes.runtime') as typeof import('./kubernetes.runtime');
-        return new KubernetesRuntime({ ...this.config.kube, env, log: this.log });
+        const { secret, ...kube } = this.config.kube;
+        return new KubernetesRuntime({
+          ...kube,
+          // The edge URL defaults to AMQP10_URL in the DPE too: leave it out rather than copy the
+          // credentials into the pod spec.
+          env:
+            secret && env.NEPHELE_AGENT_EDGE_URL === env.AMQP10_URL
+              ? { ...env, NEPHELE_AGENT_EDGE_URL: undefined }
+              : env,
+          fromSecret: secret ? { name: secret, keys: ['AMQP_URL', 'AMQP10_URL'] } : undefined,
+          log: this.log,
+        });
       }
       case 'process':
         if (!this.config.amqpUrl)
