@@ -27,7 +27,12 @@ async function main(): Promise<void> {
     ocfRoot: config.ocfRoot,
     lsbDir: config.lsbDir,
     onProcessExit: (service, result) => exits.to?.exited(service, result),
+    stateDir: config.stateDir,
   });
+  // After a crash: the process services the previous run started are still running; take them
+  // back rather than start them twice (the DPE's next monitor finds them running).
+  const adopted = await adapters.process.adopt();
+  if (adopted.length) log.info({ services: adopted }, 'adopted the process services of a previous run');
   const supervisor = new ServiceSupervisor(adapters.byClass);
   exits.to = supervisor;
   const agent = new AgentService(identity, supervisor, config.stateDir);
@@ -66,6 +71,7 @@ async function main(): Promise<void> {
     // Plain processes are this agent's children: they go with it. systemd/LSB/OCF services belong
     // to the system and keep running.
     await adapters.process.stopAll(5000);
+    await adapters.process.flushed();
     await edge.close();
     health?.close();
     process.exit(0);

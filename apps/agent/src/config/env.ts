@@ -16,7 +16,7 @@ export class AgentEnv {
   @IsOptional() @IsString() NEPHELE_HEARTBEAT_INTERVAL?: string = undefined;
   @IsString() NEPHELE_OCF_ROOT = '/usr/lib/ocf';
   @IsString() NEPHELE_LSB_DIR = '/etc/init.d';
-  /** Where the agent keeps the highest epoch it has seen, across its own restarts (optional). */
+  /** Where the agent keeps, across its own restarts, the highest epoch it has seen and the process services it started (adopted after a crash). Optional. */
   @IsOptional() @IsString() NEPHELE_AGENT_STATE_DIR?: string = undefined;
   /** Serve GET /healthz on this port when set (0 = off). */
   @IsInt() @Min(0) @Max(65535) PORT = 0;

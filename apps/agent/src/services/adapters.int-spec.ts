@@ -124,6 +124,62 @@ describe(ProcessAdapter.name, () => {
   });
 });
 
+describe(`${ProcessAdapter.name} across an agent restart`, () => {
+  const spec = (name: string): ServiceSpec => ({
+    name,
+    class: 'process',
+    command: 'exec sleep 300',
+    monitor,
+  });
+  const exits: { service: string; result: ActionResult }[] = [];
+  let stateDir: string;
+  let first: ProcessAdapter;
+  let second: ProcessAdapter;
+  beforeAll(async () => {
+    stateDir = await mkdtemp(path.join(tmpdir(), 'nephele-agent-state-'));
+  });
+  afterAll(async () => {
+    await second?.stopAll(1000);
+    await first?.stopAll(1000);
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('adopts the processes the crashed run started instead of starting them twice', async () => {
+    // The first run records into its own directory; the second reads a copy of it, so the
+    // first (still alive in this test process) cannot write over what the second writes.
+    const firstDir = path.join(stateDir, 'first');
+    first = new ProcessAdapter(() => undefined, firstDir);
+    await first.start(spec('web'));
+    await first.start(spec('worker'));
+    const pids = { web: first.pidOf('web')!, worker: first.pidOf('worker')! };
+    await first.flushed();
+    // A record whose pid now names another process (this test runner) is not adopted.
+    const file = path.join(stateDir, 'process-services.json');
+    const recorded = JSON.parse(await readFile(path.join(firstDir, 'process-services.json'), 'utf8'));
+    expect(Object.keys(recorded).sort()).toEqual(['web', 'worker']);
+    await writeFile(file, JSON.stringify({ ...recorded, reused: { pid: process.pid, startTicks: '1' } }));
+
+    // The agent "crashes" (first is dropped without stopping anything) and comes back.
+    second = new ProcessAdapter((service, result) => exits.push({ service, result }), stateDir);
+    expect((await second.adopt()).sort()).toEqual(['web', 'worker']);
+    expect(second.pidOf('web')).toBe(pids.web);
+    expect(await second.monitor(spec('web'))).toMatchObject({ state: 'running' });
+    expect(await second.start(spec('web'))).toMatchObject({ state: 'running', reason: 'already running' });
+    expect(second.pidOf('web')).toBe(pids.web);
+    expect(await second.monitor(spec('reused'))).toMatchObject({ state: 'stopped' });
+
+    // An adopted process that dies is reported (its status is unknown: it was not our child)...
+    process.kill(pids.worker, 'SIGKILL');
+    await waitFor(() => exits.length === 1, { what: 'the adopted exit report' });
+    expect(exits[0]).toMatchObject({ service: 'worker', result: { state: 'failed' } });
+    // ...and one that is stopped goes, group and all.
+    expect(await second.stop(spec('web'))).toMatchObject({ state: 'stopped' });
+    expect(() => process.kill(pids.web, 0)).toThrow();
+    await second.flushed();
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({});
+  });
+});
+
 describe(LsbAdapter.name, () => {
   it('runs an init script and maps LSB exit codes', async () => {
     const pidFile = path.join(dir, 'lsbsvc.pid');

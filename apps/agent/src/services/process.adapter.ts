@@ -1,4 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { ServiceSpec } from '@nephele/contracts';
 import { httpProbe, tcpProbe } from './probes.util';
 import {
@@ -9,8 +12,11 @@ import {
 } from './service-adapter.types';
 
 type Running = {
-  child: ChildProcess;
+  /** Absent for a process adopted after an agent restart (not this agent's child). */
+  child?: ChildProcess;
   pid: number;
+  /** The process's start time in clock ticks since boot (/proc/<pid>/stat), against pid reuse. */
+  startTicks?: string;
   exit?: { code: number | null; signal: NodeJS.Signals | null };
   exited: Promise<void>;
   stopping: boolean;
@@ -20,7 +26,8 @@ type Running = {
 export type UnexpectedExit = (service: string, result: ActionResult) => void;
 
 function describeExit(exit: { code: number | null; signal: NodeJS.Signals | null }): string {
-  return exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  if (exit.signal) return `killed by ${exit.signal}`;
+  return exit.code === null ? 'exited (status unknown)' : `exited with code ${exit.code}`;
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -32,6 +39,23 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 const CHECK_PAUSE_MS = 200;
+/** How often an adopted process (no exit event: it is not our child) is checked for its exit. */
+const ADOPTED_POLL_MS = 500;
+const STATE_FILE = 'process-services.json';
+
+/**
+ * Field 22 of /proc/<pid>/stat (after the parenthesised command, which may hold spaces); undefined
+ * for a process that is gone or a zombie (exited, not yet reaped).
+ */
+function startTicksOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' ? undefined : fields[19];
+  } catch {
+    return undefined;
+  }
+}
 
 // Note [Process services]
 // A `process` service is spawned detached, so it leads its own process group: stop signals the
@@ -41,10 +65,92 @@ const CHECK_PAUSE_MS = 200;
 // it by itself (recovery is the DPE's decision). A monitor checks the process is alive and, when
 // the spec asks, that a TCP port accepts connections or a URL answers; start waits (up to
 // startTimeoutMs) for those checks to pass before it reports running.
+//
+// With a state directory, the running services (pid and start time) are written to
+// process-services.json, so an agent that crashed and came back adopts the processes it had
+// started instead of starting them twice: `adopt()` takes every recorded pid that is still alive
+// with the same start time (a reused pid is not adopted). An adopted process is not this agent's
+// child, so its exit is found by polling and its exit status is unknown.
 export class ProcessAdapter implements ServiceAdapter {
   private readonly procs = new Map<string, Running>();
+  private saving: Promise<void> = Promise.resolve();
 
-  constructor(private readonly onUnexpectedExit: UnexpectedExit) {}
+  constructor(
+    private readonly onUnexpectedExit: UnexpectedExit,
+    private readonly stateDir?: string,
+  ) {}
+
+  /** Adopts the processes a previous run of this agent started (see Note [Process services]). */
+  async adopt(): Promise<string[]> {
+    if (!this.stateDir) return [];
+    let recorded: Record<string, { pid: number; startTicks: string }> = {};
+    try {
+      recorded = JSON.parse(await readFile(path.join(this.stateDir, STATE_FILE), 'utf8')) as typeof recorded;
+    } catch {
+      return [];
+    }
+    const adopted: string[] = [];
+    for (const [name, r] of Object.entries(recorded ?? {})) {
+      if (this.procs.has(name) || !Number.isInteger(r?.pid) || r.pid <= 1) continue;
+      if (startTicksOf(r.pid) !== r.startTicks) continue; // gone, or the pid now names another process
+      this.procs.set(name, this.adoptedEntry(name, r.pid, r.startTicks));
+      adopted.push(name);
+    }
+    this.save();
+    return adopted;
+  }
+
+  private adoptedEntry(name: string, pid: number, startTicks: string): Running {
+    let resolveExit!: () => void;
+    const entry: Running = {
+      pid,
+      startTicks,
+      stopping: false,
+      exited: new Promise<void>((r) => (resolveExit = r)),
+    };
+    const timer = setInterval(() => {
+      if (startTicksOf(pid) === startTicks) return;
+      clearInterval(timer);
+      entry.exit = { code: null, signal: null };
+      resolveExit();
+      if (!entry.stopping && this.procs.get(name) === entry) {
+        this.procs.delete(name);
+        this.save();
+        this.onUnexpectedExit(name, {
+          state: 'failed',
+          reason: 'process exited (adopted after an agent restart; status unknown)',
+        });
+      }
+    }, ADOPTED_POLL_MS);
+    timer.unref();
+    return entry;
+  }
+
+  /** Writes the running services' pids (atomically, one write at a time). */
+  private save(): void {
+    const dir = this.stateDir;
+    if (!dir) return;
+    const snapshot = Object.fromEntries(
+      [...this.procs]
+        .filter(([, e]) => !e.exit && e.startTicks)
+        .map(([n, e]) => [n, { pid: e.pid, startTicks: e.startTicks }]),
+    );
+    this.saving = this.saving.then(async () => {
+      try {
+        await mkdir(dir, { recursive: true });
+        const file = path.join(dir, STATE_FILE);
+        await writeFile(`${file}.tmp`, JSON.stringify(snapshot));
+        await rename(`${file}.tmp`, file);
+      } catch {
+        /* best effort: without the file a restarted agent adopts nothing */
+      }
+    });
+  }
+
+  /** Resolves when the last state write is on disk (tests, shutdown). */
+  flushed(): Promise<void> {
+    return this.saving;
+  }
 
   /** The pid of a running service (its process group id), for tests and diagnostics. */
   pidOf(service: string): number | undefined {
@@ -82,6 +188,7 @@ export class ProcessAdapter implements ServiceAdapter {
         child.once('exit', (code, signal) => {
           entry.exit = { code, signal };
           resolve();
+          this.save();
           if (!entry.stopping && this.procs.get(spec.name) === entry) {
             this.onUnexpectedExit(spec.name, {
               state: 'failed',
@@ -93,7 +200,9 @@ export class ProcessAdapter implements ServiceAdapter {
       ),
     };
     child.on('error', () => undefined);
+    entry.startTicks = startTicksOf(entry.pid);
     this.procs.set(spec.name, entry);
+    this.save();
     if (!spec.monitor.tcp && !spec.monitor.http)
       return { state: 'running', reason: `started (pid ${entry.pid})` };
     const deadline = Date.now() + startTimeoutMs(spec);
@@ -138,6 +247,7 @@ export class ProcessAdapter implements ServiceAdapter {
     entry.stopping = true;
     if (entry.exit) {
       this.procs.delete(spec.name);
+      this.save();
       return { state: 'stopped', reason: `not running (${describeExit(entry.exit)})` };
     }
     const timeoutMs = spec.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
@@ -156,6 +266,7 @@ export class ProcessAdapter implements ServiceAdapter {
       killGroup(entry.pid, 'SIGKILL');
     }
     this.procs.delete(spec.name);
+    this.save();
     return {
       state: 'stopped',
       reason: gone ? `stopped (${describeExit(entry.exit!)})` : `did not stop within ${timeoutMs} ms; killed`,

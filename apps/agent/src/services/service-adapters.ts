@@ -15,8 +15,10 @@ export function createServiceAdapters(opts: {
   ocfRoot: string;
   lsbDir: string;
   onProcessExit: UnexpectedExit;
+  /** Where process services are recorded, so a restarted agent adopts them (optional). */
+  stateDir?: string;
 }): ServiceAdapters {
-  const process = new ProcessAdapter(opts.onProcessExit);
+  const process = new ProcessAdapter(opts.onProcessExit, opts.stateDir);
   return {
     process,
     byClass: {
