@@ -1,11 +1,15 @@
-import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DynamicModule, Module } from '@nestjs/common';
 import { SecretBox } from '@nephele/crypto';
-import { createAppDataSource } from '@nephele/persistence';
-import { HealthRegistry } from '@nephele/service-kit';
+import { databaseProviders } from '@nephele/service-kit';
 import { FeedPollerConfig } from './config/env';
-import { FEED_POLLER_SCHEMA, feedPollerEntities, feedPollerMigrations } from './data-source';
-import { FEED_POLLER_CONFIG, FEED_POLLER_DB, FEED_SECRET_BOX } from './feed-poller.tokens';
+import { FEED_POLLER_SCHEMA, feedPollerMigrations } from './data-source';
+import {
+  FEED_POLLER_CONFIG,
+  FEED_POLLER_DB,
+  FEED_POLLER_EMBEDDED,
+  FEED_POLLER_OUTBOX,
+  FEED_SECRET_BOX,
+} from './feed-poller.tokens';
 import { FeedsController } from './feeds/feeds.controller';
 import { FeedsRepository } from './feeds/feeds.repository';
 import { FeedsService } from './feeds/feeds.service';
@@ -13,21 +17,6 @@ import { AtomClient } from './poller/atom.client';
 import { PollerRepository } from './poller/poller.repository';
 import { PollerScheduler } from './poller/poller.scheduler';
 import { PollerService } from './poller/poller.service';
-
-class FeedPollerLifecycle implements OnModuleInit, OnApplicationShutdown {
-  constructor(
-    @Inject(FEED_POLLER_DB) private readonly db: DataSource,
-    private readonly health: HealthRegistry,
-  ) {}
-  onModuleInit(): void {
-    this.health.register('feed-poller-db', async () => {
-      await this.db.query('SELECT 1');
-    });
-  }
-  async onApplicationShutdown(): Promise<void> {
-    if (this.db.isInitialized) await this.db.destroy();
-  }
-}
 
 /** The feed poller: `/v1/feeds` and the loop that turns provider Atom feeds into bus events (ARCHITECTURE §6). */
 @Module({})
@@ -42,26 +31,22 @@ export class FeedPollerModule {
           provide: FEED_SECRET_BOX,
           useFactory: () => (config.masterKey ? new SecretBox(config.masterKey) : null),
         },
-        {
-          provide: FEED_POLLER_DB,
-          useFactory: async () =>
-            (
-              await createAppDataSource({
-                schema: FEED_POLLER_SCHEMA,
-                url: config.databaseUrl,
-                entities: feedPollerEntities,
-                migrations: feedPollerMigrations,
-                poolSize: Math.min(20, config.concurrency + 4),
-              })
-            ).dataSource,
-        },
+        ...databaseProviders(
+          'feed-poller',
+          { db: FEED_POLLER_DB, embedded: FEED_POLLER_EMBEDDED, outbox: FEED_POLLER_OUTBOX },
+          {
+            schema: FEED_POLLER_SCHEMA,
+            url: config.databaseUrl,
+            migrations: feedPollerMigrations,
+            poolSize: Math.min(20, config.concurrency + 4),
+          },
+        ),
         FeedsRepository,
         FeedsService,
         AtomClient,
         PollerRepository,
         PollerService,
         PollerScheduler,
-        FeedPollerLifecycle,
       ],
     };
   }

@@ -7,3 +7,4 @@ export * from './health';
 export * from './core.module';
 export * from './bootstrap';
 export * from './database.providers';
+export * from './audit';

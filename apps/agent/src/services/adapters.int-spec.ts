@@ -141,7 +141,9 @@ describe(`${ProcessAdapter.name} across an agent restart`, () => {
   afterAll(async () => {
     await second?.stopAll(1000);
     await first?.stopAll(1000);
-    await rm(stateDir, { recursive: true, force: true });
+    // Their last state writes land before the directory goes.
+    await Promise.all([first?.flushed(), second?.flushed()]);
+    await rm(stateDir, { recursive: true, force: true, maxRetries: 3 });
   });
 
   it('adopts the processes the crashed run started instead of starting them twice', async () => {

@@ -1,8 +1,10 @@
+import * as amqp from 'amqplib';
 import { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
 import { generateMasterKey } from '@nephele/crypto';
 import { createHttpApp } from '@nephele/service-kit';
-import { createTestDatabase, createTestVhost, TestResource } from '@nephele/testing';
+import { CloudEvent, Topology } from '@nephele/contracts';
+import { createTestDatabase, createTestVhost, TestResource, waitFor } from '@nephele/testing';
 import { FeedPollerAppModule } from '../app.module';
 import { loadFeedPollerConfig } from '../config/env';
 
@@ -16,6 +18,8 @@ describe('/v1/feeds (real PostgreSQL + RabbitMQ)', () => {
   let app: INestApplication;
   let url: string;
   let pg: Client;
+  let conn: amqp.ChannelModel;
+  const audit: CloudEvent<Record<string, unknown>>[] = [];
 
   beforeAll(async () => {
     [db, vhost] = await Promise.all([createTestDatabase('feedsrest'), createTestVhost('feedsrest')]);
@@ -32,9 +36,15 @@ describe('/v1/feeds (real PostgreSQL + RabbitMQ)', () => {
     url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     pg = new Client({ connectionString: db.url });
     await pg.connect();
+    conn = await amqp.connect(vhost.url);
+    const ch = await conn.createChannel();
+    const q = await ch.assertQueue('', { exclusive: true });
+    await ch.bindQueue(q.queue, Topology.events, 'nephele.audit.#');
+    await ch.consume(q.queue, (m) => m && audit.push(JSON.parse(m.content.toString())), { noAck: true });
   });
 
   afterAll(async () => {
+    await conn?.close();
     await pg?.end();
     await app?.close();
     await Promise.all([db?.drop(), vhost?.drop()]);
@@ -149,5 +159,21 @@ describe('/v1/feeds (real PostgreSQL + RabbitMQ)', () => {
     expect((await fetch(`${url}/v1/feeds/${id}`, { method: 'DELETE', headers: json })).status).toBe(204);
     expect((await fetch(`${url}/v1/feeds/${id}`, { headers: json })).status).toBe(404);
     expect((await fetch(`${url}/v1/feeds`, { headers: {} })).status).toBe(401);
+
+    // Every change is in the audit trail (through the outbox), filed under the feed's project;
+    // refused changes (409, 412, 400) are not.
+    const trail = await waitFor(() => {
+      const mine = audit.filter((e) => e.subject === id);
+      return mine.length >= 4 ? mine : undefined;
+    });
+    expect(trail.map((e) => e.type)).toEqual([
+      'nephele.audit.feeds.create',
+      'nephele.audit.feeds.update',
+      'nephele.audit.feeds.update',
+      'nephele.audit.feeds.delete',
+    ]);
+    expect(trail.every((e) => e.project === 'proj-b' && e.data!.actor === 'bootstrap')).toBe(true);
+    expect(trail[1]!.data!.after).toMatchObject({ intervalMs: 120_000, enabled: false, version: 2 });
+    expect(JSON.stringify(audit)).not.toContain(SECRET);
   });
 });

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { FEED_POLLER_DB } from '../feed-poller.tokens';
 import { returnedRows } from '@nephele/persistence';
 import { CursorRow, FeedRow } from './feed.types';
@@ -24,6 +24,9 @@ function split(r: Joined): FeedWithCursor {
   };
 }
 
+/** Runs inside a change's transaction, after the change (the audit record goes in with it). */
+export type InTransaction = (tx: EntityManager, feed: FeedWithCursor) => Promise<void>;
+
 /** A feed as created: every column but the ones the database keeps. */
 export type NewFeed = Omit<FeedRow, 'version' | 'createdAt' | 'updatedAt'>;
 
@@ -33,7 +36,7 @@ export class FeedsRepository {
   constructor(@Inject(FEED_POLLER_DB) private readonly db: DataSource) {}
 
   /** Inserts a feed with its cursor; undefined when the project already has a feed of that name. */
-  async insert(f: NewFeed): Promise<FeedWithCursor | undefined> {
+  async insert(f: NewFeed, inTx?: InTransaction): Promise<FeedWithCursor | undefined> {
     return this.db.transaction(async (tx) => {
       const inserted = (await tx.query(
         `INSERT INTO feed_poller.feeds (id, project, name, url, interval_ms, page_limit, enabled, start_at,
@@ -55,7 +58,9 @@ export class FeedsRepository {
       )) as unknown[];
       if (!inserted.length) return undefined;
       await tx.query(`INSERT INTO feed_poller.cursors (feed_id) VALUES ($1)`, [f.id]);
-      return (await this.findIn(tx, f.id))!;
+      const created = (await this.findIn(tx, f.id))!;
+      await inTx?.(tx, created);
+      return created;
     });
   }
 
@@ -116,6 +121,7 @@ export class FeedsRepository {
     patch: Partial<Omit<NewFeed, 'id' | 'project'>>,
     resetCursor: boolean,
     pollNow: boolean,
+    inTx?: InTransaction,
   ): Promise<FeedWithCursor | undefined> {
     const cols: Record<string, string> = {
       name: 'name',
@@ -155,21 +161,24 @@ export class FeedsRepository {
           [id],
         );
       }
-      return this.findIn(tx, id);
+      const updated = await this.findIn(tx, id);
+      if (updated) await inTx?.(tx, updated);
+      return updated;
     });
   }
 
-  async delete(id: string, version?: number): Promise<boolean> {
-    const params: unknown[] = [id];
+  async delete(feed: FeedWithCursor, version?: number, inTx?: InTransaction): Promise<boolean> {
+    const params: unknown[] = [feed.id];
     let where = 'id = $1';
     if (version !== undefined) {
       params.push(version);
       where += ' AND version = $2';
     }
-    const r: unknown = await this.db.query(
-      `DELETE FROM feed_poller.feeds WHERE ${where} RETURNING id`,
-      params,
-    );
-    return returnedRows(r).length > 0;
+    return this.db.transaction(async (tx) => {
+      const r: unknown = await tx.query(`DELETE FROM feed_poller.feeds WHERE ${where} RETURNING id`, params);
+      if (!returnedRows(r).length) return false;
+      await inTx?.(tx, feed);
+      return true;
+    });
   }
 }

@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { FieldError } from '@nephele/contracts';
 import { SecretBox, SealedSecret } from '@nephele/crypto';
+import { OutboxRelay } from '@nephele/bus';
 import {
+  enqueueAudit,
   Page,
   Principal,
   ProblemException,
@@ -12,10 +14,11 @@ import {
   parseLimit,
   projectScope,
 } from '@nephele/service-kit';
-import { FEED_SECRET_BOX } from '../feed-poller.tokens';
+import { FEED_POLLER_SCHEMA } from '../data-source';
+import { FEED_POLLER_OUTBOX, FEED_SECRET_BOX } from '../feed-poller.tokens';
 import { CreateFeedDto, FeedCredentialsDto, UpdateFeedDto } from './dto/feed.dto';
 import { FeedCredentials, FeedView } from './feed.types';
-import { FeedWithCursor, FeedsRepository, NewFeed } from './feeds.repository';
+import { FeedWithCursor, FeedsRepository, InTransaction, NewFeed } from './feeds.repository';
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
@@ -70,7 +73,28 @@ export class FeedsService {
   constructor(
     private readonly repo: FeedsRepository,
     @Inject(FEED_SECRET_BOX) private readonly box: SecretBox | null,
+    @Inject(FEED_POLLER_OUTBOX) private readonly outbox: OutboxRelay,
   ) {}
+
+  /** The audit record of a change, written in its transaction (credentials never in it). */
+  private audited(
+    p: Principal,
+    action: string,
+    after?: (f: FeedWithCursor) => Record<string, unknown>,
+  ): InTransaction {
+    return (tx, f) =>
+      enqueueAudit(tx, FEED_POLLER_SCHEMA, 'feed-poller', p, {
+        resource: 'feeds',
+        action,
+        id: f.id,
+        project: f.project,
+        after: after?.(f),
+      });
+  }
+
+  private static summary(f: FeedWithCursor): Record<string, unknown> {
+    return { name: f.name, url: f.url, enabled: f.enabled, intervalMs: f.intervalMs, version: f.version };
+  }
 
   private seal(id: string, c: FeedCredentialsDto, field: string): SealedSecret {
     if (!this.box) {
@@ -119,8 +143,9 @@ export class FeedsService {
       credentials: dto.credentials ? this.seal(id, dto.credentials, 'credentials') : null,
       providerAccountId: dto.providerAccountId ?? null,
     };
-    const created = await this.repo.insert(row);
+    const created = await this.repo.insert(row, this.audited(p, 'create', FeedsService.summary));
     if (!created) throw ProblemException.conflict(`a feed named ${dto.name} already exists`);
+    this.outbox.nudge();
     return toView(created);
   }
 
@@ -195,8 +220,10 @@ export class FeedsService {
         },
         urlChanged,
         pollNow,
+        this.audited(p, 'update', FeedsService.summary),
       );
       if (!updated) throw ProblemException.preconditionFailed();
+      this.outbox.nudge();
       return toView(updated);
     } catch (e) {
       if (isUniqueViolation(e)) throw ProblemException.conflict(`a feed named ${dto.name} already exists`);
@@ -207,8 +234,11 @@ export class FeedsService {
   async delete(p: Principal, id: string, ifMatch: string | undefined, project?: string): Promise<void> {
     const current = await this.find(p, id, project);
     checkIfMatch(ifMatch, current.version);
-    if (!(await this.repo.delete(id, ifMatch ? current.version : undefined))) {
+    if (
+      !(await this.repo.delete(current, ifMatch ? current.version : undefined, this.audited(p, 'delete')))
+    ) {
       throw ProblemException.preconditionFailed();
     }
+    this.outbox.nudge();
   }
 }
