@@ -152,6 +152,23 @@ describe('broker: CIMI → gateway → local driver → state tracker (E2E)', ()
       what: 'terminated in the store',
     });
     expect(localRecords().some((r) => r.id === running.providerInstanceId)).toBe(false);
+
+    // Who created and deleted it is on record (the gateway's outbox, relayed to the bus).
+    const pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    try {
+      const { rows } = await pg.query(
+        `SELECT event FROM iaas_gateway.outbox WHERE event->>'type' LIKE 'nephele.audit.machines.%'
+           AND event->>'subject' = $1 ORDER BY seq`,
+        [id],
+      );
+      expect(rows.map((r) => [r.event.type, r.event.project, r.event.data.actor])).toEqual([
+        ['nephele.audit.machines.create', world.projectId, 'bootstrap'],
+        ['nephele.audit.machines.delete', world.projectId, 'bootstrap'],
+      ]);
+    } finally {
+      await pg.end();
+    }
   });
 
   it('makes one instance for a create command repeated with the same idempotency key', async () => {

@@ -383,6 +383,18 @@ export class CimiController {
       metadata: body.properties,
     });
     if (!r.ok) throw new ProblemException(409, `the machine could not be created: ${r.reason}`);
+    await this.launches.audit(p, {
+      resource: 'machines',
+      action: 'create',
+      id: r.instanceId,
+      project: pool.project,
+      after: {
+        pool: pool.id,
+        image: imageId,
+        machineConfig: configId,
+        providerAccountId: r.providerAccountId,
+      },
+    });
     res.status(201);
     res.setHeader('Location', `${base}/machines/${r.instanceId}`);
     return {
@@ -411,6 +423,7 @@ export class CimiController {
       reason: `deleted through CIMI by ${p.tokenId}`,
     });
     if (!r.ok) throw new ProblemException(409, r.reason);
+    await this.launches.audit(p, { resource: 'machines', action: 'delete', id, project: pool.project });
   }
 
   @Post(':pool/machines/:id/:op')
@@ -436,5 +449,6 @@ export class CimiController {
       reason: `${op} through CIMI`,
     });
     if (!r.ok) throw new ProblemException(409, r.reason);
+    await this.launches.audit(p, { resource: 'machines', action: op, id, project: pool.project });
   }
 }

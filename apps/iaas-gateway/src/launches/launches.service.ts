@@ -16,7 +16,7 @@ import {
 } from '@nephele/contracts';
 import { DriverError, ProviderInstance } from '@nephele/drivers';
 import { AppLogger, counter } from '@nephele/observability';
-import { LOGGER, METRICS } from '@nephele/service-kit';
+import { AuditedChange, enqueueAudit, LOGGER, METRICS, Principal } from '@nephele/service-kit';
 import { nameUuid } from '@nephele/util';
 import { Registry } from 'prom-client';
 import { BrokerConfigService } from '../broker/broker-config.service';
@@ -62,6 +62,12 @@ export class LaunchesService {
     this.launches = counter(metrics, 'nephele_gateway_launches_total', 'Launch commands by result', [
       'result',
     ]);
+  }
+
+  /** Records who asked for a change through the API (`nephele.audit.*`, through the outbox). */
+  async audit(p: Principal, change: AuditedChange): Promise<void> {
+    await this.repo.transaction((tx) => enqueueAudit(tx, GATEWAY_SCHEMA, SERVICE, p, change));
+    this.outbox.nudge();
   }
 
   private async publish(events: CloudEvent[]): Promise<void> {
