@@ -12,8 +12,6 @@ import {
 } from './service-adapter.types';
 
 type Running = {
-  /** Absent for a process adopted after an agent restart (not this agent's child). */
-  child?: ChildProcess;
   pid: number;
   /** The process's start time in clock ticks since boot (/proc/<pid>/stat), against pid reuse. */
   startTicks?: string;
@@ -181,7 +179,6 @@ export class ProcessAdapter implements ServiceAdapter {
     });
     if (spawned !== undefined || !child.pid) return { state: 'failed', reason: `cannot start: ${spawned}` };
     const entry: Running = {
-      child,
       pid: child.pid,
       stopping: false,
       exited: new Promise((resolve) =>

@@ -75,17 +75,6 @@ export class LaunchesService {
     this.outbox.nudge();
   }
 
-  private async supersededDuringLaunch(
-    owner: string,
-    epoch: number | undefined,
-  ): Promise<string | undefined> {
-    if (epoch === undefined) return undefined;
-    const current = await this.repo.currentEpoch(ownerKey(owner));
-    return current !== undefined && current > epoch
-      ? `superseded while launching: ${ownerKey(owner)} moved to epoch ${current}; the instance was destroyed`
-      : undefined;
-  }
-
   /** Refuses a command from an older epoch than the owner's current one. */
   async fenced(owner: string, epoch: number | undefined): Promise<string | undefined> {
     if (epoch === undefined) return undefined;
@@ -232,13 +221,16 @@ export class LaunchesService {
       }
       // Fenced again now that it exists: an owner whose epoch was raised while this launch was in
       // flight (its deployable destroyed, a newer DPE) listed its instances without this one.
-      const superseded = await this.supersededDuringLaunch(d.owner, d.epoch);
+      const superseded = await this.fenced(d.owner, d.epoch);
       if (superseded) {
         const driver = await this.drivers.forAccount(c.account.id);
         await driver.destroy(inst.id).catch((e: Error) => {
           this.log.warn({ instanceId, err: e.message }, 'destroying a superseded launch failed');
         });
-        return fail(superseded, { account_id: c.account.id, provider_instance_id: inst.id });
+        return fail(`superseded while launching (${superseded}); the instance was destroyed`, {
+          account_id: c.account.id,
+          provider_instance_id: inst.id,
+        });
       }
       this.launches.inc({ result: 'launched' });
       const result: LaunchResultData = {

@@ -170,12 +170,7 @@ export class GroupsService {
         action: 'create',
         id,
         project,
-        after: {
-          name: config!.name,
-          minEntities: config!.minEntities,
-          maxEntities: config!.maxEntities,
-          policies: policies.length,
-        },
+        after: { ...sizeOf(config!), policies: policies.length },
       });
     });
     this.audit.committed();
@@ -241,12 +236,7 @@ export class GroupsService {
         action: 'update',
         id,
         project: g.project,
-        after: {
-          name: config!.name,
-          minEntities: config!.minEntities,
-          maxEntities: config!.maxEntities,
-          version: g.version + 1,
-        },
+        after: { ...sizeOf(config!), version: g.version + 1 },
       });
     });
     this.audit.committed();
@@ -430,6 +420,11 @@ export class GroupsService {
       nextCursor: null,
     };
   }
+}
+
+/** What the audit trail keeps of a group config (never its webhook secret). */
+function sizeOf(c: GroupConfigInput): Record<string, unknown> {
+  return { name: c.name, minEntities: c.minEntities, maxEntities: c.maxEntities };
 }
 
 function policyRowOf(p: PolicyInput, id: string): Partial<PolicyRow> {

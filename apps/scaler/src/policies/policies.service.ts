@@ -3,7 +3,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { FieldError } from '@nephele/contracts';
 import { CLOCK, Clock, checkIfMatch, Principal, ProblemException } from '@nephele/service-kit';
 import { AuditRecorder } from '../audit/audit.recorder';
-import { PolicyRow, WebhookRow } from '../groups/group.types';
+import { GroupRow, PolicyRow, WebhookRow } from '../groups/group.types';
 import { failIfErrors, isObject, validatePolicyInput } from '../groups/group.validation';
 import { GroupsRepository } from '../groups/groups.repository';
 import { GroupsService, MAX_POLICIES, UUID } from '../groups/groups.service';
@@ -26,10 +26,19 @@ export class PoliciesService {
   ) {}
 
   async policy(groupId: string, policyId: string, p: Principal): Promise<PolicyRow> {
-    await this.groups.visible(groupId, p);
-    const row = UUID.test(policyId) ? await this.repo.getPolicy(groupId, policyId) : undefined;
-    if (!row) throw ProblemException.notFound(`policy ${policyId}`);
-    return row;
+    return (await this.visiblePolicy(groupId, policyId, p)).policy;
+  }
+
+  /** The policy with its group, if `p` may see them; 404 otherwise. */
+  private async visiblePolicy(
+    groupId: string,
+    policyId: string,
+    p: Principal,
+  ): Promise<{ group: GroupRow; policy: PolicyRow }> {
+    const group = await this.groups.visible(groupId, p);
+    const policy = UUID.test(policyId) ? await this.repo.getPolicy(groupId, policyId) : undefined;
+    if (!policy) throw ProblemException.notFound(`policy ${policyId}`);
+    return { group, policy };
   }
 
   async list(groupId: string, p: Principal): Promise<PolicyRow[]> {
@@ -95,8 +104,7 @@ export class PoliciesService {
   }
 
   async remove(groupId: string, policyId: string, p: Principal): Promise<void> {
-    await this.policy(groupId, policyId, p);
-    const g = await this.groups.visible(groupId, p);
+    const { group: g } = await this.visiblePolicy(groupId, policyId, p);
     await this.repo.transaction(async (tx) => {
       await this.repo.deletePolicy(tx, policyId);
       await this.audit.record(tx, p, {
@@ -146,7 +154,7 @@ export class PoliciesService {
     body: unknown,
     p: Principal,
   ): Promise<{ row: WebhookRow; capability: string }> {
-    await this.policy(groupId, policyId, p);
+    const { group } = await this.visiblePolicy(groupId, policyId, p);
     const errors: FieldError[] = [];
     if (!isObject(body)) errors.push({ field: 'body', message: 'must be {name, metadata?}' });
     else {
@@ -170,7 +178,6 @@ export class PoliciesService {
     const b = body as { name: string; metadata?: Record<string, string> };
     // 256 bits from the CSPRNG; only its SHA-256 is stored, the URL is shown once.
     const capability = randomBytes(32).toString('hex');
-    const group = await this.groups.visible(groupId, p);
     const row = await this.repo.transaction(async (tx) => {
       const n: { n: number }[] = await tx.query(
         `SELECT count(*)::int AS n FROM scaler.webhooks WHERE policy_id = $1`,
@@ -207,15 +214,23 @@ export class PoliciesService {
   }
 
   async webhook(groupId: string, policyId: string, id: string, p: Principal): Promise<WebhookRow> {
-    await this.policy(groupId, policyId, p);
-    const w = UUID.test(id) ? await this.repo.getWebhook(policyId, id) : undefined;
-    if (!w) throw ProblemException.notFound(`webhook ${id}`);
-    return w;
+    return (await this.visibleWebhook(groupId, policyId, id, p)).webhook;
+  }
+
+  private async visibleWebhook(
+    groupId: string,
+    policyId: string,
+    id: string,
+    p: Principal,
+  ): Promise<{ group: GroupRow; webhook: WebhookRow }> {
+    const { group } = await this.visiblePolicy(groupId, policyId, p);
+    const webhook = UUID.test(id) ? await this.repo.getWebhook(policyId, id) : undefined;
+    if (!webhook) throw ProblemException.notFound(`webhook ${id}`);
+    return { group, webhook };
   }
 
   async removeWebhook(groupId: string, policyId: string, id: string, p: Principal): Promise<void> {
-    await this.webhook(groupId, policyId, id, p);
-    const g = await this.groups.visible(groupId, p);
+    const { group: g } = await this.visibleWebhook(groupId, policyId, id, p);
     await this.repo.transaction(async (tx) => {
       await this.repo.deleteWebhook(id, tx);
       await this.audit.record(tx, p, {

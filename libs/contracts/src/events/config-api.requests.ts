@@ -41,6 +41,9 @@ export const AccountCredentials = defineMessage({
   description: "A provider account's decrypted credentials, for the iaas-gateway only (config-api).",
 });
 
+/** Names of config-api resources (appliances, pools, images, …): 1-128 characters, starting with a letter or digit. */
+export const RESOURCE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._ -]{0,127}$/;
+
 export class ApplianceResolveData {
   /** Only this project's appliances. */
   @IsOptional() @IsString() project?: string;

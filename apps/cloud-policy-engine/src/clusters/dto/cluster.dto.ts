@@ -12,6 +12,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import { RESOURCE_NAME_PATTERN } from '@nephele/contracts';
 
 export class ClusterUserDto {
   @ApiProperty()
@@ -33,7 +34,7 @@ export class CreateClusterDto {
   name!: string;
   @ApiProperty({ description: 'Appliance id or name' })
   @IsString()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9._ -]{0,127}$/, {
+  @Matches(RESOURCE_NAME_PATTERN, {
     message: 'appliance must be an appliance id or name (1-128 letters, digits, ".", "_", "-" or spaces)',
   })
   appliance!: string;

@@ -11,9 +11,10 @@ import {
   ValidateBy,
   ValidationOptions,
 } from 'class-validator';
+import { RESOURCE_NAME_PATTERN } from '@nephele/contracts';
 
 /** Names: 1-128 characters, starting with a letter or digit. */
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._ -]{0,127}$/;
+export const NAME_PATTERN = RESOURCE_NAME_PATTERN;
 export const NAME_MESSAGE =
   'name must be 1-128 letters, digits, ".", "_", "-" or spaces, starting with a letter or digit';
 
