@@ -5,7 +5,8 @@ import path from 'node:path';
 import { createBus, EdgeListener } from '@nephele/bus';
 import { NepheleClient, seedLocalBroker } from '@nephele/client';
 import { createLogger } from '@nephele/observability';
-import { createHttpApp } from '@nephele/service-kit';
+import { restrictDataDir } from '@nephele/persistence';
+import { createHttpApp, masterKeyFrom } from '@nephele/service-kit';
 import { loadCpeConfig } from '../../cloud-policy-engine/src';
 import { DpeHost } from '../../dpe-worker/src';
 import { AllInOneModule } from './app.module';
@@ -71,13 +72,16 @@ async function main(): Promise<void> {
   const env = loadAllInOneEnv();
   const dataDir = path.resolve(env.NEPHELE_DATA_DIR ?? '.nephele');
   const logger = createLogger('nephele', env.LOG_LEVEL);
+  // The data dir holds the database, the admin token and (by default) the master key: 0700, files 0600.
+  restrictDataDir(dataDir);
   const token = keptSecret(
     dataDir,
     'admin-token',
     env.NEPHELE_BOOTSTRAP_TOKEN,
     () => `nph_${randomBytes(32).toString('base64url')}`,
   );
-  const masterKey = keptSecret(dataDir, 'master-key', env.NEPHELE_MASTER_KEY, () =>
+  // The master key may live apart from the data it protects: NEPHELE_MASTER_KEY or _FILE.
+  const masterKey = keptSecret(dataDir, 'master-key', masterKeyFrom(env), () =>
     randomBytes(32).toString('base64'),
   );
   const edgeUrl = `amqp://${env.NEPHELE_EDGE_HOST === '0.0.0.0' ? '127.0.0.1' : env.NEPHELE_EDGE_HOST}:${env.NEPHELE_EDGE_PORT}`;

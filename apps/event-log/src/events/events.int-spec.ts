@@ -158,7 +158,9 @@ describe('event log (real PostgreSQL + RabbitMQ)', () => {
     // Redeliveries and retries after the first two rows changed nothing.
     await waitFor(
       async () => {
-        const q = await pg.query(`SELECT count(*)::int AS n FROM event_log.events WHERE subject = 'identity'`);
+        const q = await pg.query(
+          `SELECT count(*)::int AS n FROM event_log.events WHERE subject = 'identity'`,
+        );
         return q.rows[0].n === 2;
       },
       { what: 'still two rows' },
