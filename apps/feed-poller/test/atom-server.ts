@@ -15,7 +15,9 @@ export type Hostility =
   | { kind: 'doctype' }
   | { kind: 'huge-entry'; bytes: number }
   | { kind: 'loop' }
-  | { kind: 'status'; status: number };
+  | { kind: 'status'; status: number }
+  /** Serves every entry after the marker (newest first) in one page, whatever `limit` asked for. */
+  | { kind: 'ignores-limit' };
 
 /** A request the server received, for tests that watch the poller page. */
 export interface SeenRequest {
@@ -219,6 +221,18 @@ export class TestAtomServer {
       case 'status':
         res.writeHead(h.status, { 'content-type': 'text/plain' }).end('broken');
         return;
+      case 'ignores-limit': {
+        const all = this.feeds.get(name) ?? [];
+        const marker = u.searchParams.get('marker');
+        const from = marker ? all.findIndex((e) => e.id === marker) + 1 : 0;
+        const page = all.slice(from).reverse();
+        const links = page.length
+          ? [
+              `<link rel="previous" href="${esc(`${base}?marker=${encodeURIComponent(page[0]!.id)}&direction=forward`)}"/>`,
+            ]
+          : [];
+        return this.send(res, this.feedXml(name, links, page));
+      }
     }
   }
 }

@@ -42,6 +42,8 @@ describe('feed-poller process (E2E)', () => {
       NEPHELE_MASTER_KEY: generateMasterKey(),
       FEED_POLLER_TICK_MS: '100',
       FEED_POLLER_LEASE_MS: '2000',
+      // The test's feed server is on loopback: the admin allow-list lets the poller read it.
+      FEED_POLLER_ALLOW_PRIVATE: '127.0.0.1/32',
     });
     pg = new Client({ connectionString: db.url });
     await pg.connect();

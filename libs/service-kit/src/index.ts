@@ -9,3 +9,4 @@ export * from './core.module';
 export * from './bootstrap';
 export * from './database.providers';
 export * from './audit';
+export * from './ssrf';

@@ -87,7 +87,11 @@ describe('no secret leaks (E2E: every service at LOG_LEVEL=debug)', () => {
     hook = await recorder(() => ({ status: 204 }));
     w = await startWorld(
       'sec_secrets',
-      { scaler: { SCALER_WEBHOOK_ALLOW_PRIVATE: 'true' } },
+      {
+        scaler: { SCALER_WEBHOOK_ALLOW_PRIVATE: 'true' },
+        // The test's feed server is on loopback: the admin allow-list lets the poller read it.
+        'feed-poller': { FEED_POLLER_ALLOW_PRIVATE: '127.0.0.1/32' },
+      },
       { logLevel: 'debug' },
     );
     s = await seed(w, {

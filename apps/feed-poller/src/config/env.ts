@@ -1,5 +1,12 @@
 import { IsBoolean, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
-import { loadEnv, masterKeyFrom, ServiceEnv, serviceConfig, ServiceConfig } from '@nephele/service-kit';
+import {
+  loadEnv,
+  masterKeyFrom,
+  parseAddressAllowList,
+  ServiceEnv,
+  serviceConfig,
+  ServiceConfig,
+} from '@nephele/service-kit';
 
 export class FeedPollerEnv extends ServiceEnv {
   @IsInt() @Min(0) @Max(65535) PORT = 8087;
@@ -24,6 +31,15 @@ export class FeedPollerEnv extends ServiceEnv {
   @IsInt() @Min(1) @Max(100_000) FEED_POLLER_MAX_PAGES_PER_POLL = 200;
   /** Upper bound of the backoff of a failing feed. */
   @IsInt() @Min(1000) FEED_POLLER_BACKOFF_MAX_MS = 3_600_000;
+  /**
+   * Admin allow-list of otherwise refused feed addresses (loopback, private, link-local): CIDRs or
+   * addresses, comma-separated, e.g. `127.0.0.1/32` for a feed on this host. Empty: none.
+   */
+  @IsOptional() @IsString() FEED_POLLER_ALLOW_PRIVATE?: string = undefined;
+  /** Entries published by one poll of a feed at most (then it yields; it is due again at once). */
+  @IsInt() @Min(1) @Max(100_000) FEED_POLLER_MAX_ENTRIES_PER_POLL = 1000;
+  /** Bytes read by one poll of a feed at most (then it yields). */
+  @IsInt() @Min(1024) @Max(1_000_000_000) FEED_POLLER_MAX_BYTES_PER_POLL = 20_000_000;
   /** Seen entry ids are remembered this long (dedupe window). */
   @IsInt() @Min(1) FEED_POLLER_SEEN_RETENTION_DAYS = 14;
 }
@@ -40,10 +56,18 @@ export interface FeedPollerConfig extends ServiceConfig {
   maxPagesPerPoll: number;
   backoffMaxMs: number;
   seenRetentionDays: number;
+  allowPrivate?: string;
+  maxEntriesPerPoll: number;
+  maxBytesPerPoll: number;
 }
 
 export function loadFeedPollerConfig(env: NodeJS.ProcessEnv = process.env): FeedPollerConfig {
   const e = loadEnv(FeedPollerEnv, env);
+  try {
+    parseAddressAllowList(e.FEED_POLLER_ALLOW_PRIVATE);
+  } catch (err) {
+    throw new Error(`invalid environment:\n  FEED_POLLER_ALLOW_PRIVATE: ${(err as Error).message}`);
+  }
   return {
     ...serviceConfig(e),
     masterKey: masterKeyFrom(e),
@@ -57,5 +81,8 @@ export function loadFeedPollerConfig(env: NodeJS.ProcessEnv = process.env): Feed
     maxPagesPerPoll: e.FEED_POLLER_MAX_PAGES_PER_POLL,
     backoffMaxMs: e.FEED_POLLER_BACKOFF_MAX_MS,
     seenRetentionDays: e.FEED_POLLER_SEEN_RETENTION_DAYS,
+    allowPrivate: e.FEED_POLLER_ALLOW_PRIVATE,
+    maxEntriesPerPoll: e.FEED_POLLER_MAX_ENTRIES_PER_POLL,
+    maxBytesPerPoll: e.FEED_POLLER_MAX_BYTES_PER_POLL,
   };
 }

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { FieldError } from '@nephele/contracts';
+import { ConfigExport, createEvent, FieldError } from '@nephele/contracts';
 import { SecretBox, SealedSecret } from '@nephele/crypto';
-import { OutboxRelay } from '@nephele/bus';
+import { Bus, OutboxRelay } from '@nephele/bus';
 import {
+  BUS,
   enqueueAudit,
   Page,
   Principal,
@@ -74,7 +75,37 @@ export class FeedsService {
     private readonly repo: FeedsRepository,
     @Inject(FEED_SECRET_BOX) private readonly box: SecretBox | null,
     @Inject(FEED_POLLER_OUTBOX) private readonly outbox: OutboxRelay,
+    @Inject(BUS) private readonly bus: Bus,
   ) {}
+
+  /**
+   * A project's feed may name only a provider account of that project (its entries change that
+   * account's instances): another project's account answers 404 like a missing one. Asked of the
+   * config-api over the bus. A feed without a project (an admin's) may name any account.
+   */
+  private async checkAccount(project: string | null, accountId: string | null | undefined): Promise<void> {
+    if (!accountId || project === null) return;
+    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    if (!isUuid.test(accountId) || !isUuid.test(project)) {
+      throw ProblemException.notFound(`provider account ${accountId}`);
+    }
+    let accounts: { id: string; project: string }[];
+    try {
+      const snap = await this.bus.request<{ providerAccounts?: { id: string; project: string }[] }>(
+        createEvent('feed-poller', ConfigExport.type, { project }),
+        { timeoutMs: 5000 },
+      );
+      accounts = snap?.providerAccounts ?? [];
+    } catch {
+      throw new ProblemException(
+        503,
+        'the config-api is not reachable to check providerAccountId; try again',
+      );
+    }
+    if (!accounts.some((a) => a.id === accountId && a.project === project)) {
+      throw ProblemException.notFound(`provider account ${accountId}`);
+    }
+  }
 
   /** The audit record of a change, written in its transaction (credentials never in it). */
   private audited(
@@ -131,9 +162,11 @@ export class FeedsService {
     if (urlProblem) errors.push({ field: 'url', message: urlProblem });
     if (errors.length) throw ProblemException.badRequest('invalid feed', errors);
     const id = randomUUID();
+    const project = this.scopeForWrite(p, dto.project);
+    await this.checkAccount(project, dto.providerAccountId);
     const row: NewFeed = {
       id,
-      project: this.scopeForWrite(p, dto.project),
+      project,
       name: dto.name,
       url: dto.url,
       intervalMs: dto.intervalMs ?? 60_000,
@@ -194,6 +227,7 @@ export class FeedsService {
       const problem = feedUrlProblem(dto.url);
       if (problem) throw ProblemException.badRequest('invalid feed', [{ field: 'url', message: problem }]);
     }
+    await this.checkAccount(current.project, dto.providerAccountId);
     const credentials =
       dto.credentials === undefined
         ? undefined

@@ -36,6 +36,8 @@ describe('feed poller (real PostgreSQL + RabbitMQ, a test AtomHopper)', () => {
       FEED_POLLER_LEASE_MS: '5000',
       FEED_POLLER_HTTP_TIMEOUT_MS: '3000',
       FEED_POLLER_MAX_ENTRY_BYTES: '20000',
+      // The test's feed server is on loopback: the admin allow-list lets the poller read it.
+      FEED_POLLER_ALLOW_PRIVATE: '127.0.0.1/32',
     });
     const app = await createHttpApp(FeedPollerAppModule.forRoot(config), { title: 'test' });
     await app.listen(0, '127.0.0.1');

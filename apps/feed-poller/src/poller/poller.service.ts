@@ -39,6 +39,9 @@ interface PollContext {
   credentials?: FeedCredentials;
   visited: Set<string>;
   pages: number;
+  /** Entries and bytes read by this poll so far (see Note [Poll bounds]). */
+  entries: number;
+  bytes: number;
   marker: string | null;
   signal?: AbortSignal;
 }
@@ -90,6 +93,8 @@ export class PollerService {
       owner,
       visited: new Set(),
       pages: 0,
+      entries: 0,
+      bytes: 0,
       marker: feed.cursor.marker,
       signal,
     };
@@ -179,17 +184,17 @@ export class PollerService {
     }
     for (;;) {
       if (ctx.signal?.aborted) return true;
-      if (!first && ctx.pages >= this.config.maxPagesPerPoll) return true;
+      if (!first && (ctx.pages >= this.config.maxPagesPerPoll || this.spent(ctx))) return true;
       const page = first ?? (await this.fetchPage(ctx, next));
       first = undefined;
-      const entries = chronological(page.entries);
+      const { entries, truncated } = this.bounded(ctx, page);
       if (!entries.length) return false;
       const before = ctx.marker;
       onPublished(await this.publishBatch(ctx, entries));
       if (ctx.marker === before) {
         throw new FeedProblem(`paging made no progress: the page after marker ${before} ends at ${before}`);
       }
-      next = this.forwardLink(ctx, page);
+      next = this.forwardLink(ctx, page, truncated);
     }
   }
 
@@ -223,17 +228,40 @@ export class PollerService {
         oldest = await this.fetchPage(ctx, url);
       }
     }
-    const entries = chronological(oldest.entries);
+    const { entries, truncated } = this.bounded(ctx, oldest);
     if (!entries.length) throw new FeedProblem('the oldest page of the feed has no entries');
     onPublished(await this.publishBatch(ctx, entries));
-    return this.forwardLink(ctx, oldest);
+    return this.forwardLink(ctx, oldest, truncated);
   }
 
-  /** The next newer page: AtomHopper's rel="previous" link, or the marker URL built from the cursor. */
-  private forwardLink(ctx: PollContext, page: AtomPage): string {
+  // Note [Poll bounds]
+  // A feed server decides how much it sends: one page may hold 100,000 entries whatever `limit`
+  // asked for. A poll takes at most `pageLimit` entries of a page (the oldest ones; the cursor moves
+  // to the last one taken, so the rest come on the next request) and stops, due again at once, after
+  // FEED_POLLER_MAX_ENTRIES_PER_POLL entries or FEED_POLLER_MAX_BYTES_PER_POLL bytes, so one feed
+  // cannot flood the bus and the database or starve the other feeds.
+
+  private spent(ctx: PollContext): boolean {
+    return ctx.entries >= this.config.maxEntriesPerPoll || ctx.bytes >= this.config.maxBytesPerPoll;
+  }
+
+  /** A page's entries, oldest first, cut to the page limit and what is left of the poll's budget. */
+  private bounded(ctx: PollContext, page: AtomPage): { entries: AtomEntry[]; truncated: boolean } {
+    const all = chronological(page.entries);
+    const room = Math.max(1, Math.min(ctx.feed.pageLimit, this.config.maxEntriesPerPoll - ctx.entries));
+    return all.length > room
+      ? { entries: all.slice(0, room), truncated: true }
+      : { entries: all, truncated: false };
+  }
+
+  /**
+   * The next newer page: AtomHopper's rel="previous" link, or the marker URL built from the cursor
+   * (always after a page that was cut, whose rest the link would skip).
+   */
+  private forwardLink(ctx: PollContext, page: AtomPage, truncated = false): string {
     const { feed } = ctx;
     const built = pageUrl(feed.url, { marker: ctx.marker!, direction: 'forward', limit: feed.pageLimit });
-    return page.links.previous ? this.resolve(ctx, page.links.previous, built) : built;
+    return page.links.previous && !truncated ? this.resolve(ctx, page.links.previous, built) : built;
   }
 
   /** A link of the feed as an absolute URL on the feed's own origin (no wandering to other hosts). */
@@ -255,7 +283,10 @@ export class PollerService {
       throw new FeedProblem(`paging loop: ${displayUrl(url)} was already read in this poll`);
     ctx.visited.add(url);
     ctx.pages++;
+    // The poll's byte budget is checked before each page (see Note [Poll bounds]): a page is bounded
+    // by the response limit, so a poll reads at most budget + one page.
     const xml = await this.client.get(url, ctx.credentials, ctx.signal);
+    ctx.bytes += Buffer.byteLength(xml);
     if (!(await this.repo.renew(ctx.feed.id, ctx.owner, this.config.leaseMs)))
       throw new LeaseLost(ctx.feed.id);
     try {
@@ -286,6 +317,8 @@ export class PollerService {
         id: feedEventId(feed.id, e.id),
         subject: data.providerInstanceId ?? feed.id,
         time: entryTime(e, now),
+        // A feed's events belong to its project (the event log files them there; consumers scope by it).
+        ...(feed.project ? { project: feed.project } : {}),
       });
     });
     if (events.length) await this.bus.publishAll(events);
@@ -298,6 +331,7 @@ export class PollerService {
       events.map((ev, i) => ({ entryId: fresh[i]!.id, eventId: ev.id })),
     );
     ctx.marker = newest;
+    ctx.entries += unique.length;
     this.published.inc(events.length);
     return events.length;
   }

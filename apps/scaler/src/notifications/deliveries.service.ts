@@ -16,7 +16,7 @@ import { ServerRow } from '../convergence/servers.repository';
 import { GroupRow } from '../groups/group.types';
 import { SCALER_CONFIG, SCALER_OUTBOX } from '../scaler.tokens';
 import { DeliveriesRepository, DeliveryRow } from './deliveries.repository';
-import { resolveTarget } from './ssrf.util';
+import { resolveTarget } from '@nephele/service-kit';
 import { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature.util';
 
 // Note [Customer webhooks]

@@ -1,4 +1,4 @@
-import { isPrivateAddress, resolveTarget } from './ssrf.util';
+import { isPrivateAddress, resolveTarget } from './ssrf';
 
 describe('ssrf guard', () => {
   it.each([
