@@ -3,10 +3,15 @@ import { ChangeRecorder } from '../common/change-recorder';
 import { ResourceRepository } from '../common/resource.repository';
 import { ResourceService } from '../common/resource.service';
 import { IMAGE_MAPPINGS } from './image-mappings.resource';
+import { refuseHostAccount } from '../common/host-drivers.util';
 
 @Injectable()
 export class ImageMappingsService extends ResourceService {
   constructor(repo: ResourceRepository, changes: ChangeRecorder) {
-    super(repo, changes, IMAGE_MAPPINGS);
+    super(repo, changes, IMAGE_MAPPINGS, {
+      // see Note [Host drivers]
+      prepare: (ctx) =>
+        refuseHostAccount(ctx.tx, ctx.principal, ctx.dto.accountId ?? ctx.existing?.account_id),
+    });
   }
 }

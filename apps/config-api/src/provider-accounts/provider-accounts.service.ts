@@ -4,6 +4,7 @@ import { ChangeRecorder } from '../common/change-recorder';
 import { ResourceRepository } from '../common/resource.repository';
 import { ResourceService } from '../common/resource.service';
 import { isUuid } from '../common/scope.util';
+import { refuseHostProvider } from '../common/host-drivers.util';
 import { SecretsService } from '../secrets/secrets.service';
 import { PROVIDER_ACCOUNTS } from './provider-accounts.resource';
 
@@ -15,7 +16,9 @@ export class ProviderAccountsService extends ResourceService {
     private readonly secrets: SecretsService,
   ) {
     super(repo, changes, PROVIDER_ACCOUNTS, {
-      prepare: (ctx, values) => {
+      prepare: async (ctx, values) => {
+        // see Note [Host drivers]
+        await refuseHostProvider(ctx.tx, ctx.principal, ctx.dto.providerId ?? ctx.existing?.provider_id);
         const c = ctx.dto.credentials;
         if (c === null) values.credentials = null;
         else if (c !== undefined) values.credentials = JSON.stringify(this.secrets.seal(ctx.id, c));
