@@ -116,7 +116,7 @@ export function managementPrincipal(
 
 /** `<deployable id>.<assembly name>.<incarnation>`, as the DPE names an assembly's agent. */
 const ASSEMBLY_ID =
-  /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.[A-Za-z0-9_:-]{1,150}\.\d{1,9}$/;
+  /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.[A-Za-z0-9_.:-]{1,160}\.\d{1,9}$/;
 
 /** The deployable an assembly id belongs to, or undefined when it is not one. */
 export function deployableOfAssembly(assemblyId: string): string | undefined {

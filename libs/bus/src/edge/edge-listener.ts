@@ -16,7 +16,7 @@ import {
 import { LoggerLike, silentLogger } from '../logger.types';
 import { DEFAULT_PREFETCH, EdgeConnectionBase, rawMessages, runHandler } from './edge-connection.base';
 import { decodeMessage, encodeMessage, routerAddress } from './edge-message.util';
-import { EdgeAuthRegistry, EdgeClaims, EdgePrincipal, EdgeVerifier, managementPrincipal } from './edge-auth';
+import { EdgeAuthRegistry, EdgeClaims, EdgePrincipal, EdgeVerifier } from './edge-auth';
 import { EdgeRouter, isTemporaryAddress, RoutedMessage, RouterConsumer, RouterQueue } from './edge-router';
 import {
   EdgeError,
@@ -363,7 +363,14 @@ export class EdgeListener {
     const limit = Math.max(this.maxMessageBytes, 65_536) + 1024;
     let header = Buffer.alloc(0);
     let skip = 0;
-    let expectProtocolHeader = true;
+    // Protocol headers: one at the start; a second (AMQP, id 0) only after a SASL one (id 3).
+    let headers = 0;
+    let sasl = false;
+    const drop = (why: string, size?: number) => {
+      this.log.warn({ size, limit, why }, 'edge: bad framing; connection dropped');
+      socket.off('data', onData);
+      socket.destroy();
+    };
     const onData = (chunk: Buffer) => {
       let i = 0;
       while (i < chunk.length) {
@@ -379,22 +386,19 @@ export class EdgeListener {
         i += take.length;
         if (header.length < 8) return;
         if (header.subarray(0, 4).toString('latin1') === 'AMQP') {
-          // A protocol header (before SASL, and again after it): 8 bytes, then frames.
-          expectProtocolHeader = false;
-          header = Buffer.alloc(0);
-          continue;
+          if (headers === 0 || (headers === 1 && sasl && header[4] === 0)) {
+            sasl = headers === 0 && header[4] === 3;
+            headers++;
+            header = Buffer.alloc(0);
+            continue;
+          }
+          return drop('unexpected protocol header');
         }
         const size = header.readUInt32BE(0);
-        if (size < 8 || size > limit) {
-          this.log.warn({ size, limit }, 'edge: frame too large; connection dropped');
-          socket.off('data', onData);
-          socket.destroy();
-          return;
-        }
+        if (size < 8 || size > limit) return drop('frame too large', size);
         skip = size - 8;
         header = Buffer.alloc(0);
       }
-      void expectProtocolHeader;
     };
     socket.prependListener('data', onData);
   }
