@@ -49,6 +49,7 @@ import { SecretsService } from './secrets/secrets.service';
 import { InProcessTokens } from './tokens/in-process-tokens';
 import { TokensController } from './tokens/tokens.controller';
 import { TokensResponder } from './tokens/tokens.responder';
+import { ProjectsResponder } from './projects/projects.responder';
 import { TokensService } from './tokens/tokens.service';
 
 // Ownership of the broker configuration (DEVELOPING.md: project scoping):
@@ -153,6 +154,7 @@ export class ConfigApiModule {
         BrokerConfigService,
         BrokerConfigResponder,
         TokensResponder,
+        ProjectsResponder,
         ConfigApiLifecycle,
       ],
     };

@@ -60,3 +60,17 @@ export const ApplianceResolve = defineMessage({
   transient: true,
   description: 'An appliance and one of its implementations (the template a cluster is made from).',
 });
+
+export class ProjectGetData {
+  /** A project id or name. */
+  @IsString() @MaxLength(200) project!: string;
+}
+/** Reply: `{id, name}` of the project, or null when there is none of that id or name. */
+export const ProjectGet = defineMessage({
+  type: 'nephele.config.project.get',
+  kind: 'command',
+  data: ProjectGetData,
+  transient: true,
+  description:
+    'Resolve a project by id or name (config-api); the edge management interface checks the project a caller names.',
+});
