@@ -404,6 +404,7 @@ export class Dpe {
         if (data.state) a.instanceState = data.state;
         if (data.addresses?.length) a.addresses = data.addresses;
         a.launchFailures = 0;
+        a.launchError = undefined;
         break;
       case 'nephele.instance.launch_failed':
         a.launchFailures++;
