@@ -373,8 +373,14 @@ constraints:
     await api.delete(`/v1/deployables/${r.body.id}`);
     // The stops ran before DELETE answered: the instances were not yet asked to go.
     expect([existsSync(first), existsSync(second)]).toEqual([false, false]);
-    const stopped = (await events(r.body.id, 'nephele.service.stopped')).filter((e) =>
-      /destroyed/.test(String(e.data.reason)),
+    const stopped = await waitFor(
+      async () => {
+        const e = (await events(r.body.id, 'nephele.service.stopped')).filter((x) =>
+          /destroyed/.test(String(x.data.reason)),
+        );
+        return e.length >= 2 ? e : undefined;
+      },
+      { timeoutMs: 20_000, what: 'both stops in the event log' },
     );
     expect(stopped.map((e) => e.data.service).sort()).toEqual(['a1/first', 'a2/second']);
     await waitFor(() => instancesOf(r.body.id).length === 0, {

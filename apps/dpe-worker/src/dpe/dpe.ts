@@ -811,6 +811,8 @@ export class Dpe {
   /** A budget is spent or the failure is hard: the deployable is failed until the user acts. */
   private fail(f: TerminalFailure): void {
     if (this.failedReason) return;
+    // Messages travel in events whose reasons are at most 2000 characters.
+    f = { ...f, message: f.message.length > 1500 ? `${f.message.slice(0, 1497)}...` : f.message };
     this.failure = f;
     this.failedReason = f.message;
     void this.saveState();
