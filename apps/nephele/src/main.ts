@@ -26,6 +26,7 @@ import { loadCpeConfig } from '../../cloud-policy-engine/src';
 import { DpeHost } from '../../dpe-worker/src';
 import { AllInOneModule } from './app.module';
 import { loadAllInOneEnv } from './config/env';
+import { missingPeersLines } from './debian-peers';
 
 /** A secret kept in the data dir (mode 600): given by env, else read, else made once. */
 function keptSecret(
@@ -229,6 +230,7 @@ async function main(): Promise<void> {
     token.fresh
       ? `  admin token   ${token.value}\n                (shown once; also saved in ${dataDir}/admin-token, mode 600)`
       : `  admin token   ${env.NEPHELE_BOOTSTRAP_TOKEN ? 'NEPHELE_BOOTSTRAP_TOKEN' : `in ${dataDir}/admin-token`}`,
+    ...missingPeersLines(), // once, at start-up: what the optional Debian peers would enable
     '',
   ].filter((l) => l !== '');
   process.stderr.write(`\n${lines.join('\n')}\n\n`);

@@ -209,17 +209,8 @@ export class ManagementService implements OnApplicationBootstrap, OnApplicationS
       case 'deployable_stop':
         await this.deployables.stop(ref(), actor);
         return {};
-      case 'deployable_status': {
-        const v = await this.deployables.get(ref(), actor);
-        const assemblies = (
-          v.assemblies as { name: string; state: string; services?: { name: string; state: string }[] }[]
-        ).map((a) => ({
-          name: a.name,
-          state: a.state,
-          services: (a.services ?? []).map((s) => ({ name: s.name, state: s.state })),
-        }));
-        return { status: v.status, assemblies };
-      }
+      case 'deployable_status':
+        return { ...(await this.deployables.qmfStatus(ref(), actor)) };
       case 'deployable_list': {
         const all: { uuid: string; name: string; status: string }[] = [];
         let after: string | undefined;
