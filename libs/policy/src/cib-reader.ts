@@ -224,11 +224,11 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   }
   const stonith = crmConfig.get('stonith-enabled');
   const stonithEnabled = stonith === undefined || isTrue(stonith);
-  const hasStonithDevice = children(resourcesEl, 'primitive').some((p) => attr(p, 'class') === 'stonith');
-  if (stonithEnabled && !hasStonithDevice) {
-    // Pacemaker then leaves every resource unmanaged: nothing would move.
-    unsupported('stonith-enabled without a fencing device');
-  }
+  const hasStonithDevice =
+    children(resourcesEl, 'primitive').some((p) => attr(p, 'class') === 'stonith') || isTrue(crmConfig.get('have-watchdog'));
+  // Pacemaker leaves every resource unmanaged when fencing is enabled without a device.
+  const allUnmanaged = stonithEnabled && !hasStonithDevice;
+  if (isTrue(crmConfig.get('stop-all-resources'))) unsupported('stop-all-resources');
   if (crmConfig.get('maintenance-mode') !== undefined && isTrue(crmConfig.get('maintenance-mode'))) unsupported('maintenance-mode');
   const haveQuorum = attr(cib, 'have-quorum');
   const noQuorumPolicy = crmConfig.get('no-quorum-policy');
@@ -304,6 +304,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
         if (meta.has('target-role')) r.targetRole = 'Started';
       } else unsupported(`target-role=${role} on ${id}`);
     }
+    const managed = meta.get('is-managed') ?? rscDefaults.get('is-managed');
+    if (allUnmanaged || (managed !== undefined && !isTrue(managed))) r.managed = false;
     resources.push(r);
   }
   const resourceIds = new Set(resources.map((r) => r.id));
@@ -458,7 +460,13 @@ function lastOpState(ops: XmlNode[]): 'running' | 'stopped' | 'failed' {
   const rc = Number(attr(best, 'rc-code') ?? '0');
   const status = Number(attr(best, 'op-status') ?? '0');
   if (operation === 'stop') return rc === 0 && status === 0 ? 'stopped' : 'failed';
-  if (operation === 'monitor' && rc === 7) return 'stopped';
+  if (rc === 7 && status === 0) {
+    // Not running: expected from a probe or when the transition expected it (transition-key's
+    // third field); otherwise the resource stopped behind Pacemaker's back, a failure.
+    const probe = operation === 'monitor' && Number(attr(best, 'interval') ?? '0') === 0;
+    const target = Number((attr(best, 'transition-key') ?? '').split(':')[2] ?? 'NaN');
+    return probe || target === 7 ? 'stopped' : 'failed';
+  }
   if (rc !== 0 || status !== 0) return 'failed';
   return 'running';
 }
@@ -479,7 +487,6 @@ function lastOpState(ops: XmlNode[]): 'running' | 'stopped' | 'failed' {
 
 /** Meta attributes that change placement and that the reader does not read. */
 function auditMeta(meta: Map<string, string>, where: string, refuse: (what: string) => void): void {
-  if (meta.has('is-managed') && !isTrue(meta.get('is-managed'))) refuse(`is-managed=false on ${where}`);
   if (isTrue(meta.get('maintenance'))) refuse(`maintenance on ${where}`);
   if (meta.has('critical') && !isTrue(meta.get('critical'))) refuse(`critical=false on ${where}`);
   for (const k of ['remote-node', 'container', 'container-attribute-target']) if (meta.has(k)) refuse(`${k} on ${where}`);
