@@ -1,5 +1,15 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, MaxLength, Min, ValidateNested } from 'class-validator';
+import {
+  IsArray,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { defineMessage } from '../registry';
 import { DEPLOYABLE_STATUSES, DeployableStatus } from './policy-engine.events';
 
@@ -25,7 +35,12 @@ export interface ServiceDoc {
   /** `process` services: argv. */
   command?: string[];
   parameters: Record<string, ParameterValueDoc>;
-  monitor: { intervalMs: number; timeoutMs: number; tcp?: { port: number; host?: string }; http?: { port: number; path: string } };
+  monitor: {
+    intervalMs: number;
+    timeoutMs: number;
+    tcp?: { port: number; host?: string };
+    http?: { port: number; path: string };
+  };
   escalation?: EscalationDoc;
   /** Assemblies the service may run on (default: its own). */
   placement?: { assemblies: string[] };
@@ -81,7 +96,10 @@ export class ObservedAssemblyData {
   @IsOptional() @IsString() instanceId?: string;
   @IsOptional() @IsArray() addresses?: string[];
   @IsOptional() @IsString() lastHeartbeat?: string;
-  @IsArray() @ValidateNested({ each: true }) @Type(() => ObservedServiceData) services!: ObservedServiceData[];
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ObservedServiceData)
+  services!: ObservedServiceData[];
 }
 
 export class DeployableObservedData {
@@ -90,7 +108,10 @@ export class DeployableObservedData {
   @IsInt() @Min(0) version!: number;
   @IsIn(DEPLOYABLE_STATUSES) status!: DeployableStatus;
   @IsOptional() @IsString() @MaxLength(2000) reason?: string;
-  @IsArray() @ValidateNested({ each: true }) @Type(() => ObservedAssemblyData) assemblies!: ObservedAssemblyData[];
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ObservedAssemblyData)
+  assemblies!: ObservedAssemblyData[];
 }
 export const DeployableObserved = defineMessage({
   type: 'nephele.deployable.observed',
