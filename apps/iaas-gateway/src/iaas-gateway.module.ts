@@ -16,7 +16,9 @@ import { ImageController } from './openstack/image.controller';
 import { OpenStackAuthService } from './openstack/openstack-auth.service';
 import { OpenStackErrorFilter } from './openstack/openstack.errors';
 import { OpenStackRepository } from './openstack/openstack.repository';
+import { OrchestrationController } from './openstack/orchestration.controller';
 import { ServersService } from './openstack/servers.service';
+import { StacksService } from './openstack/stacks.service';
 
 /** The IaaS gateway: drivers, provider selection, image mapping, instance commands (ARCHITECTURE §2, §4). */
 @Module({})
@@ -24,7 +26,13 @@ export class IaasGatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: IaasGatewayModule,
-      controllers: [CimiController, IdentityController, ComputeController, ImageController],
+      controllers: [
+        CimiController,
+        IdentityController,
+        ComputeController,
+        ImageController,
+        OrchestrationController,
+      ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: IMAGE_MAPPER, useFactory: () => createImageMapper(config.imageMapper) },
@@ -42,6 +50,7 @@ export class IaasGatewayModule {
         OpenStackAuthService,
         OpenStackRepository,
         ServersService,
+        StacksService,
       ],
       exports: [LaunchesService, BrokerConfigService, DriverPoolService, LaunchesRepository],
     };

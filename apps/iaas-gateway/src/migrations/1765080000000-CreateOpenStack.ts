@@ -42,6 +42,7 @@ export class CreateOpenStack1765080000000 implements MigrationInterface {
         status_reason text NOT NULL DEFAULT '',
         resources jsonb NOT NULL DEFAULT '{}',
         outputs jsonb NOT NULL DEFAULT '[]',
+        events jsonb NOT NULL DEFAULT '[]',
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),
         deleted_at timestamptz)`);

@@ -39,10 +39,29 @@ export interface StackRow {
   status: string;
   status_reason: string;
   resources: Record<string, StackResourceState>;
-  outputs: { output_key: string; output_value: unknown; description?: string }[];
+  outputs: StackOutput[];
+  events: StackEvent[];
   created_at: Date;
   updated_at: Date;
   deleted_at: Date | null;
+}
+
+export interface StackOutput {
+  output_key: string;
+  output_value: unknown;
+  description?: string;
+  output_error?: string;
+}
+
+/** A Heat event: a resource (or the stack itself) changing status. */
+export interface StackEvent {
+  id: string;
+  event_time: string;
+  resource_name: string;
+  logical_resource_id: string;
+  physical_resource_id: string;
+  resource_status: string;
+  resource_status_reason: string;
 }
 
 /** A stack resource as recorded: its type and what it made (instance ids for servers). */
@@ -173,12 +192,14 @@ export class OpenStackRepository {
     id: string,
     patch: Partial<Pick<StackRow, 'status' | 'status_reason' | 'resources' | 'outputs'>> & {
       deleted?: boolean;
+      events?: StackEvent[];
     },
   ): Promise<void> {
     await this.db.query(
       `UPDATE iaas_gateway.stacks SET status = COALESCE($2, status), status_reason = COALESCE($3, status_reason),
          resources = COALESCE($4::jsonb, resources), outputs = COALESCE($5::jsonb, outputs),
-         deleted_at = CASE WHEN $6 THEN now() ELSE deleted_at END, updated_at = now() WHERE id = $1`,
+         deleted_at = CASE WHEN $6 THEN now() ELSE deleted_at END, events = events || $7::jsonb,
+         updated_at = now() WHERE id = $1`,
       [
         id,
         patch.status ?? null,
@@ -186,6 +207,7 @@ export class OpenStackRepository {
         patch.resources ? JSON.stringify(patch.resources) : null,
         patch.outputs ? JSON.stringify(patch.outputs) : null,
         patch.deleted ?? false,
+        JSON.stringify(patch.events ?? []),
       ],
     );
   }
@@ -197,6 +219,11 @@ export class OpenStackRepository {
       `SELECT * FROM iaas_gateway.stacks WHERE project = $1 AND ${isId ? 'id = $2::uuid' : 'name = $2 AND deleted_at IS NULL'}`,
       [project, ref],
     );
+    return rows[0];
+  }
+
+  async stackById(id: string): Promise<StackRow | undefined> {
+    const rows: StackRow[] = await this.db.query(`SELECT * FROM iaas_gateway.stacks WHERE id = $1`, [id]);
     return rows[0];
   }
 
