@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Bus, EdgeConnection, EdgeMessage, EdgeReply, EdgeSubscription, LoggerLike } from '@nephele/bus';
-import { createEvent, EdgeAddresses, ProjectGet } from '@nephele/contracts';
+import { createEvent, EdgeAddresses, ProjectResolve } from '@nephele/contracts';
 import { AppLogger } from '@nephele/observability';
 import {
   BUS,
@@ -139,7 +139,7 @@ export class ManagementService implements OnApplicationBootstrap, OnApplicationS
     if (project === undefined) return { id: p.tokenId, admin: true, project: this.config.defaultProject };
     const found = await this.bus
       .request<{ id: string; name: string } | null>(
-        createEvent('cloud-policy-engine', ProjectGet.type, { project: project as string }),
+        createEvent('cloud-policy-engine', ProjectResolve.type, { project: project as string }),
         { timeoutMs: 5000 },
       )
       .catch(() => {
