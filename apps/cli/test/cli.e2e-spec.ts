@@ -288,7 +288,7 @@ assemblies:
 
     expect(await nephele(['deployable', 'status', 'no-such-deployable'])).toMatchObject({
       code: 1,
-      stderr: 'error: deployable no-such-deployable not found (HTTP 404)\n',
+      stderr: 'error: deployable "no-such-deployable" not found\n',
     });
 
     const anonymous = await nephele(['pool', 'list'], { env: { NEPHELE_TOKEN: undefined } });
