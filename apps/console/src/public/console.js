@@ -223,7 +223,8 @@ function flashNode() {
 }
 
 function flash(message, error = false) {
-  flashed = { message, error, at: Date.now() };
+  // Shown here and on the page the action leads to (a destroy goes back to the list), then gone.
+  flashed = { message, error, at: Date.now(), hops: 0 };
   const node = flashNode();
   const old = $('#flash');
   if (old) old.replaceWith(node);
@@ -384,7 +385,7 @@ async function deployablesView() {
               { label: 'Status', value: (d) => badge(d.status) },
               { label: 'Assemblies · services up', value: counts },
               { label: 'Version', value: (d) => d.version, num: true },
-              { label: 'Reason', value: (d) => h('span', { class: 'reason' }, dash(deployableReason(d))) },
+              { label: 'Reason', value: (d) => h('span', { class: `reason${d.status === 'running' ? ' fine' : ''}` }, dash(deployableReason(d))) },
             ],
             items,
             (d) => ({ 'data-id': d.id, 'data-name': d.name }),
@@ -412,7 +413,7 @@ async function deployableView(id) {
     pageHeader(
       d.name,
       badge(d.status),
-      reason ? h('p', { class: 'reason', id: 'deployable-reason' }, reason) : null,
+      reason ? h('p', { class: `reason${d.status === 'running' ? ' fine' : ''}`, id: 'deployable-reason' }, reason) : null,
       h(
         'div',
         { class: 'actions' },
@@ -576,7 +577,10 @@ async function applyView(id) {
           `: ${text(fe.message)}`,
         ),
       );
-      gutter.append(h('li', { style: `--line:${line}` }, `${line + 1}`));
+      const mark = h('li', {}, `${line + 1}`);
+      // Through the CSSOM: the CSP forbids style attributes.
+      mark.style.setProperty('--line', String(line));
+      gutter.append(mark);
     }
     errorsBox.append(list);
   };
@@ -904,7 +908,7 @@ async function applianceView(id) {
   const impls = await all(`/v1/appliances/${enc(id)}/implementations`);
   const newest = impls[impls.length - 1];
   const params = Array.isArray(newest?.parameters) ? newest.parameters : [];
-  const nameInput = h('input', { id: 'cluster-name', name: 'name', required: true, pattern: '[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?', autocomplete: 'off' });
+  const nameInput = h('input', { id: 'cluster-name', name: 'name', required: true, pattern: '[a-z0-9]([a-z0-9_\\-]{0,61}[a-z0-9])?', autocomplete: 'off' });
   const paramInputs = params.map((p) =>
     h('input', { id: `param-${p.name}`, name: p.name, 'data-type': p.type, value: p.default != null ? String(p.default) : '', required: p.required || null }),
   );
@@ -1265,6 +1269,9 @@ async function render(fresh = true) {
   if (fresh) {
     stream.stop();
     session.generation += 1;
+    // A capability URL is shown once: on the page where it was made, until the user leaves it.
+    freshCapabilities.clear();
+    if (flashed && ++flashed.hops > 1) flashed = null;
   }
   const generation = session.generation;
   for (const a of document.querySelectorAll('#nav a')) {
