@@ -208,6 +208,13 @@ describe('console on the all-in-one (E2E, headless Chromium)', () => {
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(NARROW.width);
       await page.setViewportSize(WIDE);
     });
+    await step('edit without a change is "unchanged"', async () => {
+      await page.getByRole('link', { name: 'Edit' }).click();
+      await withText('#page-title', `Edit ${name}`);
+      await page.getByRole('button', { name: 'Apply new version' }).click();
+      await withText('#flash', `${name} unchanged (version 1)`);
+      expect((await api(`/v1/deployables/${name}`)).body.version).toBe(1);
+    });
     await step('stop and start', async () => {
       await confirmed('Stop');
       await until('desired stopped', async () => (await api(`/v1/deployables/${name}`)).body.desired === 'stopped');

@@ -589,6 +589,13 @@ async function applyView(id) {
     const body = editor.value;
     const type = { yaml: 'application/yaml', json: 'application/json', xml: 'application/xml' }[formatSelect.value];
     const target = existing ? `${existing.name} (a new version)` : 'a new deployable';
+    // The stored text again stores nothing (the CLI also compares the data; here the text is enough).
+    if (existing && source && body.trim() === source.trim()) {
+      showErrors(null);
+      location.hash = `#/deployables/${enc(existing.id)}`;
+      flash(`${existing.name} unchanged (version ${existing.version})`);
+      return;
+    }
     if (!(await confirmAction('Apply the deployable', `Store ${target} and let its DPE act on it.`, 'Apply'))) return;
     try {
       let r;
