@@ -58,9 +58,10 @@ function describe(policy: Policy): string {
  * cooldown (the one ending last is reported, since that is when an execution can succeed);
  * otherwise the new desired capacity, always within [min, max].
  *
- * The caller records an accepted execution: `policy.lastExecutedAt = now` and, when `changed`,
- * `group.lastScaledAt = now` with the new desired capacity (Otter does not start the group
- * cooldown for a change that did nothing).
+ * The caller records an accepted execution only when `changed`: `policy.lastExecutedAt = now`,
+ * `group.lastScaledAt = now` and the new desired capacity. An execution that changes nothing (a
+ * scale-down at min, +2 at max) starts neither cooldown, as in Otter, so it never blocks the
+ * next useful execution.
  */
 export function executePolicy(group: Group, policy: Policy, now: Date): ExecutionResult {
   if (group.paused) {

@@ -7,6 +7,9 @@ import { LABEL_MATCH_OPS, POLICY_TYPES } from './scaling.types';
 /** Default upper bound of `maxEntities` (ARCHITECTURE §6 / issue 7: configurable). */
 export const DEFAULT_MAX_ENTITIES_LIMIT = 1000;
 
+/** Longest group, policy and webhook name (Otter's limit). */
+export const MAX_NAME_LENGTH = 255;
+
 /** Bound of a policy's change, changePercent and desiredCapacity: far beyond any group, inside an int column. */
 export const MAX_POLICY_ADJUSTMENT = 1_000_000;
 
@@ -51,8 +54,11 @@ export function validatePolicy(input: unknown, prefix = ''): FieldError[] {
   if (!isObject(input)) return [{ field: prefix.replace(/\.$/, ''), message: 'a policy must be an object' }];
   const p = input;
   const errors: FieldError[] = [];
-  if (typeof p.name !== 'string' || p.name.trim() === '' || p.name.length > 200) {
-    errors.push({ field: f('name'), message: 'name must be a non-empty string of at most 200 characters' });
+  if (typeof p.name !== 'string' || p.name.trim() === '' || p.name.length > MAX_NAME_LENGTH) {
+    errors.push({
+      field: f('name'),
+      message: `name must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`,
+    });
   }
   if (p.cooldownMs !== undefined && (!isInt(p.cooldownMs) || p.cooldownMs < 0)) {
     errors.push({ field: f('cooldownMs'), message: 'cooldown must be an integer number of ms ≥ 0' });

@@ -1,5 +1,5 @@
 import { FieldError } from '@nephele/contracts';
-import { isAtArgs, validateGroupBounds, validatePolicy } from '@nephele/scaling';
+import { isAtArgs, MAX_NAME_LENGTH, validateGroupBounds, validatePolicy } from '@nephele/scaling';
 import { ProblemException } from '@nephele/service-kit';
 import { GroupConfigInput, LaunchConfigView, PolicyInput } from './group.types';
 
@@ -39,6 +39,16 @@ function seconds(v: unknown, field: string, def: number, min: number, errors: Fi
   if (!isInt(v) || v < min || v > MAX_SECONDS) {
     errors.push({ field, message: `must be an integer number of seconds from ${min} to ${MAX_SECONDS}` });
     return def;
+  }
+  return v;
+}
+
+/** A duration in seconds that may have a fraction (Otter's policy cooldown is a JSON number). */
+function fractionalSeconds(v: unknown, field: string, errors: FieldError[]): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_SECONDS) {
+    errors.push({ field, message: `must be a number of seconds from 0 to ${MAX_SECONDS}` });
+    return 0;
   }
   return v;
 }
@@ -102,10 +112,13 @@ export function validateGroupConfig(
     p,
     errors,
   );
-  const name = str(input.name, `${p}name`, errors);
+  const name = str(input.name, `${p}name`, errors, { max: MAX_NAME_LENGTH });
+  // Otter: maxEntities may be left out or null, meaning the largest group allowed.
+  const maxEntities =
+    input.maxEntities === undefined || input.maxEntities === null ? limit : input.maxEntities;
   errors.push(
     ...validateGroupBounds(
-      { minEntities: input.minEntities, maxEntities: input.maxEntities },
+      { minEntities: input.minEntities, maxEntities },
       { maxEntitiesLimit: limit, prefix: p },
     ),
   );
@@ -134,7 +147,7 @@ export function validateGroupConfig(
   return {
     name: name ?? '',
     minEntities: input.minEntities as number,
-    maxEntities: input.maxEntities as number,
+    maxEntities: maxEntities as number,
     cooldown,
     metadata,
     serverReadyWebhook: hook,
@@ -241,9 +254,9 @@ export function validatePolicyInput(
     p,
     errors,
   );
-  const cooldown = seconds(input.cooldown, `${p}cooldown`, 0, 0, errors);
+  const cooldown = fractionalSeconds(input.cooldown, `${p}cooldown`, errors);
   const { cooldown: _c, ...rest } = input;
-  errors.push(...validatePolicy({ ...rest, cooldownMs: cooldown * 1000 }, p));
+  errors.push(...validatePolicy({ ...rest, cooldownMs: Math.round(cooldown * 1000) }, p));
   if (
     input.type === 'schedule' &&
     isAtArgs(input.args) &&

@@ -337,6 +337,14 @@ export class GroupsService {
   async converge(id: string, p: Principal): Promise<void> {
     const g = await this.visible(id, p);
     await this.repo.transaction(async (tx) => {
+      const locked = await this.repo.lockGroup(tx, id);
+      if (!locked) throw ProblemException.notFound(`group ${id}`);
+      // A paused group does not converge: say so rather than accept a pass that will not run.
+      if (locked.paused) {
+        throw ProblemException.conflict(`group ${id} is paused; resume it to converge`, {
+          refusedBy: 'paused',
+        });
+      }
       await this.repo.updateGroup(tx, id, { launch_failures: 0 }, { converge: true });
       await this.audit.record(tx, p, { resource: 'groups', action: 'converge', id, project: g.project });
     });
