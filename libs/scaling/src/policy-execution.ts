@@ -41,12 +41,16 @@ export function percentChange(base: number, percent: number): number {
 
 /** The desired capacity a policy asks for from `current`, before clamping. */
 export function requestedCapacity(current: number, policy: Policy): number {
+  // A target policy is driven by its metric; executing it by hand only wakes a group at zero
+  // (Note [Target tracking]).
+  if (policy.type === 'target') return current === 0 ? 1 : current;
   if (policy.desiredCapacity !== undefined) return policy.desiredCapacity;
   if (policy.changePercent !== undefined) return current + percentChange(current, policy.changePercent);
   return current + (policy.change ?? 0);
 }
 
 function describe(policy: Policy): string {
+  if (policy.type === 'target') return 'target tracking: wake from zero';
   if (policy.desiredCapacity !== undefined) return `desiredCapacity ${policy.desiredCapacity}`;
   if (policy.changePercent !== undefined) return `changePercent ${policy.changePercent}%`;
   const c = policy.change ?? 0;

@@ -1,3 +1,5 @@
+import type { TargetArgs } from './target-tracking';
+
 /**
  * The inputs and outputs of the autoscale planner (ARCHITECTURE §6). Everything here is plain,
  * immutable data: the scaler reads it from its tables, the planner decides, the scaler executes.
@@ -42,7 +44,7 @@ export interface LaunchConfig {
   readonly buildTimeoutMs: number;
 }
 
-export const POLICY_TYPES = ['webhook', 'schedule', 'alarm'] as const;
+export const POLICY_TYPES = ['webhook', 'schedule', 'alarm', 'target'] as const;
 export type PolicyType = (typeof POLICY_TYPES)[number];
 
 /** `cron`: five fields, evaluated in `timezone` (IANA name, default UTC). */
@@ -79,12 +81,13 @@ export interface AlarmArgs {
   readonly alarmCriteria: AlarmCriteria;
 }
 
-export type PolicyArgs = CronArgs | AtArgs | AlarmArgs;
+export type PolicyArgs = CronArgs | AtArgs | AlarmArgs | TargetArgs;
 
 /**
  * A scaling policy. Exactly one of `change`, `changePercent` and `desiredCapacity` is set
- * (`validatePolicy` checks it). `args` is required for schedule (cron or at) and alarm
- * (alarmCriteria) policies and absent for webhook policies.
+ * (`validatePolicy` checks it), except for target policies, which set none. `args` is required
+ * for schedule (cron or at), alarm (alarmCriteria) and target (TargetArgs) policies and absent
+ * for webhook policies.
  */
 export interface Policy {
   readonly id: string;
