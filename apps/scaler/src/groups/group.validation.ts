@@ -1,7 +1,7 @@
 import { FieldError } from '@nephele/contracts';
 import { isAtArgs, MAX_NAME_LENGTH, validateGroupBounds, validatePolicy } from '@nephele/scaling';
 import { ProblemException } from '@nephele/service-kit';
-import { GroupConfigInput, LaunchConfigView, PolicyInput } from './group.types';
+import { GroupConfigInput, LaunchConfigView, MetricSource, PolicyInput } from './group.types';
 
 // Every body of the groups API is checked here, field by field, so that a bad request is a 400
 // naming each bad field (the shapes are nested and polymorphic, which decorators express badly).
@@ -96,6 +96,44 @@ export function urlProblem(raw: string): string | undefined {
   return undefined;
 }
 
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:.-]{0,199}$/;
+
+/** A group's Prometheus sources (the address is checked at every poll, like a webhook's). */
+function metricSources(v: unknown, field: string, errors: FieldError[]): MetricSource[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.length > 16) {
+    errors.push({ field, message: 'must be an array of at most 16 {metric, prometheusQueryUrl, interval?}' });
+    return [];
+  }
+  const out: MetricSource[] = [];
+  v.forEach((s: unknown, i) => {
+    const sp = `${field}[${i}]`;
+    if (!isObject(s)) {
+      errors.push({ field: sp, message: 'must be {metric, prometheusQueryUrl, interval?}' });
+      return;
+    }
+    unknownFields(s, ['metric', 'prometheusQueryUrl', 'interval'], `${sp}.`, errors);
+    if (typeof s.metric !== 'string' || !METRIC_NAME.test(s.metric)) {
+      errors.push({ field: `${sp}.metric`, message: 'must be a metric name (letters, digits, _:.-)' });
+    }
+    const url = str(s.prometheusQueryUrl, `${sp}.prometheusQueryUrl`, errors, { max: 2048 });
+    const problem = url !== undefined ? urlProblem(url) : undefined;
+    if (problem) errors.push({ field: `${sp}.prometheusQueryUrl`, message: problem });
+    const interval = s.interval === undefined ? 15 : s.interval;
+    if (!isInt(interval) || interval < 1 || interval > 3600) {
+      errors.push({
+        field: `${sp}.interval`,
+        message: 'must be an integer number of seconds from 1 to 3600',
+      });
+    }
+    out.push({ metric: s.metric as string, prometheusQueryUrl: url ?? '', interval: interval as number });
+  });
+  if (new Set(out.map((s) => s.metric)).size !== out.length) {
+    errors.push({ field, message: 'each metric may have one source' });
+  }
+  return out;
+}
+
 export function validateGroupConfig(
   input: unknown,
   p: string,
@@ -108,7 +146,7 @@ export function validateGroupConfig(
   }
   unknownFields(
     input,
-    ['name', 'minEntities', 'maxEntities', 'cooldown', 'metadata', 'serverReadyWebhook'],
+    ['name', 'minEntities', 'maxEntities', 'cooldown', 'metadata', 'serverReadyWebhook', 'metricSources'],
     p,
     errors,
   );
@@ -145,6 +183,7 @@ export function validateGroupConfig(
     }
   }
   return {
+    metricSources: metricSources(input.metricSources, `${p}metricSources`, errors),
     name: name ?? '',
     minEntities: input.minEntities as number,
     maxEntities: maxEntities as number,
