@@ -5,3 +5,4 @@ export * from './schedule';
 export * from './alarm';
 export * from './validation';
 export * from './target-tracking';
+export * from './termination';

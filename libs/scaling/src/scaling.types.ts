@@ -1,4 +1,5 @@
 import type { TargetArgs } from './target-tracking';
+import type { TerminationPolicy } from './termination';
 
 /**
  * The inputs and outputs of the autoscale planner (ARCHITECTURE §6). Everything here is plain,
@@ -20,6 +21,8 @@ export interface Group {
   readonly paused: boolean;
   /** When a policy last changed the group (starts the group cooldown). */
   readonly lastScaledAt?: Date;
+  /** Which servers a scale-in removes first (Note [Victim choice]; default `oldest`). */
+  readonly terminationPolicy?: TerminationPolicy;
 }
 
 /** A load balancer a server joins: `id` names the balancer, `backend` its pool (HAProxy backend). */
@@ -120,6 +123,12 @@ export interface ObservedServer {
   readonly lbMemberships?: readonly LoadBalancerRef[];
   /** When draining started (state `draining`). */
   readonly drainingSince?: Date;
+  /** Never removed by a scale-in (Note [Victim choice]). */
+  readonly protected?: boolean;
+  /** Kept for debugging, outside the group: not counted, not replaced, not deleted. */
+  readonly detached?: boolean;
+  /** The launch-config version the server was launched from. */
+  readonly launchVersion?: number;
 }
 
 /**
