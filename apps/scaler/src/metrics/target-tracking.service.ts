@@ -1,11 +1,11 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { enqueueEvents, OutboxRelay } from '@nephele/bus';
 import { CloudEvent, createEvent, GroupScaled, PolicyExecuted } from '@nephele/contracts';
-import { AppLogger, histogram } from '@nephele/observability';
+import { AppLogger, counter, gauge, histogram } from '@nephele/observability';
 import { EMPTY_TARGET_STATE, evaluateTarget } from '@nephele/scaling';
 import { CLOCK, Clock, LOGGER, METRICS } from '@nephele/service-kit';
 import { PollingLoop } from '@nephele/util';
-import { Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ScalerConfig } from '../config/env';
 import { ConvergeSignal } from '../convergence/converge.signal';
 import { SCALER_SCHEMA, SERVICE } from '../data-source';
@@ -35,6 +35,8 @@ export interface PassStats {
 export class TargetTrackingService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly loop: PollingLoop;
   private readonly lag: Histogram;
+  private readonly lastLag: Gauge;
+  private readonly passes: Counter;
   private dueAt = 0;
   private lastNudge = 0;
 
@@ -53,6 +55,16 @@ export class TargetTrackingService implements OnApplicationBootstrap, OnApplicat
       'Commit time of a target-tracking pass minus the time it was due',
       [],
       [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15],
+    );
+    this.lastLag = gauge(
+      metrics,
+      'nephele_scaler_target_last_pass_lag_seconds',
+      'Lag of the latest target-tracking pass (commit minus due time)',
+    );
+    this.passes = counter(
+      metrics,
+      'nephele_scaler_target_passes_total',
+      'Target-tracking passes that evaluated',
     );
     this.loop = new PollingLoop(() => this.tick(), { idleMs: config.target.evalMs });
   }
@@ -159,6 +171,8 @@ export class TargetTrackingService implements OnApplicationBootstrap, OnApplicat
     if (!stats) return undefined;
     stats.lagMs = Math.max(0, this.clock.now().getTime() - dueAtMs);
     this.lag.observe(stats.lagMs / 1000);
+    this.lastLag.set(stats.lagMs / 1000);
+    this.passes.inc();
     if (scaledGroups.length) {
       this.outbox.nudge();
       this.signal.nudge();
