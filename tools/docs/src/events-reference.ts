@@ -215,7 +215,7 @@ export function renderAsyncApi(messages: MessageDoc[], describe: Describe): stri
       'x-nephele-transient': m.def.transient,
       'x-nephele-sent-by': m.senders,
       'x-nephele-received-by': m.receivers,
-      bindings: { amqp: { deliveryMode: m.def.transient ? 1 : 2, bindingVersion: '0.3.0' } },
+      bindings: { amqp: { messageType: m.def.type, bindingVersion: '0.3.0' } },
     };
     channels[id] = {
       address: m.def.type.endsWith('.*') ? m.def.type.replace(/\*$/, '#') : m.def.type,
@@ -234,6 +234,7 @@ export function renderAsyncApi(messages: MessageDoc[], describe: Describe): stri
       action: 'send',
       channel: { $ref: `#/channels/${id}` },
       summary: `Sent by ${m.senders.join(', ') || '(no sender found in the code)'}`,
+      bindings: { amqp: { deliveryMode: m.def.transient ? 1 : 2, ack: true, bindingVersion: '0.3.0' } },
       messages: [{ $ref: `#/channels/${id}/messages/${id}` }],
     };
     if (m.receivers.length) {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { compare, generate, writeAll } from './generate';
+import { parse } from 'yaml';
 import { topicMatch } from './emitters.util';
 
 const repo = path.resolve(__dirname, '../../..');
@@ -33,6 +34,28 @@ describe('generated references', () => {
     expect(asyncapi).toMatch(/^asyncapi: 3\.0\.0$/m);
     expect(asyncapi).toContain('address: nephele.instance.state_changed');
     expect(asyncapi).toContain('address: nephele.agent.{assemblyId}');
+  });
+
+  it('resolves every $ref of the AsyncAPI document', () => {
+    const doc = parse(first.files.get('asyncapi.yaml')!) as Record<string, unknown>;
+    const refs: string[] = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') {
+        for (const [k, x] of Object.entries(v)) {
+          if (k === '$ref' && typeof x === 'string') refs.push(x);
+          else walk(x);
+        }
+      }
+    };
+    walk(doc);
+    const resolve = (ref: string): unknown =>
+      ref
+        .slice(2)
+        .split('/')
+        .reduce<unknown>((o, key) => (o as Record<string, unknown> | undefined)?.[key], doc);
+    expect(refs.length).toBeGreaterThan(100);
+    expect(refs.filter((r) => resolve(r) === undefined)).toEqual([]);
   });
 
   it('documents the CLI from its own help and the deployable format from the parser', () => {
