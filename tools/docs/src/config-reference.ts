@@ -131,8 +131,21 @@ export function readAppEnvs(root: string): AppEnv[] {
     .sort()
     .map((a) => path.join(appsDir, a, 'src/config/env.ts'))
     .filter((f) => existsSync(f));
-  const serviceKit = path.join(root, 'libs/service-kit/src/env.ts');
-  const classes = readClasses([serviceKit, ...files]);
+  // Base classes an env class may extend: ServiceEnv, and any env class a library declares.
+  const bases = readdirSync(path.join(root, 'libs'))
+    .sort()
+    .flatMap((lib) => {
+      const dir = path.join(root, 'libs', lib, 'src');
+      return existsSync(dir)
+        ? readdirSync(dir, { recursive: true, encoding: 'utf8' })
+            .sort()
+            .map((f) => path.join(dir, f))
+        : [];
+    })
+    .filter(
+      (f) => /(^|[-./])env[^/]*\.ts$/.test(path.basename(f)) && !/\.(spec|int-spec|e2e-spec|d)\.ts$/.test(f),
+    );
+  const classes = readClasses([...bases, ...files]);
   const out: AppEnv[] = [];
   for (const f of files) {
     const app = path.basename(path.dirname(path.dirname(path.dirname(f))));
