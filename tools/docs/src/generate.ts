@@ -42,6 +42,7 @@ function index(): string {
     '- [AsyncAPI 3 document](asyncapi.yaml) — the same bus, plus the AMQP 1.0 edge (agents, management), machine-readable.',
     '- [Deployable format](deployable-format.md) — Nephele YAML/JSON and pacemaker-cloud XML, every field.',
     '- [CLI](cli.md) — every `nephele` command’s `--help`.',
+    '- REST API — served by every service itself: OpenAPI at `/docs` (JSON at `/docs/openapi.json`; the all-in-one serves every route on one port).',
     '',
     'Written by hand: [architecture](../architecture.md), [operations](../operations.md),',
     '[security](../security.md), [developing](../DEVELOPING.md).',
