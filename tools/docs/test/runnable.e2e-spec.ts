@@ -1,17 +1,25 @@
-// Every shell block of docs/operations.md marked `<!-- runs: … -->` runs as written, from the
-// repository root, against a throw-away PostgreSQL database (DATABASE_URL) — so the commands the
-// operations guide claims to work keep working.
+// Every shell block of the docs (README.md, docs/*.md) marked `<!-- runs: … -->` runs as written,
+// from the repository root, against a throw-away PostgreSQL database (DATABASE_URL) — so the
+// commands the docs claim to work keep working. docs/operations.md must have some.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createTestDatabase } from '@nephele/testing';
 import { runnableBlocks } from '../src/runnable.util';
 
 const root = path.resolve(__dirname, '../../..');
-const doc = 'docs/operations.md';
-const blocks = runnableBlocks(readFileSync(path.join(root, doc), 'utf8'));
+const docs = [
+  'README.md',
+  ...readdirSync(path.join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
+const blocks = docs.flatMap((doc) =>
+  runnableBlocks(readFileSync(path.join(root, doc), 'utf8')).map((b) => ({ doc, ...b })),
+);
 
-describe(`runnable blocks of ${doc}`, () => {
+describe('runnable shell blocks of the docs', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   beforeAll(async () => {
     db = await createTestDatabase('docs_runnable');
@@ -21,13 +29,13 @@ describe(`runnable blocks of ${doc}`, () => {
     await db?.drop();
   });
 
-  it('has blocks that claim to run', () => {
-    expect(blocks.length).toBeGreaterThanOrEqual(3);
+  it('docs/operations.md has blocks that claim to run', () => {
+    expect(blocks.filter((b) => b.doc === 'docs/operations.md').length).toBeGreaterThanOrEqual(3);
   });
 
-  it.each(blocks.map((b) => [b.line, b.needs, b.script] as const))(
-    'line %i (needs %s) exits 0',
-    (_line, _needs, script) => {
+  it.each(blocks.map((b) => [b.doc, b.line, b.needs, b.script] as const))(
+    '%s:%i (needs %s) exits 0',
+    (_doc, _line, _needs, script) => {
       const r = spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
         cwd: root,
         env: { ...process.env, DATABASE_URL: db.url },
