@@ -5,7 +5,7 @@ import { AppLogger } from '@nephele/observability';
 import { CLOCK, Clock, LOGGER } from '@nephele/service-kit';
 import { PollingLoop } from '@nephele/util';
 import { ScalerConfig } from '../config/env';
-import { resolveTarget } from '../notifications/ssrf.util';
+import { resolveTarget } from '@nephele/service-kit';
 import { SCALER_CONFIG } from '../scaler.tokens';
 import { MetricsRepository } from './metrics.repository';
 import { TargetTrackingService } from './target-tracking.service';
