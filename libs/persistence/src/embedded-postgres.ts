@@ -56,12 +56,26 @@ export function startEmbeddedPostgres(dataDir = defaultPgDir()): Promise<Embedde
     const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
     if (!dataDir.startsWith('memory://')) restrictDataDir(dataDir);
     const db = await PGlite.create(dataDir);
+    // PGlite (WASM) writes some files (pg_internal.init) with its own 0644 whatever the umask: the
+    // directories are 0700, so nobody else reaches them, and a sweep sets them 0600 as well.
+    let sweep: NodeJS.Timeout | undefined;
+    if (!dataDir.startsWith('memory://')) {
+      sweep = setInterval(() => {
+        try {
+          restrictDataDir(dataDir);
+        } catch {
+          // A file removed during the walk: the next sweep sees the new state.
+        }
+      }, 5_000);
+      sweep.unref();
+    }
     const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 64 });
     await server.start();
     const port = (server as unknown as { port?: number }).port ?? portOf(server);
     return {
       url: `postgres://postgres@127.0.0.1:${port}/postgres`,
       stop: async () => {
+        if (sweep) clearInterval(sweep);
         await server.stop();
         await db.close();
         instance = undefined;

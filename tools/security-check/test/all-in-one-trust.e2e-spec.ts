@@ -175,8 +175,14 @@ describe('all-in-one: durable acceptance, revocation, private data (E2E)', () =>
     await reading;
   });
 
-  it('keeps its data dir private: directories 0700, files 0600 (database, master key)', () => {
+  it('keeps its data dir private: directories 0700, files 0600 (database, master key)', async () => {
     const data = path.join(dir, 'data');
+    // Files PGlite writes with its own mode are tightened by a sweep every 5 s (the directories are
+    // 0700 from the start, so nobody else can reach them meanwhile).
+    await waitFor(() => modes(data).every((e) => (e.mode & 0o077) === 0), {
+      timeoutMs: 20_000,
+      what: 'every file private',
+    }).catch(() => undefined);
     const all = modes(data);
     expect(all.find((e) => e.path === data)?.mode).toBe(0o700);
     expect(all.some((e) => e.path.endsWith('master-key'))).toBe(true);
