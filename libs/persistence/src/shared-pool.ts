@@ -52,8 +52,8 @@ class SharedPool extends EventEmitter {
 
   connect(cb?: Callback): Promise<pg.PoolClient> | void {
     if (!cb) {
-      return new Promise<pg.PoolClient>((resolve, reject) =>
-        this.connect((err, client, release) => {
+      return new Promise<pg.PoolClient>((resolve, reject) => {
+        void this.connect((err, client, release) => {
           if (err || !client) return reject(err ?? new Error('no connection'));
           // The promise form's client is released with client.release(): route it through ours.
           const own = client.release.bind(client);
@@ -62,8 +62,8 @@ class SharedPool extends EventEmitter {
             release!(e instanceof Error ? e : undefined);
           }) as typeof client.release;
           resolve(client);
-        }),
-      );
+        });
+      });
     }
     const line = this.shared.lines.get(this) ?? [];
     line.push(cb);
