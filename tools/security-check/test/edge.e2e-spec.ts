@@ -73,7 +73,7 @@ describe('AMQP 1.0 edge of the all-in-one (E2E security)', () => {
     projectB = (await api('POST', '/v1/projects', { name: `edge-b-${Date.now()}` })).body.id;
     memberA = await tokenFor(projectA, 'member');
     viewerA = await tokenFor(projectA, 'viewer');
-  }, 240_000);
+  }, 330_000);
 
   afterAll(async () => {
     for (const p of peers) p.close();
@@ -175,6 +175,33 @@ describe('AMQP 1.0 edge of the all-in-one (E2E security)', () => {
       condition: 'amqp:unauthorized-access',
     });
     expect(await agent.send('nephele.cpe', { body: {} })).toMatchObject({ accepted: false });
+  });
+
+  it('agents started by the local driver still log in as their assembly and run their services', async () => {
+    const admin = await login(TOKEN);
+    const doc = JSON.stringify({
+      name: 'edge-agents',
+      pool: 'default',
+      monitor: { heartbeatInterval: '1s', missedHeartbeats: 3 },
+      assemblies: [
+        {
+          name: 'a1',
+          image: 'debian-12',
+          hardwareProfile: 'small',
+          services: [
+            { name: 'nap', class: 'process', command: ['sleep', '600'], monitor: { interval: '2s' } },
+          ],
+        },
+      ],
+    });
+    const made = await admin.qmf('deployable_create', { config: doc });
+    expect(made.opcode).toBe('_method_response');
+    const uuid = made.body._arguments.uuid;
+    await waitFor(
+      async () => (await admin.qmf('deployable_status', { uuid })).body._arguments?.status === 'running',
+      { timeoutMs: 90_000, what: 'the deployable running (its agent connected)' },
+    );
+    expect((await admin.qmf('deployable_destroy', { uuid })).opcode).toBe('_method_response');
   });
 
   it('caps connections per credential', async () => {
