@@ -49,7 +49,6 @@ import { SecretsService } from './secrets/secrets.service';
 import { InProcessTokens } from './tokens/in-process-tokens';
 import { TokensController } from './tokens/tokens.controller';
 import { TokensResponder } from './tokens/tokens.responder';
-import { ProjectsResponder } from './projects/projects.responder';
 import { TokensService } from './tokens/tokens.service';
 
 // Ownership of the broker configuration (DEVELOPING.md: project scoping):
@@ -154,7 +153,6 @@ export class ConfigApiModule {
         BrokerConfigService,
         BrokerConfigResponder,
         TokensResponder,
-        ProjectsResponder,
         ConfigApiLifecycle,
       ],
     };

@@ -12,18 +12,21 @@ import {
 } from '@nephele/bus';
 import { NepheleClient, seedLocalBroker } from '@nephele/client';
 import { createLogger } from '@nephele/observability';
+import { restrictDataDir } from '@nephele/persistence';
 import {
   BootstrapTokenVerifier,
   BUS,
   BusTokenVerifier,
   CachingTokenVerifier,
   createHttpApp,
+  masterKeyFrom,
   TokenVerifier,
 } from '@nephele/service-kit';
 import { loadCpeConfig } from '../../cloud-policy-engine/src';
 import { DpeHost } from '../../dpe-worker/src';
 import { AllInOneModule } from './app.module';
 import { loadAllInOneEnv } from './config/env';
+import { missingPeersLines } from './debian-peers';
 
 /** A secret kept in the data dir (mode 600): given by env, else read, else made once. */
 function keptSecret(
@@ -107,13 +110,16 @@ async function main(): Promise<void> {
   const env = loadAllInOneEnv();
   const dataDir = path.resolve(env.NEPHELE_DATA_DIR ?? '.nephele');
   const logger = createLogger('nephele', env.LOG_LEVEL);
+  // The data dir holds the database, the admin token and (by default) the master key: 0700, files 0600.
+  restrictDataDir(dataDir);
   const token = keptSecret(
     dataDir,
     'admin-token',
     env.NEPHELE_BOOTSTRAP_TOKEN,
     () => `nph_${randomBytes(32).toString('base64url')}`,
   );
-  const masterKey = keptSecret(dataDir, 'master-key', env.NEPHELE_MASTER_KEY, () =>
+  // The master key may live apart from the data it protects: NEPHELE_MASTER_KEY or _FILE.
+  const masterKey = keptSecret(dataDir, 'master-key', masterKeyFrom(env), () =>
     randomBytes(32).toString('base64'),
   );
   const tls =
@@ -224,6 +230,7 @@ async function main(): Promise<void> {
     token.fresh
       ? `  admin token   ${token.value}\n                (shown once; also saved in ${dataDir}/admin-token, mode 600)`
       : `  admin token   ${env.NEPHELE_BOOTSTRAP_TOKEN ? 'NEPHELE_BOOTSTRAP_TOKEN' : `in ${dataDir}/admin-token`}`,
+    ...missingPeersLines(), // once, at start-up: what the optional Debian peers would enable
     '',
   ].filter((l) => l !== '');
   process.stderr.write(`\n${lines.join('\n')}\n\n`);

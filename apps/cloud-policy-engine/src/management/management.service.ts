@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Bus, EdgeConnection, EdgeMessage, EdgeReply, EdgeSubscription, LoggerLike } from '@nephele/bus';
-import { createEvent, EdgeAddresses, ProjectGet } from '@nephele/contracts';
+import { createEvent, EdgeAddresses, ProjectResolve } from '@nephele/contracts';
 import { AppLogger } from '@nephele/observability';
 import {
   BUS,
@@ -139,7 +139,7 @@ export class ManagementService implements OnApplicationBootstrap, OnApplicationS
     if (project === undefined) return { id: p.tokenId, admin: true, project: this.config.defaultProject };
     const found = await this.bus
       .request<{ id: string; name: string } | null>(
-        createEvent('cloud-policy-engine', ProjectGet.type, { project: project as string }),
+        createEvent('cloud-policy-engine', ProjectResolve.type, { project: project as string }),
         { timeoutMs: 5000 },
       )
       .catch(() => {
@@ -209,17 +209,8 @@ export class ManagementService implements OnApplicationBootstrap, OnApplicationS
       case 'deployable_stop':
         await this.deployables.stop(ref(), actor);
         return {};
-      case 'deployable_status': {
-        const v = await this.deployables.get(ref(), actor);
-        const assemblies = (
-          v.assemblies as { name: string; state: string; services?: { name: string; state: string }[] }[]
-        ).map((a) => ({
-          name: a.name,
-          state: a.state,
-          services: (a.services ?? []).map((s) => ({ name: s.name, state: s.state })),
-        }));
-        return { status: v.status, assemblies };
-      }
+      case 'deployable_status':
+        return { ...(await this.deployables.qmfStatus(ref(), actor)) };
       case 'deployable_list': {
         const all: { uuid: string; name: string; status: string }[] = [];
         let after: string | undefined;

@@ -9,6 +9,8 @@ export class AllInOneEnv {
   @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) LOG_LEVEL: string = 'info';
   @IsOptional() @IsString() NEPHELE_BOOTSTRAP_TOKEN?: string = undefined;
   @IsOptional() @IsString() NEPHELE_MASTER_KEY?: string = undefined;
+  /** A file holding the master key (kept apart from the data dir), when NEPHELE_MASTER_KEY is unset. */
+  @IsOptional() @IsString() NEPHELE_MASTER_KEY_FILE?: string = undefined;
   @IsOptional() @IsString() NEPHELE_DATA_DIR?: string = undefined;
   /** The AMQP 1.0 edge Nephele listens on itself (agents, management clients). */
   @IsInt() @Min(0) @Max(65535) NEPHELE_EDGE_PORT: number = 5673;

@@ -61,16 +61,15 @@ export const ApplianceResolve = defineMessage({
   description: 'An appliance and one of its implementations (the template a cluster is made from).',
 });
 
-export class ProjectGetData {
+export class ProjectResolveData {
   /** A project id or name. */
   @IsString() @MaxLength(200) project!: string;
 }
-/** Reply: `{id, name}` of the project, or null when there is none of that id or name. */
-export const ProjectGet = defineMessage({
-  type: 'nephele.config.project.get',
+/** Reply: `{id, name}` of the project with that id or name, or null. */
+export const ProjectResolve = defineMessage({
+  type: 'nephele.config.project.resolve',
   kind: 'command',
-  data: ProjectGetData,
+  data: ProjectResolveData,
   transient: true,
-  description:
-    'Resolve a project by id or name (config-api); the edge management interface checks the project a caller names.',
+  description: 'A project by id or name (config-api), e.g. for OpenStack project scopes by name.',
 });
