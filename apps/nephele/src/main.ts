@@ -6,19 +6,21 @@ import {
   Bus,
   createBus,
   EdgeListener,
+  agentPrincipal,
+  deployableOfAssembly,
   EdgePrincipal,
   managementPrincipal,
-  unverifiedAgentVerifier,
 } from '@nephele/bus';
+import { CpeDeployableGet, createEvent, verifyAgentCredential } from '@nephele/contracts';
 import { NepheleClient, seedLocalBroker } from '@nephele/client';
 import { createLogger } from '@nephele/observability';
 import { restrictDataDir } from '@nephele/persistence';
 import {
-  BootstrapTokenVerifier,
   BUS,
-  BusTokenVerifier,
-  CachingTokenVerifier,
   createHttpApp,
+  TOKEN_REVOCATIONS,
+  TOKEN_VERIFIER,
+  TokenRevocations,
   masterKeyFrom,
   TokenVerifier,
 } from '@nephele/service-kit';
@@ -46,15 +48,11 @@ function keptSecret(
 
 /**
  * Management clients log in to the edge with SASL PLAIN, password = an API token (any username),
- * checked like a REST bearer token (the bootstrap token here, others by the config-api over the
- * bus). The principal is re-checked before each message and every 500 ms (see Note [Edge
- * listener]) through a cache of at most 250 ms, so a revoked token's connection goes within ~1 s.
+ * checked by the verifier REST uses (its cache follows revocations, Note [Revocation]). The
+ * principal is re-checked before each message and every 500 ms (see Note [Edge listener]), and
+ * the connections of a revoked token are closed when the revocation arrives.
  */
-function tokenLogin(bootstrapToken: string, bus: Bus) {
-  const verifier: TokenVerifier = new BootstrapTokenVerifier(
-    bootstrapToken,
-    new CachingTokenVerifier(new BusTokenVerifier(bus), 250, 250),
-  );
+function tokenLogin(verifier: TokenVerifier) {
   return async (_username: string, password: string): Promise<EdgePrincipal | null> => {
     if (!password) return null;
     const p = await verifier.verify(password);
@@ -63,6 +61,38 @@ function tokenLogin(bootstrapToken: string, bus: Bus) {
       const now = await verifier.verify(password);
       return !!now && now.tokenId === p.tokenId && now.role === p.role && now.project === p.project;
     });
+  };
+}
+
+/**
+ * Agents log in as their assembly: username = the assembly id, password = the credential in its
+ * user data, derived from its deployable's agent key (see Note [Agent identity] in
+ * @nephele/contracts), which the CPE answers over the bus. An agent of a deployable without a key
+ * (made before keys existed) logs in with an empty password. Either way its principal is scoped
+ * to its own assembly's addresses.
+ */
+function agentLogin(bus: Bus) {
+  const keys = new Map<string, { at: number; key: string | null | undefined }>();
+  const keyOf = async (deployableId: string): Promise<string | null | undefined> => {
+    const hit = keys.get(deployableId);
+    const now = Date.now();
+    if (hit && now - hit.at < (hit.key === undefined ? 2_000 : 30_000)) return hit.key;
+    const r = await bus.request<{ agentKey?: string } | null>(
+      createEvent('nephele', CpeDeployableGet.type, { deployableId }),
+      { timeoutMs: 5000 },
+    );
+    const key = r ? (r.agentKey ?? null) : undefined;
+    if (keys.size > 10_000) keys.clear();
+    keys.set(deployableId, { at: now, key });
+    return key;
+  };
+  return async (username: string, password: string): Promise<EdgePrincipal | null> => {
+    const deployableId = deployableOfAssembly(username);
+    if (!deployableId) return null;
+    const key = await keyOf(deployableId);
+    if (key === undefined) return null;
+    const ok = key === null ? password === '' : verifyAgentCredential(key, username, password);
+    return ok ? agentPrincipal(username, deployableId) : null;
   };
 }
 
@@ -155,11 +185,6 @@ async function main(): Promise<void> {
   });
   if (allowAnonymous)
     logger.warn('NEPHELE_EDGE_ALLOW_ANONYMOUS=true: anonymous loopback peers act as admins on the edge');
-  // Agents started by the local driver log in as their assembly (username = assembly id), scoped to
-  // their own addresses. Interim: until each assembly gets its own credential, the login is not
-  // proven; the per-assembly verifier replaces this one (`edge.auth.add('agent', …)`,
-  // `edge.auth.remove('agent-interim')`).
-  edge.auth.add('agent-interim', unverifiedAgentVerifier());
   await edge.start();
 
   const dpeBus = createBus({ url: env.AMQP_URL, service: 'dpe-worker', logger });
@@ -188,7 +213,12 @@ async function main(): Promise<void> {
     { title: 'Nephele', bodyLimit: '5mb' },
   );
   app.enableShutdownHooks();
-  edge.auth.add('token', tokenLogin(token.value, app.get<Bus>(BUS)));
+  // Agents (started by the local driver) log in as their assembly, management clients with a token.
+  edge.auth.add('agent', agentLogin(app.get<Bus>(BUS)));
+  edge.auth.add('token', tokenLogin(app.get<TokenVerifier>(TOKEN_VERIFIER)));
+  app
+    .get<TokenRevocations>(TOKEN_REVOCATIONS)
+    .onTokenRevoked((id) => edge.closeWhere((p) => p.claims?.tokenId === id, 'token revoked'));
   await app.listen(env.PORT, '0.0.0.0');
   const base = `http://localhost:${env.PORT}`;
 

@@ -167,17 +167,19 @@ describe('AMQP 1.0 edge of the all-in-one (E2E security)', () => {
     await expect(member.receive(other.replyTo)).rejects.toMatchObject({ condition: 'amqp:resource-locked' });
     expect(await member.send(other.replyTo, { body: 'forged reply' })).toMatchObject({ accepted: false });
 
-    // An agent logs in as its assembly: its own command address only.
-    const agent = await EdgePeer.connect(edgePort, { username: assembly, password: '' });
-    peers.push(agent);
-    await agent.receive(`nephele.agent.${assembly}`);
-    await expect(agent.receive(`nephele.agent.${projectA}.a1.1`)).rejects.toMatchObject({
-      condition: 'amqp:unauthorized-access',
-    });
-    expect(await agent.send('nephele.cpe', { body: {} })).toMatchObject({ accepted: false });
+    // Nobody logs in as an agent without its assembly's credential.
+    const admin = await login(TOKEN);
+    const made = await admin.qmf('deployable_create', { config: deployable('edge-scope') });
+    await admin.qmf('deployable_stop', { uuid: made.body._arguments.uuid });
+    const assemblyOfA = `${made.body._arguments.uuid}.a1.1`;
+    for (const password of ['', 'guessed', memberA.token]) {
+      await expect(EdgePeer.connect(edgePort, { username: assemblyOfA, password })).rejects.toThrow(
+        /refused/,
+      );
+    }
   });
 
-  it('agents started by the local driver still log in as their assembly and run their services', async () => {
+  it('agents started by the local driver log in with their assembly credential and run their services', async () => {
     const admin = await login(TOKEN);
     const doc = JSON.stringify({
       name: 'edge-agents',

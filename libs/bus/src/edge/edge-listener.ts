@@ -367,6 +367,18 @@ export class EdgeListener {
     this.reserved.delete(`reply.${c.id}`);
   }
 
+  /** Closes (amqp:unauthorized-access) every peer connection whose principal matches. */
+  closeWhere(match: (p: EdgePrincipal) => boolean, reason: string): number {
+    let n = 0;
+    for (const [conn, peer] of [...this.peers]) {
+      if (peer.closed || !match(peer.principal)) continue;
+      this.log.warn({ principal: peer.principal.name, reason }, 'edge: connection closed');
+      this.closePeer(conn, 'amqp:unauthorized-access', reason);
+      n++;
+    }
+    return n;
+  }
+
   /** Open peer connections per principal name (for tests and health pages). */
   connections(): Map<string, number> {
     const n = new Map<string, number>();
