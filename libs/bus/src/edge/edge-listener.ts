@@ -147,12 +147,8 @@ class AnonymousMechanism {
 
   async start(response: Buffer | undefined): Promise<void> {
     // rhea's client sends NUL + its name as the trace information.
-    const trace = response
-      ? response
-          .toString('utf8')
-          .replace(/^\u0000/, '')
-          .slice(0, 1000)
-      : '';
+    const text = response ? response.toString('utf8') : '';
+    const trace = (text.startsWith('\u0000') ? text.slice(1) : text).slice(0, 1000);
     this.username = trace || 'anonymous';
     const p = await this.check(this.username, '');
     this.principal = p ?? undefined;
