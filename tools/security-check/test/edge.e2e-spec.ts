@@ -100,10 +100,13 @@ describe('AMQP 1.0 edge of the all-in-one (E2E security)', () => {
 
   it('a member acts in its own project only; a viewer reads; only an admin names a project, which must exist', async () => {
     const admin = await login(TOKEN);
-    const inB = await admin.qmf('deployable_create', { config: deployable('edge-in-b'), project: projectB });
-    expect(inB.opcode).toBe('_method_response');
-    const bId = inB.body._arguments.uuid;
-    await admin.qmf('deployable_stop', { uuid: bId, project: projectB });
+    // An admin names a project (by name or id).
+    const inA = await admin.qmf('deployable_create', {
+      config: deployable('edge-admin-made'),
+      project: 'default',
+    });
+    expect(inA.opcode).toBe('_method_response');
+    await admin.qmf('deployable_stop', { uuid: inA.body._arguments.uuid, project: projectA });
 
     const member = await login(memberA.token);
     const elsewhere = await member.qmf('deployable_create', {
@@ -115,19 +118,24 @@ describe('AMQP 1.0 edge of the all-in-one (E2E security)', () => {
     expect(elsewhere.body._values.error_text).toMatch(/own project/);
     const own = await member.qmf('deployable_create', { config: deployable('edge-in-a') });
     expect(own.opcode).toBe('_method_response');
-    await member.qmf('deployable_stop', { uuid: own.body._arguments.uuid });
-    const named = await member.qmf('deployable_list', { project: projectA });
-    expect(named.opcode).toBe('_method_response');
-    const list = await member.qmf('deployable_list', {});
-    const names = list.body._arguments.deployables.map((d: { name: string }) => d.name);
-    expect(names).toContain('edge-in-a');
-    expect(names).not.toContain('edge-in-b');
+    const aId = own.body._arguments.uuid;
+    await member.qmf('deployable_stop', { uuid: aId });
+    expect((await member.qmf('deployable_list', { project: projectA })).opcode).toBe('_method_response');
+    const names = (await member.qmf('deployable_list', {})).body._arguments.deployables.map(
+      (d: { name: string }) => d.name,
+    );
+    expect(names).toEqual(expect.arrayContaining(['edge-in-a', 'edge-admin-made']));
+
+    // Project B's member sees nothing of project A and cannot act there.
+    const memberB = await login((await tokenFor(projectB, 'member')).token);
+    expect((await memberB.qmf('deployable_list', {})).body._arguments.deployables).toEqual([]);
     for (const method of ['deployable_status', 'deployable_stop', 'deployable_destroy', 'deployable_start']) {
-      const r = await member.qmf(method, { uuid: bId });
+      const r = await memberB.qmf(method, { uuid: aId });
       expect([method, r.body._values?.error_code]).toEqual([method, 404]);
     }
-    const made = (await api('GET', `/v1/deployables?project=${projectB}`)).body.items.map((d: any) => d.name);
-    expect(made).toEqual(['edge-in-b']);
+    const intoA = await memberB.qmf('deployable_create', { config: deployable('sneaky'), project: projectA });
+    expect(intoA.body._values).toMatchObject({ error_code: 403 });
+    expect((await api('GET', `/v1/deployables?project=${projectB}`)).body.items).toEqual([]);
 
     const viewer = await login(viewerA.token);
     const create = await viewer.qmf('deployable_create', { config: deployable('viewer-made') });
@@ -172,11 +180,17 @@ describe('AMQP 1.0 edge of the all-in-one (E2E security)', () => {
     const made = await admin.qmf('deployable_create', { config: deployable('edge-scope') });
     await admin.qmf('deployable_stop', { uuid: made.body._arguments.uuid });
     const assemblyOfA = `${made.body._arguments.uuid}.a1.1`;
-    for (const password of ['', 'guessed', memberA.token]) {
+    for (const password of ['', 'guessed']) {
       await expect(EdgePeer.connect(edgePort, { username: assemblyOfA, password })).rejects.toThrow(
         /refused/,
       );
     }
+    // A token with an assembly's id as username is still only a management client.
+    const posing = await EdgePeer.connect(edgePort, { username: assemblyOfA, password: memberA.token });
+    peers.push(posing);
+    await expect(posing.receive(`nephele.agent.${assemblyOfA}`)).rejects.toMatchObject({
+      condition: 'amqp:unauthorized-access',
+    });
   });
 
   it('agents started by the local driver log in with their assembly credential and run their services', async () => {
