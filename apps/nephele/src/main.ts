@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  agentPrincipal,
   Bus,
   createBus,
   EdgeListener,
@@ -22,7 +23,7 @@ import {
   masterKeyFrom,
   TokenVerifier,
 } from '@nephele/service-kit';
-import { loadCpeConfig } from '../../cloud-policy-engine/src';
+import { AgentCredentials, loadCpeConfig } from '../../cloud-policy-engine/src';
 import { DpeHost } from '../../dpe-worker/src';
 import { AllInOneModule } from './app.module';
 import { loadAllInOneEnv } from './config/env';
@@ -189,6 +190,17 @@ async function main(): Promise<void> {
   );
   app.enableShutdownHooks();
   edge.auth.add('token', tokenLogin(token.value, app.get<Bus>(BUS)));
+  // Agents prove their assembly with its own credential (Note [Agent identity] in @nephele/contracts).
+  const agentCredentials = app.get(AgentCredentials, { strict: false });
+  edge.auth.add(
+    'agent',
+    async (username, password) => {
+      const a = await agentCredentials.verify(username, password);
+      return a ? agentPrincipal(a.assemblyId, a.deployableId) : null;
+    },
+    { first: true },
+  );
+  edge.auth.remove('agent-interim');
   await app.listen(env.PORT, '0.0.0.0');
   const base = `http://localhost:${env.PORT}`;
 
