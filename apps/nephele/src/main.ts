@@ -2,16 +2,7 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  Bus,
-  createBus,
-  EdgeListener,
-  agentPrincipal,
-  deployableOfAssembly,
-  EdgePrincipal,
-  managementPrincipal,
-} from '@nephele/bus';
-import { CpeDeployableGet, createEvent, verifyAgentCredential } from '@nephele/contracts';
+import { agentPrincipal, createBus, EdgeListener, EdgePrincipal, managementPrincipal } from '@nephele/bus';
 import { NepheleClient, seedLocalBroker } from '@nephele/client';
 import { createLogger } from '@nephele/observability';
 import { restrictDataDir } from '@nephele/persistence';
@@ -24,7 +15,7 @@ import {
   masterKeyFrom,
   TokenVerifier,
 } from '@nephele/service-kit';
-import { loadCpeConfig } from '../../cloud-policy-engine/src';
+import { AgentCredentials, loadCpeConfig } from '../../cloud-policy-engine/src';
 import { DpeHost } from '../../dpe-worker/src';
 import { AllInOneModule } from './app.module';
 import { loadAllInOneEnv } from './config/env';
@@ -61,38 +52,6 @@ function tokenLogin(verifier: TokenVerifier) {
       const now = await verifier.verify(password);
       return !!now && now.tokenId === p.tokenId && now.role === p.role && now.project === p.project;
     });
-  };
-}
-
-/**
- * Agents log in as their assembly: username = the assembly id, password = the credential in its
- * user data, derived from its deployable's agent key (see Note [Agent identity] in
- * @nephele/contracts), which the CPE answers over the bus. An agent of a deployable without a key
- * (made before keys existed) logs in with an empty password. Either way its principal is scoped
- * to its own assembly's addresses.
- */
-function agentLogin(bus: Bus) {
-  const keys = new Map<string, { at: number; key: string | null | undefined }>();
-  const keyOf = async (deployableId: string): Promise<string | null | undefined> => {
-    const hit = keys.get(deployableId);
-    const now = Date.now();
-    if (hit && now - hit.at < (hit.key === undefined ? 2_000 : 30_000)) return hit.key;
-    const r = await bus.request<{ agentKey?: string } | null>(
-      createEvent('nephele', CpeDeployableGet.type, { deployableId }),
-      { timeoutMs: 5000 },
-    );
-    const key = r ? (r.agentKey ?? null) : undefined;
-    if (keys.size > 10_000) keys.clear();
-    keys.set(deployableId, { at: now, key });
-    return key;
-  };
-  return async (username: string, password: string): Promise<EdgePrincipal | null> => {
-    const deployableId = deployableOfAssembly(username);
-    if (!deployableId) return null;
-    const key = await keyOf(deployableId);
-    if (key === undefined) return null;
-    const ok = key === null ? password === '' : verifyAgentCredential(key, username, password);
-    return ok ? agentPrincipal(username, deployableId) : null;
   };
 }
 
@@ -213,8 +172,17 @@ async function main(): Promise<void> {
     { title: 'Nephele', bodyLimit: '5mb' },
   );
   app.enableShutdownHooks();
-  // Agents (started by the local driver) log in as their assembly, management clients with a token.
-  edge.auth.add('agent', agentLogin(app.get<Bus>(BUS)));
+  // Agents (started by the local driver) prove their assembly with its own credential (Note [Agent
+  // identity] in @nephele/contracts); management clients log in with an API token.
+  const agentCredentials = app.get(AgentCredentials, { strict: false });
+  edge.auth.add(
+    'agent',
+    async (username, password) => {
+      const a = await agentCredentials.verify(username, password);
+      return a ? agentPrincipal(a.assemblyId, a.deployableId) : null;
+    },
+    { first: true },
+  );
   edge.auth.add('token', tokenLogin(app.get<TokenVerifier>(TOKEN_VERIFIER)));
   app
     .get<TokenRevocations>(TOKEN_REVOCATIONS)
