@@ -205,7 +205,7 @@ describe('console on the all-in-one (E2E, headless Chromium)', () => {
       await withText('.timeline li[data-type="nephele.dpe.decision"] .why', /DPE started \(epoch \d+, config v1\)/, 20_000);
       await shot('console-deployable.png');
       await shot('console-deployable-narrow.png', NARROW);
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(NARROW.width);
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(NARROW.width);
       await page.setViewportSize(WIDE);
     });
     await step('edit without a change is "unchanged"', async () => {
@@ -375,7 +375,7 @@ describe('console on the all-in-one (E2E, headless Chromium)', () => {
       await go('/events');
       await shot('console-events.png');
       await shot('console-events-narrow.png', NARROW);
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(NARROW.width);
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(NARROW.width);
       await page.setViewportSize(WIDE);
     });
   }, 90_000);
@@ -405,14 +405,14 @@ describe('console on the all-in-one (E2E, headless Chromium)', () => {
       await page.locator('#forget').focus();
       await page.keyboard.press('Tab');
       await page.keyboard.press('Tab');
-      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Groups');
+      expect(await page.evaluate<string | undefined>('document.activeElement?.textContent')).toBe('Groups');
       await page.keyboard.press('Enter');
       await withText('#page-title', 'Groups');
     });
     await step('dark mode', async () => {
       await page.emulateMedia({ colorScheme: 'dark' });
       await go('/appliances');
-      const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const bg = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
       expect(bg).toBe('rgb(15, 18, 23)');
       await shot('console-dark.png');
       await page.emulateMedia({ colorScheme: 'light' });
