@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
 import { buildApps, freePort, ServiceProcess, waitFor, WORKSPACE_ROOT } from '@nephele/testing';
+import { startSlowly } from './start-slowly';
 
 const TOKEN = 'console-e2e-admin-token-6f1d0c2b9a8e4f7d0123456789abcdef';
 const CHROMIUM_ARGS = [
@@ -19,23 +20,6 @@ const CHROMIUM_ARGS = [
 const IMAGES = path.join(WORKSPACE_ROOT, 'docs/images');
 const WIDE = { width: 1280, height: 860 };
 const NARROW = { width: 360, height: 780 };
-
-/** Starts an app; on a loaded machine the all-in-one may take longer than the default wait. */
-async function startSlowly(app: string, env: Record<string, string>): Promise<ServiceProcess> {
-  const p = new ServiceProcess(app, env, Number(env.PORT));
-  await p.start().catch(async () => {
-    await waitFor(
-      async () => {
-        if (p.output.includes('exited with')) throw new Error(p.output.slice(-3000));
-        return (await fetch(`${p.url}/readyz`).catch(() => undefined))?.ok;
-      },
-      { timeoutMs: 200_000, what: `${app} to be ready` },
-    ).catch((e: Error) => {
-      throw new Error(`${e.message}\n--- ${app} output ---\n${p.output.slice(-3000)}`);
-    });
-  });
-  return p;
-}
 
 /** The console at `/` of the all-in-one, driven by headless Chromium like a user would. */
 describe('console on the all-in-one (E2E, headless Chromium)', () => {
@@ -355,8 +339,9 @@ describe('console on the all-in-one (E2E, headless Chromium)', () => {
       await page.locator('#ev-type').fill(type);
       await page.locator('#ev-subject').fill('s2');
       await page.getByRole('button', { name: 'Search' }).click();
+      // The unfiltered list is replaced by the filtered one.
+      await until('only the filtered event', async () => (await page.locator('#event-list li').count()) === 1, 15_000);
       await visible(`#event-list li[data-id="h2-${suffix}"]`);
-      expect(await page.locator('#event-list li').count()).toBe(1);
       await page.locator(`#event-list li[data-id="h2-${suffix}"] summary`).click();
       const json = JSON.parse((await page.locator(`#event-list li[data-id="h2-${suffix}"] pre`).textContent()) ?? '');
       expect(json).toMatchObject({ id: `h2-${suffix}`, type, subject: 's2' });
