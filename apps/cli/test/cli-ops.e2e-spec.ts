@@ -218,8 +218,10 @@ assemblies:
     expect(described.code).toBe(0);
     expect(described.stdout).toMatch(/^deployable ops2 \([0-9a-f-]{36}\)/);
     expect(described.stdout).toContain('Events (last 20):');
-    // Each DPE decision with its explanation (the newest 20 events: the restarts of the broken service).
-    expect(described.stdout).toMatch(/dpe\.decision\s+\S.*restart/);
+    // The conditions with their reasons, and each DPE decision with its explanation.
+    expect(described.stdout).toMatch(/^OBJECT\s+TYPE\s+STATUS\s+REASON\s+MESSAGE\s+SINCE$/m);
+    expect(described.stdout).toMatch(/^a1\/broken\s+\w+\s+(True|False|Unknown)\s+\w+/m);
+    expect(described.stdout).toMatch(/dpe\.decision\s+\S.+/);
     const describedJson = JSON.parse((await nephele(['describe', 'deployable', 'ops2', '-o', 'json'])).stdout);
     expect(describedJson.object.name).toBe('ops2');
     expect(describedJson.events.length).toBeGreaterThan(0);
