@@ -6,10 +6,6 @@ import { BrowserContext, chromium, Page } from 'playwright-core';
 import { buildApps, freePort, ServiceProcess, waitFor, WORKSPACE_ROOT } from '@nephele/testing';
 import { startSlowly } from './start-slowly';
 
-// Callbacks of page.evaluate run in the browser; this file is type-checked without the DOM library.
-declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-declare function getComputedStyle(element: unknown): any; // eslint-disable-line @typescript-eslint/no-explicit-any
-
 const TOKEN = 'console-e2e-admin-token-6f1d0c2b9a8e4f7d0123456789abcdef';
 const CHROMIUM_ARGS = [
   '--no-sandbox',
