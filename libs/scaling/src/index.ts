@@ -6,3 +6,4 @@ export * from './alarm';
 export * from './validation';
 export * from './target-tracking';
 export * from './termination';
+export * from './refresh';
