@@ -10,6 +10,15 @@ import { createImageMapper } from './images/image-mapper';
 import { LaunchesConsumer } from './launches/launches.consumer';
 import { LaunchesRepository } from './launches/launches.repository';
 import { LaunchesService } from './launches/launches.service';
+import { ComputeController } from './openstack/compute.controller';
+import { IdentityController } from './openstack/identity.controller';
+import { ImageController } from './openstack/image.controller';
+import { OpenStackAuthService } from './openstack/openstack-auth.service';
+import { OpenStackErrorFilter } from './openstack/openstack.errors';
+import { OpenStackRepository } from './openstack/openstack.repository';
+import { OrchestrationController } from './openstack/orchestration.controller';
+import { ServersService } from './openstack/servers.service';
+import { StacksService } from './openstack/stacks.service';
 
 /** The IaaS gateway: drivers, provider selection, image mapping, instance commands (ARCHITECTURE §2, §4). */
 @Module({})
@@ -17,7 +26,13 @@ export class IaasGatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: IaasGatewayModule,
-      controllers: [CimiController],
+      controllers: [
+        CimiController,
+        IdentityController,
+        ComputeController,
+        ImageController,
+        OrchestrationController,
+      ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: IMAGE_MAPPER, useFactory: () => createImageMapper(config.imageMapper) },
@@ -31,6 +46,11 @@ export class IaasGatewayModule {
         LaunchesRepository,
         LaunchesService,
         LaunchesConsumer,
+        OpenStackErrorFilter,
+        OpenStackAuthService,
+        OpenStackRepository,
+        ServersService,
+        StacksService,
       ],
       exports: [LaunchesService, BrokerConfigService, DriverPoolService, LaunchesRepository],
     };

@@ -60,3 +60,16 @@ export const ApplianceResolve = defineMessage({
   transient: true,
   description: 'An appliance and one of its implementations (the template a cluster is made from).',
 });
+
+export class ProjectResolveData {
+  /** A project id or name. */
+  @IsString() @MaxLength(200) project!: string;
+}
+/** Reply: `{id, name}` of the project with that id or name, or null. */
+export const ProjectResolve = defineMessage({
+  type: 'nephele.config.project.resolve',
+  kind: 'command',
+  data: ProjectResolveData,
+  transient: true,
+  description: 'A project by id or name (config-api), e.g. for OpenStack project scopes by name.',
+});

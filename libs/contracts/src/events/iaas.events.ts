@@ -47,7 +47,10 @@ export class SelectionDecidedData {
   @IsString() idempotencyKey!: string;
   @IsString() owner!: string;
   @IsString() pool!: string;
-  @IsArray() @ValidateNested({ each: true }) @Type(() => SelectionCandidateData) candidates!: SelectionCandidateData[];
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => SelectionCandidateData)
+  candidates!: SelectionCandidateData[];
   @IsOptional() @IsString() chosen?: string;
   @IsInt() attempt!: number;
   @IsString() @MaxLength(2000) reason!: string;

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import {
   closeSync,
+  existsSync,
   linkSync,
   mkdirSync,
   openSync,
@@ -433,6 +434,42 @@ export class LocalDriver implements CloudDriver {
     rec.observed = 'running';
     rec.updatedAt = now;
     this.writeRecord(rec);
+    this.runUserData(rec, env);
+  }
+
+  // Note [User data]
+  // The way cloud-init treats user data on a VM: a `#!` script is written to
+  // <instance dir>/user-data and run once per instance (its first boot; `user-data.done` marks it),
+  // with the instance's environment, output to user-data.log. It runs detached, after the leader,
+  // and carries NEPHELE_INSTANCE_ID, so stop and destroy end it with the rest of the instance.
+  // SSH keys (`ssh_authorized_keys` of a `#cloud-config`, `# ssh-authorized-key: …` lines of a
+  // script) go to <instance dir>/.ssh/authorized_keys.
+  private runUserData(rec: LocalInstanceRecord, env: Record<string, string>): void {
+    const ud = rec.userData;
+    if (!ud) return;
+    const dir = this.instanceDir(rec.id);
+    const keys = ud.startsWith('#cloud-config')
+      ? [...ud.matchAll(/^\s+-\s+((?:ssh-|ecdsa-)\S+\s+\S+.*)$/gm)].map((m) => m[1]!.trim())
+      : [...ud.matchAll(/^# ssh-authorized-key: (.+)$/gm)].map((m) => m[1]!.trim());
+    if (keys.length) {
+      mkdirSync(path.join(dir, '.ssh'), { recursive: true, mode: 0o700 });
+      writeFileSync(path.join(dir, '.ssh', 'authorized_keys'), `${keys.join('\n')}\n`, { mode: 0o600 });
+    }
+    const done = path.join(dir, 'user-data.done');
+    if (!ud.startsWith('#!') || existsSync(done)) return;
+    const script = path.join(dir, 'user-data');
+    writeFileSync(script, ud, { mode: 0o700 });
+    writeFileSync(done, new Date().toISOString());
+    const out = openSync(path.join(dir, 'user-data.log'), 'a');
+    try {
+      const child = spawn(script, [], { cwd: dir, env, detached: true, stdio: ['ignore', out, out] });
+      child.once('error', (e) =>
+        writeFileSync(path.join(dir, 'user-data.log'), `cannot run user data: ${e.message}\n`, { flag: 'a' }),
+      );
+      child.unref();
+    } finally {
+      closeSync(out);
+    }
   }
 
   private leaderAlive(rec: LocalInstanceRecord): boolean {
