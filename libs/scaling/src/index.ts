@@ -7,3 +7,4 @@ export * from './validation';
 export * from './target-tracking';
 export * from './termination';
 export * from './refresh';
+export * from './lifecycle-hooks';
