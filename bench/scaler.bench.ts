@@ -200,8 +200,8 @@ export default async function run(): Promise<BenchRow[]> {
     await pub.waitForConfirms();
     const passLags: number[] = [];
     const scrape = async () => {
-      const text = await (await fetch(`${svc!.url}/metrics`)).text();
-      const num = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+      const text = await (await fetch(`${svc!.url}/metrics`, { headers })).text();
+      const num = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
       return {
         passes: num('nephele_scaler_target_passes_total'),
         lag: num('nephele_scaler_target_last_pass_lag_seconds'),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { buildApps, freePort, ServiceProcess, waitFor, WORKSPACE_ROOT } from '@nephele/testing';
+import { startAllInOne } from './all-in-one';
 
 const TOKEN = 'cli-ops-e2e-admin-token-0123456789abcdef';
 const CLI = path.join(WORKSPACE_ROOT, 'dist/apps/cli/main.js');
@@ -49,25 +50,13 @@ describe('nephele CLI: operations, formats, describe, completion (E2E)', () => {
   beforeAll(async () => {
     buildApps('nephele', 'agent', 'cli');
     dir = mkdtempSync(path.join(tmpdir(), 'nephele-cli-ops-'));
-    const port = await freePort();
-    svc = new ServiceProcess(
-      'nephele',
-      {
-        PORT: String(port),
-        NEPHELE_EDGE_PORT: String(await freePort()),
-        NEPHELE_DATA_DIR: path.join(dir, 'data'),
-        NEPHELE_BOOTSTRAP_TOKEN: TOKEN,
-        LOG_LEVEL: 'warn',
-      },
-      port,
-    );
-    // On a loaded machine the all-in-one may take longer than start()'s own wait.
-    await svc.start().catch(() =>
-      waitFor(async () => (await fetch(`${svc.url}/readyz`).catch(() => undefined))?.ok, {
-        timeoutMs: 200_000,
-        what: 'nephele to be ready',
-      }),
-    );
+    svc = await startAllInOne({
+      PORT: String(await freePort()),
+      NEPHELE_EDGE_PORT: String(await freePort()),
+      NEPHELE_DATA_DIR: path.join(dir, 'data'),
+      NEPHELE_BOOTSTRAP_TOKEN: TOKEN,
+      LOG_LEVEL: 'warn',
+    });
     env = {
       PATH: process.env.PATH ?? '',
       HOME: dir,
@@ -229,8 +218,10 @@ assemblies:
     expect(described.code).toBe(0);
     expect(described.stdout).toMatch(/^deployable ops2 \([0-9a-f-]{36}\)/);
     expect(described.stdout).toContain('Events (last 20):');
-    // Each DPE decision with its explanation (the newest 20 events: the restarts of the broken service).
-    expect(described.stdout).toMatch(/dpe\.decision\s+\S.*restart/);
+    // The conditions with their reasons, and each DPE decision with its explanation.
+    expect(described.stdout).toMatch(/^OBJECT\s+TYPE\s+STATUS\s+REASON\s+MESSAGE\s+SINCE$/m);
+    expect(described.stdout).toMatch(/^a1\/broken\s+\w+\s+(True|False|Unknown)\s+\w+/m);
+    expect(described.stdout).toMatch(/dpe\.decision\s+\S.+/);
     const describedJson = JSON.parse((await nephele(['describe', 'deployable', 'ops2', '-o', 'json'])).stdout);
     expect(describedJson.object.name).toBe('ops2');
     expect(describedJson.events.length).toBeGreaterThan(0);

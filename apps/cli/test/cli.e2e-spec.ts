@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildApps, freePort, ServiceProcess, waitFor, WORKSPACE_ROOT } from '@nephele/testing';
+import { startAllInOne } from './all-in-one';
 
 const TOKEN = 'cli-e2e-admin-token-0123456789abcdef0123';
 const CLI = path.join(WORKSPACE_ROOT, 'dist/apps/cli/main.js');
@@ -53,7 +54,7 @@ describe('nephele CLI against the all-in-one (E2E)', () => {
   beforeAll(async () => {
     buildApps('nephele', 'agent', 'cli');
     dir = mkdtempSync(path.join(tmpdir(), 'nephele-cli-e2e-'));
-    svc = await ServiceProcess.start('nephele', {
+    svc = await startAllInOne({
       PORT: String(await freePort()),
       NEPHELE_EDGE_PORT: String(await freePort()),
       NEPHELE_DATA_DIR: path.join(dir, 'data'),
@@ -70,7 +71,7 @@ describe('nephele CLI against the all-in-one (E2E)', () => {
       },
       { timeoutMs: 30_000, what: 'the seeded default project' },
     );
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     await svc?.kill('SIGTERM');

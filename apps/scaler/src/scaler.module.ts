@@ -11,6 +11,7 @@ import { ServersConsumer } from './convergence/servers.consumer';
 import { ServersRepository } from './convergence/servers.repository';
 import { ServersService } from './convergence/servers.service';
 import { StepExecutor } from './convergence/step.executor';
+import { VictimPicker } from './convergence/victim.picker';
 import { SCALER_SCHEMA, scalerMigrations, SERVICE } from './data-source';
 import { GroupsController } from './groups/groups.controller';
 import { GroupsRepository } from './groups/groups.repository';
@@ -54,6 +55,7 @@ export class ScalerModule {
         PoliciesService,
         SchedulerService,
         StepExecutor,
+        VictimPicker,
         ConvergerService,
         ServersService,
         ServersConsumer,

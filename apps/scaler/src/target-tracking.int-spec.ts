@@ -108,10 +108,14 @@ describe('scaler: target tracking (real PostgreSQL + RabbitMQ)', () => {
     expect(held.lastDecision.reason).toContain('ceil(6 × 16 / 50) = 2');
     expect(await desired(gid)).toBe(6);
     await waitDesired(gid, 2);
-    const down = gateway.events.find(
-      (e) => e.type === 'nephele.group.scaled' && e.subject === gid && (e.data as { to: number }).to === 2,
+    const down = await waitFor(
+      () =>
+        gateway.events.find(
+          (e) =>
+            e.type === 'nephele.group.scaled' && e.subject === gid && (e.data as { to: number }).to === 2,
+        ),
+      { what: 'the group.scaled event 6 → 2' },
     );
-    expect(down).toBeDefined();
     // Not before the window (4 s) after the last high recommendation, which is after `lowAt`.
     expect(new Date(down!.time!).getTime() - lowAt).toBeGreaterThanOrEqual(3_500);
     expect((down!.data as { from: number }).from).toBe(6);

@@ -6,3 +6,5 @@ export * from './alarm';
 export * from './validation';
 export * from './target-tracking';
 export * from './termination';
+export * from './refresh';
+export * from './lifecycle-hooks';

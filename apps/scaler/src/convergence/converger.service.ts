@@ -8,6 +8,7 @@ import {
   nextRecheck,
   ObservedServer,
   plan,
+  capacityView,
   StepOutcome,
   StepResult,
 } from '@nephele/scaling';
@@ -21,6 +22,7 @@ import { SCALER_CONFIG, SCALER_OUTBOX } from '../scaler.tokens';
 import { ConvergeSignal } from './converge.signal';
 import { ServerRow, ServersRepository } from './servers.repository';
 import { StepExecutor } from './step.executor';
+import { VictimPicker } from './victim.picker';
 
 // Note [One pass per group]
 // Convergence is level-based (controller-runtime style): anything that may change what a group
@@ -48,6 +50,7 @@ export class ConvergerService implements OnApplicationBootstrap, OnApplicationSh
     private readonly executor: StepExecutor,
     private readonly deliveries: DeliveriesService,
     private readonly signal: ConvergeSignal,
+    private readonly victims: VictimPicker,
     @Inject(SCALER_OUTBOX) private readonly outbox: OutboxRelay,
     @Inject(SCALER_CONFIG) private readonly config: ScalerConfig,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -130,8 +133,29 @@ export class ConvergerService implements OnApplicationBootstrap, OnApplicationSh
       ? { ...toPlannerGroup(group), minEntities: 0, maxEntities: 0, desired: 0, paused: false }
       : toPlannerGroup(group);
     const launch = toPlannerLaunch(group.launch_config);
-    const observed = rows.map(toObserved);
-    const steps = plan(g, launch, observed, now);
+    // A group being deleted takes every server with it, protected or detached.
+    const observed = rows
+      .map(toObserved)
+      .map((o) => (group.deleting ? { ...o, protected: false, detached: false } : o));
+    let customVictimOrder: string[] | undefined;
+    if (group.termination_policy === 'custom' && !g.paused) {
+      // Ask the customer only when a scale-in will remove active servers.
+      const view = capacityView(g, launch, observed, now);
+      const surplus =
+        view.active.length +
+        view.building.length -
+        view.target -
+        view.building.filter((s) => !s.protected).length;
+      if (surplus > 0) {
+        const ids = new Set(view.active.filter((s) => !s.protected).map((s) => s.id));
+        customVictimOrder = await this.victims.pick(
+          group,
+          surplus,
+          rows.filter((r) => ids.has(r.id)),
+        );
+      }
+    }
+    const steps = plan(g, launch, observed, now, { customVictimOrder });
     const launchBlocked =
       group.launch_failures >= this.config.converge.maxLaunchFailures
         ? `launching is suspended after ${group.launch_failures} consecutive launch failures (last: ${group.last_launch_error ?? 'unknown'}); fix the launch config or POST …/converge`
@@ -233,5 +257,8 @@ export function toObserved(s: ServerRow): ObservedServer {
     createdAt: new Date(s.created_at),
     lbMemberships: s.lb_memberships,
     drainingSince: s.draining_since ? new Date(s.draining_since) : undefined,
+    protected: s.protected,
+    detached: s.detached,
+    launchVersion: s.launch_version,
   };
 }

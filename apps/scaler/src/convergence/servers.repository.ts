@@ -24,10 +24,13 @@ export interface ServerRow {
   notified: boolean;
   destroy_sent_at: Date | null;
   created_at: Date;
+  protected: boolean;
+  detached: boolean;
+  launch_version: number;
 }
 
 const COLS = `id, group_id, idempotency_key, instance_id, state, addresses, lb_memberships, evicted, reason,
-  instance_version, draining_since, active_at, notified, destroy_sent_at, created_at`;
+  instance_version, draining_since, active_at, notified, destroy_sent_at, created_at, protected, detached, launch_version`;
 
 type Db = DataSource | EntityManager;
 
@@ -76,11 +79,12 @@ export class ServersRepository {
 
   async insert(
     tx: EntityManager,
-    s: { id: string; groupId: string; key: string; createdAt: Date },
+    s: { id: string; groupId: string; key: string; createdAt: Date; launchVersion: number },
   ): Promise<void> {
     await tx.query(
-      `INSERT INTO scaler.servers (id, group_id, idempotency_key, state, created_at) VALUES ($1,$2,$3,'building',$4)`,
-      [s.id, s.groupId, s.key, s.createdAt],
+      `INSERT INTO scaler.servers (id, group_id, idempotency_key, state, created_at, launch_version)
+       VALUES ($1,$2,$3,'building',$4,$5)`,
+      [s.id, s.groupId, s.key, s.createdAt, s.launchVersion],
     );
   }
 
@@ -99,6 +103,8 @@ export class ServersRepository {
       active_at: Date;
       notified: boolean;
       destroy_sent_at: Date;
+      protected: boolean;
+      detached: boolean;
     }>,
   ): Promise<void> {
     const cols: string[] = [];

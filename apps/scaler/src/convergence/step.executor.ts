@@ -76,7 +76,13 @@ export class StepExecutor {
     const l = g.launch_config;
     const id = randomUUID();
     const key = serverKey(g.id, id);
-    await this.servers.insert(tx, { id, groupId: g.id, key, createdAt: ctx.now });
+    await this.servers.insert(tx, {
+      id,
+      groupId: g.id,
+      key,
+      createdAt: ctx.now,
+      launchVersion: g.launch_version,
+    });
     const data: InstanceCreateData = {
       owner: groupOwner(g.id),
       idempotencyKey: key,

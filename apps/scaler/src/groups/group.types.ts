@@ -1,4 +1,12 @@
-import { Group, LaunchConfig, Policy, PolicyArgs, PolicyType, TargetState } from '@nephele/scaling';
+import {
+  Group,
+  LaunchConfig,
+  Policy,
+  PolicyArgs,
+  PolicyType,
+  TargetState,
+  TerminationPolicy,
+} from '@nephele/scaling';
 
 /** A launch config as the API shows it (`launch_server`; durations in seconds). */
 export interface LaunchConfigView {
@@ -33,6 +41,13 @@ export interface MetricSource {
   interval: number;
 }
 
+/** The customer endpoint that picks scale-in victims (`terminationPolicy: custom`). */
+export interface TerminationWebhook {
+  url: string;
+  /** Seconds to wait for its answer before the default order (oldest first) applies. */
+  timeout: number;
+}
+
 export interface GroupConfigInput {
   name: string;
   minEntities: number;
@@ -42,6 +57,8 @@ export interface GroupConfigInput {
   metadata: Record<string, string>;
   serverReadyWebhook?: ReadyWebhookInput | null;
   metricSources: MetricSource[];
+  terminationPolicy: TerminationPolicy;
+  terminationWebhook: TerminationWebhook | null;
 }
 
 export interface PolicyInput {
@@ -77,6 +94,9 @@ export interface GroupRow {
   created_at: Date;
   updated_at: Date;
   metric_sources: MetricSource[];
+  launch_version: number;
+  termination_policy: TerminationPolicy;
+  termination_webhook: TerminationWebhook | null;
 }
 
 export interface PolicyRow {
@@ -116,6 +136,7 @@ export function toPlannerGroup(g: GroupRow): Group {
     desired: g.desired,
     paused: g.paused,
     lastScaledAt: g.last_scaled_at ?? undefined,
+    terminationPolicy: g.termination_policy,
   };
 }
 
@@ -154,6 +175,8 @@ export function groupConfigView(g: GroupRow) {
     cooldown: Number(g.cooldown_ms) / 1000,
     metadata: g.metadata,
     ...(g.metric_sources?.length ? { metricSources: g.metric_sources } : {}),
+    terminationPolicy: g.termination_policy,
+    ...(g.termination_webhook ? { terminationWebhook: g.termination_webhook } : {}),
     ...(g.ready_webhook
       ? { serverReadyWebhook: { url: g.ready_webhook.url, hasSecret: g.ready_webhook.secret !== undefined } }
       : {}),

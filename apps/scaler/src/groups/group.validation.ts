@@ -1,7 +1,20 @@
 import { FieldError } from '@nephele/contracts';
-import { isAtArgs, MAX_NAME_LENGTH, validateGroupBounds, validatePolicy } from '@nephele/scaling';
+import {
+  isAtArgs,
+  MAX_NAME_LENGTH,
+  TERMINATION_POLICIES,
+  TerminationPolicy,
+  validateGroupBounds,
+  validatePolicy,
+} from '@nephele/scaling';
 import { ProblemException } from '@nephele/service-kit';
-import { GroupConfigInput, LaunchConfigView, MetricSource, PolicyInput } from './group.types';
+import {
+  GroupConfigInput,
+  LaunchConfigView,
+  MetricSource,
+  PolicyInput,
+  TerminationWebhook,
+} from './group.types';
 
 // Every body of the groups API is checked here, field by field, so that a bad request is a 400
 // naming each bad field (the shapes are nested and polymorphic, which decorators express badly).
@@ -146,7 +159,17 @@ export function validateGroupConfig(
   }
   unknownFields(
     input,
-    ['name', 'minEntities', 'maxEntities', 'cooldown', 'metadata', 'serverReadyWebhook', 'metricSources'],
+    [
+      'name',
+      'minEntities',
+      'maxEntities',
+      'cooldown',
+      'metadata',
+      'serverReadyWebhook',
+      'metricSources',
+      'terminationPolicy',
+      'terminationWebhook',
+    ],
     p,
     errors,
   );
@@ -182,7 +205,42 @@ export function validateGroupConfig(
       hook = { url: url ?? '', secret: h.secret as string | undefined };
     }
   }
+  const terminationPolicy = (input.terminationPolicy ?? 'oldest') as TerminationPolicy;
+  if (!TERMINATION_POLICIES.includes(terminationPolicy)) {
+    errors.push({
+      field: `${p}terminationPolicy`,
+      message: `must be one of ${TERMINATION_POLICIES.join(', ')}`,
+    });
+  }
+  let terminationWebhook: TerminationWebhook | null = null;
+  const tw = input.terminationWebhook;
+  if (tw !== undefined && tw !== null) {
+    const tp = `${p}terminationWebhook`;
+    if (!isObject(tw)) errors.push({ field: tp, message: 'must be {url, timeout?}' });
+    else {
+      unknownFields(tw, ['url', 'timeout'], `${tp}.`, errors);
+      const u = str(tw.url, `${tp}.url`, errors, { max: 2048 });
+      const problem = u !== undefined ? urlProblem(u) : undefined;
+      if (problem) errors.push({ field: `${tp}.url`, message: problem });
+      const timeout = tw.timeout ?? 5;
+      if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > 60) {
+        errors.push({
+          field: `${tp}.timeout`,
+          message: 'must be a number of seconds from 0 (exclusive) to 60',
+        });
+      }
+      terminationWebhook = { url: u ?? '', timeout: timeout as number };
+    }
+  }
+  if (terminationPolicy === 'custom' && !terminationWebhook && !(tw !== undefined && tw !== null)) {
+    errors.push({
+      field: `${p}terminationWebhook`,
+      message: 'terminationPolicy custom needs a terminationWebhook',
+    });
+  }
   return {
+    terminationPolicy,
+    terminationWebhook,
     metricSources: metricSources(input.metricSources, `${p}metricSources`, errors),
     name: name ?? '',
     minEntities: input.minEntities as number,

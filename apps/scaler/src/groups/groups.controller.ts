@@ -14,6 +14,7 @@ import {
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, etagOf, Principal, ProblemException } from '@nephele/service-kit';
+import { ServerProtectionDto } from './dto/server-protection.dto';
 import { GroupsService } from './groups.service';
 
 function flag(raw: string | undefined, field: string, def: boolean): boolean {
@@ -161,6 +162,24 @@ export class GroupsController {
     @Query('replace') replace?: string,
   ): Promise<void> {
     await this.groups.deleteServer(id, sid, flag(replace, 'replace', true), p);
+  }
+
+  @Put(':id/servers/:sid/protection')
+  @ApiOperation({ summary: 'Protect a server from scale-in, or lift the protection: {protected}' })
+  protection(
+    @Param('id') id: string,
+    @Param('sid') sid: string,
+    @Body() body: ServerProtectionDto,
+    @CurrentPrincipal() p: Principal,
+  ) {
+    return this.groups.setProtection(id, sid, body.protected, p);
+  }
+
+  @Post(':id/servers/:sid/detach')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Keep a failed server for debugging, outside the group (it is replaced)' })
+  async detach(@Param('id') id: string, @Param('sid') sid: string, @CurrentPrincipal() p: Principal) {
+    await this.groups.detach(id, sid, p);
   }
 
   @Get(':id/webhook-deliveries')

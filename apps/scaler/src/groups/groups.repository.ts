@@ -2,11 +2,20 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { SCALER_DB } from '../scaler.tokens';
 import { returnedRows } from '@nephele/persistence';
-import { GroupRow, LaunchConfigView, MetricSource, PolicyInput, PolicyRow, WebhookRow } from './group.types';
+import { TerminationPolicy } from '@nephele/scaling';
+import {
+  GroupRow,
+  LaunchConfigView,
+  MetricSource,
+  TerminationWebhook,
+  PolicyInput,
+  PolicyRow,
+  WebhookRow,
+} from './group.types';
 
 const GROUP_COLS = `id, project, name, min_entities, max_entities, cooldown_ms, metadata, ready_webhook, launch_config,
   desired, paused, deleting, last_scaled_at, status, errors, launch_failures, last_launch_error, version, created_at,
-  updated_at, metric_sources`;
+  updated_at, metric_sources, launch_version, termination_policy, termination_webhook`;
 const POLICY_COLS = `id, group_id, name, type, cooldown_ms, change, change_percent, desired_capacity, args,
   last_executed_at, last_fired_at, next_firing_at, version, created_at, target_state`;
 const WEBHOOK_COLS = `id, group_id, policy_id, name, metadata, created_at`;
@@ -23,6 +32,8 @@ export interface NewGroup {
   launchConfig: LaunchConfigView;
   desired: number;
   metricSources: MetricSource[];
+  terminationPolicy: TerminationPolicy;
+  terminationWebhook: TerminationWebhook | null;
 }
 
 type Db = DataSource | EntityManager;
@@ -39,8 +50,8 @@ export class GroupsRepository {
   async insertGroup(tx: EntityManager, g: NewGroup): Promise<void> {
     await tx.query(
       `INSERT INTO scaler.groups (id, project, name, min_entities, max_entities, cooldown_ms, metadata, ready_webhook,
-         launch_config, desired, metric_sources, converge_after)
-       VALUES ($1,$2,$3,$4,$5,$6,$7::jsonb,$8::jsonb,$9::jsonb,$10,$11::jsonb, now())`,
+         launch_config, desired, metric_sources, termination_policy, termination_webhook, converge_after)
+       VALUES ($1,$2,$3,$4,$5,$6,$7::jsonb,$8::jsonb,$9::jsonb,$10,$11::jsonb,$12,$13::jsonb, now())`,
       [
         g.id,
         g.project,
@@ -53,6 +64,8 @@ export class GroupsRepository {
         JSON.stringify(g.launchConfig),
         g.desired,
         JSON.stringify(g.metricSources),
+        g.terminationPolicy,
+        g.terminationWebhook ? JSON.stringify(g.terminationWebhook) : null,
       ],
     );
   }
@@ -122,13 +135,23 @@ export class GroupsRepository {
       status: string;
       errors: string[];
       metric_sources: MetricSource[];
+      termination_policy: TerminationPolicy;
+      termination_webhook: TerminationWebhook | null;
+      launch_version: number;
     }>,
     opts: { bumpVersion?: boolean; converge?: boolean } = {},
   ): Promise<void> {
     const cols: string[] = [];
     const params: unknown[] = [id];
     for (const [k, v] of Object.entries(set)) {
-      const json = ['metadata', 'ready_webhook', 'launch_config', 'errors', 'metric_sources'].includes(k);
+      const json = [
+        'metadata',
+        'ready_webhook',
+        'launch_config',
+        'errors',
+        'metric_sources',
+        'termination_webhook',
+      ].includes(k);
       params.push(json && v !== null ? JSON.stringify(v) : v);
       cols.push(`${k} = $${params.length}${json ? '::jsonb' : ''}`);
     }

@@ -158,6 +158,8 @@ export class GroupsService {
         cooldownMs: config!.cooldown * 1000,
         metadata: config!.metadata,
         metricSources: config!.metricSources,
+        terminationPolicy: config!.terminationPolicy,
+        terminationWebhook: config!.terminationWebhook,
         readyWebhook: hook,
         launchConfig: launch!,
         desired: config!.minEntities,
@@ -228,6 +230,8 @@ export class GroupsService {
           cooldown_ms: config!.cooldown * 1000,
           metadata: config!.metadata,
           metric_sources: config!.metricSources,
+          termination_policy: config!.terminationPolicy,
+          termination_webhook: config!.terminationWebhook,
           ready_webhook: hook,
           desired: clampDesired(config!, g.desired),
         },
@@ -264,7 +268,7 @@ export class GroupsService {
       await this.repo.updateGroup(
         tx,
         id,
-        { launch_config: launch!, launch_failures: 0 },
+        { launch_config: launch!, launch_failures: 0, launch_version: g.launch_version + 1 },
         { bumpVersion: true, converge: true },
       );
       await this.audit.record(tx, p, {
@@ -374,6 +378,9 @@ export class GroupsService {
         addresses: s.addresses,
         loadBalancers: s.lb_memberships,
         createdAt: new Date(s.created_at).toISOString(),
+        protected: s.protected,
+        ...(s.detached ? { detached: true } : {}),
+        launchConfigVersion: s.launch_version,
         ...(s.reason ? { reason: s.reason } : {}),
       })),
     };
@@ -388,6 +395,23 @@ export class GroupsService {
       const s = await this.servers.lock(tx, serverId);
       if (!g || !s || s.group_id !== id || s.state === 'deleting' || s.evicted) {
         throw ProblemException.notFound(`server ${serverId}`);
+      }
+      if (s.detached) {
+        // A detached server is outside the capacity: deleting it changes nothing else.
+        await this.servers.update(tx, serverId, {
+          detached: false,
+          evicted: 'detached server deleted by request',
+          reason: 'detached server deleted by request',
+        });
+        await this.repo.requestConverge(tx, id);
+        await this.audit.record(tx, p, {
+          resource: 'servers',
+          action: 'delete',
+          id: serverId,
+          project: g.project,
+          after: { groupId: id, detached: true },
+        });
+        return;
       }
       if (!replace) {
         const desired = clampDesired({ minEntities: g.min_entities, maxEntities: g.max_entities }, g.desired);
@@ -409,6 +433,64 @@ export class GroupsService {
         id: serverId,
         project: g.project,
         after: { groupId: id, replace },
+      });
+    });
+    this.audit.committed();
+    this.signal.nudge();
+  }
+
+  /** Sets whether a scale-in may remove the server (Note [Victim choice]). */
+  async setProtection(id: string, serverId: string, value: boolean, p: Principal) {
+    await this.visible(id, p);
+    if (!UUID.test(serverId)) throw ProblemException.notFound(`server ${serverId}`);
+    await this.repo.transaction(async (tx) => {
+      const g = await this.repo.lockGroup(tx, id);
+      const s = await this.servers.lock(tx, serverId);
+      if (!g || !s || s.group_id !== id || s.state === 'deleting' || s.evicted) {
+        throw ProblemException.notFound(`server ${serverId}`);
+      }
+      await this.servers.update(tx, serverId, { protected: value });
+      await this.repo.requestConverge(tx, id);
+      await this.audit.record(tx, p, {
+        resource: 'servers',
+        action: value ? 'protect' : 'unprotect',
+        id: serverId,
+        project: g.project,
+        after: { groupId: id, protected: value },
+      });
+    });
+    this.audit.committed();
+    this.signal.nudge();
+    return { id: serverId, groupId: id, protected: value };
+  }
+
+  /**
+   * Keeps a failed server for debugging: it leaves the balancers and the capacity count, a new
+   * server takes its place, and it stays until deleted (DELETE …/servers/{sid}).
+   */
+  async detach(id: string, serverId: string, p: Principal): Promise<void> {
+    await this.visible(id, p);
+    if (!UUID.test(serverId)) throw ProblemException.notFound(`server ${serverId}`);
+    await this.repo.transaction(async (tx) => {
+      const g = await this.repo.lockGroup(tx, id);
+      const s = await this.servers.lock(tx, serverId);
+      if (!g || !s || s.group_id !== id || s.state === 'deleting' || (s.evicted && !s.detached)) {
+        throw ProblemException.notFound(`server ${serverId}`);
+      }
+      if (s.state !== 'error') {
+        throw ProblemException.conflict(
+          `server ${serverId} is ${s.state}; only a failed (ERROR) server can be detached`,
+          { state: s.state },
+        );
+      }
+      await this.servers.update(tx, serverId, { detached: true, reason: 'detached for debugging' });
+      await this.repo.requestConverge(tx, id);
+      await this.audit.record(tx, p, {
+        resource: 'servers',
+        action: 'detach',
+        id: serverId,
+        project: g.project,
+        after: { groupId: id },
       });
     });
     this.audit.committed();

@@ -67,14 +67,14 @@ describe('SchedulerService (two replicas, real PostgreSQL + RabbitMQ)', () => {
   it('fires each firing exactly once with two replicas running', async () => {
     const [a, b] = await Promise.all([startScaler(env()), startScaler(env())]);
     try {
-      const at = new Date(Date.now() + 1500);
+      const at = new Date(Date.now() + 6000); // far enough ahead for 20 creations on a loaded machine
       const made = await Promise.all(
         Array.from({ length: 20 }, (_, i) => groupWithSchedule(i % 2 ? a.url : b.url, at, `sched-${i}`)),
       );
       const pids = made.map((m) => m.pid);
       await waitFor(async () => (await firings(pids)).length === 20, {
         what: '20 firings',
-        timeoutMs: 15_000,
+        timeoutMs: 25_000,
       });
       await waitFor(() => executed(pids).length >= 20, { what: '20 policy.executed events' });
       await sleep(500); // a duplicate would have shown up by now

@@ -1,0 +1,144 @@
+// Note [Instance refresh]
+// A launch-config change can start a refresh that replaces the servers of older launch-config
+// versions batch by batch (AWS's instance refresh; Otter had none). Each batch retires `n` old
+// servers and launches `n` new ones, where
+//     n = min(batchSize, outdated servers, healthy − ceil(desired × minHealthyPercentage / 100))
+// so the healthy count never drops below the floor. The batch then waits for its new servers to
+// be healthy (ACTIVE and in their balancers, or the customer webhook answered) for at most
+// `warmup`; a batch that is not healthy in time rolls the refresh back: the launch config returns
+// to the previous version and the servers of the new version are replaced the same way. Pausing
+// holds the refresh between batches; cancelling stops it where it is (servers already replaced
+// stay). This module decides; the scaler executes and records the progress.
+
+/** `{minHealthyPercentage, batchSize, warmup}` as the API takes them (warmup in seconds). */
+export interface RefreshSpec {
+  readonly minHealthyPercentage: number;
+  readonly batchSize: number;
+  readonly warmup: number;
+}
+
+export const REFRESH_STATUSES = [
+  'running',
+  'paused',
+  'cancelled',
+  'rolling-back',
+  'succeeded',
+  'rolled-back',
+  'failed',
+] as const;
+export type RefreshStatus = (typeof REFRESH_STATUSES)[number];
+
+export interface RefreshBatch {
+  readonly startedAtMs: number;
+  /** Old servers this batch retires. */
+  readonly retire: readonly string[];
+  /** How many new servers this batch launches. */
+  readonly launch: number;
+}
+
+export interface RefreshState {
+  readonly status: RefreshStatus;
+  /** The launch-config version servers are moving to (the previous one while rolling back). */
+  readonly toVersion: number;
+  readonly fromVersion: number;
+  readonly batch?: RefreshBatch;
+  readonly reason?: string;
+}
+
+/** A server as the refresh sees it. */
+export interface RefreshServer {
+  readonly id: string;
+  readonly launchVersion: number;
+  readonly healthy: boolean;
+  /** Launched after the batch started (a new server of this batch). */
+  readonly createdAtMs: number;
+}
+
+export type RefreshDecision =
+  | { readonly kind: 'wait'; readonly reason: string; readonly state: RefreshState }
+  | {
+      readonly kind: 'start-batch';
+      readonly retire: readonly string[];
+      readonly launch: number;
+      readonly state: RefreshState;
+    }
+  | { readonly kind: 'finish'; readonly state: RefreshState }
+  | { readonly kind: 'roll-back'; readonly reason: string; readonly state: RefreshState };
+
+/** The lowest healthy count a refresh may go down to. */
+export function healthyFloor(desired: number, minHealthyPercentage: number): number {
+  return Math.max(0, Math.ceil((desired * minHealthyPercentage) / 100 - 1e-9));
+}
+
+/** The next step of a refresh at `nowMs` (Note [Instance refresh]). Pure. */
+export function planRefresh(input: {
+  readonly spec: RefreshSpec;
+  readonly state: RefreshState;
+  readonly desired: number;
+  readonly servers: readonly RefreshServer[];
+  readonly nowMs: number;
+}): RefreshDecision {
+  const { spec, state, desired, servers, nowMs } = input;
+  if (state.status !== 'running' && state.status !== 'rolling-back') {
+    return { kind: 'wait', reason: `refresh is ${state.status}`, state };
+  }
+  const healthy = servers.filter((s) => s.healthy).length;
+  if (state.batch) {
+    const fresh = servers.filter(
+      (s) => s.launchVersion === state.toVersion && s.createdAtMs >= state.batch!.startedAtMs,
+    );
+    const ready = fresh.filter((s) => s.healthy).length;
+    if (ready >= state.batch.launch) {
+      return { kind: 'wait', reason: 'batch healthy', state: { ...state, batch: undefined } };
+    }
+    if (nowMs - state.batch.startedAtMs >= spec.warmup * 1000) {
+      const reason = `batch not healthy within the warmup of ${spec.warmup} s (${ready} of ${state.batch.launch} new servers healthy)`;
+      if (state.status === 'rolling-back') {
+        return { kind: 'roll-back', reason, state: { ...state, status: 'failed', batch: undefined, reason } };
+      }
+      return {
+        kind: 'roll-back',
+        reason,
+        state: {
+          status: 'rolling-back',
+          toVersion: state.fromVersion,
+          fromVersion: state.toVersion,
+          reason,
+        },
+      };
+    }
+    return {
+      kind: 'wait',
+      reason: `waiting for ${state.batch.launch - ready} new server(s) to be healthy`,
+      state,
+    };
+  }
+  const outdated = servers
+    .filter((s) => s.launchVersion !== state.toVersion)
+    .sort(
+      (a, b) =>
+        Number(a.healthy) - Number(b.healthy) || a.createdAtMs - b.createdAtMs || (a.id < b.id ? -1 : 1),
+    );
+  if (!outdated.length) {
+    const done: RefreshStatus = state.status === 'rolling-back' ? 'rolled-back' : 'succeeded';
+    return { kind: 'finish', state: { ...state, status: done, batch: undefined } };
+  }
+  // Unhealthy old servers cost no healthy capacity: they can always go.
+  const unhealthyOld = outdated.filter((s) => !s.healthy).length;
+  const room = healthy - healthyFloor(desired, spec.minHealthyPercentage);
+  const n = Math.min(spec.batchSize, outdated.length, unhealthyOld + Math.max(0, room));
+  if (n <= 0) {
+    return {
+      kind: 'wait',
+      reason: `${healthy} healthy; replacing one more would go below ${spec.minHealthyPercentage}% of ${desired}`,
+      state,
+    };
+  }
+  const retire = outdated.slice(0, n).map((s) => s.id);
+  return {
+    kind: 'start-batch',
+    retire,
+    launch: n,
+    state: { ...state, batch: { startedAtMs: nowMs, retire, launch: n } },
+  };
+}
