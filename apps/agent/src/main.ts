@@ -35,7 +35,9 @@ async function main(): Promise<void> {
   if (adopted.length) log.info({ services: adopted }, 'adopted the process services of a previous run');
   const supervisor = new ServiceSupervisor(adapters.byClass);
   exits.to = supervisor;
-  const agent = new AgentService(identity, supervisor, config.stateDir);
+  if (!config.secret)
+    log.warn('no agent credential (agentSecret in user data): commands are not authenticated');
+  const agent = new AgentService(identity, supervisor, config.stateDir, undefined, config.secret);
   await agent.restore();
 
   // Listen mode (all-in-one): the assembly id and its secret are the SASL PLAIN login. Through
@@ -47,7 +49,15 @@ async function main(): Promise<void> {
     ...(urlHasUser ? {} : { username: config.assemblyId, password: config.secret ?? '' }),
     logger: log,
   });
-  const runner = new AgentRunner(identity, edge, agent, supervisor, config.heartbeatIntervalMs, log);
+  const runner = new AgentRunner(
+    identity,
+    edge,
+    agent,
+    supervisor,
+    config.heartbeatIntervalMs,
+    log,
+    config.secret,
+  );
 
   let health: Server | undefined;
   if (config.port) {

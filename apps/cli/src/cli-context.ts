@@ -9,8 +9,10 @@ import {
   readStoredConfig,
   resolveSettings,
 } from './config/cli-config';
-import { CliError, UsageError } from './errors.util';
+import { CliError, notFound, UsageError } from './errors.util';
 import { isUuid, queryString } from './input/flags.util';
+import { stringify as stringifyYaml } from 'yaml';
+import { renderJsonPath } from './output/jsonpath.util';
 import { Column, renderKeyValues, renderTable } from './output/table.util';
 
 /** Where the CLI writes; tests and main give the real streams. */
@@ -56,8 +58,15 @@ export class CliContext {
     return this.settingsCache;
   }
 
+  /** A structured output was asked for (`-o json|yaml` or `--jsonpath`): print data, not tables. */
   get json(): boolean {
-    return this.settings.output === 'json';
+    const s = this.settings;
+    return s.output === 'json' || s.output === 'yaml' || s.jsonpath !== undefined;
+  }
+
+  /** `-o wide`: every column, cells never cut. */
+  get wide(): boolean {
+    return this.settings.output === 'wide';
   }
 
   client(): NepheleClient {
@@ -65,24 +74,40 @@ export class CliContext {
     return new NepheleClient({ url: s.url, token: s.token });
   }
 
-  /** Prints a value as pretty JSON (the `--output json` form of every command). */
+  /** Prints a value in the structured form asked for: JSON (pretty), YAML, or the `--jsonpath` values. */
   printJson(v: unknown): void {
-    this.io.out(`${JSON.stringify(v, null, 2)}\n`);
+    const s = this.settings;
+    if (s.jsonpath !== undefined) {
+      const text = renderJsonPath(v, s.jsonpath);
+      if (text) this.io.out(`${text}
+`);
+      return;
+    }
+    if (s.output === 'yaml') return this.io.out(stringifyYaml(v ?? null, { lineWidth: 0 }));
+    this.io.out(`${JSON.stringify(v, null, 2)}
+`);
   }
 
-  /** Prints rows as a table, or the rows as a JSON array. */
-  printList<T>(rows: readonly T[], columns: readonly Column<T>[]): void {
+  /** Prints rows as a table (`-o wide`: with the wide columns, uncut), or as structured data. */
+  printList<T>(rows: readonly T[], columns: readonly Column<T>[], wideColumns: readonly Column<T>[] = []): void {
     if (this.json) return this.printJson(rows);
-    this.io.out(`${renderTable(rows, columns)}\n`);
+    this.io.out(`${this.table(rows, columns, wideColumns)}
+`);
   }
 
-  /** Prints one object as `key: value` lines, or as JSON. */
+  /** A table as `-o table|wide` wants it. */
+  table<T>(rows: readonly T[], columns: readonly Column<T>[], wideColumns: readonly Column<T>[] = []): string {
+    if (!this.wide) return renderTable(rows, columns);
+    return renderTable(rows, [...columns, ...wideColumns].map((c) => ({ ...c, max: Number.MAX_SAFE_INTEGER })));
+  }
+
+  /** Prints one object as `key: value` lines, or as structured data. */
   printObject(v: Record<string, unknown>): void {
     if (this.json) return this.printJson(v);
     this.io.out(`${renderKeyValues(v)}\n`);
   }
 
-  /** A confirmation (`pool web deleted`) in table mode; `json` is printed instead in JSON mode. */
+  /** A confirmation (`pool web deleted`) in table mode; `json` is printed instead in structured modes. */
   printDone(message: string, json: unknown): void {
     if (this.json) this.printJson(json);
     else this.io.out(`${message}\n`);
@@ -135,7 +160,7 @@ export function pickByName<T extends Named>(
   nameOf = (r: T) => r.name,
 ): T {
   const hits = rows.filter((r) => nameOf(r) === ref || r.id === ref);
-  if (!hits.length) throw new CliError(`${label} "${ref}" not found`);
+  if (!hits.length) throw notFound(label, ref);
   if (hits.length > 1)
     throw new CliError(`several ${label}s are named "${ref}": use the id, or narrow with --project`, 1, [
       ...hits.map((h) => `id: ${h.id}`),

@@ -1,5 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CliContext, CliIo } from './cli-context';
+import { clusterCommand } from './commands/cluster.command';
+import { completionCommand } from './commands/completion.command';
+import { describeCommand } from './commands/describe.command';
 import { deployableCommand } from './commands/deployable.command';
 import { eventsCommand } from './commands/events.command';
 import { groupCommand, policyCommand } from './commands/group.command';
@@ -27,6 +30,9 @@ Examples:
   nephele pool list -o json
   nephele deployable apply -f shop.deployable.yaml && nephele deployable watch shop
   nephele events tail -f --type 'nephele.deployable.*'
+  nephele describe deployable shop                 # status, conditions, last events explained
+  nephele deployable list --jsonpath '{.items[*].name}'
+  source <(nephele completion bash)
 `;
 
 /** The `nephele` command tree; `make` builds each action's context, `setExit` records its exit code. */
@@ -41,7 +47,10 @@ export function buildProgram(
     .option('--url <url>', `API base URL (env NEPHELE_URL; default ${DEFAULT_URL})`)
     .option('--token <token>', 'API token (env NEPHELE_TOKEN; or `nephele login`)')
     .option('-p, --project <name|id>', 'project to work in (env NEPHELE_PROJECT)')
-    .addOption(new Option('-o, --output <format>', 'output format (default table)').choices(OUTPUT_FORMATS))
+    .addOption(
+      new Option('-o, --output <format>', 'output format: table (default), wide, json, yaml').choices(OUTPUT_FORMATS),
+    )
+    .option('--jsonpath <expr>', 'print only these values of the JSON output ({.items[*].name}, $.status)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError('(add --help for usage)')
@@ -54,7 +63,10 @@ export function buildProgram(
     policyCommand(make, setExit),
     eventsCommand(make, setExit),
     instancesCommand(make, setExit),
+    clusterCommand(make, setExit),
+    describeCommand(make, setExit),
     ...loginCommands(make, setExit),
+    completionCommand(() => program, (s) => io.out(s)),
   ];
   for (const c of commands) program.addCommand(c);
   // Subcommands built on their own do not inherit the program's settings: copy them down the tree.

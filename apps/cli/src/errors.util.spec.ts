@@ -29,7 +29,7 @@ describe('describeError', () => {
     const e = (detail: string) =>
       new NepheleApiError(404, { title: 'Not Found', status: 404, detail }, 'GET', '/v1/deployables/x');
     expect(describeError(e('deployable x not found'), URL).lines).toEqual([
-      'error: deployable x not found (HTTP 404)',
+      'error: deployable "x" not found',
     ]);
     expect(describeError(e('no such thing'), URL).lines).toEqual([
       'error: not found: no such thing (HTTP 404)',

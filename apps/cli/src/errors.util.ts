@@ -23,6 +23,22 @@ export class UsageError extends CliError {
   }
 }
 
+/**
+ * The one not-found wording of the CLI, whether the CLI or the API found nothing:
+ * `error: deployable "shop" not found` (exit 1).
+ */
+export function notFound(label: string, ref: string): CliError {
+  return new CliError(`${label} "${ref}" not found`, EXIT_ERROR);
+}
+
+/** The API's `deployable shop not found` in the CLI's wording; undefined when it reads otherwise. */
+export function notFoundWording(detail: string): string | undefined {
+  const m = /^(.+?) (\S+) not found$/.exec(detail.trim());
+  if (!m) return undefined;
+  const ref = m[2]!.replace(/^"(.*)"$/, '$1');
+  return `${m[1]} "${ref}" not found`;
+}
+
 const HINTS: Record<number, string> = {
   401: 'give a valid token with --token, NEPHELE_TOKEN or `nephele login`',
   403: 'the token is not allowed to do this (viewer tokens cannot write; some resources need an admin token)',
@@ -40,7 +56,11 @@ export function describeError(e: unknown, url: string): { lines: string[]; exitC
   if (e instanceof NepheleApiError) {
     const p = e.problem;
     let summary = p.detail || p.title || 'request failed';
-    if (e.status === 404 && !/not found/i.test(summary)) summary = `not found: ${summary}`;
+    if (e.status === 404) {
+      const worded = notFoundWording(summary);
+      if (worded && !p.errors?.length) return { lines: [`error: ${worded}`], exitCode: EXIT_ERROR };
+      if (!/not found/i.test(summary)) summary = `not found: ${summary}`;
+    }
     const title = p.title && p.title !== summary ? `${p.title}: ` : '';
     const lines = [`error: ${e.status === 404 ? '' : title}${summary} (HTTP ${e.status})`];
     for (const fe of p.errors ?? []) lines.push(`  ${fe.field}: ${fe.message}`);

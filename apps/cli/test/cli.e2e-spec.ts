@@ -145,7 +145,12 @@ assemblies:
       /^deployable cli-demo created \(id [0-9a-f-]{36}, version 1, status \w+\)\n$/,
     );
 
-    const updated = await nephele(['deployable', 'apply', '-f', f]);
+    // The same document again stores nothing.
+    expect(await nephele(['deployable', 'apply', '-f', f])).toMatchObject({
+      code: 0,
+      stdout: 'deployable cli-demo unchanged (version 1)\n',
+    });
+    const updated = await nephele(['deployable', 'apply', '-f', file('demo-v2.yaml', `${DEMO}monitor: { heartbeatInterval: 2s }\n`)]);
     expect(updated.code).toBe(0);
     expect(updated.stdout).toMatch(
       /^deployable cli-demo updated \(id [0-9a-f-]{36}, version 2, status \w+\)\n$/,
@@ -162,7 +167,7 @@ assemblies:
     expect(lines[1]).toMatch(/^status: (starting|running|degraded|recovering|failed)/);
     // Assemblies show once the DPE has observed them (a table), else a plain note.
     expect(lines[3]).toMatch(
-      /^(ASSEMBLY\s+STATE\s+INSTANCE\s+ADDRESSES\s+SERVICE\s+SERVICE STATE|no assemblies observed yet)$/,
+      /^(ASSEMBLY\s+STATE\s+INSTANCE\s+ADDRESSES\s+SERVICE\s+SERVICE STATE(\s+REASON)?|no assemblies observed yet)$/,
     );
 
     const json = JSON.parse((await nephele(['deployable', 'status', 'cli-demo', '-o', 'json'])).stdout);
@@ -288,7 +293,7 @@ assemblies:
 
     expect(await nephele(['deployable', 'status', 'no-such-deployable'])).toMatchObject({
       code: 1,
-      stderr: 'error: deployable no-such-deployable not found (HTTP 404)\n',
+      stderr: 'error: deployable "no-such-deployable" not found\n',
     });
 
     const anonymous = await nephele(['pool', 'list'], { env: { NEPHELE_TOKEN: undefined } });

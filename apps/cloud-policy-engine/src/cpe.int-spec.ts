@@ -106,6 +106,8 @@ describe('cloud policy engine (real PostgreSQL + RabbitMQ + DPE processes)', () 
         vhost.name,
         '--reply-to',
         '/queue/reply.cpe-test',
+        '--token',
+        TOKEN,
         ...extra,
       ],
       { timeout: 30_000 },
@@ -175,6 +177,12 @@ describe('cloud policy engine (real PostgreSQL + RabbitMQ + DPE processes)', () 
     expect(missing.body._values.error_code).toBe(404);
     // Through RabbitMQ the broker accepts the message; the CPE cannot answer it (no reply-to), so it
     // rejects the delivery (logged) and goes on serving.
+    // Through RabbitMQ the request says who sends it (application property authorization).
+    const anonymous = await qmf('deployable_list', {}, ['--token', '']);
+    expect(anonymous.body._values).toMatchObject({ error_code: 401 });
+    expect(anonymous.body._values.error_text).toMatch(/authentication required/);
+    const forged = await qmf('deployable_list', {}, ['--token', 'nph_not-a-token']);
+    expect(forged.body._values).toMatchObject({ error_code: 401, error_text: 'invalid or revoked token' });
     const noReply = await qmf('deployable_list', {}, ['--no-reply-to']);
     expect(noReply).toEqual({ accepted: true });
     const after = await qmf('deployable_list', {});

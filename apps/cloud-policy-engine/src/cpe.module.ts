@@ -10,6 +10,9 @@ import { CPE_SCHEMA, cpeMigrations } from './data-source';
 import { DeployablesController } from './deployables/deployables.controller';
 import { DeployablesRepository } from './deployables/deployables.repository';
 import { DeployablesService, SUPERVISOR_KICK } from './deployables/deployables.service';
+import { AgentCredentials } from './deployables/agent-credentials';
+import { PoolCheck } from './deployables/pool-check';
+import { StopSequence } from './deployables/stop-sequence';
 import { DpeLinkConsumer } from './dpe/dpe-link.consumer';
 import { DpeInlineHost } from './dpe/inline.runtime';
 import { SupervisorService } from './dpe/supervisor.service';
@@ -79,12 +82,15 @@ export class CpeModule {
         DeployablesRepository,
         SupervisorService,
         { provide: SUPERVISOR_KICK, useExisting: SupervisorService },
+        PoolCheck,
+        StopSequence,
+        AgentCredentials,
         DeployablesService,
         DpeLinkConsumer,
         ClustersService,
         ManagementService,
       ],
-      exports: [DeployablesService, DeployablesRepository, SupervisorService],
+      exports: [DeployablesService, DeployablesRepository, SupervisorService, AgentCredentials],
     };
   }
 }

@@ -1,5 +1,10 @@
 import { CreateDeployables1763800000000 } from './migrations/1763800000000-CreateDeployables';
 import { CreateClusters1763810000000 } from './migrations/1763810000000-CreateClusters';
+import { AgentKeys1763820000000 } from './migrations/1763820000000-AgentKeys';
 
 export const CPE_SCHEMA = 'cpe';
-export const cpeMigrations = [CreateDeployables1763800000000, CreateClusters1763810000000];
+export const cpeMigrations = [
+  CreateDeployables1763800000000,
+  CreateClusters1763810000000,
+  AgentKeys1763820000000,
+];

@@ -265,6 +265,8 @@ constraints:
         vhost.name,
         '--reply-to',
         '/queue/reply.e2e',
+        '--token',
+        TOKEN,
       ],
       { timeout: 30_000 },
     );
@@ -292,6 +294,8 @@ constraints:
       vhost.name,
       '--reply-to',
       '/queue/reply.e2e',
+      '--token',
+      TOKEN,
     ]);
     expect(JSON.parse(s2.trim().split('\n').pop()!).body._arguments.status).toBe('running');
   }, 150_000);

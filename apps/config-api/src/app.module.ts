@@ -6,7 +6,9 @@ import {
   BusTokenVerifier,
   CachingTokenVerifier,
   CoreModule,
+  TOKEN_REVOCATIONS,
   TOKEN_VERIFIER,
+  TokenRevocations,
 } from '@nephele/service-kit';
 import { AppLogger } from '@nephele/observability';
 import { ConfigApiConfig } from './config/env';
@@ -36,11 +38,11 @@ export class ConfigApiAppModule {
     });
     const verifier: Provider = {
       provide: TOKEN_VERIFIER,
-      inject: [BUS],
-      useFactory: (bus: Bus) =>
+      inject: [BUS, TOKEN_REVOCATIONS],
+      useFactory: (bus: Bus, revocations: TokenRevocations) =>
         new BootstrapTokenVerifier(
           config.bootstrapToken,
-          inProcessTokens.verifier(new CachingTokenVerifier(new BusTokenVerifier(bus))),
+          inProcessTokens.verifier(new CachingTokenVerifier(new BusTokenVerifier(bus)).follow(revocations)),
         ),
     };
     const providers = (core.providers ?? []).map((p) =>

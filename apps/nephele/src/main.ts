@@ -2,14 +2,31 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createBus, EdgeListener } from '@nephele/bus';
+import {
+  Bus,
+  createBus,
+  EdgeListener,
+  EdgePrincipal,
+  managementPrincipal,
+  unverifiedAgentVerifier,
+} from '@nephele/bus';
 import { NepheleClient, seedLocalBroker } from '@nephele/client';
 import { createLogger } from '@nephele/observability';
-import { createHttpApp } from '@nephele/service-kit';
+import { restrictDataDir } from '@nephele/persistence';
+import {
+  BootstrapTokenVerifier,
+  BUS,
+  BusTokenVerifier,
+  CachingTokenVerifier,
+  createHttpApp,
+  masterKeyFrom,
+  TokenVerifier,
+} from '@nephele/service-kit';
 import { loadCpeConfig } from '../../cloud-policy-engine/src';
 import { DpeHost } from '../../dpe-worker/src';
 import { AllInOneModule } from './app.module';
 import { loadAllInOneEnv } from './config/env';
+import { missingPeersLines } from './debian-peers';
 
 /** A secret kept in the data dir (mode 600): given by env, else read, else made once. */
 function keptSecret(
@@ -25,6 +42,28 @@ function keptSecret(
   const value = make();
   writeFileSync(p, `${value}\n`, { mode: 0o600 });
   return { value, fresh: true };
+}
+
+/**
+ * Management clients log in to the edge with SASL PLAIN, password = an API token (any username),
+ * checked like a REST bearer token (the bootstrap token here, others by the config-api over the
+ * bus). The principal is re-checked before each message and every 500 ms (see Note [Edge
+ * listener]) through a cache of at most 250 ms, so a revoked token's connection goes within ~1 s.
+ */
+function tokenLogin(bootstrapToken: string, bus: Bus) {
+  const verifier: TokenVerifier = new BootstrapTokenVerifier(
+    bootstrapToken,
+    new CachingTokenVerifier(new BusTokenVerifier(bus), 250, 250),
+  );
+  return async (_username: string, password: string): Promise<EdgePrincipal | null> => {
+    if (!password) return null;
+    const p = await verifier.verify(password);
+    if (!p) return null;
+    return managementPrincipal({ tokenId: p.tokenId, role: p.role, project: p.project }, async () => {
+      const now = await verifier.verify(password);
+      return !!now && now.tokenId === p.tokenId && now.role === p.role && now.project === p.project;
+    });
+  };
 }
 
 /** An example appliance: a web server on one assembly, its URL as an output. */
@@ -71,16 +110,23 @@ async function main(): Promise<void> {
   const env = loadAllInOneEnv();
   const dataDir = path.resolve(env.NEPHELE_DATA_DIR ?? '.nephele');
   const logger = createLogger('nephele', env.LOG_LEVEL);
+  // The data dir holds the database, the admin token and (by default) the master key: 0700, files 0600.
+  restrictDataDir(dataDir);
   const token = keptSecret(
     dataDir,
     'admin-token',
     env.NEPHELE_BOOTSTRAP_TOKEN,
     () => `nph_${randomBytes(32).toString('base64url')}`,
   );
-  const masterKey = keptSecret(dataDir, 'master-key', env.NEPHELE_MASTER_KEY, () =>
+  // The master key may live apart from the data it protects: NEPHELE_MASTER_KEY or _FILE.
+  const masterKey = keptSecret(dataDir, 'master-key', masterKeyFrom(env), () =>
     randomBytes(32).toString('base64'),
   );
-  const edgeUrl = `amqp://${env.NEPHELE_EDGE_HOST === '0.0.0.0' ? '127.0.0.1' : env.NEPHELE_EDGE_HOST}:${env.NEPHELE_EDGE_PORT}`;
+  const tls =
+    env.NEPHELE_EDGE_TLS_CERT && env.NEPHELE_EDGE_TLS_KEY
+      ? { cert: readFileSync(env.NEPHELE_EDGE_TLS_CERT), key: readFileSync(env.NEPHELE_EDGE_TLS_KEY) }
+      : undefined;
+  const edgeUrl = `${tls ? 'amqps' : 'amqp'}://${env.NEPHELE_EDGE_HOST === '0.0.0.0' ? '127.0.0.1' : env.NEPHELE_EDGE_HOST}:${env.NEPHELE_EDGE_PORT}`;
   const shared: NodeJS.ProcessEnv = {
     ...process.env,
     NEPHELE_DATA_DIR: dataDir,
@@ -89,14 +135,31 @@ async function main(): Promise<void> {
   };
   process.env.NEPHELE_DATA_DIR = dataDir;
 
-  // The AMQP 1.0 edge: Nephele itself listens (no broker needed). Peers on this machine only by
-  // default, so anonymous agents are accepted; tokens authenticate management clients.
+  // The AMQP 1.0 edge: Nephele itself listens (no broker needed). Nobody is anonymous (see Note
+  // [Edge authentication]): management clients log in with an API token (verifier added once the
+  // bus is up, below), agents as their assembly.
+  const allowAnonymous = env.NEPHELE_EDGE_ALLOW_ANONYMOUS === 'true';
   const edge = new EdgeListener({
     port: env.NEPHELE_EDGE_PORT,
     host: env.NEPHELE_EDGE_HOST,
-    allowAnonymous: true,
+    tls,
+    allowAnonymous,
+    // The loopback demo: an anonymous peer is a management client with an admin's rights.
+    anonymousPrincipal: managementPrincipal({ tokenId: 'anonymous', role: 'admin' }),
+    maxMessageBytes: env.NEPHELE_EDGE_MAX_MESSAGE_BYTES,
+    maxConnectionsPerPrincipal: env.NEPHELE_EDGE_MAX_CONNECTIONS,
+    maxQueueBytes: env.NEPHELE_EDGE_MAX_QUEUE_BYTES,
+    maxQueueLength: env.NEPHELE_EDGE_MAX_QUEUE_LENGTH,
+    maxHoldMs: env.NEPHELE_EDGE_MAX_HOLD_MS,
     logger,
   });
+  if (allowAnonymous)
+    logger.warn('NEPHELE_EDGE_ALLOW_ANONYMOUS=true: anonymous loopback peers act as admins on the edge');
+  // Agents started by the local driver log in as their assembly (username = assembly id), scoped to
+  // their own addresses. Interim: until each assembly gets its own credential, the login is not
+  // proven; the per-assembly verifier replaces this one (`edge.auth.add('agent', …)`,
+  // `edge.auth.remove('agent-interim')`).
+  edge.auth.add('agent-interim', unverifiedAgentVerifier());
   await edge.start();
 
   const dpeBus = createBus({ url: env.AMQP_URL, service: 'dpe-worker', logger });
@@ -125,6 +188,7 @@ async function main(): Promise<void> {
     { title: 'Nephele', bodyLimit: '5mb' },
   );
   app.enableShutdownHooks();
+  edge.auth.add('token', tokenLogin(token.value, app.get<Bus>(BUS)));
   await app.listen(env.PORT, '0.0.0.0');
   const base = `http://localhost:${env.PORT}`;
 
@@ -158,7 +222,7 @@ async function main(): Promise<void> {
     `Nephele is running (all-in-one) on ${base}`,
     `  API docs      ${base}/docs`,
     `  events        ${base}/v1/events   (live: ${base}/v1/events/stream)`,
-    `  deployables   ${base}/v1/deployables   AMQP 1.0 management: ${edgeUrl} address nephele.cpe`,
+    `  deployables   ${base}/v1/deployables   AMQP 1.0 management: ${edgeUrl} address nephele.cpe (SASL PLAIN, password = an API token)`,
     `  health        ${base}/readyz   metrics ${base}/metrics`,
     `  database      ${env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${dataDir}/pgdata`}`,
     `  bus           ${env.AMQP_URL ? 'RabbitMQ (AMQP_URL)' : 'in-process'}`,
@@ -166,6 +230,7 @@ async function main(): Promise<void> {
     token.fresh
       ? `  admin token   ${token.value}\n                (shown once; also saved in ${dataDir}/admin-token, mode 600)`
       : `  admin token   ${env.NEPHELE_BOOTSTRAP_TOKEN ? 'NEPHELE_BOOTSTRAP_TOKEN' : `in ${dataDir}/admin-token`}`,
+    ...missingPeersLines(), // once, at start-up: what the optional Debian peers would enable
     '',
   ].filter((l) => l !== '');
   process.stderr.write(`\n${lines.join('\n')}\n\n`);

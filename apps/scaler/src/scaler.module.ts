@@ -22,6 +22,10 @@ import { PoliciesService } from './policies/policies.service';
 import { PolicyExecutorService } from './policies/policy-executor.service';
 import { SchedulerService } from './policies/scheduler.service';
 import { AuditRecorder } from './audit/audit.recorder';
+import { MetricsConsumer } from './metrics/metrics.consumer';
+import { MetricsRepository } from './metrics/metrics.repository';
+import { PrometheusPoller } from './metrics/prometheus.poller';
+import { TargetTrackingService } from './metrics/target-tracking.service';
 import { SCALER_CONFIG, SCALER_DB, SCALER_EMBEDDED, SCALER_OUTBOX } from './scaler.tokens';
 
 /** The autoscaler (ARCHITECTURE §6): groups, policies, schedules, alarms, convergence. */
@@ -55,8 +59,12 @@ export class ScalerModule {
         ServersConsumer,
         AlarmsService,
         AlarmsConsumer,
+        MetricsRepository,
+        TargetTrackingService,
+        MetricsConsumer,
+        PrometheusPoller,
       ],
-      exports: [ConvergerService, SchedulerService],
+      exports: [ConvergerService, SchedulerService, TargetTrackingService],
     };
   }
 }

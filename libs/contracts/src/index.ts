@@ -11,3 +11,4 @@ export * from './events/config-api.requests';
 export * from './agent';
 export * from './events/feed.events';
 export * from './events/cpe.events';
+export * from './events/metric.events';

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 // Note [Embedded PostgreSQL]
@@ -8,7 +8,8 @@ import path from 'node:path';
 // process shares this one server (pglite-socket runs one transaction at a time across its
 // connections), each DataSource uses a single connection, and nothing uses COPY
 // (it breaks the socket server). Data lives under NEPHELE_DATA_DIR (default ./.nephele/pgdata);
-// `memory://` keeps it in memory (tests).
+// `memory://` keeps it in memory (tests). The data is private to its owner: directories 0700,
+// files 0600 (existing ones are tightened at start; new ones follow the process umask 077).
 
 interface Embedded {
   url: string;
@@ -19,6 +20,27 @@ let instance: Promise<Embedded> | undefined;
 
 export function embeddedDataDir(): string {
   return process.env.NEPHELE_DATA_DIR ?? path.resolve('.nephele');
+}
+
+/**
+ * Makes `dir` private to the process's user: creates it 0700 if missing, then sets every
+ * directory under it to 0700 and every file to 0600. Also narrows the process umask to 077 so the
+ * files written later (PGlite's WAL, the local driver's records) are born private.
+ */
+export function restrictDataDir(dir: string): void {
+  process.umask(0o077);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const walk = (p: string): void => {
+    const st = lstatSync(p);
+    if (st.isSymbolicLink()) return;
+    if (st.isDirectory()) {
+      if ((st.mode & 0o777) !== 0o700) chmodSync(p, 0o700);
+      for (const name of readdirSync(p)) walk(path.join(p, name));
+    } else if ((st.mode & 0o077) !== 0) {
+      chmodSync(p, st.mode & 0o700);
+    }
+  };
+  walk(dir);
 }
 
 function defaultPgDir(): string {
@@ -32,7 +54,7 @@ export function startEmbeddedPostgres(dataDir = defaultPgDir()): Promise<Embedde
     // ESM-only packages: loaded with a dynamic import so the CommonJS bundle can use them.
     const { PGlite } = await import('@electric-sql/pglite');
     const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-    if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+    if (!dataDir.startsWith('memory://')) restrictDataDir(dataDir);
     const db = await PGlite.create(dataDir);
     const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 64 });
     await server.start();

@@ -50,6 +50,8 @@ export interface Rsc {
   priority: number;
   stickiness: number;
   stopped: boolean;
+  /** Unmanaged: assigned to where it runs, whatever the scores. */
+  unmanaged: boolean;
   /** Node index the resource runs on now, or -1. */
   running: number;
   failed: boolean;
@@ -144,6 +146,7 @@ export function assignResources(
       priority: r.priority ?? 0,
       stickiness: r.stickiness ?? defaults.stickiness ?? 0,
       stopped: r.targetRole === 'Stopped',
+      unmanaged: r.managed === false,
       running,
       failed: running >= 0 && obs?.failed === true,
       w: new Int32Array(N),
@@ -246,7 +249,12 @@ function assign(ctx: Ctx, r: Rsc): number {
     for (let n = 0; n < ctx.N; n++) r.w[n] = addScores(r.w[n]!, -INFINITY);
   }
 
-  assignBestNode(ctx, r);
+  if (r.unmanaged) {
+    // Unmanaged resources stay on their current node (`pcmk__primitive_assign`).
+    r.provisional = false;
+    r.assigned = r.running;
+    if (r.running >= 0) ctx.numResources[r.running]!++;
+  } else assignBestNode(ctx, r);
   r.allocating = false;
   return r.assigned;
 }

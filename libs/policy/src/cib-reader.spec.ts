@@ -16,7 +16,9 @@ describe(readCib.name, () => {
 
   it('allows comments and decodes the predefined entities', () => {
     const xml = minimal('<!-- a comment --><primitive id="a&amp;b" class="ocf" provider="pacemaker" type="Dummy"/>');
-    expect(readCib(xml).spec.resources.map((r) => r.id)).toEqual(['a&b']);
+    // Decoded, then refused: Pacemaker matches fail-count attributes with the id as a regex.
+    expect(() => readCib(xml)).toThrow(/resource id "a&b"/);
+    expect(readCib(minimal('<!-- c --><primitive id="a.b" class="ocf" provider="pacemaker" type="Dummy"/>')).spec.resources.map((r) => r.id)).toEqual(['a.b']);
   });
 
   it('refuses documents over the size limit and malformed XML', () => {
@@ -30,9 +32,22 @@ describe(readCib.name, () => {
     expect(readCib(xml, { lenient: true }).ignored).toEqual(['<group> resources']);
   });
 
-  it('refuses fencing without a device (Pacemaker would leave every resource unmanaged)', () => {
-    const xml = minimal('').replace('value="false"', 'value="true"');
-    expect(() => readCib(xml)).toThrow(/stonith-enabled/);
+  it('leaves every resource unmanaged when fencing is enabled without a device (as Pacemaker does)', () => {
+    const xml = minimal('<primitive id="a" class="ocf" provider="pacemaker" type="Dummy"/>').replace('value="false"', 'value="true"');
+    expect(readCib(xml).spec.resources).toEqual([{ id: 'a', managed: false }]);
+  });
+
+  it('reads fail counts with the attribute pattern of the CIB version (pe_get_failcount)', () => {
+    const status = (feature: string): string =>
+      minimal('<primitive id="a" class="ocf" provider="pacemaker" type="Dummy"/>', `crm_feature_set="${feature}"`).replace(
+        '<status/>',
+        '<status><node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member"><transient_attributes id="1"><instance_attributes id="t">' +
+          '<nvpair id="f1" name="fail-count-a#monitor_10000" value="2"/><nvpair id="f2" name="fail-count-a#start_0" value="1"/>' +
+          '<nvpair id="f3" name="fail-count-a" value="5"/><nvpair id="l1" name="last-failure-a#monitor_10000" value="100"/>' +
+          '</instance_attributes></transient_attributes></node_state></status>',
+      );
+    expect(readCib(status('3.16.1')).history).toEqual([{ resource: 'a', node: 'n1', count: 3, lastFailureAt: 100_000 }]);
+    expect(readCib(status('3.0.12')).history).toEqual([{ resource: 'a', node: 'n1', count: 5 }]);
   });
 
   it('reads back what writeCib wrote', () => {

@@ -11,7 +11,7 @@ import {
   ResourceObservation,
   ResourceSpec,
 } from './cluster.types';
-import { INFINITY, parseScore } from './score.util';
+import { INFINITY, addScores, parseScore } from './score.util';
 
 /** What `readCib()` returns: everything `plan()` needs except `now`. */
 export interface CibInput {
@@ -132,14 +132,30 @@ function isTrue(v: string | undefined): boolean {
   return ['true', 'on', 'yes', 'y', '1'].includes(t) || /^[1-9]\d*$/.test(t);
 }
 
-/** nvpairs of every `<setName>` under `node`, later sets and later pairs winning. */
-function nvpairs(node: XmlNode | undefined, setName: string): Map<string, string> {
+/**
+ * The name/value pairs of every `<setName>` under `node`, as Pacemaker unpacks them: sets in
+ * descending `score` order (the set with id `firstId` always first), and the first value of a
+ * name wins. A set or pair given by `id-ref`, or a set with a `<rule>`, is refused through
+ * `refuse` (its values would depend on what it refers to or on when and where it is evaluated).
+ */
+function nvpairs(node: XmlNode | undefined, setName: string, refuse?: (what: string) => void, firstId?: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const set of children(node, setName)) {
+  const sets = children(node, setName).map((set, i) => {
+    const id = attr(set, 'id');
+    const score = id !== undefined && id === firstId ? INFINITY : (parseScore(attr(set, 'score')) ?? 0);
+    return { set, i, score };
+  });
+  sets.sort((a, b) => b.score - a.score || a.i - b.i);
+  for (const { set } of sets) {
+    if (refuse) {
+      if (attr(set, 'id-ref') !== undefined) refuse(`<${setName} id-ref=${attr(set, 'id-ref')}>`);
+      if (children(set, 'rule').length > 0) refuse(`<${setName} ${attr(set, 'id') ?? ''}> with a <rule>`);
+    }
     for (const p of children(set, 'nvpair')) {
+      if (refuse && attr(p, 'id-ref') !== undefined) refuse(`<nvpair id-ref=${attr(p, 'id-ref')}> in <${setName}>`);
       const name = attr(p, 'name');
       const value = attr(p, 'value');
-      if (name !== undefined && value !== undefined) out.set(name, value);
+      if (name !== undefined && value !== undefined && !out.has(name)) out.set(name, value);
     }
   }
   return out;
@@ -185,21 +201,34 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const conf = child(cib, 'configuration');
   if (!conf) throw new CibError('no <configuration> element');
 
-  // Cluster options.
-  const crmConfig = nvpairs(child(conf, 'crm_config'), 'cluster_property_set');
+  // Configuration sections: anything not listed changes nothing Nephele plans (alerts, acls,
+  // fencing-topology) or is refused here.
+  for (const section of ['tags']) {
+    if (child(conf, section) !== undefined && Object.keys(child(conf, section)!).length > 0) unsupported(`<${section}>`);
+  }
+
+  // Cluster options (see Note [Audited constructs]).
+  const crmConfig = nvpairs(child(conf, 'crm_config'), 'cluster_property_set', unsupported, 'cib-bootstrap-options');
   if (crmConfig.has('symmetric-cluster') && !isTrue(crmConfig.get('symmetric-cluster'))) unsupported('symmetric-cluster=false');
   const placementStrategy = crmConfig.get('placement-strategy');
   if (placementStrategy !== undefined && placementStrategy !== 'default') unsupported(`placement-strategy=${placementStrategy}`);
+  const healthStrategy = crmConfig.get('node-health-strategy');
+  if (healthStrategy !== undefined && healthStrategy !== 'none') unsupported(`node-health-strategy=${healthStrategy}`);
+  if (crmConfig.has('shutdown-lock') && isTrue(crmConfig.get('shutdown-lock'))) unsupported('shutdown-lock');
+  if (crmConfig.has('stop-orphan-resources') && !isTrue(crmConfig.get('stop-orphan-resources'))) unsupported('stop-orphan-resources=false');
+  if (crmConfig.has('is-managed-default') && !isTrue(crmConfig.get('is-managed-default'))) unsupported('is-managed-default=false');
+  if ((parseScore(crmConfig.get('default-resource-stickiness')) ?? 0) !== 0) unsupported('default-resource-stickiness');
   const resourcesEl = child(conf, 'resources');
   for (const kind of ['group', 'clone', 'master', 'bundle', 'template']) {
     if (children(resourcesEl, kind).length > 0) unsupported(`<${kind}> resources`);
   }
   const stonith = crmConfig.get('stonith-enabled');
-  const hasStonithDevice = children(resourcesEl, 'primitive').some((p) => attr(p, 'class') === 'stonith');
-  if ((stonith === undefined || isTrue(stonith)) && !hasStonithDevice) {
-    // Pacemaker then leaves every resource unmanaged: nothing would move.
-    unsupported('stonith-enabled without a fencing device');
-  }
+  const stonithEnabled = stonith === undefined || isTrue(stonith);
+  const hasStonithDevice =
+    children(resourcesEl, 'primitive').some((p) => attr(p, 'class') === 'stonith') || isTrue(crmConfig.get('have-watchdog'));
+  // Pacemaker leaves every resource unmanaged when fencing is enabled without a device.
+  const allUnmanaged = stonithEnabled && !hasStonithDevice;
+  if (isTrue(crmConfig.get('stop-all-resources'))) unsupported('stop-all-resources');
   if (crmConfig.get('maintenance-mode') !== undefined && isTrue(crmConfig.get('maintenance-mode'))) unsupported('maintenance-mode');
   const haveQuorum = attr(cib, 'have-quorum');
   const noQuorumPolicy = crmConfig.get('no-quorum-policy');
@@ -215,13 +244,18 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (id === undefined || uname === undefined) throw new CibError('<node> without id');
     const type = attr(n, 'type');
     if (type !== undefined && type !== 'member' && type !== 'normal') unsupported(`node ${uname} of type ${type}`);
+    const nodeAttrs = nvpairs(n, 'instance_attributes', unsupported);
+    if (isTrue(nodeAttrs.get('maintenance'))) unsupported(`node ${uname} in maintenance`);
     nodeNameById.set(id, uname);
-    nodeStandby.set(uname, isTrue(nvpairs(n, 'instance_attributes').get('standby')));
+    nodeStandby.set(uname, isTrue(nodeAttrs.get('standby')));
     nodes.push({ name: uname });
   }
 
   // Defaults.
-  const rscDefaults = nvpairs(child(conf, 'rsc_defaults'), 'meta_attributes');
+  const rscDefaults = nvpairs(child(conf, 'rsc_defaults'), 'meta_attributes', unsupported);
+  auditMeta(rscDefaults, 'rsc_defaults', unsupported);
+  const opDefaults = nvpairs(child(conf, 'op_defaults'), 'meta_attributes', unsupported);
+  if (opDefaults.has('on-fail')) unsupported(`on-fail=${opDefaults.get('on-fail')} in op_defaults`);
   const defaults: ResourceDefaults = {};
   const num = (v: string | undefined, what: string): number | undefined => {
     if (v === undefined) return undefined;
@@ -235,14 +269,24 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   if (dm !== undefined) defaults.migrationThreshold = dm;
   const dft = rscDefaults.get('failure-timeout');
   if (dft !== undefined) defaults.failureTimeoutMs = timeoutMs(dft) ?? 0;
+  const defaultRole = rscDefaults.get('target-role');
 
   // Resources.
   const resources: ResourceSpec[] = [];
   for (const p of children(resourcesEl, 'primitive')) {
     const id = attr(p, 'id');
     if (id === undefined) throw new CibError('<primitive> without id');
-    if (attr(p, 'class') === 'stonith') continue;
-    const meta = nvpairs(p, 'meta_attributes');
+    if (attr(p, 'template') !== undefined) unsupported(`primitive ${id} from a template`);
+    if (attr(p, 'class') === 'ocf' && attr(p, 'provider') === 'pacemaker' && attr(p, 'type') === 'remote') unsupported(`remote node connection ${id}`);
+    if (!/^[A-Za-z0-9_.:-]+$/.test(id)) unsupported(`resource id ${JSON.stringify(id)} (fail-count attribute names could not be matched exactly)`);
+    const meta = nvpairs(p, 'meta_attributes', unsupported);
+    auditMeta(meta, `primitive ${id}`, unsupported);
+    nvpairs(p, 'utilization', unsupported);
+    for (const op of children(child(p, 'operations'), 'op')) {
+      const onFail = attr(op, 'on-fail') ?? nvpairs(op, 'meta_attributes', unsupported).get('on-fail');
+      if (onFail !== undefined && onFail !== 'restart') unsupported(`on-fail=${onFail} on ${id}`);
+    }
+    if (attr(child(p, 'operations'), 'id-ref') !== undefined) unsupported(`<operations id-ref> on ${id}`);
     const r: ResourceSpec = { id };
     const priority = num(meta.get('priority'), `priority of ${id}`);
     if (priority !== undefined) r.priority = priority;
@@ -252,21 +296,26 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (threshold !== undefined) r.migrationThreshold = threshold;
     const ft = meta.get('failure-timeout');
     if (ft !== undefined) r.failureTimeoutMs = timeoutMs(ft) ?? 0;
-    const role = meta.get('target-role');
+    const role = meta.get('target-role') ?? defaultRole;
     if (role !== undefined) {
       const t = role.toLowerCase();
       if (t === 'stopped') r.targetRole = 'Stopped';
-      else if (t === 'started') r.targetRole = 'Started';
-      else unsupported(`target-role=${role} on ${id}`);
+      else if (t === 'started') {
+        if (meta.has('target-role')) r.targetRole = 'Started';
+      } else unsupported(`target-role=${role} on ${id}`);
     }
-    const managed = meta.get('is-managed');
-    if (managed !== undefined && !isTrue(managed)) unsupported(`is-managed=false on ${id}`);
+    const managed = meta.get('is-managed') ?? rscDefaults.get('is-managed');
+    if (allUnmanaged || (managed !== undefined && !isTrue(managed))) r.managed = false;
     resources.push(r);
   }
   const resourceIds = new Set(resources.map((r) => r.id));
 
   // Constraints.
   const cons = child(conf, 'constraints');
+  const constraintKinds = new Set(['rsc_location', 'rsc_colocation', 'rsc_order']);
+  for (const k of Object.keys(cons ?? {})) {
+    if (!constraintKinds.has(k) && !k.startsWith('#')) unsupported(`<${k}>`);
+  }
   const locations: LocationConstraint[] = [];
   for (const l of children(cons, 'rsc_location')) {
     const id = attr(l, 'id') ?? 'rsc_location';
@@ -277,6 +326,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       unsupported(`rsc_location ${id} (only rsc + node + score)`);
       continue;
     }
+    if (l['lifetime'] !== undefined) unsupported(`lifetime in ${id}`);
     const discovery = attr(l, 'resource-discovery');
     if (discovery !== undefined && discovery !== 'always') unsupported(`resource-discovery=${discovery} on ${id}`);
     locations.push({ id, resource: rsc, node, score });
@@ -292,6 +342,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       unsupported(`rsc_colocation ${id} (only rsc + with-rsc + score)`);
       continue;
     }
+    if (c['lifetime'] !== undefined) unsupported(`lifetime in ${id}`);
     const col: ColocationConstraint = { id, resource: rsc, withResource: withRsc, score };
     const influence = attr(c, 'influence');
     if (influence !== undefined) col.influence = isTrue(influence);
@@ -311,51 +362,65 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       unsupported(`rsc_order ${id} (only mandatory, symmetrical start orders)`);
       continue;
     }
+    if (o['lifetime'] !== undefined) unsupported(`lifetime in ${id}`);
     orders.push({ id, first, then });
-  }
-  for (const kind of ['rsc_ticket', 'rsc_colocation_set']) {
-    if (children(cons, kind).length > 0) unsupported(`<${kind}>`);
   }
 
   // Status.
+  const legacyFailCounts = compareVersion(attr(cib, 'crm_feature_set'), '3.0.13') < 0;
   const online: Record<string, boolean> = {};
   const running: Record<string, ResourceObservation | undefined> = {};
   const history: FailureRecord[] = [];
+  const seenNodes = new Set<string>();
   for (const ns of children(child(cib, 'status'), 'node_state')) {
     const id = attr(ns, 'id');
     const name = (id !== undefined ? nodeNameById.get(id) : undefined) ?? attr(ns, 'uname');
     if (name === undefined || !nodes.some((n) => n.name === name)) continue;
-    const up = isTrue(attr(ns, 'in_ccm')) && attr(ns, 'crmd') === 'online' && (attr(ns, 'join') ?? 'member') === 'member';
+    if (seenNodes.has(name)) unsupported(`two node_state entries for ${name}`);
+    seenNodes.add(name);
+    const inCcm = attr(ns, 'in_ccm');
+    if (inCcm !== undefined && !/^(true|false|yes|no|on|off|0|1)$/i.test(inCcm.trim())) unsupported(`node_state in_ccm=${inCcm} on ${name}`);
+    const join = attr(ns, 'join') ?? 'member';
+    if (join !== 'member' && join !== 'down' && isTrue(inCcm) && attr(ns, 'crmd') === 'online') unsupported(`node ${name} pending (join=${join})`);
+    const shutdownAttr = attr(ns, 'shutdown');
+    if (shutdownAttr !== undefined && shutdownAttr !== '0') unsupported(`node ${name} shutting down`);
+    const up = isTrue(inCcm) && attr(ns, 'crmd') === 'online' && join === 'member';
     online[name] = up;
-    const transient = nvpairs(child(ns, 'transient_attributes'), 'instance_attributes');
+    const transient = nvpairs(child(ns, 'transient_attributes'), 'instance_attributes', unsupported);
     if (isTrue(transient.get('standby'))) nodeStandby.set(name, true);
-    const counts = new Map<string, { count: number; last?: number }>();
-    for (const [k, v] of transient) {
-      const fc = /^fail-count-(.+?)(#.+_\d+)?$/.exec(k);
-      const lf = /^last-failure-(.+?)(#.+_\d+)?$/.exec(k);
-      if (fc) {
-        const c = counts.get(fc[1]!) ?? { count: 0 };
-        const n = parseScore(v) ?? 0;
-        c.count = Math.min(INFINITY, c.count + n);
-        counts.set(fc[1]!, c);
-      } else if (lf) {
-        const c = counts.get(lf[1]!) ?? { count: 0 };
-        const t = Number(v) * 1000;
-        if (Number.isFinite(t) && (c.last === undefined || t > c.last)) c.last = t;
-        counts.set(lf[1]!, c);
-      }
+    if (isTrue(transient.get('maintenance'))) unsupported(`node ${name} in maintenance`);
+    for (const k of ['shutdown', 'terminate']) {
+      const v = transient.get(k);
+      if (v !== undefined && v !== '0' && v !== '' && v !== 'false') unsupported(`node attribute ${k}=${v} on ${name}`);
     }
-    for (const [rsc, c] of counts) {
-      if (!resourceIds.has(rsc) || c.count <= 0) continue;
-      const rec: FailureRecord = { resource: rsc, node: name, count: c.count };
-      if (c.last !== undefined) rec.lastFailureAt = c.last;
+    // see Note [Fail counts]
+    for (const rsc of resources) {
+      const fc = failCountPattern(rsc.id, 'fail-count', legacyFailCounts);
+      const lf = failCountPattern(rsc.id, 'last-failure', legacyFailCounts);
+      let count = 0;
+      let last = 0;
+      for (const [k, v] of transient) {
+        if (fc.test(k)) count = addScores(count, parseScore(v) ?? 0);
+        else if (lf.test(k)) {
+          const t = /^\s*[+-]?\d+/.exec(v);
+          if (t && Number(t[0]) > last) last = Number(t[0]);
+        }
+      }
+      if (count === 0) continue;
+      const rec: FailureRecord = { resource: rsc.id, node: name, count };
+      if (last > 0) rec.lastFailureAt = last * 1000;
       history.push(rec);
     }
-    if (!up) continue; // history of an offline node is not read: what ran there is stopped
     for (const lr of children(child(child(ns, 'lrm'), 'lrm_resources'), 'lrm_resource')) {
       const rid = attr(lr, 'id');
-      if (rid === undefined || !resourceIds.has(rid)) continue;
-      const state = lastOpState(children(lr, 'lrm_rsc_op'));
+      if (rid === undefined) continue;
+      if (attr(lr, 'container') !== undefined) unsupported(`lrm_resource ${rid} in a container`);
+      if (attr(lr, 'shutdown-lock') !== undefined) unsupported(`shutdown-lock on ${rid}`);
+      const ops = children(lr, 'lrm_rsc_op');
+      auditOps(ops, rid, unsupported);
+      if (!resourceIds.has(rid)) continue;
+      if (!up) continue; // history of an offline node is not read: what ran there is stopped
+      const state = lastOpState(ops);
       if (state === 'stopped') continue;
       if (running[rid] !== undefined) {
         unsupported(`${rid} active on several nodes`);
@@ -395,7 +460,84 @@ function lastOpState(ops: XmlNode[]): 'running' | 'stopped' | 'failed' {
   const rc = Number(attr(best, 'rc-code') ?? '0');
   const status = Number(attr(best, 'op-status') ?? '0');
   if (operation === 'stop') return rc === 0 && status === 0 ? 'stopped' : 'failed';
-  if (operation === 'monitor' && rc === 7) return 'stopped';
+  if (rc === 7 && status === 0) {
+    // Not running: expected from a probe or when the transition expected it (transition-key's
+    // third field); otherwise the resource stopped behind Pacemaker's back, a failure.
+    const probe = operation === 'monitor' && Number(attr(best, 'interval') ?? '0') === 0;
+    const target = Number((attr(best, 'transition-key') ?? '').split(':')[2] ?? 'NaN');
+    return probe || target === 7 ? 'stopped' : 'failed';
+  }
   if (rc !== 0 || status !== 0) return 'failed';
   return 'running';
+}
+
+// Note [Audited constructs]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~
+// The strict reader must never accept a CIB that Pacemaker would plan differently (see issue 14
+// and `npm run policy:conformance`). Every construct is therefore either read, known to change
+// nothing Nephele plans, or refused:
+// - cluster options that change placement (symmetric-cluster, placement-strategy,
+//   node-health-strategy, shutdown-lock, maintenance-mode, stop-orphan-resources,
+//   is-managed-default, default-resource-stickiness, quorum) are refused unless at their default;
+// - attribute sets by `id-ref`, and meta-attribute / option sets with `<rule>`s, are refused;
+// - meta attributes of resources and rsc_defaults: see auditMeta;
+// - operations: any `on-fail` other than restart (including op_defaults) is refused;
+// - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;
+// - operation history: see auditOps.
+
+/** Meta attributes that change placement and that the reader does not read. */
+function auditMeta(meta: Map<string, string>, where: string, refuse: (what: string) => void): void {
+  if (isTrue(meta.get('maintenance'))) refuse(`maintenance on ${where}`);
+  if (meta.has('critical') && !isTrue(meta.get('critical'))) refuse(`critical=false on ${where}`);
+  for (const k of ['remote-node', 'container', 'container-attribute-target']) if (meta.has(k)) refuse(`${k} on ${where}`);
+}
+
+/**
+ * Operation history the reader understands: start, stop and monitor, completed (op-status 0) with
+ * rc 0 (ok), 7 (not running) or 1 (a soft failure, recovered by restart), a failed stop excepted
+ * (it means fencing or a blocked resource).
+ */
+function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void): void {
+  for (const op of ops) {
+    const operation = attr(op, 'operation') ?? '';
+    const rc = attr(op, 'rc-code') ?? '0';
+    const status = attr(op, 'op-status') ?? '0';
+    if (!['start', 'stop', 'monitor'].includes(operation)) {
+      refuse(`${operation || 'unnamed'} operation in the history of ${rid}`);
+      continue;
+    }
+    if (status !== '0') refuse(`op-status ${status} of ${operation} in the history of ${rid}`);
+    else if (!['0', '1', '7'].includes(rc)) refuse(`rc-code ${rc} of ${operation} in the history of ${rid}`);
+    else if (operation === 'stop' && rc !== '0') refuse(`failed stop of ${rid}`);
+    else if (Number(attr(op, 'call-id') ?? '0') < 0) refuse(`pending ${operation} of ${rid}`);
+  }
+}
+
+// Note [Fail counts]
+// ~~~~~~~~~~~~~~~~~~
+// Pacemaker's scheduler (`pe_get_failcount`) reads fail counts from node attributes only, never
+// from the operation history: a resource's fail count on a node is the sum of every attribute
+// matching `^fail-count-<id>#.+_[0-9]+$` (per operation, CIBs with crm_feature_set ≥ 3.0.13) or
+// `^fail-count-<id>$` (older CIBs), and its last failure is the greatest matching
+// `last-failure-…`. So a `fail-count-<id>` without `#op_interval` counts for nothing in a
+// current CIB, and a per-operation one counts for nothing in an old one. The id is put into the
+// pattern unescaped, as Pacemaker does (the reader refuses ids with other regex characters than
+// `.`, which then matches any character in both). A count expires when now > last + timeout.
+
+function failCountPattern(id: string, prefix: string, legacy: boolean): RegExp {
+  return new RegExp(`^${prefix}-${id}${legacy ? '' : '#.+_[0-9]+'}$`);
+}
+
+/** Pacemaker's `compare_version`: dotted integers, a missing version is the lowest. */
+export function compareVersion(a: string | undefined, b: string | undefined): number {
+  if (a === undefined && b === undefined) return 0;
+  if (a === undefined) return -1;
+  if (b === undefined) return 1;
+  const pa = a.split('.').map((x) => parseInt(x, 10) || 0);
+  const pb = b.split('.').map((x) => parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return 0;
 }

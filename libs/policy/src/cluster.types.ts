@@ -31,6 +31,11 @@ export interface ResourceSpec {
   failureTimeoutMs?: number;
   /** `Stopped` keeps the resource stopped everywhere (default `Started`). */
   targetRole?: TargetRole;
+  /**
+   * False leaves the resource alone (Pacemaker `is-managed=false`, or fencing enabled without a
+   * device): it stays where it runs, failed or not, and is given no action. Default true.
+   */
+  managed?: boolean;
 }
 
 /** `rsc_location`: add `score` to `resource`'s preference for `node`. */

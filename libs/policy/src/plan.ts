@@ -100,17 +100,20 @@ function computeRunnable(spec: ClusterSpec, a: Assignment): boolean[] {
   // assigned, or when it is the `first` of an order (Pacemaker creates it, unrunnable, then).
   const hasStart = a.resources.map((r) => r.assigned >= 0);
   for (const [f] of edges) hasStart[f] = true;
+  // An unmanaged resource has no action to block: it stays as it is.
+  for (const r of a.resources) if (r.unmanaged) hasStart[r.index] = false;
+  const blockable = a.resources.map((r) => !r.unmanaged);
   let changed = true;
   while (changed) {
     changed = false;
     for (const [p, d] of edges) {
-      if (!runnable[p] && runnable[d]) {
+      if (!runnable[p] && runnable[d] && blockable[d]) {
         runnable[d] = false;
         changed = true;
       }
     }
     for (const [p, d] of colocEdges) {
-      if (!runnable[p] && hasStart[p] && runnable[d]) {
+      if (!runnable[p] && hasStart[p] && runnable[d] && blockable[d]) {
         runnable[d] = false;
         changed = true;
       }
@@ -128,6 +131,7 @@ function nodeWhy(a: Assignment, r: Rsc, n: number): string {
 }
 
 function explainPlacement(spec: ClusterSpec, a: Assignment, r: Rsc, t: number, runnable: boolean[]): string {
+  if (r.unmanaged) return t >= 0 ? `unmanaged: stays on ${a.nodeNames[t]!}` : 'unmanaged: stays stopped';
   if (t >= 0) {
     const name = a.nodeNames[t]!;
     const score = formatScore(r.w[t]!);
@@ -189,6 +193,7 @@ function buildActions(
   const name = (n: number): string => a.nodeNames[n]!;
 
   const make = (r: Rsc, t: number, impliedBy?: string): Draft | undefined => {
+    if (r.unmanaged) return undefined;
     const cur = r.running;
     const id = (kind: string): string => `${kind}:${r.id}`;
     const stopStep = (n: number, action: string): PolicyStep => ({

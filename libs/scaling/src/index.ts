@@ -4,3 +4,5 @@ export * from './plan';
 export * from './schedule';
 export * from './alarm';
 export * from './validation';
+export * from './target-tracking';
+export * from './termination';

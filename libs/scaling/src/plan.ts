@@ -1,4 +1,5 @@
 import { clampDesired } from './policy-execution';
+import { victimOrder } from './termination';
 import {
   Group,
   LaunchConfig,
@@ -66,6 +67,7 @@ export function capacityView(
   const broken: { server: ObservedServer; reason: string }[] = [];
   const draining: ObservedServer[] = [];
   for (const s of [...servers].sort(byCreated)) {
+    if (s.detached) continue; // not the group's any more (Note [Victim choice])
     switch (s.state) {
       case 'active':
         active.push(s);
@@ -106,6 +108,7 @@ export function plan(
   launch: LaunchConfig,
   servers: readonly ObservedServer[],
   now: Date,
+  opts: { readonly customVictimOrder?: readonly string[] } = {},
 ): Step[] {
   if (group.paused) return [];
   const view = capacityView(group, launch, servers, now);
@@ -144,21 +147,26 @@ export function plan(
       steps.push({ kind: 'delete-server', serverId: server.id, reason: `${reason}; not needed` });
     }
     let surplus = healthy - view.target;
-    // Newest builds first: cancelling a build loses nothing.
+    // Newest builds first: cancelling a build loses nothing. Protected ones stay.
     for (const s of [...view.building].reverse()) {
       if (surplus === 0) break;
+      if (s.protected) continue;
       surplus--;
       going.add(s.id);
       const reason = `scale down to ${view.target}: cancel the newest pending server`;
       steps.push(...leaveAll(s, reason));
       steps.push({ kind: 'delete-server', serverId: s.id, reason });
     }
-    // Then the oldest active servers.
-    for (const s of view.active) {
+    // Then active servers in the group's termination order (Note [Victim choice]).
+    const policy = group.terminationPolicy ?? 'oldest';
+    for (const s of victimOrder(view.active, policy, now, opts.customVictimOrder)) {
       if (surplus === 0) break;
       surplus--;
       going.add(s.id);
-      const reason = `scale down to ${view.target}: remove the oldest active server`;
+      const reason =
+        policy === 'oldest'
+          ? `scale down to ${view.target}: remove the oldest active server`
+          : `scale down to ${view.target}: remove an active server (terminationPolicy ${policy})`;
       const members = s.lbMemberships ?? [];
       if (members.length && launch.drainingTimeoutMs > 0) {
         for (const lb of members) {
@@ -169,6 +177,11 @@ export function plan(
         steps.push({ kind: 'delete-server', serverId: s.id, reason });
       }
     }
+  }
+
+  // A detached server takes no traffic: it leaves every balancer and stays.
+  for (const s of servers) {
+    if (s.detached && s.state !== 'deleting') steps.push(...leaveAll(s, 'detached from the group'));
   }
 
   // Ready servers that stay join every balancer of the launch config and leave stale ones.

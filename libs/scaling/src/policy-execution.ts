@@ -41,12 +41,16 @@ export function percentChange(base: number, percent: number): number {
 
 /** The desired capacity a policy asks for from `current`, before clamping. */
 export function requestedCapacity(current: number, policy: Policy): number {
+  // A target policy is driven by its metric; executing it by hand only wakes a group at zero
+  // (Note [Target tracking]).
+  if (policy.type === 'target') return current === 0 ? 1 : current;
   if (policy.desiredCapacity !== undefined) return policy.desiredCapacity;
   if (policy.changePercent !== undefined) return current + percentChange(current, policy.changePercent);
   return current + (policy.change ?? 0);
 }
 
 function describe(policy: Policy): string {
+  if (policy.type === 'target') return 'target tracking: wake from zero';
   if (policy.desiredCapacity !== undefined) return `desiredCapacity ${policy.desiredCapacity}`;
   if (policy.changePercent !== undefined) return `changePercent ${policy.changePercent}%`;
   const c = policy.change ?? 0;
@@ -58,9 +62,10 @@ function describe(policy: Policy): string {
  * cooldown (the one ending last is reported, since that is when an execution can succeed);
  * otherwise the new desired capacity, always within [min, max].
  *
- * The caller records an accepted execution: `policy.lastExecutedAt = now` and, when `changed`,
- * `group.lastScaledAt = now` with the new desired capacity (Otter does not start the group
- * cooldown for a change that did nothing).
+ * The caller records an accepted execution only when `changed`: `policy.lastExecutedAt = now`,
+ * `group.lastScaledAt = now` and the new desired capacity. An execution that changes nothing (a
+ * scale-down at min, +2 at max) starts neither cooldown, as in Otter, so it never blocks the
+ * next useful execution.
  */
 export function executePolicy(group: Group, policy: Policy, now: Date): ExecutionResult {
   if (group.paused) {

@@ -1,3 +1,6 @@
+import type { TargetArgs } from './target-tracking';
+import type { TerminationPolicy } from './termination';
+
 /**
  * The inputs and outputs of the autoscale planner (ARCHITECTURE §6). Everything here is plain,
  * immutable data: the scaler reads it from its tables, the planner decides, the scaler executes.
@@ -18,6 +21,8 @@ export interface Group {
   readonly paused: boolean;
   /** When a policy last changed the group (starts the group cooldown). */
   readonly lastScaledAt?: Date;
+  /** Which servers a scale-in removes first (Note [Victim choice]; default `oldest`). */
+  readonly terminationPolicy?: TerminationPolicy;
 }
 
 /** A load balancer a server joins: `id` names the balancer, `backend` its pool (HAProxy backend). */
@@ -42,7 +47,7 @@ export interface LaunchConfig {
   readonly buildTimeoutMs: number;
 }
 
-export const POLICY_TYPES = ['webhook', 'schedule', 'alarm'] as const;
+export const POLICY_TYPES = ['webhook', 'schedule', 'alarm', 'target'] as const;
 export type PolicyType = (typeof POLICY_TYPES)[number];
 
 /** `cron`: five fields, evaluated in `timezone` (IANA name, default UTC). */
@@ -79,12 +84,13 @@ export interface AlarmArgs {
   readonly alarmCriteria: AlarmCriteria;
 }
 
-export type PolicyArgs = CronArgs | AtArgs | AlarmArgs;
+export type PolicyArgs = CronArgs | AtArgs | AlarmArgs | TargetArgs;
 
 /**
  * A scaling policy. Exactly one of `change`, `changePercent` and `desiredCapacity` is set
- * (`validatePolicy` checks it). `args` is required for schedule (cron or at) and alarm
- * (alarmCriteria) policies and absent for webhook policies.
+ * (`validatePolicy` checks it), except for target policies, which set none. `args` is required
+ * for schedule (cron or at), alarm (alarmCriteria) and target (TargetArgs) policies and absent
+ * for webhook policies.
  */
 export interface Policy {
   readonly id: string;
@@ -117,6 +123,12 @@ export interface ObservedServer {
   readonly lbMemberships?: readonly LoadBalancerRef[];
   /** When draining started (state `draining`). */
   readonly drainingSince?: Date;
+  /** Never removed by a scale-in (Note [Victim choice]). */
+  readonly protected?: boolean;
+  /** Kept for debugging, outside the group: not counted, not replaced, not deleted. */
+  readonly detached?: boolean;
+  /** The launch-config version the server was launched from. */
+  readonly launchVersion?: number;
 }
 
 /**

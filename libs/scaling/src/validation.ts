@@ -7,6 +7,9 @@ import { LABEL_MATCH_OPS, POLICY_TYPES } from './scaling.types';
 /** Default upper bound of `maxEntities` (ARCHITECTURE §6 / issue 7: configurable). */
 export const DEFAULT_MAX_ENTITIES_LIMIT = 1000;
 
+/** Longest group, policy and webhook name (Otter's limit). */
+export const MAX_NAME_LENGTH = 255;
+
 /** Bound of a policy's change, changePercent and desiredCapacity: far beyond any group, inside an int column. */
 export const MAX_POLICY_ADJUSTMENT = 1_000_000;
 
@@ -51,8 +54,11 @@ export function validatePolicy(input: unknown, prefix = ''): FieldError[] {
   if (!isObject(input)) return [{ field: prefix.replace(/\.$/, ''), message: 'a policy must be an object' }];
   const p = input;
   const errors: FieldError[] = [];
-  if (typeof p.name !== 'string' || p.name.trim() === '' || p.name.length > 200) {
-    errors.push({ field: f('name'), message: 'name must be a non-empty string of at most 200 characters' });
+  if (typeof p.name !== 'string' || p.name.trim() === '' || p.name.length > MAX_NAME_LENGTH) {
+    errors.push({
+      field: f('name'),
+      message: `name must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`,
+    });
   }
   if (p.cooldownMs !== undefined && (!isInt(p.cooldownMs) || p.cooldownMs < 0)) {
     errors.push({ field: f('cooldownMs'), message: 'cooldown must be an integer number of ms ≥ 0' });
@@ -61,7 +67,11 @@ export function validatePolicy(input: unknown, prefix = ''): FieldError[] {
     errors.push({ field: f('type'), message: `type must be one of ${POLICY_TYPES.join(', ')}` });
   }
   const given = (['change', 'changePercent', 'desiredCapacity'] as const).filter((k) => p[k] !== undefined);
-  if (given.length !== 1) {
+  if (p.type === 'target') {
+    for (const k of given) {
+      errors.push({ field: f(k), message: `target policies take no ${k}: the metric decides the capacity` });
+    }
+  } else if (given.length !== 1) {
     errors.push({
       field: f(given.length ? given[1]! : 'change'),
       message: 'exactly one of change, changePercent and desiredCapacity is required',
@@ -170,8 +180,79 @@ export function validatePolicy(input: unknown, prefix = ''): FieldError[] {
       }
       break;
     }
+    case 'target':
+      errors.push(...targetArgsProblems(args, f));
+      break;
     default:
       break;
+  }
+  return errors;
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:.-]{0,199}$/;
+const MAX_WINDOW_S = 24 * 3600;
+
+function seconds(v: unknown, field: string, required: boolean, errors: FieldError[]): void {
+  if (v === undefined && !required) return;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_WINDOW_S) {
+    errors.push({ field, message: `must be a number of seconds from 0 to ${MAX_WINDOW_S}` });
+  }
+}
+
+/** Checks a target policy's args (Note [Target tracking]). */
+export function targetArgsProblems(args: unknown, f: (name: string) => string): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!isObject(args)) {
+    return [
+      {
+        field: f('args'),
+        message: 'target policies need args {metric, target, scaleOutCooldown, scaleInCooldown}',
+      },
+    ];
+  }
+  const allowed = [
+    'metric',
+    'target',
+    'scaleOutCooldown',
+    'scaleInCooldown',
+    'disableScaleIn',
+    'tolerance',
+    'stabilizationWindow',
+  ];
+  for (const k of Object.keys(args)) {
+    if (!allowed.includes(k)) errors.push({ field: f(`args.${k}`), message: `unknown field ${k}` });
+  }
+  if (typeof args.metric !== 'string' || !METRIC_NAME.test(args.metric)) {
+    errors.push({
+      field: f('args.metric'),
+      message: 'must be a metric name (letters, digits, _:.-; at most 200)',
+    });
+  }
+  if (
+    typeof args.target !== 'number' ||
+    !Number.isFinite(args.target) ||
+    args.target <= 0 ||
+    args.target > 1e12
+  ) {
+    errors.push({ field: f('args.target'), message: 'must be a number > 0' });
+  }
+  seconds(args.scaleOutCooldown, f('args.scaleOutCooldown'), true, errors);
+  seconds(args.scaleInCooldown, f('args.scaleInCooldown'), true, errors);
+  seconds(args.stabilizationWindow, f('args.stabilizationWindow'), false, errors);
+  if (args.disableScaleIn !== undefined && typeof args.disableScaleIn !== 'boolean') {
+    errors.push({ field: f('args.disableScaleIn'), message: 'must be true or false' });
+  }
+  if (
+    args.tolerance !== undefined &&
+    (typeof args.tolerance !== 'number' ||
+      !Number.isFinite(args.tolerance) ||
+      args.tolerance < 0 ||
+      args.tolerance >= 1)
+  ) {
+    errors.push({
+      field: f('args.tolerance'),
+      message: 'must be a number from 0 to 1 (exclusive), e.g. 0.1',
+    });
   }
   return errors;
 }

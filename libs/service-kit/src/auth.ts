@@ -10,6 +10,7 @@ import { Reflector } from '@nestjs/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { ProblemException } from './problem';
+import { TokenRevocations } from './revocation';
 import { TOKEN_VERIFIER } from './tokens';
 
 export type Role = 'admin' | 'member' | 'viewer';
@@ -64,9 +65,14 @@ export class BootstrapTokenVerifier implements TokenVerifier {
   }
 }
 
-/** Caches verdicts briefly so a busy API does not ask the config-api on every request. */
+/**
+ * Caches verdicts briefly so a busy API does not ask the config-api on every request. `revoke(id)`
+ * drops a token's verdict at once (see Note [Revocation]); a lookup that was in flight when the
+ * revocation arrived is not cached.
+ */
 export class CachingTokenVerifier implements TokenVerifier {
   private readonly cache = new Map<string, { at: number; p: Principal | null }>();
+  private generation = 0;
   constructor(
     private readonly inner: TokenVerifier,
     private readonly ttlMs = 30_000,
@@ -78,13 +84,28 @@ export class CachingTokenVerifier implements TokenVerifier {
     const hit = this.cache.get(key);
     const now = Date.now();
     if (hit && now - hit.at < (hit.p ? this.ttlMs : this.negativeTtlMs)) return hit.p;
+    const generation = this.generation;
     const p = await this.inner.verify(token);
+    if (generation !== this.generation) return p;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(key, { at: now, p });
     return p;
   }
 
+  /** Forgets the verdicts of one token (by its id). */
+  revoke(tokenId: string): void {
+    this.generation++;
+    for (const [k, v] of this.cache) if (v.p?.tokenId === tokenId) this.cache.delete(k);
+  }
+
+  /** Follows a process's revocations. */
+  follow(revocations: TokenRevocations): this {
+    revocations.onTokenRevoked((id) => this.revoke(id));
+    return this;
+  }
+
   forget(): void {
+    this.generation++;
     this.cache.clear();
   }
 }

@@ -11,8 +11,11 @@ import { Bus, createBus, RequestHandler } from '@nephele/bus';
 import { AppLogger, createLogger, createMetricsRegistry } from '@nephele/observability';
 import { AuthGuard, BootstrapTokenVerifier, CachingTokenVerifier, Principal, TokenVerifier } from './auth';
 import { HealthController, HealthRegistry } from './health';
-import { BUS, CLOCK, LOGGER, METRICS, TOKEN_VERIFIER, systemClock } from './tokens';
-import { createEvent } from '@nephele/contracts';
+import { TokenRevocations } from './revocation';
+import { BUS, CLOCK, LOGGER, METRICS, TOKEN_REVOCATIONS, TOKEN_VERIFIER, systemClock } from './tokens';
+import { ConfigChangedData, createEvent, Topology } from '@nephele/contracts';
+import { Outcome } from '@nephele/bus';
+import { randomUUID } from 'node:crypto';
 
 export interface CoreOptions {
   /** Service name (logs, metrics label, DLQ of unprefixed queues). `nephele` for the all-in-one. */
@@ -24,6 +27,8 @@ export interface CoreOptions {
   remoteTokens?: boolean;
   logger?: AppLogger;
 }
+
+const CORE_SERVICE = Symbol('CORE_SERVICE');
 
 /** Command the config-api answers to resolve a bearer token (see ConfigApi TokensResponder). */
 export const TOKEN_INTROSPECT = 'nephele.config.token.introspect';
@@ -39,14 +44,33 @@ export class BusTokenVerifier implements TokenVerifier {
   }
 }
 
+/** Queue (per process, exclusive) on which token revocations arrive; see Note [Revocation]. */
+export function revocationQueue(service: string): string {
+  return `${service}.token-revocations.${randomUUID()}`;
+}
+
 class BusLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(BUS) private readonly bus: Bus,
     private readonly health: HealthRegistry,
+    @Inject(TOKEN_REVOCATIONS) private readonly revocations: TokenRevocations,
+    @Inject(CORE_SERVICE) private readonly service: string,
   ) {}
   async onApplicationBootstrap(): Promise<void> {
     this.health.register('bus', async () => {
       if (!this.bus.isReady()) throw new Error('bus not connected');
+    });
+    await this.bus.subscribe({
+      queue: revocationQueue(this.service),
+      exchange: Topology.events,
+      bindings: ['nephele.config.changed'],
+      exclusive: true,
+      prefetch: 256,
+      handler: async (event) => {
+        const d = event.data as ConfigChangedData;
+        if (d.resource === 'tokens' && d.action === 'deleted') this.revocations.revoked(d.id);
+        return Outcome.ack();
+      },
     });
   }
   async onApplicationShutdown(): Promise<void> {
@@ -64,6 +88,7 @@ export class CoreModule {
   static forRoot(opts: CoreOptions): DynamicModule {
     const logger = opts.logger ?? createLogger(opts.service, opts.logLevel ?? 'info');
     const metrics = createMetricsRegistry(opts.service);
+    const revocations = new TokenRevocations();
     return {
       module: CoreModule,
       controllers: [HealthController],
@@ -71,6 +96,8 @@ export class CoreModule {
         { provide: LOGGER, useValue: logger },
         { provide: METRICS, useValue: metrics },
         { provide: CLOCK, useValue: systemClock },
+        { provide: TOKEN_REVOCATIONS, useValue: revocations },
+        { provide: CORE_SERVICE, useValue: opts.service },
         HealthRegistry,
         {
           provide: BUS,
@@ -86,13 +113,15 @@ export class CoreModule {
           useFactory: (bus: Bus) =>
             new BootstrapTokenVerifier(
               opts.bootstrapToken,
-              opts.remoteTokens === false ? undefined : new CachingTokenVerifier(new BusTokenVerifier(bus)),
+              opts.remoteTokens === false
+                ? undefined
+                : new CachingTokenVerifier(new BusTokenVerifier(bus)).follow(revocations),
             ),
         },
         { provide: APP_GUARD, useClass: AuthGuard },
         BusLifecycle,
       ],
-      exports: [LOGGER, METRICS, CLOCK, BUS, HealthRegistry, TOKEN_VERIFIER],
+      exports: [LOGGER, METRICS, CLOCK, BUS, HealthRegistry, TOKEN_VERIFIER, TOKEN_REVOCATIONS],
     };
   }
 }

@@ -1,4 +1,5 @@
 import { plainToInstance } from 'class-transformer';
+import { readFileSync, statSync } from 'node:fs';
 import { IsIn, IsOptional, IsString, validateSync } from 'class-validator';
 
 function coerce(raw: string, def: unknown): unknown {
@@ -63,4 +64,29 @@ export function serviceConfig(e: ServiceEnv & { PORT: number }): ServiceConfig {
     logLevel: e.LOG_LEVEL,
     bootstrapToken: e.NEPHELE_BOOTSTRAP_TOKEN,
   };
+}
+
+/**
+ * The master key: `NEPHELE_MASTER_KEY` itself, else the content of the file named by
+ * `NEPHELE_MASTER_KEY_FILE` (a mounted secret, kept apart from the data), else undefined. Fails
+ * fast when the file cannot be read, or is readable by others than its owner.
+ */
+export function masterKeyFrom(e: {
+  NEPHELE_MASTER_KEY?: string;
+  NEPHELE_MASTER_KEY_FILE?: string;
+}): string | undefined {
+  if (e.NEPHELE_MASTER_KEY) return e.NEPHELE_MASTER_KEY;
+  if (!e.NEPHELE_MASTER_KEY_FILE) return undefined;
+  try {
+    if (process.platform !== 'win32' && (statSync(e.NEPHELE_MASTER_KEY_FILE).mode & 0o077) !== 0) {
+      throw new Error('the file is readable by others than its owner (chmod 600 it)');
+    }
+    const v = readFileSync(e.NEPHELE_MASTER_KEY_FILE, 'utf8').trim();
+    if (!v) throw new Error('the file is empty');
+    return v;
+  } catch (err) {
+    throw new Error(
+      `invalid environment:\n  NEPHELE_MASTER_KEY_FILE: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
 }

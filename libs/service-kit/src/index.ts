@@ -2,6 +2,7 @@ export * from './tokens';
 export * from './env';
 export * from './problem';
 export * from './auth';
+export * from './revocation';
 export * from './pagination';
 export * from './health';
 export * from './core.module';

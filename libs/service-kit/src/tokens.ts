@@ -4,6 +4,8 @@ export const LOGGER = Symbol('LOGGER');
 export const METRICS = Symbol('METRICS');
 export const TOKEN_VERIFIER = Symbol('TOKEN_VERIFIER');
 export const CLOCK = Symbol('CLOCK');
+/** `TokenRevocations` of the process: `onTokenRevoked(listener)` (see Note [Revocation]). */
+export const TOKEN_REVOCATIONS = Symbol('TOKEN_REVOCATIONS');
 
 /** The clock, injected where time matters so tests can move it. */
 export interface Clock {

@@ -1,5 +1,5 @@
 import { EdgeConnection, EdgeMessage, EdgeOutcome, EdgeOutcomes, LoggerLike } from '@nephele/bus';
-import { AgentAddresses, AgentEvent, AgentProperties } from '@nephele/contracts';
+import { AgentAddresses, AgentEvent, AgentProperties, signAgentMessage } from '@nephele/contracts';
 import { AgentIdentity, AgentService } from './agent.service';
 import { ServiceSupervisor } from './service-supervisor';
 
@@ -28,7 +28,13 @@ export class AgentRunner {
     private readonly supervisor: ServiceSupervisor,
     private readonly heartbeatIntervalMs: number,
     private readonly log: LoggerLike,
+    /** This assembly's credential: every message it sends is signed with it (Note [Agent identity]). */
+    private readonly credential?: string,
   ) {}
+
+  private signed<T extends object>(body: T): T {
+    return this.credential ? signAgentMessage(this.credential, body) : body;
+  }
 
   private get eventsAddress(): string {
     return AgentAddresses.events(this.identity.deployableId);
@@ -72,7 +78,7 @@ export class AgentRunner {
     }
     if (msg.replyTo) {
       try {
-        await this.edge.send(msg.replyTo, result, {
+        await this.edge.send(msg.replyTo, this.signed(result), {
           correlationId: msg.correlationId ?? msg.messageId,
           applicationProperties: this.properties(result.kind),
         });
@@ -101,7 +107,7 @@ export class AgentRunner {
       while (this.pending.length && this.edge.isConnected()) {
         const event = this.pending[0]!;
         try {
-          await this.edge.send(this.eventsAddress, event, {
+          await this.edge.send(this.eventsAddress, this.signed(event), {
             applicationProperties: this.properties(event.kind),
           });
           this.pending.shift();
@@ -120,7 +126,7 @@ export class AgentRunner {
     this.heartbeatInFlight = true;
     try {
       const hb = this.agent.heartbeat(this.seq++);
-      await this.edge.send(this.eventsAddress, hb, {
+      await this.edge.send(this.eventsAddress, this.signed(hb), {
         ttlMs: this.heartbeatIntervalMs * 3,
         durable: false,
         applicationProperties: this.properties('heartbeat'),

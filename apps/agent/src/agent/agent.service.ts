@@ -5,7 +5,9 @@ import {
   AgentHeartbeat,
   AgentServiceStatus,
   parseAgentCommand,
+  verifyAgentMessage,
 } from '@nephele/contracts';
+import { failureCause } from '../services/failure-cause.util';
 import { MonitorReport, ServiceSupervisor } from './service-supervisor';
 
 export type CommandResult = AgentServiceStatus | AgentCommandRefused;
@@ -17,6 +19,8 @@ export interface AgentIdentity {
 
 /** Results kept for repeated request ids. */
 const REMEMBERED_REQUESTS = 1000;
+/** A signed command older than this is refused (a replay of a command no longer remembered). */
+const COMMAND_MAX_AGE_MS = 15 * 60_000;
 
 // Note [Fencing]
 // Every command carries the epoch of the DPE that sent it; a DPE restart takes a new, higher
@@ -27,6 +31,10 @@ const REMEMBERED_REQUESTS = 1000;
 // like any result (`command-refused`, with the highest epoch), never silence. Commands are
 // idempotent by requestId: the first result (or refusal) is remembered and sent again for a
 // repeated id, and a repeat that arrives while the first is still running waits for it.
+//
+// With a credential (Note [Agent identity] in @nephele/contracts), a command runs only when it is
+// signed with it: only the DPE, which derives it from the deployable's key, can do that, so nobody
+// else can start anything here or raise the epoch (which would fence the real DPE out).
 export class AgentService {
   private highest = 0;
   private readonly results = new Map<string, Promise<CommandResult>>();
@@ -36,6 +44,8 @@ export class AgentService {
     private readonly supervisor: ServiceSupervisor,
     private readonly stateDir?: string,
     private readonly now: () => Date = () => new Date(),
+    /** This assembly's credential: commands must be signed with it. */
+    private readonly credential?: string,
   ) {}
 
   get highestEpoch(): number {
@@ -83,6 +93,25 @@ export class AgentService {
       );
     }
     const cmd = parsed.value;
+    if (this.credential && !verifyAgentMessage(this.credential, body)) {
+      // Not remembered: a forgery must not poison the real command's request id.
+      return Promise.resolve(
+        this.refusal({ requestId: cmd.requestId, reason: "refused: not signed by this assembly's DPE" }),
+      );
+    }
+    const issued = cmd.issuedAt ? Date.parse(cmd.issuedAt) : undefined;
+    if (
+      this.credential &&
+      issued !== undefined &&
+      Math.abs(this.now().getTime() - issued) > COMMAND_MAX_AGE_MS
+    ) {
+      return Promise.resolve(
+        this.refusal({
+          requestId: cmd.requestId,
+          reason: `refused: issued at ${cmd.issuedAt}, too old (a replay?)`,
+        }),
+      );
+    }
     const earlier = this.results.get(cmd.requestId);
     if (earlier) return earlier;
     let result: Promise<CommandResult>;
@@ -106,6 +135,7 @@ export class AgentService {
           state: r.state,
           reason: r.reason.slice(0, 2000),
           ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
+          ...(r.state === 'failed' ? { cause: failureCause(cmd.action, r) } : {}),
           epoch: cmd.epoch,
           requestId: cmd.requestId,
           action: cmd.action,
@@ -138,6 +168,7 @@ export class AgentService {
       state: r.state,
       reason: r.reason.slice(0, 2000),
       ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
+      ...(r.state === 'failed' ? { cause: failureCause('monitor', r) } : {}),
       action: 'monitor',
       at: this.now().toISOString(),
     };

@@ -16,8 +16,12 @@ export interface ServiceAdapter {
 
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 
-/** How long a start may take: its own timeout, else the monitor's. */
-export const startTimeoutMs = (spec: ServiceSpec): number => spec.startTimeoutMs ?? spec.monitor.timeoutMs;
+/** Pacemaker's default op timeout: a start (checks included) gets at least this long by default. */
+export const DEFAULT_START_TIMEOUT_MS = 20_000;
+
+/** How long a start may take: its own timeout, else max(20 s, the monitor's): start is not monitor. */
+export const startTimeoutMs = (spec: ServiceSpec): number =>
+  spec.startTimeoutMs ?? Math.max(spec.monitor.timeoutMs, DEFAULT_START_TIMEOUT_MS);
 
 /** How long a scripted stop may take: its own timeout, else at least the default. */
 export const stopTimeoutMs = (spec: ServiceSpec): number =>

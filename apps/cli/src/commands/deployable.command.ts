@@ -1,4 +1,6 @@
+import { isDeepStrictEqual } from 'node:util';
 import { Command } from 'commander';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { NepheleApiError } from '@nephele/client';
 import { sleep } from '@nephele/util';
 import { CliContext } from '../cli-context';
@@ -7,12 +9,14 @@ import {
   DeployableView,
   elapsedPrefix,
   progressLine,
+  reasonOf,
   renderStatus,
   watchVerdict,
 } from '../deployables/deployable-view.util';
 import { CliError, describeError } from '../errors.util';
-import { CONTENT_TYPES, deployableNameOf, readDocumentFile } from '../input/document.util';
+import { CONTENT_TYPES, deployableNameOf, DocumentFile, readDocumentFile } from '../input/document.util';
 import { parseDurationFlag, queryString } from '../input/flags.util';
+import { unifiedDiff } from '../output/diff.util';
 import { Column } from '../output/table.util';
 import { action, ContextFactory } from './command.util';
 
@@ -24,7 +28,7 @@ const LIST_COLUMNS: Column<DeployableView>[] = [
   { header: 'status', value: (d) => d.status },
   { header: 'assemblies', value: (d) => `${counts(d).assemblies[0]}/${counts(d).assemblies[1]}` },
   { header: 'services', value: (d) => `${counts(d).services[0]}/${counts(d).services[1]}` },
-  { header: 'reason', value: (d) => d.reason },
+  { header: 'reason', value: (d) => reasonOf(d) },
 ];
 
 const path = (ref: string) => `/v1/deployables/${encodeURIComponent(ref)}`;
@@ -44,13 +48,82 @@ async function findByName(ctx: CliContext, name: string): Promise<DeployableView
   }
 }
 
-/** `apply -f`: create the deployable, or store a new version of the one with the same name. */
-async function apply(ctx: CliContext, opts: { file: string; start: boolean }): Promise<void> {
+/** The stored version a deployable is at: its original text, format and parsed document. */
+interface StoredVersion {
+  version: number;
+  source?: string;
+  format?: string;
+  document?: unknown;
+}
+
+function parsedOf(text: string, format: string | undefined): unknown {
+  try {
+    if (format === 'json') return JSON.parse(text);
+    if (format === 'yaml') return parseYaml(text, { maxAliasCount: 100 }) as unknown;
+  } catch {
+    /* not comparable */
+  }
+  return undefined;
+}
+
+/**
+ * Whether a document says the same as the stored version: the same text, or (JSON/YAML) the same
+ * data as the text or the document the server stored. Comments and key order do not count.
+ */
+export function sameDocument(doc: DocumentFile, stored: StoredVersion): boolean {
+  if (stored.source !== undefined && stored.source.trim() === doc.text.trim()) return true;
+  const mine = parsedOf(doc.text, doc.format);
+  if (mine === undefined) return false;
+  if (stored.source !== undefined && isDeepStrictEqual(mine, parsedOf(stored.source, stored.format ?? doc.format)))
+    return true;
+  return stored.document !== undefined && isDeepStrictEqual(mine, stored.document);
+}
+
+/** The stored text in a form comparable with the file (its YAML when the formats differ). */
+function storedText(doc: DocumentFile, stored: StoredVersion): string {
+  if (stored.source !== undefined && (stored.format ?? doc.format) === doc.format) return stored.source;
+  if (stored.document !== undefined) return stringifyYaml(stored.document, { lineWidth: 0 });
+  return stored.source ?? '';
+}
+
+async function storedVersion(ctx: CliContext, existing: DeployableView): Promise<StoredVersion | undefined> {
+  try {
+    return await ctx.client().get<StoredVersion>(`${path(existing.id)}/versions/${existing.version}`);
+  } catch (e) {
+    if (e instanceof NepheleApiError && e.status === 404) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * `apply -f`: create the deployable, or store a new version of the one with the same name. A
+ * document that says what the current version says stores nothing and prints `unchanged`.
+ * `--dry-run` changes nothing: it prints what would be created, or the diff against the stored
+ * version.
+ */
+async function apply(ctx: CliContext, opts: { file: string; start: boolean; dryRun: boolean }): Promise<void> {
   const doc = readDocumentFile(opts.file, ctx.io.stdin);
   const headers = { 'content-type': CONTENT_TYPES[doc.format] };
   const name = deployableNameOf(doc);
   const existing = name ? await findByName(ctx, name) : undefined;
   const client = ctx.client();
+  const stored = existing ? await storedVersion(ctx, existing) : undefined;
+  const unchanged = stored !== undefined && sameDocument(doc, stored);
+  if (opts.dryRun) {
+    if (!existing) {
+      return ctx.printDone(
+        `deployable ${name ?? '(unnamed)'} would be created (dry run: nothing stored)\n${unifiedDiff('', doc.text, ['(none)', doc.source])}`,
+        { name: name ?? null, action: 'create', dryRun: true },
+      );
+    }
+    const diff = unchanged ? '' : unifiedDiff(storedText(doc, stored ?? { version: existing.version }), doc.text, [`${existing.name} version ${existing.version}`, doc.source]);
+    return ctx.printDone(
+      unchanged
+        ? `deployable ${existing.name} unchanged (version ${existing.version}; dry run)`
+        : `deployable ${existing.name} would be updated to version ${existing.version + 1} (dry run: nothing stored)\n${diff}\nnote: the DPE plans from the stored version; this server gives no plan preview`,
+      { id: existing.id, name: existing.name, action: unchanged ? 'none' : 'update', dryRun: true, diff },
+    );
+  }
   if (!existing) {
     const project = await ctx.projectId(true);
     const query = queryString({ project, start: opts.start ? undefined : 'false' });
@@ -60,9 +133,17 @@ async function apply(ctx: CliContext, opts: { file: string; start: boolean }): P
       v,
     );
   }
+  if (unchanged) {
+    return ctx.printDone(`deployable ${existing.name} unchanged (version ${existing.version})`, {
+      ...existing,
+      unchanged: true,
+    });
+  }
   // The ETag of the version just read: the PUT is refused (412) if someone changed it meanwhile.
   const etag = existing.etag ?? `W/"${existing.version}"`;
   const v = await client.put<DeployableView>(path(existing.id), doc.text, { ...headers, 'if-match': etag });
+  if (v.unchanged || v.version === existing.version)
+    return ctx.printDone(`deployable ${v.name} unchanged (version ${v.version})`, { ...v, unchanged: true });
   ctx.printDone(`deployable ${v.name} updated (id ${v.id}, version ${v.version}, status ${v.status})`, v);
 }
 
@@ -96,7 +177,7 @@ async function watch(
         last = line;
         if (ctx.json)
           ctx.io.out(
-            `${JSON.stringify({ elapsedMs: elapsed, name: v.name, status: v.status, reason: v.reason ?? null, assemblies: v.assemblies })}\n`,
+            `${JSON.stringify({ elapsedMs: elapsed, name: v.name, status: v.status, reason: reasonOf(v) || null, conditions: v.conditions ?? [], assemblies: v.assemblies })}\n`,
           );
         else ctx.io.out(`${elapsedPrefix(elapsed)} ${v.name}: ${line}\n`);
       }
@@ -130,7 +211,12 @@ export function deployableCommand(make: ContextFactory, setExit: (n: number) => 
       'the deployable: Nephele YAML/JSON or pacemaker-cloud XML (- reads stdin)',
     )
     .option('--no-start', 'store a new deployable without starting it')
-    .action(run((ctx, _a, o) => apply(ctx, { file: o.file as string, start: o.start !== false })));
+    .option('--dry-run', 'store nothing: print what would be created, or the diff against the stored version')
+    .action(
+      run((ctx, _a, o) =>
+        apply(ctx, { file: o.file as string, start: o.start !== false, dryRun: o.dryRun === true }),
+      ),
+    );
 
   cmd
     .command('list')
@@ -188,6 +274,25 @@ export function deployableCommand(make: ContextFactory, setExit: (n: number) => 
         }),
       );
   }
+
+  cmd
+    .command('retry')
+    .argument('<ref>', 'name or id')
+    .description('clear the failure budgets of a failed deployable and let the DPE try again')
+    .action(
+      run(async (ctx, [ref]) => {
+        let v: DeployableView;
+        try {
+          v = await ctx.client().post<DeployableView>(`${path(ref!)}/retry`);
+        } catch (e) {
+          // A server without the retry route answers 404 with another wording than "deployable x not found".
+          if (e instanceof NepheleApiError && e.status === 404 && !/deployable/i.test(e.problem.detail ?? ''))
+            throw new CliError('this server has no retry route: run `nephele deployable start` on a stopped deployable, or re-apply it');
+          throw e;
+        }
+        ctx.printDone(`deployable ${v.name ?? ref}: retry requested (status ${v.status ?? 'unknown'})`, v);
+      }),
+    );
 
   cmd
     .command('delete')

@@ -5,7 +5,7 @@ import { CliContext } from '../cli-context';
 import { CliError, describeError } from '../errors.util';
 import { SseParser } from '../events/sse-parser';
 import { parseCount, parseDurationFlag, parseSince, queryString } from '../input/flags.util';
-import { Column, formatCell } from '../output/table.util';
+import { Column, formatCell, renderTable } from '../output/table.util';
 import { action, ContextFactory, Opts } from './command.util';
 
 /** A stored CloudEvent. */
@@ -18,12 +18,38 @@ export interface EventView {
   data?: unknown;
 }
 
+/** Why an event happened, in words: a DPE decision's explanation, else a reason or message in its data. */
+export function explanationOf(e: EventView): string | undefined {
+  const d = e.data && typeof e.data === 'object' ? (e.data as Record<string, unknown>) : {};
+  for (const k of ['explanation', 'reason', 'message', 'error']) {
+    const v = d[k];
+    if (typeof v === 'string' && v) return v;
+  }
+  return undefined;
+}
+
 const EVENT_COLUMNS: Column<EventView>[] = [
   { header: 'time', value: (e) => e.time },
   { header: 'type', value: (e) => e.type },
   { header: 'subject', value: (e) => e.subject, max: 40 },
   { header: 'source', value: (e) => e.source },
   { header: 'data', value: (e) => e.data, max: 80 },
+];
+/** `-o wide` / `--wide`: the whole explanation, and the data uncut. */
+const EVENT_WIDE_COLUMNS: Column<EventView>[] = [
+  { header: 'time', value: (e) => e.time },
+  { header: 'type', value: (e) => e.type },
+  { header: 'subject', value: (e) => e.subject },
+  { header: 'source', value: (e) => e.source },
+  { header: 'explanation', value: (e) => explanationOf(e) },
+  { header: 'data', value: (e) => e.data },
+];
+
+/** The events of `describe`: time, type and the explanation in full. */
+export const EXPLAINED_EVENT_COLUMNS: Column<EventView>[] = [
+  { header: 'time', value: (e) => e.time },
+  { header: 'type', value: (e) => e.type.replace(/^nephele\./, '') },
+  { header: 'explanation', value: (e) => explanationOf(e) ?? formatCell(e.data), max: 400 },
 ];
 
 /** One event on one line (tail): time, type, subject, source, data. */
@@ -63,17 +89,20 @@ async function list(ctx: CliContext, opts: Opts): Promise<void> {
   const filters = filtersOf(opts, ctx.io.now());
   const limit = parseCount('--limit', String(opts.limit));
   const client = ctx.client();
-  if (opts.all)
-    return ctx.printList(await client.all<EventView>(`/v1/events${queryString(filters)}`), EVENT_COLUMNS);
+  const print = (rows: EventView[]) => {
+    if ((opts.wide || ctx.wide) && !ctx.json) ctx.io.out(`${renderTable(rows, EVENT_WIDE_COLUMNS.map((c) => ({ ...c, max: Number.MAX_SAFE_INTEGER })))}\n`);
+    else ctx.printList(rows, EVENT_COLUMNS);
+  };
+  if (opts.all) return print(await client.all<EventView>(`/v1/events${queryString(filters)}`));
   const page = await client.get<{ items: EventView[]; nextCursor: string | null }>(
     `/v1/events${queryString({ ...filters, limit, cursor: opts.cursor as string | undefined })}`,
   );
-  ctx.printList(page.items, EVENT_COLUMNS);
+  print(page.items);
   if (page.nextCursor) ctx.io.err(`more events: add --cursor ${page.nextCursor} (or --all)\n`);
 }
 
 /** The last `n` events matching the filters since a point in time (paging forward, keeping a ring). */
-async function lastEvents(
+export async function lastEvents(
   ctx: CliContext,
   filters: Record<string, string | undefined>,
   n: number,
@@ -198,6 +227,7 @@ export function eventsCommand(make: ContextFactory, setExit: (n: number) => void
     .option('--limit <n>', 'events per page (1..1000)', '100')
     .option('--cursor <cursor>', 'the next page (printed after a full page)')
     .option('--all', 'every page')
+    .option('--wide', 'every column uncut, with each decision\'s explanation (same as -o wide)')
     .action(run((ctx, _a, o) => list(ctx, o)));
 
   addFilterOptions(cmd.command('tail'))

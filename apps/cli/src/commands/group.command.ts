@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { CliContext, pickByName } from '../cli-context';
 import { UsageError } from '../errors.util';
 import { parseObjectDocument, readDocumentFile } from '../input/document.util';
-import { isUuid, queryString } from '../input/flags.util';
+import { isUuid, parseCount, parseJsonObject, queryString } from '../input/flags.util';
 import { Column, renderKeyValues, renderTable } from '../output/table.util';
 import { action, ContextFactory } from './command.util';
 
@@ -56,6 +56,14 @@ const GROUP_COLUMNS: Column<GroupView>[] = [
   { header: 'paused', value: (g) => g.state.paused },
 ];
 
+const GROUP_WIDE: Column<GroupView>[] = [
+  { header: 'cooldown', value: (g) => `${g.config.cooldown}s` },
+  { header: 'image', value: (g) => g.launchConfig.image },
+  { header: 'profile', value: (g) => g.launchConfig.hardwareProfile },
+  { header: 'pool', value: (g) => g.launchConfig.pool },
+  { header: 'project', value: (g) => g.project },
+];
+
 const POLICY_COLUMNS: Column<PolicyView>[] = [
   { header: 'id', value: (p) => p.id, max: 36 },
   { header: 'name', value: (p) => p.name },
@@ -85,11 +93,43 @@ const SERVER_COLUMNS: Column<GroupState['servers'][number]>[] = [
 ];
 
 /** A group id from a name or an id (groups are listed and matched by their config name). */
-async function groupId(ctx: CliContext, ref: string): Promise<string> {
+export async function groupId(ctx: CliContext, ref: string): Promise<string> {
   if (isUuid(ref)) return ref;
   const project = await ctx.projectId(false);
   const groups = await ctx.client().all<GroupView>(`/v1/groups${queryString({ project })}`);
   return pickByName(groups, ref, 'group', (g) => g.config.name).id;
+}
+
+export interface ExecuteResult {
+  desiredBefore: number;
+  desiredAfter: number;
+  changed: boolean;
+  reason?: string;
+}
+
+/** The policy the CLI and console use to set a desired capacity (the API has no direct route). */
+export const SET_DESIRED_POLICY = 'nephele-set-desired';
+
+// Note [Set desired]: the scaler has no "set desired capacity" route; Otter's way is a policy with
+// `desiredCapacity`. The CLI creates a zero-cooldown webhook policy with that capacity, executes it
+// and deletes it, so the group's own cooldown, clamping and pause still apply as for any policy.
+async function setDesired(ctx: CliContext, gid: string, desired: number): Promise<ExecuteResult> {
+  const client = ctx.client();
+  const { items } = await client.get<{ items: PolicyView[] }>(`/v1/groups/${gid}/policies`);
+  for (const stale of items.filter((p) => p.name === SET_DESIRED_POLICY))
+    await client.delete(`/v1/groups/${gid}/policies/${stale.id}`);
+  const created = await client.post<PolicyView | { items: PolicyView[] }>(`/v1/groups/${gid}/policies`, {
+    name: SET_DESIRED_POLICY,
+    type: 'webhook',
+    desiredCapacity: desired,
+    cooldown: 0,
+  });
+  const policy = 'items' in created ? created.items[0]! : created;
+  try {
+    return await client.post<ExecuteResult>(`/v1/groups/${gid}/policies/${policy.id}/execute`);
+  } finally {
+    await client.delete(`/v1/groups/${gid}/policies/${policy.id}`).catch(() => undefined);
+  }
 }
 
 async function policyOf(ctx: CliContext, gid: string, ref: string): Promise<PolicyView> {
@@ -110,6 +150,7 @@ export function groupCommand(make: ContextFactory, setExit: (n: number) => void)
         ctx.printList(
           await ctx.client().all<GroupView>(`/v1/groups${queryString({ project })}`),
           GROUP_COLUMNS,
+          GROUP_WIDE,
         );
       }),
     );
@@ -169,6 +210,78 @@ export function groupCommand(make: ContextFactory, setExit: (n: number) => void)
         ctx.io.out(`${head.join('\n')}\n\n${servers}\n`);
       }),
     );
+
+  cmd
+    .command('update')
+    .argument('<ref>', 'name or id')
+    .description("change a group's config (the flags given; the rest stays)")
+    .option('--min <n>', 'minEntities')
+    .option('--max <n>', 'maxEntities')
+    .option('--cooldown <seconds>', 'group cooldown in seconds')
+    .option('--metadata <json>', 'metadata as a JSON object')
+    .option('-f, --file <file>', 'the whole config as JSON or YAML (flags win over it)')
+    .action(
+      run(async (ctx, [ref], o) => {
+        const id = await groupId(ctx, ref!);
+        const current = await ctx.client().request<GroupView['config']>('GET', `/v1/groups/${id}/config`);
+        const body: Record<string, unknown> = {
+          ...current.body,
+          ...(typeof o.file === 'string' ? parseObjectDocument(readDocumentFile(o.file, ctx.io.stdin)) : {}),
+        };
+        if (o.min !== undefined) body.minEntities = parseCount('--min', String(o.min));
+        if (o.max !== undefined) body.maxEntities = parseCount('--max', String(o.max));
+        if (o.cooldown !== undefined) body.cooldown = parseCount('--cooldown', String(o.cooldown));
+        if (o.metadata !== undefined) body.metadata = parseJsonObject('--metadata', String(o.metadata));
+        const etag = current.headers.get('etag');
+        const updated = await ctx.client().put<GroupView['config']>(
+          `/v1/groups/${id}/config`,
+          body,
+          etag ? { 'if-match': etag } : {},
+        );
+        ctx.printDone(
+          `group ${updated.name} updated (entities ${updated.minEntities}..${updated.maxEntities}, cooldown ${updated.cooldown}s)`,
+          updated,
+        );
+      }),
+    );
+
+  cmd
+    .command('set-desired')
+    .argument('<ref>', 'name or id')
+    .argument('<capacity>', 'the desired number of servers (clamped to min..max)')
+    .description('set the desired capacity now (within the group cooldown it is refused)')
+    .action(
+      run(async (ctx, [ref, capacity]) => {
+        const desired = parseCount('<capacity>', capacity ?? '');
+        const id = await groupId(ctx, ref!);
+        const r = await setDesired(ctx, id, desired);
+        const what = r.changed
+          ? `desired ${r.desiredBefore} → ${r.desiredAfter}`
+          : `desired stays ${r.desiredAfter}${r.reason ? ` (${r.reason})` : ''}`;
+        ctx.printDone(`group ${ref}: ${what}`, r);
+      }),
+    );
+
+  for (const verb of ['pause', 'resume'] as const) {
+    cmd
+      .command(verb)
+      .argument('<ref>', 'name or id')
+      .description(
+        verb === 'pause'
+          ? 'pause: no policy executes and the group does not converge until resumed'
+          : 'resume a paused group',
+      )
+      .action(
+        run(async (ctx, [ref]) => {
+          const id = await groupId(ctx, ref!);
+          await ctx.client().post(`/v1/groups/${id}/${verb}`);
+          ctx.printDone(`group ${ref} ${verb === 'pause' ? 'paused' : 'resumed'}`, {
+            id,
+            paused: verb === 'pause',
+          });
+        }),
+      );
+  }
 
   cmd
     .command('delete')

@@ -314,6 +314,20 @@ export const RESOURCES: ResourceDef[] = [
     ],
   },
   {
+    command: 'appliance',
+    label: 'appliance',
+    path: '/v1/appliances',
+    projectOwned: true,
+    byName: true,
+    columns: [
+      id,
+      name,
+      { header: 'description', value: (r) => r.description },
+      { header: 'project', value: (r) => r.project, max: 36 },
+    ],
+    flags: [nameFlag, descriptionFlag],
+  },
+  {
     command: 'project',
     label: 'project',
     path: '/v1/projects',

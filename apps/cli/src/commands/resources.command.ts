@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { CliContext } from '../cli-context';
 import { UsageError } from '../errors.util';
 import { isUuid, queryString } from '../input/flags.util';
+import { implementationCommand } from './cluster.command';
 import { action, buildBody, ContextFactory, optionOf } from './command.util';
 import {
   ApiObject,
@@ -129,6 +130,7 @@ export function resourceCommands(make: ContextFactory, setExit: (n: number) => v
   return RESOURCES.map((def) => {
     const cmd = resourceCommand(def, make, setExit);
     if (def.command === 'provider') cmd.addCommand(providerProfileCommand(make, setExit));
+    if (def.command === 'appliance') cmd.addCommand(implementationCommand(make, setExit));
     return cmd;
   });
 }

@@ -40,7 +40,7 @@ describe('CLI settings', () => {
     expect(() => resolveSettings({ url: 'localhost:8080' }, {}, {}, '/c')).toThrow(UsageError);
     expect(() => resolveSettings({ url: 'ftp://x' }, {}, {}, '/c')).toThrow('only http and https');
     expect(() => resolveSettings({ output: 'xml' }, {}, {}, '/c')).toThrow(
-      '--output must be one of table, json',
+      '--output must be one of table, wide, json, yaml',
     );
   });
 });

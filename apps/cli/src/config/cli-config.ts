@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CliError, UsageError } from '../errors.util';
 
-export const OUTPUT_FORMATS = ['table', 'json'] as const;
+export const OUTPUT_FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export const DEFAULT_URL = 'http://localhost:8080';
 
@@ -20,6 +20,7 @@ export interface GlobalFlags {
   token?: string;
   project?: string;
   output?: string;
+  jsonpath?: string;
 }
 
 /** The environment variables the CLI reads (main passes process.env; nothing else reads it). */
@@ -39,6 +40,8 @@ export interface CliSettings {
   tokenSource: 'flag' | 'env' | 'config' | 'none';
   project?: string;
   output: OutputFormat;
+  /** `--jsonpath`: print only these values of the JSON form. */
+  jsonpath?: string;
   configPath: string;
 }
 
@@ -117,6 +120,7 @@ export function resolveSettings(
     tokenSource,
     project: flags.project || env.NEPHELE_PROJECT || stored.project || undefined,
     output: output as OutputFormat,
+    jsonpath: flags.jsonpath || undefined,
     configPath,
   };
 }

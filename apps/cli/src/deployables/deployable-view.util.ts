@@ -9,8 +9,38 @@ export interface DeployableView {
   desired: 'started' | 'stopped';
   status: string;
   reason?: string | null;
+  conditions?: Condition[];
   assemblies: AssemblyView[];
   etag?: string;
+  /** Set by the API when an apply stored nothing new (the same document as the current version). */
+  unchanged?: boolean;
+}
+
+/** A Kubernetes-style condition (deployables, assemblies and services carry them). */
+export interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+/** Conditions that say something is wrong: not a positive one that holds (`Ready=True`). */
+export function troubleOf(conditions: readonly Condition[] | undefined): Condition[] {
+  const positive = /^(ready|available|running|healthy|online|started)$/i;
+  // Positive types (`Ready`) are trouble when they do not hold; negative ones (`Failed`) when they do.
+  return (conditions ?? []).filter((c) => (positive.test(c.type) ? c.status !== 'True' : c.status === 'True'));
+}
+
+/** `Reason: message` of a condition. */
+export function conditionText(c: Condition): string {
+  const head = c.reason ?? c.type;
+  return c.message ? `${head}: ${c.message}` : head;
+}
+
+/** A service's name inside its assembly: the API names services `<assembly>/<service>`. */
+export function shortService(assembly: string, service: string): string {
+  return service.startsWith(`${assembly}/`) ? service.slice(assembly.length + 1) : service;
 }
 
 export interface AssemblyView {
@@ -19,7 +49,8 @@ export interface AssemblyView {
   instanceId?: string;
   addresses?: string[];
   lastHeartbeat?: string;
-  services?: { name: string; state: string }[];
+  conditions?: Condition[];
+  services?: { name: string; state: string; conditions?: Condition[] }[];
 }
 
 /** One line of the status table: an assembly with one of its services. */
@@ -32,6 +63,7 @@ export interface StatusRow {
   addresses?: string[];
   service?: string;
   serviceState?: string;
+  reason?: string;
 }
 
 export function statusRows(v: DeployableView): StatusRow[] {
@@ -45,6 +77,7 @@ export function statusRows(v: DeployableView): StatusRow[] {
         assemblyState: a.state,
         instance: a.instanceId,
         addresses: a.addresses,
+        ...(troubleOf(a.conditions).length ? { reason: troubleOf(a.conditions).map(conditionText).join('; ') } : {}),
       });
       continue;
     }
@@ -55,8 +88,9 @@ export function statusRows(v: DeployableView): StatusRow[] {
         assemblyState: a.state,
         instance: a.instanceId,
         addresses: a.addresses,
-        service: s.name,
+        service: shortService(a.name, s.name),
         serviceState: s.state,
+        reason: [...troubleOf(a.conditions), ...troubleOf(s.conditions)].map(conditionText).join('; ') || undefined,
       }),
     );
   }
@@ -72,18 +106,54 @@ const STATUS_COLUMNS: Column<StatusRow>[] = [
   { header: 'addresses', value: own((r) => r.addresses) },
   { header: 'service', value: (r) => r.service },
   { header: 'service state', value: (r) => r.serviceState },
+  { header: 'reason', value: (r) => r.reason || undefined, max: 100 },
 ];
+
+const CONDITION_COLUMNS: Column<Condition & { object: string }>[] = [
+  { header: 'object', value: (c) => c.object },
+  { header: 'type', value: (c) => c.type },
+  { header: 'status', value: (c) => c.status },
+  { header: 'reason', value: (c) => c.reason },
+  { header: 'message', value: (c) => c.message, max: 100 },
+  { header: 'since', value: (c) => c.lastTransitionTime },
+];
+
+/** Every condition of a deployable, its assemblies and services, as one table ('' when none). */
+export function renderConditions(v: DeployableView): string {
+  const rows = [
+    ...(v.conditions ?? []).map((c) => ({ ...c, object: v.name })),
+    ...(v.assemblies ?? []).flatMap((a) => [
+      ...(a.conditions ?? []).map((c) => ({ ...c, object: a.name })),
+      ...(a.services ?? []).flatMap((s) =>
+        (s.conditions ?? []).map((c) => ({ ...c, object: `${a.name}/${shortService(a.name, s.name)}` })),
+      ),
+    ]),
+  ];
+  return rows.length ? renderTable(rows, CONDITION_COLUMNS) : '';
+}
 
 /** `nephele deployable status`: a header, then a table of assemblies and their services. */
 export function renderStatus(v: DeployableView): string {
   const head = [
     `deployable ${v.name} (${v.id})  version ${v.version}  desired ${v.desired}`,
-    `status: ${v.status}${v.reason ? ` (${v.reason})` : ''}`,
+    `status: ${v.status}${reasonOf(v) ? ` (${reasonOf(v)})` : ''}`,
   ];
   const rows = statusRows(v);
-  return [...head, '', rows.length ? renderTable(rows, STATUS_COLUMNS) : 'no assemblies observed yet'].join(
-    '\n',
-  );
+  const conditions = renderConditions(v);
+  return [
+    ...head,
+    '',
+    rows.length
+      ? renderTable(rows, rows.some((r) => r.reason) ? STATUS_COLUMNS : STATUS_COLUMNS.slice(0, -1))
+      : 'no assemblies observed yet',
+    ...(conditions ? ['', conditions] : []),
+  ].join('\n');
+}
+
+/** Why a deployable is as it is: its `reason`, else its conditions' reasons. */
+export function reasonOf(v: DeployableView): string {
+  if (v.reason) return v.reason;
+  return troubleOf(v.conditions).map(conditionText).join('; ');
 }
 
 export function counts(v: DeployableView): { assemblies: [number, number]; services: [number, number] } {
@@ -106,11 +176,15 @@ export function progressLine(v: DeployableView): string {
       ...(a.state === 'online' ? [] : [`${a.name}: ${a.state}`]),
       ...(a.services ?? [])
         .filter((s) => s.state !== 'running')
-        .map((s) => `${a.name}/${s.name}: ${s.state}`),
+        .map((s) => {
+          const why = troubleOf(s.conditions)[0];
+          return `${a.name}/${shortService(a.name, s.name)}: ${s.state}${why ? ` (${conditionText(why)})` : ''}`;
+        }),
     ]);
     if (bad.length) parts.push(`[${bad.slice(0, 4).join(', ')}${bad.length > 4 ? ', …' : ''}]`);
   }
-  if (v.reason) parts.push(`(${v.reason})`);
+  const reason = reasonOf(v);
+  if (reason) parts.push(`(${reason})`);
   return parts.join('  ');
 }
 
@@ -127,7 +201,7 @@ export function watchVerdict(v: DeployableView): WatchVerdict {
     return {
       done: true,
       exitCode: 1,
-      message: `deployable ${v.name} failed${v.reason ? `: ${v.reason}` : ''}`,
+      message: `deployable ${v.name} failed${reasonOf(v) ? `: ${reasonOf(v)}` : ''}`,
     };
   if (v.desired === 'stopped')
     return {

@@ -11,6 +11,8 @@ export class CpeEnv extends ServiceEnv {
   @IsInt() @Min(1) @Max(1000) DPE_PER_WORKER: number = 1;
   /** A DPE silent this long is declared dead and restarted. */
   @IsInt() @Min(500) DPE_HEARTBEAT_TIMEOUT_MS: number = 5000;
+  /** A DPE started this recently is not judged by its heartbeats yet (node start-up on a loaded host takes a while). */
+  @IsInt() @Min(1000) DPE_START_GRACE_MS: number = 45_000;
   /** Edge URL given to agents (default AMQP10_URL). */
   @IsOptional() @IsString() NEPHELE_AGENT_EDGE_URL?: string = undefined;
   /** Project of deployables created over the management interface without one. */
@@ -38,6 +40,7 @@ export interface CpeConfig extends ServiceConfig {
   runtime: 'process' | 'kubernetes' | 'inline';
   dpePerWorker: number;
   heartbeatTimeoutMs: number;
+  startGraceMs: number;
   agentEdgeUrl?: string;
   defaultProject?: string;
   workerMain: string;
@@ -54,6 +57,7 @@ export function loadCpeConfig(env: NodeJS.ProcessEnv = process.env): CpeConfig {
     runtime: e.CPE_RUNTIME as CpeConfig['runtime'],
     dpePerWorker: e.DPE_PER_WORKER,
     heartbeatTimeoutMs: e.DPE_HEARTBEAT_TIMEOUT_MS,
+    startGraceMs: e.DPE_START_GRACE_MS,
     agentEdgeUrl: e.NEPHELE_AGENT_EDGE_URL ?? e.AMQP10_URL,
     defaultProject: e.CPE_DEFAULT_PROJECT,
     workerMain: e.DPE_WORKER_MAIN,

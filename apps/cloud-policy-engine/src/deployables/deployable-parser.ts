@@ -121,7 +121,16 @@ function normaliseDurations(v: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) {
       out[k] =
-        ['period', 'interval', 'timeout', 'heartbeatInterval'].includes(k) && typeof x === 'number'
+        [
+          'period',
+          'interval',
+          'timeout',
+          'heartbeatInterval',
+          'startTimeout',
+          'stopTimeout',
+          'initial',
+          'max',
+        ].includes(k) && typeof x === 'number'
           ? `${x}s`
           : normaliseDurations(x);
     }
@@ -210,6 +219,13 @@ export function fromManifest(raw: unknown): DeployableDocument {
         placement: s.placement ? { assemblies: s.placement.assemblies } : undefined,
         priority: s.priority,
         enabled: s.enabled,
+        ...(s.startTimeout !== undefined
+          ? { startTimeoutMs: durationMs(s.startTimeout, `${at}.startTimeout`, errors, 20_000) }
+          : {}),
+        ...(s.stopTimeout !== undefined
+          ? { stopTimeoutMs: durationMs(s.stopTimeout, `${at}.stopTimeout`, errors, 10_000) }
+          : {}),
+        ...(s.backoff ? { backoff: backoffOf(s.backoff, `${at}.backoff`, errors) } : {}),
       };
     }),
   }));
@@ -259,9 +275,34 @@ export function fromManifest(raw: unknown): DeployableDocument {
     assemblies,
     constraints,
   };
+  if (m.recovery) {
+    const r = m.recovery;
+    const esc = (e: { failures: number; period: string } | undefined, field: string, def: number) =>
+      e ? { failures: e.failures, periodMs: durationMs(e.period, field, errors, def) } : undefined;
+    doc.recovery = {
+      ...(r.escalation ? { escalation: esc(r.escalation, 'recovery.escalation.period', 600_000) } : {}),
+      ...(r.assemblyEscalation
+        ? { assemblyEscalation: esc(r.assemblyEscalation, 'recovery.assemblyEscalation.period', 1_800_000) }
+        : {}),
+      ...(r.moves !== undefined ? { moves: r.moves } : {}),
+      ...(r.launchAttempts !== undefined ? { launchAttempts: r.launchAttempts } : {}),
+      ...(r.backoff ? { backoff: backoffOf(r.backoff, 'recovery.backoff', errors) } : {}),
+    };
+  }
   checkReferences(doc, errors);
   if (errors.length) fail('invalid deployable', errors);
   return doc;
+}
+
+function backoffOf(
+  b: { initial: string; max: string },
+  field: string,
+  errors: FieldError[],
+): { initialMs: number; maxMs: number } {
+  const initialMs = durationMs(b.initial, `${field}.initial`, errors, 1000);
+  const maxMs = durationMs(b.max, `${field}.max`, errors, 60_000);
+  if (maxMs < initialMs) errors.push({ field: `${field}.max`, message: 'must be at least initial' });
+  return { initialMs, maxMs };
 }
 
 /** Cross-references: names unique, constraints, placements and parameter refs name things that exist. */

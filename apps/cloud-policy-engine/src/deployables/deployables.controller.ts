@@ -125,6 +125,7 @@ export class DeployablesController {
     const { source, format, input } = bodyOf(req, body);
     const doc = this.deployables.parse(input, format);
     const v = await this.deployables.update(id, source, format, doc, actorOf(p), ifMatch);
+    // 200 either way; `unchanged: true` (same version) when the document equals the current one.
     res.setHeader('ETag', v.etag);
     return v;
   }
@@ -143,6 +144,15 @@ export class DeployablesController {
   @HttpCode(202)
   start(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<DeployableView> {
     return this.deployables.start(id, actorOf(p));
+  }
+
+  @Post(':id/retry')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Retry a failed deployable: its failure history and budgets start again, its DPE restarts',
+  })
+  retry(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<DeployableView> {
+    return this.deployables.retry(id, actorOf(p));
   }
 
   @Post(':id/stop')

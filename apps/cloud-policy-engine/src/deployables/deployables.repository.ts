@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { DeployableDocument } from '@nephele/contracts';
+import { DeployableDocument, newAgentKey } from '@nephele/contracts';
 import { returnedRows } from '@nephele/persistence';
 import { CPE_DB } from '../cpe.tokens';
 
@@ -49,12 +49,10 @@ export class DeployablesRepository {
     tx: EntityManager,
     d: { id: string; project: string; name: string; desired: string },
   ): Promise<void> {
-    await tx.query(`INSERT INTO cpe.deployables (id, project, name, desired) VALUES ($1, $2, $3, $4)`, [
-      d.id,
-      d.project,
-      d.name,
-      d.desired,
-    ]);
+    await tx.query(
+      `INSERT INTO cpe.deployables (id, project, name, desired, agent_key) VALUES ($1, $2, $3, $4, $5)`,
+      [d.id, d.project, d.name, d.desired, newAgentKey()],
+    );
     await tx.query(`INSERT INTO cpe.dpe_registry (deployable_id) VALUES ($1)`, [d.id]);
   }
 
@@ -91,15 +89,16 @@ export class DeployablesRepository {
 
   async get(id: string, tx?: EntityManager): Promise<DeployableRow | undefined> {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-    const r: DeployableRow[] = await (tx ?? this.db).query(`SELECT * FROM cpe.deployables WHERE id = $1`, [
-      id,
-    ]);
+    const r: DeployableRow[] = await (tx ?? this.db).query(
+      `SELECT id, project, name, desired, version, created_at, updated_at FROM cpe.deployables WHERE id = $1`,
+      [id],
+    );
     return r[0];
   }
 
   async byName(project: string | undefined, name: string): Promise<DeployableRow[]> {
     return this.db.query(
-      `SELECT * FROM cpe.deployables WHERE name = $1 AND ($2::text IS NULL OR project = $2) ORDER BY created_at`,
+      `SELECT id, project, name, desired, version, created_at, updated_at FROM cpe.deployables WHERE name = $1 AND ($2::text IS NULL OR project = $2) ORDER BY created_at`,
       [name, project ?? null],
     );
   }
@@ -110,7 +109,7 @@ export class DeployablesRepository {
     limit: number,
   ): Promise<DeployableRow[]> {
     return this.db.query(
-      `SELECT * FROM cpe.deployables WHERE ($1::text IS NULL OR project = $1) AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3`,
+      `SELECT id, project, name, desired, version, created_at, updated_at FROM cpe.deployables WHERE ($1::text IS NULL OR project = $1) AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3`,
       [project ?? null, afterId ?? null, limit],
     );
   }
@@ -186,6 +185,26 @@ export class DeployablesRepository {
   async exists(id: string): Promise<boolean> {
     const r: unknown[] = await this.db.query(`SELECT 1 FROM cpe.deployables WHERE id = $1`, [id]);
     return r.length > 0;
+  }
+
+  /** The deployable's agent key (Note [Agent identity]); made now for rows older than the column. */
+  async agentKey(id: string): Promise<string | undefined> {
+    const r = returnedRows<{ agent_key: string }>(
+      await this.db.query(
+        `UPDATE cpe.deployables SET agent_key = COALESCE(agent_key, $2) WHERE id = $1 RETURNING agent_key`,
+        [id, newAgentKey()],
+      ),
+    );
+    return r[0]?.agent_key;
+  }
+
+  /** The user acts (retry, start): the DPE's failure history and terminal failure are forgotten. */
+  async resetDpeFailures(id: string): Promise<void> {
+    await this.db.query(
+      `UPDATE cpe.dpe_state SET state = jsonb_build_object('incarnations', COALESCE(state->'incarnations', '{}'::jsonb)), updated_at = now()
+       WHERE deployable_id = $1`,
+      [id],
+    );
   }
 
   // DPE state (failure history, incarnations), fenced by epoch.

@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Bus, enqueueEvents, OutboxRelay } from '@nephele/bus';
 import {
+  canonicalJson,
   CloudEvent,
+  Condition,
   createEvent,
   DeployableConfigChanged,
   DeployableDocument,
@@ -16,6 +18,8 @@ import { CpeConfig } from '../config/env';
 import { CPE_CONFIG, CPE_OUTBOX, SERVICE } from '../cpe.tokens';
 import { DeployableFormat, DeployableParseError, parseDeployable } from './deployable-parser';
 import { DeployableRow, DeployablesRepository, LiveRow } from './deployables.repository';
+import { PoolCheck } from './pool-check';
+import { ObservedAssembly, StopSequence } from './stop-sequence';
 
 export interface DeployableView {
   id: string;
@@ -25,10 +29,27 @@ export interface DeployableView {
   desired: 'started' | 'stopped';
   status: string;
   reason: string | null;
+  /** Kubernetes-style conditions (Note [Conditions] in the DPE): `Ready`, and `Failed` when terminal. */
+  conditions: Condition[];
+  /** Each with `conditions` too, and its services with theirs. */
   assemblies: unknown[];
   createdAt: string;
   updatedAt: string;
   etag: string;
+  /** PUT only: true when the document equals the current version (no new version was stored). */
+  unchanged?: boolean;
+}
+
+/** `deployable_status` over the management interface. */
+export interface QmfDeployableStatus {
+  status: string;
+  conditions: Condition[];
+  assemblies: {
+    name: string;
+    state: string;
+    conditions: Condition[];
+    services: { name: string; state: string; conditions: Condition[] }[];
+  }[];
 }
 
 export interface Actor {
@@ -50,6 +71,8 @@ export class DeployablesService {
     @Inject(CPE_OUTBOX) private readonly outbox: OutboxRelay,
     @Inject(SUPERVISOR_KICK) private readonly supervisor: SupervisorKick,
     @Inject(CPE_CONFIG) private readonly config: CpeConfig,
+    private readonly poolCheck: PoolCheck,
+    private readonly stopSequence: StopSequence,
   ) {}
 
   parse(input: string | object, format?: DeployableFormat): DeployableDocument {
@@ -62,15 +85,24 @@ export class DeployablesService {
   }
 
   view(d: DeployableRow, live: LiveRow | undefined): DeployableView {
-    const observed = live?.observed as { assemblies?: unknown[] } | undefined;
+    const observed = live?.observed as
+      { assemblies?: unknown[]; status?: string; reason?: string; conditions?: Condition[] } | undefined;
+    const status = d.desired === 'stopped' ? 'stopped' : (live?.status ?? 'starting');
+    const reason = d.desired === 'stopped' ? 'stopped by request' : (live?.reason ?? 'waiting for its DPE');
+    // The DPE's conditions when its snapshot says the same as the live status; else from the status.
+    const conditions =
+      d.desired !== 'stopped' && observed?.conditions && observed.status === status
+        ? observed.conditions
+        : statusConditions(status, reason, live?.updated_at ?? d.updated_at);
     return {
       id: d.id,
       name: d.name,
       project: d.project,
       version: d.version,
       desired: d.desired,
-      status: d.desired === 'stopped' ? 'stopped' : (live?.status ?? 'starting'),
-      reason: d.desired === 'stopped' ? 'stopped by request' : (live?.reason ?? 'waiting for its DPE'),
+      status,
+      reason,
+      conditions,
       assemblies: observed?.assemblies ?? [],
       createdAt: new Date(d.created_at).toISOString(),
       updatedAt: new Date(d.updated_at).toISOString(),
@@ -141,6 +173,7 @@ export class DeployablesService {
       throw ProblemException.badRequest('no project', [
         { field: 'project', message: 'an admin token must say which project (?project=<id>)' },
       ]);
+    await this.poolCheck.check(doc, project);
     const id = randomUUID();
     const desired = opts.start === false ? 'stopped' : 'started';
     try {
@@ -183,6 +216,11 @@ export class DeployablesService {
       throw ProblemException.badRequest('a deployable cannot be renamed', [
         { field: 'name', message: `must stay ${d.name}` },
       ]);
+    // Re-applying the same document is not a change: no new version, the DPE is not disturbed.
+    const current = await this.repo.version(d.id, d.version);
+    if (current && canonicalJson(current.document) === canonicalJson(doc))
+      return { ...(await this.get(d.id, { ...actor, admin: true })), unchanged: true };
+    await this.poolCheck.check(doc, d.project);
     const version = d.version + 1;
     await this.repo.transaction(async (tx) => {
       const cur = await this.repo.get(d.id, tx);
@@ -206,10 +244,29 @@ export class DeployablesService {
 
   async start(ref: string, actor: Actor): Promise<DeployableView> {
     const d = await this.find(ref, actor);
+    // Starting a started deployable that failed is the user acting on it: a retry.
+    if (d.desired === 'started' && (await this.repo.live(d.id))?.status === 'failed')
+      return this.retry(ref, actor);
     await this.repo.transaction(async (tx) => {
       await this.repo.setDesired(tx, d.id, 'started');
       await enqueueEvents(tx, CPE_SCHEMA, [this.audit(actor, 'start', d)]);
     });
+    this.outbox.nudge();
+    this.supervisor.kick();
+    return this.get(d.id, { ...actor, admin: true });
+  }
+
+  /**
+   * The user acts on a failed deployable: its failure history and terminal failure are forgotten
+   * and its DPE starts again (a new epoch), keeping its instances. Every budget starts afresh.
+   */
+  async retry(ref: string, actor: Actor): Promise<DeployableView> {
+    const d = await this.find(ref, actor);
+    if (d.desired !== 'started')
+      throw ProblemException.conflict(`deployable ${d.name} is stopped: start it instead`);
+    await this.repo.resetDpeFailures(d.id);
+    await this.supervisor.stopDpe(d.id);
+    await this.repo.transaction((tx) => enqueueEvents(tx, CPE_SCHEMA, [this.audit(actor, 'retry', d)]));
     this.outbox.nudge();
     this.supervisor.kick();
     return this.get(d.id, { ...actor, admin: true });
@@ -223,16 +280,34 @@ export class DeployablesService {
       await enqueueEvents(tx, CPE_SCHEMA, [this.audit(actor, 'stop', d)]);
     });
     await this.supervisor.stopDpe(d.id);
-    await this.destroyInstances(d.id, 'the deployable was stopped');
+    const epoch = await this.stopServices(d, 'the deployable was stopped');
+    await this.destroyInstances(d.id, 'the deployable was stopped', epoch);
     this.outbox.nudge();
     return this.get(d.id, { ...actor, admin: true });
   }
 
-  /** Destroy: DPE stopped, instances destroyed, configuration deleted; its events stay in the log. */
+  /** Note [Orderly stop]: services down through their agents, before their instances go. */
+  private async stopServices(d: DeployableRow, why: string): Promise<number> {
+    const epoch = await this.repo.transaction((tx) => this.repo.nextEpoch(tx, d.id));
+    const [live, version, agentKey] = await Promise.all([
+      this.repo.live(d.id),
+      this.repo.version(d.id, d.version),
+      this.repo.agentKey(d.id),
+    ]);
+    const observed = (
+      (live?.observed as { assemblies?: ObservedAssembly[] } | null)?.assemblies ?? []
+    ).filter((a) => a.state === 'online');
+    const { events } = await this.stopSequence.run(d, version?.document, observed, agentKey, epoch, why);
+    if (events.length) await this.repo.transaction((tx) => enqueueEvents(tx, CPE_SCHEMA, events));
+    return epoch;
+  }
+
+  /** Destroy: DPE stopped, services stopped, instances destroyed, configuration deleted; its events stay in the log. */
   async destroy(ref: string, actor: Actor): Promise<{ id: string; instances: number }> {
     const d = await this.find(ref, actor);
     await this.supervisor.stopDpe(d.id);
-    const instances = await this.destroyInstances(d.id, 'the deployable was destroyed');
+    const epoch = await this.stopServices(d, 'the deployable was destroyed');
+    const instances = await this.destroyInstances(d.id, 'the deployable was destroyed', epoch);
     await this.repo.transaction(async (tx) => {
       await this.repo.delete(tx, d.id);
       await enqueueEvents(tx, CPE_SCHEMA, [this.audit(actor, 'delete', d, { instances })]);
@@ -242,8 +317,7 @@ export class DeployablesService {
   }
 
   /** Sends destroy commands for every live instance of the deployable, under a new epoch. */
-  private async destroyInstances(id: string, reason: string): Promise<number> {
-    const epoch = await this.repo.transaction((tx) => this.repo.nextEpoch(tx, id));
+  private async destroyInstances(id: string, reason: string, epoch: number): Promise<number> {
     const r = await this.bus
       .request<{ items: { id: string; owner: string }[] }>(
         createEvent(SERVICE, InstanceQuery.type, { ownerPrefix: `deployable:${id}/` }),
@@ -284,11 +358,13 @@ export class DeployablesService {
     version: number;
     desired: string;
     document: DeployableDocument;
+    agentKey?: string;
   } | null> {
     const d = await this.repo.get(id);
     if (!d) return null;
     const v = await this.repo.version(id, d.version);
     if (!v) return null;
+    const agentKey = await this.repo.agentKey(id);
     return {
       id: d.id,
       name: d.name,
@@ -296,6 +372,56 @@ export class DeployablesService {
       version: d.version,
       desired: d.desired,
       document: v.document,
+      agentKey,
     };
   }
+
+  /** `deployable_status` (management interface): status and conditions at every level. */
+  async qmfStatus(ref: string, actor: Actor): Promise<QmfDeployableStatus> {
+    const v = await this.get(ref, actor);
+    const assemblies = (
+      v.assemblies as {
+        name: string;
+        state: string;
+        conditions?: Condition[];
+        services?: { name: string; state: string; conditions?: Condition[] }[];
+      }[]
+    ).map((a) => ({
+      name: a.name,
+      state: a.state,
+      conditions: a.conditions ?? [],
+      services: (a.services ?? []).map((s) => ({
+        name: s.name,
+        state: s.state,
+        conditions: s.conditions ?? [],
+      })),
+    }));
+    return { status: v.status, conditions: v.conditions, assemblies };
+  }
+}
+
+const STATUS_REASON: Record<string, string> = {
+  starting: 'Starting',
+  running: 'Running',
+  degraded: 'Degraded',
+  recovering: 'Recovering',
+  failed: 'Failed',
+  stopped: 'Stopped',
+};
+
+/** Conditions from a status alone (no DPE snapshot yet, or the deployable is stopped). */
+export function statusConditions(status: string, reason: string, since: Date | string): Condition[] {
+  const at = new Date(since).toISOString();
+  const out: Condition[] = [
+    {
+      type: 'Ready',
+      status: status === 'running' ? 'True' : 'False',
+      reason: reason === 'waiting for its DPE' ? 'WaitingForDpe' : (STATUS_REASON[status] ?? 'Unknown'),
+      message: reason,
+      lastTransitionTime: at,
+    },
+  ];
+  if (status === 'failed')
+    out.push({ type: 'Failed', status: 'True', reason: 'Failed', message: reason, lastTransitionTime: at });
+  return out;
 }

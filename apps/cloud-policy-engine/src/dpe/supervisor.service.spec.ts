@@ -48,7 +48,7 @@ describe('CPE supervisor: DPE heartbeat timeout', () => {
       },
     } as unknown as Bus;
     const outbox = { nudge: () => undefined, drain: async () => 0 } as unknown as OutboxRelay;
-    const config = { runtime: 'inline', heartbeatTimeoutMs: 3000 } as CpeConfig;
+    const config = { runtime: 'inline', heartbeatTimeoutMs: 3000, startGraceMs: 15_000 } as CpeConfig;
     const host = { run: async () => undefined, stopDpe: async (id: string) => void stops.push(id) };
     sut = new SupervisorService(
       repo,

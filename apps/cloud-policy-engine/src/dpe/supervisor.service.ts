@@ -34,8 +34,6 @@ import { DpeRuntime } from './runtime.types';
 // (see Note [Observer outage] in the DPE). Without this, a broker restart of a few seconds made the
 // CPE kill and restart DPEs that were fine.
 
-const START_GRACE_MS = 15_000;
-
 @Injectable()
 export class SupervisorService implements OnApplicationBootstrap, OnApplicationShutdown, SupervisorKick {
   private readonly heartbeats = new Map<string, { epoch: number; at: number }>();
@@ -208,7 +206,11 @@ export class SupervisorService implements OnApplicationBootstrap, OnApplicationS
             this.busBackAt,
           );
           const silentFor = hb && hb.epoch === r.epoch ? now - hb.at : now - since;
-          if (!this.busDown && now - since > START_GRACE_MS && silentFor > this.config.heartbeatTimeoutMs) {
+          if (
+            !this.busDown &&
+            now - since > this.config.startGraceMs &&
+            silentFor > this.config.heartbeatTimeoutMs
+          ) {
             await this.died(r, `no heartbeat for ${Math.round(silentFor / 100) / 10} s`);
           }
           break;

@@ -1,14 +1,24 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
-import { EdgeConnection, EdgeMessage, EdgeReply, EdgeSubscription, LoggerLike } from '@nephele/bus';
-import { EdgeAddresses } from '@nephele/contracts';
+import { Bus, EdgeConnection, EdgeMessage, EdgeReply, EdgeSubscription, LoggerLike } from '@nephele/bus';
+import { createEvent, EdgeAddresses, ProjectResolve } from '@nephele/contracts';
 import { AppLogger } from '@nephele/observability';
-import { LOGGER, ProblemException } from '@nephele/service-kit';
+import {
+  BUS,
+  LOGGER,
+  Principal,
+  ProblemException,
+  TOKEN_VERIFIER,
+  TokenVerifier,
+} from '@nephele/service-kit';
 import { CpeConfig } from '../config/env';
 import { CPE_CONFIG, CPE_EDGE } from '../cpe.tokens';
 import { DeployableFormat } from '../deployables/deployable-parser';
 import { Actor, DeployablesService } from '../deployables/deployables.service';
 
 const OPCODE = 'qmf.opcode';
+/** Application property carrying `Bearer <token>` when the edge did not authenticate the caller. */
+export const AUTHORIZATION_PROPERTY = 'authorization';
+const READ_METHODS = new Set(['deployable_status', 'deployable_list']);
 
 class QmfError extends Error {
   constructor(
@@ -26,7 +36,14 @@ class QmfError extends Error {
 // {_arguments: {...}}, or qmf.opcode = _exception and body {_values: {error_code, error_text}}.
 // error_code follows HTTP: 400 bad arguments, 404 unknown deployable, 409 conflict, 500 a bug.
 // A request without reply-to cannot be answered: the edge rejects the delivery with that reason.
-// Management clients act as admins of CPE_DEFAULT_PROJECT unless they name `project`.
+// Who asks decides what it may do (ARCHITECTURE §1 "Edge authentication"): in listen mode the
+// listener authenticated the peer with its API token and stamps its claims on the request (and has
+// re-checked the token before routing it); through RabbitMQ — or from an in-process sender — the
+// request carries the token in application property `authorization` ("Bearer <token>"), verified
+// here on every request. A member or viewer acts in its own project only (`project` must be absent
+// or its own), a viewer only reads (deployable_status, deployable_list), only an admin names
+// another project, which must exist; an admin naming none acts in CPE_DEFAULT_PROJECT.
+// Refusals: 401 no or bad credential, 403 not allowed, 404 no such project.
 @Injectable()
 export class ManagementService implements OnApplicationBootstrap, OnApplicationShutdown {
   private sub?: EdgeSubscription;
@@ -36,6 +53,8 @@ export class ManagementService implements OnApplicationBootstrap, OnApplicationS
     private readonly deployables: DeployablesService,
     @Inject(CPE_CONFIG) private readonly config: CpeConfig,
     @Inject(LOGGER) log: AppLogger,
+    @Inject(TOKEN_VERIFIER) private readonly tokens: TokenVerifier,
+    @Inject(BUS) private readonly bus: Bus,
     @Optional() @Inject(CPE_EDGE) private readonly edge?: EdgeConnection,
   ) {
     this.log = log;
@@ -78,7 +97,60 @@ export class ManagementService implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
+  /** Who is asking (see Note [Management interface]); throws a QmfError when it may not. */
+  private async caller(m: EdgeMessage): Promise<Principal> {
+    const c = m.claims;
+    if (this.edge?.mode === 'listen' && c?.tokenId && c.role) {
+      return { tokenId: c.tokenId, role: c.role, ...(c.project ? { project: c.project } : {}) };
+    }
+    const header = m.applicationProperties[AUTHORIZATION_PROPERTY];
+    const bearer = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (!bearer)
+      throw new QmfError(
+        401,
+        `authentication required: log in with SASL PLAIN (password = an API token) or set application property ${AUTHORIZATION_PROPERTY} = "Bearer <token>"`,
+      );
+    let p: Principal | null;
+    try {
+      p = await this.tokens.verify(bearer[1]!);
+    } catch {
+      throw new QmfError(503, 'the token service is not reachable; try again');
+    }
+    if (!p) throw new QmfError(401, 'invalid or revoked token');
+    return p;
+  }
+
+  private async actorOf(p: Principal, method: string, project: unknown): Promise<Actor> {
+    if (project !== undefined && (typeof project !== 'string' || !project))
+      throw new QmfError(400, 'project must be a project id or name');
+    if (p.role === 'viewer' && !READ_METHODS.has(method))
+      throw new QmfError(
+        403,
+        `a viewer token cannot call ${method} (read only: deployable_status, deployable_list)`,
+      );
+    if (p.role !== 'admin') {
+      if (project !== undefined && project !== p.project)
+        throw new QmfError(
+          403,
+          `a ${p.role} token acts in its own project only; only an admin names a project`,
+        );
+      return { id: p.tokenId, admin: false, project: p.project };
+    }
+    if (project === undefined) return { id: p.tokenId, admin: true, project: this.config.defaultProject };
+    const found = await this.bus
+      .request<{ id: string; name: string } | null>(
+        createEvent('cloud-policy-engine', ProjectResolve.type, { project: project as string }),
+        { timeoutMs: 5000 },
+      )
+      .catch(() => {
+        throw new QmfError(503, 'the project service is not reachable; try again');
+      });
+    if (!found) throw new QmfError(404, `no such project: ${String(project).slice(0, 200)}`);
+    return { id: p.tokenId, admin: true, project: found.id };
+  }
+
   private async dispatch(m: EdgeMessage): Promise<Record<string, unknown>> {
+    const principal = await this.caller(m);
     if (m.applicationProperties[OPCODE] !== '_method_request')
       throw new QmfError(400, 'qmf.opcode must be _method_request');
     const body = m.body as { _method_name?: unknown; _arguments?: unknown } | null;
@@ -87,8 +159,7 @@ export class ManagementService implements OnApplicationBootstrap, OnApplicationS
     }
     const args = (body._arguments ?? {}) as Record<string, unknown>;
     if (typeof args !== 'object' || Array.isArray(args)) throw new QmfError(400, '_arguments must be a map');
-    const project = typeof args.project === 'string' ? args.project : this.config.defaultProject;
-    const actor: Actor = { id: `amqp:${m.principal ?? m.userId ?? 'management'}`, admin: true, project };
+    const actor = await this.actorOf(principal, body._method_name, args.project);
     const ref = () => {
       const r = args.uuid ?? args.name;
       if (typeof r !== 'string' || !r) throw new QmfError(400, 'give uuid or name');
@@ -138,17 +209,8 @@ export class ManagementService implements OnApplicationBootstrap, OnApplicationS
       case 'deployable_stop':
         await this.deployables.stop(ref(), actor);
         return {};
-      case 'deployable_status': {
-        const v = await this.deployables.get(ref(), actor);
-        const assemblies = (
-          v.assemblies as { name: string; state: string; services?: { name: string; state: string }[] }[]
-        ).map((a) => ({
-          name: a.name,
-          state: a.state,
-          services: (a.services ?? []).map((s) => ({ name: s.name, state: s.state })),
-        }));
-        return { status: v.status, assemblies };
-      }
+      case 'deployable_status':
+        return { ...(await this.deployables.qmfStatus(ref(), actor)) };
       case 'deployable_list': {
         const all: { uuid: string; name: string; status: string }[] = [];
         let after: string | undefined;

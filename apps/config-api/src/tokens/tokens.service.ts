@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { LoggerLike } from '@nephele/bus';
 import { AppLogger } from '@nephele/observability';
@@ -13,6 +13,8 @@ import {
   ProblemException,
   Role,
   sha256Hex,
+  TOKEN_REVOCATIONS,
+  TokenRevocations,
   TokenVerifier,
 } from '@nephele/service-kit';
 import { ChangeRecorder } from '../common/change-recorder';
@@ -69,8 +71,8 @@ const COLS = `id, seq::text AS seq, name, role, project_id, created_by, revoked_
 // Note [Tokens]
 // A token is shown once, at creation; only its SHA-256 is stored (a 256-bit random value needs no
 // slow hash: there is nothing to brute-force). Revoking keeps the row (the audit trail names it)
-// and takes effect at once here and within the verdict cache (30 s) of the other services, which
-// ask over the bus (TOKEN_INTROSPECT). Admin tokens have no project; member and viewer tokens have
+// and takes effect at once here and, through the revocation event, in the verdict caches of the
+// other services, which ask over the bus (TOKEN_INTROSPECT); see Note [Revocation] in service-kit. Admin tokens have no project; member and viewer tokens have
 // exactly one. A member may mint member and viewer tokens for its own project, never admin ones.
 @Injectable()
 export class TokensService implements TokenVerifier {
@@ -81,6 +83,7 @@ export class TokensService implements TokenVerifier {
     private readonly changes: ChangeRecorder,
     @Inject(CONFIG_API_CONFIG) private readonly config: ConfigApiConfig,
     @Inject(LOGGER) log: AppLogger,
+    @Optional() @Inject(TOKEN_REVOCATIONS) private readonly revocations?: TokenRevocations,
   ) {
     this.log = log;
   }
@@ -242,7 +245,11 @@ export class TokensService implements TokenVerifier {
       });
       return true;
     });
-    if (changed) this.changes.committed();
+    if (changed) {
+      this.changes.committed();
+      // This process at once; the others through the event (see Note [Revocation]).
+      this.revocations?.revoked(id);
+    }
   }
 
   /**

@@ -1,10 +1,12 @@
-import { EdgeConnection, EdgeHandler, EdgeMessage, MemoryBus, silentLogger } from '@nephele/bus';
+import { EdgeConnection, EdgeHandler, EdgeMessage, MemoryBus, Outcome, silentLogger } from '@nephele/bus';
 import {
   CpeDeployableGet,
   CpeDpeStateGet,
   CpeDpeStatePut,
   DeployableDocument,
   InstanceQuery,
+  agentCredential,
+  signAgentMessage,
 } from '@nephele/contracts';
 import { Dpe } from './dpe';
 
@@ -54,6 +56,9 @@ class FakeEdge implements EdgeConnection {
   }
 }
 
+const KEY = 'test-deployable-agent-key';
+const CREDENTIAL = agentCredential(KEY, 'd1.a1.1');
+
 const doc: DeployableDocument = {
   name: 'd1',
   pool: 'default',
@@ -76,7 +81,7 @@ describe('DPE heartbeat deadlines', () => {
     await bus.respond('test.cpe', ['#'], async (e) => {
       switch (e.type) {
         case CpeDeployableGet.type:
-          return { version: 1, document: doc, desired: 'started', project: 'p1' };
+          return { version: 1, document: doc, desired: 'started', project: 'p1', agentKey: KEY };
         case CpeDpeStateGet.type:
           return { state: null };
         case CpeDpeStatePut.type:
@@ -106,14 +111,17 @@ describe('DPE heartbeat deadlines', () => {
   afterEach(() => dpe.stop());
 
   const heartbeat = () =>
-    edge.deliver('nephele.agent.events.d1', {
-      kind: 'heartbeat',
-      assemblyId: 'd1.a1.1',
-      deployableId: 'd1',
-      seq: seq++,
-      sentAt: new Date(t).toISOString(),
-      services: {},
-    });
+    edge.deliver(
+      'nephele.agent.events.d1',
+      signAgentMessage(CREDENTIAL, {
+        kind: 'heartbeat',
+        assemblyId: 'd1.a1.1',
+        deployableId: 'd1',
+        seq: seq++,
+        sentAt: new Date(t).toISOString(),
+        services: {},
+      }),
+    );
   const after = (ms: number) => {
     t += ms;
     (dpe as any).tick();
@@ -165,5 +173,95 @@ describe('DPE heartbeat deadlines', () => {
     edge.restore();
     expect(after(10_000 + 2900)).toBe('online');
     expect(after(200)).toBe('failed');
+  });
+});
+
+describe('DPE agent identity', () => {
+  let t: number;
+  let dpe: Dpe;
+  let edge: FakeEdge;
+  let bus: MemoryBus;
+  let stopped: string | undefined;
+  const audits: unknown[] = [];
+  const stateEpochs: number[] = [];
+
+  beforeEach(async () => {
+    t = Date.parse('2025-01-01T00:00:00Z');
+    stopped = undefined;
+    audits.length = 0;
+    stateEpochs.length = 0;
+    bus = new MemoryBus();
+    await bus.respond('test.cpe', ['#'], async (e) => {
+      switch (e.type) {
+        case CpeDeployableGet.type:
+          return { version: 1, document: doc, desired: 'started', project: 'p1', agentKey: KEY };
+        case CpeDpeStateGet.type:
+          return { state: null };
+        case CpeDpeStatePut.type:
+          stateEpochs.push((e.data as { epoch: number }).epoch);
+          return { ok: true }; // the CPE says epoch 1 is current
+        case InstanceQuery.type:
+          return {
+            items: [{ id: 'i1', owner: 'deployable:d1/a1#1', state: 'running', addresses: [], name: 'a1' }],
+          };
+        default:
+          throw new Error(`unexpected ${e.type}`);
+      }
+    });
+    await bus.subscribe({
+      queue: 'test.audit',
+      exchange: 'nephele.events',
+      bindings: ['nephele.audit.agent.refused'],
+      handler: async (e) => {
+        audits.push(e.data);
+        return Outcome.ack();
+      },
+    });
+    edge = new FakeEdge();
+    dpe = new Dpe({
+      deployableId: 'd1',
+      epoch: 1,
+      workerId: 'w1',
+      bus,
+      edge,
+      log: silentLogger,
+      agentEdgeUrl: 'amqp://127.0.0.1:5672/test',
+      now: () => t,
+      onStop: (r) => (stopped = r),
+    });
+    await dpe.start();
+  });
+
+  afterEach(() => dpe.stop());
+
+  const hb = (extra: object = {}) => ({
+    kind: 'heartbeat',
+    assemblyId: 'd1.a1.1',
+    deployableId: 'd1',
+    seq: 1,
+    sentAt: new Date(t).toISOString(),
+    services: { 'a1.web': 'failed' },
+    ...extra,
+  });
+
+  it("refuses and audits an unsigned heartbeat, one signed with another assembly's credential, and a tampered one", async () => {
+    await edge.deliver('nephele.agent.events.d1', hb());
+    await edge.deliver('nephele.agent.events.d1', signAgentMessage(agentCredential(KEY, 'd1.a2.1'), hb()));
+    const signed = signAgentMessage(CREDENTIAL, hb());
+    await edge.deliver('nephele.agent.events.d1', { ...signed, services: { 'a1.web': 'running' } });
+    expect(dpe.observed().assemblies.a1!.state).toBe('pending'); // nothing was believed
+    await new Promise((r) => setImmediate(r));
+    expect(audits.length).toBeGreaterThanOrEqual(1);
+    expect(audits[0]).toMatchObject({ deployableId: 'd1', assemblyId: 'd1.a1.1', kind: 'heartbeat' });
+    await edge.deliver('nephele.agent.events.d1', signed);
+    expect(dpe.observed().assemblies.a1!.state).toBe('online');
+  });
+
+  it('a forged huge epoch does not fence it out; even a signed one only makes it ask the CPE, which keeps it', async () => {
+    await edge.deliver('nephele.agent.events.d1', hb({ epoch: 2 ** 31 }));
+    await edge.deliver('nephele.agent.events.d1', signAgentMessage(CREDENTIAL, hb({ epoch: 5 })));
+    await new Promise((r) => setImmediate(r));
+    expect(stopped).toBeUndefined();
+    expect(stateEpochs).toContain(1);
   });
 });

@@ -4,6 +4,7 @@ import {
   AgentCommand,
   AgentEvent,
   AgentHeartbeat,
+  AgentMessageRefused,
   AgentServiceStatus,
   AssemblyFailed,
   AssemblyHeartbeatMissed,
@@ -24,6 +25,7 @@ import {
   InstanceState,
   parseAgentEvent,
   ServiceFailed,
+  ServiceFailureCause,
   ServiceStarted,
   ServiceState,
   ServiceStopped,
@@ -38,6 +40,15 @@ import {
   planDeployable,
   PolicyStep,
 } from '@nephele/policy';
+import { AgentAuth } from './agent-auth';
+import { assemblyCondition, ConditionClock, deployableCondition, serviceCondition } from './conditions';
+import {
+  hardFailureMessage,
+  launchFailureReason,
+  RecoveryBudget,
+  serviceFailureReason,
+  TerminalFailure,
+} from './recovery-budget';
 import { serviceDoc, toAgentService, toPolicySpec } from './spec.mapping';
 
 // Note [DPE]
@@ -101,6 +112,8 @@ interface AssemblyRt {
   services: Map<string, ServiceSeen>;
   missedAnnounced: boolean;
   destroying: Set<string>;
+  /** The last launch failure (Note [Conditions]). */
+  launchError?: { reason: string; message: string };
 }
 
 interface SavedState {
@@ -110,6 +123,8 @@ interface SavedState {
     assemblies: Record<string, number[]>;
   };
   failedReason?: string;
+  /** What failed for good, and why (Note [Recovery budgets]). */
+  failure?: TerminalFailure;
 }
 
 interface InstanceView {
@@ -175,6 +190,14 @@ export class Dpe {
   private deaf = false;
   private edgeDown = false;
   private offConnected?: () => void;
+  private auth?: AgentAuth;
+  private budget?: RecoveryBudget;
+  private failure?: TerminalFailure;
+  private readonly conditionClock = new ConditionClock();
+  /** Last failure of each service (by id), and when its back-off ends. */
+  private readonly serviceFailures = new Map<string, { reason: string; message: string }>();
+  private waiting = new Map<string, number>();
+  private wakeTimer?: NodeJS.Timeout;
 
   constructor(private readonly d: DpeDeps) {
     this.deployableId = d.deployableId;
@@ -201,8 +224,11 @@ export class Dpe {
     if (saved?.history)
       this.history = { services: saved.history.services ?? {}, assemblies: saved.history.assemblies ?? {} };
     if (saved?.failedReason) this.failedReason = saved.failedReason;
+    if (saved?.failure) this.failure = saved.failure;
     await this.adoptInstances(saved?.incarnations ?? {});
     this.agentSub = await this.d.edge.receive(AgentAddresses.events(this.deployableId), async (m) => {
+      const forged = this.auth!.check(m.body);
+      if (forged) return EdgeOutcomes.reject(`refused: ${forged}`);
       const r = parseAgentEvent(m.body);
       if (!r.ok)
         return EdgeOutcomes.reject(
@@ -231,6 +257,7 @@ export class Dpe {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.observedTimer) clearInterval(this.observedTimer);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.offConnected?.();
     await this.agentSub?.close().catch(() => undefined);
   }
@@ -249,6 +276,7 @@ export class Dpe {
       document: DeployableDocument;
       desired: string;
       project?: string;
+      agentKey?: string;
     } | null>(createEvent(SERVICE, CpeDeployableGet.type, { deployableId: this.deployableId }), {
       timeoutMs: 10_000,
     });
@@ -262,7 +290,19 @@ export class Dpe {
       this.spec = toPolicySpec(r.document);
       this.version = r.version;
       this.project = r.project;
-      if (!first) this.failedReason = undefined; // a new configuration gets a new chance
+      this.auth ??= new AgentAuth(
+        r.agentKey,
+        (x) =>
+          void this.publishEvent(AgentMessageRefused.type, {
+            deployableId: this.deployableId,
+            ...x,
+            epoch: this.epoch,
+          }),
+        this.now,
+      );
+      if (this.budget) this.budget.setDocument(r.document);
+      else this.budget = new RecoveryBudget(r.document);
+      if (!first) this.giveNewChance(); // a new configuration gets a new chance
       for (const a of r.document.assemblies) {
         if (!this.assemblies.has(a.name)) this.assemblies.set(a.name, this.newAssembly(a.name, 1));
       }
@@ -364,13 +404,14 @@ export class Dpe {
         if (data.state) a.instanceState = data.state;
         if (data.addresses?.length) a.addresses = data.addresses;
         a.launchFailures = 0;
+        a.launchError = undefined;
         break;
       case 'nephele.instance.launch_failed':
         a.launchFailures++;
         a.retryAt = this.now() + Math.min(60_000, 2000 * 2 ** (a.launchFailures - 1));
         a.launchRequestedAt = undefined;
         if (/stale epoch/.test(data.reason ?? '')) return this.halt(data.reason!);
-        this.setStatus('degraded', `assembly ${a.name} could not be launched: ${data.reason}`);
+        this.onLaunchFailed(a, data.reason ?? 'launch failed');
         // The key's failure is final at the gateway: the next attempt is a new incarnation.
         a.incarnation++;
         void this.saveState();
@@ -410,15 +451,15 @@ export class Dpe {
         return this.onServiceStatus(a, ev, now);
       case 'command-refused':
         if (ev.highestEpoch > this.epoch)
-          this.halt(`agent ${ev.assemblyId} has seen epoch ${ev.highestEpoch}`);
+          void this.saveState(); // only the CPE can say we are stale
         else this.log.warn({ assemblyId: ev.assemblyId, reason: ev.reason }, 'agent refused a command');
         return;
     }
   }
 
   private onHeartbeat(a: AssemblyRt, hb: AgentHeartbeat, now: number): void {
-    if (hb.epoch !== undefined && hb.epoch > this.epoch)
-      return this.halt(`agent ${hb.assemblyId} follows epoch ${hb.epoch}`);
+    // Only the CPE can say this DPE is stale (epochs move forward through it): ask it.
+    if (hb.epoch !== undefined && hb.epoch > this.epoch) void this.saveState();
     const wasMissing = a.missedAnnounced;
     // A heartbeat that only says "still alive, nothing changed" needs no reconcile: the periodic
     // pass covers it, and 10,000 assemblies heartbeat every second.
@@ -459,12 +500,29 @@ export class Dpe {
     if (prev && prev.reportedAt > reportedAt) return; // stale
     a.services.set(st.service, { state: st.state, at: now, reportedAt });
     if (st.state === 'failed' && prev?.state !== 'failed')
-      this.recordServiceFailure(a, st.service, st.reason, st.exitCode);
+      this.recordServiceFailure(a, st.service, st.reason, st.exitCode, st.cause);
     this.requestReconcile();
   }
 
-  private recordServiceFailure(a: AssemblyRt, agentName: string, reason: string, exitCode?: number): void {
+  private recordServiceFailure(
+    a: AssemblyRt,
+    agentName: string,
+    reason: string,
+    exitCode?: number,
+    cause?: ServiceFailureCause,
+  ): void {
     const id = serviceIdOf(agentName);
+    const svc = this.doc ? serviceDoc(this.doc, id) : undefined;
+    const why = serviceFailureReason(cause, svc?.class);
+    this.serviceFailures.set(id, { reason: why.reason, message: `${id} on ${a.name}: ${reason}` });
+    if (why.hard)
+      this.fail({
+        entity: 'service',
+        name: id,
+        reason: why.reason,
+        message: hardFailureMessage(id, svc, reason),
+        at: this.now(),
+      });
     const list = (this.history.services[id] ??= []);
     list.push({ at: this.now(), assembly: a.name });
     this.trimHistory();
@@ -633,20 +691,30 @@ export class Dpe {
   private async reconcile(): Promise<void> {
     if (this.stopped || !this.doc || !this.spec) return;
     const now = this.now();
-    // 1. every assembly has an instance (or one on the way)
+    // 1. every assembly has an instance (or one on the way); a failed deployable launches nothing
     for (const a of this.assemblies.values()) {
       for (const id of a.destroying) await this.destroyInstance(a, id, 'an older incarnation is still alive');
       a.destroying.clear();
-      if (a.failed) continue;
+      if (a.failed || this.failedReason) continue;
       const live = a.instanceId && a.instanceState !== 'terminated' && a.instanceState !== 'error';
       if (!live && a.launchRequestedAt === undefined && (a.retryAt === undefined || now >= a.retryAt))
         await this.launch(a);
     }
     if (this.failedReason) return this.setStatus('failed', this.failedReason);
     // 2. plan and act
-    const plan = planDeployable(this.spec, this.observed(), this.history as DeployableFailureHistory, now);
-    this.lastPlan = plan;
-    if (plan.steps.length === 0) return this.settleStatus(plan);
+    const planned = planDeployable(this.spec, this.observed(), this.history as DeployableFailureHistory, now);
+    this.lastPlan = planned;
+    if (planned.steps.length === 0) {
+      this.waiting.clear();
+      return this.settleStatus(planned);
+    }
+    // Note [Recovery budgets]: back-off between attempts, moves bounded.
+    const gated = this.budget!.gate(planned, now);
+    this.waiting = gated.waiting;
+    if (gated.failure) return this.fail(gated.failure);
+    if (gated.wakeAt !== undefined) this.wakeAt(gated.wakeAt);
+    const plan = { ...planned, actions: gated.actions, steps: gated.steps };
+    if (plan.steps.length === 0) return this.settleStatus(planned);
     const recovering = plan.actions.some((x) => x.rung);
     if (recovering)
       this.setStatus(
@@ -678,7 +746,7 @@ export class Dpe {
     const done = new Set<string>();
     const pending = new Map(steps.map((s) => [s.id, s]));
     let failed = false;
-    while (pending.size && !failed && !this.stopped) {
+    while (pending.size && !failed && !this.stopped && !this.failedReason) {
       const ready = [...pending.values()].filter((s) => s.after.every((x) => done.has(x)));
       if (!ready.length) break;
       const results = await Promise.all(
@@ -726,12 +794,70 @@ export class Dpe {
       }
       case 'mark-failed': {
         const action = this.lastPlan?.actions.find((x) => x.id === s.action);
-        this.failedReason = action?.explanation ?? `assembly ${s.node} failed too often`;
-        await this.saveState();
-        this.setStatus('failed', this.failedReason);
+        this.fail({
+          entity: 'assembly',
+          name: s.node,
+          reason: 'RecoveryExhausted',
+          message: action?.explanation ?? `assembly ${s.node} failed too often`,
+          at: this.now(),
+        });
         return false;
       }
     }
+  }
+
+  // ------------------------------------------------------------------ budgets (Note [Recovery budgets])
+
+  /** A budget is spent or the failure is hard: the deployable is failed until the user acts. */
+  private fail(f: TerminalFailure): void {
+    if (this.failedReason) return;
+    // Messages travel in events whose reasons are at most 2000 characters.
+    f = { ...f, message: f.message.length > 1500 ? `${f.message.slice(0, 1497)}...` : f.message };
+    this.failure = f;
+    this.failedReason = f.message;
+    void this.saveState();
+    void this.publishEvent(DpeDecision.type, {
+      deployableId: this.deployableId,
+      epoch: this.epoch,
+      action: 'mark-failed',
+      rung: 'mark-failed',
+      ...(f.entity === 'service' ? { service: f.name } : f.entity === 'assembly' ? { assembly: f.name } : {}),
+      explanation: `${f.reason}: ${f.message}`,
+    });
+    this.setStatus('failed', f.message);
+  }
+
+  /** A new configuration: failures and budgets start again. */
+  private giveNewChance(): void {
+    this.failedReason = undefined;
+    this.failure = undefined;
+    this.history = { services: {}, assemblies: {} };
+    this.serviceFailures.clear();
+    this.budget?.reset();
+    for (const a of this.assemblies.values()) a.launchFailures = 0;
+  }
+
+  private onLaunchFailed(a: AssemblyRt, message: string): void {
+    const why = launchFailureReason(message);
+    a.launchError = { reason: why.reason, message };
+    const budget = this.budget!.launchAttempts();
+    if (why.terminal || a.launchFailures >= budget)
+      return this.fail({
+        entity: 'assembly',
+        name: a.name,
+        reason: why.reason,
+        message: why.terminal
+          ? `assembly ${a.name} cannot be launched: ${message}`
+          : `assembly ${a.name} could not be launched ${a.launchFailures} times in a row (budget ${budget}): ${message}`,
+        at: this.now(),
+      });
+    this.setStatus('degraded', `assembly ${a.name} could not be launched: ${message}`);
+  }
+
+  private wakeAt(at: number): void {
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = setTimeout(() => this.requestReconcile(), Math.max(0, at - this.now()) + 10);
+    this.wakeTimer.unref?.();
   }
 
   private resolveParameter(assembly: string, parameter: string): string | undefined {
@@ -751,13 +877,23 @@ export class Dpe {
     serviceId: string,
   ): Promise<boolean> {
     const requestId = `${this.epoch}:${this.now()}:${++this.seq}`;
-    const cmd: AgentCommand = { kind: 'command', action, requestId, epoch: this.epoch, service: spec };
+    const assemblyId = this.assemblyIdOf(a);
+    const cmd = this.auth!.sign(assemblyId, {
+      kind: 'command',
+      action,
+      requestId,
+      epoch: this.epoch,
+      service: spec,
+      issuedAt: new Date(this.now()).toISOString(),
+    });
     let reply: unknown;
     try {
-      const r = await this.d.edge.request(AgentAddresses.commands(this.assemblyIdOf(a)), cmd, {
-        timeoutMs: this.d.commandTimeoutMs ?? 60_000,
+      const r = await this.d.edge.request(AgentAddresses.commands(assemblyId), cmd, {
+        // A start may take its whole start timeout (checks included), and then some.
+        timeoutMs: Math.max(this.d.commandTimeoutMs ?? 60_000, (spec.startTimeoutMs ?? 0) + 10_000),
       });
       reply = r.body;
+      if (this.auth!.check(reply)) return false;
     } catch (e) {
       this.log.warn(
         { assembly: a.name, service: serviceId, action, err: (e as Error).message },
@@ -769,7 +905,7 @@ export class Dpe {
     if (!r.ok) return false;
     const ev = r.value;
     if (ev.kind === 'command-refused') {
-      if (ev.highestEpoch > this.epoch) this.halt(`agent ${ev.assemblyId} has seen epoch ${ev.highestEpoch}`);
+      if (ev.highestEpoch > this.epoch) await this.saveState(); // the CPE says whether we are stale
       return false;
     }
     if (ev.kind !== 'service-status') return false;
@@ -785,8 +921,9 @@ export class Dpe {
         epoch: this.epoch,
       });
     } else if (ev.state === 'failed') {
-      this.recordServiceFailure(a, spec.name, `${action} failed: ${ev.reason}`, ev.exitCode);
+      this.recordServiceFailure(a, spec.name, `${action} failed: ${ev.reason}`, ev.exitCode, ev.cause);
     }
+    if (ok && action === 'start') this.serviceFailures.delete(serviceId);
     return ok;
   }
 
@@ -794,9 +931,11 @@ export class Dpe {
     const asm = this.doc!.assemblies.find((x) => x.name === a.name)!;
     const owner = ownerOf(this.deployableId, a.name, a.incarnation);
     a.launchRequestedAt = this.now();
+    const credential = this.auth!.credential(this.assemblyIdOf(a));
     const userData = JSON.stringify({
       assemblyId: this.assemblyIdOf(a),
       deployableId: this.deployableId,
+      ...(credential ? { agentSecret: credential } : {}),
       amqp10Url: this.d.agentEdgeUrl,
       heartbeatInterval: `${this.doc!.monitor.heartbeatIntervalMs}ms`,
     });
@@ -905,6 +1044,7 @@ export class Dpe {
       incarnations: Object.fromEntries([...this.assemblies.values()].map((a) => [a.name, a.incarnation])),
       history: this.history,
       ...(this.failedReason ? { failedReason: this.failedReason } : {}),
+      ...(this.failure ? { failure: this.failure } : {}),
     };
     try {
       const r = await this.d.bus.request<{ ok: boolean; reason?: string }>(
@@ -925,29 +1065,84 @@ export class Dpe {
     if (this.stopped || !this.doc) return;
     const now = this.now();
     const obs = this.observed();
+    const clock = this.conditionClock;
+    const failureOf = (entity: TerminalFailure['entity'], name: string) =>
+      this.failure?.entity === entity && this.failure.name === name ? this.failure : undefined;
     await this.publishEvent(DeployableObserved.type, {
       deployableId: this.deployableId,
       epoch: this.epoch,
       version: this.version,
       status: this.status,
       reason: this.statusReason,
-      assemblies: [...this.assemblies.values()].map((a) => ({
-        name: a.name,
-        state: obs.assemblies[a.name]?.state ?? 'pending',
-        assemblyId: this.assemblyIdOf(a),
-        ...(a.instanceId ? { instanceId: a.instanceId } : {}),
-        addresses: a.addresses,
-        ...(a.lastHeartbeat ? { lastHeartbeat: new Date(a.lastHeartbeat).toISOString() } : {}),
+      conditions: clock.conditions(
+        'deployable',
+        deployableCondition(this.status, this.statusReason, this.failure),
+        this.failure,
+        now,
+      ),
+      assemblies: [...this.assemblies.values()].map((a) => {
+        const state = obs.assemblies[a.name]?.state ?? 'pending';
+        const docServices = this.doc!.assemblies.find((x) => x.name === a.name)?.services ?? [];
         // A service stopped here because it moved elsewhere is not shown here any more.
-        services: [...a.services]
+        const seen = [...a.services]
           .filter(
             ([name, s]) =>
               s.state !== 'stopped' || (this.lastPlan?.placement[serviceIdOf(name)] ?? a.name) === a.name,
           )
-          .map(([name, s]) => ({ name: serviceIdOf(name), state: s.state })),
-      })),
+          .map(([name, s]) => ({ id: serviceIdOf(name), state: s.state as ServiceState | undefined }));
+        // Services of this assembly not reported yet are listed too: they say why they wait.
+        for (const d of docServices)
+          if (!seen.some((x) => x.id === `${a.name}/${d.name}`) && !obs.services[`${a.name}/${d.name}`])
+            seen.push({ id: `${a.name}/${d.name}`, state: undefined });
+        return {
+          name: a.name,
+          state,
+          assemblyId: this.assemblyIdOf(a),
+          ...(a.instanceId ? { instanceId: a.instanceId } : {}),
+          addresses: a.addresses,
+          ...(a.lastHeartbeat ? { lastHeartbeat: new Date(a.lastHeartbeat).toISOString() } : {}),
+          conditions: clock.conditions(
+            `assembly:${a.name}`,
+            assemblyCondition(
+              {
+                name: a.name,
+                state,
+                instanceId: a.instanceId,
+                instanceState: a.instanceState,
+                heard: a.lastHeartbeat !== undefined,
+                failedReason: a.failed?.reason,
+                ...(a.launchError
+                  ? { launch: { ...a.launchError, attempts: a.launchFailures, retryAt: a.retryAt } }
+                  : {}),
+              },
+              now,
+            ),
+            failureOf('assembly', a.name),
+            now,
+          ),
+          services: seen.map((x) => ({
+            name: x.id,
+            state: x.state ?? 'stopped',
+            conditions: clock.conditions(
+              `service:${x.id}`,
+              serviceCondition(
+                {
+                  id: x.id,
+                  state: x.state,
+                  assemblyOnline: state === 'online',
+                  enabled: serviceDoc(this.doc!, x.id)?.enabled !== false,
+                  lastFailure: this.serviceFailures.get(x.id),
+                  backoffUntil: this.waiting.get(`service:${x.id}`),
+                },
+                now,
+              ),
+              failureOf('service', x.id),
+              now,
+            ),
+          })),
+        };
+      }),
     }).catch(() => undefined);
-    void now;
   }
 
   private async publishEvent(type: string, data: object): Promise<void> {

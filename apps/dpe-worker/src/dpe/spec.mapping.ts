@@ -1,20 +1,27 @@
-import { DeployableDocument, ServiceDoc, ServiceSpec } from '@nephele/contracts';
+import { DeployableDocument, ServiceDoc, ServiceSpec, toAgentServiceSpec } from '@nephele/contracts';
 import { DeployableSpec } from '@nephele/policy';
+import { DEFAULT_ASSEMBLY_ESCALATION, DEFAULT_SERVICE_ESCALATION } from './recovery-budget';
 
-/** The policy engine's view of a deployable document (assemblies are nodes, services primitives). */
+/**
+ * The policy engine's view of a deployable document (assemblies are nodes, services primitives).
+ * Every service and assembly gets an escalation (the document's, else the deployable's default):
+ * no rung of the ladder is unbounded (Note [Recovery budgets]).
+ */
 export function toPolicySpec(doc: DeployableDocument): DeployableSpec {
+  const serviceEscalation = doc.recovery?.escalation ?? DEFAULT_SERVICE_ESCALATION;
+  const assemblyEscalation = doc.recovery?.assemblyEscalation ?? DEFAULT_ASSEMBLY_ESCALATION;
   return {
     name: doc.name,
     assemblies: doc.assemblies.map((a) => ({
       name: a.name,
-      ...(a.escalation ? { escalation: a.escalation } : {}),
+      escalation: a.escalation ?? assemblyEscalation,
     })),
     services: doc.assemblies.flatMap((a) =>
       a.services.map((s) => ({
         id: `${a.name}/${s.name}`,
         assembly: a.name,
         ...(s.placement ? { allowedAssemblies: s.placement.assemblies } : {}),
-        ...(s.escalation ? { escalation: s.escalation } : {}),
+        escalation: s.escalation ?? serviceEscalation,
         ...(s.priority !== undefined ? { priority: s.priority } : {}),
         ...(s.enabled !== undefined ? { enabled: s.enabled } : {}),
       })),
@@ -44,44 +51,10 @@ export function serviceDoc(doc: DeployableDocument, id: string): ServiceDoc | un
   return doc.assemblies.find((x) => x.name === a)?.services.find((x) => x.name === s);
 }
 
-/**
- * What the agent needs to run a service, with `{ref: {assembly, parameter}}` parameters resolved
- * (`address` → the referenced assembly's first address, `name` → its instance name). Returns the
- * names of unresolved references instead when a referenced assembly is not up yet.
- */
+/** See `toAgentServiceSpec` in @nephele/contracts (the CPE's destroy sequence uses it too). */
 export function toAgentService(
   svc: ServiceDoc,
   resolve: (assembly: string, parameter: string) => string | undefined,
 ): { spec: ServiceSpec } | { unresolved: string[] } {
-  const parameters: Record<string, string> = {};
-  const unresolved: string[] = [];
-  for (const [k, v] of Object.entries(svc.parameters)) {
-    if (typeof v === 'string') parameters[k] = v;
-    else {
-      const r = resolve(v.ref.assembly, v.ref.parameter);
-      if (r === undefined) unresolved.push(`${k} → ${v.ref.assembly}.${v.ref.parameter}`);
-      else parameters[k] = r;
-    }
-  }
-  if (unresolved.length) return { unresolved };
-  const spec: ServiceSpec = {
-    name: svc.name,
-    class: svc.class,
-    parameters,
-    monitor: {
-      intervalMs: svc.monitor.intervalMs,
-      timeoutMs: svc.monitor.timeoutMs,
-      ...(svc.monitor.tcp ? { tcp: { port: svc.monitor.tcp.port, host: svc.monitor.tcp.host } } : {}),
-      ...(svc.monitor.http
-        ? { http: { url: `http://127.0.0.1:${svc.monitor.http.port}${svc.monitor.http.path}` } }
-        : {}),
-    },
-  };
-  if (svc.class === 'process' && svc.command?.length) {
-    spec.command = svc.command[0]!;
-    spec.args = svc.command.slice(1);
-  }
-  if (svc.provider) spec.provider = svc.provider;
-  if (svc.type) spec.type = svc.type;
-  return { spec };
+  return toAgentServiceSpec(svc, resolve);
 }

@@ -64,6 +64,7 @@ export class EventsController {
       req,
       res,
       projectScope(p),
+      p.tokenId,
     );
   }
 

@@ -139,6 +139,62 @@ describe('event log (real PostgreSQL + RabbitMQ)', () => {
     expect(got).toMatchObject({ id: one.id, type: 'com.example.deployed', data: { app: 'shop' } });
   });
 
+  it('stores one row per (source, id) whatever the time, across day partitions and in one batch', async () => {
+    const e = createEvent('/ext/retry', 'com.example.retried', { n: 1 }, { subject: 'identity' });
+    const yesterday = { ...e, time: new Date(Date.now() - 86_400_000).toISOString() };
+    const other = createEvent('/ext/other', 'com.example.retried', { n: 2 }, { subject: 'identity' });
+    const sameIdOtherSource = { ...other, id: e.id };
+    for (const m of [e, yesterday, sameIdOtherSource, e]) {
+      ch.publish(Topology.events, m.type, Buffer.from(JSON.stringify(m)), { persistent: true });
+    }
+    await ch.waitForConfirms();
+    const post = await fetch(`${url}/v1/events`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify([{ ...e, time: '2030-01-01T00:00:00Z' }, yesterday]),
+    });
+    expect(post.status).toBe(202);
+    await waitFor(async () => (await count(`subject = 'identity'`)) >= 2, { what: 'two identities' });
+    // Redeliveries and retries after the first two rows changed nothing.
+    await waitFor(
+      async () => {
+        const q = await pg.query(
+          `SELECT count(*)::int AS n FROM event_log.events WHERE subject = 'identity'`,
+        );
+        return q.rows[0].n === 2;
+      },
+      { what: 'still two rows' },
+    );
+    const rows = (
+      await pg.query(`SELECT source, id FROM event_log.events WHERE id = $1 ORDER BY source`, [e.id])
+    ).rows;
+    expect(rows).toEqual([
+      { source: '/ext/other', id: e.id },
+      { source: '/ext/retry', id: e.id },
+    ]);
+  });
+
+  it('refuses content the store would refuse (NUL, unpaired surrogates) with a 400 naming the field', async () => {
+    const ok = createEvent('/ext/nul', 'com.example.nul', { fine: true }, { subject: 'nul' });
+    const withNul = createEvent('/ext/nul', 'com.example.nul', { text: 'a\u0000b' }, { subject: 'nul' });
+    const post = (raw: string) =>
+      fetch(`${url}/v1/events`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: raw,
+      });
+    const r = await post(JSON.stringify([ok, withNul]));
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as any).errors).toEqual([
+      expect.objectContaining({ field: '[1].data.text', message: expect.stringMatching(/NUL/) }),
+    ]);
+    const surrogate = JSON.stringify(ok).replace('"fine":true', '"s":"\\ud800"');
+    const r2 = await post(surrogate);
+    expect(r2.status).toBe(400);
+    expect(((await r2.json()) as any).errors[0].field).toBe('data.s');
+    expect(await count(`subject = 'nul'`)).toBe(0);
+  });
+
   it('filters by type prefix, subject and time, and pages with a cursor without gaps', async () => {
     const seen: string[] = [];
     let cursor: string | null = null;

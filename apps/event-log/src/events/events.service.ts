@@ -4,22 +4,32 @@ import { CloudEvent, FieldError, validateMessage } from '@nephele/contracts';
 import { outgoingTraceparent } from '@nephele/observability';
 import { BUS, Page, ProblemException, decodeCursor, encodeCursor, parseLimit } from '@nephele/service-kit';
 import { EventFilter, EventsRepository, StoredEvent } from './events.repository';
+import { EventsNotifier } from './events.notifier';
+import { unstorableFields } from './storable.util';
 import { QueryEventsDto } from './dto/query-events.dto';
 
 export const MAX_BATCH = 1000;
+
+// Note [Durable acceptance]
+// `POST /v1/events` answers 202 only once the events cannot be lost. Through RabbitMQ that is the
+// broker's publisher confirm: the messages are persistent and the event log's queue is durable.
+// The in-memory bus (the all-in-one) holds messages in the process, so there the events are first
+// inserted into the log itself, then published for the other consumers; the log's own consumer
+// meets them again and skips them by identity (see Note [Event identity]). Content the store would
+// refuse (NUL, unpaired surrogates) is a 400 here, never a dead letter later.
 
 @Injectable()
 export class EventsService {
   constructor(
     private readonly repo: EventsRepository,
     @Inject(BUS) private readonly bus: Bus,
+    private readonly notifier: EventsNotifier,
   ) {}
 
   /**
-   * The "API to log important events": validates one CloudEvent or a batch and publishes them with
-   * confirms; the event log stores them from the bus like any other event.
-   */
-  /**
+   * The "API to log important events": validates one CloudEvent or a batch, makes them durable, then
+   * publishes them; see Note [Durable acceptance].
+   *
    * @param project set for a project's token: every event is logged into that project (its `project`
    *   extension is set, whatever the event said), so a project cannot write into another one.
    */
@@ -39,8 +49,13 @@ export class EventsService {
         item && typeof item === 'object' && !Array.isArray(item) && (item as CloudEvent).time === undefined
           ? { ...(item as object), time: new Date().toISOString() }
           : item;
-      const r = validateMessage(withTime);
       const prefix = Array.isArray(body) ? `[${i}].` : '';
+      const unstorable = unstorableFields(withTime);
+      if (unstorable.length) {
+        errors.push(...unstorable.map((e) => ({ field: `${prefix}${e.field}`, message: e.message })));
+        return;
+      }
+      const r = validateMessage(withTime);
       if (!r.ok) errors.push(...r.errors.map((e) => ({ field: `${prefix}${e.field}`, message: e.message })));
       else
         events.push({
@@ -50,6 +65,11 @@ export class EventsService {
         } as CloudEvent);
     });
     if (errors.length) throw ProblemException.badRequest('invalid CloudEvent', errors);
+    // see Note [Durable acceptance]
+    if (this.bus.kind === 'memory') {
+      const r = await this.repo.insertBatch(events);
+      if (r.maxSeq) this.notifier.committed(r.maxSeq);
+    }
     await this.bus.publishAll(events);
     return { accepted: events.length, ids: events.map((e) => e.id) };
   }

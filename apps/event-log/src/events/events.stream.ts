@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { LoggerLike } from '@nephele/bus';
 import { AppLogger } from '@nephele/observability';
-import { LOGGER } from '@nephele/service-kit';
+import { LOGGER, TOKEN_REVOCATIONS, TokenRevocations } from '@nephele/service-kit';
 import { QueryEventsDto } from './dto/query-events.dto';
 import { EventsNotifier } from './events.notifier';
 import { EventsService } from './events.service';
@@ -21,6 +21,7 @@ export class EventsStream {
     private readonly events: EventsService,
     private readonly notifier: EventsNotifier,
     @Inject(LOGGER) log: AppLogger,
+    @Inject(TOKEN_REVOCATIONS) private readonly revocations: TokenRevocations,
   ) {
     this.log = log;
   }
@@ -30,7 +31,8 @@ export class EventsStream {
     lastEventId: string | undefined,
     req: Request,
     res: Response,
-    project?: string,
+    project: string | undefined,
+    tokenId: string,
   ): Promise<void> {
     const filter = this.events.filterOf(q, project);
     let position = await this.events.resumePoint(lastEventId, filter.project);
@@ -74,9 +76,17 @@ export class EventsStream {
     // Other replicas' commits, and a safety net for this one.
     const poll = setInterval(() => void pump(), 1000);
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    // A revoked token's stream ends at once (see Note [Revocation] in service-kit).
+    const offRevoked = this.revocations.onTokenRevoked((id) => {
+      if (id !== tokenId || closed) return;
+      res.write('event: revoked\ndata: {"reason":"token revoked"}\n\n');
+      res.end();
+      close();
+    });
     const close = () => {
       closed = true;
       off();
+      offRevoked();
       clearInterval(poll);
       clearInterval(keepAlive);
     };

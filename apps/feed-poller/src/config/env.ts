@@ -1,10 +1,12 @@
 import { IsBoolean, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
-import { loadEnv, ServiceEnv, serviceConfig, ServiceConfig } from '@nephele/service-kit';
+import { loadEnv, masterKeyFrom, ServiceEnv, serviceConfig, ServiceConfig } from '@nephele/service-kit';
 
 export class FeedPollerEnv extends ServiceEnv {
   @IsInt() @Min(0) @Max(65535) PORT = 8087;
   /** Encrypts feed credentials at rest; feeds with credentials are refused without it. */
   @IsOptional() @IsString() NEPHELE_MASTER_KEY?: string = undefined;
+  /** A file holding the master key (a mounted secret), when NEPHELE_MASTER_KEY is not set. */
+  @IsOptional() @IsString() NEPHELE_MASTER_KEY_FILE?: string = undefined;
   /** Run the polling loop in this process (REST only when false). */
   @IsBoolean() FEED_POLLER_ENABLED = true;
   /** How often the loop looks for feeds that are due. */
@@ -44,7 +46,7 @@ export function loadFeedPollerConfig(env: NodeJS.ProcessEnv = process.env): Feed
   const e = loadEnv(FeedPollerEnv, env);
   return {
     ...serviceConfig(e),
-    masterKey: e.NEPHELE_MASTER_KEY,
+    masterKey: masterKeyFrom(e),
     pollingEnabled: e.FEED_POLLER_ENABLED,
     tickMs: e.FEED_POLLER_TICK_MS,
     leaseMs: e.FEED_POLLER_LEASE_MS,

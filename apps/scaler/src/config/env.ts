@@ -24,6 +24,10 @@ export class ScalerEnv extends ServiceEnv {
   @IsInt() @Min(10) SCALER_SCHEDULE_POLL_MS: number = 1000;
   /** A firing missed during downtime still runs when it is at most this old. */
   @IsInt() @Min(0) SCALER_SCHEDULE_GRACE_MS: number = 300_000;
+  /** How often target-tracking policies are evaluated (also soon after a metric arrives). */
+  @IsInt() @Min(50) SCALER_TARGET_EVAL_MS: number = 15_000;
+  /** An observation older than this decides nothing (a silent source does not scale a group). */
+  @IsInt() @Min(1000) SCALER_METRIC_MAX_AGE_MS: number = 180_000;
   /** Token bucket of one capability URL: burst and refill per second. */
   @IsInt() @Min(1) SCALER_WEBHOOK_BURST: number = 10;
   @IsInt() @Min(1) SCALER_WEBHOOK_RATE: number = 1;
@@ -59,6 +63,7 @@ export interface ScalerConfig extends ServiceConfig {
   masterKey?: string;
   maxEntitiesLimit: number;
   defaultPool: string;
+  target: { evalMs: number; maxAgeMs: number };
   converge: {
     pollMs: number;
     retryMs: number;
@@ -115,6 +120,7 @@ export function loadScalerConfig(env: NodeJS.ProcessEnv = process.env): ScalerCo
       maxLaunchFailures: e.SCALER_MAX_LAUNCH_FAILURES,
     },
     schedule: { pollMs: e.SCALER_SCHEDULE_POLL_MS, graceMs: e.SCALER_SCHEDULE_GRACE_MS },
+    target: { evalMs: e.SCALER_TARGET_EVAL_MS, maxAgeMs: e.SCALER_METRIC_MAX_AGE_MS },
     rateLimit: {
       burst: e.SCALER_WEBHOOK_BURST,
       perSecond: e.SCALER_WEBHOOK_RATE,

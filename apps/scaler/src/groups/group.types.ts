@@ -1,4 +1,4 @@
-import { Group, LaunchConfig, Policy, PolicyArgs, PolicyType } from '@nephele/scaling';
+import { Group, LaunchConfig, Policy, PolicyArgs, PolicyType, TargetState } from '@nephele/scaling';
 
 /** A launch config as the API shows it (`launch_server`; durations in seconds). */
 export interface LaunchConfigView {
@@ -21,6 +21,18 @@ export interface ReadyWebhookInput {
   secret?: string;
 }
 
+/**
+ * Where a group's metric comes from besides `nephele.metric.observed` events: a Prometheus
+ * instant-query URL (`…/api/v1/query?query=…`) polled every `interval` seconds; the first sample
+ * of the answer (a scalar, or the first element of a vector) is the metric's value.
+ */
+export interface MetricSource {
+  metric: string;
+  prometheusQueryUrl: string;
+  /** Seconds between polls. */
+  interval: number;
+}
+
 export interface GroupConfigInput {
   name: string;
   minEntities: number;
@@ -29,6 +41,7 @@ export interface GroupConfigInput {
   cooldown: number;
   metadata: Record<string, string>;
   serverReadyWebhook?: ReadyWebhookInput | null;
+  metricSources: MetricSource[];
 }
 
 export interface PolicyInput {
@@ -63,6 +76,7 @@ export interface GroupRow {
   version: number;
   created_at: Date;
   updated_at: Date;
+  metric_sources: MetricSource[];
 }
 
 export interface PolicyRow {
@@ -80,6 +94,8 @@ export interface PolicyRow {
   next_firing_at: Date | null;
   version: number;
   created_at: Date;
+  /** Target policies: what the last evaluations recommended (Note [Target tracking]). */
+  target_state?: (TargetState & { lastDecision?: { at: string; reason: string } }) | null;
 }
 
 export interface WebhookRow {
@@ -137,6 +153,7 @@ export function groupConfigView(g: GroupRow) {
     maxEntities: g.max_entities,
     cooldown: Number(g.cooldown_ms) / 1000,
     metadata: g.metadata,
+    ...(g.metric_sources?.length ? { metricSources: g.metric_sources } : {}),
     ...(g.ready_webhook
       ? { serverReadyWebhook: { url: g.ready_webhook.url, hasSecret: g.ready_webhook.secret !== undefined } }
       : {}),
@@ -156,6 +173,7 @@ export function policyView(p: PolicyRow) {
     ...(p.args ? { args: p.args } : {}),
     lastExecutedAt: p.last_executed_at?.toISOString() ?? null,
     ...(p.type === 'schedule' ? { nextFiringAt: p.next_firing_at?.toISOString() ?? null } : {}),
+    ...(p.type === 'target' ? { lastDecision: p.target_state?.lastDecision ?? null } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import { FieldError } from '@nephele/contracts';
-import { isAtArgs, validateGroupBounds, validatePolicy } from '@nephele/scaling';
+import { isAtArgs, MAX_NAME_LENGTH, validateGroupBounds, validatePolicy } from '@nephele/scaling';
 import { ProblemException } from '@nephele/service-kit';
-import { GroupConfigInput, LaunchConfigView, PolicyInput } from './group.types';
+import { GroupConfigInput, LaunchConfigView, MetricSource, PolicyInput } from './group.types';
 
 // Every body of the groups API is checked here, field by field, so that a bad request is a 400
 // naming each bad field (the shapes are nested and polymorphic, which decorators express badly).
@@ -39,6 +39,16 @@ function seconds(v: unknown, field: string, def: number, min: number, errors: Fi
   if (!isInt(v) || v < min || v > MAX_SECONDS) {
     errors.push({ field, message: `must be an integer number of seconds from ${min} to ${MAX_SECONDS}` });
     return def;
+  }
+  return v;
+}
+
+/** A duration in seconds that may have a fraction (Otter's policy cooldown is a JSON number). */
+function fractionalSeconds(v: unknown, field: string, errors: FieldError[]): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_SECONDS) {
+    errors.push({ field, message: `must be a number of seconds from 0 to ${MAX_SECONDS}` });
+    return 0;
   }
   return v;
 }
@@ -86,6 +96,44 @@ export function urlProblem(raw: string): string | undefined {
   return undefined;
 }
 
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:.-]{0,199}$/;
+
+/** A group's Prometheus sources (the address is checked at every poll, like a webhook's). */
+function metricSources(v: unknown, field: string, errors: FieldError[]): MetricSource[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.length > 16) {
+    errors.push({ field, message: 'must be an array of at most 16 {metric, prometheusQueryUrl, interval?}' });
+    return [];
+  }
+  const out: MetricSource[] = [];
+  v.forEach((s: unknown, i) => {
+    const sp = `${field}[${i}]`;
+    if (!isObject(s)) {
+      errors.push({ field: sp, message: 'must be {metric, prometheusQueryUrl, interval?}' });
+      return;
+    }
+    unknownFields(s, ['metric', 'prometheusQueryUrl', 'interval'], `${sp}.`, errors);
+    if (typeof s.metric !== 'string' || !METRIC_NAME.test(s.metric)) {
+      errors.push({ field: `${sp}.metric`, message: 'must be a metric name (letters, digits, _:.-)' });
+    }
+    const url = str(s.prometheusQueryUrl, `${sp}.prometheusQueryUrl`, errors, { max: 2048 });
+    const problem = url !== undefined ? urlProblem(url) : undefined;
+    if (problem) errors.push({ field: `${sp}.prometheusQueryUrl`, message: problem });
+    const interval = s.interval === undefined ? 15 : s.interval;
+    if (!isInt(interval) || interval < 1 || interval > 3600) {
+      errors.push({
+        field: `${sp}.interval`,
+        message: 'must be an integer number of seconds from 1 to 3600',
+      });
+    }
+    out.push({ metric: s.metric as string, prometheusQueryUrl: url ?? '', interval: interval as number });
+  });
+  if (new Set(out.map((s) => s.metric)).size !== out.length) {
+    errors.push({ field, message: 'each metric may have one source' });
+  }
+  return out;
+}
+
 export function validateGroupConfig(
   input: unknown,
   p: string,
@@ -98,14 +146,17 @@ export function validateGroupConfig(
   }
   unknownFields(
     input,
-    ['name', 'minEntities', 'maxEntities', 'cooldown', 'metadata', 'serverReadyWebhook'],
+    ['name', 'minEntities', 'maxEntities', 'cooldown', 'metadata', 'serverReadyWebhook', 'metricSources'],
     p,
     errors,
   );
-  const name = str(input.name, `${p}name`, errors);
+  const name = str(input.name, `${p}name`, errors, { max: MAX_NAME_LENGTH });
+  // Otter: maxEntities may be left out or null, meaning the largest group allowed.
+  const maxEntities =
+    input.maxEntities === undefined || input.maxEntities === null ? limit : input.maxEntities;
   errors.push(
     ...validateGroupBounds(
-      { minEntities: input.minEntities, maxEntities: input.maxEntities },
+      { minEntities: input.minEntities, maxEntities },
       { maxEntitiesLimit: limit, prefix: p },
     ),
   );
@@ -132,9 +183,10 @@ export function validateGroupConfig(
     }
   }
   return {
+    metricSources: metricSources(input.metricSources, `${p}metricSources`, errors),
     name: name ?? '',
     minEntities: input.minEntities as number,
-    maxEntities: input.maxEntities as number,
+    maxEntities: maxEntities as number,
     cooldown,
     metadata,
     serverReadyWebhook: hook,
@@ -241,9 +293,9 @@ export function validatePolicyInput(
     p,
     errors,
   );
-  const cooldown = seconds(input.cooldown, `${p}cooldown`, 0, 0, errors);
+  const cooldown = fractionalSeconds(input.cooldown, `${p}cooldown`, errors);
   const { cooldown: _c, ...rest } = input;
-  errors.push(...validatePolicy({ ...rest, cooldownMs: cooldown * 1000 }, p));
+  errors.push(...validatePolicy({ ...rest, cooldownMs: Math.round(cooldown * 1000) }, p));
   if (
     input.type === 'schedule' &&
     isAtArgs(input.args) &&

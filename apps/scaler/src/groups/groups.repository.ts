@@ -2,13 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { SCALER_DB } from '../scaler.tokens';
 import { returnedRows } from '@nephele/persistence';
-import { GroupRow, LaunchConfigView, PolicyInput, PolicyRow, WebhookRow } from './group.types';
+import { GroupRow, LaunchConfigView, MetricSource, PolicyInput, PolicyRow, WebhookRow } from './group.types';
 
 const GROUP_COLS = `id, project, name, min_entities, max_entities, cooldown_ms, metadata, ready_webhook, launch_config,
   desired, paused, deleting, last_scaled_at, status, errors, launch_failures, last_launch_error, version, created_at,
-  updated_at`;
+  updated_at, metric_sources`;
 const POLICY_COLS = `id, group_id, name, type, cooldown_ms, change, change_percent, desired_capacity, args,
-  last_executed_at, last_fired_at, next_firing_at, version, created_at`;
+  last_executed_at, last_fired_at, next_firing_at, version, created_at, target_state`;
 const WEBHOOK_COLS = `id, group_id, policy_id, name, metadata, created_at`;
 
 export interface NewGroup {
@@ -22,6 +22,7 @@ export interface NewGroup {
   readyWebhook: { url: string; secret?: unknown } | null;
   launchConfig: LaunchConfigView;
   desired: number;
+  metricSources: MetricSource[];
 }
 
 type Db = DataSource | EntityManager;
@@ -38,8 +39,8 @@ export class GroupsRepository {
   async insertGroup(tx: EntityManager, g: NewGroup): Promise<void> {
     await tx.query(
       `INSERT INTO scaler.groups (id, project, name, min_entities, max_entities, cooldown_ms, metadata, ready_webhook,
-         launch_config, desired, converge_after)
-       VALUES ($1,$2,$3,$4,$5,$6,$7::jsonb,$8::jsonb,$9::jsonb,$10, now())`,
+         launch_config, desired, metric_sources, converge_after)
+       VALUES ($1,$2,$3,$4,$5,$6,$7::jsonb,$8::jsonb,$9::jsonb,$10,$11::jsonb, now())`,
       [
         g.id,
         g.project,
@@ -51,6 +52,7 @@ export class GroupsRepository {
         g.readyWebhook ? JSON.stringify(g.readyWebhook) : null,
         JSON.stringify(g.launchConfig),
         g.desired,
+        JSON.stringify(g.metricSources),
       ],
     );
   }
@@ -119,13 +121,14 @@ export class GroupsRepository {
       launch_failures: number;
       status: string;
       errors: string[];
+      metric_sources: MetricSource[];
     }>,
     opts: { bumpVersion?: boolean; converge?: boolean } = {},
   ): Promise<void> {
     const cols: string[] = [];
     const params: unknown[] = [id];
     for (const [k, v] of Object.entries(set)) {
-      const json = ['metadata', 'ready_webhook', 'launch_config', 'errors'].includes(k);
+      const json = ['metadata', 'ready_webhook', 'launch_config', 'errors', 'metric_sources'].includes(k);
       params.push(json && v !== null ? JSON.stringify(v) : v);
       cols.push(`${k} = $${params.length}${json ? '::jsonb' : ''}`);
     }
@@ -174,7 +177,7 @@ export class GroupsRepository {
         groupId,
         p.name,
         p.type,
-        p.cooldown * 1000,
+        Math.round(p.cooldown * 1000),
         p.change ?? null,
         p.changePercent ?? null,
         p.desiredCapacity ?? null,
@@ -201,7 +204,7 @@ export class GroupsRepository {
         id,
         p.name,
         p.type,
-        p.cooldown * 1000,
+        Math.round(p.cooldown * 1000),
         p.change ?? null,
         p.changePercent ?? null,
         p.desiredCapacity ?? null,

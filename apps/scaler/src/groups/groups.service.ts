@@ -157,6 +157,7 @@ export class GroupsService {
         maxEntities: config!.maxEntities,
         cooldownMs: config!.cooldown * 1000,
         metadata: config!.metadata,
+        metricSources: config!.metricSources,
         readyWebhook: hook,
         launchConfig: launch!,
         desired: config!.minEntities,
@@ -226,6 +227,7 @@ export class GroupsService {
           max_entities: config!.maxEntities,
           cooldown_ms: config!.cooldown * 1000,
           metadata: config!.metadata,
+          metric_sources: config!.metricSources,
           ready_webhook: hook,
           desired: clampDesired(config!, g.desired),
         },
@@ -337,6 +339,14 @@ export class GroupsService {
   async converge(id: string, p: Principal): Promise<void> {
     const g = await this.visible(id, p);
     await this.repo.transaction(async (tx) => {
+      const locked = await this.repo.lockGroup(tx, id);
+      if (!locked) throw ProblemException.notFound(`group ${id}`);
+      // A paused group does not converge: say so rather than accept a pass that will not run.
+      if (locked.paused) {
+        throw ProblemException.conflict(`group ${id} is paused; resume it to converge`, {
+          refusedBy: 'paused',
+        });
+      }
       await this.repo.updateGroup(tx, id, { launch_failures: 0 }, { converge: true });
       await this.audit.record(tx, p, { resource: 'groups', action: 'converge', id, project: g.project });
     });

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { FieldError } from '@nephele/contracts';
+import { MAX_NAME_LENGTH } from '@nephele/scaling';
 import { CLOCK, Clock, checkIfMatch, Principal, ProblemException } from '@nephele/service-kit';
 import { AuditRecorder } from '../audit/audit.recorder';
 import { GroupRow, PolicyRow, WebhookRow } from '../groups/group.types';
@@ -89,6 +90,16 @@ export class PoliciesService {
       const row = g ? await this.repo.lockPolicy(tx, policyId) : undefined;
       if (!row || row.group_id !== groupId) throw ProblemException.notFound(`policy ${policyId}`);
       checkIfMatch(ifMatch, row.version);
+      // A capability URL was handed out for what the policy is; a new type would make an old URL
+      // do something else. Delete the policy and create another instead.
+      if (input!.type !== row.type) {
+        throw ProblemException.badRequest('a policy type cannot change', [
+          {
+            field: 'type',
+            message: `type is ${row.type} and cannot be changed; create a new policy instead`,
+          },
+        ]);
+      }
       // Firings are counted from the change: a new schedule does not catch up on the old one's.
       await this.repo.replacePolicy(tx, policyId, input!, this.groups.nextFiring(input!, policyId, now), now);
       await this.audit.record(tx, p, {
@@ -161,8 +172,11 @@ export class PoliciesService {
       for (const k of Object.keys(body)) {
         if (k !== 'name' && k !== 'metadata') errors.push({ field: k, message: `unknown field ${k}` });
       }
-      if (typeof body.name !== 'string' || body.name.trim() === '' || body.name.length > 200) {
-        errors.push({ field: 'name', message: 'must be a non-empty string of at most 200 characters' });
+      if (typeof body.name !== 'string' || body.name.trim() === '' || body.name.length > MAX_NAME_LENGTH) {
+        errors.push({
+          field: 'name',
+          message: `must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`,
+        });
       }
       const m = body.metadata;
       if (

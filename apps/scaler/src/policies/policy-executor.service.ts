@@ -107,7 +107,8 @@ export class PolicyExecutorService {
         );
         continue;
       }
-      executed.push(it.policyId);
+      // A no-op execution starts no cooldown (Otter: "no change in servers").
+      if (r.changed) executed.push(it.policyId);
       events.push(
         createEvent(
           SERVICE,
@@ -183,7 +184,8 @@ export class PolicyExecutorService {
       this.log.info({ groupId: gid, policyId, trigger, refusedBy: r.refusedBy }, r.reason);
       return { ...r, groupId: gid, policyId };
     }
-    await this.repo.markPolicyExecuted(tx, policyId, now);
+    // A no-op execution (e.g. a scale-down at min) starts neither cooldown (Otter's rule).
+    if (r.changed) await this.repo.markPolicyExecuted(tx, policyId, now);
     const events = [
       createEvent(
         SERVICE,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { message as amqpMessage, Message } from 'rhea';
 import { EdgeError, EdgeMessage, EdgeSendOptions } from './edge.types';
+import type { EdgeClaims } from './edge-auth';
 
 const JSON_TYPE = 'application/json';
 const DATA = 0x75;
@@ -96,7 +97,12 @@ function looksLikeJson(buf: Buffer): boolean {
 export type DecodedEdgeMessage = { ok: true; message: EdgeMessage } | { ok: false; reason: string };
 
 /** Turns a received AMQP message into an EdgeMessage. Never throws: bad content → a reason. */
-export function decodeMessage(address: string, m: Message, principal?: string): DecodedEdgeMessage {
+export function decodeMessage(
+  address: string,
+  m: Message,
+  principal?: string,
+  claims?: EdgeClaims,
+): DecodedEdgeMessage {
   let body: unknown;
   let bodyFormat: EdgeMessage['bodyFormat'] = 'amqp';
   const contentType = typeof m.content_type === 'string' ? m.content_type : undefined;
@@ -148,6 +154,7 @@ export function decodeMessage(address: string, m: Message, principal?: string): 
       durable: m.durable === true,
       deliveryCount: typeof m.delivery_count === 'number' ? m.delivery_count : 0,
       principal,
+      ...(claims ? { claims } : {}),
     },
   };
 }

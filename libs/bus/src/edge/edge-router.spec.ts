@@ -21,7 +21,7 @@ describe('EdgeRouter (listen mode, in process)', () => {
     });
     await new Promise((r) => setImmediate(r));
     expect(got).toEqual([{ n: 1 }, { n: 2 }]);
-    expect(sut.router.stats()).toEqual([{ address: 'work', ready: 0, unacked: 0, consumers: 1 }]);
+    expect(sut.router.stats()).toEqual([{ address: 'work', ready: 0, unacked: 0, consumers: 1, bytes: 0 }]);
   });
 
   it('redelivers a released message with a higher delivery count (at least once)', async () => {

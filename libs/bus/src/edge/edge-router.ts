@@ -10,6 +10,8 @@ export interface RoutedMessage {
   deliveryCount: number;
   /** Tells the sender the outcome, once (see Note [Edge router]). */
   onSettled?: SettledCallback;
+  /** Encoded size, counted against the queue's byte cap. */
+  bytes: number;
 }
 
 export type SettledCallback = (outcome: 'accepted' | 'rejected', reason?: string) => void;
@@ -17,6 +19,8 @@ export type SettledCallback = (outcome: 'accepted' | 'rejected', reason?: string
 /** A receiver attached to a router queue: a remote peer's link or a local handler. */
 export interface RouterConsumer {
   readonly label: string;
+  /** An in-process receiver (not a remote peer's link). */
+  readonly local?: boolean;
   /** How many more messages it can take now (its credit minus what it holds). */
   capacity(): number;
   /** Takes one message; it must later call `router.settle(queue, m.seq, outcome)`. */
@@ -32,6 +36,8 @@ export class RouterQueue {
   readonly unacked = new Map<number, { m: RoutedMessage; consumer: RouterConsumer }>();
   readonly consumers: RouterConsumer[] = [];
   next = 0;
+  /** Bytes of the messages it holds (ready and unacknowledged). */
+  bytes = 0;
   pumping = false;
   again = false;
 
@@ -52,6 +58,16 @@ function done(m: RoutedMessage, outcome: 'accepted' | 'rejected', reason?: strin
   cb(outcome, reason);
 }
 
+/** Bounds of what the router holds. */
+export interface RouterLimits {
+  /** Messages a queue may hold (ready) before it refuses more. */
+  maxQueueLength: number;
+  /** Bytes a queue may hold before it refuses more (default: unbounded). */
+  maxQueueBytes?: number;
+  /** No message is held longer than this, whatever its own ttl (default: its ttl only). */
+  maxHoldMs?: number;
+}
+
 /** Reply and dynamic addresses live only while their receiver is attached. */
 export function isTemporaryAddress(address: string): boolean {
   return address.startsWith('reply.') || address.startsWith('dynamic.');
@@ -68,20 +84,29 @@ export function isTemporaryAddress(address: string): boolean {
 // to an address with a receiver is settled with that receiver's accept or reject (so a client
 // sees why a server refused its request); a message that waits in a queue without receivers is
 // accepted at once, as a broker would (the sender cannot wait for a consumer that may never come).
-// Bounds: a queue refuses messages beyond `maxQueueLength` (amqp:resource-limit-exceeded), and a
-// message's `ttl` is honoured (an expired message is dropped instead of delivered). Reply and
+// Bounds: a queue refuses messages beyond `maxQueueLength` or `maxQueueBytes`
+// (amqp:resource-limit-exceeded), and a message's `ttl` is honoured, capped by `maxHoldMs` (an
+// expired message is dropped instead of delivered, and swept out of idle queues). Reply and
 // dynamic addresses (`reply.*`, `dynamic.*`) exist only while a receiver is attached; a message
 // for one without a receiver is refused (amqp:not-found), so no reply piles up for a client that
 // is gone. Other queues are dropped when they are empty and have no receiver.
 export class EdgeRouter {
   private readonly queues = new Map<string, RouterQueue>();
   private seq = 0;
+  private readonly limits: RouterLimits;
 
   constructor(
-    private readonly maxQueueLength: number,
+    limits: number | RouterLimits,
     private readonly log: LoggerLike,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.limits = typeof limits === 'number' ? { maxQueueLength: limits } : limits;
+  }
+
+  /** The queue at an address, if it exists. */
+  find(address: string): RouterQueue | undefined {
+    return this.queues.get(address);
+  }
 
   private queue(address: string, create: boolean): RouterQueue | undefined {
     let q = this.queues.get(address);
@@ -92,7 +117,7 @@ export class EdgeRouter {
     return q;
   }
 
-  publish(address: string, msg: Message, onSettled?: SettledCallback): PublishResult {
+  publish(address: string, msg: Message, onSettled?: SettledCallback, bytes = 0): PublishResult {
     if (!address)
       return { ok: false, condition: 'amqp:not-found', description: 'a message needs an address' };
     const temporary = isTemporaryAddress(address);
@@ -101,23 +126,33 @@ export class EdgeRouter {
       return { ok: false, condition: 'amqp:not-found', description: `no receiver at ${address}` };
     }
     const q = existing ?? this.queue(address, true)!;
-    if (q.ready.length >= this.maxQueueLength) {
+    const { maxQueueLength, maxQueueBytes, maxHoldMs } = this.limits;
+    const full = () =>
+      q.ready.length >= maxQueueLength || (maxQueueBytes !== undefined && q.bytes + bytes > maxQueueBytes);
+    if (full()) {
       this.dropExpired(q);
-      if (q.ready.length >= this.maxQueueLength) {
+      if (full()) {
+        if (!q.consumers.length) this.maybeDrop(q);
         return {
           ok: false,
           condition: 'amqp:resource-limit-exceeded',
-          description: `queue ${address} is full (${this.maxQueueLength} messages)`,
+          description:
+            q.ready.length >= maxQueueLength
+              ? `queue ${address} is full (${maxQueueLength} messages)`
+              : `queue ${address} is full (${maxQueueBytes} bytes)`,
         };
       }
     }
-    const ttl = typeof msg.ttl === 'number' && msg.ttl > 0 ? msg.ttl : undefined;
+    let ttl = typeof msg.ttl === 'number' && msg.ttl > 0 ? msg.ttl : undefined;
+    if (maxHoldMs !== undefined) ttl = Math.min(ttl ?? maxHoldMs, maxHoldMs);
+    q.bytes += bytes;
     q.ready.push({
       seq: ++this.seq,
       msg,
       expiresAt: ttl ? this.now() + ttl : undefined,
       deliveryCount: typeof msg.delivery_count === 'number' ? msg.delivery_count : 0,
       onSettled: q.consumers.length ? onSettled : undefined,
+      bytes,
     });
     if (!q.consumers.length) onSettled?.('accepted');
     this.pump(q);
@@ -145,7 +180,10 @@ export class EdgeRouter {
         if (q.temporary) done(m, 'rejected', `the receiver of ${q.address} went away`);
         else done(m, 'accepted');
       }
-      if (q.temporary) q.ready.length = 0;
+      if (q.temporary) {
+        q.ready.length = 0;
+        q.bytes = [...q.unacked.values()].reduce((n, v) => n + v.m.bytes, 0);
+      }
     }
     this.maybeDrop(q);
     this.pump(q);
@@ -157,9 +195,11 @@ export class EdgeRouter {
     q.unacked.delete(seq);
     switch (outcome) {
       case 'accepted':
+        q.bytes -= held.m.bytes;
         done(held.m, 'accepted');
         break;
       case 'rejected':
+        q.bytes -= held.m.bytes;
         done(held.m, 'rejected', reason);
         this.log.warn(
           { address: q.address, consumer: held.consumer.label, reason },
@@ -192,6 +232,7 @@ export class EdgeRouter {
           if (!consumer) break;
           const m = q.ready.shift()!;
           if (m.expiresAt !== undefined && m.expiresAt <= this.now()) {
+            q.bytes -= m.bytes;
             done(m, 'accepted');
             continue;
           }
@@ -231,6 +272,7 @@ export class EdgeRouter {
     const now = this.now();
     const keep = q.ready.filter((m) => {
       if (m.expiresAt === undefined || m.expiresAt > now) return true;
+      q.bytes -= m.bytes;
       done(m, 'accepted');
       return false;
     });
@@ -258,12 +300,13 @@ export class EdgeRouter {
   }
 
   /** What each queue holds, for health pages and tests. */
-  stats(): { address: string; ready: number; unacked: number; consumers: number }[] {
+  stats(): { address: string; ready: number; unacked: number; consumers: number; bytes: number }[] {
     return [...this.queues.values()].map((q) => ({
       address: q.address,
       ready: q.ready.length,
       unacked: q.unacked.size,
       consumers: q.consumers.length,
+      bytes: q.bytes,
     }));
   }
 }

@@ -1,3 +1,5 @@
+import type { EdgeClaims } from './edge-auth';
+
 /** AMQP 1.0 application-property values the edge carries (simple types only). */
 export type EdgePropertyValue = string | number | boolean | null;
 
@@ -44,6 +46,11 @@ export interface EdgeMessage {
   deliveryCount: number;
   /** Listen mode: the authenticated peer that sent it (set by Nephele, not by the peer). */
   principal?: string;
+  /**
+   * Listen mode: what the authenticated management client is (token id, role, project), set by
+   * Nephele from its login, never by the peer. Absent for agents and in-process senders.
+   */
+  claims?: EdgeClaims;
 }
 
 /** What a receive handler decided. Throwing is for bugs: the message is released after a pause. */

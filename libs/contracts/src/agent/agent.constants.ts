@@ -44,6 +44,24 @@ export const SERVICE_STATES = ['running', 'stopped', 'failed'] as const;
 /** The observed state of a service on its assembly. */
 export type ServiceState = (typeof SERVICE_STATES)[number];
 
+/**
+ * Why a service failed, as far as the agent can tell: `not-installed` (the binary, OCF agent or
+ * init script is missing, OCF_ERR_INSTALLED), `not-configured` (OCF_ERR_CONFIGURED/ARGS/PERM),
+ * `start-timeout` (start did not finish in time), `check-failed` (started, but its checks did not
+ * pass), `exited` (the process ended), `monitor-failed`, `error` (anything else). The first two
+ * are hard errors: retrying on the same image cannot help.
+ */
+export const SERVICE_FAILURE_CAUSES = [
+  'not-installed',
+  'not-configured',
+  'start-timeout',
+  'check-failed',
+  'exited',
+  'monitor-failed',
+  'error',
+] as const;
+export type ServiceFailureCause = (typeof SERVICE_FAILURE_CAUSES)[number];
+
 export const SERVICE_CLASSES = ['process', 'systemd', 'lsb', 'ocf'] as const;
 /** How the agent runs a service (Pacemaker's resource classes, plus plain processes). */
 export type ServiceClass = (typeof SERVICE_CLASSES)[number];

@@ -25,9 +25,11 @@ import {
   PARAMETER_NAME,
   RESOURCE_NAME,
   SERVICE_CLASSES,
+  SERVICE_FAILURE_CAUSES,
   SERVICE_NAME,
   SERVICE_STATES,
   ServiceClass,
+  ServiceFailureCause,
   ServiceState,
 } from './agent.constants';
 
@@ -136,6 +138,10 @@ export class AgentCommand {
   /** The sending DPE's epoch; lower than the highest seen → refused (fencing). */
   @IsInt() @Min(0) epoch!: number;
   @ValidateNested() @Type(() => ServiceSpec) service!: ServiceSpec;
+  /** When the DPE issued it: an agent refuses commands much older than its remembered ids cover. */
+  @IsOptional() @IsISO8601() issuedAt?: string;
+  /** HMAC of the body under the assembly credential (see Note [Agent identity]). */
+  @IsOptional() @IsString() @MaxLength(100) sig?: string;
 }
 
 /** Agent → DPE, every interval; transient. */
@@ -150,6 +156,8 @@ export class AgentHeartbeat {
   @IsStringRecord(SERVICE_NAME, SERVICE_STATES, 10_000) services!: Record<string, ServiceState>;
   /** The highest DPE epoch the agent has accepted (0 before any command). */
   @IsOptional() @IsInt() @Min(0) epoch?: number;
+  /** HMAC of the body under the assembly credential (see Note [Agent identity]). */
+  @IsOptional() @IsString() @MaxLength(100) sig?: string;
 }
 
 /** Agent → DPE: the result of a command, or a change seen by a monitor (sent at once). */
@@ -168,7 +176,11 @@ export class AgentServiceStatus {
   @IsOptional() @IsString() @MaxLength(200) requestId?: string;
   /** The action that produced this status (`monitor` for recurring monitors). */
   @IsOptional() @IsIn(AGENT_ACTIONS) action?: AgentAction;
+  /** Why a failure happened, when the agent can tell (see SERVICE_FAILURE_CAUSES). */
+  @IsOptional() @IsIn(SERVICE_FAILURE_CAUSES) cause?: ServiceFailureCause;
   @IsISO8601() at!: string;
+  /** HMAC of the body under the assembly credential (see Note [Agent identity]). */
+  @IsOptional() @IsString() @MaxLength(100) sig?: string;
 }
 
 /** Agent → DPE: a command that was not carried out (stale epoch, invalid command). */
@@ -182,6 +194,8 @@ export class AgentCommandRefused {
   @IsInt() @Min(0) highestEpoch!: number;
   @IsString() @MaxLength(2000) reason!: string;
   @IsOptional() @IsArray() errors?: FieldError[];
+  /** HMAC of the body under the assembly credential (see Note [Agent identity]). */
+  @IsOptional() @IsString() @MaxLength(100) sig?: string;
 }
 
 export type AgentEvent = AgentHeartbeat | AgentServiceStatus | AgentCommandRefused;

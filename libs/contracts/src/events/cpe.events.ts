@@ -46,6 +46,37 @@ export interface ServiceDoc {
   placement?: { assemblies: string[] };
   priority?: number;
   enabled?: boolean;
+  /** How long start may take (its checks included); default max(20 s, monitor timeout). */
+  startTimeoutMs?: number;
+  /** How long stop may take before SIGKILL / failure; default max(10 s, monitor timeout). */
+  stopTimeoutMs?: number;
+  /** Back-off between recovery attempts of this service (default: the deployable's). */
+  backoff?: BackoffDoc;
+}
+
+/** Exponential back-off between attempts: initialMs, then ×2 each attempt, at most maxMs. */
+export interface BackoffDoc {
+  initialMs: number;
+  maxMs: number;
+}
+
+/**
+ * A deployable's recovery budgets (Note [Recovery budgets] in the DPE). Every rung is bounded:
+ * restarts per service (`escalation`), moves per service, replacements per assembly
+ * (`assemblyEscalation`), launch attempts per assembly; when one is spent the deployable is
+ * `failed` until the user acts (start, update, retry).
+ */
+export interface RecoveryDoc {
+  /** Default escalation of services that have none (restart budget); default 3 within 10 min. */
+  escalation?: EscalationDoc;
+  /** Default escalation of assemblies that have none (replacement budget); default 3 within 30 min. */
+  assemblyEscalation?: EscalationDoc;
+  /** Moves of one service within its escalation period before it is failed; default 3. */
+  moves?: number;
+  /** Launch attempts of one assembly in a row before it is failed; default 5. */
+  launchAttempts?: number;
+  /** Back-off between recovery attempts; default 1 s doubling up to 60 s. */
+  backoff?: BackoffDoc;
 }
 
 export interface AssemblyDoc {
@@ -69,7 +100,27 @@ export interface DeployableDocument {
   monitor: { heartbeatIntervalMs: number; missedHeartbeats: number };
   assemblies: AssemblyDoc[];
   constraints: ConstraintDoc[];
+  /** Recovery budgets and back-off; defaults apply when absent. */
+  recovery?: RecoveryDoc;
 }
+
+export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
+
+/**
+ * A Kubernetes-style condition: one aspect of an object's state, with a machine-readable reason
+ * (CamelCase, e.g. `AgentNotInstalled`) and a message for people. `Ready` is always present;
+ * `Failed` (status True) marks a terminal state that stays until the user acts.
+ */
+export class ConditionData {
+  /** `Ready` or `Failed`. */
+  @IsString() @MaxLength(100) type!: string;
+  @IsIn(CONDITION_STATUSES) status!: (typeof CONDITION_STATUSES)[number];
+  @IsString() @MaxLength(100) reason!: string;
+  @IsString() @MaxLength(2000) message!: string;
+  /** RFC 3339: when status or reason last changed. */
+  @IsString() lastTransitionTime!: string;
+}
+export type Condition = ConditionData;
 
 export class DeployableConfigChangedData {
   @IsString() deployableId!: string;
@@ -87,6 +138,11 @@ export class ObservedServiceData {
   @IsString() name!: string;
   @IsString() state!: string;
   @IsOptional() @IsString() assembly?: string;
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ConditionData)
+  conditions?: ConditionData[];
 }
 
 export class ObservedAssemblyData {
@@ -100,6 +156,11 @@ export class ObservedAssemblyData {
   @ValidateNested({ each: true })
   @Type(() => ObservedServiceData)
   services!: ObservedServiceData[];
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ConditionData)
+  conditions?: ConditionData[];
 }
 
 export class DeployableObservedData {
@@ -112,6 +173,11 @@ export class DeployableObservedData {
   @ValidateNested({ each: true })
   @Type(() => ObservedAssemblyData)
   assemblies!: ObservedAssemblyData[];
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ConditionData)
+  conditions?: ConditionData[];
 }
 export const DeployableObserved = defineMessage({
   type: 'nephele.deployable.observed',
@@ -124,7 +190,10 @@ export const DeployableObserved = defineMessage({
 export class DeployableRefData {
   @IsString() deployableId!: string;
 }
-/** Request to the CPE: reply `{id, name, project, pool, version, desired, document}` or null. */
+/**
+ * Request to the CPE: reply `{id, name, project, pool, version, desired, document, agentKey}` or
+ * null. `agentKey` is the deployable's agent key (Note [Agent identity]); the core bus is trusted.
+ */
 export const CpeDeployableGet = defineMessage({
   type: 'nephele.cpe.deployable.get',
   kind: 'command',

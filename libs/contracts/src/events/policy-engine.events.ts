@@ -134,3 +134,22 @@ export const DpeDied = defineMessage({
   data: DpeEventData,
   description: 'A DPE exited or missed its heartbeats.',
 });
+
+export class AgentMessageRefusedData {
+  @IsString() deployableId!: string;
+  /** The assembly the message claimed to come from (or be for). */
+  @IsOptional() @IsString() @MaxLength(200) assemblyId?: string;
+  /** heartbeat | service-status | command-refused | command | … */
+  @IsOptional() @IsString() @MaxLength(100) kind?: string;
+  @IsString() @MaxLength(2000) reason!: string;
+  /** How many were refused for the same reason since the last such event (they are rate-limited). */
+  @IsOptional() @IsInt() @Min(1) count?: number;
+  @IsOptional() @IsInt() epoch?: number;
+}
+export const AgentMessageRefused = defineMessage({
+  type: 'nephele.audit.agent.refused',
+  kind: 'event',
+  data: AgentMessageRefusedData,
+  description:
+    'An agent-protocol message was refused: not signed with the credential of the assembly it names (forged), or otherwise not acceptable.',
+});

@@ -31,6 +31,22 @@ export class EscalationDto {
   @Matches(DURATION, { message: 'period must be a duration like 60s or 10m' }) period!: string;
 }
 
+export class BackoffDto {
+  /** First delay between two recovery attempts (then doubling). */
+  @Matches(DURATION, { message: 'initial must be a duration like 1s' }) initial!: string;
+  /** Longest delay. */
+  @Matches(DURATION, { message: 'max must be a duration like 60s' }) max!: string;
+}
+
+/** Recovery budgets of the whole deployable (defaults for its services and assemblies). */
+export class RecoveryDto {
+  @IsOptional() @ValidateNested() @Type(() => EscalationDto) escalation?: EscalationDto;
+  @IsOptional() @ValidateNested() @Type(() => EscalationDto) assemblyEscalation?: EscalationDto;
+  @IsOptional() @IsInt() @Min(0) @Max(1000) moves?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(1000) launchAttempts?: number;
+  @IsOptional() @ValidateNested() @Type(() => BackoffDto) backoff?: BackoffDto;
+}
+
 export class HttpCheckDto {
   @IsInt() @Min(1) @Max(65535) port!: number;
   @IsOptional()
@@ -79,6 +95,15 @@ export class ServiceDto {
   @IsOptional() @ValidateNested() @Type(() => PlacementDto) placement?: PlacementDto;
   @IsOptional() @IsInt() @Min(-1000) @Max(1000) priority?: number;
   @IsOptional() @IsBoolean() enabled?: boolean;
+  /** How long start may take, checks included (default max(20s, monitor timeout)). */
+  @IsOptional()
+  @Matches(DURATION, { message: 'startTimeout must be a duration like 30s' })
+  startTimeout?: string;
+  /** How long stop may take before the process is killed / the stop counts as failed. */
+  @IsOptional()
+  @Matches(DURATION, { message: 'stopTimeout must be a duration like 10s' })
+  stopTimeout?: string;
+  @IsOptional() @ValidateNested() @Type(() => BackoffDto) backoff?: BackoffDto;
 }
 
 export class AssemblyDto {
@@ -131,6 +156,7 @@ export class DeployableManifestDto {
   @Matches(NAME, NAME_MSG) name!: string;
   @IsOptional() @IsString() @MaxLength(200) pool?: string;
   @IsOptional() @ValidateNested() @Type(() => DeployableMonitorDto) monitor?: DeployableMonitorDto;
+  @IsOptional() @ValidateNested() @Type(() => RecoveryDto) recovery?: RecoveryDto;
   @IsArray()
   @ArrayMaxSize(100)
   @ValidateNested({ each: true })

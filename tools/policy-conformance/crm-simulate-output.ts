@@ -1,0 +1,67 @@
+// Reads crm_simulate's XML output (Pacemaker 2.1.5, `--output-as=xml`) into a placement: for
+// every primitive (clone and bundle instances folded under the primitive's id), the sorted list
+// of nodes where it is active after the simulated transition.
+import { XMLParser } from 'fast-xml-parser';
+
+type X = Record<string, unknown>;
+const arr = (v: unknown): X[] => (v === undefined || v === '' ? [] : Array.isArray(v) ? (v as X[]) : [v as X]);
+
+/** Roles in which a resource counts as placed on its node. */
+const ACTIVE_ROLES = new Set(['Started', 'Slave', 'Master', 'Promoted', 'Unpromoted']);
+
+/** Strips a clone instance suffix (`rsc:2` → `rsc`). */
+export function baseId(id: string): string {
+  return id.replace(/:\d+$/, '');
+}
+
+/** Placement per primitive id: the sorted nodes where it is active (empty = stopped). */
+export type NormalisedPlacement = Map<string, string[]>;
+
+function collect(el: X, out: NormalisedPlacement): void {
+  for (const r of arr(el['resource'])) {
+    const id = baseId(String(r['id']));
+    const list = out.get(id) ?? [];
+    if (ACTIVE_ROLES.has(String(r['role']))) for (const n of arr(r['node'])) list.push(String(n['name']));
+    out.set(id, list);
+  }
+  for (const kind of ['group', 'clone', 'bundle']) for (const sub of arr(el[kind])) collect(sub, out);
+  for (const replica of arr(el['replica'])) collect(replica, out);
+}
+
+/** The revised cluster status of a crm_simulate run (or the initial one if there is none). */
+export function parseSimulatedPlacement(xml: string): NormalisedPlacement {
+  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml) as X;
+  const res = doc['pacemaker-result'] as X | undefined;
+  if (!res) throw new Error(`unexpected crm_simulate output: ${xml.slice(0, 300)}`);
+  const status = (res['revised_cluster_status'] ?? res['cluster_status']) as X | undefined;
+  const out: NormalisedPlacement = new Map();
+  const resources = status?.['resources'];
+  if (resources && typeof resources === 'object') collect(resources as X, out);
+  for (const list of out.values()) list.sort();
+  return out;
+}
+
+/** Nephele's placement (`rsc` or `rsc:N` → node) in the same normal form. */
+export function normalisePlacement(placement: Readonly<Record<string, string | null>>): NormalisedPlacement {
+  const out: NormalisedPlacement = new Map();
+  for (const [id, node] of Object.entries(placement)) {
+    const key = baseId(id);
+    const list = out.get(key) ?? [];
+    if (node !== null) list.push(node);
+    out.set(key, list);
+  }
+  for (const list of out.values()) list.sort();
+  return out;
+}
+
+/** Differences between two placements, one line each (`rsc: crm_simulate=[..] nephele=[..]`). */
+export function diffPlacements(theirs: NormalisedPlacement, ours: NormalisedPlacement): string[] {
+  const diffs: string[] = [];
+  const keys = new Set([...theirs.keys(), ...ours.keys()]);
+  for (const k of [...keys].sort()) {
+    const a = (theirs.get(k) ?? []).join(',');
+    const b = (ours.get(k) ?? []).join(',');
+    if (a !== b) diffs.push(`${k}: crm_simulate=[${a}] nephele=[${b}]`);
+  }
+  return diffs;
+}
