@@ -66,7 +66,7 @@ describe('OpenStack-compatible API with the real openstack CLI (E2E)', () => {
         NEPHELE_BOOTSTRAP_TOKEN: TOKEN,
         LOG_LEVEL: 'warn',
       },
-      { readyTimeoutMs: 120_000 },
+      { readyTimeoutMs: 240_000 },
     );
     const admin = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
     let project = '';
@@ -87,7 +87,7 @@ describe('OpenStack-compatible API with the real openstack CLI (E2E)', () => {
     });
     expect(t.status).toBe(201);
     memberToken = ((await t.json()) as any).token;
-  }, 180_000);
+  }, 360_000);
 
   afterAll(async () => {
     await svc?.kill('SIGTERM');
@@ -244,6 +244,66 @@ outputs:
     expect(await json(['server', 'list'])).toEqual([]);
     expect(await json(['stack', 'list'])).toEqual([]);
     await expect(fetch(url)).rejects.toThrow();
+  }, 180_000);
+
+  it('makes a stack from an appliance implementation that is a HOT template (validated on upload)', async () => {
+    const admin = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    const get = async (p: string) =>
+      ((await (await fetch(`${svc.url}${p}`, { headers: admin })).json()) as any).items[0];
+    const project = (await get('/v1/projects?name=default')).id as string;
+    const provider = (await get('/v1/providers')).id as string;
+    const pool = (await get('/v1/pools?name=default')).id as string;
+    const post = (p: string, body: unknown, headers: Record<string, string> = admin) =>
+      fetch(`${svc.url}${p}`, { method: 'POST', headers, body: JSON.stringify(body) });
+    const appliance = (await (await post('/v1/appliances', { project, name: 'hot-sleeper' })).json()) as any;
+    const impl = (body: unknown) =>
+      post(`/v1/appliances/${appliance.id}/implementations`, {
+        providerId: provider,
+        templateVersion: '1',
+        template: body,
+      });
+    const refused = await impl({
+      heat_template_version: '2018-08-31',
+      resources: { v: { type: 'OS::Cinder::Volume' } },
+    });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as any).errors[0].field).toBe('template.resources.v.type');
+    expect(
+      (
+        await impl(
+          'heat_template_version: 2018-08-31\nresources:\n  vm:\n    type: OS::Nova::Server\n    properties: {image: sleeper, flavor: small}\noutputs:\n  name: {value: {get_attr: [vm, name]}}\n',
+        )
+      ).status,
+    ).toBe(201);
+
+    const auth = await post(
+      '/openstack/identity/v3/auth/tokens',
+      { auth: { identity: { methods: ['token'], token: { id: memberToken } } } },
+      { 'content-type': 'application/json' },
+    );
+    expect(auth.status).toBe(201);
+    const os = { 'x-auth-token': auth.headers.get('x-subject-token')!, 'content-type': 'application/json' };
+    const stacks = `/openstack/${pool}/orchestration/v1/${project}/stacks`;
+    const created = await post(
+      stacks,
+      { stack_name: 'from-appliance', template_url: 'nephele:appliances/hot-sleeper' },
+      os,
+    );
+    expect(created.status).toBe(201);
+    await waitFor(
+      async () => (await json(['stack', 'show', 'from-appliance'])).stack_status === 'CREATE_COMPLETE',
+      {
+        timeoutMs: 60_000,
+        what: 'the stack from the appliance',
+      },
+    );
+    expect(
+      (
+        await ok(['stack', 'output', 'show', 'from-appliance', 'name', '-c', 'output_value', '-f', 'value'])
+      ).trim(),
+    ).toBe('from-appliance-vm');
+    await ok(['stack', 'delete', '--yes', '--wait', 'from-appliance']);
+    expect(await json(['server', 'list'])).toEqual([]);
   }, 180_000);
 
   it('refuses what is outside the subset with a clear CLI error', async () => {
