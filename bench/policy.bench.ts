@@ -45,7 +45,7 @@ function clusterRows(): BenchRow[] {
     colocationsPerResource: 0.3,
     ordersPerResource: 0.3,
   });
-  const xml = writeCib(g.spec, g.state, g.history, { now: g.now, disableProbes: true });
+  const xml = writeCib(g.spec, g.state, g.history, { now: g.now, disableProbes: true, extraNodeAttributes: g.extraNodeAttributes });
   const dir = mkdtempSync(join(tmpdir(), 'nephele-policy-bench-'));
   const file = join(dir, 'cib.xml');
   writeFileSync(file, xml);
@@ -67,7 +67,13 @@ function clusterRows(): BenchRow[] {
     const ours = median(nephele.slice(2)); // first runs warm the JIT
     const theirs = median(pacemaker);
     const ratio = theirs / ours;
-    const size = `${g.spec.nodes.length} nodes × ${g.spec.resources.length} resources, ${g.spec.locations?.length} locations, ${g.spec.colocations?.length} colocations, ${g.spec.orders?.length} orders`;
+    const running = Object.values(g.state.resources).filter((o) => o !== undefined).length;
+    const failed = Object.values(g.state.resources).filter((o) => o?.failed).length;
+    const size =
+      `${g.spec.nodes.length} nodes × ${g.spec.resources.length} primitives (no groups or clones: outside the subset), ` +
+      `${g.spec.locations?.length} locations, ${g.spec.colocations?.length} colocations, ${g.spec.orders?.length} orders, ` +
+      `${running} running (${failed} failed), ${g.history.length + g.extraNodeAttributes.length} fail-count attributes; ` +
+      `startup probes off, crm_simulate -R (scheduler only, no transition simulated)`;
     return [
       { benchmark: 'policy', figure: `crm_simulate -R on one CIB (${size}), median of ${pacemaker.length}`, value: round(theirs), unit: 'ms' },
       {

@@ -42,8 +42,9 @@ export type SimulateLine =
 /** Plans one CIB file; never throws for a bad CIB (the error is in the line). */
 export function simulateFile(file: string, options: { now?: number; lenient?: boolean } = {}): SimulateLine {
   try {
-    const input = readCib(readFileSync(file, 'utf8'), { lenient: options.lenient ?? false });
-    const now = options.now ?? input.now ?? Date.now();
+    const fallback = options.now ?? Date.now();
+    const input = readCib(readFileSync(file, 'utf8'), { lenient: options.lenient ?? false, now: fallback });
+    const now = options.now ?? input.now ?? fallback;
     const result = plan(input.spec, input.state, input.history, now);
     const line: SimulateLine = { file, placement: result.placement, actions: result.actions.map(summariseAction) };
     if (input.ignored.length > 0) line.ignored = input.ignored;

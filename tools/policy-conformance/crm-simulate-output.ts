@@ -37,6 +37,21 @@ export function parseSimulatedPlacement(xml: string): NormalisedPlacement {
   const out: NormalisedPlacement = new Map();
   const resources = status?.['resources'];
   if (resources && typeof resources === 'object') collect(resources as X, out);
+  // A node where the transition's last start/stop of a resource was a stop does not run it, even
+  // when the simulated transition then ran a monitor there (Pacemaker 2.1.5 reschedules the
+  // recurring monitor of an expired failure on the old node, after the stop).
+  const last = new Map<string, string>();
+  for (const a of arr((res['transition'] as X | undefined)?.['rsc_action'])) {
+    const op = String(a['op']);
+    if (op === 'stop' || op === 'start' || op === 'migrate_from') last.set(`${baseId(String(a['resource']))}\u0000${String(a['node'])}`, op);
+  }
+  for (const [key, op] of last) {
+    if (op !== 'stop') continue;
+    const [id, node] = key.split('\u0000') as [string, string];
+    const list = out.get(id);
+    const i = list?.indexOf(node) ?? -1;
+    if (list && i >= 0) list.splice(i, 1);
+  }
   for (const list of out.values()) list.sort();
   return out;
 }

@@ -44,7 +44,7 @@ async function checkOne(file: string, fallbackNow: number): Promise<FileOutcome>
   const name = basename(file, '.xml');
   let input;
   try {
-    input = readCib(readFileSync(file, 'utf8'));
+    input = readCib(readFileSync(file, 'utf8'), { now: fallbackNow });
   } catch (e) {
     if (e instanceof CibError) return { name, status: 'refused', detail: e.message };
     throw e;

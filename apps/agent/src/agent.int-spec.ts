@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { EdgeClient, EdgeConnection, EdgeListener, EdgeOutcomes } from '@nephele/bus';
-import { AgentAddresses, AgentCommand, AgentEvent, parseAgentEvent } from '@nephele/contracts';
+import {
+  AgentAddresses,
+  AgentCommand,
+  AgentEvent,
+  parseAgentEvent,
+  signAgentMessage,
+} from '@nephele/contracts';
 import { createTestVhost, freePort, TestResource, waitFor, WORKSPACE_ROOT } from '@nephele/testing';
 
 const run = promisify(execFile);
@@ -55,7 +61,15 @@ function command(over: Partial<AgentCommand> & { pidFile: string }): AgentComman
  * command answered over request/reply, a SIGKILLed service reported at once, a stale epoch refused,
  * a repeated request id answered with the first result.
  */
-async function scenario(dpe: EdgeConnection, agent: AgentProcess, env: Record<string, string>, dir: string) {
+async function scenario(
+  dpe: EdgeConnection,
+  agent: AgentProcess,
+  env: Record<string, string>,
+  dir: string,
+  /** The assembly's credential: commands are signed with it (Note [Agent identity]). */
+  secret?: string,
+) {
+  const signed = (c: AgentCommand): AgentCommand => (secret ? signAgentMessage(secret, c) : c);
   const events: AgentEvent[] = [];
   const invalid: unknown[] = [];
   await dpe.receive(AgentAddresses.events('dep-1'), (m) => {
@@ -72,7 +86,16 @@ async function scenario(dpe: EdgeConnection, agent: AgentProcess, env: Record<st
   expect(h1.seq).toBeGreaterThan(h0.seq);
 
   const pidFile = path.join(dir, `svc-${Date.now()}.pid`);
-  const start = command({ pidFile });
+  if (secret) {
+    // Not signed with this assembly's credential: refused, nothing runs, the epoch does not move.
+    const forged = await dpe.request(
+      AgentAddresses.commands('asm-1'),
+      command({ pidFile, requestId: 'r-forged', epoch: 1_000_000 }),
+      { timeoutMs: 15_000 },
+    );
+    expect(forged.body).toMatchObject({ kind: 'command-refused', highestEpoch: 0 });
+  }
+  const start = signed(command({ pidFile }));
   const reply = await dpe.request(AgentAddresses.commands('asm-1'), start, { timeoutMs: 15_000 });
   expect(reply.body).toMatchObject({
     kind: 'service-status',
@@ -102,7 +125,7 @@ async function scenario(dpe: EdgeConnection, agent: AgentProcess, env: Record<st
   // A DPE of an older epoch cannot act.
   const stale = await dpe.request(
     AgentAddresses.commands('asm-1'),
-    command({ pidFile, requestId: 'r-stale', epoch: 1, action: 'stop' }),
+    signed(command({ pidFile, requestId: 'r-stale', epoch: 1, action: 'stop' })),
     { timeoutMs: 15_000 },
   );
   expect(stale.body).toMatchObject({
@@ -120,7 +143,7 @@ async function scenario(dpe: EdgeConnection, agent: AgentProcess, env: Record<st
   await dpe.send(AgentAddresses.commands('asm-1'), { kind: 'command', action: 'explode' });
   await dpe.send(
     AgentAddresses.commands('asm-1'),
-    command({ pidFile, requestId: 'r-stop', epoch: 3, action: 'stop' }),
+    signed(command({ pidFile, requestId: 'r-stop', epoch: 3, action: 'stop' })),
   );
   await waitFor(() => events.some((e) => e.kind === 'command-refused' && /invalid command/.test(e.reason)));
   await waitFor(() => events.some((e) => e.kind === 'service-status' && e.requestId === 'r-stop'));
@@ -173,6 +196,7 @@ describe('agent process over the AMQP 1.0 edge', () => {
           }),
         },
         dir,
+        'asm-1-secret',
       );
     } finally {
       await agent.stop('SIGKILL');

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { RabbitMqBus } from '@nephele/bus';
-import { CloudEvent, InstanceQuery, Topology } from '@nephele/contracts';
+import { CloudEvent, InstanceQuery, TokenIntrospect, Topology } from '@nephele/contracts';
 import { createHttpApp } from '@nephele/service-kit';
 import {
   buildApps,
@@ -52,6 +52,8 @@ describe('cloud policy engine (real PostgreSQL + RabbitMQ + DPE processes)', () 
     peer = new RabbitMqBus({ url: vhost.url, service: 'cpetest' });
     await peer.start();
     await peer.respond('cpetest.instances', [InstanceQuery.type], async () => ({ items: [] }));
+    // The config-api's side of token checks: no token but the bootstrap one exists here.
+    await peer.respond('cpetest.tokens', [TokenIntrospect.type], async () => null);
     app = await createHttpApp(
       CpeAppModule.forRoot(
         loadCpeConfig({

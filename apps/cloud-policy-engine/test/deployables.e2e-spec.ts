@@ -108,7 +108,7 @@ describe('deployables kept healthy (E2E: CPE, DPE workers, agents, gateway, trac
     api = new NepheleClient({ url: cpe.url, token: TOKEN });
     pg = new Client({ connectionString: db.url });
     await pg.connect();
-  }, 120_000);
+  }, 400_000); // builds seven apps; a loaded 2-core machine needs minutes
 
   afterAll(async () => {
     for (const id of [restId, xmlId])

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Client } from 'pg';
 import { EdgeClient } from '@nephele/bus';
 import { LocalBroker, NepheleClient, seedLocalBroker } from '@nephele/client';
 import {
@@ -384,8 +385,22 @@ constraints:
     );
     expect(stopped.map((e) => e.data.service).sort()).toEqual(['a1/first', 'a2/second']);
     await waitFor(() => instancesOf(r.body.id).length === 0, {
-      timeoutMs: 30_000,
+      timeoutMs: 60_000,
       what: 'instances destroyed',
+    }).catch(async (e: Error) => {
+      const pg = new Client({ connectionString: db.url });
+      await pg.connect();
+      const tracked = await pg.query(
+        `SELECT id, owner, state, reason FROM state_tracker.instances WHERE owner LIKE $1`,
+        [`deployable:${r.body.id}/%`],
+      );
+      const story = await new NepheleClient({ url: eventLog.url, token: TOKEN }).all<object>(
+        `/v1/events?subject=${r.body.id}`,
+      );
+      await pg.end();
+      throw new Error(
+        `${e.message}; tracker: ${JSON.stringify(tracked.rows)}; events: ${JSON.stringify(story).slice(0, 8000)}`,
+      );
     });
     created.splice(created.indexOf(r.body.id), 1);
   }, 150_000);

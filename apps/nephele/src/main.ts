@@ -2,27 +2,20 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  Bus,
-  createBus,
-  EdgeListener,
-  EdgePrincipal,
-  managementPrincipal,
-  unverifiedAgentVerifier,
-} from '@nephele/bus';
+import { agentPrincipal, createBus, EdgeListener, EdgePrincipal, managementPrincipal } from '@nephele/bus';
 import { NepheleClient, seedLocalBroker } from '@nephele/client';
 import { createLogger } from '@nephele/observability';
 import { restrictDataDir } from '@nephele/persistence';
 import {
-  BootstrapTokenVerifier,
   BUS,
-  BusTokenVerifier,
-  CachingTokenVerifier,
   createHttpApp,
+  TOKEN_REVOCATIONS,
+  TOKEN_VERIFIER,
+  TokenRevocations,
   masterKeyFrom,
   TokenVerifier,
 } from '@nephele/service-kit';
-import { loadCpeConfig } from '../../cloud-policy-engine/src';
+import { AgentCredentials, loadCpeConfig } from '../../cloud-policy-engine/src';
 import { DpeHost } from '../../dpe-worker/src';
 import { AllInOneModule } from './app.module';
 import { loadAllInOneEnv } from './config/env';
@@ -46,15 +39,11 @@ function keptSecret(
 
 /**
  * Management clients log in to the edge with SASL PLAIN, password = an API token (any username),
- * checked like a REST bearer token (the bootstrap token here, others by the config-api over the
- * bus). The principal is re-checked before each message and every 500 ms (see Note [Edge
- * listener]) through a cache of at most 250 ms, so a revoked token's connection goes within ~1 s.
+ * checked by the verifier REST uses (its cache follows revocations, Note [Revocation]). The
+ * principal is re-checked before each message and every 500 ms (see Note [Edge listener]), and
+ * the connections of a revoked token are closed when the revocation arrives.
  */
-function tokenLogin(bootstrapToken: string, bus: Bus) {
-  const verifier: TokenVerifier = new BootstrapTokenVerifier(
-    bootstrapToken,
-    new CachingTokenVerifier(new BusTokenVerifier(bus), 250, 250),
-  );
+function tokenLogin(verifier: TokenVerifier) {
   return async (_username: string, password: string): Promise<EdgePrincipal | null> => {
     if (!password) return null;
     const p = await verifier.verify(password);
@@ -155,11 +144,6 @@ async function main(): Promise<void> {
   });
   if (allowAnonymous)
     logger.warn('NEPHELE_EDGE_ALLOW_ANONYMOUS=true: anonymous loopback peers act as admins on the edge');
-  // Agents started by the local driver log in as their assembly (username = assembly id), scoped to
-  // their own addresses. Interim: until each assembly gets its own credential, the login is not
-  // proven; the per-assembly verifier replaces this one (`edge.auth.add('agent', …)`,
-  // `edge.auth.remove('agent-interim')`).
-  edge.auth.add('agent-interim', unverifiedAgentVerifier());
   await edge.start();
 
   const dpeBus = createBus({ url: env.AMQP_URL, service: 'dpe-worker', logger });
@@ -188,7 +172,21 @@ async function main(): Promise<void> {
     { title: 'Nephele', bodyLimit: '5mb' },
   );
   app.enableShutdownHooks();
-  edge.auth.add('token', tokenLogin(token.value, app.get<Bus>(BUS)));
+  // Agents (started by the local driver) prove their assembly with its own credential (Note [Agent
+  // identity] in @nephele/contracts); management clients log in with an API token.
+  const agentCredentials = app.get(AgentCredentials, { strict: false });
+  edge.auth.add(
+    'agent',
+    async (username, password) => {
+      const a = await agentCredentials.verify(username, password);
+      return a ? agentPrincipal(a.assemblyId, a.deployableId) : null;
+    },
+    { first: true },
+  );
+  edge.auth.add('token', tokenLogin(app.get<TokenVerifier>(TOKEN_VERIFIER)));
+  app
+    .get<TokenRevocations>(TOKEN_REVOCATIONS)
+    .onTokenRevoked((id) => edge.closeWhere((p) => p.claims?.tokenId === id, 'token revoked'));
   await app.listen(env.PORT, '0.0.0.0');
   const base = `http://localhost:${env.PORT}`;
 

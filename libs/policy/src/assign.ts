@@ -146,7 +146,7 @@ export function assignResources(
       priority: r.priority ?? 0,
       stickiness: r.stickiness ?? defaults.stickiness ?? 0,
       stopped: r.targetRole === 'Stopped',
-      unmanaged: r.managed === false,
+      unmanaged: r.managed === false || spec.fencingWithoutDevice === true,
       running,
       failed: running >= 0 && obs?.failed === true,
       w: new Int32Array(N),
@@ -173,9 +173,12 @@ export function assignResources(
     if (l.score <= -INFINITY) r.bans.set(n, `location ${l.id}`);
   }
 
-  // Stickiness (step 3).
+  // Stickiness (step 3): not for an is-managed=false resource, which gets +INFINITY where it
+  // runs instead (`native_add_running`).
   for (const r of resources) {
-    if (r.stickiness >= 1 && r.running >= 0) r.w[r.running] = addScores(r.w[r.running]!, r.stickiness);
+    if (r.running < 0) continue;
+    if (r.spec.managed === false) r.w[r.running] = addScores(r.w[r.running]!, INFINITY);
+    else if (r.stickiness >= 1) r.w[r.running] = addScores(r.w[r.running]!, r.stickiness);
   }
 
   // Failure threshold (step 4). Fail counts of one resource on one node add up.

@@ -20,6 +20,13 @@ export interface GeneratedCluster {
   history: FailureRecord[];
   /** Epoch ms, a whole second. */
   now: number;
+  /**
+   * Transient node attributes beyond `history` (for `writeCib`'s `extraNodeAttributes`): fail
+   * counts Pacemaker reads differently from how they look — a legacy `fail-count-<id>` without
+   * `#op_interval` (ignored in a current CIB), a second operation's count (added), a last-failure
+   * without a count. `history` does not include them; `readCib()` of the written CIB does.
+   */
+  extraNodeAttributes: Array<{ node: string; name: string; value: string }>;
 }
 
 /** Shape of generated clusters. Counts are inclusive ranges. */
@@ -30,6 +37,8 @@ export interface GeneratorOptions {
   locationsPerResource?: number;
   colocationsPerResource?: number;
   ordersPerResource?: number;
+  /** Fix `now` (epoch ms, a whole second) instead of drawing it. */
+  now?: number;
 }
 
 const NOW = Date.UTC(2024, 0, 1) + 3_600_000;
@@ -49,8 +58,9 @@ function score(rnd: ReturnType<typeof createPrng>, infinityBias: number): number
  * Narrowed where Pacemaker's behaviour leaves the subset (each is a separate feature there):
  * - orders only go from earlier to later resources of a random permutation: an order cycle is
  *   an "ordering loop" Pacemaker resolves by dropping actions, which is not part of the subset;
- * - a resource reported failed always has a fresh failure (failure-timeout not yet expired),
- *   because an expired failed operation is "cleaned up" by Pacemaker, which is outside the subset.
+ * Failures are drawn to exercise `pe_get_failcount`: fail counts on nodes where nothing failed,
+ * failed operations without a fail count, expired failures, decoy attributes (see
+ * `extraNodeAttributes`), unmanaged resources.
  */
 export function generateCluster(seed: number, options: GeneratorOptions = {}): GeneratedCluster {
   const rnd = createPrng(seed);
@@ -58,7 +68,8 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
   const [rMin, rMax] = options.resources ?? [2, 14];
   const nodeCount = rnd.int(nMin, nMax);
   const rscCount = rnd.int(rMin, rMax);
-  const now = NOW + rnd.int(0, 86_400) * 1000;
+  const drawnNow = NOW + rnd.int(0, 86_400) * 1000;
+  const now = options.now ?? drawnNow;
 
   const nodes: NodeSpec[] = [];
   const online: Record<string, boolean> = {};
@@ -79,6 +90,7 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
   const resources: ResourceSpec[] = [];
   const running: Record<string, ResourceObservation | undefined> = {};
   const history: FailureRecord[] = [];
+  const extra: GeneratedCluster['extraNodeAttributes'] = [];
   for (let i = 0; i < rscCount; i++) {
     const id = `rsc${String(i + 1).padStart(3, '0')}`;
     const r: ResourceSpec = { id };
@@ -90,12 +102,17 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
     else if (rnd.chance(0.05)) r.targetRole = 'Started';
     resources.push(r);
 
+    if (rnd.chance(0.04)) r.managed = false;
     if (upNodes.length > 0 && rnd.chance(0.6)) {
       const where = rnd.pick(upNodes).name;
-      const failed = rnd.chance(0.12);
+      const failed = rnd.chance(0.15);
       running[id] = failed ? { node: where, failed: true } : { node: where };
       if (failed) {
-        history.push({ resource: id, node: where, count: rnd.int(1, 4), lastFailureAt: now - rnd.int(0, 20) * 1000 });
+        // Fresh, old (possibly expired: the failed operation is then ignored) or without a fail
+        // count at all (the failure then stands, whatever its age).
+        const age = rnd.chance(0.6) ? rnd.int(0, 20) : rnd.int(20, 1500);
+        running[id] = { node: where, failed: true, failedAt: now - age * 1000 };
+        if (!rnd.chance(0.15)) history.push({ resource: id, node: where, count: rnd.int(1, 4), lastFailureAt: now - age * 1000 });
       }
     }
     for (const n of nodes) {
@@ -105,6 +122,9 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
         if (rnd.chance(0.85)) rec.lastFailureAt = now - rnd.int(0, 1200) * 1000;
         history.push(rec);
       }
+      if (rnd.chance(0.03)) extra.push({ node: n.name, name: `fail-count-${id}`, value: rnd.chance(0.3) ? 'INFINITY' : String(rnd.int(1, 5)) });
+      if (rnd.chance(0.03)) extra.push({ node: n.name, name: `fail-count-${id}#start_0`, value: rnd.chance(0.3) ? 'INFINITY' : String(rnd.int(1, 3)) });
+      if (rnd.chance(0.02)) extra.push({ node: n.name, name: `last-failure-${id}#start_0`, value: String(Math.floor(now / 1000) - rnd.int(0, 1200)) });
     }
   }
 
@@ -127,13 +147,14 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
     while (b === a) b = rnd.pick(ids);
     colocations.push({ id: `col${i + 1}`, resource: a, withResource: b, score: score(rnd, 0.35) });
   }
-  const perm = ids.slice();
+  // Orders never involve an unmanaged resource (see readCib: outside the subset).
+  const perm = resources.filter((r) => r.managed !== false).map((r) => r.id);
   for (let i = perm.length - 1; i > 0; i--) {
     const j = rnd.int(0, i);
     [perm[i], perm[j]] = [perm[j]!, perm[i]!];
   }
   const orders: OrderConstraint[] = [];
-  for (let i = 0, k = expected(options.ordersPerResource ?? 0.3); i < k && ids.length > 1; i++) {
+  for (let i = 0, k = expected(options.ordersPerResource ?? 0.3); i < k && perm.length > 1; i++) {
     const x = rnd.int(0, perm.length - 2);
     const y = rnd.int(x + 1, perm.length - 1);
     orders.push({ id: `ord${i + 1}`, first: perm[x]!, then: perm[y]! });
@@ -145,5 +166,6 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
     state: { online, resources: running },
     history,
     now,
+    extraNodeAttributes: extra,
   };
 }

@@ -34,7 +34,7 @@ describe(readCib.name, () => {
 
   it('leaves every resource unmanaged when fencing is enabled without a device (as Pacemaker does)', () => {
     const xml = minimal('<primitive id="a" class="ocf" provider="pacemaker" type="Dummy"/>').replace('value="false"', 'value="true"');
-    expect(readCib(xml).spec.resources).toEqual([{ id: 'a', managed: false }]);
+    expect(readCib(xml).spec).toMatchObject({ resources: [{ id: 'a' }], fencingWithoutDevice: true });
   });
 
   it('reads fail counts with the attribute pattern of the CIB version (pe_get_failcount)', () => {
@@ -62,7 +62,11 @@ describe(readCib.name, () => {
       expect(sut.spec.orders).toEqual(g.spec.orders);
       const up = Object.fromEntries(g.spec.nodes.map((n) => [n.name, g.state.online[n.name] === true]));
       expect(sut.state.online).toEqual(up);
-      const running = Object.fromEntries(Object.entries(g.state.resources).filter(([, o]) => o && up[o.node]));
+      const running = Object.fromEntries(
+        Object.entries(g.state.resources)
+          .filter(([, o]) => o && up[o.node])
+          .map(([id, o]) => [id, o!.failed ? { node: o!.node, failed: true } : { node: o!.node }]),
+      );
       expect(sut.state.resources).toEqual(running);
       const key = (f: { resource: string; node: string }): string => `${f.resource}@${f.node}`;
       expect(sut.history.map(key).sort()).toEqual(g.history.map(key).sort());

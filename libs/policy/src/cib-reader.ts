@@ -12,6 +12,7 @@ import {
   ResourceSpec,
 } from './cluster.types';
 import { INFINITY, addScores, parseScore } from './score.util';
+import { effectiveFailCount } from './assign';
 
 /** What `readCib()` returns: everything `plan()` needs except `now`. */
 export interface CibInput {
@@ -30,6 +31,8 @@ export interface ReadCibOptions {
   maxBytes?: number;
   /** Ignore (and list) constructs outside the subset instead of refusing the document. */
   lenient?: boolean;
+  /** Epoch ms to judge failure expiry by when the CIB has no `execution-date`. */
+  now?: number;
 }
 
 /** A CIB that is unsafe, malformed, or outside the supported subset. */
@@ -305,7 +308,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       } else unsupported(`target-role=${role} on ${id}`);
     }
     const managed = meta.get('is-managed') ?? rscDefaults.get('is-managed');
-    if (allUnmanaged || (managed !== undefined && !isTrue(managed))) r.managed = false;
+    if (managed !== undefined && !isTrue(managed)) r.managed = false;
     resources.push(r);
   }
   const resourceIds = new Set(resources.map((r) => r.id));
@@ -363,10 +366,17 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       continue;
     }
     if (o['lifetime'] !== undefined) unsupported(`lifetime in ${id}`);
+    // An unmanaged resource never carries out the restart an order implies, and Pacemaker's
+    // transition then stalls on it: outside the subset.
+    const unmanaged = [first, then].filter((x) => resources.some((r) => r.id === x && r.managed === false));
+    if (unmanaged.length > 0) unsupported(`rsc_order ${id} with unmanaged ${unmanaged.join(', ')}`);
     orders.push({ id, first, then });
   }
 
   // Status.
+  const executionDate = Number(attr(cib, 'execution-date'));
+  const nowSec = attr(cib, 'execution-date') !== undefined && Number.isFinite(executionDate) ? executionDate : Math.floor((options.now ?? Date.now()) / 1000);
+  const rscById = new Map(resources.map((r) => [r.id, r]));
   const legacyFailCounts = compareVersion(attr(cib, 'crm_feature_set'), '3.0.13') < 0;
   const online: Record<string, boolean> = {};
   const running: Record<string, ResourceObservation | undefined> = {};
@@ -394,6 +404,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       if (v !== undefined && v !== '0' && v !== '' && v !== 'false') unsupported(`node attribute ${k}=${v} on ${name}`);
     }
     // see Note [Fail counts]
+    const nodeFails = new Map<string, { count: number; last: number }>();
     for (const rsc of resources) {
       const fc = failCountPattern(rsc.id, 'fail-count', legacyFailCounts);
       const lf = failCountPattern(rsc.id, 'last-failure', legacyFailCounts);
@@ -407,6 +418,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
         }
       }
       if (count === 0) continue;
+      nodeFails.set(rsc.id, { count, last });
       const rec: FailureRecord = { resource: rsc.id, node: name, count };
       if (last > 0) rec.lastFailureAt = last * 1000;
       history.push(rec);
@@ -420,7 +432,16 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       auditOps(ops, rid, unsupported);
       if (!resourceIds.has(rid)) continue;
       if (!up) continue; // history of an offline node is not read: what ran there is stopped
-      const state = lastOpState(ops);
+      // see Note [Expired failures]
+      const r = rscById.get(rid)!;
+      const timeoutSec = Math.floor((r.failureTimeoutMs ?? defaults.failureTimeoutMs ?? 0) / 1000);
+      const f = nodeFails.get(rid);
+      const effective = f ? effectiveFailCount(f.count, f.last * 1000, timeoutSec * 1000, nowSec * 1000) : 0;
+      const expired = (op: XmlNode): boolean => {
+        const changed = Number(attr(op, 'last-rc-change'));
+        return timeoutSec > 0 && f !== undefined && effective === 0 && Number.isFinite(changed) && attr(op, 'last-rc-change') !== undefined && nowSec >= changed + timeoutSec;
+      };
+      const state = lastOpState(ops.filter((op) => !(expired(op) && opFailed(op))), r.managed !== false);
       if (state === 'stopped') continue;
       if (running[rid] !== undefined) {
         unsupported(`${rid} active on several nodes`);
@@ -438,14 +459,35 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     orders,
     defaults,
   };
+  if (allUnmanaged) spec.fencingWithoutDevice = true;
   const result: CibInput = { spec, state: { online, resources: running }, history, ignored };
-  const executionDate = Number(attr(cib, 'execution-date'));
   if (attr(cib, 'execution-date') !== undefined && Number.isFinite(executionDate)) result.now = executionDate * 1000;
   return result;
 }
 
+// Note [Expired failures]
+// ~~~~~~~~~~~~~~~~~~~~~~~
+// A failed operation whose result is at least failure-timeout old (now ≥ last-rc-change +
+// timeout) is ignored, as if it had not happened, when the resource has a fail count on that
+// node and that fail count has expired (now > last-failure + timeout). Without a fail count, or
+// with one that has not expired, the failure stands. (Pacemaker 2.1.5 `check_operation_expiry`.)
+
+/** Whether an operation's result differs from what was expected (see lastOpState). */
+function opFailed(op: XmlNode): boolean {
+  const operation = attr(op, 'operation');
+  const rc = Number(attr(op, 'rc-code') ?? '0');
+  if (Number(attr(op, 'op-status') ?? '0') !== 0) return true;
+  if (rc === 0) return false;
+  if (rc === 7) {
+    const probe = operation === 'monitor' && Number(attr(op, 'interval') ?? '0') === 0;
+    const target = Number((attr(op, 'transition-key') ?? '').split(':')[2] ?? 'NaN');
+    return !(probe || target === 7);
+  }
+  return true;
+}
+
 /** State implied by a resource's operation history on one node: the op with the highest call-id. */
-function lastOpState(ops: XmlNode[]): 'running' | 'stopped' | 'failed' {
+function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 'failed' {
   let best: XmlNode | undefined;
   let bestCall = -Infinity;
   for (const op of ops) {
@@ -465,7 +507,7 @@ function lastOpState(ops: XmlNode[]): 'running' | 'stopped' | 'failed' {
     // third field); otherwise the resource stopped behind Pacemaker's back, a failure.
     const probe = operation === 'monitor' && Number(attr(best, 'interval') ?? '0') === 0;
     const target = Number((attr(best, 'transition-key') ?? '').split(':')[2] ?? 'NaN');
-    return probe || target === 7 ? 'stopped' : 'failed';
+    return probe || target === 7 || !managed ? 'stopped' : 'failed';
   }
   if (rc !== 0 || status !== 0) return 'failed';
   return 'running';

@@ -7,6 +7,8 @@ export interface WriteCibOptions {
   now?: number;
   /** Write `enable-startup-probes=false` (default true: probes only slow crm_simulate down). */
   disableProbes?: boolean;
+  /** More transient node attributes to write (e.g. fail counts the planner must not count). */
+  extraNodeAttributes?: ReadonlyArray<{ node: string; name: string; value: string }>;
 }
 
 /** Digest crm_simulate records for a parameterless ocf:pacemaker:Dummy start (measured). */
@@ -67,6 +69,7 @@ export function writeCib(
     if (r.migrationThreshold !== undefined) meta.push(nv(`${r.id}-mt`, 'migration-threshold', formatScore(r.migrationThreshold)));
     if (r.failureTimeoutMs !== undefined) meta.push(nv(`${r.id}-ft`, 'failure-timeout', secs(r.failureTimeoutMs)));
     if (r.targetRole !== undefined) meta.push(nv(`${r.id}-role`, 'target-role', r.targetRole));
+    if (r.managed === false) meta.push(nv(`${r.id}-managed`, 'is-managed', 'false'));
     const m = meta.length > 0 ? `<meta_attributes id="${esc(r.id)}-meta">${meta.join('')}</meta_attributes>` : '';
     // A failed monitor must match a configured one, or Pacemaker sees a changed definition and
     // clears the fail count.
@@ -108,10 +111,10 @@ export function writeCib(
       for (const r of spec.resources) {
         const obs = state.resources[r.id];
         if (!obs || obs.node !== n.name) continue;
-        const op = (opId: string, key: string, operation: string, call: number, rc: number, interval: number, digest: string): string =>
-          `<lrm_rsc_op id="${esc(opId)}" operation_key="${esc(key)}" operation="${operation}" crm-debug-origin="nephele" crm_feature_set="3.16.1" transition-key="${call}:1:0:00000000-0000-0000-0000-000000000000" transition-magic="0:${rc};${call}:1:0:00000000-0000-0000-0000-000000000000" call-id="${call}" rc-code="${rc}" op-status="0" interval="${interval}" last-rc-change="${secs(now)}" exec-time="1" queue-time="0" op-digest="${digest}"/>`;
+        const op = (opId: string, key: string, operation: string, call: number, rc: number, interval: number, digest: string, at = now): string =>
+          `<lrm_rsc_op id="${esc(opId)}" operation_key="${esc(key)}" operation="${operation}" crm-debug-origin="nephele" crm_feature_set="3.16.1" transition-key="${call}:1:0:00000000-0000-0000-0000-000000000000" transition-magic="0:${rc};${call}:1:0:00000000-0000-0000-0000-000000000000" call-id="${call}" rc-code="${rc}" op-status="0" interval="${interval}" last-rc-change="${secs(at)}" exec-time="1" queue-time="0" op-digest="${digest}"/>`;
         const start = op(`${r.id}_last_0`, `${r.id}_start_0`, 'start', 1, 0, 0, DUMMY_DIGEST);
-        const failed = obs.failed ? op(`${r.id}_last_failure_0`, `${r.id}_monitor_10000`, 'monitor', 2, 1, 10000, MONITOR_DIGEST) : '';
+        const failed = obs.failed ? op(`${r.id}_last_failure_0`, `${r.id}_monitor_10000`, 'monitor', 2, 1, 10000, MONITOR_DIGEST, obs.failedAt ?? now) : '';
         ops.push(`<lrm_resource id="${esc(r.id)}" class="ocf" provider="pacemaker" type="Dummy">${start}${failed}</lrm_resource>`);
       }
     }
@@ -120,6 +123,9 @@ export function writeCib(
       if (f.node !== n.name) continue;
       fails.push(nv(`fc-${f.resource}-${n.name}`, `fail-count-${f.resource}#monitor_10000`, formatScore(f.count)));
       if (f.lastFailureAt !== undefined) fails.push(nv(`lf-${f.resource}-${n.name}`, `last-failure-${f.resource}#monitor_10000`, secs(f.lastFailureAt)));
+    }
+    for (const [i, a] of (options.extraNodeAttributes ?? []).entries()) {
+      if (a.node === n.name) fails.push(nv(`extra-${i}`, a.name, a.value));
     }
     const lrm = ops.length > 0 ? `<lrm id="${esc(n.name)}"><lrm_resources>${ops.join('')}</lrm_resources></lrm>` : '';
     const ta =

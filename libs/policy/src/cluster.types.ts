@@ -32,8 +32,9 @@ export interface ResourceSpec {
   /** `Stopped` keeps the resource stopped everywhere (default `Started`). */
   targetRole?: TargetRole;
   /**
-   * False leaves the resource alone (Pacemaker `is-managed=false`, or fencing enabled without a
-   * device): it stays where it runs, failed or not, and is given no action. Default true.
+   * False leaves the resource alone (Pacemaker `is-managed=false`): it stays where it runs,
+   * failed or not, and is given no action; its node gets +INFINITY and its stickiness is not
+   * applied (what colocated resources see). Default true.
    */
   managed?: boolean;
 }
@@ -83,6 +84,11 @@ export interface ClusterSpec {
   colocations?: readonly ColocationConstraint[];
   orders?: readonly OrderConstraint[];
   defaults?: ResourceDefaults;
+  /**
+   * Fencing is enabled but no fencing device is configured: Pacemaker then leaves every resource
+   * where it runs (unmanaged), but only once its scores are computed (stickiness included).
+   */
+  fencingWithoutDevice?: boolean;
 }
 
 /** Where a resource is observed to be. */
@@ -91,6 +97,8 @@ export interface ResourceObservation {
   node: string;
   /** Its last monitor failed: it needs recovery (restart in place, or move). */
   failed?: boolean;
+  /** When it failed (epoch ms); used by writeCib for the failed operation's last-rc-change. */
+  failedAt?: number;
 }
 
 /** What the DPE sees now. */

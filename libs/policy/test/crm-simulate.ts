@@ -37,13 +37,22 @@ export function parseCrmSimulateXml(xml: string): PacemakerResult {
   const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml) as X;
   const res = doc['pacemaker-result'] as X;
   if (!res) throw new Error(`unexpected crm_simulate output: ${xml.slice(0, 500)}`);
+  // A node where the transition's last start/stop of a resource was a stop does not run it, even
+  // though crm_simulate then ran the recurring monitor Pacemaker 2.1.5 reschedules on the old
+  // node after an expired failure (see tools/policy-conformance/crm-simulate-output.ts).
+  const lastOp = new Map<string, string>();
+  for (const a of arr((res['transition'] as X | undefined)?.['rsc_action'])) {
+    const op = String(a['op']);
+    if (op === 'stop' || op === 'start') lastOp.set(`${String(a['resource'])}@${String(a['node'])}`, op);
+  }
   const placement: Record<string, string | null> = {};
   const revised = res['revised_cluster_status'] as X | undefined;
   const before = res['cluster_status'] as X | undefined;
   const status = revised ?? before;
   for (const r of arr((status?.['resources'] as X | undefined)?.['resource'])) {
-    const nodes = arr(r['node']);
-    placement[String(r['id'])] = r['role'] === 'Started' && nodes.length > 0 ? String(nodes[0]!['name']) : null;
+    const id = String(r['id']);
+    const nodes = arr(r['node']).map((n) => String(n['name'])).filter((n) => lastOp.get(`${id}@${n}`) !== 'stop');
+    placement[id] = r['role'] === 'Started' && nodes.length > 0 ? nodes[0]! : null;
   }
   const scores: Record<string, Record<string, number>> = {};
   for (const w of arr((res['allocations'] as X | undefined)?.['node_weight'])) {

@@ -35,6 +35,7 @@ export const FALLBACK_MEANINGS: Record<string, string> = {
   DPE_BOOT_TIMEOUT_MS:
     'An assembly whose agent has not reported this long after its launch is treated as failed (the ladder replaces it).',
   KUBE_TOKEN: 'kubernetes runtime: bearer token for `KUBE_API_URL`.',
+  NEPHELE_EDGE_TLS_KEY: 'The PEM private key of `NEPHELE_EDGE_TLS_CERT` (both or neither).',
   DPE_WORKER_ID: 'Name of this worker in logs and `nephele.dpe.*` events.',
   EVENT_LOG_BATCH_SIZE: 'Events written to the database in one batch (at most).',
   EVENT_LOG_BATCH_WAIT_MS: 'How long a batch waits to fill before it is written.',

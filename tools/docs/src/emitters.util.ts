@@ -3,8 +3,9 @@
 // definition exported by @nephele/contracts, an exported string constant equal to a type, or the
 // type as a string literal — is a *receive* when it is a subscription binding, an argument of
 // `respond(…)`, a `case` label, an `===`/`!==` operand or a computed key of a dispatch table, and a
-// *send* anywhere else (createEvent, publish helpers). `nephele.audit.…` template literals count as
-// sends of the audit family. Bindings with wildcards (`#`, `*`) receive every type they match.
+// *send* anywhere else (createEvent, publish helpers). A template literal starting with a family's
+// prefix (`nephele.audit.${…}`) counts for that family (`nephele.audit.*`). Bindings with
+// wildcards (`#`, `*`) receive every type they match.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
@@ -89,6 +90,7 @@ export function findUsage(
 ): Map<string, Usage> {
   const usage = new Map<string, Usage>(types.map((t) => [t, { senders: new Set(), receivers: new Set() }]));
   const known = new Set(types);
+  const families = types.filter((t) => t.endsWith('.*'));
   const patterns: { pattern: string; owner: string }[] = [];
   const files = ['apps', 'libs']
     .flatMap((top) =>
@@ -151,9 +153,10 @@ export function findUsage(
           if (!ts.isVariableDeclaration(node.parent)) note(node.text, node);
         } else if (/[#*]/.test(node.text) && inBindings(node) && /^[a-z#*][a-z0-9_.#*-]*$/.test(node.text))
           patterns.push({ pattern: node.text, owner });
-      } else if (ts.isTemplateExpression(node) && node.head.text.startsWith('nephele.audit.')) {
-        const audit = types.find((t) => t === 'nephele.audit.*');
-        if (audit) usage.get(audit)!.senders.add(owner);
+      } else if (ts.isTemplateExpression(node)) {
+        // `nephele.audit.${resource}.${action}`: a send of the family whose prefix it starts with.
+        const family = families.find((f) => node.head.text.startsWith(f.slice(0, -1)));
+        if (family) (receiving(node) ? usage.get(family)!.receivers : usage.get(family)!.senders).add(owner);
       }
       ts.forEachChild(node, visit);
     };

@@ -28,9 +28,16 @@ export interface Refusal {
   description?: string;
 }
 
+/** An AMQP error as rhea hands it over: decoded, or (connection close) a described list. */
 function errorOf(e: unknown): Refusal {
-  const x = e as { condition?: string; description?: string } | undefined;
-  return { condition: x?.condition, description: x?.description };
+  const x = e as { condition?: unknown; description?: unknown; value?: { value?: unknown }[] } | undefined;
+  if (x && Array.isArray(x.value) && x.condition === undefined) {
+    return { condition: String(x.value[0]?.value ?? ''), description: String(x.value[1]?.value ?? '') };
+  }
+  return {
+    condition: typeof x?.condition === 'string' ? x.condition : undefined,
+    description: typeof x?.description === 'string' ? x.description : undefined,
+  };
 }
 
 /**
@@ -161,7 +168,7 @@ export class EdgePeer {
  */
 export async function startAllInOne(
   env: Record<string, string>,
-  timeoutMs = 150_000,
+  timeoutMs = 240_000,
 ): Promise<{ url: string; child: ChildProcess; output: () => string; stop(): Promise<void> }> {
   const port = Number(env.PORT);
   let output = '';

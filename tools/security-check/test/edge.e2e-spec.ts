@@ -62,7 +62,7 @@ describe('AMQP 1.0 edge of the all-in-one (E2E security)', () => {
       NEPHELE_EDGE_PORT: String(edgePort),
       NEPHELE_DATA_DIR: path.join(dir, 'data'),
       NEPHELE_BOOTSTRAP_TOKEN: TOKEN,
-      NEPHELE_EDGE_MAX_CONNECTIONS: '5',
+      NEPHELE_EDGE_MAX_CONNECTIONS: '8',
       LOG_LEVEL: 'warn',
     });
     await waitFor(
@@ -73,7 +73,11 @@ describe('AMQP 1.0 edge of the all-in-one (E2E security)', () => {
     projectB = (await api('POST', '/v1/projects', { name: `edge-b-${Date.now()}` })).body.id;
     memberA = await tokenFor(projectA, 'member');
     viewerA = await tokenFor(projectA, 'viewer');
-  }, 240_000);
+  }, 330_000);
+
+  afterEach(() => {
+    for (const p of peers.splice(0)) p.close();
+  });
 
   afterAll(async () => {
     for (const p of peers) p.close();
@@ -100,10 +104,13 @@ describe('AMQP 1.0 edge of the all-in-one (E2E security)', () => {
 
   it('a member acts in its own project only; a viewer reads; only an admin names a project, which must exist', async () => {
     const admin = await login(TOKEN);
-    const inB = await admin.qmf('deployable_create', { config: deployable('edge-in-b'), project: projectB });
-    expect(inB.opcode).toBe('_method_response');
-    const bId = inB.body._arguments.uuid;
-    await admin.qmf('deployable_stop', { uuid: bId, project: projectB });
+    // An admin names a project (by name or id).
+    const inA = await admin.qmf('deployable_create', {
+      config: deployable('edge-admin-made'),
+      project: 'default',
+    });
+    expect(inA.opcode).toBe('_method_response');
+    await admin.qmf('deployable_stop', { uuid: inA.body._arguments.uuid, project: projectA });
 
     const member = await login(memberA.token);
     const elsewhere = await member.qmf('deployable_create', {
@@ -115,19 +122,26 @@ describe('AMQP 1.0 edge of the all-in-one (E2E security)', () => {
     expect(elsewhere.body._values.error_text).toMatch(/own project/);
     const own = await member.qmf('deployable_create', { config: deployable('edge-in-a') });
     expect(own.opcode).toBe('_method_response');
-    await member.qmf('deployable_stop', { uuid: own.body._arguments.uuid });
-    const named = await member.qmf('deployable_list', { project: projectA });
-    expect(named.opcode).toBe('_method_response');
-    const list = await member.qmf('deployable_list', {});
-    const names = list.body._arguments.deployables.map((d: { name: string }) => d.name);
-    expect(names).toContain('edge-in-a');
-    expect(names).not.toContain('edge-in-b');
+    const aId = own.body._arguments.uuid;
+    await member.qmf('deployable_stop', { uuid: aId });
+    expect((await member.qmf('deployable_list', { project: projectA })).opcode).toBe('_method_response');
+    const names = (await member.qmf('deployable_list', {})).body._arguments.deployables.map(
+      (d: { name: string }) => d.name,
+    );
+    expect(names).toEqual(expect.arrayContaining(['edge-in-a', 'edge-admin-made']));
+
+    // Project B's member sees nothing of project A and cannot act there.
+    const memberB = await login((await tokenFor(projectB, 'member')).token);
+    // (rhea's decoder turns the empty list of the reply into nulls: no deployable either way.)
+    const seenByB = (await memberB.qmf('deployable_list', {})).body._arguments.deployables;
+    expect(seenByB.filter(Boolean)).toEqual([]);
     for (const method of ['deployable_status', 'deployable_stop', 'deployable_destroy', 'deployable_start']) {
-      const r = await member.qmf(method, { uuid: bId });
+      const r = await memberB.qmf(method, { uuid: aId });
       expect([method, r.body._values?.error_code]).toEqual([method, 404]);
     }
-    const made = (await api('GET', `/v1/deployables?project=${projectB}`)).body.items.map((d: any) => d.name);
-    expect(made).toEqual(['edge-in-b']);
+    const intoA = await memberB.qmf('deployable_create', { config: deployable('sneaky'), project: projectA });
+    expect(intoA.body._values).toMatchObject({ error_code: 403 });
+    expect((await api('GET', `/v1/deployables?project=${projectB}`)).body.items).toEqual([]);
 
     const viewer = await login(viewerA.token);
     const create = await viewer.qmf('deployable_create', { config: deployable('viewer-made') });
@@ -167,20 +181,55 @@ describe('AMQP 1.0 edge of the all-in-one (E2E security)', () => {
     await expect(member.receive(other.replyTo)).rejects.toMatchObject({ condition: 'amqp:resource-locked' });
     expect(await member.send(other.replyTo, { body: 'forged reply' })).toMatchObject({ accepted: false });
 
-    // An agent logs in as its assembly: its own command address only.
-    const agent = await EdgePeer.connect(edgePort, { username: assembly, password: '' });
-    peers.push(agent);
-    await agent.receive(`nephele.agent.${assembly}`);
-    await expect(agent.receive(`nephele.agent.${projectA}.a1.1`)).rejects.toMatchObject({
+    // Nobody logs in as an agent without its assembly's credential.
+    const admin = await login(TOKEN);
+    const made = await admin.qmf('deployable_create', { config: deployable('edge-scope') });
+    await admin.qmf('deployable_stop', { uuid: made.body._arguments.uuid });
+    const assemblyOfA = `${made.body._arguments.uuid}.a1.1`;
+    for (const password of ['', 'guessed']) {
+      await expect(EdgePeer.connect(edgePort, { username: assemblyOfA, password })).rejects.toThrow(
+        /refused/,
+      );
+    }
+    // A token with an assembly's id as username is still only a management client.
+    const posing = await EdgePeer.connect(edgePort, { username: assemblyOfA, password: memberA.token });
+    peers.push(posing);
+    await expect(posing.receive(`nephele.agent.${assemblyOfA}`)).rejects.toMatchObject({
       condition: 'amqp:unauthorized-access',
     });
-    expect(await agent.send('nephele.cpe', { body: {} })).toMatchObject({ accepted: false });
+  });
+
+  it('agents started by the local driver log in with their assembly credential and run their services', async () => {
+    const admin = await login(TOKEN);
+    const doc = JSON.stringify({
+      name: 'edge-agents',
+      pool: 'default',
+      monitor: { heartbeatInterval: '1s', missedHeartbeats: 3 },
+      assemblies: [
+        {
+          name: 'a1',
+          image: 'debian-12',
+          hardwareProfile: 'small',
+          services: [
+            { name: 'nap', class: 'process', command: ['sleep', '600'], monitor: { interval: '2s' } },
+          ],
+        },
+      ],
+    });
+    const made = await admin.qmf('deployable_create', { config: doc });
+    expect(made.opcode).toBe('_method_response');
+    const uuid = made.body._arguments.uuid;
+    await waitFor(
+      async () => (await admin.qmf('deployable_status', { uuid })).body._arguments?.status === 'running',
+      { timeoutMs: 90_000, what: 'the deployable running (its agent connected)' },
+    );
+    expect((await admin.qmf('deployable_destroy', { uuid })).opcode).toBe('_method_response');
   });
 
   it('caps connections per credential', async () => {
     const viewer: EdgePeer[] = [];
     let refused: any;
-    for (let i = 0; i < 8 && !refused; i++) {
+    for (let i = 0; i < 12 && !refused; i++) {
       try {
         viewer.push(await login(viewerA.token));
       } catch (e) {
@@ -188,7 +237,7 @@ describe('AMQP 1.0 edge of the all-in-one (E2E security)', () => {
       }
     }
     expect(refused).toMatchObject({ condition: 'amqp:resource-limit-exceeded' });
-    expect(viewer.length).toBeLessThanOrEqual(5);
+    expect(viewer.length).toBeLessThanOrEqual(8);
     for (const p of viewer) p.close();
   });
 

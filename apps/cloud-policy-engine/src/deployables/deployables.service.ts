@@ -305,6 +305,9 @@ export class DeployablesService {
   /** Destroy: DPE stopped, services stopped, instances destroyed, configuration deleted; its events stay in the log. */
   async destroy(ref: string, actor: Actor): Promise<{ id: string; instances: number }> {
     const d = await this.find(ref, actor);
+    // Wanted stopped first: the supervisor must not start a new DPE (a newer epoch, which would
+    // fence out our stop and destroy commands) while the services are being stopped.
+    await this.repo.transaction((tx) => this.repo.setDesired(tx, d.id, 'stopped'));
     await this.supervisor.stopDpe(d.id);
     const epoch = await this.stopServices(d, 'the deployable was destroyed');
     const instances = await this.destroyInstances(d.id, 'the deployable was destroyed', epoch);

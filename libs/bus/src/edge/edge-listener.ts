@@ -39,7 +39,7 @@ export interface EdgeListenerOptions {
   /** The verifiers to use (default: a new registry, see `listener.auth`). */
   auth?: EdgeAuthRegistry;
   /**
-   * Accept SASL ANONYMOUS and peers without SASL, from loopback addresses only, as
+   * Accept SASL ANONYMOUS logins no verifier claims, from loopback addresses only, as
    * `anonymousPrincipal`. Off by default (a loopback demo).
    */
   allowAnonymous?: boolean;
@@ -130,16 +130,55 @@ class PlainMechanism {
   }
 }
 
+/**
+ * SASL ANONYMOUS, server side. rhea clients log in this way when given a username without a
+ * password (the agent of an assembly without a secret): the verifiers are asked with
+ * (trace name, empty password); when none answers, the login stands only if anonymous peers are
+ * allowed (the principal is decided at open, from loopback only).
+ */
+class AnonymousMechanism {
+  outcome?: boolean;
+  username?: string;
+  principal?: EdgePrincipal;
+  constructor(
+    private readonly check: (u: string, p: string) => Promise<EdgePrincipal | null>,
+    private readonly allowAnonymous: boolean,
+  ) {}
+
+  async start(response: Buffer | undefined): Promise<void> {
+    // rhea's client sends NUL + its name as the trace information.
+    const text = response ? response.toString('utf8') : '';
+    const trace = (text.startsWith('\u0000') ? text.slice(1) : text).slice(0, 1000);
+    this.username = trace || 'anonymous';
+    const p = await this.check(this.username, '');
+    this.principal = p ?? undefined;
+    this.outcome = !!p || this.allowAnonymous;
+  }
+
+  step(): Promise<void> {
+    this.outcome = false;
+    return Promise.resolve();
+  }
+}
+
 /** The SASL mechanism a peer completed (rhea keeps it on the connection's transport). */
-function saslMechanism(conn: Connection): { plain?: PlainMechanism; anonymous: boolean } {
+function saslMechanism(conn: Connection): {
+  principal?: EdgePrincipal;
+  username?: string;
+  anonymous: boolean;
+} {
   type Sasl = { mechanism?: object; transports?: Record<number, Sasl> };
   const t = (conn as unknown as { sasl_transport?: Sasl }).sasl_transport;
   const server = t?.transports ? t.transports[3] : t;
   const mech = server?.mechanism;
-  return {
-    plain: mech instanceof PlainMechanism ? mech : undefined,
-    anonymous: !!mech && !(mech instanceof PlainMechanism),
-  };
+  if (mech instanceof PlainMechanism || mech instanceof AnonymousMechanism)
+    return {
+      principal: mech.principal,
+      username: mech.username,
+      anonymous: mech instanceof AnonymousMechanism,
+    };
+  // No SASL at all (rhea lets such peers in while ANONYMOUS is offered): anonymous.
+  return { anonymous: true };
 }
 
 function isLoopback(address: string | undefined): boolean {
@@ -214,11 +253,9 @@ export class EdgeListener {
       this.log,
     );
     this.container = create_container({ id: opts.id ?? 'nephele', autoaccept: false, credit_window: 0 });
-    const mechs = this.container.sasl_server_mechanisms as unknown as Record<string, () => object> & {
-      enable_anonymous(): void;
-    };
+    const mechs = this.container.sasl_server_mechanisms as unknown as Record<string, () => object>;
     mechs.PLAIN = () => new PlainMechanism((u, p) => this.checkPlain(u, p));
-    if (opts.allowAnonymous) mechs.enable_anonymous();
+    mechs.ANONYMOUS = () => new AnonymousMechanism((u, p) => this.auth.verify(u, p), !!opts.allowAnonymous);
     const c = this.container;
     c.on('connection_open', (ctx: EventContext) => this.guard(() => this.peerOpened(ctx.connection)));
     c.on('disconnected', (ctx: EventContext) => this.guard(() => this.peerGone(ctx.connection)));
@@ -324,6 +361,18 @@ export class EdgeListener {
   forget(c: LocalEdgeConnection): void {
     this.locals.delete(c);
     this.reserved.delete(`reply.${c.id}`);
+  }
+
+  /** Closes (amqp:unauthorized-access) every peer connection whose principal matches. */
+  closeWhere(match: (p: EdgePrincipal) => boolean, reason: string): number {
+    let n = 0;
+    for (const [conn, peer] of [...this.peers]) {
+      if (peer.closed || !match(peer.principal)) continue;
+      this.log.warn({ principal: peer.principal.name, reason }, 'edge: connection closed');
+      this.closePeer(conn, 'amqp:unauthorized-access', reason);
+      n++;
+    }
+    return n;
   }
 
   /** Open peer connections per principal name (for tests and health pages). */
@@ -503,13 +552,13 @@ export class EdgeListener {
     const socket = (conn as unknown as { socket?: Socket }).socket;
     if (socket) this.openedSockets.add(socket);
     const mech = saslMechanism(conn);
-    let principal: EdgePrincipal | undefined = mech.plain?.principal;
-    if (!principal && !mech.plain && this.opts.allowAnonymous) {
+    let principal: EdgePrincipal | undefined = mech.principal;
+    if (!principal && mech.anonymous && this.opts.allowAnonymous) {
       if (isLoopback(socket?.remoteAddress)) principal = this.opts.anonymousPrincipal ?? ANONYMOUS;
       else this.log.warn({ peer: socket?.remoteAddress }, 'edge: anonymous peers only from loopback');
     }
     if (!principal) {
-      this.log.warn({ username: mech.plain?.username }, 'edge: peer without an identity; closing');
+      this.log.warn({ username: mech.username }, 'edge: peer without an identity; closing');
       conn.close({ condition: 'amqp:unauthorized-access', description: 'authentication required' });
       this.dropLater(conn);
       return;
