@@ -1,5 +1,11 @@
 import { Client as Pg } from 'pg';
-import { AccountCredentials, ConfigExport, createEvent, TokenIntrospect } from '@nephele/contracts';
+import {
+  AccountCredentials,
+  ConfigExport,
+  createEvent,
+  ProjectResolve,
+  TokenIntrospect,
+} from '@nephele/contracts';
 import { generateMasterKey } from '@nephele/crypto';
 import { waitFor } from '@nephele/testing';
 import { ADMIN, Harness, startHarness } from './test/harness';
@@ -395,6 +401,26 @@ describe('config-api (real PostgreSQL + RabbitMQ)', () => {
     });
     expect(badType.status).toBe(400);
     expect(badType.body.errors[0].field).toBe('parameters[0].type');
+    // HOT templates (an OpenStack appliance implementation) are held to the subset Nephele serves.
+    const hot = await h.admin.post(base, {
+      providerId: provider.id,
+      templateVersion: '5',
+      template:
+        'heat_template_version: 2018-08-31\nresources:\n  web:\n    type: OS::Nova::Server\n    properties: {image: sleeper, flavor: small}\noutputs:\n  ip: {value: {get_attr: [web, first_address]}}\n',
+    });
+    expect(hot.status).toBe(201);
+    const badHot = await h.admin.post(base, {
+      providerId: provider.id,
+      templateVersion: '6',
+      template: { heat_template_version: '2018-08-31', resources: { net: { type: 'OS::Neutron::Net' } } },
+    });
+    expect(badHot.status).toBe(400);
+    expect(badHot.body.errors).toEqual([
+      {
+        field: 'template.resources.net.type',
+        message: expect.stringMatching(/OS::Neutron::Net\) is not supported/),
+      },
+    ]);
     expect((await h.admin.del(`/v1/appliances/${appliance.id}`)).status).toBe(409);
     expect((await h.admin.get(`${base}?templateVersion=1.0.0`)).body.items).toHaveLength(2);
     expect(
@@ -499,6 +525,13 @@ describe('config-api (real PostgreSQL + RabbitMQ)', () => {
     });
     expect((await h.admin.del(`/v1/tokens/${minted.id}`)).status).toBe(204);
     expect(await h.bus.request(createEvent('int', TokenIntrospect.type, { token: minted.token }))).toBeNull();
+    // Projects by name or id (OpenStack project scopes name them).
+    for (const ref of ['shop', project])
+      expect(await h.bus.request(createEvent('int', ProjectResolve.type, { project: ref }))).toEqual({
+        id: project,
+        name: 'shop',
+      });
+    expect(await h.bus.request(createEvent('int', ProjectResolve.type, { project: 'nope' }))).toBeNull();
   });
 
   it('issues tokens shown once and stored hashed; revocation takes effect at once here', async () => {

@@ -40,7 +40,7 @@ export class ServiceProcess {
   static async start(
     app: string,
     env: Record<string, string>,
-    opts: { waitReady?: boolean } = {},
+    opts: { waitReady?: boolean; readyTimeoutMs?: number } = {},
   ): Promise<ServiceProcess> {
     const p = new ServiceProcess(app, env, env.PORT ? Number(env.PORT) : await freePort());
     await p.start(opts);
@@ -51,7 +51,8 @@ export class ServiceProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async start(opts: { waitReady?: boolean } = {}): Promise<void> {
+  /** Starts the app and waits for /readyz (or /healthz), 30 s unless `readyTimeoutMs` says otherwise. */
+  async start(opts: { waitReady?: boolean; readyTimeoutMs?: number } = {}): Promise<void> {
     const main = path.join(WORKSPACE_ROOT, 'dist/apps', this.app, 'main.js');
     if (!existsSync(main)) throw new Error(`${main} is missing: run \`npx nx build ${this.app}\` first`);
     const child = spawn(process.execPath, ['--enable-source-maps', main], {
@@ -75,7 +76,7 @@ export class ServiceProcess {
         );
         return r?.ok;
       },
-      { timeoutMs: 30_000, what: `${this.app} to be ready` },
+      { timeoutMs: opts.readyTimeoutMs ?? 30_000, what: `${this.app} to be ready` },
     ).catch((e: Error) => {
       throw new Error(`${e.message}\n--- ${this.app} output ---\n${this.output.slice(-4000)}`);
     });

@@ -123,6 +123,11 @@ export class ClustersService {
         `the implementation's template cannot be read: ${(e as Error).message}`,
       );
     }
+    if (template && typeof template === 'object' && 'heat_template_version' in template)
+      throw new ProblemException(
+        409,
+        `the implementation is a HOT template: make it a stack through the OpenStack API (POST /openstack/{pool}/orchestration/v1/{project}/stacks with template_url nephele:appliances/${resolved.appliance.name}/${impl.id})`,
+      );
     const rendered = renderTemplate(template, bound.values, errors) as Record<string, unknown>;
     if (errors.length)
       throw ProblemException.badRequest('the template needs values it was not given', errors);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { parse as parseYaml } from 'yaml';
+import { validateHot } from '@nephele/hot';
 import { jsonDepthExceeds, ProblemException } from '@nephele/service-kit';
 import { yamlDepth } from '@nephele/util';
 import { ChangeRecorder } from '../common/change-recorder';
@@ -30,6 +31,7 @@ function prepareTemplate(ctx: WriteContext, values: Record<string, unknown>): vo
   if (typeof template !== 'string') {
     if (templateFormat !== undefined)
       throw bad('templateFormat', 'templateFormat applies to a text template only');
+    checkHot(template);
     values.template = JSON.stringify(template);
     values.template_format = 'object';
     return;
@@ -55,8 +57,20 @@ function prepareTemplate(ctx: WriteContext, values: Record<string, unknown>): vo
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw bad('template', `the ${format.toUpperCase()} template must be a mapping (an object) at the top`);
   }
+  checkHot(parsed);
   values.template = template;
   values.template_format = format;
+}
+
+/** A HOT template (it has `heat_template_version`) must stay within the subset the OpenStack API serves. */
+function checkHot(parsed: unknown): void {
+  if (!parsed || typeof parsed !== 'object' || !('heat_template_version' in parsed)) return;
+  const { errors } = validateHot(parsed);
+  if (errors.length)
+    throw ProblemException.badRequest(
+      'the HOT template uses what is not supported',
+      errors.map((e) => ({ field: `template.${e.field}`, message: e.message })),
+    );
 }
 
 function uniqueNames(ctx: WriteContext, field: 'parameters' | 'outputs'): void {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { LoggerLike } from '@nephele/bus';
+import { Bus, LoggerLike } from '@nephele/bus';
+import { ApplianceResolve, createEvent } from '@nephele/contracts';
 import { PoolConfig } from '@nephele/broker';
 import {
   bindParameters,
@@ -14,9 +15,10 @@ import {
   validateHot,
 } from '@nephele/hot';
 import { AppLogger } from '@nephele/observability';
-import { LOGGER, Principal } from '@nephele/service-kit';
+import { BUS, LOGGER, Principal } from '@nephele/service-kit';
 import { sleep } from '@nephele/util';
 import { BrokerConfigService } from '../broker/broker-config.service';
+import { SERVICE } from '../gateway.tokens';
 import { findFlavor, ServersService, ServerView } from './servers.service';
 import { OsError } from './openstack.errors';
 import {
@@ -54,6 +56,7 @@ export class StacksService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly repo: OpenStackRepository,
     private readonly servers: ServersService,
     private readonly brokerConfig: BrokerConfigService,
+    @Inject(BUS) private readonly bus: Bus,
     @Inject(LOGGER) log: AppLogger,
   ) {
     this.log = log;
@@ -170,8 +173,18 @@ export class StacksService implements OnApplicationBootstrap, OnApplicationShutd
         400,
         'stack_name must start with a letter and contain only letters, digits, "_", "-" and "."',
       );
-    if (body.template_url !== undefined)
-      throw new OsError(400, 'template_url is not supported: send the template itself');
+    if (body.template_url !== undefined) {
+      const m =
+        typeof body.template_url === 'string'
+          ? /^nephele:appliances\/([^/]+)(?:\/([^/]+))?$/.exec(body.template_url)
+          : null;
+      if (!m || body.template !== undefined)
+        throw new OsError(
+          400,
+          'template_url may only name an appliance (nephele:appliances/<appliance>[/<implementation>]); send other templates themselves',
+        );
+      body = { ...body, template: await this.applianceTemplate(pool.project, m[1]!, m[2]) };
+    }
     if (body.template === undefined) throw new OsError(400, 'a template is required');
     const { template, values } = await this.validate(pool, body);
     const id = randomUUID();
@@ -196,6 +209,29 @@ export class StacksService implements OnApplicationBootstrap, OnApplicationShutd
     });
     this.spawn(id, () => this.runCreate(p, pool, id));
     return (await this.repo.stack(pool.project, id))!;
+  }
+
+  /** The HOT template of an appliance implementation (LambdaLink's model: implementations are Heat templates). */
+  private async applianceTemplate(
+    project: string,
+    appliance: string,
+    implementation?: string,
+  ): Promise<unknown> {
+    const r = await this.bus
+      .request<{ implementation: { template: string; templateFormat: string } } | null>(
+        createEvent(SERVICE, ApplianceResolve.type, { project, appliance, implementation }),
+        { timeoutMs: 10_000 },
+      )
+      .catch((e: Error) => {
+        throw new OsError(503, `the appliance registry is not reachable: ${e.message}`);
+      });
+    if (!r)
+      throw new OsError(
+        400,
+        `no appliance ${appliance}${implementation ? ` with implementation ${implementation}` : ''} in this project`,
+      );
+    const t = r.implementation.template;
+    return r.implementation.templateFormat === 'object' ? (JSON.parse(t) as unknown) : t;
   }
 
   private async runCreate(p: Principal, pool: PoolConfig, id: string): Promise<void> {
