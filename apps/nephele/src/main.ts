@@ -7,7 +7,6 @@ import { NepheleClient, seedLocalBroker } from '@nephele/client';
 import { createLogger } from '@nephele/observability';
 import { restrictDataDir } from '@nephele/persistence';
 import {
-  BUS,
   createHttpApp,
   TOKEN_REVOCATIONS,
   TOKEN_VERIFIER,
