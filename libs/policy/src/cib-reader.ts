@@ -567,7 +567,9 @@ function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void): 
 // `.`, which then matches any character in both). A count expires when now > last + timeout.
 
 function failCountPattern(id: string, prefix: string, legacy: boolean): RegExp {
-  return new RegExp(`^${prefix}-${id}${legacy ? '' : '#.+_[0-9]+'}$`);
+  // Only the lenient reader gets here with other regex characters: they are taken literally.
+  const pattern = id.replace(/[\\^$*+?()[\]{}|/]/g, '\\$&');
+  return new RegExp(`^${prefix}-${pattern}${legacy ? '' : '#.+_[0-9]+'}$`);
 }
 
 /** Pacemaker's `compare_version`: dotted integers, a missing version is the lowest. */
