@@ -134,7 +134,7 @@ describe.each(OVERLAYS)('deploy/overlays/$name (kubectl kustomize)', (overlay) =
     // kustomize suffixes generated Secrets with a content hash (dev): compare the base name
     const ref = (name: string) => {
       const r = envOf(c, name)?.valueFrom?.secretKeyRef;
-      return r && `${(r.name ?? "").replace(/^(nephele-connection)-[a-z0-9]{10}$/, '$1')}/${r.key}`;
+      return r && `${(r.name ?? '').replace(/^(nephele-connection)-[a-z0-9]{10}$/, '$1')}/${r.key}`;
     };
     const connectionName = envOf(c, 'AMQP_URL')?.valueFrom?.secretKeyRef?.name;
     // the env names the apps read stay AMQP_URL / AMQP10_URL; the Secret key is the service's own
