@@ -1,9 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { NEPHELE_SERVICES } from './deploy.constants';
+import { BROKER_USERS, NEPHELE_SERVICES, rabbitPasswordVar } from './deploy.constants';
 import { ComposeModel, WORKSPACE_ROOT, composeConfig, dockerCompose } from './render.util';
 
-const SECRETS = { NEPHELE_MASTER_KEY: 'test-master-key', NEPHELE_BOOTSTRAP_TOKEN: 'test-bootstrap-token' };
+/** A distinct password per RabbitMQ user, so a URL with another user's password shows. */
+const BROKER_PASSWORDS = Object.fromEntries(BROKER_USERS.map((u) => [rabbitPasswordVar(u), `pw-${u}`]));
+const SECRETS = {
+  NEPHELE_MASTER_KEY: 'test-master-key',
+  NEPHELE_BOOTSTRAP_TOKEN: 'test-bootstrap-token',
+  ...BROKER_PASSWORDS,
+};
 const INFRA = ['postgres', 'rabbitmq', 'gateway'];
 
 describe('docker-compose.yml', () => {
@@ -16,11 +22,39 @@ describe('docker-compose.yml', () => {
   it('passes `docker-compose config -q`, and refuses to start without the shared secrets', async () => {
     expect(await dockerCompose(['config', '-q'], SECRETS)).toEqual(expect.objectContaining({ code: 0 }));
     const bare = await dockerCompose(['config', '-q'], {
+      ...BROKER_PASSWORDS,
       NEPHELE_MASTER_KEY: '',
       NEPHELE_BOOTSTRAP_TOKEN: '',
     });
     expect(bare.code).not.toBe(0);
     expect(bare.stderr).toMatch(/NEPHELE_(MASTER_KEY|BOOTSTRAP_TOKEN)/);
+    // and without any RabbitMQ user's password (no built-in default)
+    for (const v of Object.keys(BROKER_PASSWORDS)) {
+      const r = await dockerCompose(['config', '-q'], { ...SECRETS, [v]: '' });
+      expect({ v, code: r.code, named: r.stderr.includes(v) }).toEqual({ v, code: 1, named: true });
+    }
+  });
+
+  it('loads one RabbitMQ user per service, agents and clients, with passwords from .env', () => {
+    const rmq = model.services.rabbitmq;
+    const mounts = (rmq.volumes ?? []).map((v) =>
+      typeof v === 'string' ? { source: v.split(':')[0], target: v.split(':')[1] } : v,
+    );
+    const dir = mounts.find((m) => m.target === '/etc/rabbitmq/nephele');
+    expect(path.resolve(WORKSPACE_ROOT, dir!.source!)).toBe(path.join(WORKSPACE_ROOT, 'deploy/compose/rabbitmq'));
+    expect(rmq.entrypoint).toEqual(['bash', '/etc/rabbitmq/nephele/init-users.sh']);
+    // no anonymous AMQP 1.0 logins
+    const conf = mounts.find((m) => m.target?.startsWith('/etc/rabbitmq/conf.d/'));
+    expect(readFileSync(path.resolve(WORKSPACE_ROOT, conf!.source!), 'utf8')).toMatch(
+      /^amqp1_0\.default_user = none$/m,
+    );
+    // the broker gets every user's password; load-users.sh maps each user to its variable
+    for (const [v, pw] of Object.entries(BROKER_PASSWORDS)) expect(rmq.environment?.[v]).toBe(pw);
+    const usersTxt = readFileSync(path.join(WORKSPACE_ROOT, 'deploy/compose/rabbitmq/users.txt'), 'utf8');
+    const mapped = usersTxt.trim().split('\n').map((l) => l.trim().split(/\s+/));
+    expect(mapped.sort()).toEqual(BROKER_USERS.map((u) => [u, rabbitPasswordVar(u)]).sort());
+    // healthy only once the users are loaded
+    expect(JSON.stringify(rmq.healthcheck?.test)).toContain('/tmp/nephele-users-ready');
   });
 
   it('has PostgreSQL, RabbitMQ, the gateway and every service', async () => {
@@ -50,8 +84,18 @@ describe('docker-compose.yml', () => {
     const env = s.environment ?? {};
     expect(env.PORT).toBe(String(svc.port));
     expect(env.DATABASE_URL).toMatch(/^postgres(ql)?:\/\/[^@]+@postgres:5432\/\w+$/);
-    expect(env.AMQP_URL).toMatch(/^amqp:\/\/[^@]+@rabbitmq:5672$/);
-    expect(env.AMQP10_URL).toMatch(/^amqp:\/\/[^@]+@rabbitmq:5672$/);
+    // its own RabbitMQ user, with that user's password
+    const own = `amqp://${svc.app}:${BROKER_PASSWORDS[rabbitPasswordVar(svc.app)]}@rabbitmq:5672`;
+    expect(env.AMQP_URL).toBe(own);
+    if (svc.app === 'cloud-policy-engine') {
+      expect(env.AMQP10_URL).toBe(own);
+      // agents get the agent user (their URL is written into instances' user data)
+      expect(env.NEPHELE_AGENT_EDGE_URL).toBe(
+        `amqp://nephele-agent:${BROKER_PASSWORDS.RABBITMQ_AGENT_PASSWORD}@rabbitmq:5672`,
+      );
+    } else {
+      expect(env.AMQP10_URL).toBeUndefined();
+    }
     expect(env.NEPHELE_MASTER_KEY).toBe(SECRETS.NEPHELE_MASTER_KEY);
     expect(env.NEPHELE_BOOTSTRAP_TOKEN).toBe(SECRETS.NEPHELE_BOOTSTRAP_TOKEN);
     expect(s.depends_on).toEqual({

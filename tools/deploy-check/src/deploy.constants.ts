@@ -7,6 +7,33 @@ export interface NepheleServiceSpec {
   secrets: string[];
 }
 
+/** The Secret key (nephele-connection) holding a service's own RabbitMQ URL, e.g. AMQP_URL_SCALER. */
+export const amqpUrlKey = (app: string): string => `AMQP_URL_${app.toUpperCase().replace(/-/g, '_')}`;
+
+/** The .env variable holding a RabbitMQ user's password in compose, e.g. RABBITMQ_SCALER_PASSWORD. */
+export const rabbitPasswordVar = (user: string): string =>
+  user === 'nephele'
+    ? 'RABBITMQ_PASSWORD'
+    : `RABBITMQ_${user.replace(/^nephele-/, '').toUpperCase().replace(/-/g, '_')}_PASSWORD`;
+
+/**
+ * The RabbitMQ users of deploy/compose/rabbitmq/definitions.json: one per service (the user name is
+ * the service's name, which is also its queues' prefix), agents, management clients, the admin.
+ */
+export const BROKER_SERVICE_USERS = [
+  'config-api',
+  'iaas-gateway',
+  'state-tracker',
+  'cloud-policy-engine',
+  'dpe-worker',
+  'scaler',
+  'feed-poller',
+  'event-log',
+] as const;
+export const BROKER_USERS = [...BROKER_SERVICE_USERS, 'nephele-agent', 'nephele-client', 'nephele'] as const;
+/** The only user allowed everything on the vhost. */
+export const BROKER_ADMIN = 'nephele';
+
 /** Every service deployed on its own (dpe-worker runs under the CPE; the agent inside instances). */
 export const NEPHELE_SERVICES: readonly NepheleServiceSpec[] = [
   {
@@ -32,7 +59,7 @@ export const NEPHELE_SERVICES: readonly NepheleServiceSpec[] = [
     app: 'cloud-policy-engine',
     port: 8084,
     prefixes: ['/v1/deployables', '/v1/clusters'],
-    secrets: ['AMQP10_URL'],
+    secrets: [],
   },
   { app: 'event-log', port: 8085, prefixes: ['/v1/events'], secrets: [] },
   {
@@ -44,8 +71,8 @@ export const NEPHELE_SERVICES: readonly NepheleServiceSpec[] = [
   { app: 'feed-poller', port: 8087, prefixes: ['/v1/feeds'], secrets: ['NEPHELE_MASTER_KEY'] },
 ];
 
-/** Keys of the connection Secret every service reads. */
-export const COMMON_SECRETS = ['DATABASE_URL', 'AMQP_URL', 'NEPHELE_BOOTSTRAP_TOKEN'] as const;
+/** Env every service reads from the connection Secret under the same key (AMQP_URL: its own key). */
+export const COMMON_SECRETS = ['DATABASE_URL', 'NEPHELE_BOOTSTRAP_TOKEN'] as const;
 
 /** The kustomize overlays under deploy/overlays and what they promise. */
 export const OVERLAYS = [

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { NEPHELE_SERVICES } from './deploy.constants';
+import { BROKER_USERS, NEPHELE_SERVICES, rabbitPasswordVar } from './deploy.constants';
 import { WORKSPACE_ROOT, bundlePackages, composeConfig, inDockerContext } from './render.util';
 
 const run = promisify(execFile);
@@ -18,7 +18,11 @@ describe('Dockerfile', () => {
     .filter(Boolean);
 
   it('builds every app compose references, and each is an app with a main.ts', async () => {
-    const model = await composeConfig({ NEPHELE_MASTER_KEY: 'k', NEPHELE_BOOTSTRAP_TOKEN: 't' });
+    const model = await composeConfig({
+      NEPHELE_MASTER_KEY: 'k',
+      NEPHELE_BOOTSTRAP_TOKEN: 't',
+      ...Object.fromEntries(BROKER_USERS.map((u) => [rabbitPasswordVar(u), `pw-${u}`])),
+    });
     const built = Object.values(model.services).flatMap((s) => (s.build ? [s.build.args?.APP ?? ''] : []));
     expect(built.sort()).toEqual(NEPHELE_SERVICES.map((s) => s.app).sort());
     for (const app of [...built, ...companions])

@@ -7,7 +7,7 @@ import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisrup
 import type { IRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import type { ISecret } from 'kubernetes-models/v1/Secret';
-import { COMMON_SECRETS, NEPHELE_SERVICES, OVERLAYS } from './deploy.constants';
+import { COMMON_SECRETS, NEPHELE_SERVICES, OVERLAYS, amqpUrlKey } from './deploy.constants';
 import { KubeObject, unknownFields, validateKubeObject } from './k8s-schema.util';
 import { WORKSPACE_ROOT, renderKustomize } from './render.util';
 
@@ -126,6 +126,40 @@ describe.each(OVERLAYS)('deploy/overlays/$name (kubectl kustomize)', (overlay) =
       // created by the operator in the namespace before `kubectl apply -k`
       expect(generated).toBeUndefined();
       expect(name).toBe('nephele-connection');
+    }
+  });
+
+  it.each(NEPHELE_SERVICES)('connects $app to RabbitMQ as its own user', (svc) => {
+    const c = container(one<IDeployment>('Deployment', svc.app));
+    // kustomize suffixes generated Secrets with a content hash (dev): compare the base name
+    const ref = (name: string) => {
+      const r = envOf(c, name)?.valueFrom?.secretKeyRef;
+      return r && `${(r.name ?? '').replace(/^(nephele-connection)-[a-z0-9]{10}$/, '$1')}/${r.key}`;
+    };
+    const connectionName = envOf(c, 'AMQP_URL')?.valueFrom?.secretKeyRef?.name;
+    // the env names the apps read stay AMQP_URL / AMQP10_URL; the Secret key is the service's own
+    expect(ref('AMQP_URL')).toBe(`nephele-connection/${amqpUrlKey(svc.app)}`);
+    if (svc.app === CPE) {
+      expect(ref('AMQP10_URL')).toBe(`nephele-connection/${amqpUrlKey(svc.app)}`);
+      // agents get the agent user, DPE pods the dpe-worker user (their own Secret)
+      expect(ref('NEPHELE_AGENT_EDGE_URL')).toBe('nephele-connection/AMQP_URL_AGENT');
+      expect(envOf(c, 'KUBE_DPE_SECRET')?.value).toBe('nephele-dpe-connection');
+    } else {
+      expect(envOf(c, 'AMQP10_URL')).toBeUndefined();
+    }
+    if (overlay.name === 'dev') {
+      const secret = (name: string) => {
+        const s = all<ISecret>('Secret').find((x) => x.metadata!.name === name);
+        expect({ name, found: !!s }).toEqual({ name, found: true });
+        return (key: string) => Buffer.from(s!.data![key] ?? '', 'base64').toString('utf8');
+      };
+      const user = (url: string) => decodeURIComponent(new URL(url).username);
+      const conn = secret(connectionName!);
+      expect(user(conn(amqpUrlKey(svc.app)))).toBe(svc.app);
+      expect(user(conn('AMQP_URL_AGENT'))).toBe('nephele-agent');
+      const dpe = secret('nephele-dpe-connection');
+      expect(user(dpe('AMQP_URL'))).toBe('dpe-worker');
+      expect(user(dpe('AMQP10_URL'))).toBe('dpe-worker');
     }
   });
 

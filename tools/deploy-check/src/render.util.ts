@@ -53,6 +53,7 @@ export async function composeConfig(env: Record<string, string | undefined>): Pr
 
 export interface ComposeService {
   image?: string;
+  entrypoint?: string[] | string;
   build?: { context: string; dockerfile?: string; args?: Record<string, string> };
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
