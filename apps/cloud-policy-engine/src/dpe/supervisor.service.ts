@@ -34,6 +34,9 @@ import { DpeRuntime } from './runtime.types';
 // (see Note [Observer outage] in the DPE). Without this, a broker restart of a few seconds made the
 // CPE kill and restart DPEs that were fine.
 
+/** How long a new leader, or a CPE whose bus came back, listens before judging a DPE silent. */
+const OBSERVER_GRACE_MS = 15_000;
+
 @Injectable()
 export class SupervisorService implements OnApplicationBootstrap, OnApplicationShutdown, SupervisorKick {
   private readonly heartbeats = new Map<string, { epoch: number; at: number }>();
@@ -200,15 +203,17 @@ export class SupervisorService implements OnApplicationBootstrap, OnApplicationS
             }
             break;
           }
-          const since = Math.max(
-            r.started_at ? new Date(r.started_at).getTime() : 0,
-            this.leaderSince ?? 0,
-            this.busBackAt,
-          );
-          const silentFor = hb && hb.epoch === r.epoch ? now - hb.at : now - since;
+          // A worker that has not yet been heard under its epoch gets DPE_START_GRACE_MS from its
+          // start; after a leadership change or the bus coming back every DPE gets the shorter
+          // observer grace (see Note [Supervision]).
+          const startedAt = r.started_at ? new Date(r.started_at).getTime() : 0;
+          const observingSince = Math.max(this.leaderSince ?? 0, this.busBackAt);
+          const heard = !!hb && hb.epoch === r.epoch;
+          const silentFor = heard ? now - hb.at : now - Math.max(startedAt, observingSince);
           if (
             !this.busDown &&
-            now - since > this.config.startGraceMs &&
+            (heard || now - startedAt > this.config.startGraceMs) &&
+            now - observingSince > OBSERVER_GRACE_MS &&
             silentFor > this.config.heartbeatTimeoutMs
           ) {
             await this.died(r, `no heartbeat for ${Math.round(silentFor / 100) / 10} s`);
