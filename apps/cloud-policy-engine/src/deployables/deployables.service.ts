@@ -280,26 +280,33 @@ export class DeployablesService {
       await enqueueEvents(tx, CPE_SCHEMA, [this.audit(actor, 'stop', d)]);
     });
     await this.supervisor.stopDpe(d.id);
-    const epoch = await this.stopServices(d, 'the deployable was stopped');
-    await this.destroyInstances(d.id, 'the deployable was stopped', epoch);
+    await this.stopAndDestroy(d, 'the deployable was stopped');
     this.outbox.nudge();
     return this.get(d.id, { ...actor, admin: true });
   }
 
-  /** Note [Orderly stop]: services down through their agents, before their instances go. */
-  private async stopServices(d: DeployableRow, why: string): Promise<number> {
+  /**
+   * Note [Orderly stop]: services down through their agents, before their instances go. Only
+   * assemblies that are online in the last snapshot and whose instance still lives are asked (the
+   * snapshot may predate a stop; a dead agent would only make the stop wait out its timeout).
+   * Returns how many instances were sent a destroy.
+   */
+  private async stopAndDestroy(d: DeployableRow, why: string): Promise<number> {
     const epoch = await this.repo.transaction((tx) => this.repo.nextEpoch(tx, d.id));
-    const [live, version, agentKey] = await Promise.all([
+    const [instances, live, version, agentKey] = await Promise.all([
+      this.liveInstances(d.id),
       this.repo.live(d.id),
       this.repo.version(d.id, d.version),
       this.repo.agentKey(d.id),
     ]);
+    const alive = new Set(instances.map((i) => i.id));
     const observed = (
       (live?.observed as { assemblies?: ObservedAssembly[] } | null)?.assemblies ?? []
-    ).filter((a) => a.state === 'online');
+    ).filter((a) => a.state === 'online' && (!a.instanceId || alive.has(a.instanceId)));
     const { events } = await this.stopSequence.run(d, version?.document, observed, agentKey, epoch, why);
     if (events.length) await this.repo.transaction((tx) => enqueueEvents(tx, CPE_SCHEMA, events));
-    return epoch;
+    await this.destroyInstances(d.id, instances, why, epoch);
+    return instances.length;
   }
 
   /** Destroy: DPE stopped, services stopped, instances destroyed, configuration deleted; its events stay in the log. */
@@ -309,8 +316,7 @@ export class DeployablesService {
     // fence out our stop and destroy commands) while the services are being stopped.
     await this.repo.transaction((tx) => this.repo.setDesired(tx, d.id, 'stopped'));
     await this.supervisor.stopDpe(d.id);
-    const epoch = await this.stopServices(d, 'the deployable was destroyed');
-    const instances = await this.destroyInstances(d.id, 'the deployable was destroyed', epoch);
+    const instances = await this.stopAndDestroy(d, 'the deployable was destroyed');
     await this.repo.transaction(async (tx) => {
       await this.repo.delete(tx, d.id);
       await enqueueEvents(tx, CPE_SCHEMA, [this.audit(actor, 'delete', d, { instances })]);
@@ -319,8 +325,8 @@ export class DeployablesService {
     return { id: d.id, instances };
   }
 
-  /** Sends destroy commands for every live instance of the deployable, under a new epoch. */
-  private async destroyInstances(id: string, reason: string, epoch: number): Promise<number> {
+  /** The deployable's live instances (state tracker). */
+  private async liveInstances(id: string): Promise<{ id: string; owner: string }[]> {
     const r = await this.bus
       .request<{ items: { id: string; owner: string }[] }>(
         createEvent(SERVICE, InstanceQuery.type, { ownerPrefix: `deployable:${id}/` }),
@@ -332,12 +338,22 @@ export class DeployablesService {
           `cannot list the deployable's instances (state tracker): ${e.message}`,
         );
       });
-    if (r.items.length) {
+    return r.items;
+  }
+
+  /** Sends destroy commands for the given instances of the deployable, under the given epoch. */
+  private async destroyInstances(
+    id: string,
+    items: { id: string; owner: string }[],
+    reason: string,
+    epoch: number,
+  ): Promise<void> {
+    if (items.length) {
       await this.repo.transaction((tx) =>
         enqueueEvents(
           tx,
           CPE_SCHEMA,
-          r.items.map((i) =>
+          items.map((i) =>
             createEvent(
               SERVICE,
               InstanceDestroy.type,
@@ -350,7 +366,6 @@ export class DeployablesService {
       );
       this.outbox.nudge();
     }
-    return r.items.length;
   }
 
   /** For the DPE: the current configuration (request/reply). */

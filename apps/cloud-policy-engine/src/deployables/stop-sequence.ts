@@ -30,6 +30,7 @@ import { CPE_EDGE, SERVICE } from '../cpe.tokens';
 export interface ObservedAssembly {
   name: string;
   assemblyId?: string;
+  instanceId?: string;
   addresses?: string[];
   state?: string;
   services?: { name: string; state: string }[];
@@ -95,7 +96,9 @@ export class StopSequence {
       const where =
         observed.find((a) => a.services?.some((s) => s.name === id && s.state !== 'stopped')) ??
         byName.get(home);
-      if (!where?.assemblyId || where.state === 'failed') continue;
+      // Only an assembly whose agent was heard runs anything: a pending one (still launching, its
+      // agent not yet connected) would only make the stop wait out its timeout.
+      if (!where?.assemblyId || where.state !== 'online') continue;
       const resolve = (asm: string, param: string) =>
         param === 'address' || param === 'ip' ? byName.get(asm)?.addresses?.[0] : undefined;
       let mapped = toAgentServiceSpec(svc, resolve);
