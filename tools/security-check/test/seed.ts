@@ -125,19 +125,16 @@ export async function seed(w: World, opts: SeedOptions = {}): Promise<Seeded> {
   ).id;
   const realm = (await post('config-api', `/v1/providers/${provider}/realms`, { name: 'zone-1' })).id;
 
-  // Project A, as its member.
+  // Project A. An account on (and image mappings onto) a process-running provider is admin-only
+  // (Note [Host drivers]): the admin makes it in project A; the rest is made by A's member.
   const m = memberA.token;
   const account = (
-    await post(
-      'config-api',
-      '/v1/provider-accounts',
-      {
-        providerId: provider,
-        name: 'local',
-        credentials: { username: 'svc', password: planted.accountPassword },
-      },
-      m,
-    )
+    await post('config-api', '/v1/provider-accounts', {
+      project: projectA,
+      providerId: provider,
+      name: 'local',
+      credentials: { username: 'svc', password: planted.accountPassword },
+    })
   ).id;
   const family = (await post('config-api', '/v1/pool-families', { name: 'local', accountIds: [account] }, m))
     .id;
@@ -153,12 +150,12 @@ export async function seed(w: World, opts: SeedOptions = {}): Promise<Seeded> {
   const image = (await post('config-api', '/v1/images', { name: 'sleeper', os: 'linux', arch: 'x86_64' }, m))
     .id;
   const mapping = (
-    await post(
-      'config-api',
-      '/v1/image-mappings',
-      { imageId: image, accountId: account, providerImageId: 'sleeper' },
-      m,
-    )
+    await post('config-api', '/v1/image-mappings', {
+      project: projectA,
+      imageId: image,
+      accountId: account,
+      providerImageId: 'sleeper',
+    })
   ).id;
   const appliance = (await post('config-api', '/v1/appliances', { name: 'hello' }, m)).id;
   const implementationBody = {
@@ -166,10 +163,10 @@ export async function seed(w: World, opts: SeedOptions = {}): Promise<Seeded> {
     templateVersion: '1.0.0',
     parameters: [{ name: 'port', type: 'integer', default: 8088 }],
     outputs: [{ name: 'url', value: 'http://{{assemblies.web1.address}}:{{port}}/' }],
-    // A pool nobody has: the cluster's deployable exists but never launches anything.
+    // Project A's pool (an unknown pool is a 422 now): the image runs no agent, so nothing becomes ready.
     template: {
       name: 'hello',
-      pool: 'nowhere',
+      pool: 'default',
       assemblies: [
         {
           name: 'web1',
@@ -216,7 +213,8 @@ export async function seed(w: World, opts: SeedOptions = {}): Promise<Seeded> {
 
   const deployableBody = {
     name: 'shop',
-    pool: 'nowhere',
+    // A pool project A has (an unknown one is a 422); created with start=false, so it never launches.
+    pool: 'default',
     assemblies: [
       {
         name: 'db1',
@@ -315,6 +313,7 @@ export async function seed(w: World, opts: SeedOptions = {}): Promise<Seeded> {
     'PUT /v1/groups/{id}/launch': launch,
     'POST /v1/groups/{id}/policies': { ...policyBody, name: 'up2' },
     'PUT /v1/groups/{id}/policies/{pid}': policyBody,
+    'PUT /v1/groups/{id}/servers/{sid}/protection': { protected: true },
     'POST /v1/groups/{id}/policies/{pid}/webhooks': { name: 'other' },
     'POST /v1/appliances/{applianceId}/implementations': { ...implementationBody, templateVersion: '2.0.0' },
     'PATCH /v1/appliances/{applianceId}/implementations/{id}': { description: 'x' },
