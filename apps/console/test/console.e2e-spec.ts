@@ -3,8 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
-import { buildApps, freePort, ServiceProcess, waitFor, WORKSPACE_ROOT } from '@nephele/testing';
-import { startSlowly } from './start-slowly';
+import { buildApps, freePort, ServiceProcess, startSlowly, waitFor, WORKSPACE_ROOT } from '@nephele/testing';
 
 const TOKEN = 'console-e2e-admin-token-6f1d0c2b9a8e4f7d0123456789abcdef';
 const CHROMIUM_ARGS = [
@@ -82,7 +81,10 @@ describe('console on the all-in-one (E2E, headless Chromium)', () => {
     await page.getByRole('button', { name: button, exact: true }).first().click();
     await visible('dialog[open]');
     await page.locator('#confirm-ok').click();
-    await page.locator('dialog[open]').waitFor({ state: 'detached', timeout: 5_000 }).catch(() => undefined);
+    await page
+      .locator('dialog[open]')
+      .waitFor({ state: 'detached', timeout: 5_000 })
+      .catch(() => undefined);
   };
   const until = (what: string, probe: () => Promise<boolean>, timeoutMs = 30_000) =>
     waitFor(async () => ((await probe()) ? true : undefined), { timeoutMs, what });
@@ -185,7 +187,11 @@ describe('console on the all-in-one (E2E, headless Chromium)', () => {
     });
     await step('status, conditions and a timeline of decisions', async () => {
       // Whatever state it reaches on this machine, the page says what the API says.
-      await withText('.timeline li[data-type="nephele.dpe.decision"] .why', /DPE started \(epoch \d+, config v1\)/, 60_000);
+      await withText(
+        '.timeline li[data-type="nephele.dpe.decision"] .why',
+        /DPE started \(epoch \d+, config v1\)/,
+        60_000,
+      );
       await page.reload();
       await visible('.page-head .badge');
       const d = (await api(`/v1/deployables/${name}`)).body;
@@ -196,7 +202,9 @@ describe('console on the all-in-one (E2E, headless Chromium)', () => {
       await visible('article[data-assembly="a1"] tr[data-service="sleeper"] .badge');
       await shot('console-deployable.png');
       await shot('console-deployable-narrow.png', NARROW);
-      expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(NARROW.width);
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(
+        NARROW.width,
+      );
       await page.setViewportSize(WIDE);
     });
     await step('edit without a change is "unchanged"', async () => {
@@ -208,10 +216,16 @@ describe('console on the all-in-one (E2E, headless Chromium)', () => {
     });
     await step('stop and start', async () => {
       await confirmed('Stop');
-      await until('desired stopped', async () => (await api(`/v1/deployables/${name}`)).body.desired === 'stopped');
+      await until(
+        'desired stopped',
+        async () => (await api(`/v1/deployables/${name}`)).body.desired === 'stopped',
+      );
       await withText('#flash', 'stop requested');
       await confirmed('Start');
-      await until('desired started', async () => (await api(`/v1/deployables/${name}`)).body.desired === 'started');
+      await until(
+        'desired started',
+        async () => (await api(`/v1/deployables/${name}`)).body.desired === 'started',
+      );
     });
     await step('destroy', async () => {
       await confirmed('Destroy');
@@ -325,7 +339,10 @@ describe('console on the all-in-one (E2E, headless Chromium)', () => {
       await page.getByRole('button', { name: 'Create cluster' }).click();
       await page.locator('#confirm-ok').click();
       await withText('#page-title', cluster);
-      expect((await api(`/v1/clusters/${cluster}`)).body).toMatchObject({ name: cluster, parameters: { port } });
+      expect((await api(`/v1/clusters/${cluster}`)).body).toMatchObject({
+        name: cluster,
+        parameters: { port },
+      });
     });
     await step('outputs', async () => {
       await withText('tr[data-output="url"]', `http://127.0.0.1:${port}/`, 60_000);
@@ -342,7 +359,14 @@ describe('console on the all-in-one (E2E, headless Chromium)', () => {
     const post = (id: string, subject: string) =>
       api('/v1/events', {
         method: 'POST',
-        body: JSON.stringify({ specversion: '1.0', id, source: '/console-e2e', type, subject, data: { explanation: `because ${id}` } }),
+        body: JSON.stringify({
+          specversion: '1.0',
+          id,
+          source: '/console-e2e',
+          type,
+          subject,
+          data: { explanation: `because ${id}` },
+        }),
       });
     await step('history with filters', async () => {
       await post(`h1-${suffix}`, 's1');
@@ -352,10 +376,16 @@ describe('console on the all-in-one (E2E, headless Chromium)', () => {
       await page.locator('#ev-subject').fill('s2');
       await page.getByRole('button', { name: 'Search' }).click();
       // The unfiltered list is replaced by the filtered one.
-      await until('only the filtered event', async () => (await page.locator('#event-list li').count()) === 1, 15_000);
+      await until(
+        'only the filtered event',
+        async () => (await page.locator('#event-list li').count()) === 1,
+        15_000,
+      );
       await visible(`#event-list li[data-id="h2-${suffix}"]`);
       await page.locator(`#event-list li[data-id="h2-${suffix}"] summary`).click();
-      const json = JSON.parse((await page.locator(`#event-list li[data-id="h2-${suffix}"] pre`).textContent()) ?? '');
+      const json = JSON.parse(
+        (await page.locator(`#event-list li[data-id="h2-${suffix}"] pre`).textContent()) ?? '',
+      );
       expect(json).toMatchObject({ id: `h2-${suffix}`, type, subject: 's2' });
     });
     await step('live tail', async () => {
@@ -366,13 +396,17 @@ describe('console on the all-in-one (E2E, headless Chromium)', () => {
       await withText('#stream-state', 'live');
       await post(`live-${suffix}`, 's3');
       await visible(`#event-list li[data-id="live-${suffix}"]`);
-      const ids = await page.locator('#event-list li').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+      const ids = await page
+        .locator('#event-list li')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
       expect(ids[0]).toBe(`live-${suffix}`);
       await withText(`#event-list li[data-id="live-${suffix}"] .why`, `because live-${suffix}`);
       await go('/events');
       await shot('console-events.png');
       await shot('console-events-narrow.png', NARROW);
-      expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(NARROW.width);
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(
+        NARROW.width,
+      );
       await page.setViewportSize(WIDE);
     });
   }, 90_000);

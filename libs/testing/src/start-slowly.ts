@@ -1,4 +1,5 @@
-import { ServiceProcess, waitFor } from '@nephele/testing';
+import { ServiceProcess } from './process';
+import { waitFor } from './wait';
 
 const exitCodeOf = (p: ServiceProcess) =>
   (p as unknown as { child?: { exitCode: number | null } }).child?.exitCode ?? null;
@@ -8,7 +9,11 @@ const exitCodeOf = (p: ServiceProcess) =>
  * ServiceProcess.start's own 30 s wait (keep waiting for /readyz), and a start that dies of a
  * start-up timeout (the embedded database not answering in time) is tried once more.
  */
-export async function startSlowly(app: string, env: Record<string, string>, attempts = 2): Promise<ServiceProcess> {
+export async function startSlowly(
+  app: string,
+  env: Record<string, string>,
+  attempts = 2,
+): Promise<ServiceProcess> {
   for (let attempt = 1; ; attempt++) {
     const p = new ServiceProcess(app, env, Number(env.PORT));
     const ready = await p
@@ -28,4 +33,3 @@ export async function startSlowly(app: string, env: Record<string, string>, atte
     await p.kill('SIGKILL');
   }
 }
-
