@@ -4,7 +4,9 @@
 // p50/p99, detection → first recovery command (the replacement's create) p99, the host's CPU and
 // memory, and the memory cost per deployable. Baseline in the same run: the interval × misses
 // floor that detection cannot beat.
+import { randomBytes } from 'node:crypto';
 import {
+  agentCredential,
   CloudEvent,
   createEvent,
   CpeDeployableGet,
@@ -12,6 +14,7 @@ import {
   CpeDpeStatePut,
   InstanceCreate,
   InstanceQuery,
+  signAgentMessage,
   Topology,
 } from '@nephele/contracts';
 import { EdgeListener, MemoryBus, Outcome, silentLogger } from '@nephele/bus';
@@ -44,6 +47,14 @@ export default async function run(): Promise<BenchRow[]> {
     assemblies: asm.map((name) => ({ name, image: 'debian-12', hardwareProfile: 'small', services: [] })),
     constraints: [],
   };
+  // The generated agents sign their heartbeats as real ones do (Note [Agent identity]).
+  const AGENT_KEY = randomBytes(32).toString('base64url');
+  const credentials = new Map<string, string>();
+  const credentialOf = (assemblyId: string) => {
+    let c = credentials.get(assemblyId);
+    if (!c) credentials.set(assemblyId, (c = agentCredential(AGENT_KEY, assemblyId)));
+    return c;
+  };
   // The CPE's and the state tracker's side: configuration, saved state, running instances.
   await bus.respond(
     'bench.cpe',
@@ -56,6 +67,7 @@ export default async function run(): Promise<BenchRow[]> {
           version: 1,
           desired: 'started',
           document: doc,
+          agentKey: AGENT_KEY,
         };
       if (e.type === CpeDpeStateGet.type) return { state: null };
       return { ok: true };
@@ -106,7 +118,6 @@ export default async function run(): Promise<BenchRow[]> {
   const listener = new EdgeListener({
     port: 0,
     host: '127.0.0.1',
-    allowAnonymous: true,
     logger: silentLogger,
   });
   await listener.start();
@@ -147,14 +158,14 @@ export default async function run(): Promise<BenchRow[]> {
           return gen
             .send(
               `nephele.agent.events.${x.id}`,
-              {
-                kind: 'heartbeat',
+              signAgentMessage(credentialOf(`${x.id}.${x.a}.1`), {
+                kind: 'heartbeat' as const,
                 assemblyId: `${x.id}.${x.a}.1`,
                 deployableId: x.id,
                 seq: seq++,
                 sentAt: now,
                 services: {},
-              },
+              }),
               { ttlMs: 3000 },
             )
             .catch(() => undefined);
