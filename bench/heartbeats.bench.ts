@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import {
   agentCredential,
   CloudEvent,
-  createEvent,
   CpeDeployableGet,
   CpeDpeStateGet,
   CpeDpeStatePut,
