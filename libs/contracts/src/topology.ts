@@ -74,7 +74,7 @@ const queues = {
     exchange: EVENTS,
     carries: ['#'],
     validate: false,
-    batch: { size: 500, maxWaitMs: 50 },
+    batch: { size: 1000, maxWaitMs: 20 },
   }),
 
   stateTrackerGatewayResults: q({
