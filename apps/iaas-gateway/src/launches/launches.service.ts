@@ -19,7 +19,7 @@ import { AppLogger, counter } from '@nephele/observability';
 import { AuditedChange, enqueueAudit, LOGGER, METRICS, Principal } from '@nephele/service-kit';
 import { nameUuid } from '@nephele/util';
 import { Registry } from 'prom-client';
-import { BrokerConfigService } from '../broker/broker-config.service';
+import { BrokerConfigService } from '../config-cache/broker-config.service';
 import { GatewayConfig } from '../config/env';
 import { GATEWAY_SCHEMA } from '../data-source';
 import { DriverPoolService } from '../drivers/driver-pool.service';
