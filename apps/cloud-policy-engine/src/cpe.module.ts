@@ -14,6 +14,7 @@ import { DeployablesService, SUPERVISOR_KICK } from './deployables/deployables.s
 import { AgentCredentials } from './deployables/agent-credentials';
 import { PoolCheck } from './deployables/pool-check';
 import { StopSequence } from './deployables/stop-sequence';
+import { DpeHeartbeatsConsumer } from './dpe/dpe-heartbeats.consumer';
 import { DpeLinkConsumer } from './dpe/dpe-link.consumer';
 import { DpeInlineHost } from './dpe/inline.runtime';
 import { SupervisorService } from './dpe/supervisor.service';
@@ -69,7 +70,7 @@ export class CpeModule {
     };
     return {
       module: CpeModule,
-      controllers: [DeployablesController, ClustersController],
+      controllers: [DeployablesController, ClustersController, DpeLinkConsumer, DpeHeartbeatsConsumer],
       providers: [
         { provide: CPE_CONFIG, useValue: config },
         ...databaseProviders(
@@ -87,7 +88,6 @@ export class CpeModule {
         StopSequence,
         AgentCredentials,
         DeployablesService,
-        DpeLinkConsumer,
         ClustersRepository,
         ClustersService,
         ManagementService,

@@ -1,8 +1,8 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
-import { Bus } from '@nephele/bus';
 import {
   BootstrapTokenVerifier,
-  BUS,
+  BUS_CLIENT,
+  BusClient,
   BusTokenVerifier,
   CachingTokenVerifier,
   CoreModule,
@@ -38,11 +38,13 @@ export class ConfigApiAppModule {
     });
     const verifier: Provider = {
       provide: TOKEN_VERIFIER,
-      inject: [BUS, TOKEN_REVOCATIONS],
-      useFactory: (bus: Bus, revocations: TokenRevocations) =>
+      inject: [BUS_CLIENT, TOKEN_REVOCATIONS],
+      useFactory: (client: BusClient, revocations: TokenRevocations) =>
         new BootstrapTokenVerifier(
           config.bootstrapToken,
-          inProcessTokens.verifier(new CachingTokenVerifier(new BusTokenVerifier(bus)).follow(revocations)),
+          inProcessTokens.verifier(
+            new CachingTokenVerifier(new BusTokenVerifier(client)).follow(revocations),
+          ),
         ),
     };
     const providers = (core.providers ?? []).map((p) =>

@@ -96,6 +96,9 @@ export class ConfigApiModule {
     return {
       module: ConfigApiModule,
       controllers: [
+        AppliancesResponder,
+        BrokerConfigResponder,
+        TokensResponder,
         ProjectsController,
         TokensController,
         ProvidersController,
@@ -148,11 +151,8 @@ export class ConfigApiModule {
         ImagesService,
         ImageMappingsService,
         AppliancesService,
-        AppliancesResponder,
         ImplementationsService,
         BrokerConfigService,
-        BrokerConfigResponder,
-        TokensResponder,
         ConfigApiLifecycle,
       ],
     };

@@ -34,7 +34,7 @@ export class EventLogModule {
   static forRoot(config: EventLogConfig): DynamicModule {
     return {
       module: EventLogModule,
-      controllers: [EventsController],
+      controllers: [EventsController, EventsConsumer],
       providers: [
         { provide: EVENT_LOG_CONFIG, useValue: config },
         {
@@ -54,7 +54,6 @@ export class EventLogModule {
         EventsNotifier,
         EventsService,
         EventsStream,
-        EventsConsumer,
         PartitionsService,
         EventLogLifecycle,
       ],

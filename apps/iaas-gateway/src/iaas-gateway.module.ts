@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { databaseProviders } from '@nephele/service-kit';
-import { BrokerConfigService } from './broker/broker-config.service';
+import { BrokerConfigService } from './config-cache/broker-config.service';
+import { ConfigChangesConsumer } from './config-cache/config-changes.consumer';
 import { CimiController } from './cimi/cimi.controller';
 import { GatewayConfig } from './config/env';
 import { GATEWAY_SCHEMA, gatewayMigrations } from './data-source';
@@ -36,6 +37,8 @@ export class IaasGatewayModule {
         ComputeController,
         ImageController,
         OrchestrationController,
+        LaunchesConsumer,
+        ConfigChangesConsumer,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -53,7 +56,6 @@ export class IaasGatewayModule {
         LaunchRequestResolver,
         LaunchFallbackExecutor,
         LaunchOutcomePublisher,
-        LaunchesConsumer,
         OpenStackErrorFilter,
         OpenStackAuthService,
         OpenStackRepository,

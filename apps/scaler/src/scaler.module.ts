@@ -35,7 +35,15 @@ export class ScalerModule {
   static forRoot(config: ScalerConfig): DynamicModule {
     return {
       module: ScalerModule,
-      controllers: [GroupsController, PoliciesController, ExecuteController, AlarmsController],
+      controllers: [
+        GroupsController,
+        PoliciesController,
+        ExecuteController,
+        AlarmsController,
+        ServersConsumer,
+        AlarmsConsumer,
+        MetricsConsumer,
+      ],
       providers: [
         { provide: SCALER_CONFIG, useValue: config },
         ...databaseProviders(
@@ -58,12 +66,9 @@ export class ScalerModule {
         VictimPicker,
         ConvergerService,
         ServersService,
-        ServersConsumer,
         AlarmsService,
-        AlarmsConsumer,
         MetricsRepository,
         TargetTrackingService,
-        MetricsConsumer,
         PrometheusPoller,
       ],
       exports: [ConvergerService, SchedulerService, TargetTrackingService],

@@ -15,7 +15,7 @@ export class StateTrackerModule {
   static forRoot(config: StateTrackerConfig): DynamicModule {
     return {
       module: StateTrackerModule,
-      controllers: [InstancesController, CallbacksController],
+      controllers: [InstancesController, CallbacksController, InstancesConsumer],
       providers: [
         { provide: TRACKER_CONFIG, useValue: config },
         ...databaseProviders(
@@ -31,7 +31,6 @@ export class StateTrackerModule {
         InstancesRepository,
         InstancesService,
         PollerService,
-        InstancesConsumer,
       ],
       exports: [InstancesRepository, PollerService],
     };

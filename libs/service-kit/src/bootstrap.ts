@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, text } from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { AppLogger, withTrace } from '@nephele/observability';
+import { connectBusTransport } from './bus-transport';
 import { createValidationPipe, ProblemDetailsFilter } from './problem';
 import { LOGGER } from './tokens';
 
@@ -54,9 +55,17 @@ export interface HttpAppOptions {
   bodyLimit?: string;
 }
 
-/** Creates a Nest HTTP app with Nephele's conventions: problem details, validation, OpenAPI at /docs, traces. */
+/**
+ * Creates a Nest HTTP app with Nephele's conventions: problem details, validation, OpenAPI at /docs,
+ * traces, and the bus transport (its consumers start with `init`/`listen`; see Note [Bus transport]).
+ */
 export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): Promise<INestApplication> {
-  const app = await NestFactory.create(rootModule as never, { bodyParser: false, bufferLogs: true });
+  // Errors reach the caller (each main prints them and exits 1) rather than exiting inside Nest.
+  const app = await NestFactory.create(rootModule as never, {
+    bodyParser: false,
+    bufferLogs: true,
+    abortOnError: false,
+  });
   const log = app.get<AppLogger>(LOGGER);
   app.useLogger(new PinoNestLogger(log));
   app.use((req: Request, _res: Response, next: NextFunction) => {
@@ -95,5 +104,6 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
     new DocumentBuilder().setTitle(opts.title).setVersion('1').addBearerAuth().build(),
   );
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/openapi.json' });
+  connectBusTransport(app);
   return app;
 }

@@ -12,10 +12,20 @@ import { AppLogger, createLogger, createMetricsRegistry } from '@nephele/observa
 import { AuthGuard, BootstrapTokenVerifier, CachingTokenVerifier, Principal, TokenVerifier } from './auth';
 import { HealthController, HealthRegistry } from './health';
 import { TokenRevocations } from './revocation';
-import { BUS, CLOCK, LOGGER, METRICS, TOKEN_REVOCATIONS, TOKEN_VERIFIER, systemClock } from './tokens';
-import { ConfigChangedData, createEvent, Topology } from '@nephele/contracts';
-import { Outcome } from '@nephele/bus';
-import { randomUUID } from 'node:crypto';
+import {
+  BUS,
+  BUS_CLIENT,
+  CLOCK,
+  LOGGER,
+  METRICS,
+  SERVICE_NAME,
+  TOKEN_REVOCATIONS,
+  TOKEN_VERIFIER,
+  systemClock,
+} from './tokens';
+import { TokenIntrospect } from '@nephele/contracts';
+import { lastValueFrom } from 'rxjs';
+import { BusClient, BusQueueTuning, TokenRevocationsConsumer } from './bus-transport';
 
 export interface CoreOptions {
   /** Service name (logs, metrics label, DLQ of unprefixed queues). `nephele` for the all-in-one. */
@@ -28,49 +38,26 @@ export interface CoreOptions {
   logger?: AppLogger;
 }
 
-const CORE_SERVICE = Symbol('CORE_SERVICE');
-
 /** Command the config-api answers to resolve a bearer token (see ConfigApi TokensResponder). */
-export const TOKEN_INTROSPECT = 'nephele.config.token.introspect';
+export const TOKEN_INTROSPECT = TokenIntrospect.type;
 
 /** Asks the config-api, over the bus, who a token belongs to. */
 export class BusTokenVerifier implements TokenVerifier {
-  constructor(private readonly bus: Bus) {}
+  constructor(private readonly client: BusClient) {}
   async verify(token: string): Promise<Principal | null> {
-    const r = await this.bus.request<Principal | null>(createEvent('auth', TOKEN_INTROSPECT, { token }), {
-      timeoutMs: 5000,
-    });
+    const r = await lastValueFrom(this.client.send<Principal | null>(TOKEN_INTROSPECT, { token }));
     return r ?? null;
   }
-}
-
-/** Queue (per process, exclusive) on which token revocations arrive; see Note [Revocation]. */
-export function revocationQueue(service: string): string {
-  return `${service}.token-revocations.${randomUUID()}`;
 }
 
 class BusLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(BUS) private readonly bus: Bus,
     private readonly health: HealthRegistry,
-    @Inject(TOKEN_REVOCATIONS) private readonly revocations: TokenRevocations,
-    @Inject(CORE_SERVICE) private readonly service: string,
   ) {}
   async onApplicationBootstrap(): Promise<void> {
     this.health.register('bus', async () => {
       if (!this.bus.isReady()) throw new Error('bus not connected');
-    });
-    await this.bus.subscribe({
-      queue: revocationQueue(this.service),
-      exchange: Topology.events,
-      bindings: ['nephele.config.changed'],
-      exclusive: true,
-      prefetch: 256,
-      handler: async (event) => {
-        const d = event.data as ConfigChangedData;
-        if (d.resource === 'tokens' && d.action === 'deleted') this.revocations.revoked(d.id);
-        return Outcome.ack();
-      },
     });
   }
   async onApplicationShutdown(): Promise<void> {
@@ -91,13 +78,14 @@ export class CoreModule {
     const revocations = new TokenRevocations();
     return {
       module: CoreModule,
-      controllers: [HealthController],
+      controllers: [HealthController, TokenRevocationsConsumer],
       providers: [
         { provide: LOGGER, useValue: logger },
         { provide: METRICS, useValue: metrics },
         { provide: CLOCK, useValue: systemClock },
         { provide: TOKEN_REVOCATIONS, useValue: revocations },
-        { provide: CORE_SERVICE, useValue: opts.service },
+        { provide: SERVICE_NAME, useValue: opts.service },
+        BusQueueTuning,
         HealthRegistry,
         {
           provide: BUS,
@@ -108,20 +96,36 @@ export class CoreModule {
           },
         },
         {
-          provide: TOKEN_VERIFIER,
+          provide: BUS_CLIENT,
           inject: [BUS],
-          useFactory: (bus: Bus) =>
+          useFactory: (bus: Bus) => new BusClient(bus, opts.service, 5000),
+        },
+        {
+          provide: TOKEN_VERIFIER,
+          inject: [BUS_CLIENT],
+          useFactory: (client: BusClient) =>
             new BootstrapTokenVerifier(
               opts.bootstrapToken,
               opts.remoteTokens === false
                 ? undefined
-                : new CachingTokenVerifier(new BusTokenVerifier(bus)).follow(revocations),
+                : new CachingTokenVerifier(new BusTokenVerifier(client)).follow(revocations),
             ),
         },
         { provide: APP_GUARD, useClass: AuthGuard },
         BusLifecycle,
       ],
-      exports: [LOGGER, METRICS, CLOCK, BUS, HealthRegistry, TOKEN_VERIFIER, TOKEN_REVOCATIONS],
+      exports: [
+        LOGGER,
+        METRICS,
+        CLOCK,
+        BUS,
+        BUS_CLIENT,
+        SERVICE_NAME,
+        BusQueueTuning,
+        HealthRegistry,
+        TOKEN_VERIFIER,
+        TOKEN_REVOCATIONS,
+      ],
     };
   }
 }

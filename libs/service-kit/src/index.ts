@@ -11,3 +11,4 @@ export * from './database.providers';
 export * from './audit';
 export * from './ssrf';
 export * from './reconciler';
+export * from './bus-transport';

@@ -12,3 +12,7 @@ export interface Clock {
   now(): Date;
 }
 export const systemClock: Clock = { now: () => new Date() };
+/** The service name CoreModule was started with (`nephele` in the all-in-one). */
+export const SERVICE_NAME = Symbol('SERVICE_NAME');
+/** `BusClient` of the process: a NestJS `ClientProxy` over the bus (see Note [Bus transport]). */
+export const BUS_CLIENT = Symbol('BUS_CLIENT');

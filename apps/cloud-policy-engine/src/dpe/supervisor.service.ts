@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Bus, enqueueEvents, LoggerLike, OutboxRelay, Outcome } from '@nephele/bus';
-import { createEvent, DpeDied, DpeEventData, DpeHeartbeat, DpeStarted, Topology } from '@nephele/contracts';
+import { Bus, enqueueEvents, LoggerLike, OutboxRelay } from '@nephele/bus';
+import { createEvent, DpeDied, DpeEventData, DpeStarted } from '@nephele/contracts';
 import { AppLogger, gauge } from '@nephele/observability';
 import { LeaderLock } from '@nephele/persistence';
 import {
@@ -85,27 +85,18 @@ export class SupervisorService
     this.running = gauge(metrics, 'nephele_cpe_dpes_running', 'DPEs heartbeating under their current epoch');
   }
 
+  /** A DPE heartbeat arrived (DpeHeartbeatsConsumer): a lower epoch than the one heard says nothing. */
+  heard(d: DpeEventData): void {
+    const cur = this.heartbeats.get(d.deployableId);
+    if (!cur || d.epoch >= cur.epoch) this.heartbeats.set(d.deployableId, { epoch: d.epoch, at: Date.now() });
+  }
+
   isLeader(): boolean {
     return this.leader.isLeader();
   }
 
   async onApplicationBootstrap(): Promise<void> {
     this.runtime = this.makeRuntime();
-    const hb = await this.bus.subscribe({
-      queue: `cloud-policy-engine.dpe-heartbeats.${process.pid}.${Math.random().toString(36).slice(2, 8)}`,
-      exclusive: true,
-      exchange: Topology.events,
-      bindings: [DpeHeartbeat.type],
-      prefetch: 512,
-      handler: async (e) => {
-        const d = e.data as DpeEventData;
-        const cur = this.heartbeats.get(d.deployableId);
-        if (!cur || d.epoch >= cur.epoch)
-          this.heartbeats.set(d.deployableId, { epoch: d.epoch, at: Date.now() });
-        return Outcome.ack();
-      },
-    });
-    this.cancels.push(hb.cancel);
     this.leader.onChange((isLeader) => {
       this.leaderSince = isLeader ? Date.now() : undefined;
       this.log.info({ leader: isLeader }, isLeader ? 'this CPE is the leader' : 'this CPE is a standby');

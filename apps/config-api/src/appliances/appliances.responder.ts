@@ -1,25 +1,20 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Bus } from '@nephele/bus';
-import { ApplianceResolve, ApplianceResolveData } from '@nephele/contracts';
-import { BUS } from '@nephele/service-kit';
+import { ApplianceResolve, ApplianceResolveData, CloudEvent, Topology } from '@nephele/contracts';
+import { BusConsumer, MessagePattern } from '@nephele/service-kit';
 import { NAME_PATTERN } from '../common/dto/common.dto';
 import { CONFIG_API_DB } from '../config-api.tokens';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Answers `nephele.config.appliance.resolve` for the CPE's clusters. */
-@Injectable()
-export class AppliancesResponder implements OnApplicationBootstrap {
-  constructor(
-    @Inject(BUS) private readonly bus: Bus,
-    @Inject(CONFIG_API_DB) private readonly db: DataSource,
-  ) {}
+@BusConsumer()
+export class AppliancesResponder {
+  constructor(@Inject(CONFIG_API_DB) private readonly db: DataSource) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.bus.respond('config-api.appliances', [ApplianceResolve.type], (e) =>
-      this.resolve(e.data as ApplianceResolveData),
-    );
+  @MessagePattern(ApplianceResolve.type, { queue: Topology.queues.configAppliances })
+  async onResolve(e: CloudEvent<ApplianceResolveData>): Promise<unknown> {
+    return this.resolve(e.data!);
   }
 
   async resolve(d: ApplianceResolveData): Promise<unknown> {

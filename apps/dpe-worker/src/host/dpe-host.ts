@@ -4,12 +4,8 @@ import {
   createEvent,
   DeployableConfigChanged,
   DeployableConfigChangedData,
-  DpeControl,
   DpeControlData,
   DpeHeartbeat,
-  InstanceStateChanged,
-  LaunchFailed,
-  LaunchSucceeded,
   Topology,
 } from '@nephele/contracts';
 import { Dpe, parseOwner } from '../dpe/dpe';
@@ -39,27 +35,25 @@ export class DpeHost {
   constructor(private readonly o: DpeHostOptions) {}
 
   async start(): Promise<void> {
+    // The worker is not a Nest app: it subscribes through the bus port, to its Topology queues.
+    const events = Topology.queues.dpeWorkerEvents(this.o.workerId);
     const sub = await this.o.bus.subscribe({
-      queue: `dpe-worker.${this.o.workerId}.events`,
+      queue: events.name,
       exclusive: true,
-      exchange: Topology.events,
-      bindings: [
-        LaunchSucceeded.type,
-        LaunchFailed.type,
-        InstanceStateChanged.type,
-        DeployableConfigChanged.type,
-      ],
-      prefetch: 256,
+      exchange: events.exchange,
+      bindings: [...events.carries],
+      prefetch: events.prefetch,
       handler: async (e) => {
         this.dispatch(e);
         return Outcome.ack();
       },
     });
+    const controlQueue = Topology.queues.dpeWorkerControl(this.o.workerId);
     const control = await this.o.bus.subscribe({
-      queue: `dpe-worker.${this.o.workerId}.control`,
+      queue: controlQueue.name,
       exclusive: true,
-      exchange: Topology.commands,
-      bindings: [DpeControl.type],
+      exchange: controlQueue.exchange,
+      bindings: [...controlQueue.carries],
       handler: async (e) => {
         const d = e.data as DpeControlData;
         if (d.workerId !== this.o.workerId) return Outcome.ack();

@@ -1,57 +1,48 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Bus, HandlerOutcome, LoggerLike, Outcome } from '@nephele/bus';
+import { Inject } from '@nestjs/common';
+import { HandlerOutcome, LoggerLike, Outcome } from '@nephele/bus';
 import { CloudEvent, Topology, findMessageDefinition } from '@nephele/contracts';
 import { AppLogger, counter } from '@nephele/observability';
-import { BUS, LOGGER, METRICS } from '@nephele/service-kit';
+import { BusBatch, BusConsumer, BusQueueTuning, EventPattern, LOGGER, METRICS } from '@nephele/service-kit';
 import { Registry } from 'prom-client';
 import { EVENT_LOG_CONFIG } from '../event-log.tokens';
 import { EventLogConfig } from '../config/env';
 import { EventsNotifier } from './events.notifier';
 import { EventsRepository } from './events.repository';
 
-export const EVENT_LOG_QUEUE = 'event-log.events';
-
 /**
  * Stores every event of `nephele.events`: batches of up to EVENT_LOG_BATCH_SIZE in one INSERT,
  * acknowledged only after the commit. The bus checks each envelope first (a malformed message is
  * dead-lettered with its reason before it gets here).
  */
-@Injectable()
-export class EventsConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
-  private cancel?: () => Promise<void>;
+@BusConsumer()
+export class EventsConsumer {
   private readonly stored;
   private readonly log: LoggerLike;
 
   constructor(
-    @Inject(BUS) private readonly bus: Bus,
     private readonly repo: EventsRepository,
     private readonly notifier: EventsNotifier,
     @Inject(EVENT_LOG_CONFIG) private readonly config: EventLogConfig,
     @Inject(LOGGER) log: AppLogger,
     @Inject(METRICS) metrics: Registry,
+    tuning: BusQueueTuning,
   ) {
     this.log = log;
     this.stored = counter(metrics, 'nephele_event_log_stored_total', 'Events stored by the event log');
-  }
-
-  async onApplicationBootstrap(): Promise<void> {
-    const sub = await this.bus.subscribe({
-      queue: EVENT_LOG_QUEUE,
-      exchange: Topology.events,
-      bindings: ['#'],
-      // The log is a sink for every CloudEvent: it checks envelopes, the owners of each type check data.
-      validate: false,
-      batchSize: this.config.batchSize,
-      maxWaitMs: this.config.batchWaitMs,
+    tuning.set(Topology.queues.eventLog, {
+      batch: { size: config.batchSize, maxWaitMs: config.batchWaitMs },
       // Room for batches filling while earlier ones are being inserted.
-      prefetch: this.config.batchSize * 4,
-      batchHandler: (items) => this.store(items.map((i) => i.event)),
+      prefetch: config.batchSize * 4,
     });
-    this.cancel = sub.cancel;
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.cancel?.();
+  /**
+   * Every CloudEvent (the log is a sink: the bus checks envelopes, the owners of each type check
+   * data), in batches.
+   */
+  @EventPattern('#', { queue: Topology.queues.eventLog })
+  async storeBatch(items: BusBatch): Promise<HandlerOutcome[]> {
+    return this.store(items.map((i) => i.event));
   }
 
   async store(events: CloudEvent[]): Promise<HandlerOutcome[]> {

@@ -117,7 +117,8 @@ describe('event log (real PostgreSQL + RabbitMQ)', () => {
       },
       { what: 'dead letters for the malformed JSON and the invalid envelope' },
     );
-    for (const m of dead) expect(String(m.properties.headers?.[Topology.deadLetterQueueHeader])).toMatch(/^event-log\./);
+    for (const m of dead)
+      expect(String(m.properties.headers?.[Topology.deadLetterQueueHeader])).toMatch(/^event-log\./);
   });
 
   it('logs events posted over REST (single and batch), and refuses bad ones with the field', async () => {

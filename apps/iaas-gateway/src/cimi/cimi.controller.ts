@@ -18,7 +18,7 @@ import { Bus } from '@nephele/bus';
 import { BrokerConfigSnapshot, HardwareProfileConfig, ImageConfig, PoolConfig } from '@nephele/broker';
 import { createEvent, InstanceQuery } from '@nephele/contracts';
 import { BUS, CurrentPrincipal, Principal, ProblemException } from '@nephele/service-kit';
-import { BrokerConfigService } from '../broker/broker-config.service';
+import { BrokerConfigService } from '../config-cache/broker-config.service';
 import { SERVICE } from '../gateway.tokens';
 import { LaunchesService } from '../launches/launches.service';
 import { ACTION, CIMI, CimiResource, machineState } from './cimi.types';

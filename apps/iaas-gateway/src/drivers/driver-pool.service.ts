@@ -3,7 +3,7 @@ import { Bus } from '@nephele/bus';
 import { AccountCredentials, createEvent } from '@nephele/contracts';
 import { CloudDriver, createDriver } from '@nephele/drivers';
 import { BUS } from '@nephele/service-kit';
-import { BrokerConfigService } from '../broker/broker-config.service';
+import { BrokerConfigService } from '../config-cache/broker-config.service';
 import { SERVICE } from '../gateway.tokens';
 
 /**

@@ -4,7 +4,7 @@ import { BrokerConfigSnapshot, ImageConfig } from '@nephele/broker';
 import { InstanceCreateData } from '@nephele/contracts';
 import { AppLogger } from '@nephele/observability';
 import { LOGGER } from '@nephele/service-kit';
-import { BrokerConfigService } from '../broker/broker-config.service';
+import { BrokerConfigService } from '../config-cache/broker-config.service';
 import { GatewayConfig } from '../config/env';
 import { GATEWAY_CONFIG, IMAGE_MAPPER } from '../gateway.tokens';
 import { ImageMapper } from '../images/image-mapper';

@@ -1,5 +1,6 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { Bus, HandlerOutcome, LoggerLike, Outcome } from '@nephele/bus';
+import { Inject } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
+import { HandlerOutcome, LoggerLike, MessageContext, Outcome } from '@nephele/bus';
 import {
   CloudEvent,
   DpeEventData,
@@ -22,25 +23,20 @@ import {
 } from '@nephele/contracts';
 import { DriverError } from '@nephele/drivers';
 import { AppLogger } from '@nephele/observability';
-import { BUS, LOGGER } from '@nephele/service-kit';
+import { BusConsumer, EventPattern, LOGGER, MessagePattern } from '@nephele/service-kit';
 import { backoffDelay } from '@nephele/util';
 import { DriverPoolService } from '../drivers/driver-pool.service';
 import { LaunchesRepository } from './launches.repository';
 import { LaunchesService } from './launches.service';
 
-const ACTIONS = {
-  [InstanceDestroy.type]: 'destroy',
-  [InstanceStart.type]: 'start',
-  [InstanceStop.type]: 'stop',
-  [InstanceReboot.type]: 'reboot',
-} as const;
+const commands = Topology.queues.gatewayCommands;
+const events = Topology.queues.gatewayInstanceEvents;
 
 /** The gateway's bus adapter: instance commands, list requests, and what it must hear about. */
-@Injectable()
-export class LaunchesConsumer implements OnApplicationBootstrap {
+@BusConsumer()
+export class LaunchesConsumer {
   private readonly log: LoggerLike;
   constructor(
-    @Inject(BUS) private readonly bus: Bus,
     private readonly launches: LaunchesService,
     private readonly repo: LaunchesRepository,
     private readonly drivers: DriverPoolService,
@@ -49,56 +45,69 @@ export class LaunchesConsumer implements OnApplicationBootstrap {
     this.log = log;
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.bus.subscribe({
-      queue: 'iaas-gateway.commands',
-      exchange: Topology.commands,
-      bindings: [InstanceCreate.type, ...Object.keys(ACTIONS)],
-      prefetch: 16,
-      handler: (e, ctx) => this.onCommand(e, ctx.redelivered),
-    });
-    await this.bus.subscribe({
-      queue: 'iaas-gateway.instance-events',
-      exchange: Topology.events,
-      bindings: [InstanceVanished.type, InstanceStateChanged.type, DpeStarted.type],
-      prefetch: 32,
-      handler: (e) => this.onEvent(e),
-    });
-    await this.bus.respond('iaas-gateway.list', [ListAccountInstances.type], (e) =>
-      this.list(e.data as ListAccountInstancesData),
-    );
+  @EventPattern(InstanceCreate.type, { queue: commands })
+  async create(
+    @Payload() e: CloudEvent<InstanceCreateData>,
+    @Ctx() ctx: MessageContext,
+  ): Promise<HandlerOutcome> {
+    return this.command(e, ctx, () => this.launches.create(e.data!));
   }
 
-  private async onCommand(e: CloudEvent, redelivered: boolean): Promise<HandlerOutcome> {
-    try {
-      if (e.type === InstanceCreate.type) await this.launches.create(e.data as InstanceCreateData);
-      else await this.launches.act(ACTIONS[e.type as keyof typeof ACTIONS], e.data as InstanceActionData);
-      return Outcome.ack();
-    } catch (err) {
-      const retryAfter =
-        err instanceof DriverError && err.retryAfterMs
-          ? err.retryAfterMs
-          : backoffDelay(redelivered ? 4 : 1, 250, 10_000);
-      this.log.warn({ err: (err as Error).message, type: e.type }, 'command failed');
-      return Outcome.failed(err, retryAfter);
-    }
+  @EventPattern(InstanceDestroy.type, { queue: commands })
+  async destroy(
+    @Payload() e: CloudEvent<InstanceActionData>,
+    @Ctx() ctx: MessageContext,
+  ): Promise<HandlerOutcome> {
+    return this.command(e, ctx, () => this.launches.act('destroy', e.data!));
   }
 
-  private async onEvent(e: CloudEvent): Promise<HandlerOutcome> {
-    if (e.type === InstanceVanished.type)
-      await this.repo.markDestroyed((e.data as InstanceVanishedData).instanceId);
-    else if (e.type === InstanceStateChanged.type) {
-      const d = e.data as InstanceStateChangedData;
-      if (d.to === 'terminated') await this.repo.markDestroyed(d.instanceId);
-    } else if (e.type === DpeStarted.type) {
-      const d = e.data as DpeEventData;
-      await this.repo.raiseEpoch(`deployable:${d.deployableId}`, d.epoch);
-    }
+  @EventPattern(InstanceStart.type, { queue: commands })
+  async start(
+    @Payload() e: CloudEvent<InstanceActionData>,
+    @Ctx() ctx: MessageContext,
+  ): Promise<HandlerOutcome> {
+    return this.command(e, ctx, () => this.launches.act('start', e.data!));
+  }
+
+  @EventPattern(InstanceStop.type, { queue: commands })
+  async stop(
+    @Payload() e: CloudEvent<InstanceActionData>,
+    @Ctx() ctx: MessageContext,
+  ): Promise<HandlerOutcome> {
+    return this.command(e, ctx, () => this.launches.act('stop', e.data!));
+  }
+
+  @EventPattern(InstanceReboot.type, { queue: commands })
+  async reboot(
+    @Payload() e: CloudEvent<InstanceActionData>,
+    @Ctx() ctx: MessageContext,
+  ): Promise<HandlerOutcome> {
+    return this.command(e, ctx, () => this.launches.act('reboot', e.data!));
+  }
+
+  @EventPattern(InstanceVanished.type, { queue: events })
+  async vanished(e: CloudEvent<InstanceVanishedData>): Promise<HandlerOutcome> {
+    await this.repo.markDestroyed(e.data!.instanceId);
+    return Outcome.ack();
+  }
+
+  @EventPattern(InstanceStateChanged.type, { queue: events })
+  async stateChanged(e: CloudEvent<InstanceStateChangedData>): Promise<HandlerOutcome> {
+    if (e.data!.to === 'terminated') await this.repo.markDestroyed(e.data!.instanceId);
+    return Outcome.ack();
+  }
+
+  /** A newer DPE epoch fences the older DPE's commands (see Note [Fencing]). */
+  @EventPattern(DpeStarted.type, { queue: events })
+  async dpeStarted(e: CloudEvent<DpeEventData>): Promise<HandlerOutcome> {
+    await this.repo.raiseEpoch(`deployable:${e.data!.deployableId}`, e.data!.epoch);
     return Outcome.ack();
   }
 
   /** One batched list call at the provider for one account (the state tracker's poll). */
-  async list(d: ListAccountInstancesData): Promise<ListAccountInstancesReply> {
+  @MessagePattern(ListAccountInstances.type, { queue: Topology.queues.gatewayList })
+  async list(e: CloudEvent<ListAccountInstancesData>): Promise<ListAccountInstancesReply> {
+    const d = e.data!;
     const at = new Date().toISOString();
     const driver = await this.drivers.forAccount(d.providerAccountId);
     const instances = await driver.list(d.since ? { since: d.since } : undefined);
@@ -115,5 +124,23 @@ export class LaunchesConsumer implements OnApplicationBootstrap {
         idempotencyKey: i.idempotencyKey,
       })),
     };
+  }
+
+  private async command(
+    e: CloudEvent,
+    ctx: MessageContext,
+    run: () => Promise<unknown>,
+  ): Promise<HandlerOutcome> {
+    try {
+      await run();
+      return Outcome.ack();
+    } catch (err) {
+      const retryAfter =
+        err instanceof DriverError && err.retryAfterMs
+          ? err.retryAfterMs
+          : backoffDelay(ctx.redelivered ? 4 : 1, 250, 10_000);
+      this.log.warn({ err: (err as Error).message, type: e.type }, 'command failed');
+      return Outcome.failed(err, retryAfter);
+    }
   }
 }

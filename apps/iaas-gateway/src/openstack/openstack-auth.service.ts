@@ -4,7 +4,7 @@ import { Bus } from '@nephele/bus';
 import { BrokerConfigSnapshot, PoolConfig } from '@nephele/broker';
 import { createEvent, ProjectResolve } from '@nephele/contracts';
 import { BUS, Principal, TOKEN_VERIFIER, TokenVerifier } from '@nephele/service-kit';
-import { BrokerConfigService } from '../broker/broker-config.service';
+import { BrokerConfigService } from '../config-cache/broker-config.service';
 import { SERVICE } from '../gateway.tokens';
 import { OsError } from './openstack.errors';
 

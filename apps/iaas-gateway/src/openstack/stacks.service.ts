@@ -17,7 +17,7 @@ import {
 import { AppLogger } from '@nephele/observability';
 import { BUS, LOGGER, Principal } from '@nephele/service-kit';
 import { sleep } from '@nephele/util';
-import { BrokerConfigService } from '../broker/broker-config.service';
+import { BrokerConfigService } from '../config-cache/broker-config.service';
 import { SERVICE } from '../gateway.tokens';
 import { findFlavor, ServersService, ServerView } from './servers.service';
 import { OsError } from './openstack.errors';

@@ -1,5 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { Bus, HandlerOutcome, Outcome } from '@nephele/bus';
+import { HandlerOutcome, Outcome } from '@nephele/bus';
 import {
   CloudEvent,
   InstanceActionCompleted,
@@ -13,58 +12,49 @@ import {
   LaunchSucceeded,
   Topology,
 } from '@nephele/contracts';
-import { BUS } from '@nephele/service-kit';
+import { BusConsumer, EventPattern } from '@nephele/service-kit';
 import { ServersService } from './servers.service';
 
 const GROUP_OWNER = /^group:/;
 
-/** Gateway and tracker events about group servers (bus adapter; see Note [Server events]). */
-@Injectable()
-export class ServersConsumer implements OnApplicationBootstrap {
-  constructor(
-    @Inject(BUS) private readonly bus: Bus,
-    private readonly servers: ServersService,
-  ) {}
+const queue = Topology.queues.scalerInstanceEvents;
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.bus.subscribe({
-      queue: 'scaler.instance-events',
-      exchange: Topology.events,
-      bindings: [
-        LaunchSucceeded.type,
-        LaunchFailed.type,
-        InstanceStateChanged.type,
-        InstanceVanished.type,
-        InstanceActionCompleted.type,
-      ],
-      prefetch: 32,
-      handler: (e) => this.handle(e),
-    });
+/** Gateway and tracker events about group servers (bus adapter; see Note [Server events]). */
+@BusConsumer()
+export class ServersConsumer {
+  constructor(private readonly servers: ServersService) {}
+
+  @EventPattern(LaunchSucceeded.type, { queue })
+  async launchSucceeded(e: CloudEvent<LaunchResultData>): Promise<HandlerOutcome> {
+    return this.forGroup(e, () => this.servers.launchSucceeded(e));
   }
 
-  private async handle(e: CloudEvent): Promise<HandlerOutcome> {
+  @EventPattern(LaunchFailed.type, { queue })
+  async launchFailed(e: CloudEvent<LaunchResultData>): Promise<HandlerOutcome> {
+    return this.forGroup(e, () => this.servers.launchFailed(e));
+  }
+
+  @EventPattern(InstanceStateChanged.type, { queue })
+  async stateChanged(e: CloudEvent<InstanceStateChangedData>): Promise<HandlerOutcome> {
+    return this.forGroup(e, () => this.servers.stateChanged(e));
+  }
+
+  @EventPattern(InstanceVanished.type, { queue })
+  async vanished(e: CloudEvent<InstanceVanishedData>): Promise<HandlerOutcome> {
+    return this.forGroup(e, () => this.servers.vanished(e));
+  }
+
+  @EventPattern(InstanceActionCompleted.type, { queue })
+  async actionCompleted(e: CloudEvent<InstanceActionCompletedData>): Promise<HandlerOutcome> {
+    return this.forGroup(e, () => this.servers.actionCompleted(e));
+  }
+
+  /** Only servers of groups concern the scaler. */
+  private async forGroup(e: CloudEvent, apply: () => Promise<unknown>): Promise<HandlerOutcome> {
     const owner = (e.data as { owner?: string } | undefined)?.owner;
     if (!owner || !GROUP_OWNER.test(owner)) return Outcome.ack();
     try {
-      switch (e.type) {
-        case LaunchSucceeded.type:
-          await this.servers.launchSucceeded(e as CloudEvent<LaunchResultData>);
-          break;
-        case LaunchFailed.type:
-          await this.servers.launchFailed(e as CloudEvent<LaunchResultData>);
-          break;
-        case InstanceStateChanged.type:
-          await this.servers.stateChanged(e as CloudEvent<InstanceStateChangedData>);
-          break;
-        case InstanceVanished.type:
-          await this.servers.vanished(e as CloudEvent<InstanceVanishedData>);
-          break;
-        case InstanceActionCompleted.type:
-          await this.servers.actionCompleted(e as CloudEvent<InstanceActionCompletedData>);
-          break;
-        default:
-          return Outcome.ack();
-      }
+      await apply();
       return Outcome.ack();
     } catch (err) {
       return Outcome.failed(err, 1000);

@@ -1,35 +1,25 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { Bus, HandlerOutcome, Outcome } from '@nephele/bus';
+import { Inject } from '@nestjs/common';
+import { HandlerOutcome, Outcome } from '@nephele/bus';
 import { CloudEvent, MetricObserved, MetricObservedData, Topology } from '@nephele/contracts';
 import { AppLogger } from '@nephele/observability';
 import { isRfc3339 } from '@nephele/util';
-import { BUS, LOGGER } from '@nephele/service-kit';
+import { BusConsumer, EventPattern, LOGGER } from '@nephele/service-kit';
 import { MetricsRepository } from './metrics.repository';
 import { TargetTrackingService } from './target-tracking.service';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `nephele.metric.observed` → the group's latest value of the metric (bus adapter). */
-@Injectable()
-export class MetricsConsumer implements OnApplicationBootstrap {
+@BusConsumer()
+export class MetricsConsumer {
   constructor(
-    @Inject(BUS) private readonly bus: Bus,
     private readonly repo: MetricsRepository,
     private readonly tracking: TargetTrackingService,
     @Inject(LOGGER) private readonly log: AppLogger,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.bus.subscribe({
-      queue: 'scaler.metrics',
-      exchange: Topology.events,
-      bindings: [MetricObserved.type],
-      prefetch: 64,
-      handler: (e) => this.handle(e as CloudEvent<MetricObservedData>),
-    });
-  }
-
-  private async handle(e: CloudEvent<MetricObservedData>): Promise<HandlerOutcome> {
+  @EventPattern(MetricObserved.type, { queue: Topology.queues.scalerMetrics })
+  async handle(e: CloudEvent<MetricObservedData>): Promise<HandlerOutcome> {
     const d = e.data;
     if (!d) return Outcome.deadLetter('no data');
     if (!UUID.test(d.groupId)) return Outcome.deadLetter('groupId must be a group id');

@@ -1,7 +1,7 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { Bus, LoggerLike, Outcome } from '@nephele/bus';
+import { Inject, Injectable } from '@nestjs/common';
+import { Bus, LoggerLike } from '@nephele/bus';
 import { BrokerConfigSnapshot } from '@nephele/broker';
-import { ConfigChanged, ConfigExport, createEvent, Topology } from '@nephele/contracts';
+import { ConfigExport, createEvent } from '@nephele/contracts';
 import { AppLogger } from '@nephele/observability';
 import { BUS, LOGGER } from '@nephele/service-kit';
 import { GatewayConfig } from '../config/env';
@@ -9,10 +9,11 @@ import { GATEWAY_CONFIG, SERVICE } from '../gateway.tokens';
 
 /**
  * The broker configuration as the config-api exports it, cached: re-read when a
- * `nephele.config.changed` event arrives and at least every GATEWAY_CONFIG_TTL_MS.
+ * `nephele.config.changed` event arrives (ConfigChangesConsumer) and at least every
+ * GATEWAY_CONFIG_TTL_MS.
  */
 @Injectable()
-export class BrokerConfigService implements OnApplicationBootstrap {
+export class BrokerConfigService {
   private snapshot?: { at: number; value: BrokerConfigSnapshot };
   private inflight?: Promise<BrokerConfigSnapshot>;
   private generation = 0;
@@ -25,19 +26,6 @@ export class BrokerConfigService implements OnApplicationBootstrap {
     @Inject(LOGGER) log: AppLogger,
   ) {
     this.log = log;
-  }
-
-  async onApplicationBootstrap(): Promise<void> {
-    await this.bus.subscribe({
-      queue: `iaas-gateway.config-changes.${process.pid}`,
-      exclusive: true,
-      exchange: Topology.events,
-      bindings: [ConfigChanged.type],
-      handler: async () => {
-        this.invalidate();
-        return Outcome.ack();
-      },
-    });
   }
 
   /** Forget the cached snapshot (and tell listeners, e.g. the driver pool). */
