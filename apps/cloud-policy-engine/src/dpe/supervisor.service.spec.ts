@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { Bus, Handler, OutboxRelay, silentLogger } from '@nephele/bus';
+import { Bus, OutboxRelay, silentLogger } from '@nephele/bus';
 import { createEvent, DpeHeartbeat } from '@nephele/contracts';
 import { AppLogger } from '@nephele/observability';
 import { CpeConfig } from '../config/env';
@@ -11,7 +11,6 @@ import { SupervisorService } from './supervisor.service';
 describe('CPE supervisor: DPE heartbeat timeout', () => {
   const T0 = Date.parse('2025-01-01T00:00:00Z');
   let ready: boolean;
-  let heartbeat: Handler;
   let marks: Partial<RegistryRow>[];
   let stops: string[];
   let sut: SupervisorService;
@@ -42,10 +41,7 @@ describe('CPE supervisor: DPE heartbeat timeout', () => {
     } as unknown as DeployablesRepository;
     const bus = {
       isReady: () => ready,
-      subscribe: async (s: { handler: Handler }) => {
-        heartbeat = s.handler;
-        return { cancel: async () => undefined };
-      },
+      subscribe: async () => ({ cancel: async () => undefined }),
     } as unknown as Bus;
     const outbox = { nudge: () => undefined, drain: async () => 0 } as unknown as OutboxRelay;
     const config = { runtime: 'inline', heartbeatTimeoutMs: 3000, startGraceMs: 15_000 } as CpeConfig;
@@ -70,15 +66,15 @@ describe('CPE supervisor: DPE heartbeat timeout', () => {
     jest.useRealTimers();
   });
 
+  // What DpeHeartbeatsConsumer does with a heartbeat off the bus.
   const beat = () =>
-    heartbeat(
+    sut.heard(
       createEvent('dpe-worker', DpeHeartbeat.type, {
         deployableId: 'd1',
         epoch: 1,
         workerId: 'inline',
         pid: 1,
-      }),
-      { redelivered: false, headers: {}, queue: 'q' },
+      }).data!,
     );
   const pass = async (ms: number) => {
     jest.setSystemTime(Date.now() + ms);
