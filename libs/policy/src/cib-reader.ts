@@ -13,6 +13,7 @@ import {
 } from './cluster.types';
 import { INFINITY, addScores, parseScore } from './score.util';
 import { effectiveFailCount } from './assign';
+import { RuleContext, evalRules, unpackLocation } from './rules';
 
 /** What `readCib()` returns: everything `plan()` needs except `now`. */
 export interface CibInput {
@@ -136,29 +137,45 @@ function isTrue(v: string | undefined): boolean {
 }
 
 /**
- * The name/value pairs of every `<setName>` under `node`, as Pacemaker unpacks them: sets in
- * descending `score` order (the set with id `firstId` always first), and the first value of a
- * name wins. A set or pair given by `id-ref`, or a set with a `<rule>`, is refused through
- * `refuse` (its values would depend on what it refers to or on when and where it is evaluated).
+ * The name/value pairs of every `<setName>` under `node`, as Pacemaker unpacks them
+ * (`pe__unpack_dataset_nvpairs`): sets in descending `score` order (the set with id `firstId`
+ * always first; equal scores in reverse document order, as GLib sorts a prepended list), and the
+ * first value of a name wins (the last with `overwrite`, as for transient node attributes); the
+ * value `#default` drops what an earlier set gave. A set or pair given by `id-ref` is refused
+ * through `refuse`; a set with a `<rule>` is refused too unless `rules` is given, in which case
+ * the set counts only when its rules pass (see Note [Rules]).
  */
-function nvpairs(node: XmlNode | undefined, setName: string, refuse?: (what: string) => void, firstId?: string): Map<string, string> {
-  const out = new Map<string, string>();
+function nvpairs(
+  node: XmlNode | undefined,
+  setName: string,
+  refuse?: (what: string) => void,
+  firstId?: string,
+  rules?: RuleContext,
+  overwrite = false,
+  into?: Map<string, string>,
+): Map<string, string> {
+  const out = into ?? new Map<string, string>();
   const sets = children(node, setName).map((set, i) => {
     const id = attr(set, 'id');
-    const score = id !== undefined && id === firstId ? INFINITY : (parseScore(attr(set, 'score')) ?? 0);
+    const score = id !== undefined && id === firstId ? INFINITY + 1 : (parseScore(attr(set, 'score')) ?? 0);
     return { set, i, score };
   });
-  sets.sort((a, b) => b.score - a.score || a.i - b.i);
+  sets.sort((a, b) => b.score - a.score || b.i - a.i);
   for (const { set } of sets) {
     if (refuse) {
       if (attr(set, 'id-ref') !== undefined) refuse(`<${setName} id-ref=${attr(set, 'id-ref')}>`);
-      if (children(set, 'rule').length > 0) refuse(`<${setName} ${attr(set, 'id') ?? ''}> with a <rule>`);
+      if (children(set, 'rule').length > 0) {
+        if (!rules) refuse(`<${setName} ${attr(set, 'id') ?? ''}> with a <rule>`);
+        else if (!evalRules(children(set, 'rule'), rules, refuse)) continue;
+      }
     }
     for (const p of children(set, 'nvpair')) {
       if (refuse && attr(p, 'id-ref') !== undefined) refuse(`<nvpair id-ref=${attr(p, 'id-ref')}> in <${setName}>`);
       const name = attr(p, 'name');
       const value = attr(p, 'value');
-      if (name !== undefined && value !== undefined && !out.has(name)) out.set(name, value);
+      if (name === undefined || value === undefined) continue;
+      if (value.toLowerCase() === '#default') out.delete(name);
+      else if (overwrite || !out.has(name)) out.set(name, value);
     }
   }
   return out;
@@ -211,7 +228,10 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   }
 
   // Cluster options (see Note [Audited constructs]).
-  const crmConfig = nvpairs(child(conf, 'crm_config'), 'cluster_property_set', unsupported, 'cib-bootstrap-options');
+  const executionDate = Number(attr(cib, 'execution-date'));
+  const nowSec = attr(cib, 'execution-date') !== undefined && Number.isFinite(executionDate) ? executionDate : Math.floor((options.now ?? Date.now()) / 1000);
+  const ruleNow: RuleContext = { nowSec };
+  const crmConfig = nvpairs(child(conf, 'crm_config'), 'cluster_property_set', unsupported, 'cib-bootstrap-options', ruleNow);
   if (crmConfig.has('symmetric-cluster') && !isTrue(crmConfig.get('symmetric-cluster'))) unsupported('symmetric-cluster=false');
   const placementStrategy = crmConfig.get('placement-strategy');
   if (placementStrategy !== undefined && placementStrategy !== 'default') unsupported(`placement-strategy=${placementStrategy}`);
@@ -240,6 +260,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   // Nodes.
   const nodeNameById = new Map<string, string>();
   const nodeStandby = new Map<string, boolean>();
+  const nodeAttributes = new Map<string, Map<string, string>>();
   const nodes: NodeSpec[] = [];
   for (const n of children(child(conf, 'nodes'), 'node')) {
     const id = attr(n, 'id');
@@ -247,10 +268,19 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (id === undefined || uname === undefined) throw new CibError('<node> without id');
     const type = attr(n, 'type');
     if (type !== undefined && type !== 'member' && type !== 'normal') unsupported(`node ${uname} of type ${type}`);
-    const nodeAttrs = nvpairs(n, 'instance_attributes', unsupported);
-    if (isTrue(nodeAttrs.get('maintenance'))) unsupported(`node ${uname} in maintenance`);
+    // see Note [Node attributes]
+    const attrs = new Map<string, string>([
+      ['#uname', uname],
+      ['#id', id],
+      ['#kind', 'cluster'],
+      ['#is_dc', id === attr(cib, 'dc-uuid') ? 'true' : 'false'],
+    ]);
+    const clusterName = crmConfig.get('cluster-name');
+    if (clusterName !== undefined) attrs.set('#cluster-name', clusterName);
+    nvpairs(n, 'instance_attributes', unsupported, undefined, ruleNow, false, attrs);
+    setSiteName(attrs, clusterName);
+    nodeAttributes.set(uname, attrs);
     nodeNameById.set(id, uname);
-    nodeStandby.set(uname, isTrue(nodeAttrs.get('standby')));
     nodes.push({ name: uname });
   }
 
@@ -320,19 +350,27 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (!constraintKinds.has(k) && !k.startsWith('#')) unsupported(`<${k}>`);
   }
   const locations: LocationConstraint[] = [];
+  const ruleNodes = nodes.map((n) => ({ name: n.name, attrs: nodeAttributes.get(n.name)! }));
+  const health = {
+    red: parseScore(crmConfig.get('node-health-red') ?? '-INFINITY') ?? -INFINITY,
+    yellow: parseScore(crmConfig.get('node-health-yellow') ?? '0') ?? 0,
+    green: parseScore(crmConfig.get('node-health-green') ?? '0') ?? 0,
+  };
+  const exclusive = new Map<string, Set<string>>();
   for (const l of children(cons, 'rsc_location')) {
-    const id = attr(l, 'id') ?? 'rsc_location';
-    const rsc = attr(l, 'rsc');
-    const node = attr(l, 'node');
-    const score = parseScore(attr(l, 'score'));
-    if (rsc === undefined || node === undefined || score === undefined || children(l, 'rule').length > 0 || attr(l, 'role') !== undefined) {
-      unsupported(`rsc_location ${id} (only rsc + node + score)`);
-      continue;
+    const u = unpackLocation(l, ruleNodes, nowSec, health, unsupported);
+    if (!u || !resourceIds.has(u.resource)) continue;
+    for (const e of u.entries) locations.push({ id: e.id, resource: u.resource, node: e.node, score: e.score });
+    if (u.exclusive) {
+      const set = exclusive.get(u.resource) ?? new Set<string>();
+      for (const n of u.exclusive) set.add(n);
+      exclusive.set(u.resource, set);
     }
-    if (l['lifetime'] !== undefined) unsupported(`lifetime in ${id}`);
-    const discovery = attr(l, 'resource-discovery');
-    if (discovery !== undefined && discovery !== 'always') unsupported(`resource-discovery=${discovery} on ${id}`);
-    locations.push({ id, resource: rsc, node, score });
+  }
+  // resource-discovery=exclusive bans the resource from every node no such location names
+  // (`apply_exclusive_discovery`); −INFINITY absorbs, so where it goes in the list is immaterial.
+  for (const [rid, set] of exclusive) {
+    for (const n of nodes) if (!set.has(n.name)) locations.push({ id: `resource-discovery=exclusive of ${rid}`, resource: rid, node: n.name, score: -INFINITY });
   }
   const colocations: ColocationConstraint[] = [];
   for (const c of children(cons, 'rsc_colocation')) {
@@ -374,8 +412,6 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   }
 
   // Status.
-  const executionDate = Number(attr(cib, 'execution-date'));
-  const nowSec = attr(cib, 'execution-date') !== undefined && Number.isFinite(executionDate) ? executionDate : Math.floor((options.now ?? Date.now()) / 1000);
   const rscById = new Map(resources.map((r) => [r.id, r]));
   const legacyFailCounts = compareVersion(attr(cib, 'crm_feature_set'), '3.0.13') < 0;
   const online: Record<string, boolean> = {};
@@ -396,11 +432,13 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (shutdownAttr !== undefined && shutdownAttr !== '0') unsupported(`node ${name} shutting down`);
     const up = isTrue(inCcm) && attr(ns, 'crmd') === 'online' && join === 'member';
     online[name] = up;
-    const transient = nvpairs(child(ns, 'transient_attributes'), 'instance_attributes', unsupported);
-    if (isTrue(transient.get('standby'))) nodeStandby.set(name, true);
-    if (isTrue(transient.get('maintenance'))) unsupported(`node ${name} in maintenance`);
+    const merged = nodeAttributes.get(name)!;
+    nvpairs(child(ns, 'transient_attributes'), 'instance_attributes', unsupported, undefined, ruleNow, true, merged);
+    setSiteName(merged, crmConfig.get('cluster-name'));
+    if (isTrue(merged.get('standby'))) nodeStandby.set(name, true);
+    if (isTrue(merged.get('maintenance'))) unsupported(`node ${name} in maintenance`);
     for (const k of ['shutdown', 'terminate']) {
-      const v = transient.get(k);
+      const v = merged.get(k);
       if (v !== undefined && v !== '0' && v !== '' && v !== 'false') unsupported(`node attribute ${k}=${v} on ${name}`);
     }
     // see Note [Fail counts]
@@ -410,7 +448,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       const lf = failCountPattern(rsc.id, 'last-failure', legacyFailCounts);
       let count = 0;
       let last = 0;
-      for (const [k, v] of transient) {
+      for (const [k, v] of merged) {
         if (fc.test(k)) count = addScores(count, parseScore(v) ?? 0);
         else if (lf.test(k)) {
           const t = /^\s*[+-]?\d+/.exec(v);
@@ -430,7 +468,11 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       if (attr(lr, 'shutdown-lock') !== undefined) unsupported(`shutdown-lock on ${rid}`);
       const ops = children(lr, 'lrm_rsc_op');
       auditOps(ops, rid, unsupported);
-      if (!resourceIds.has(rid)) continue;
+      if (!resourceIds.has(rid)) {
+        // An orphan (active, no longer configured) is stopped, unless nothing is managed.
+        if (up && allUnmanaged && lastOpState(ops, false) !== 'stopped') unsupported(`orphan ${rid} active while fencing is enabled without a device`);
+        continue;
+      }
       if (!up) continue; // history of an offline node is not read: what ran there is stopped
       // see Note [Expired failures]
       const r = rscById.get(rid)!;
@@ -471,6 +513,21 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
 // timeout) is ignored, as if it had not happened, when the resource has a fail count on that
 // node and that fail count has expired (now > last-failure + timeout). Without a fail count, or
 // with one that has not expired, the failure stands. (Pacemaker 2.1.5 `check_operation_expiry`.)
+
+// Note [Node attributes]
+// ~~~~~~~~~~~~~~~~~~~~~~~
+// A node's attributes, as rules and `score-attribute` see them (Pacemaker 2.1.5
+// `add_node_attrs`): #uname, #id, #kind (cluster), #is_dc (whether its id is the CIB's dc-uuid),
+// #cluster-name (the cluster option), then its configured instance_attributes (first value
+// wins), then the transient attributes of its node_state (these overwrite), and #site-name
+// (site-name, else the cluster name) unless set. standby and maintenance are read from the
+// merged attributes of nodes that have a node_state (the others are offline).
+
+function setSiteName(attrs: Map<string, string>, clusterName: string | undefined): void {
+  if (attrs.has('#site-name')) return;
+  const site = attrs.get('site-name') ?? clusterName;
+  if (site !== undefined) attrs.set('#site-name', site);
+}
 
 /** Whether an operation's result differs from what was expected (see lastOpState). */
 function opFailed(op: XmlNode): boolean {
