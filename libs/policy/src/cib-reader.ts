@@ -13,7 +13,9 @@ import {
 } from './cluster.types';
 import { INFINITY, addScores, parseScore } from './score.util';
 import { effectiveFailCount } from './assign';
-import { RuleContext, evalRules, unpackLocation } from './rules';
+import { RuleContext, char2score, evalRules, unpackLocation, unpackOrder } from './rules';
+import { readTicketStates, ticketEffect, unpackTicket } from './tickets';
+import { healthScores, nodeHealth, parseHealthStrategy } from './health';
 
 /** What `readCib()` returns: everything `plan()` needs except `now`. */
 export interface CibInput {
@@ -235,8 +237,6 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   if (crmConfig.has('symmetric-cluster') && !isTrue(crmConfig.get('symmetric-cluster'))) unsupported('symmetric-cluster=false');
   const placementStrategy = crmConfig.get('placement-strategy');
   if (placementStrategy !== undefined && placementStrategy !== 'default') unsupported(`placement-strategy=${placementStrategy}`);
-  const healthStrategy = crmConfig.get('node-health-strategy');
-  if (healthStrategy !== undefined && healthStrategy !== 'none') unsupported(`node-health-strategy=${healthStrategy}`);
   if (crmConfig.has('shutdown-lock') && isTrue(crmConfig.get('shutdown-lock'))) unsupported('shutdown-lock');
   if (crmConfig.has('stop-orphan-resources') && !isTrue(crmConfig.get('stop-orphan-resources'))) unsupported('stop-orphan-resources=false');
   if (crmConfig.has('is-managed-default') && !isTrue(crmConfig.get('is-managed-default'))) unsupported('is-managed-default=false');
@@ -266,6 +266,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     const id = attr(n, 'id');
     const uname = attr(n, 'uname') ?? id;
     if (id === undefined || uname === undefined) throw new CibError('<node> without id');
+    if (attr(n, 'score') !== undefined) unsupported(`node ${uname} with a score`);
     const type = attr(n, 'type');
     if (type !== undefined && type !== 'member' && type !== 'normal') unsupported(`node ${uname} of type ${type}`);
     // see Note [Node attributes]
@@ -284,19 +285,41 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     nodes.push({ name: uname });
   }
 
+  // Transient node attributes, before anything reads node attributes (see Note [Node attributes]).
+  const mergedNodes = new Set<string>();
+  const nodeWeight = new Map<string, number>();
+  for (const ns of children(child(cib, 'status'), 'node_state')) {
+    const sid = attr(ns, 'id');
+    const name = (sid !== undefined ? nodeNameById.get(sid) : undefined) ?? attr(ns, 'uname');
+    if (name === undefined || !nodeAttributes.has(name) || mergedNodes.has(name)) continue;
+    mergedNodes.add(name);
+    // As the status loop below decides it (see Note [Rules] for why rules need it).
+    const nsUp = isTrue(attr(ns, 'in_ccm')) && attr(ns, 'crmd') === 'online' && (attr(ns, 'join') ?? 'member') === 'member';
+    if (!nsUp) nodeWeight.set(name, -INFINITY);
+    const merged = nodeAttributes.get(name)!;
+    nvpairs(child(ns, 'transient_attributes'), 'instance_attributes', unsupported, undefined, ruleNow, true, merged);
+    setSiteName(merged, crmConfig.get('cluster-name'));
+  }
+
+  // see Note [Node health]
+  const healthStrategy = parseHealthStrategy(crmConfig.get('node-health-strategy'));
+  if (healthStrategy === undefined) unsupported(`node-health-strategy=${crmConfig.get('node-health-strategy')}`);
+  const health = healthScores(healthStrategy ?? 'none', crmConfig);
+
   // Defaults.
   const rscDefaults = nvpairs(child(conf, 'rsc_defaults'), 'meta_attributes', unsupported);
   auditMeta(rscDefaults, 'rsc_defaults', unsupported);
   const opDefaults = nvpairs(child(conf, 'op_defaults'), 'meta_attributes', unsupported);
   if (opDefaults.has('on-fail')) unsupported(`on-fail=${opDefaults.get('on-fail')} in op_defaults`);
   const defaults: ResourceDefaults = {};
+  // Scores in meta attributes are read with `char2score`, as Pacemaker does ("1.0" is 1, text
+  // is 0); the value "default" leaves the built-in default, not rsc_defaults: refused.
   const num = (v: string | undefined, what: string): number | undefined => {
     if (v === undefined) return undefined;
-    const s = parseScore(v);
-    if (s === undefined) throw new CibError(`invalid ${what}: ${v}`);
-    return s;
+    if (v.trim().toLowerCase() === 'default') unsupported(`${what}=default`);
+    return char2score(v, health);
   };
-  const ds = num(rscDefaults.get('resource-stickiness') ?? rscDefaults.get('stickiness'), 'resource-stickiness');
+  const ds = num(rscDefaults.get('resource-stickiness'), 'resource-stickiness');
   if (ds !== undefined) defaults.stickiness = ds;
   const dm = num(rscDefaults.get('migration-threshold'), 'migration-threshold');
   if (dm !== undefined) defaults.migrationThreshold = dm;
@@ -306,6 +329,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
 
   // Resources.
   const resources: ResourceSpec[] = [];
+  const metaOf = new Map<string, Map<string, string>>();
   for (const p of children(resourcesEl, 'primitive')) {
     const id = attr(p, 'id');
     if (id === undefined) throw new CibError('<primitive> without id');
@@ -313,6 +337,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (attr(p, 'class') === 'ocf' && attr(p, 'provider') === 'pacemaker' && attr(p, 'type') === 'remote') unsupported(`remote node connection ${id}`);
     if (!/^[A-Za-z0-9_.:-]+$/.test(id)) unsupported(`resource id ${JSON.stringify(id)} (fail-count attribute names could not be matched exactly)`);
     const meta = nvpairs(p, 'meta_attributes', unsupported);
+    metaOf.set(id, meta);
     auditMeta(meta, `primitive ${id}`, unsupported);
     nvpairs(p, 'utilization', unsupported);
     for (const op of children(child(p, 'operations'), 'op')) {
@@ -321,9 +346,9 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     }
     if (attr(child(p, 'operations'), 'id-ref') !== undefined) unsupported(`<operations id-ref> on ${id}`);
     const r: ResourceSpec = { id };
-    const priority = num(meta.get('priority'), `priority of ${id}`);
+    const priority = num(meta.get('priority') ?? rscDefaults.get('priority'), `priority of ${id}`);
     if (priority !== undefined) r.priority = priority;
-    const stickiness = num(meta.get('resource-stickiness') ?? meta.get('stickiness'), `resource-stickiness of ${id}`);
+    const stickiness = num(meta.get('resource-stickiness'), `resource-stickiness of ${id}`);
     if (stickiness !== undefined) r.stickiness = stickiness;
     const threshold = num(meta.get('migration-threshold'), `migration-threshold of ${id}`);
     if (threshold !== undefined) r.migrationThreshold = threshold;
@@ -345,17 +370,23 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
 
   // Constraints.
   const cons = child(conf, 'constraints');
-  const constraintKinds = new Set(['rsc_location', 'rsc_colocation', 'rsc_order']);
+  const constraintKinds = new Set(['rsc_location', 'rsc_colocation', 'rsc_order', 'rsc_ticket']);
+  const ticketDeps = children(cons, 'rsc_ticket').flatMap((t) => unpackTicket(t, stonithEnabled, unsupported));
   for (const k of Object.keys(cons ?? {})) {
     if (!constraintKinds.has(k) && !k.startsWith('#')) unsupported(`<${k}>`);
   }
   const locations: LocationConstraint[] = [];
-  const ruleNodes = nodes.map((n) => ({ name: n.name, attrs: nodeAttributes.get(n.name)! }));
-  const health = {
-    red: parseScore(crmConfig.get('node-health-red') ?? '-INFINITY') ?? -INFINITY,
-    yellow: parseScore(crmConfig.get('node-health-yellow') ?? '0') ?? 0,
-    green: parseScore(crmConfig.get('node-health-green') ?? '0') ?? 0,
-  };
+  if (healthStrategy !== undefined && healthStrategy !== 'none') {
+    for (const n of nodes) {
+      const h = nodeHealth(healthStrategy, nodeAttributes.get(n.name)!, crmConfig, health, addScores);
+      if (h === 0) continue;
+      for (const r of resources) {
+        if (h < 0 && isTrue(metaOf.get(r.id)?.get('allow-unhealthy-nodes') ?? rscDefaults.get('allow-unhealthy-nodes'))) continue;
+        locations.push({ id: `node-health-strategy=${healthStrategy}`, resource: r.id, node: n.name, score: h });
+      }
+    }
+  }
+  const ruleNodes = nodes.map((n) => ({ name: n.name, attrs: nodeAttributes.get(n.name)!, weight: nodeWeight.get(n.name) ?? 0 }));
   const exclusive = new Map<string, Set<string>>();
   for (const l of children(cons, 'rsc_location')) {
     const u = unpackLocation(l, ruleNodes, nowSec, health, unsupported);
@@ -391,24 +422,16 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   }
   const orders: OrderConstraint[] = [];
   for (const o of children(cons, 'rsc_order')) {
-    const id = attr(o, 'id') ?? 'rsc_order';
-    const first = attr(o, 'first');
-    const then = attr(o, 'then');
-    const kind = attr(o, 'kind');
-    const score = attr(o, 'score');
-    const actions = ['first-action', 'then-action'].map((k) => attr(o, k)).filter((v) => v !== undefined && v !== 'start');
-    const symmetrical = attr(o, 'symmetrical');
-    const mandatory = kind === undefined ? score === undefined || (parseScore(score) ?? 0) > 0 : kind.toLowerCase() === 'mandatory';
-    if (first === undefined || then === undefined || !mandatory || actions.length > 0 || (symmetrical !== undefined && !isTrue(symmetrical))) {
-      unsupported(`rsc_order ${id} (only mandatory, symmetrical start orders)`);
-      continue;
-    }
-    if (o['lifetime'] !== undefined) unsupported(`lifetime in ${id}`);
+    const u = unpackOrder(o, unsupported);
+    if (!u) continue;
+    // Every kind carries `pe_order_optional`, and `order_actions` drops an ordering between two
+    // actions already ordered with a common flag: the first order of a pair wins (CIB order).
+    if (orders.some((x) => x.first === u.first && x.then === u.then)) continue;
     // An unmanaged resource never carries out the restart an order implies, and Pacemaker's
     // transition then stalls on it: outside the subset.
-    const unmanaged = [first, then].filter((x) => resources.some((r) => r.id === x && r.managed === false));
-    if (unmanaged.length > 0) unsupported(`rsc_order ${id} with unmanaged ${unmanaged.join(', ')}`);
-    orders.push({ id, first, then });
+    const unmanaged = [u.first, u.then].filter((x) => resources.some((r) => r.id === x && r.managed === false));
+    if (unmanaged.length > 0) unsupported(`rsc_order ${u.id} with unmanaged ${unmanaged.join(', ')}`);
+    orders.push(u);
   }
 
   // Status.
@@ -417,6 +440,19 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const online: Record<string, boolean> = {};
   const running: Record<string, ResourceObservation | undefined> = {};
   const history: FailureRecord[] = [];
+  const orphans = new Map<string, string>();
+  // Ids of every resource configured at any depth (clone instances `id:N` are not orphans).
+  const configuredIds = new Set<string>();
+  const collectIds = (el: XmlNode | undefined): void => {
+    for (const kind of ['primitive', 'group', 'clone', 'master', 'bundle']) {
+      for (const c of children(el, kind)) {
+        const cid = attr(c, 'id');
+        if (cid !== undefined) configuredIds.add(cid);
+        collectIds(c);
+      }
+    }
+  };
+  collectIds(resourcesEl);
   const seenNodes = new Set<string>();
   for (const ns of children(child(cib, 'status'), 'node_state')) {
     const id = attr(ns, 'id');
@@ -433,8 +469,6 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     const up = isTrue(inCcm) && attr(ns, 'crmd') === 'online' && join === 'member';
     online[name] = up;
     const merged = nodeAttributes.get(name)!;
-    nvpairs(child(ns, 'transient_attributes'), 'instance_attributes', unsupported, undefined, ruleNow, true, merged);
-    setSiteName(merged, crmConfig.get('cluster-name'));
     if (isTrue(merged.get('standby'))) nodeStandby.set(name, true);
     if (isTrue(merged.get('maintenance'))) unsupported(`node ${name} in maintenance`);
     for (const k of ['shutdown', 'terminate']) {
@@ -470,7 +504,11 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       auditOps(ops, rid, unsupported);
       if (!resourceIds.has(rid)) {
         // An orphan (active, no longer configured) is stopped, unless nothing is managed.
-        if (up && allUnmanaged && lastOpState(ops, false) !== 'stopped') unsupported(`orphan ${rid} active while fencing is enabled without a device`);
+        // Then it stays where it runs, and is listed among the resources (unmanaged).
+        if (up && allUnmanaged && !configuredIds.has(rid.replace(/:\d+$/, '')) && lastOpState(ops, false) !== 'stopped') {
+          if (orphans.has(rid)) unsupported(`orphan ${rid} active on several nodes`);
+          orphans.set(rid, name);
+        }
         continue;
       }
       if (!up) continue; // history of an offline node is not read: what ran there is stopped
@@ -490,6 +528,24 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
         continue;
       }
       running[rid] = state === 'failed' ? { node: name, failed: true } : { node: name };
+    }
+  }
+
+  for (const [rid, node] of orphans) {
+    resources.push({ id: rid, managed: false });
+    running[rid] = { node };
+  }
+
+  // see Note [Tickets]
+  const ticketStates = readTicketStates(child(cib, 'status'));
+  for (const dep of ticketDeps) {
+    const r = rscById.get(dep.resource);
+    if (!r) continue;
+    const effect = ticketEffect(dep, ticketStates.get(dep.ticket), running[r.id] !== undefined, unsupported);
+    if (effect === 'ban') for (const n of nodes) locations.push({ id: dep.id, resource: r.id, node: n.name, score: -INFINITY });
+    else if (effect === 'freeze') {
+      r.blocked = true;
+      if (orders.some((o) => o.first === r.id || o.then === r.id)) unsupported(`rsc_order with ${r.id} frozen by rsc_ticket ${dep.id}`);
     }
   }
 

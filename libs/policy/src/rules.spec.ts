@@ -73,3 +73,40 @@ describe('location rules (Note [Rules])', () => {
     expect(parseIsoDate('2019-09-20 15:10:52')).toBeUndefined();
   });
 });
+
+describe('order kinds, tickets and node health', () => {
+  const two = '<node id="1" uname="n1"/><node id="2" uname="n2"/>';
+  const upTwo = ['1', '2'].map((i) => `<node_state id="${i}" uname="n${i}" in_ccm="true" crmd="online" join="member"/>`).join('');
+  const withResources = (xml: string, resources: string): string => xml.replace(/<resources>.*<\/resources>/, `<resources>${resources}</resources>`);
+  const prim = (id: string, meta = ''): string => `<primitive id="${id}" class="ocf" provider="pacemaker" type="Dummy">${meta}</primitive>`;
+
+  it('blocks `then` only for a Mandatory order (Note [Order kinds])', () => {
+    const stopped = '<meta_attributes id="m"><nvpair id="m1" name="target-role" value="Stopped"/></meta_attributes>';
+    const xml = (kind: string): string => withResources(cib(two, `<rsc_order id="o" first="a" then="b" kind="${kind}"/>`, upTwo), prim('a', stopped) + prim('b'));
+    expect(place(xml('Mandatory'))).toEqual({ a: null, b: null });
+    expect(place(xml('Optional'))).toEqual({ a: null, b: 'n1' });
+    expect(place(xml('Serialize'))).toEqual({ a: null, b: 'n1' });
+  });
+
+  it('bans a resource whose ticket is not granted, and freezes an active one with loss-policy=freeze (Note [Tickets])', () => {
+    const running = upTwo.replace(
+      '<node_state id="2" uname="n2" in_ccm="true" crmd="online" join="member"/>',
+      '<node_state id="2" uname="n2" in_ccm="true" crmd="online" join="member"><lrm><lrm_resources><lrm_resource id="b" class="ocf" provider="pacemaker" type="Dummy">' +
+        '<lrm_rsc_op id="b_start_0" operation="start" call-id="2" rc-code="0" op-status="0" interval="0"/></lrm_resource></lrm_resources></lrm></node_state>',
+    );
+    const tickets = (state: string): string => `${running}<tickets><ticket_state id="T" ${state}/></tickets>`;
+    const constraints = '<rsc_ticket id="ta" rsc="a" ticket="T"/><rsc_ticket id="tb" rsc="b" ticket="T" loss-policy="freeze"/>' + '<rsc_location id="l" rsc="b" node="n1" score="100"/>';
+    const xml = (state: string): string => withResources(cib(two, constraints, tickets(state)), prim('a') + prim('b'));
+    expect(place(xml('granted="true"'))).toEqual({ a: 'n1', b: 'n1' });
+    expect(place(xml('granted="false"'))).toEqual({ a: null, b: 'n2' });
+    expect(place(xml('granted="true" standby="true"'))).toEqual({ a: null, b: null });
+  });
+
+  it('adds node health to every resource on the node (Note [Node health])', () => {
+    const health = two.replace('<node id="1" uname="n1"/>', '<node id="1" uname="n1"><instance_attributes id="h"><nvpair id="h1" name="#health-disk" value="red"/></instance_attributes></node>');
+    const strategy = (s: string): string => cib(health, '', upTwo).replace('</cluster_property_set>', `<nvpair id="hs" name="node-health-strategy" value="${s}"/></cluster_property_set>`);
+    expect(place(strategy('none'))).toEqual({ r: 'n1' });
+    expect(place(strategy('migrate-on-red'))).toEqual({ r: 'n2' });
+    expect(readCib(strategy('progressive')).spec.locations).toEqual([{ id: 'node-health-strategy=progressive', resource: 'r', node: 'n1', score: -1_000_000 }]);
+  });
+});

@@ -1,3 +1,5 @@
+import { addScores } from './score.util';
+
 // Note [Rules]
 // ~~~~~~~~~~~~
 // Pacemaker 2.1.5's rule evaluation (`pe_eval_expr`, `pe__eval_attr_expr`, `pe__eval_date_expr`)
@@ -255,6 +257,12 @@ export function char2score(text: string | undefined, health: HealthScores): numb
 export interface RuleNode {
   name: string;
   attrs: ReadonlyMap<string, string>;
+  /**
+   * The node's own weight in Pacemaker's node list: −INFINITY when its node_state says it is
+   * offline, else its `<node score>` (0). An OR rule adds its score to it (it copies the node);
+   * an AND rule starts from a copy reset to 0.
+   */
+  weight: number;
 }
 
 /**
@@ -272,6 +280,7 @@ export function ruleLocationScores(
   const score = xmlAttr(rule, 'score');
   const scoreAttribute = score === undefined ? xmlAttr(rule, 'score-attribute') : undefined;
   const out: Array<{ node: string; score: number }> = [];
+  const or = xmlAttr(rule, 'boolean-op')?.toLowerCase() === 'or';
   for (const n of nodes) {
     if (!evalRule(rule, { attrs: n.attrs, nowSec }, refuse)) continue;
     let s: number;
@@ -279,6 +288,7 @@ export function ruleLocationScores(
       const v = n.attrs.get(scoreAttribute);
       s = v === undefined ? -1_000_000 : char2score(v, health);
     } else s = char2score(score, health);
+    if (or) s = addScores(n.weight, s);
     out.push({ node: n.name, score: s });
   }
   return out;
@@ -340,4 +350,42 @@ export function unpackLocation(
     }
   }
   return out;
+}
+
+/** crm_str_to_boolean: a boolean text, or undefined when it is none. */
+function parseBoolean(text: string | undefined): boolean | undefined {
+  if (text === undefined) return undefined;
+  const t = text.trim().toLowerCase();
+  if (['true', 'on', 'yes', 'y', '1'].includes(t)) return true;
+  if (['false', 'off', 'no', 'n', '0'].includes(t)) return false;
+  return undefined;
+}
+
+/**
+ * `unpack_simple_rsc_order` for a start → start order between two resources: its kind
+ * (`get_ordering_type`: `kind`, else a deprecated `score` of 0 makes it Optional; an unknown kind
+ * is Mandatory) and symmetry (`get_ordering_symmetry`). Other actions and resource sets are
+ * refused.
+ */
+export function unpackOrder(o: RuleXml, refuse: (what: string) => void): { id: string; first: string; then: string; kind: 'Mandatory' | 'Optional' | 'Serialize'; symmetrical: boolean } | undefined {
+  const id = xmlAttr(o, 'id') ?? 'rsc_order';
+  if (xmlChildren(o, 'resource_set').length > 0) refuse(`rsc_order ${id} with a resource_set`);
+  if (o['lifetime'] !== undefined) refuse(`lifetime in ${id}`);
+  const first = xmlAttr(o, 'first');
+  const then = xmlAttr(o, 'then');
+  const firstAction = xmlAttr(o, 'first-action') ?? 'start';
+  const thenAction = xmlAttr(o, 'then-action') ?? firstAction;
+  if (firstAction !== 'start' || thenAction !== 'start') refuse(`rsc_order ${id} (${firstAction} then ${thenAction}; only start orders)`);
+  for (const k of ['first-instance', 'then-instance', 'require-all']) if (xmlAttr(o, k) !== undefined) refuse(`${k} in rsc_order ${id}`);
+  if (first === undefined || then === undefined) return undefined;
+  const kindText = xmlAttr(o, 'kind');
+  const score = xmlAttr(o, 'score');
+  let kind: 'Mandatory' | 'Optional' | 'Serialize' = 'Mandatory';
+  if (kindText !== undefined) {
+    const k = kindText.toLowerCase();
+    kind = k === 'optional' ? 'Optional' : k === 'serialize' ? 'Serialize' : 'Mandatory';
+  } else if (score !== undefined && char2score(score, { red: -1_000_000, yellow: 0, green: 0 }) === 0) kind = 'Optional';
+  const sym = parseBoolean(xmlAttr(o, 'symmetrical'));
+  const symmetrical = kind === 'Serialize' ? false : (sym ?? true);
+  return { id, first, then, kind, symmetrical };
 }
