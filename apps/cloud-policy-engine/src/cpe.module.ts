@@ -3,6 +3,7 @@ import { createEdgeConnection, EdgeConnection, LoggerLike } from '@nephele/bus';
 import { AppLogger } from '@nephele/observability';
 import { databaseProviders, HealthRegistry, LOGGER } from '@nephele/service-kit';
 import { ClustersController } from './clusters/clusters.controller';
+import { ClustersRepository } from './clusters/clusters.repository';
 import { ClustersService } from './clusters/clusters.service';
 import { CpeConfig } from './config/env';
 import { CPE_CONFIG, CPE_DB, CPE_EDGE, CPE_EMBEDDED, CPE_OUTBOX, DPE_INLINE_HOST } from './cpe.tokens';
@@ -87,6 +88,7 @@ export class CpeModule {
         AgentCredentials,
         DeployablesService,
         DpeLinkConsumer,
+        ClustersRepository,
         ClustersService,
         ManagementService,
       ],

@@ -10,6 +10,10 @@ import { createImageMapper } from './images/image-mapper';
 import { LaunchesConsumer } from './launches/launches.consumer';
 import { LaunchesRepository } from './launches/launches.repository';
 import { LaunchesService } from './launches/launches.service';
+import { EpochFence } from './launches/epoch.fence';
+import { LaunchFallbackExecutor } from './launches/launch-fallback.executor';
+import { LaunchOutcomePublisher } from './launches/launch-outcome.publisher';
+import { LaunchRequestResolver } from './launches/launch-request.resolver';
 import { ComputeController } from './openstack/compute.controller';
 import { IdentityController } from './openstack/identity.controller';
 import { ImageController } from './openstack/image.controller';
@@ -45,6 +49,10 @@ export class IaasGatewayModule {
         DriverPoolService,
         LaunchesRepository,
         LaunchesService,
+        EpochFence,
+        LaunchRequestResolver,
+        LaunchFallbackExecutor,
+        LaunchOutcomePublisher,
         LaunchesConsumer,
         OpenStackErrorFilter,
         OpenStackAuthService,

@@ -8,6 +8,7 @@ import { createLogger } from '@nephele/observability';
 import { restrictDataDir } from '@nephele/persistence';
 import {
   createHttpApp,
+  HealthRegistry,
   TOKEN_REVOCATIONS,
   TOKEN_VERIFIER,
   TokenRevocations,
@@ -186,32 +187,45 @@ async function main(): Promise<void> {
   app
     .get<TokenRevocations>(TOKEN_REVOCATIONS)
     .onTokenRevoked((id) => edge.closeWhere((p) => p.claims?.tokenId === id, 'token revoked'));
+  // Not ready until the defaults are seeded: a client that waits for /readyz (as the README's tour
+  // and every E2E do) must find the pool, images and profile it is told about.
+  let seedState: 'pending' | 'done' | Error = env.NEPHELE_SEED === 'true' ? 'pending' : 'done';
+  app.get(HealthRegistry).register('seed', async () => {
+    if (seedState === 'pending') throw new Error('seeding the default project, pool, images and profile');
+    if (seedState instanceof Error) throw new Error(`seeding failed: ${seedState.message}`);
+  });
   await app.listen(env.PORT, '0.0.0.0');
   const base = `http://localhost:${env.PORT}`;
 
   let seeded = '';
   if (env.NEPHELE_SEED === 'true') {
-    const agentMain = path.resolve(__dirname, '../agent/main.js');
-    const world = await seedLocalBroker(
-      new NepheleClient({ url: `http://127.0.0.1:${env.PORT}`, token: token.value }),
-      {
-        project: 'default',
-        images: {
-          agent: { command: [process.execPath, agentMain] },
-          sleeper: { command: ['sleep', 'infinity'] },
+    try {
+      const agentMain = path.resolve(__dirname, '../agent/main.js');
+      const world = await seedLocalBroker(
+        new NepheleClient({ url: `http://127.0.0.1:${env.PORT}`, token: token.value }),
+        {
+          project: 'default',
+          images: {
+            agent: { command: [process.execPath, agentMain] },
+            sleeper: { command: ['sleep', 'infinity'] },
+          },
+          imageNames: { 'debian-12': 'agent', sleeper: 'sleeper' },
+          hardwareProfiles: ['small'],
+          pool: 'default',
         },
-        imageNames: { 'debian-12': 'agent', sleeper: 'sleeper' },
-        hardwareProfiles: ['small'],
-        pool: 'default',
-      },
-    );
-    cpeConfig.defaultProject = world.projectId;
-    await seedExampleAppliance(
-      new NepheleClient({ url: `http://127.0.0.1:${env.PORT}`, token: token.value }),
-      world.projectId,
-      world.providerId,
-    );
-    seeded = `  default       project ${world.projectId}, pool "default" (local driver), images "debian-12" (runs the agent) and "sleeper", profile "small"`;
+      );
+      cpeConfig.defaultProject = world.projectId;
+      await seedExampleAppliance(
+        new NepheleClient({ url: `http://127.0.0.1:${env.PORT}`, token: token.value }),
+        world.projectId,
+        world.providerId,
+      );
+      seeded = `  default       project ${world.projectId}, pool "default" (local driver), images "debian-12" (runs the agent) and "sleeper", profile "small"`;
+      seedState = 'done';
+    } catch (e) {
+      seedState = e as Error;
+      throw e;
+    }
   }
 
   const lines = [

@@ -3,3 +3,4 @@ export * from './embedded-postgres';
 export * from './advisory-lock';
 export * from './leader-lock';
 export * from './sql.util';
+export * from './sql-repository';

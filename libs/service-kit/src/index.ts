@@ -10,3 +10,4 @@ export * from './bootstrap';
 export * from './database.providers';
 export * from './audit';
 export * from './ssrf';
+export * from './reconciler';

@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { Bus } from '@nephele/bus';
 import { ApplianceResolve, createEvent, FieldError } from '@nephele/contracts';
 import { SecretBox } from '@nephele/crypto';
 import { BUS, ProblemException } from '@nephele/service-kit';
 import { CpeConfig } from '../config/env';
-import { CPE_CONFIG, CPE_DB, SERVICE } from '../cpe.tokens';
+import { CPE_CONFIG, SERVICE } from '../cpe.tokens';
 import { Actor, DeployablesService, DeployableView } from '../deployables/deployables.service';
+import { ClusterRow, ClustersRepository } from './clusters.repository';
 import { CreateClusterDto } from './dto/cluster.dto';
 import {
   bindParameters,
@@ -29,21 +29,6 @@ interface Resolved {
     parameters: TemplateParameter[];
     outputs: TemplateOutput[];
   };
-}
-
-interface ClusterRow {
-  id: string;
-  project: string;
-  name: string;
-  appliance_id: string;
-  appliance_name: string;
-  implementation_id: string;
-  template_version: string;
-  deployable_id: string | null;
-  parameters: Record<string, unknown>;
-  outputs: TemplateOutput[];
-  credentials: { users: { username: string; sealed: unknown }[] } | null;
-  created_at: Date;
 }
 
 export interface ClusterView {
@@ -73,7 +58,7 @@ export interface ClusterView {
 @Injectable()
 export class ClustersService {
   constructor(
-    @Inject(CPE_DB) private readonly db: DataSource,
+    private readonly repo: ClustersRepository,
     @Inject(BUS) private readonly bus: Bus,
     @Inject(CPE_CONFIG) private readonly config: CpeConfig,
     private readonly deployables: DeployablesService,
@@ -88,8 +73,45 @@ export class ClustersService {
     return p;
   }
 
+  /** The project an actor sees clusters in: null = every project (an admin without one). */
+  private scopeOf(actor: Actor): string | null {
+    return actor.admin ? (actor.project ?? null) : (actor.project ?? '');
+  }
+
   async create(dto: CreateClusterDto, actor: Actor): Promise<ClusterView> {
     const project = this.projectOf(actor);
+    const resolved = await this.resolve(project, dto);
+    const impl = resolved.implementation;
+    const bound = bindParameters(impl.parameters ?? [], dto.parameters ?? {});
+    if (bound.errors.length) throw ProblemException.badRequest('invalid parameters', bound.errors);
+    const doc = this.deployables.parse(this.documentOf(resolved, bound.values, dto));
+    const id = randomUUID();
+    const inserted = await this.repo.insert({
+      id,
+      project,
+      name: dto.name,
+      appliance_id: resolved.appliance.id,
+      appliance_name: resolved.appliance.name,
+      implementation_id: impl.id,
+      template_version: impl.templateVersion,
+      parameters: bound.values,
+      outputs: impl.outputs ?? [],
+      credentials: this.sealUsers(id, dto),
+    });
+    if (!inserted)
+      throw ProblemException.conflict(`a cluster named ${dto.name} already exists in this project`);
+    try {
+      const d = await this.deployables.create(JSON.stringify(doc), 'json', doc, { ...actor, project });
+      await this.repo.setDeployable(id, d.id);
+    } catch (e) {
+      await this.repo.delete(id);
+      throw e;
+    }
+    return this.get(id, { ...actor, project });
+  }
+
+  /** The appliance's implementation, from the appliance registry (config-api) over the bus. */
+  private async resolve(project: string, dto: CreateClusterDto): Promise<Resolved> {
     const resolved = await this.bus
       .request<Resolved | null>(
         createEvent(SERVICE, ApplianceResolve.type, {
@@ -102,17 +124,18 @@ export class ClustersService {
       .catch((e: Error) => {
         throw new ProblemException(503, `the appliance registry (config-api) is not reachable: ${e.message}`);
       });
-    if (!resolved) {
-      throw ProblemException.badRequest('unknown appliance', [
-        {
-          field: dto.implementation ? 'implementation' : 'appliance',
-          message: `no appliance ${dto.appliance}${dto.implementation ? ` with implementation ${dto.implementation}` : ' with an implementation'} in this project`,
-        },
-      ]);
-    }
+    if (resolved) return resolved;
+    throw ProblemException.badRequest('unknown appliance', [
+      {
+        field: dto.implementation ? 'implementation' : 'appliance',
+        message: `no appliance ${dto.appliance}${dto.implementation ? ` with implementation ${dto.implementation}` : ' with an implementation'} in this project`,
+      },
+    ]);
+  }
+
+  /** The template rendered with the bound parameters: the deployable document's input. */
+  private documentOf(resolved: Resolved, values: Record<string, unknown>, dto: CreateClusterDto): object {
     const impl = resolved.implementation;
-    const bound = bindParameters(impl.parameters ?? [], dto.parameters ?? {});
-    if (bound.errors.length) throw ProblemException.badRequest('invalid parameters', bound.errors);
     const errors: FieldError[] = [];
     let template: unknown;
     try {
@@ -128,75 +151,34 @@ export class ClustersService {
         409,
         `the implementation is a HOT template: make it a stack through the OpenStack API (POST /openstack/{pool}/orchestration/v1/{project}/stacks with template_url nephele:appliances/${resolved.appliance.name}/${impl.id})`,
       );
-    const rendered = renderTemplate(template, bound.values, errors) as Record<string, unknown>;
+    const rendered = renderTemplate(template, values, errors) as Record<string, unknown>;
     if (errors.length)
       throw ProblemException.badRequest('the template needs values it was not given', errors);
     if (!rendered || typeof rendered !== 'object')
       throw new ProblemException(409, 'the template is not a deployable document');
-    const docInput = {
-      ...rendered,
-      apiVersion: undefined,
-      kind: undefined,
-      name: dto.name,
-      pool: dto.pool ?? rendered.pool ?? 'default',
-    };
-    delete docInput.apiVersion;
-    delete docInput.kind;
-    const doc = this.deployables.parse(docInput);
-    let sealed: ClusterRow['credentials'] = null;
-    const id = randomUUID();
-    if (dto.users?.length) {
-      if (!this.config.masterKey)
-        throw new ProblemException(
-          503,
-          'cluster users need NEPHELE_MASTER_KEY (credentials are stored encrypted)',
-        );
-      const box = new SecretBox(this.config.masterKey);
-      sealed = {
-        users: dto.users.map((u) => ({
-          username: u.username,
-          sealed: box.seal(`${id}:${u.username}`, { password: u.password }),
-        })),
-      };
-    }
-    try {
-      await this.db.query(
-        `INSERT INTO cpe.clusters (id, project, name, appliance_id, appliance_name, implementation_id, template_version, parameters, outputs, credentials)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8::jsonb,$9::jsonb,$10::jsonb)`,
-        [
-          id,
-          project,
-          dto.name,
-          resolved.appliance.id,
-          resolved.appliance.name,
-          impl.id,
-          impl.templateVersion,
-          JSON.stringify(bound.values),
-          JSON.stringify(impl.outputs ?? []),
-          sealed ? JSON.stringify(sealed) : null,
-        ],
+    const { apiVersion: _v, kind: _k, ...rest } = rendered;
+    return { ...rest, name: dto.name, pool: dto.pool ?? rendered.pool ?? 'default' };
+  }
+
+  /** Cluster users' passwords, sealed under the master key (never stored in clear). */
+  private sealUsers(id: string, dto: CreateClusterDto): ClusterRow['credentials'] {
+    if (!dto.users?.length) return null;
+    if (!this.config.masterKey)
+      throw new ProblemException(
+        503,
+        'cluster users need NEPHELE_MASTER_KEY (credentials are stored encrypted)',
       );
-    } catch (e) {
-      if ((e as { code?: string }).code === '23505')
-        throw ProblemException.conflict(`a cluster named ${dto.name} already exists in this project`);
-      throw e;
-    }
-    try {
-      const d = await this.deployables.create(JSON.stringify(doc), 'json', doc, { ...actor, project });
-      await this.db.query(`UPDATE cpe.clusters SET deployable_id = $2 WHERE id = $1`, [id, d.id]);
-    } catch (e) {
-      await this.db.query(`DELETE FROM cpe.clusters WHERE id = $1`, [id]);
-      throw e;
-    }
-    return this.get(id, { ...actor, project });
+    const box = new SecretBox(this.config.masterKey);
+    return {
+      users: dto.users.map((u) => ({
+        username: u.username,
+        sealed: box.seal(`${id}:${u.username}`, { password: u.password }),
+      })),
+    };
   }
 
   private async row(ref: string, actor: Actor): Promise<ClusterRow> {
-    const isId = /^[0-9a-f-]{36}$/i.test(ref);
-    const rows: ClusterRow[] = await this.db.query(
-      `SELECT * FROM cpe.clusters WHERE ${isId ? 'id = $1::uuid' : 'name = $1'} AND ($2::text IS NULL OR project = $2)`,
-      [ref, actor.admin ? (actor.project ?? null) : (actor.project ?? '')],
-    );
+    const rows = await this.repo.find(ref, this.scopeOf(actor));
     if (rows.length !== 1) throw ProblemException.notFound(`cluster ${ref}`);
     return rows[0]!;
   }
@@ -245,10 +227,7 @@ export class ClustersService {
   }
 
   async list(actor: Actor): Promise<ClusterView[]> {
-    const rows: ClusterRow[] = await this.db.query(
-      `SELECT * FROM cpe.clusters WHERE ($1::text IS NULL OR project = $1) ORDER BY created_at LIMIT 1000`,
-      [actor.admin ? (actor.project ?? null) : (actor.project ?? '')],
-    );
+    const rows = await this.repo.list(this.scopeOf(actor));
     return Promise.all(rows.map((r) => this.view(r, actor)));
   }
 
@@ -266,7 +245,7 @@ export class ClustersService {
         });
       instances = res.instances;
     }
-    await this.db.query(`DELETE FROM cpe.clusters WHERE id = $1`, [r.id]);
+    await this.repo.delete(r.id);
     return { id: r.id, instances };
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DeployableDocument, newAgentKey } from '@nephele/contracts';
-import { returnedRows } from '@nephele/persistence';
+import { returnedRows, SqlRepository } from '@nephele/persistence';
 import { CPE_DB } from '../cpe.tokens';
 
 export interface DeployableRow {
@@ -38,11 +38,9 @@ export interface RegistryRow {
 }
 
 @Injectable()
-export class DeployablesRepository {
-  constructor(@Inject(CPE_DB) readonly db: DataSource) {}
-
-  transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(fn);
+export class DeployablesRepository extends SqlRepository {
+  constructor(@Inject(CPE_DB) db: DataSource) {
+    super(db);
   }
 
   async insert(

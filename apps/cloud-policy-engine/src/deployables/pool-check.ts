@@ -75,7 +75,7 @@ export class PoolCheck {
     if (errors.length)
       throw new ProblemException(
         422,
-        `the pool's configuration cannot run this deployable: ${errors.map((e) => e.message).join('; ')}`,
+        `the pool's configuration cannot run this deployable: ${[...new Set(errors.map((e) => e.message))].join('; ')}`,
         {
           errors,
         },

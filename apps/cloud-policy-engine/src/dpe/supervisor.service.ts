@@ -4,7 +4,16 @@ import { Bus, enqueueEvents, LoggerLike, OutboxRelay, Outcome } from '@nephele/b
 import { createEvent, DpeDied, DpeEventData, DpeHeartbeat, DpeStarted, Topology } from '@nephele/contracts';
 import { AppLogger, gauge } from '@nephele/observability';
 import { LeaderLock } from '@nephele/persistence';
-import { BUS, LOGGER, METRICS } from '@nephele/service-kit';
+import {
+  BUS,
+  executeInOrder,
+  LOGGER,
+  METRICS,
+  ReconcilePlan,
+  ReconcileResult,
+  Reconciler,
+  runReconcile,
+} from '@nephele/service-kit';
 import { Registry } from 'prom-client';
 import { CpeConfig } from '../config/env';
 import { CPE_SCHEMA } from '../data-source';
@@ -13,6 +22,7 @@ import { DeployablesRepository, RegistryRow } from '../deployables/deployables.r
 import { SupervisorKick } from '../deployables/deployables.service';
 import { DpeInlineHost, InlineRuntime } from './inline.runtime';
 import { ProcessRuntime } from './process.runtime';
+import { isAlive, planSupervision, SupervisionObservation, SupervisionStep } from './supervision.plan';
 import { DpeRuntime } from './runtime.types';
 
 // Note [Fencing]
@@ -38,7 +48,13 @@ import { DpeRuntime } from './runtime.types';
 const OBSERVER_GRACE_MS = 15_000;
 
 @Injectable()
-export class SupervisorService implements OnApplicationBootstrap, OnApplicationShutdown, SupervisorKick {
+export class SupervisorService
+  implements
+    OnApplicationBootstrap,
+    OnApplicationShutdown,
+    SupervisorKick,
+    Reconciler<void, SupervisionObservation, SupervisionStep>
+{
   private readonly heartbeats = new Map<string, { epoch: number; at: number }>();
   private readonly leader: LeaderLock;
   private runtime!: DpeRuntime;
@@ -170,61 +186,58 @@ export class SupervisorService implements OnApplicationBootstrap, OnApplicationS
       });
   }
 
+  /** One supervision pass (Note [Reconcile shape] in service-kit); errors are logged and the next tick retries. */
   private async pass(): Promise<void> {
+    await runReconcile(this, undefined, { log: this.log, name: 'supervision pass' });
+  }
+
+  async gather(): Promise<SupervisionObservation | undefined> {
     const now = Date.now();
     if (!this.bus.isReady()) this.busDown = true;
     else if (this.busDown) {
       this.busDown = false;
       this.busBackAt = now;
     }
-    if (!this.leader.isLeader()) return;
-    const rows = await this.repo.registryAll();
-    let running = 0;
-    for (const r of rows) {
-      const hb = this.heartbeats.get(r.deployable_id);
-      const alive = !!hb && hb.epoch === r.epoch && now - hb.at <= this.config.heartbeatTimeoutMs;
-      if (alive) running++;
-      if (r.desired !== 'started') {
-        if (r.state === 'running' || r.state === 'starting') await this.stopDpe(r.deployable_id);
-        continue;
-      }
-      switch (r.state) {
-        case 'none':
-        case 'stopped':
-        case 'dead':
-          if (!r.next_start_at || new Date(r.next_start_at).getTime() <= now) await this.start(r);
+    if (!this.leader.isLeader()) return undefined;
+    const o: SupervisionObservation = {
+      rows: await this.repo.registryAll(),
+      heartbeats: new Map(this.heartbeats),
+      leaderSince: this.leaderSince,
+      busBackAt: this.busBackAt,
+      busDown: this.busDown,
+      heartbeatTimeoutMs: this.config.heartbeatTimeoutMs,
+      startGraceMs: this.config.startGraceMs,
+      observerGraceMs: OBSERVER_GRACE_MS,
+    };
+    this.running.set(o.rows.filter((r) => isAlive(o, r, now)).length);
+    return o;
+  }
+
+  plan(o: SupervisionObservation, now: number): ReconcilePlan<SupervisionStep> {
+    return { steps: planSupervision(o, now) };
+  }
+
+  execute(steps: readonly SupervisionStep[]): Promise<ReconcileResult> {
+    return executeInOrder(steps, async (s) => {
+      switch (s.kind) {
+        case 'stop':
+          await this.stopDpe(s.deployableId);
           break;
-        case 'starting':
-        case 'running': {
-          if (alive) {
-            if (r.state === 'starting') await this.repo.markRegistry(r.deployable_id, { state: 'running' });
-            if (r.restarts > 0 && r.started_at && now - new Date(r.started_at).getTime() > 60_000) {
-              await this.repo.markRegistry(r.deployable_id, { restarts: 0 });
-            }
-            break;
-          }
-          // A worker that has not yet been heard under its epoch gets DPE_START_GRACE_MS from its
-          // start; after a leadership change or the bus coming back every DPE gets the shorter
-          // observer grace (see Note [Supervision]).
-          const startedAt = r.started_at ? new Date(r.started_at).getTime() : 0;
-          const observingSince = Math.max(this.leaderSince ?? 0, this.busBackAt);
-          const heard = !!hb && hb.epoch === r.epoch;
-          const silentFor = heard ? now - hb.at : now - Math.max(startedAt, observingSince);
-          if (
-            !this.busDown &&
-            (heard || now - startedAt > this.config.startGraceMs) &&
-            now - observingSince > OBSERVER_GRACE_MS &&
-            silentFor > this.config.heartbeatTimeoutMs
-          ) {
-            await this.died(r, `no heartbeat for ${Math.round(silentFor / 100) / 10} s`);
-          }
+        case 'start':
+          await this.start(s.row);
           break;
-        }
-        default:
+        case 'mark-running':
+          await this.repo.markRegistry(s.deployableId, { state: 'running' });
+          break;
+        case 'reset-restarts':
+          await this.repo.markRegistry(s.deployableId, { restarts: 0 });
+          break;
+        case 'died':
+          await this.died(s.row, s.reason);
           break;
       }
-    }
-    this.running.set(running);
+      return ReconcileResult.done();
+    });
   }
 
   private async start(r: RegistryRow): Promise<void> {

@@ -23,6 +23,7 @@ import { SERVICE } from '../gateway.tokens';
 import { LaunchesService } from '../launches/launches.service';
 import { ACTION, CIMI, CimiResource, machineState } from './cimi.types';
 import { ActionDto, MachineCreateDto } from './dto/cimi.dto';
+import { resolveMachineCreate } from './machine-create.util';
 
 interface InstanceView {
   id: string;
@@ -329,55 +330,20 @@ export class CimiController {
   ): Promise<unknown> {
     const { pool, snapshot } = await this.pool(ref, p);
     const base = this.base(req, pool);
-    const last = (href: string | undefined) => href?.split('/').pop();
-    let imageId: string | undefined;
-    let configId: string | undefined;
-    if (body.machineTemplate.href) {
-      const tid = last(body.machineTemplate.href) ?? '';
-      const t = this.templates(base, pool, snapshot).find((x) => x.id.endsWith(`/${tid}`));
-      if (!t)
-        throw ProblemException.badRequest('unknown machine template', [
-          { field: 'machineTemplate.href', message: `no template ${tid} in this cloud` },
-        ]);
-      imageId = last(t.machineImage.href);
-      configId = last(t.machineConfig.href);
-    } else {
-      imageId = last(body.machineTemplate.machineImage?.href);
-      configId = last(body.machineTemplate.machineConfig?.href);
-      const errors = [];
-      if (!imageId)
-        errors.push({
-          field: 'machineTemplate.machineImage',
-          message: 'a machineImage href (or a machineTemplate href) is required',
-        });
-      if (!configId)
-        errors.push({
-          field: 'machineTemplate.machineConfig',
-          message: 'a machineConfig href (or a machineTemplate href) is required',
-        });
-      if (errors.length) throw ProblemException.badRequest('incomplete MachineCreate', errors);
-    }
-    if (!snapshot.images.some((i) => i.id === imageId && i.project === pool.project)) {
-      throw ProblemException.badRequest('unknown machine image', [
-        { field: 'machineTemplate.machineImage.href', message: `no image ${imageId} in this cloud` },
-      ]);
-    }
-    if (!snapshot.hardwareProfiles.some((h) => h.id === configId && h.project === pool.project)) {
-      throw ProblemException.badRequest('unknown machine configuration', [
-        {
-          field: 'machineTemplate.machineConfig.href',
-          message: `no configuration ${configId} in this cloud`,
-        },
-      ]);
-    }
+    const { imageId, configId } = resolveMachineCreate(
+      body,
+      this.templates(base, pool, snapshot),
+      pool,
+      snapshot,
+    );
     const key = idempotencyKey ? `cimi:${pool.project}:${idempotencyKey}` : `cimi:${randomUUID()}`;
     const r = await this.launches.create({
       owner: `cimi:${pool.project}`,
       idempotencyKey: key,
       pool: pool.id,
       project: pool.project,
-      image: imageId!,
-      hardwareProfile: configId!,
+      image: imageId,
+      hardwareProfile: configId,
       name: body.name,
       userData: body.machineTemplate.userData,
       metadata: body.properties,

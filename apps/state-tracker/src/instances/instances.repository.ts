@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { InstanceState } from '@nephele/contracts';
+import { SqlRepository } from '@nephele/persistence';
 import { TRACKER_DB } from '../state-tracker.tokens';
 
 export interface InstanceRow {
@@ -45,11 +46,19 @@ const COLS = `id, owner, project, pool, provider_account_id, provider_instance_i
   hardware_profile, state, addresses, reason, last_seen, version, created_at, updated_at`;
 
 @Injectable()
-export class InstancesRepository {
-  constructor(@Inject(TRACKER_DB) readonly db: DataSource) {}
+export class InstancesRepository extends SqlRepository {
+  constructor(@Inject(TRACKER_DB) db: DataSource) {
+    super(db);
+  }
 
-  transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(fn);
+  /** Which of these provider ids the store knows for the account (in any state). */
+  async knownProviderIds(accountId: string, ids: string[]): Promise<string[]> {
+    if (!ids.length) return [];
+    const rows: { p: string }[] = await this.db.query(
+      `SELECT provider_instance_id AS p FROM state_tracker.instances WHERE provider_account_id = $1 AND provider_instance_id = ANY($2::text[])`,
+      [accountId, ids],
+    );
+    return rows.map((r) => r.p);
   }
 
   async insert(

@@ -19,6 +19,7 @@ import { Registry } from 'prom-client';
 import { STATE_TRACKER_SCHEMA } from '../data-source';
 import { judgeTransition } from './instance-state.machine';
 import { InstanceRow, InstancesRepository, HistoryRow } from './instances.repository';
+import { planPoll, PollPlan } from './poll.plan';
 
 export const TRACKER_OUTBOX = Symbol('TRACKER_OUTBOX');
 export const SERVICE = 'state-tracker';
@@ -218,7 +219,8 @@ export class InstancesService {
 
   /**
    * One poll result for an account: every known live instance is compared with what the provider
-   * listed. Changes, vanished instances and new orphans are written in one transaction.
+   * listed (the pure planPoll). Changes, vanished instances and new orphans are written in one
+   * transaction each.
    */
   async reconcile(
     accountId: string,
@@ -227,96 +229,81 @@ export class InstancesService {
     listedAt: Date,
     vanishGraceMs: number,
   ): Promise<{ changed: number; vanished: number; orphans: number }> {
-    const byProviderId = new Map(listed.map((p) => [p.id, p]));
-    const changedIds: string[] = [];
-    const observations = new Map<string, Observation>();
-    const unchanged: string[] = [];
+    return this.applyPollPlan(accountId, planPoll(known, listed, listedAt, vanishGraceMs), listed);
+  }
+
+  /** Writes what a poll of an account means (planPoll's plan). */
+  async applyPollPlan(
+    accountId: string,
+    plan: PollPlan,
+    listed: ProviderInstanceView[],
+  ): Promise<{ changed: number; vanished: number; orphans: number }> {
+    const { changed, vanished } = await this.applyPoll(accountId, plan.observations);
+    await this.repo.touch(plan.unchanged);
+    const orphans = await this.recordOrphans(accountId, plan.unknownProviderIds, listed);
+    return { changed, vanished, orphans };
+  }
+
+  /** Applies a poll's observations; a live instance seen terminated at the provider is also announced vanished. */
+  private async applyPoll(
+    accountId: string,
+    observations: Map<string, Observation>,
+  ): Promise<{ changed: number; vanished: number }> {
+    if (!observations.size) return { changed: 0, vanished: 0 };
     let vanished = 0;
-    const knownProviderIds = new Set<string>();
-    for (const row of known) {
-      if (!row.provider_instance_id) continue;
-      knownProviderIds.add(row.provider_instance_id);
-      const p = byProviderId.get(row.provider_instance_id);
-      if (p) {
-        const sameAddr = JSON.stringify(p.addresses) === JSON.stringify(row.addresses);
-        if (p.state === row.state && sameAddr) unchanged.push(row.id);
-        else {
-          changedIds.push(row.id);
-          observations.set(row.id, {
-            state: p.state,
-            addresses: p.addresses,
-            reason: `provider reports ${p.state}`,
-            source: 'poll',
-          });
+    const changed = await this.commit(async (tx, history) => {
+      const rows = await this.repo.lockByIds(tx, [...observations.keys()]);
+      const events: CloudEvent[] = [];
+      for (const row of rows) {
+        const o = observations.get(row.id)!;
+        if (o.state === 'terminated' && row.state !== 'terminating' && row.state !== 'terminated') {
+          vanished++;
+          events.push(
+            createEvent(
+              SERVICE,
+              InstanceVanished.type,
+              {
+                instanceId: row.id,
+                providerAccountId: accountId,
+                providerInstanceId: row.provider_instance_id ?? undefined,
+                lastState: row.state,
+                owner: row.owner,
+              },
+              { subject: row.id, project: row.project },
+            ),
+          );
         }
-      } else if (listedAt.getTime() - new Date(row.created_at).getTime() > vanishGraceMs) {
-        changedIds.push(row.id);
-        observations.set(row.id, {
-          state: 'terminated',
-          reason:
-            row.state === 'terminating' ? 'destroyed at the provider' : 'vanished: gone at the provider',
-          source: 'poll',
-        });
+        events.push(...(await this.apply(tx, row, o, history)));
       }
-    }
-    let changed = 0;
-    if (changedIds.length) {
-      changed = await this.commit(async (tx, history) => {
-        const rows = await this.repo.lockByIds(tx, changedIds);
-        const events: CloudEvent[] = [];
-        for (const row of rows) {
-          const o = observations.get(row.id)!;
-          if (o.state === 'terminated' && row.state !== 'terminating' && row.state !== 'terminated') {
-            vanished++;
-            events.push(
-              createEvent(
-                SERVICE,
-                InstanceVanished.type,
-                {
-                  instanceId: row.id,
-                  providerAccountId: accountId,
-                  providerInstanceId: row.provider_instance_id ?? undefined,
-                  lastState: row.state,
-                  owner: row.owner,
-                },
-                { subject: row.id, project: row.project },
-              ),
-            );
-          }
-          events.push(...(await this.apply(tx, row, o, history)));
-        }
-        return events;
-      });
-    }
-    await this.repo.touch(unchanged);
-    const unknown = listed
-      .filter((p) => !knownProviderIds.has(p.id) && p.state !== 'terminated')
-      .map((p) => p.id);
-    const fresh = await this.knownElsewhere(accountId, unknown);
-    const orphans = await this.repo.newOrphans(accountId, fresh);
+      return events;
+    });
+    return { changed, vanished };
+  }
+
+  /** Provider instances the store does not know at all (terminated ones, or launched since the poll began, are known). */
+  private async recordOrphans(
+    accountId: string,
+    unknown: string[],
+    listed: ProviderInstanceView[],
+  ): Promise<number> {
+    const known = new Set(await this.repo.knownProviderIds(accountId, unknown));
+    const orphans = await this.repo.newOrphans(
+      accountId,
+      unknown.filter((id) => !known.has(id)),
+    );
     if (orphans.length) {
+      const stateOf = new Map(listed.map((p) => [p.id, p.state]));
       await this.commit(async () =>
         orphans.map((id) =>
           createEvent(
             SERVICE,
             InstanceOrphanDetected.type,
-            { providerAccountId: accountId, providerInstanceId: id, state: byProviderId.get(id)?.state },
+            { providerAccountId: accountId, providerInstanceId: id, state: stateOf.get(id) },
             { subject: id },
           ),
         ),
       );
     }
-    return { changed, vanished, orphans: orphans.length };
-  }
-
-  /** Provider ids that the store knows (e.g. terminated, or launched since the poll began) are not orphans. */
-  private async knownElsewhere(accountId: string, ids: string[]): Promise<string[]> {
-    if (!ids.length) return [];
-    const rows: { p: string }[] = await this.repo.db.query(
-      `SELECT provider_instance_id AS p FROM state_tracker.instances WHERE provider_account_id = $1 AND provider_instance_id = ANY($2::text[])`,
-      [accountId, ids],
-    );
-    const known = new Set(rows.map((r) => r.p));
-    return ids.filter((i) => !known.has(i));
+    return orphans.length;
   }
 }

@@ -1,16 +1,29 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Bus, LoggerLike } from '@nephele/bus';
-import { createEvent, ListAccountInstances, ListAccountInstancesReply } from '@nephele/contracts';
+import {
+  createEvent,
+  ListAccountInstances,
+  ListAccountInstancesReply,
+  ProviderInstanceView,
+} from '@nephele/contracts';
 import { AppLogger, gauge, histogram } from '@nephele/observability';
 import { LeaderLock } from '@nephele/persistence';
-import { BUS, LOGGER, METRICS } from '@nephele/service-kit';
+import { BUS, LOGGER, METRICS, ReconcileResult, Reconciler, runReconcile } from '@nephele/service-kit';
 import { PollingLoop } from '@nephele/util';
 import { Registry } from 'prom-client';
 import { StateTrackerConfig } from '../config/env';
 import { TRACKER_CONFIG, TRACKER_DB, TRACKER_EMBEDDED } from '../state-tracker.tokens';
 import { DataSource } from 'typeorm';
-import { InstancesRepository } from './instances.repository';
+import { InstanceRow, InstancesRepository } from './instances.repository';
 import { InstancesService, SERVICE } from './instances.service';
+import { planPoll, PollPlan } from './poll.plan';
+
+interface AccountPollObservation {
+  accountId: string;
+  known: InstanceRow[];
+  listed: ProviderInstanceView[];
+  at: Date;
+}
 
 export interface CycleReport {
   accounts: number;
@@ -91,6 +104,35 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     this.loop.nudge();
   }
 
+  /**
+   * The poll of one account as a reconcile (Note [Reconcile shape] in service-kit): gather the
+   * store's live instances and the provider's list, plan with the pure planPoll, write the result.
+   */
+  private accountPoll(report: CycleReport): Reconciler<string, AccountPollObservation, PollPlan> {
+    return {
+      gather: async (accountId) => {
+        const [known, reply] = await Promise.all([
+          this.repo.liveForAccount(accountId),
+          this.bus.request<ListAccountInstancesReply>(
+            createEvent(SERVICE, ListAccountInstances.type, { providerAccountId: accountId }),
+            { timeoutMs: 30_000 },
+          ),
+        ]);
+        report.providerCalls++;
+        report.instances += known.length;
+        return { accountId, known, listed: reply.instances, at: new Date(reply.at) };
+      },
+      plan: (o) => ({ steps: [planPoll(o.known, o.listed, o.at, this.config.vanishGraceMs)] }),
+      execute: async ([plan], o) => {
+        const r = await this.instances.applyPollPlan(o.accountId, plan!, o.listed);
+        report.changed += r.changed;
+        report.vanished += r.vanished;
+        report.orphans += r.orphans;
+        return ReconcileResult.done();
+      },
+    };
+  }
+
   /** One cycle over every live account (exposed for tests and the benchmark). */
   async cycle(concurrency = 4): Promise<CycleReport & { transitional: boolean }> {
     const t0 = performance.now();
@@ -105,31 +147,10 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
       ms: 0,
     };
     const queue = [...accounts];
+    const poll = this.accountPoll(report);
     const worker = async () => {
       for (let a = queue.shift(); a; a = queue.shift()) {
-        try {
-          const [known, reply] = await Promise.all([
-            this.repo.liveForAccount(a.accountId),
-            this.bus.request<ListAccountInstancesReply>(
-              createEvent(SERVICE, ListAccountInstances.type, { providerAccountId: a.accountId }),
-              { timeoutMs: 30_000 },
-            ),
-          ]);
-          report.providerCalls++;
-          report.instances += known.length;
-          const r = await this.instances.reconcile(
-            a.accountId,
-            known,
-            reply.instances,
-            new Date(reply.at),
-            this.config.vanishGraceMs,
-          );
-          report.changed += r.changed;
-          report.vanished += r.vanished;
-          report.orphans += r.orphans;
-        } catch (e) {
-          this.log.warn({ err: (e as Error).message, accountId: a.accountId }, 'polling an account failed');
-        }
+        await runReconcile(poll, a.accountId, { log: this.log, name: 'polling an account' });
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, accounts.length) }, worker));
