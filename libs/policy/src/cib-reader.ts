@@ -585,11 +585,20 @@ function setSiteName(attrs: Map<string, string>, clusterName: string | undefined
   if (site !== undefined) attrs.set('#site-name', site);
 }
 
+/**
+ * An operation's execution status as the scheduler uses it: `remap_operation` recomputes
+ * "done" and "error" (4) alike from the result code and the expected one, so 4 counts as 0 here.
+ */
+function execStatus(op: XmlNode): number {
+  const status = Number(attr(op, 'op-status') ?? '0');
+  return status === 4 ? 0 : status;
+}
+
 /** Whether an operation's result differs from what was expected (see lastOpState). */
 function opFailed(op: XmlNode): boolean {
   const operation = attr(op, 'operation');
   const rc = Number(attr(op, 'rc-code') ?? '0');
-  if (Number(attr(op, 'op-status') ?? '0') !== 0) return true;
+  if (execStatus(op) !== 0) return true;
   if (rc === 0) return false;
   if (rc === 7) {
     const probe = operation === 'monitor' && Number(attr(op, 'interval') ?? '0') === 0;
@@ -613,7 +622,7 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
   if (!best) return 'stopped';
   const operation = attr(best, 'operation');
   const rc = Number(attr(best, 'rc-code') ?? '0');
-  const status = Number(attr(best, 'op-status') ?? '0');
+  const status = execStatus(best);
   if (operation === 'stop') return rc === 0 && status === 0 ? 'stopped' : 'failed';
   if (rc === 7 && status === 0) {
     // Not running: expected from a probe or when the transition expected it (transition-key's
@@ -632,9 +641,13 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 // and `npm run policy:conformance`). Every construct is therefore either read, known to change
 // nothing Nephele plans, or refused:
 // - cluster options that change placement (symmetric-cluster, placement-strategy,
-//   node-health-strategy, shutdown-lock, maintenance-mode, stop-orphan-resources,
-//   is-managed-default, default-resource-stickiness, quorum) are refused unless at their default;
-// - attribute sets by `id-ref`, and meta-attribute / option sets with `<rule>`s, are refused;
+//   shutdown-lock, maintenance-mode, stop-orphan-resources, is-managed-default,
+//   default-resource-stickiness, quorum) are refused unless at their default;
+//   node-health-strategy is read (see Note [Node health]);
+// - attribute sets by `id-ref` are refused; sets with `<rule>`s are evaluated for cluster options
+//   and node attributes (see Note [Rules]) and refused for meta attributes and defaults;
+// - location rules, order kinds and tickets: see Note [Rules], Note [Order kinds] (plan.ts),
+//   Note [Tickets]; resource sets, roles other than Started, rsc-pattern and lifetime are refused;
 // - meta attributes of resources and rsc_defaults: see auditMeta;
 // - operations: any `on-fail` other than restart (including op_defaults) is refused;
 // - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;
@@ -661,7 +674,8 @@ function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void): 
       refuse(`${operation || 'unnamed'} operation in the history of ${rid}`);
       continue;
     }
-    if (status !== '0') refuse(`op-status ${status} of ${operation} in the history of ${rid}`);
+    if (status !== '0' && status !== '4') refuse(`op-status ${status} of ${operation} in the history of ${rid}`);
+    else if (status === '4' && !/^\d+:\d+:\d+:/.test(attr(op, 'transition-key') ?? '')) refuse(`op-status 4 of ${operation} without an expected result in the history of ${rid}`);
     else if (!['0', '1', '7'].includes(rc)) refuse(`rc-code ${rc} of ${operation} in the history of ${rid}`);
     else if (operation === 'stop' && rc !== '0') refuse(`failed stop of ${rid}`);
     else if (Number(attr(op, 'call-id') ?? '0') < 0) refuse(`pending ${operation} of ${rid}`);
