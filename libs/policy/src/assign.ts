@@ -146,7 +146,7 @@ export function assignResources(
       priority: r.priority ?? 0,
       stickiness: r.stickiness ?? defaults.stickiness ?? 0,
       stopped: r.targetRole === 'Stopped',
-      unmanaged: r.managed === false || spec.fencingWithoutDevice === true,
+      unmanaged: r.managed === false || r.blocked === true || spec.fencingWithoutDevice === true,
       running,
       failed: running >= 0 && obs?.failed === true,
       w: new Int32Array(N),
@@ -178,7 +178,7 @@ export function assignResources(
   for (const r of resources) {
     if (r.running < 0) continue;
     if (r.spec.managed === false) r.w[r.running] = addScores(r.w[r.running]!, INFINITY);
-    else if (r.stickiness >= 1) r.w[r.running] = addScores(r.w[r.running]!, r.stickiness);
+    else if (r.stickiness >= 1 && r.spec.blocked !== true) r.w[r.running] = addScores(r.w[r.running]!, r.stickiness);
   }
 
   // Failure threshold (step 4). Fail counts of one resource on one node add up.

@@ -10,6 +10,7 @@ import {
   ResourceSpec,
 } from './cluster.types';
 import { createPrng } from './prng.util';
+import { RuleLocationSpec } from './cib-writer';
 import { INFINITY } from './score.util';
 
 /** A generated planning problem. */
@@ -27,6 +28,11 @@ export interface GeneratedCluster {
    * without a count. `history` does not include them; `readCib()` of the written CIB does.
    */
   extraNodeAttributes: Array<{ node: string; name: string; value: string }>;
+  /** Locations written as rules over node attributes (`zone`, `weight` in extraNodeAttributes). */
+  ruleLocations: RuleLocationSpec[];
+  /** rsc_ticket constraints and ticket states (see Note [Tickets]). */
+  tickets: Array<{ id: string; resource: string; ticket: string; lossPolicy: 'stop' | 'freeze' }>;
+  ticketStates: Record<string, { granted: boolean; standby?: boolean }>;
 }
 
 /** Shape of generated clusters. Counts are inclusive ranges. */
@@ -157,10 +163,61 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
   for (let i = 0, k = expected(options.ordersPerResource ?? 0.3); i < k && perm.length > 1; i++) {
     const x = rnd.int(0, perm.length - 2);
     const y = rnd.int(x + 1, perm.length - 1);
-    orders.push({ id: `ord${i + 1}`, first: perm[x]!, then: perm[y]! });
+    const order: OrderConstraint = { id: `ord${i + 1}`, first: perm[x]!, then: perm[y]! };
+    // Optional orders never block; asymmetrical Mandatory ones spare a `then` already in place.
+    const form = rnd.next();
+    if (form < 0.2) order.kind = 'Optional';
+    else if (form < 0.36) order.symmetrical = false;
+    orders.push(order);
+  }
+
+  // Node attributes and location rules over them (see Note [Rules]): a zone on most nodes, a
+  // numeric weight on some (score-attribute gives −INFINITY where it is missing).
+  const zones = ['east', 'West', 'north'];
+  for (const n of nodes) {
+    if (rnd.chance(0.8)) extra.push({ node: n.name, name: 'zone', value: rnd.pick(zones) });
+    if (rnd.chance(0.6)) extra.push({ node: n.name, name: 'weight', value: String(rnd.pick([0, 5, 10, 50, 200, 1500, -20])) });
+  }
+  const ruleLocations: RuleLocationSpec[] = [];
+  for (let i = 0, k = rnd.chance(0.5) ? rnd.int(1, 3) : 0; i < k; i++) {
+    const expressions: RuleLocationSpec['expressions'][number][] = [];
+    for (let j = 0, m = rnd.int(1, 2); j < m; j++) {
+      const form = rnd.int(0, 4);
+      if (form === 0) expressions.push({ attribute: 'zone', operation: rnd.pick(['eq', 'ne'] as const), value: rnd.pick(zones).toLowerCase() });
+      else if (form === 1) expressions.push({ attribute: 'weight', operation: rnd.pick(['lt', 'gt', 'lte', 'gte'] as const), value: String(rnd.pick([0, 10, 100])) });
+      else if (form === 2) expressions.push({ attribute: 'weight', operation: rnd.pick(['defined', 'not_defined'] as const) });
+      else if (form === 3) expressions.push({ attribute: '#uname', operation: 'eq', value: rnd.pick(nodes).name });
+      else expressions.push({ attribute: 'zone', operation: 'gt', value: 'm', type: 'string' });
+    }
+    const l: RuleLocationSpec = { id: `rloc${i + 1}`, resource: rnd.pick(resources).id, expressions };
+    if (rnd.chance(0.4)) l.scoreAttribute = 'weight';
+    else l.score = score(rnd, 0.2);
+    if (rnd.chance(0.3)) l.booleanOp = 'or';
+    ruleLocations.push(l);
+  }
+  // Tickets: granted, revoked, in standby or without state; freeze only for resources no order
+  // names (a frozen resource in an order is refused, as for unmanaged ones).
+  const tickets: GeneratedCluster['tickets'] = [];
+  const ticketStates: GeneratedCluster['ticketStates'] = {};
+  if (rnd.chance(0.3)) {
+    for (const t of ['tA', 'tB']) {
+      const form = rnd.int(0, 3);
+      if (form === 0) ticketStates[t] = { granted: true };
+      else if (form === 1) ticketStates[t] = { granted: false };
+      else if (form === 2) ticketStates[t] = { granted: true, standby: true };
+    }
+    const ordered = new Set(orders.flatMap((o) => [o.first, o.then]));
+    for (let i = 0, k = rnd.int(1, 3); i < k; i++) {
+      const r = rnd.pick(resources).id;
+      const freeze = !ordered.has(r) && rnd.chance(0.4);
+      tickets.push({ id: `tk${i + 1}`, resource: r, ticket: rnd.pick(['tA', 'tB']), lossPolicy: freeze ? 'freeze' : 'stop' });
+    }
   }
 
   return {
+    ruleLocations,
+    tickets,
+    ticketStates,
     seed,
     spec: { nodes, resources, locations, colocations, orders, defaults },
     state: { online, resources: running },

@@ -13,6 +13,9 @@ import {
 } from './cluster.types';
 import { INFINITY, addScores, parseScore } from './score.util';
 import { effectiveFailCount } from './assign';
+import { RuleContext, char2score, evalRules, unpackLocation, unpackOrder } from './rules';
+import { readTicketStates, ticketEffect, unpackTicket } from './tickets';
+import { healthScores, nodeHealth, parseHealthStrategy } from './health';
 
 /** What `readCib()` returns: everything `plan()` needs except `now`. */
 export interface CibInput {
@@ -136,29 +139,45 @@ function isTrue(v: string | undefined): boolean {
 }
 
 /**
- * The name/value pairs of every `<setName>` under `node`, as Pacemaker unpacks them: sets in
- * descending `score` order (the set with id `firstId` always first), and the first value of a
- * name wins. A set or pair given by `id-ref`, or a set with a `<rule>`, is refused through
- * `refuse` (its values would depend on what it refers to or on when and where it is evaluated).
+ * The name/value pairs of every `<setName>` under `node`, as Pacemaker unpacks them
+ * (`pe__unpack_dataset_nvpairs`): sets in descending `score` order (the set with id `firstId`
+ * always first; equal scores in reverse document order, as GLib sorts a prepended list), and the
+ * first value of a name wins (the last with `overwrite`, as for transient node attributes); the
+ * value `#default` drops what an earlier set gave. A set or pair given by `id-ref` is refused
+ * through `refuse`; a set with a `<rule>` is refused too unless `rules` is given, in which case
+ * the set counts only when its rules pass (see Note [Rules]).
  */
-function nvpairs(node: XmlNode | undefined, setName: string, refuse?: (what: string) => void, firstId?: string): Map<string, string> {
-  const out = new Map<string, string>();
+function nvpairs(
+  node: XmlNode | undefined,
+  setName: string,
+  refuse?: (what: string) => void,
+  firstId?: string,
+  rules?: RuleContext,
+  overwrite = false,
+  into?: Map<string, string>,
+): Map<string, string> {
+  const out = into ?? new Map<string, string>();
   const sets = children(node, setName).map((set, i) => {
     const id = attr(set, 'id');
-    const score = id !== undefined && id === firstId ? INFINITY : (parseScore(attr(set, 'score')) ?? 0);
+    const score = id !== undefined && id === firstId ? INFINITY + 1 : (parseScore(attr(set, 'score')) ?? 0);
     return { set, i, score };
   });
-  sets.sort((a, b) => b.score - a.score || a.i - b.i);
+  sets.sort((a, b) => b.score - a.score || b.i - a.i);
   for (const { set } of sets) {
     if (refuse) {
       if (attr(set, 'id-ref') !== undefined) refuse(`<${setName} id-ref=${attr(set, 'id-ref')}>`);
-      if (children(set, 'rule').length > 0) refuse(`<${setName} ${attr(set, 'id') ?? ''}> with a <rule>`);
+      if (children(set, 'rule').length > 0) {
+        if (!rules) refuse(`<${setName} ${attr(set, 'id') ?? ''}> with a <rule>`);
+        else if (!evalRules(children(set, 'rule'), rules, refuse)) continue;
+      }
     }
     for (const p of children(set, 'nvpair')) {
       if (refuse && attr(p, 'id-ref') !== undefined) refuse(`<nvpair id-ref=${attr(p, 'id-ref')}> in <${setName}>`);
       const name = attr(p, 'name');
       const value = attr(p, 'value');
-      if (name !== undefined && value !== undefined && !out.has(name)) out.set(name, value);
+      if (name === undefined || value === undefined) continue;
+      if (value.toLowerCase() === '#default') out.delete(name);
+      else if (overwrite || !out.has(name)) out.set(name, value);
     }
   }
   return out;
@@ -211,12 +230,13 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   }
 
   // Cluster options (see Note [Audited constructs]).
-  const crmConfig = nvpairs(child(conf, 'crm_config'), 'cluster_property_set', unsupported, 'cib-bootstrap-options');
+  const executionDate = Number(attr(cib, 'execution-date'));
+  const nowSec = attr(cib, 'execution-date') !== undefined && Number.isFinite(executionDate) ? executionDate : Math.floor((options.now ?? Date.now()) / 1000);
+  const ruleNow: RuleContext = { nowSec };
+  const crmConfig = nvpairs(child(conf, 'crm_config'), 'cluster_property_set', unsupported, 'cib-bootstrap-options', ruleNow);
   if (crmConfig.has('symmetric-cluster') && !isTrue(crmConfig.get('symmetric-cluster'))) unsupported('symmetric-cluster=false');
   const placementStrategy = crmConfig.get('placement-strategy');
   if (placementStrategy !== undefined && placementStrategy !== 'default') unsupported(`placement-strategy=${placementStrategy}`);
-  const healthStrategy = crmConfig.get('node-health-strategy');
-  if (healthStrategy !== undefined && healthStrategy !== 'none') unsupported(`node-health-strategy=${healthStrategy}`);
   if (crmConfig.has('shutdown-lock') && isTrue(crmConfig.get('shutdown-lock'))) unsupported('shutdown-lock');
   if (crmConfig.has('stop-orphan-resources') && !isTrue(crmConfig.get('stop-orphan-resources'))) unsupported('stop-orphan-resources=false');
   if (crmConfig.has('is-managed-default') && !isTrue(crmConfig.get('is-managed-default'))) unsupported('is-managed-default=false');
@@ -240,19 +260,51 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   // Nodes.
   const nodeNameById = new Map<string, string>();
   const nodeStandby = new Map<string, boolean>();
+  const nodeAttributes = new Map<string, Map<string, string>>();
   const nodes: NodeSpec[] = [];
   for (const n of children(child(conf, 'nodes'), 'node')) {
     const id = attr(n, 'id');
     const uname = attr(n, 'uname') ?? id;
     if (id === undefined || uname === undefined) throw new CibError('<node> without id');
+    if (attr(n, 'score') !== undefined) unsupported(`node ${uname} with a score`);
     const type = attr(n, 'type');
     if (type !== undefined && type !== 'member' && type !== 'normal') unsupported(`node ${uname} of type ${type}`);
-    const nodeAttrs = nvpairs(n, 'instance_attributes', unsupported);
-    if (isTrue(nodeAttrs.get('maintenance'))) unsupported(`node ${uname} in maintenance`);
+    // see Note [Node attributes]
+    const attrs = new Map<string, string>([
+      ['#uname', uname],
+      ['#id', id],
+      ['#kind', 'cluster'],
+      ['#is_dc', id === attr(cib, 'dc-uuid') ? 'true' : 'false'],
+    ]);
+    const clusterName = crmConfig.get('cluster-name');
+    if (clusterName !== undefined) attrs.set('#cluster-name', clusterName);
+    nvpairs(n, 'instance_attributes', unsupported, undefined, ruleNow, false, attrs);
+    setSiteName(attrs, clusterName);
+    nodeAttributes.set(uname, attrs);
     nodeNameById.set(id, uname);
-    nodeStandby.set(uname, isTrue(nodeAttrs.get('standby')));
     nodes.push({ name: uname });
   }
+
+  // Transient node attributes, before anything reads node attributes (see Note [Node attributes]).
+  const mergedNodes = new Set<string>();
+  const nodeWeight = new Map<string, number>();
+  for (const ns of children(child(cib, 'status'), 'node_state')) {
+    const sid = attr(ns, 'id');
+    const name = (sid !== undefined ? nodeNameById.get(sid) : undefined) ?? attr(ns, 'uname');
+    if (name === undefined || !nodeAttributes.has(name) || mergedNodes.has(name)) continue;
+    mergedNodes.add(name);
+    // As the status loop below decides it (see Note [Rules] for why rules need it).
+    const nsUp = isTrue(attr(ns, 'in_ccm')) && attr(ns, 'crmd') === 'online' && (attr(ns, 'join') ?? 'member') === 'member';
+    if (!nsUp) nodeWeight.set(name, -INFINITY);
+    const merged = nodeAttributes.get(name)!;
+    nvpairs(child(ns, 'transient_attributes'), 'instance_attributes', unsupported, undefined, ruleNow, true, merged);
+    setSiteName(merged, crmConfig.get('cluster-name'));
+  }
+
+  // see Note [Node health]
+  const healthStrategy = parseHealthStrategy(crmConfig.get('node-health-strategy'));
+  if (healthStrategy === undefined) unsupported(`node-health-strategy=${crmConfig.get('node-health-strategy')}`);
+  const health = healthScores(healthStrategy ?? 'none', crmConfig);
 
   // Defaults.
   const rscDefaults = nvpairs(child(conf, 'rsc_defaults'), 'meta_attributes', unsupported);
@@ -260,13 +312,14 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const opDefaults = nvpairs(child(conf, 'op_defaults'), 'meta_attributes', unsupported);
   if (opDefaults.has('on-fail')) unsupported(`on-fail=${opDefaults.get('on-fail')} in op_defaults`);
   const defaults: ResourceDefaults = {};
+  // Scores in meta attributes are read with `char2score`, as Pacemaker does ("1.0" is 1, text
+  // is 0); the value "default" leaves the built-in default, not rsc_defaults: refused.
   const num = (v: string | undefined, what: string): number | undefined => {
     if (v === undefined) return undefined;
-    const s = parseScore(v);
-    if (s === undefined) throw new CibError(`invalid ${what}: ${v}`);
-    return s;
+    if (v.trim().toLowerCase() === 'default') unsupported(`${what}=default`);
+    return char2score(v, health);
   };
-  const ds = num(rscDefaults.get('resource-stickiness') ?? rscDefaults.get('stickiness'), 'resource-stickiness');
+  const ds = num(rscDefaults.get('resource-stickiness'), 'resource-stickiness');
   if (ds !== undefined) defaults.stickiness = ds;
   const dm = num(rscDefaults.get('migration-threshold'), 'migration-threshold');
   if (dm !== undefined) defaults.migrationThreshold = dm;
@@ -276,6 +329,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
 
   // Resources.
   const resources: ResourceSpec[] = [];
+  const metaOf = new Map<string, Map<string, string>>();
   for (const p of children(resourcesEl, 'primitive')) {
     const id = attr(p, 'id');
     if (id === undefined) throw new CibError('<primitive> without id');
@@ -283,6 +337,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (attr(p, 'class') === 'ocf' && attr(p, 'provider') === 'pacemaker' && attr(p, 'type') === 'remote') unsupported(`remote node connection ${id}`);
     if (!/^[A-Za-z0-9_.:-]+$/.test(id)) unsupported(`resource id ${JSON.stringify(id)} (fail-count attribute names could not be matched exactly)`);
     const meta = nvpairs(p, 'meta_attributes', unsupported);
+    metaOf.set(id, meta);
     auditMeta(meta, `primitive ${id}`, unsupported);
     nvpairs(p, 'utilization', unsupported);
     for (const op of children(child(p, 'operations'), 'op')) {
@@ -291,9 +346,9 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     }
     if (attr(child(p, 'operations'), 'id-ref') !== undefined) unsupported(`<operations id-ref> on ${id}`);
     const r: ResourceSpec = { id };
-    const priority = num(meta.get('priority'), `priority of ${id}`);
+    const priority = num(meta.get('priority') ?? rscDefaults.get('priority'), `priority of ${id}`);
     if (priority !== undefined) r.priority = priority;
-    const stickiness = num(meta.get('resource-stickiness') ?? meta.get('stickiness'), `resource-stickiness of ${id}`);
+    const stickiness = num(meta.get('resource-stickiness'), `resource-stickiness of ${id}`);
     if (stickiness !== undefined) r.stickiness = stickiness;
     const threshold = num(meta.get('migration-threshold'), `migration-threshold of ${id}`);
     if (threshold !== undefined) r.migrationThreshold = threshold;
@@ -315,24 +370,38 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
 
   // Constraints.
   const cons = child(conf, 'constraints');
-  const constraintKinds = new Set(['rsc_location', 'rsc_colocation', 'rsc_order']);
+  const constraintKinds = new Set(['rsc_location', 'rsc_colocation', 'rsc_order', 'rsc_ticket']);
+  const ticketDeps = children(cons, 'rsc_ticket').flatMap((t) => unpackTicket(t, stonithEnabled, unsupported));
   for (const k of Object.keys(cons ?? {})) {
     if (!constraintKinds.has(k) && !k.startsWith('#')) unsupported(`<${k}>`);
   }
   const locations: LocationConstraint[] = [];
-  for (const l of children(cons, 'rsc_location')) {
-    const id = attr(l, 'id') ?? 'rsc_location';
-    const rsc = attr(l, 'rsc');
-    const node = attr(l, 'node');
-    const score = parseScore(attr(l, 'score'));
-    if (rsc === undefined || node === undefined || score === undefined || children(l, 'rule').length > 0 || attr(l, 'role') !== undefined) {
-      unsupported(`rsc_location ${id} (only rsc + node + score)`);
-      continue;
+  if (healthStrategy !== undefined && healthStrategy !== 'none') {
+    for (const n of nodes) {
+      const h = nodeHealth(healthStrategy, nodeAttributes.get(n.name)!, crmConfig, health, addScores);
+      if (h === 0) continue;
+      for (const r of resources) {
+        if (h < 0 && isTrue(metaOf.get(r.id)?.get('allow-unhealthy-nodes') ?? rscDefaults.get('allow-unhealthy-nodes'))) continue;
+        locations.push({ id: `node-health-strategy=${healthStrategy}`, resource: r.id, node: n.name, score: h });
+      }
     }
-    if (l['lifetime'] !== undefined) unsupported(`lifetime in ${id}`);
-    const discovery = attr(l, 'resource-discovery');
-    if (discovery !== undefined && discovery !== 'always') unsupported(`resource-discovery=${discovery} on ${id}`);
-    locations.push({ id, resource: rsc, node, score });
+  }
+  const ruleNodes = nodes.map((n) => ({ name: n.name, attrs: nodeAttributes.get(n.name)!, weight: nodeWeight.get(n.name) ?? 0 }));
+  const exclusive = new Map<string, Set<string>>();
+  for (const l of children(cons, 'rsc_location')) {
+    const u = unpackLocation(l, ruleNodes, nowSec, health, unsupported);
+    if (!u || !resourceIds.has(u.resource)) continue;
+    for (const e of u.entries) locations.push({ id: e.id, resource: u.resource, node: e.node, score: e.score });
+    if (u.exclusive) {
+      const set = exclusive.get(u.resource) ?? new Set<string>();
+      for (const n of u.exclusive) set.add(n);
+      exclusive.set(u.resource, set);
+    }
+  }
+  // resource-discovery=exclusive bans the resource from every node no such location names
+  // (`apply_exclusive_discovery`); −INFINITY absorbs, so where it goes in the list is immaterial.
+  for (const [rid, set] of exclusive) {
+    for (const n of nodes) if (!set.has(n.name)) locations.push({ id: `resource-discovery=exclusive of ${rid}`, resource: rid, node: n.name, score: -INFINITY });
   }
   const colocations: ColocationConstraint[] = [];
   for (const c of children(cons, 'rsc_colocation')) {
@@ -353,34 +422,37 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   }
   const orders: OrderConstraint[] = [];
   for (const o of children(cons, 'rsc_order')) {
-    const id = attr(o, 'id') ?? 'rsc_order';
-    const first = attr(o, 'first');
-    const then = attr(o, 'then');
-    const kind = attr(o, 'kind');
-    const score = attr(o, 'score');
-    const actions = ['first-action', 'then-action'].map((k) => attr(o, k)).filter((v) => v !== undefined && v !== 'start');
-    const symmetrical = attr(o, 'symmetrical');
-    const mandatory = kind === undefined ? score === undefined || (parseScore(score) ?? 0) > 0 : kind.toLowerCase() === 'mandatory';
-    if (first === undefined || then === undefined || !mandatory || actions.length > 0 || (symmetrical !== undefined && !isTrue(symmetrical))) {
-      unsupported(`rsc_order ${id} (only mandatory, symmetrical start orders)`);
-      continue;
-    }
-    if (o['lifetime'] !== undefined) unsupported(`lifetime in ${id}`);
+    const u = unpackOrder(o, unsupported);
+    if (!u) continue;
+    // Every kind carries `pe_order_optional`, and `order_actions` drops an ordering between two
+    // actions already ordered with a common flag: the first order of a pair wins (CIB order).
+    if (orders.some((x) => x.first === u.first && x.then === u.then)) continue;
     // An unmanaged resource never carries out the restart an order implies, and Pacemaker's
     // transition then stalls on it: outside the subset.
-    const unmanaged = [first, then].filter((x) => resources.some((r) => r.id === x && r.managed === false));
-    if (unmanaged.length > 0) unsupported(`rsc_order ${id} with unmanaged ${unmanaged.join(', ')}`);
-    orders.push({ id, first, then });
+    const unmanaged = [u.first, u.then].filter((x) => resources.some((r) => r.id === x && r.managed === false));
+    if (unmanaged.length > 0) unsupported(`rsc_order ${u.id} with unmanaged ${unmanaged.join(', ')}`);
+    orders.push(u);
   }
 
   // Status.
-  const executionDate = Number(attr(cib, 'execution-date'));
-  const nowSec = attr(cib, 'execution-date') !== undefined && Number.isFinite(executionDate) ? executionDate : Math.floor((options.now ?? Date.now()) / 1000);
   const rscById = new Map(resources.map((r) => [r.id, r]));
   const legacyFailCounts = compareVersion(attr(cib, 'crm_feature_set'), '3.0.13') < 0;
   const online: Record<string, boolean> = {};
   const running: Record<string, ResourceObservation | undefined> = {};
   const history: FailureRecord[] = [];
+  const orphans = new Map<string, string>();
+  // Ids of every resource configured at any depth (clone instances `id:N` are not orphans).
+  const configuredIds = new Set<string>();
+  const collectIds = (el: XmlNode | undefined): void => {
+    for (const kind of ['primitive', 'group', 'clone', 'master', 'bundle']) {
+      for (const c of children(el, kind)) {
+        const cid = attr(c, 'id');
+        if (cid !== undefined) configuredIds.add(cid);
+        collectIds(c);
+      }
+    }
+  };
+  collectIds(resourcesEl);
   const seenNodes = new Set<string>();
   for (const ns of children(child(cib, 'status'), 'node_state')) {
     const id = attr(ns, 'id');
@@ -396,11 +468,11 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (shutdownAttr !== undefined && shutdownAttr !== '0') unsupported(`node ${name} shutting down`);
     const up = isTrue(inCcm) && attr(ns, 'crmd') === 'online' && join === 'member';
     online[name] = up;
-    const transient = nvpairs(child(ns, 'transient_attributes'), 'instance_attributes', unsupported);
-    if (isTrue(transient.get('standby'))) nodeStandby.set(name, true);
-    if (isTrue(transient.get('maintenance'))) unsupported(`node ${name} in maintenance`);
+    const merged = nodeAttributes.get(name)!;
+    if (isTrue(merged.get('standby'))) nodeStandby.set(name, true);
+    if (isTrue(merged.get('maintenance'))) unsupported(`node ${name} in maintenance`);
     for (const k of ['shutdown', 'terminate']) {
-      const v = transient.get(k);
+      const v = merged.get(k);
       if (v !== undefined && v !== '0' && v !== '' && v !== 'false') unsupported(`node attribute ${k}=${v} on ${name}`);
     }
     // see Note [Fail counts]
@@ -410,7 +482,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       const lf = failCountPattern(rsc.id, 'last-failure', legacyFailCounts);
       let count = 0;
       let last = 0;
-      for (const [k, v] of transient) {
+      for (const [k, v] of merged) {
         if (fc.test(k)) count = addScores(count, parseScore(v) ?? 0);
         else if (lf.test(k)) {
           const t = /^\s*[+-]?\d+/.exec(v);
@@ -430,7 +502,15 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       if (attr(lr, 'shutdown-lock') !== undefined) unsupported(`shutdown-lock on ${rid}`);
       const ops = children(lr, 'lrm_rsc_op');
       auditOps(ops, rid, unsupported);
-      if (!resourceIds.has(rid)) continue;
+      if (!resourceIds.has(rid)) {
+        // An orphan (active, no longer configured) is stopped, unless nothing is managed.
+        // Then it stays where it runs, and is listed among the resources (unmanaged).
+        if (up && allUnmanaged && !configuredIds.has(rid.replace(/:\d+$/, '')) && lastOpState(ops, false) !== 'stopped') {
+          if (orphans.has(rid)) unsupported(`orphan ${rid} active on several nodes`);
+          orphans.set(rid, name);
+        }
+        continue;
+      }
       if (!up) continue; // history of an offline node is not read: what ran there is stopped
       // see Note [Expired failures]
       const r = rscById.get(rid)!;
@@ -448,6 +528,24 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
         continue;
       }
       running[rid] = state === 'failed' ? { node: name, failed: true } : { node: name };
+    }
+  }
+
+  for (const [rid, node] of orphans) {
+    resources.push({ id: rid, managed: false });
+    running[rid] = { node };
+  }
+
+  // see Note [Tickets]
+  const ticketStates = readTicketStates(child(cib, 'status'));
+  for (const dep of ticketDeps) {
+    const r = rscById.get(dep.resource);
+    if (!r) continue;
+    const effect = ticketEffect(dep, ticketStates.get(dep.ticket), running[r.id] !== undefined, unsupported);
+    if (effect === 'ban') for (const n of nodes) locations.push({ id: dep.id, resource: r.id, node: n.name, score: -INFINITY });
+    else if (effect === 'freeze') {
+      r.blocked = true;
+      if (orders.some((o) => o.first === r.id || o.then === r.id)) unsupported(`rsc_order with ${r.id} frozen by rsc_ticket ${dep.id}`);
     }
   }
 
@@ -472,11 +570,35 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
 // node and that fail count has expired (now > last-failure + timeout). Without a fail count, or
 // with one that has not expired, the failure stands. (Pacemaker 2.1.5 `check_operation_expiry`.)
 
+// Note [Node attributes]
+// ~~~~~~~~~~~~~~~~~~~~~~~
+// A node's attributes, as rules and `score-attribute` see them (Pacemaker 2.1.5
+// `add_node_attrs`): #uname, #id, #kind (cluster), #is_dc (whether its id is the CIB's dc-uuid),
+// #cluster-name (the cluster option), then its configured instance_attributes (first value
+// wins), then the transient attributes of its node_state (these overwrite), and #site-name
+// (site-name, else the cluster name) unless set. standby and maintenance are read from the
+// merged attributes of nodes that have a node_state (the others are offline).
+
+function setSiteName(attrs: Map<string, string>, clusterName: string | undefined): void {
+  if (attrs.has('#site-name')) return;
+  const site = attrs.get('site-name') ?? clusterName;
+  if (site !== undefined) attrs.set('#site-name', site);
+}
+
+/**
+ * An operation's execution status as the scheduler uses it: `remap_operation` recomputes
+ * "done" and "error" (4) alike from the result code and the expected one, so 4 counts as 0 here.
+ */
+function execStatus(op: XmlNode): number {
+  const status = Number(attr(op, 'op-status') ?? '0');
+  return status === 4 ? 0 : status;
+}
+
 /** Whether an operation's result differs from what was expected (see lastOpState). */
 function opFailed(op: XmlNode): boolean {
   const operation = attr(op, 'operation');
   const rc = Number(attr(op, 'rc-code') ?? '0');
-  if (Number(attr(op, 'op-status') ?? '0') !== 0) return true;
+  if (execStatus(op) !== 0) return true;
   if (rc === 0) return false;
   if (rc === 7) {
     const probe = operation === 'monitor' && Number(attr(op, 'interval') ?? '0') === 0;
@@ -500,7 +622,7 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
   if (!best) return 'stopped';
   const operation = attr(best, 'operation');
   const rc = Number(attr(best, 'rc-code') ?? '0');
-  const status = Number(attr(best, 'op-status') ?? '0');
+  const status = execStatus(best);
   if (operation === 'stop') return rc === 0 && status === 0 ? 'stopped' : 'failed';
   if (rc === 7 && status === 0) {
     // Not running: expected from a probe or when the transition expected it (transition-key's
@@ -519,9 +641,13 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 // and `npm run policy:conformance`). Every construct is therefore either read, known to change
 // nothing Nephele plans, or refused:
 // - cluster options that change placement (symmetric-cluster, placement-strategy,
-//   node-health-strategy, shutdown-lock, maintenance-mode, stop-orphan-resources,
-//   is-managed-default, default-resource-stickiness, quorum) are refused unless at their default;
-// - attribute sets by `id-ref`, and meta-attribute / option sets with `<rule>`s, are refused;
+//   shutdown-lock, maintenance-mode, stop-orphan-resources, is-managed-default,
+//   default-resource-stickiness, quorum) are refused unless at their default;
+//   node-health-strategy is read (see Note [Node health]);
+// - attribute sets by `id-ref` are refused; sets with `<rule>`s are evaluated for cluster options
+//   and node attributes (see Note [Rules]) and refused for meta attributes and defaults;
+// - location rules, order kinds and tickets: see Note [Rules], Note [Order kinds] (plan.ts),
+//   Note [Tickets]; resource sets, roles other than Started, rsc-pattern and lifetime are refused;
 // - meta attributes of resources and rsc_defaults: see auditMeta;
 // - operations: any `on-fail` other than restart (including op_defaults) is refused;
 // - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;
@@ -548,7 +674,8 @@ function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void): 
       refuse(`${operation || 'unnamed'} operation in the history of ${rid}`);
       continue;
     }
-    if (status !== '0') refuse(`op-status ${status} of ${operation} in the history of ${rid}`);
+    if (status !== '0' && status !== '4') refuse(`op-status ${status} of ${operation} in the history of ${rid}`);
+    else if (status === '4' && !/^\d+:\d+:\d+:/.test(attr(op, 'transition-key') ?? '')) refuse(`op-status 4 of ${operation} without an expected result in the history of ${rid}`);
     else if (!['0', '1', '7'].includes(rc)) refuse(`rc-code ${rc} of ${operation} in the history of ${rid}`);
     else if (operation === 'stop' && rc !== '0') refuse(`failed stop of ${rid}`);
     else if (Number(attr(op, 'call-id') ?? '0') < 0) refuse(`pending ${operation} of ${rid}`);

@@ -9,6 +9,22 @@ export interface WriteCibOptions {
   disableProbes?: boolean;
   /** More transient node attributes to write (e.g. fail counts the planner must not count). */
   extraNodeAttributes?: ReadonlyArray<{ node: string; name: string; value: string }>;
+  /** Location constraints written as one `<rule>` each (see Note [Rules]). */
+  ruleLocations?: readonly RuleLocationSpec[];
+  /** `rsc_ticket` constraints, and the tickets' state (a ticket not listed has no state). */
+  tickets?: ReadonlyArray<{ id: string; resource: string; ticket: string; lossPolicy: 'stop' | 'freeze' }>;
+  ticketStates?: Readonly<Record<string, { granted: boolean; standby?: boolean }>>;
+}
+
+/** A location constraint with one rule over node attributes, for `writeCib`. */
+export interface RuleLocationSpec {
+  id: string;
+  resource: string;
+  /** The rule's score, or the node attribute that gives it (`score-attribute`). */
+  score?: number;
+  scoreAttribute?: string;
+  booleanOp?: 'and' | 'or';
+  expressions: ReadonlyArray<{ attribute: string; operation: 'eq' | 'ne' | 'lt' | 'gt' | 'lte' | 'gte' | 'defined' | 'not_defined'; value?: string; type?: 'string' | 'integer' }>;
 }
 
 /** Digest crm_simulate records for a parameterless ocf:pacemaker:Dummy start (measured). */
@@ -90,7 +106,23 @@ export function writeCib(
     );
   }
   for (const o of spec.orders ?? []) {
-    out.push(`      <rsc_order id="${esc(o.id)}" first="${esc(o.first)}" then="${esc(o.then)}" kind="Mandatory"/>`);
+    const sym = o.symmetrical === undefined ? '' : ` symmetrical="${o.symmetrical ? 'true' : 'false'}"`;
+    out.push(`      <rsc_order id="${esc(o.id)}" first="${esc(o.first)}" then="${esc(o.then)}" kind="${o.kind ?? 'Mandatory'}"${sym}/>`);
+  }
+  for (const l of options.ruleLocations ?? []) {
+    const score = l.scoreAttribute !== undefined ? `score-attribute="${esc(l.scoreAttribute)}"` : `score="${formatScore(l.score ?? 0)}"`;
+    const op = l.booleanOp !== undefined ? ` boolean-op="${l.booleanOp}"` : '';
+    const exprs = l.expressions
+      .map((e, i) => {
+        const value = e.value !== undefined ? ` value="${esc(e.value)}"` : '';
+        const type = e.type !== undefined ? ` type="${e.type}"` : '';
+        return `<expression id="${esc(l.id)}-e${i}" attribute="${esc(e.attribute)}" operation="${e.operation}"${value}${type}/>`;
+      })
+      .join('');
+    out.push(`      <rsc_location id="${esc(l.id)}" rsc="${esc(l.resource)}"><rule id="${esc(l.id)}-rule" ${score}${op}>${exprs}</rule></rsc_location>`);
+  }
+  for (const t of options.tickets ?? []) {
+    out.push(`      <rsc_ticket id="${esc(t.id)}" rsc="${esc(t.resource)}" ticket="${esc(t.ticket)}" loss-policy="${t.lossPolicy}"/>`);
   }
   out.push('    </constraints>');
   const d = spec.defaults ?? {};
@@ -133,6 +165,11 @@ export function writeCib(
         ? `<transient_attributes id="${esc(n.name)}"><instance_attributes id="status-${esc(n.name)}">${fails.join('')}</instance_attributes></transient_attributes>`
         : '';
     out.push(`    <node_state id="${esc(n.name)}" uname="${esc(n.name)}" ${attrs}>${lrm}${ta}</node_state>`);
+  }
+  const tickets = Object.entries(options.ticketStates ?? {});
+  if (tickets.length > 0) {
+    const states = tickets.map(([id, t]) => `<ticket_state id="${esc(id)}" granted="${t.granted}"${t.standby !== undefined ? ` standby="${t.standby}"` : ''}/>`);
+    out.push(`    <tickets>${states.join('')}</tickets>`);
   }
   out.push('  </status>');
   out.push('</cib>');

@@ -37,6 +37,12 @@ export interface ResourceSpec {
    * applied (what colocated resources see). Default true.
    */
   managed?: boolean;
+  /**
+   * Made unmanaged after its state was read (an `rsc_ticket` with loss-policy freeze whose ticket
+   * was lost): it stays where it runs with no action, and neither +INFINITY nor its stickiness
+   * applies there.
+   */
+  blocked?: boolean;
 }
 
 /** `rsc_location`: add `score` to `resource`'s preference for `node`. */
@@ -61,11 +67,19 @@ export interface ColocationConstraint {
   influence?: boolean;
 }
 
-/** `rsc_order` (kind Mandatory, symmetrical): start `then` after `first`; stop in reverse. */
+/**
+ * `rsc_order`: start `then` after `first`; stop in reverse when symmetrical. Mandatory (the
+ * default): `then` cannot start unless `first` can, and a symmetrical one restarts `then` when
+ * `first` restarts. Optional and Serialize only order actions that happen anyway.
+ */
 export interface OrderConstraint {
   id: string;
   first: string;
   then: string;
+  /** Default Mandatory. */
+  kind?: 'Mandatory' | 'Optional' | 'Serialize';
+  /** Default true (false for Serialize, which is never symmetrical). */
+  symmetrical?: boolean;
 }
 
 /** Cluster-wide defaults (`rsc_defaults`). */

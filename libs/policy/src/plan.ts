@@ -13,6 +13,14 @@ import { INFINITY, formatScore } from './score.util';
 // if it runs (measured: "stop B: unrunnable A start", "stop D: colocation with P"). Runnable
 // flags only ever get cleared, so this is a greatest fixed point; cycles stay runnable.
 //
+// Note [Order kinds]
+// ~~~~~~~~~~~~~~~~~~
+// Only a Mandatory order blocks (`pe_order_runnable_left` when symmetrical,
+// `pe_order_asymmetrical` otherwise, which spares a `then` already started where it stays) and
+// only a symmetrical Mandatory one implies restarts (`pe_order_implies_then`). Optional and
+// Serialize orders just order actions that happen anyway; every order still makes Pacemaker
+// create its `first`'s start action.
+//
 // Note [Implied restarts]
 // ~~~~~~~~~~~~~~~~~~~~~~~
 // A mandatory order F → T also makes T's start required when F starts, and T's stop required
@@ -57,8 +65,21 @@ export function plan(
   options: PlanOptions = {},
 ): PlanResult {
   const a = assignResources(spec, observedState, failureHistory, now);
-  const runnable = computeRunnable(spec, a);
-  const target = a.resources.map((r) => (runnable[r.index] ? r.assigned : -1));
+  let runnable = computeRunnable(spec, a, new Set());
+  let target = a.resources.map((r) => (runnable[r.index] ? r.assigned : -1));
+  // An asymmetrical order spares a `then` only while its start is optional: not when an implied
+  // restart makes it required, which needs the actions (see Note [Order kinds]).
+  if ((spec.orders ?? []).some((o) => o.symmetrical === false && (o.kind ?? 'Mandatory') === 'Mandatory')) {
+    // Required starts only accumulate (Pacemaker only ever clears `optional`).
+    const restarted = new Set<number>();
+    for (let i = 0; i <= a.resources.length; i++) {
+      for (const x of buildActions(spec, a, target, {}).actions) if (x.kind === 'restart') restarted.add(a.byId.get(resourceOf(x))!.index);
+      const next = computeRunnable(spec, a, restarted);
+      if (next.every((v, j) => v === runnable[j])) break;
+      runnable = next;
+      target = a.resources.map((r) => (runnable[r.index] ? r.assigned : -1));
+    }
+  }
 
   const placement: Record<string, string | null> = {};
   const explanations: Record<string, string> = {};
@@ -82,14 +103,20 @@ export function plan(
 }
 
 /** Greatest fixed point of "start is runnable" (see Note [Runnability]). */
-function computeRunnable(spec: ClusterSpec, a: Assignment): boolean[] {
+function computeRunnable(spec: ClusterSpec, a: Assignment, restarted: ReadonlySet<number>): boolean[] {
   const runnable = a.resources.map((r) => r.assigned >= 0);
   const edges: Array<[number, number]> = []; // [first, then]
   const colocEdges: Array<[number, number]> = []; // [primary, dependent]
+  const firsts: number[] = [];
   for (const o of spec.orders ?? []) {
     const f = a.byId.get(o.first);
     const t = a.byId.get(o.then);
-    if (f && t && f !== t) edges.push([f.index, t.index]);
+    if (!f || !t || f === t) continue;
+    firsts.push(f.index);
+    if ((o.kind ?? 'Mandatory') !== 'Mandatory') continue; // see Note [Order kinds]
+    // An asymmetrical order leaves alone a `then` that already runs where it stays.
+    if (o.symmetrical === false && t.running >= 0 && t.running === t.assigned && !t.failed && !restarted.has(t.index)) continue;
+    edges.push([f.index, t.index]);
   }
   for (const c of spec.colocations ?? []) {
     const d = a.byId.get(c.resource);
@@ -99,7 +126,7 @@ function computeRunnable(spec: ClusterSpec, a: Assignment): boolean[] {
   // Only a primary that has a start action blocks its dependents: it has one when it is
   // assigned, or when it is the `first` of an order (Pacemaker creates it, unrunnable, then).
   const hasStart = a.resources.map((r) => r.assigned >= 0);
-  for (const [f] of edges) hasStart[f] = true;
+  for (const f of firsts) hasStart[f] = true;
   // An unmanaged resource has no action to block: it stays as it is.
   for (const r of a.resources) if (r.unmanaged) hasStart[r.index] = false;
   const blockable = a.resources.map((r) => !r.unmanaged);
@@ -147,7 +174,7 @@ function explainPlacement(spec: ClusterSpec, a: Assignment, r: Rsc, t: number, r
   if (r.assigned >= 0 && !runnable[r.index]) {
     for (const o of spec.orders ?? []) {
       const f = a.byId.get(o.first);
-      if (o.then === r.id && f && !runnable[f.index]) return `cannot start: order ${o.id} needs ${f.id} started first, and it cannot start`;
+      if (o.then === r.id && (o.kind ?? 'Mandatory') === 'Mandatory' && f && !runnable[f.index]) return `cannot start: order ${o.id} needs ${f.id} started first, and it cannot start`;
     }
     for (const c of spec.colocations ?? []) {
       const p = a.byId.get(c.withResource);
@@ -252,9 +279,10 @@ function buildActions(
   }
 
   // Implied restarts through orders (see Note [Implied restarts]).
-  const orders = (spec.orders ?? [])
+  const allOrders = (spec.orders ?? [])
     .map((o) => ({ o, f: a.byId.get(o.first), t: a.byId.get(o.then) }))
     .filter((x): x is { o: (typeof x)['o']; f: Rsc; t: Rsc } => !!x.f && !!x.t && x.f !== x.t);
+  const orders = allOrders.filter(({ o }) => (o.kind ?? 'Mandatory') === 'Mandatory' && o.symmetrical !== false);
   let changed = true;
   while (changed) {
     changed = false;
@@ -276,12 +304,12 @@ function buildActions(
   const addAfter = (step: PolicyStep | undefined, dep: PolicyStep | undefined): void => {
     if (step && dep && step !== dep && !step.after.includes(dep.id)) step.after.push(dep.id);
   };
-  for (const { f, t } of orders) {
+  for (const { o, f, t } of allOrders) {
     const df = drafts.get(f.index);
     const dt = drafts.get(t.index);
     if (!df || !dt) continue;
     addAfter(dt.start, df.start);
-    addAfter(df.stop, dt.stop);
+    if (o.symmetrical !== false && o.kind !== 'Serialize') addAfter(df.stop, dt.stop);
   }
   for (const c of spec.colocations ?? []) {
     if (c.score > -INFINITY) continue;

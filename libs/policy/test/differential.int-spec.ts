@@ -99,6 +99,16 @@ function combineClusters(gs: GeneratedCluster[]): GeneratedCluster {
     extraNodeAttributes: gs.flatMap((g, k) =>
       g.extraNodeAttributes.map((a) => ({ node: pre(k, a.node), name: a.name.replace(/^(fail-count|last-failure)-/, `$1-c${k}-`), value: a.value })),
     ),
+    ruleLocations: gs.flatMap((g, k) =>
+      g.ruleLocations.map((l) => ({
+        ...l,
+        id: pre(k, l.id),
+        resource: pre(k, l.resource),
+        expressions: l.expressions.map((e) => (e.attribute === '#uname' && e.value !== undefined ? { ...e, value: pre(k, e.value) } : e)),
+      })),
+    ),
+    tickets: gs.flatMap((g, k) => g.tickets.map((t) => ({ ...t, id: pre(k, t.id), resource: pre(k, t.resource), ticket: pre(k, t.ticket) }))),
+    ticketStates: Object.fromEntries(gs.flatMap((g, k) => Object.entries(g.ticketStates).map(([t, st]) => [pre(k, t), st]))),
   };
 }
 
@@ -112,7 +122,8 @@ describe('plan() against crm_simulate', () => {
     const outcomes = await mapLimit(batches, 2, (batch) => {
       const g = combineClusters(batch.map((seed) => generateCluster(seed, { now: BATCH_NOW })));
       const name = `seeds-${batch[0]}-${batch[batch.length - 1]}`;
-      return compare(name, writeCib(g.spec, g.state, g.history, { now: g.now, extraNodeAttributes: g.extraNodeAttributes }), dir);
+      const options = { now: g.now, extraNodeAttributes: g.extraNodeAttributes, ruleLocations: g.ruleLocations, tickets: g.tickets, ticketStates: g.ticketStates };
+      return compare(name, writeCib(g.spec, g.state, g.history, options), dir);
     });
     const failures = outcomes.filter((o) => o.placementDiffs.length > 0 || o.scoreDiffs.length > 0);
     const resources = outcomes.reduce((n, o) => n + (readCib(o.xml).spec.resources.length), 0);
