@@ -25,12 +25,25 @@ describe(findUsage.name, () => {
        switch (e.type) { case ThingMade.type: break; }`,
     );
     file('apps/log/src/log.consumer.ts', `bus.subscribe({ queue: 'l', bindings: ['#'] });`);
+    file(
+      'apps/handler/src/handler.consumer.ts',
+      `class H {
+         @EventPattern(ThingMade.type, { queue: Topology.queues.h }) made() {}
+         @MessagePattern('x.thing.ask') ask() {}
+       }`,
+    );
+    file(
+      'libs/contracts/src/topology.ts',
+      `const queues = { worker: (id: string) => q({ name: id, carries: [ThingMade.type, 'x.thing.ask'] }) } as const;`,
+    );
+    file('apps/worker/src/host.ts', `bus.subscribe(Topology.queues.worker(id), handler);`);
+    file('apps/audit/src/audit.consumer.ts', `class A { @EventPattern('x.audit.#') all() {} }`);
     file('apps/user/src/user.spec.ts', `createEvent(S, ThingMade.type, {});`);
     file('libs/contracts/src/thing.ts', `createEvent(S, ThingMade.type, {});`);
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('tells senders from receivers, skipping tests and the contracts themselves', () => {
+  it('tells senders from receivers (subscriptions, respond, case labels, handler decorators, Topology queues), skipping tests and the contracts themselves', () => {
     const usage = findUsage(root, ['x.thing.made', 'x.thing.ask', 'x.audit.*'], {
       definitions: new Map([['ThingMade', 'x.thing.made']]),
       strings: new Map(),
@@ -39,9 +52,9 @@ describe(findUsage.name, () => {
       [...usage].map(([t, u]) => [t, { senders: [...u.senders].sort(), receivers: [...u.receivers].sort() }]),
     );
     expect(plain).toEqual({
-      'x.thing.made': { senders: ['maker'], receivers: ['log', 'user'] },
-      'x.thing.ask': { senders: ['maker'], receivers: ['log', 'user'] },
-      'x.audit.*': { senders: ['maker'], receivers: ['log'] },
+      'x.thing.made': { senders: ['maker'], receivers: ['handler', 'log', 'user', 'worker'] },
+      'x.thing.ask': { senders: ['maker'], receivers: ['handler', 'log', 'user', 'worker'] },
+      'x.audit.*': { senders: ['maker'], receivers: ['audit', 'log'] },
     });
   });
 });

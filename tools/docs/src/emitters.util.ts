@@ -3,7 +3,9 @@
 // definition exported by @nephele/contracts, an exported string constant equal to a type, or the
 // type as a string literal — is a *receive* when it is a subscription binding, an argument of
 // `respond(…)`, a `case` label, an `===`/`!==` operand or a computed key of a dispatch table, and a
-// *send* anywhere else (createEvent, publish helpers). A template literal starting with a family's
+// *send* anywhere else (createEvent, publish helpers); the pattern of an `@EventPattern(…)` or
+// `@MessagePattern(…)` handler is a receive too, and a service naming a queue of `Topology.queues`
+// receives every type that queue carries (libs/contracts/src/topology.ts). A template literal starting with a family's
 // prefix (`nephele.audit.${…}`) counts for that family (`nephele.audit.*`). Bindings with
 // wildcards (`#`, `*`) receive every type they match.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -45,8 +47,15 @@ function ownerOf(root: string, file: string): string {
   return top === 'apps' ? name : `libs/${name}`;
 }
 
-/** Inside a subscription's binding list (`bindings: [...]`, `respond(queue, [...])`). */
+/** The first argument of a bus-handler decorator: `@EventPattern(…)`, `@MessagePattern(…)`. */
+function isHandlerPattern(call: ts.CallExpression): boolean {
+  return ts.isDecorator(call.parent) && /(^|\.)(EventPattern|MessagePattern)$/.test(call.expression.getText());
+}
+
+/** Inside a subscription's binding list (`bindings: [...]`, `respond(queue, [...])`) or a handler's pattern. */
 function inBindings(node: ts.Node): boolean {
+  if (ts.isCallExpression(node.parent) && isHandlerPattern(node.parent) && node.parent.arguments[0] === node)
+    return true;
   const list = node.parent;
   if (!list || !ts.isArrayLiteralExpression(list)) return false;
   const p = list.parent;
@@ -70,12 +79,72 @@ function receiving(node: ts.Node): boolean {
     if (ts.isPropertyAssignment(p) && ts.isIdentifier(p.name) && p.name.text === 'bindings') return true;
     if (ts.isCallExpression(p)) {
       const callee = p.expression.getText();
-      return /(^|\.)(respond|subscribe)$/.test(callee);
+      return isHandlerPattern(p) || /(^|\.)(respond|subscribe)$/.test(callee);
     }
     if (ts.isBlock(p) || ts.isSourceFile(p)) return false;
     n = p;
   }
   return false;
+}
+
+/**
+ * The types each queue of `Topology.queues` carries (its `carries: [...]` in
+ * libs/contracts/src/topology.ts): `X.type` of a definition, or a type or topic pattern as a string.
+ */
+function queueCarries(root: string, known: Set<string>, definitions: Map<string, string>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const file = path.join(root, 'libs', 'contracts', 'src', 'topology.ts');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return out;
+  }
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+  const typeOf = (e: ts.Expression): string | undefined => {
+    if (ts.isPropertyAccessExpression(e) && e.name.text === 'type' && ts.isIdentifier(e.expression))
+      return definitions.get(e.expression.text);
+    if (ts.isStringLiteral(e) && (known.has(e.text) || /[#*]/.test(e.text))) return e.text;
+    return undefined;
+  };
+  const carriesOf = (n: ts.Node): string[] => {
+    const found: string[] = [];
+    const walk = (x: ts.Node): void => {
+      if (
+        ts.isPropertyAssignment(x) &&
+        ts.isIdentifier(x.name) &&
+        x.name.text === 'carries' &&
+        ts.isArrayLiteralExpression(x.initializer)
+      ) {
+        for (const e of x.initializer.elements) {
+          const t = typeOf(e);
+          if (t) found.push(t);
+        }
+      }
+      ts.forEachChild(x, walk);
+    };
+    walk(n);
+    return found;
+  };
+  const walk = (n: ts.Node): void => {
+    if (
+      ts.isVariableDeclaration(n) &&
+      ts.isIdentifier(n.name) &&
+      n.name.text === 'queues' &&
+      n.initializer
+    ) {
+      let init: ts.Expression = n.initializer;
+      while (ts.isAsExpression(init) || ts.isSatisfiesExpression(init) || ts.isParenthesizedExpression(init))
+        init = init.expression;
+      if (!ts.isObjectLiteralExpression(init)) return;
+      for (const p of init.properties)
+        if (ts.isPropertyAssignment(p) && ts.isIdentifier(p.name)) out.set(p.name.text, carriesOf(p.initializer));
+      return;
+    }
+    ts.forEachChild(n, walk);
+  };
+  walk(sf);
+  return out;
 }
 
 /**
@@ -126,6 +195,7 @@ export function findUsage(
       }
     }
   }
+  const carried = queueCarries(root, known, constants.definitions);
   for (const { file, sf } of parsed) {
     const owner = ownerOf(root, file);
     const note = (type: string, node: ts.Node) => {
@@ -134,7 +204,14 @@ export function findUsage(
       (receiving(node) ? u.receivers : u.senders).add(owner);
     };
     const visit = (node: ts.Node): void => {
-      if (
+      const queue = ts.isPropertyAccessExpression(node) && node.expression.getText() === 'Topology.queues';
+      if (queue && carried.has(node.name.text)) {
+        // A service that consumes a Topology queue receives every type the queue carries.
+        for (const t of carried.get(node.name.text)!) {
+          if (usage.has(t)) usage.get(t)!.receivers.add(owner);
+          else patterns.push({ pattern: t, owner });
+        }
+      } else if (
         ts.isPropertyAccessExpression(node) &&
         node.name.text === 'type' &&
         ts.isIdentifier(node.expression) &&
