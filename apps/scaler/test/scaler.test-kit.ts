@@ -143,6 +143,8 @@ export class FakeGateway {
   readonly byId = new Map<string, FakeInstance>();
   readonly events: CloudEvent[] = [];
   holdPending = false;
+  /** Instances of these images stay pending (a new image that never becomes healthy). */
+  readonly holdImages = new Set<string>();
   failLaunches = false;
   address = '127.0.0.1';
 
@@ -207,7 +209,7 @@ export class FakeGateway {
         addresses: [this.address],
       }),
     );
-    if (!this.holdPending) await this.setState(inst.instanceId, 'running');
+    if (!this.holdPending && !this.holdImages.has(d.image)) await this.setState(inst.instanceId, 'running');
   }
 
   private async onDestroy(d: InstanceActionData): Promise<void> {
