@@ -1,6 +1,6 @@
 import { CloudEvent } from '@nephele/contracts';
 import { createTestDatabase, createTestVhost, TestResource, waitFor } from '@nephele/testing';
-import { call, FakeGateway, Haproxy, startHaproxy, startScaler } from '../test/scaler.test-kit';
+import { call, FakeGateway, Haproxy, runCli, startHaproxy, startScaler } from '../test/scaler.test-kit';
 
 interface ServerView {
   id: string;
@@ -131,6 +131,20 @@ describe('scaler: instance refresh and lifecycle hooks (real PostgreSQL + Rabbit
     expect(batches.map((e) => e.data!.reason)).toEqual(
       [1, 2, 3, 4, 5].map((i) => `batch ${i}: replacing 2 server(s)`),
     );
+    // The CLI shows the progress bar, and a watch of an ended refresh exits with its verdict.
+    const cli = await runCli(url, [
+      'group',
+      'refresh',
+      'status',
+      'rolling',
+      '--watch',
+      '--interval',
+      '200ms',
+    ]);
+    expect(cli.stderr).toBe('');
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(/\[####################\] 10\/10 \(100%\) succeeded → v2/);
+    expect(cli.stdout).toContain('refresh succeeded: 10 server(s) at launch config v2');
   }, 180_000);
 
   it('rolls back a refresh whose new image never becomes healthy within the warmup', async () => {
@@ -278,12 +292,10 @@ describe('scaler: instance refresh and lifecycle hooks (real PostgreSQL + Rabbit
     expect(hb.status).toBe(200);
     expect(hb.body).toMatchObject({ serverId: held.id, hook: 'drain', lifecycleState: 'TERMINATING:WAIT' });
     expect(Date.parse(hb.body.waitingUntil)).toBeGreaterThan(Date.now() + 3000_000);
-    const done = await call('POST', `${url}/v1/groups/${gid}/servers/${held.id}/lifecycle-action`, {
-      hook: 'drain',
-      result: 'CONTINUE',
-    });
-    expect(done.status).toBe(200);
-    expect(done.body.result).toBe('CONTINUE');
+    const cli = await runCli(url, ['group', 'complete-lifecycle-action', gid, held.id, '--hook', 'drain']);
+    expect(cli.stderr).toBe('');
+    expect(cli.stdout).toBe(`server ${held.id} (TERMINATING:WAIT): CONTINUE recorded\n`);
+    expect(cli.code).toBe(0);
     await waitFor(async () => !(await servers(gid)).some((s) => s.id === held.id), {
       what: 'the held server deleted',
       timeoutMs: 20_000,

@@ -302,3 +302,34 @@ export async function call(
   }
   return { status: r.status, body: parsed, headers: r.headers };
 }
+
+/** Runs the `nephele` CLI from source (tools/ts-run.js) against `url` as the admin. */
+export function runCli(
+  url: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const root = path.resolve(__dirname, '../../..');
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'tools/ts-run.js'), path.join(root, 'apps/cli/src/main.ts'), ...args],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: tmpdir(),
+        NEPHELE_URL: url,
+        NEPHELE_TOKEN: TOKEN,
+        NEPHELE_CONFIG: path.join(tmpdir(), 'nephele-scaler-int-none.json'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const r = { code: null as number | null, stdout: '', stderr: '' };
+  child.stdout!.on('data', (b: Buffer) => (r.stdout += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (r.stderr += b.toString()));
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      r.code = code;
+      resolve(r);
+    }),
+  );
+}
