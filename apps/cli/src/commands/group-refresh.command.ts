@@ -136,6 +136,7 @@ export function lifecycleCommands(make: ContextFactory, setExit: (n: number) => 
   hook
     .command('list')
     .argument('<ref>', 'group name or id')
+    .description('the hooks of a group')
     .action(
       run(async (ctx, [ref]) => {
         const gid = await groupId(ctx, ref!);
