@@ -47,7 +47,11 @@ export function refreshHealthy(group: GroupRow, s: ServerRow): boolean {
 }
 
 /** The servers a refresh considers: those of the group that are not already leaving. */
-export function refreshServers(group: GroupRow, rows: readonly ServerRow[]): RefreshServer[] {
+export function refreshServers(
+  group: GroupRow,
+  rows: readonly ServerRow[],
+  toVersion?: number,
+): RefreshServer[] {
   return rows
     .filter(
       (s) =>
@@ -59,7 +63,9 @@ export function refreshServers(group: GroupRow, rows: readonly ServerRow[]): Ref
     )
     .map((s) => ({
       id: s.id,
-      launchVersion: s.launch_version,
+      // A protected server is never retired (Note [Victim choice]): it counts as up to date, so
+      // it adds to the healthy count and does not hold the refresh open.
+      launchVersion: s.protected && toVersion !== undefined ? toVersion : s.launch_version,
       healthy: refreshHealthy(group, s),
       createdAtMs: new Date(s.created_at).getTime(),
     }));
@@ -71,7 +77,7 @@ export function refreshProgress(group: GroupRow, r: RefreshRow, rows: readonly S
     { minEntities: group.min_entities, maxEntities: group.max_entities },
     group.desired,
   );
-  const replaced = refreshServers(group, rows).filter(
+  const replaced = refreshServers(group, rows, r.to_version).filter(
     (s) => s.launchVersion === r.to_version && s.healthy,
   ).length;
   return { total, replaced: Math.min(replaced, total) };
@@ -114,11 +120,13 @@ export class RefreshRunner {
       spec: r.spec,
       state,
       desired,
-      servers: refreshServers(group, rows),
+      servers: refreshServers(group, rows, r.to_version),
       nowMs: now.getTime(),
     });
     const out = await this.servers.transaction(async (tx): Promise<RefreshAdvance> => {
-      // The API may have paused or cancelled it since it was read: its row decides.
+      // Group row first, as the API and the server events lock (no deadlock). The API may have
+      // paused or cancelled the refresh since it was read: its row decides.
+      await this.groups.lockGroup(tx, group.id);
       const locked = await this.refreshes.active(group.id, tx, true);
       if (!locked || locked.id !== r.id || locked.status !== r.status) return none;
       switch (d.kind) {
