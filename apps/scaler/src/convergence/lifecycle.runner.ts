@@ -17,7 +17,8 @@ import { StepExecutor } from './step.executor';
 // TERMINATING:WAIT has already left its balancers and is invisible to the planner (it is leaving).
 // complete-lifecycle-action and heartbeats only write the server's `hook_wait`; this runner, in
 // the group's convergence pass, applies the result, so the pass stays the one writer of lifecycle
-// transitions. A group being deleted ends every wait with ABANDON.
+// transitions. A group being deleted ends every wait with ABANDON; a paused group moves no server
+// (a wait that timed out meanwhile ends when the group is resumed).
 
 /** Moves servers through their lifecycle hooks in a convergence pass (Note [Hook execution]). */
 @Injectable()
@@ -33,6 +34,8 @@ export class LifecycleRunner {
     rows: ServerRow[],
     now: Date,
   ): Promise<{ recheck?: Date; published: boolean }> {
+    // A paused group does nothing, this included; its waits end (or time out) once resumed.
+    if (group.paused && !group.deleting) return { published: false };
     const hooks = group.lifecycle_hooks ?? [];
     const launching = hooks.find((h) => h.kind === 'launching');
     let recheck: number | undefined;
@@ -90,6 +93,7 @@ export class LifecycleRunner {
    * wait that one of its own steps started (StepExecutor.delete).
    */
   nextDeadline(group: GroupRow, rows: readonly ServerRow[], now: Date): Date | undefined {
+    if (group.paused && !group.deleting) return undefined;
     let best: number | undefined;
     for (const s of rows) {
       const w = s.hook_wait;
