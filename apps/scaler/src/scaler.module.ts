@@ -5,6 +5,7 @@ import { AlarmsController } from './alarms/alarms.controller';
 import { AlarmsService } from './alarms/alarms.service';
 import { ScalerConfig } from './config/env';
 import { ConvergeSignal } from './convergence/converge.signal';
+import { ConvergeReconciler } from './convergence/converge.reconciler';
 import { ConvergerService } from './convergence/converger.service';
 import { LoadBalancerRegistry } from './convergence/lb.registry';
 import { LifecycleRunner } from './convergence/lifecycle.runner';
@@ -78,6 +79,7 @@ export class ScalerModule {
         RefreshRepository,
         RefreshRunner,
         LifecycleRunner,
+        ConvergeReconciler,
         ConvergerService,
         ServersService,
         AlarmsService,

@@ -171,6 +171,15 @@ export class GroupsRepository {
     );
   }
 
+  /** The status and errors the last convergence pass left. */
+  async setStatus(id: string, status: string, errors: readonly string[]): Promise<void> {
+    await this.db.query(`UPDATE scaler.groups SET status = $2, errors = $3::jsonb WHERE id = $1`, [
+      id,
+      status,
+      JSON.stringify(errors),
+    ]);
+  }
+
   async deleteGroup(tx: EntityManager, id: string): Promise<void> {
     await tx.query(`DELETE FROM scaler.groups WHERE id = $1`, [id]);
   }
