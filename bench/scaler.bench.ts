@@ -1,10 +1,8 @@
 // scaler: (a) capability webhook POST → first `nephele.iaas.instance.create` command on the bus,
 // p99 over sequential executions (target ≤ 50 ms), with a raw amqplib publish → consume round
 // trip on the same broker as the baseline; (b) 1,000 groups whose schedules are all due at the
-// same instant → firing lateness (committed execution − scheduled time) p99 (target ≤ 1 s);
-// (c) 1,000 groups with target-tracking policies fed by metric events, evaluated every 15 s →
-// evaluation lag (a pass's commit − the time it was due) p99 over the passes, every group of a pass
-// counted with its pass's lag.
+// same instant → firing lateness (committed execution − scheduled time) p99 (target ≤ 1 s).
+// Target-tracking evaluation lag is its own case: scaler-target.bench.ts.
 // The scaler runs as its own process (dist/apps/scaler/main.js) against PostgreSQL + RabbitMQ.
 import * as amqp from 'amqplib';
 import { spawnSync } from 'node:child_process';
@@ -21,8 +19,6 @@ import type { BenchRow } from './bench.types';
 
 const EXECUTIONS = Number(process.env.BENCH_SCALER_EXECUTIONS ?? 200);
 const SCHEDULED = Number(process.env.BENCH_SCALER_GROUPS ?? 1000);
-const TARGET_GROUPS = Number(process.env.BENCH_SCALER_TARGET_GROUPS ?? 1000);
-const TARGET_PASSES = Number(process.env.BENCH_SCALER_TARGET_PASSES ?? 4);
 const TOKEN = 'bench-scaler-token-0123456789';
 const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
 
@@ -99,7 +95,6 @@ export default async function run(): Promise<BenchRow[]> {
       SCALER_WEBHOOK_BURST: '1000',
       SCALER_WEBHOOK_GLOBAL_BURST: '100000',
       SCALER_WEBHOOK_GLOBAL_RATE: '100000',
-      SCALER_TARGET_EVAL_MS: '15000',
     });
     await pg.connect();
     // The gateway's side: when does the first create command of each group arrive?
@@ -165,64 +160,6 @@ export default async function run(): Promise<BenchRow[]> {
       },
       { timeoutMs: 60_000, intervalMs: 200, what: 'every firing' },
     );
-    // (c) 1,000 target-tracking groups evaluated every 15 s
-    const targetGroups = await pool(TARGET_GROUPS, 16, async (i) => {
-      const g = await post(`${svc!.url}/v1/groups`, {
-        config: { name: `target-${i}`, minEntities: 1, maxEntities: 20 },
-        launchConfig,
-        policies: [
-          {
-            name: 'cpu',
-            type: 'target',
-            args: { metric: 'cpu', target: 50, scaleOutCooldown: 60, scaleInCooldown: 60 },
-          },
-        ],
-      });
-      return g.id;
-    });
-    const pub = await conn.createConfirmChannel();
-    await pub.assertExchange(Topology.events, 'topic', { durable: true });
-    targetGroups.forEach((groupId, i) => {
-      const event = {
-        specversion: '1.0',
-        id: `bench-metric-${i}`,
-        source: 'bench',
-        type: 'nephele.metric.observed',
-        time: new Date().toISOString(),
-        datacontenttype: 'application/json',
-        data: { groupId, metric: 'cpu', value: 20 + (i % 10) * 15 },
-      };
-      pub.publish(Topology.events, event.type, Buffer.from(JSON.stringify(event)), {
-        persistent: true,
-        contentType: 'application/json',
-      });
-    });
-    await pub.waitForConfirms();
-    const passLags: number[] = [];
-    const scrape = async () => {
-      const text = await (await fetch(`${svc!.url}/metrics`, { headers })).text();
-      const num = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-      return {
-        passes: num('nephele_scaler_target_passes_total'),
-        lag: num('nephele_scaler_target_last_pass_lag_seconds'),
-      };
-    };
-    let seen = (await scrape()).passes || 0;
-    const passDeadline = Date.now() + (TARGET_PASSES + 2) * 16_000;
-    while (passLags.length < TARGET_PASSES && Date.now() < passDeadline) {
-      await new Promise((r) => setTimeout(r, 500));
-      const m = await scrape();
-      if (m.passes > seen) {
-        seen = m.passes;
-        passLags.push(m.lag * 1000);
-      }
-    }
-    const { rows: evaluated } = await pg.query(
-      `SELECT count(*)::int AS n FROM scaler.policies WHERE type = 'target' AND target_state IS NOT NULL`,
-    );
-    const groupLags = passLags.flatMap((l) => Array.from({ length: TARGET_GROUPS }, () => l));
-    const ep99 = quantile(groupLags, 0.99);
-
     const p99 = quantile(latencies, 0.99);
     const lp99 = quantile(lateness, 0.99);
     return [
@@ -262,14 +199,6 @@ export default async function run(): Promise<BenchRow[]> {
         figure: 'schedule firing lateness max',
         value: Math.max(...lateness),
         unit: 'ms',
-      },
-      {
-        benchmark: 'scaler',
-        figure: `target-tracking evaluation lag p99 (${TARGET_GROUPS} groups, every 15 s, ${passLags.length} passes, ${evaluated[0].n} policies evaluated)`,
-        value: ep99,
-        unit: 'ms',
-        target: '<= 15000 ms (within its period)',
-        met: passLags.length > 0 && ep99 <= 15_000,
       },
       {
         benchmark: 'scaler',

@@ -9,7 +9,7 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const available = readdirSync(path.join(root, 'bench'))
   .filter((f) => f.endsWith('.bench.ts'))
   .map((f) => f.replace(/\.bench\.ts$/, ''));
-const order = ['event-log', 'policy', 'tracker', 'heartbeats', 'scaler'];
+const order = ['event-log', 'policy', 'tracker', 'heartbeats', 'scaler', 'scaler-target'];
 const asked = process.argv.slice(2).filter((a) => a !== '--');
 const names = asked.length
   ? asked
