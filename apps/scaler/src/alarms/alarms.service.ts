@@ -6,8 +6,8 @@ import { AlarmTriggeredData, CloudEvent } from '@nephele/contracts';
 import { matchAlarm } from '@nephele/scaling';
 import { CLOCK, Clock } from '@nephele/service-kit';
 import { SCALER_SCHEMA } from '../data-source';
-import { toPlannerPolicy } from '../groups/group.types';
-import { GroupsRepository } from '../groups/groups.repository';
+import { toPlannerPolicy } from '../state/group.types';
+import { GroupsRepository } from '../state/groups.repository';
 import { PolicyExecutorService, PolicyOutcome } from '../policies/policy-executor.service';
 
 export interface AlertmanagerAlert {

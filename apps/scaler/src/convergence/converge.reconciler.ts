@@ -17,13 +17,13 @@ import {
 import { CLOCK, Clock, LOGGER, METRICS, ReconcilePlan, ReconcileResult, Reconciler } from '@nephele/service-kit';
 import { Counter, Registry } from 'prom-client';
 import { ScalerConfig } from '../config/env';
-import { GroupRow, toPlannerGroup, toPlannerLaunch } from '../groups/group.types';
-import { GroupsRepository } from '../groups/groups.repository';
+import { GroupRow, toPlannerGroup, toPlannerLaunch } from '../state/group.types';
+import { GroupsRepository } from '../state/groups.repository';
 import { DeliveriesService } from '../notifications/deliveries.service';
 import { SCALER_CONFIG, SCALER_OUTBOX } from '../scaler.tokens';
 import { LifecycleRunner } from './lifecycle.runner';
 import { RefreshRunner } from './refresh.runner';
-import { ServerRow, ServersRepository } from './servers.repository';
+import { ServerRow, ServersRepository } from '../state/servers.repository';
 import { PassContext, StepExecutor } from './step.executor';
 import { VictimPicker } from './victim.picker';
 

@@ -5,9 +5,9 @@ import { CLOCK, Clock, delayOf, LOGGER, METRICS, runReconcile } from '@nephele/s
 import { Histogram, Registry } from 'prom-client';
 import { ScalerConfig } from '../config/env';
 import { SCALER_CONFIG } from '../scaler.tokens';
-import { ConvergeSignal } from './converge.signal';
+import { ConvergeSignal } from '../state/converge.signal';
 import { ConvergeReconciler } from './converge.reconciler';
-import { ServersRepository } from './servers.repository';
+import { ServersRepository } from '../state/servers.repository';
 
 // Note [One pass per group]
 // Convergence is level-based (controller-runtime style): anything that may change what a group

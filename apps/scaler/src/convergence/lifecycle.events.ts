@@ -3,8 +3,8 @@ import { enqueueEvents } from '@nephele/bus';
 import { CloudEvent, createEvent, GroupLifecycleAction, GroupLifecycleActionData } from '@nephele/contracts';
 import { HookResult } from '@nephele/scaling';
 import { SCALER_SCHEMA, SERVICE } from '../data-source';
-import { GroupRow } from '../groups/group.types';
-import { HookWaitRow } from './servers.repository';
+import { GroupRow } from '../state/group.types';
+import { HookWaitRow } from '../state/servers.repository';
 
 /** Writes `nephele.group.lifecycle_action` to the outbox (Note [Hook execution]). */
 export async function publishHookEvent(

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { HookResult, HookWait, hookVerdict, LifecycleHook } from '@nephele/scaling';
-import { GroupRow } from '../groups/group.types';
+import { GroupRow } from '../state/group.types';
 import { publishHookEvent } from './lifecycle.events';
-import { HookWaitRow, ServerRow, ServersRepository } from './servers.repository';
+import { HookWaitRow, ServerRow, ServersRepository } from '../state/servers.repository';
 import { StepExecutor } from './step.executor';
 
 // Note [Hook execution]

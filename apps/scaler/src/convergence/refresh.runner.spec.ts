@@ -1,7 +1,7 @@
 import { planRefresh } from '@nephele/scaling';
-import { GroupRow } from '../groups/group.types';
+import { GroupRow } from '../state/group.types';
 import { refreshHealthy, refreshServers } from './refresh.runner';
-import { ServerRow } from './servers.repository';
+import { ServerRow } from '../state/servers.repository';
 
 const lb = { id: 'front', port: 8080 };
 const group = (loadBalancers: { id: string; port: number }[] = [lb]) =>

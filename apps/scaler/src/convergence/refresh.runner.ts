@@ -5,11 +5,11 @@ import { CloudEvent, createEvent, GroupRefreshChanged, GroupRefreshChangedData }
 import { clampDesired, lbKey, planRefresh, RefreshServer, RefreshState } from '@nephele/scaling';
 import { ScalerConfig } from '../config/env';
 import { SCALER_SCHEMA, SERVICE } from '../data-source';
-import { GroupRow } from '../groups/group.types';
-import { GroupsRepository } from '../groups/groups.repository';
+import { GroupRow } from '../state/group.types';
+import { GroupsRepository } from '../state/groups.repository';
 import { SCALER_CONFIG } from '../scaler.tokens';
-import { RefreshRepository, RefreshRow } from './refresh.repository';
-import { ServerRow, ServersRepository } from './servers.repository';
+import { RefreshRepository, RefreshRow } from '../state/refresh.repository';
+import { ServerRow, ServersRepository } from '../state/servers.repository';
 
 // Note [Refresh execution]
 // `planRefresh` (libs/scaling/src/refresh.ts) decides; this runner applies its decision once per

@@ -12,10 +12,10 @@ import {
 import { AppLogger } from '@nephele/observability';
 import { CLOCK, Clock, LOGGER } from '@nephele/service-kit';
 import { SCALER_SCHEMA } from '../data-source';
-import { GroupsRepository } from '../groups/groups.repository';
+import { GroupsRepository } from '../state/groups.repository';
 import { SCALER_OUTBOX } from '../scaler.tokens';
-import { ConvergeSignal } from './converge.signal';
-import { ServerRow, ServersRepository } from './servers.repository';
+import { ConvergeSignal } from '../state/converge.signal';
+import { ServerRow, ServersRepository } from '../state/servers.repository';
 import { StepExecutor } from './step.executor';
 
 // Note [Server events]

@@ -14,11 +14,11 @@ import { DriverError } from '@nephele/drivers';
 import { lbKey, LoadBalancerRef, Step, StepOutcome, StepResult } from '@nephele/scaling';
 import { ScalerConfig } from '../config/env';
 import { SCALER_SCHEMA, SERVICE } from '../data-source';
-import { GroupRow } from '../groups/group.types';
+import { GroupRow } from '../state/group.types';
 import { SCALER_CONFIG } from '../scaler.tokens';
 import { LoadBalancerRegistry } from './lb.registry';
 import { publishHookEvent } from './lifecycle.events';
-import { HookWaitRow, ServersRepository } from './servers.repository';
+import { HookWaitRow, ServersRepository } from '../state/servers.repository';
 
 export interface PassContext {
   group: GroupRow;

@@ -4,10 +4,10 @@ import { request as httpsRequest } from 'node:https';
 import { AppLogger } from '@nephele/observability';
 import { LOGGER } from '@nephele/service-kit';
 import { ScalerConfig } from '../config/env';
-import { GroupRow } from '../groups/group.types';
+import { GroupRow } from '../state/group.types';
 import { resolveTarget } from '@nephele/service-kit';
 import { SCALER_CONFIG } from '../scaler.tokens';
-import { ServerRow } from './servers.repository';
+import { ServerRow } from '../state/servers.repository';
 
 /**
  * Asks a group's termination webhook which servers a scale-in should remove (`terminationPolicy:

@@ -14,7 +14,7 @@ import {
   MetricSource,
   PolicyInput,
   TerminationWebhook,
-} from './group.types';
+} from '../state/group.types';
 
 // Every body of the groups API is checked here, field by field, so that a bad request is a 400
 // naming each bad field (the shapes are nested and polymorphic, which decorators express badly).

@@ -16,9 +16,9 @@ import {
 } from '@nephele/service-kit';
 import { AuditRecorder } from '../audit/audit.recorder';
 import { ScalerConfig } from '../config/env';
-import { ConvergeSignal } from '../convergence/converge.signal';
+import { ConvergeSignal } from '../state/converge.signal';
 import { LoadBalancerRegistry } from '../convergence/lb.registry';
-import { ServersRepository } from '../convergence/servers.repository';
+import { ServersRepository } from '../state/servers.repository';
 import { DeliveriesRepository } from '../notifications/deliveries.repository';
 import { DeliveriesService } from '../notifications/deliveries.service';
 import { SCALER_CONFIG } from '../scaler.tokens';
@@ -32,7 +32,7 @@ import {
   PolicyRow,
   policyView,
   toPlannerPolicy,
-} from './group.types';
+} from '../state/group.types';
 import {
   failIfErrors,
   isObject,
@@ -40,7 +40,7 @@ import {
   validateLaunchConfig,
   validatePolicyInput,
 } from './group.validation';
-import { GroupsRepository } from './groups.repository';
+import { GroupsRepository } from '../state/groups.repository';
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const MAX_POLICIES = 100;

@@ -2,17 +2,17 @@ import { Inject, Injectable } from '@nestjs/common';
 import { hookVerdict, LifecycleHook } from '@nephele/scaling';
 import { CLOCK, Clock, Principal, ProblemException } from '@nephele/service-kit';
 import { AuditRecorder } from '../audit/audit.recorder';
-import { ConvergeSignal } from '../convergence/converge.signal';
+import { ConvergeSignal } from '../state/converge.signal';
 import { toWait } from '../convergence/lifecycle.runner';
-import { ServerRow, ServersRepository } from '../convergence/servers.repository';
+import { ServerRow, ServersRepository } from '../state/servers.repository';
 import {
   CompleteLifecycleActionDto,
   LifecycleHookView,
   LifecycleWaitView,
   PutLifecycleHookDto,
 } from './dto/lifecycle.dto';
-import { GroupRow } from './group.types';
-import { GroupsRepository } from './groups.repository';
+import { GroupRow } from '../state/group.types';
+import { GroupsRepository } from '../state/groups.repository';
 import { UUID } from './groups.service';
 
 const HOOK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;

@@ -4,13 +4,13 @@ import { EntityManager } from 'typeorm';
 import { RefreshSpec } from '@nephele/scaling';
 import { CLOCK, Clock, Principal, ProblemException } from '@nephele/service-kit';
 import { AuditRecorder } from '../audit/audit.recorder';
-import { ConvergeSignal } from '../convergence/converge.signal';
-import { RefreshRepository, RefreshRow } from '../convergence/refresh.repository';
+import { ConvergeSignal } from '../state/converge.signal';
+import { RefreshRepository, RefreshRow } from '../state/refresh.repository';
 import { refreshProgress, RefreshRunner } from '../convergence/refresh.runner';
-import { ServerRow, ServersRepository } from '../convergence/servers.repository';
+import { ServerRow, ServersRepository } from '../state/servers.repository';
 import { REFRESH_DEFAULTS, RefreshView, StartRefreshDto } from './dto/refresh.dto';
-import { GroupRow, LaunchConfigView } from './group.types';
-import { GroupsRepository } from './groups.repository';
+import { GroupRow, LaunchConfigView } from '../state/group.types';
+import { GroupsRepository } from '../state/groups.repository';
 
 export type RefreshAction = 'pause' | 'resume' | 'cancel';
 

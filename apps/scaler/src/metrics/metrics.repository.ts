@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { advisoryKey } from '@nephele/persistence';
 import { TargetArgs } from '@nephele/scaling';
-import { MetricSource, PolicyRow } from '../groups/group.types';
+import { MetricSource, PolicyRow } from '../state/group.types';
 import { SCALER_DB } from '../scaler.tokens';
 
 /** A target policy with what its evaluation needs: its group's bounds and the latest observation. */

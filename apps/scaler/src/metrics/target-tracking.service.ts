@@ -7,7 +7,7 @@ import { CLOCK, Clock, LOGGER, METRICS } from '@nephele/service-kit';
 import { PollingLoop } from '@nephele/util';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ScalerConfig } from '../config/env';
-import { ConvergeSignal } from '../convergence/converge.signal';
+import { ConvergeSignal } from '../state/converge.signal';
 import { SCALER_SCHEMA, SERVICE } from '../data-source';
 import { SCALER_CONFIG, SCALER_OUTBOX } from '../scaler.tokens';
 import { MetricsRepository } from './metrics.repository';

@@ -16,7 +16,7 @@ import type { Response } from 'express';
 import { AppLogger } from '@nephele/observability';
 import { CurrentPrincipal, etagOf, LOGGER, Principal, Public } from '@nephele/service-kit';
 import { ScalerConfig } from '../config/env';
-import { policyView, webhookView } from '../groups/group.types';
+import { policyView, webhookView } from '../state/group.types';
 import { SCALER_CONFIG } from '../scaler.tokens';
 import { capabilityHash, PoliciesService } from './policies.service';
 import { CapabilityRateLimiter } from './rate-limiter';

@@ -4,9 +4,9 @@ import { FieldError } from '@nephele/contracts';
 import { MAX_NAME_LENGTH } from '@nephele/scaling';
 import { CLOCK, Clock, checkIfMatch, Principal, ProblemException } from '@nephele/service-kit';
 import { AuditRecorder } from '../audit/audit.recorder';
-import { GroupRow, PolicyRow, WebhookRow } from '../groups/group.types';
+import { GroupRow, PolicyRow, WebhookRow } from '../state/group.types';
 import { failIfErrors, isObject, validatePolicyInput } from '../groups/group.validation';
-import { GroupsRepository } from '../groups/groups.repository';
+import { GroupsRepository } from '../state/groups.repository';
 import { GroupsService, MAX_POLICIES, UUID } from '../groups/groups.service';
 import { PolicyExecutorService } from './policy-executor.service';
 

@@ -8,9 +8,9 @@ import { CLOCK, Clock, LOGGER, METRICS } from '@nephele/service-kit';
 import { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
 import { SCALER_SCHEMA, SERVICE } from '../data-source';
-import { ConvergeSignal } from '../convergence/converge.signal';
-import { toPlannerGroup, toPlannerPolicy } from '../groups/group.types';
-import { GroupsRepository } from '../groups/groups.repository';
+import { ConvergeSignal } from '../state/converge.signal';
+import { toPlannerGroup, toPlannerPolicy } from '../state/group.types';
+import { GroupsRepository } from '../state/groups.repository';
 import { SCALER_OUTBOX } from '../scaler.tokens';
 
 export type PolicyOutcome =

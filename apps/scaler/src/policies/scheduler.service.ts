@@ -7,8 +7,8 @@ import { CLOCK, Clock, LOGGER, METRICS } from '@nephele/service-kit';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { ScalerConfig } from '../config/env';
 import { SCALER_SCHEMA } from '../data-source';
-import { PolicyRow, toPlannerPolicy } from '../groups/group.types';
-import { GroupsRepository } from '../groups/groups.repository';
+import { PolicyRow, toPlannerPolicy } from '../state/group.types';
+import { GroupsRepository } from '../state/groups.repository';
 import { SCALER_CONFIG } from '../scaler.tokens';
 import { PolicyExecutorService, PolicyOutcome } from './policy-executor.service';
 

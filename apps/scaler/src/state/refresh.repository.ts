@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { RefreshSpec, RefreshStatus } from '@nephele/scaling';
-import { LaunchConfigView } from '../groups/group.types';
+import { LaunchConfigView } from './group.types';
 import { SCALER_DB } from '../scaler.tokens';
 
 /** A batch in flight, as stored (times RFC 3339). */
