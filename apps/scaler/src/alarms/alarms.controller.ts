@@ -1,10 +1,12 @@
 import { Body, Controller, Headers, HttpCode, Inject, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FieldError } from '@nephele/contracts';
 import { isRfc3339 } from '@nephele/util';
 import { ProblemException, Public, safeEqual } from '@nephele/service-kit';
 import { ScalerConfig } from '../config/env';
+import { ApiProblems } from '../http/api-problems.decorator';
 import { SCALER_CONFIG } from '../scaler.tokens';
+import { AlertmanagerDto, AlertmanagerResultView } from './dto/alertmanager.dto';
 import { AlarmExecution, AlarmsService, AlertmanagerAlert } from './alarms.service';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -69,6 +71,9 @@ export class AlarmsController {
   @Post('alertmanager')
   @HttpCode(200)
   @ApiOperation({ summary: 'Prometheus Alertmanager webhook receiver (version 4 payload)' })
+  @ApiBody({ type: AlertmanagerDto })
+  @ApiOkResponse({ type: AlertmanagerResultView })
+  @ApiProblems(400, 401, 503)
   async alertmanager(@Body() body: unknown, @Headers('authorization') authorization: string | undefined) {
     const token = this.config.alertmanagerToken;
     if (!token)

@@ -11,7 +11,29 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiProblems } from '../http/api-problems.decorator';
+import {
+  CreateGroupDto,
+  DeliveryListView,
+  GroupConfigDto,
+  GroupConfigView,
+  GroupListView,
+  GroupStateView,
+  GroupView,
+  LaunchConfigView,
+  PutLaunchConfigDto,
+  ServerProtectionView,
+} from './dto/group.dto';
 import type { Response } from 'express';
 import { CurrentPrincipal, etagOf, Principal, ProblemException } from '@nephele/service-kit';
 import { ServerProtectionDto } from './dto/server-protection.dto';
@@ -32,6 +54,9 @@ export class GroupsController {
 
   @Post()
   @ApiOperation({ summary: 'Create a group: {config, launchConfig, policies?, project?}' })
+  @ApiBody({ type: CreateGroupDto })
+  @ApiCreatedResponse({ type: GroupView })
+  @ApiProblems(400, 401, 403)
   async create(
     @Body() body: unknown,
     @CurrentPrincipal() p: Principal,
@@ -44,6 +69,8 @@ export class GroupsController {
 
   @Get()
   @ApiOperation({ summary: 'Groups, keyset-paginated' })
+  @ApiOkResponse({ type: GroupListView })
+  @ApiProblems(400, 401)
   list(
     @CurrentPrincipal() p: Principal,
     @Query('limit') limit?: string,
@@ -55,6 +82,8 @@ export class GroupsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'A group with its config, launch config and policies' })
+  @ApiOkResponse({ type: GroupView })
+  @ApiProblems(401, 404)
   async get(
     @Param('id') id: string,
     @CurrentPrincipal() p: Principal,
@@ -66,6 +95,8 @@ export class GroupsController {
   }
 
   @Get(':id/config')
+  @ApiOkResponse({ type: GroupConfigView })
+  @ApiProblems(401, 404)
   async getConfig(
     @Param('id') id: string,
     @CurrentPrincipal() p: Principal,
@@ -78,6 +109,9 @@ export class GroupsController {
 
   @Put(':id/config')
   @ApiOperation({ summary: 'Replace the group config (If-Match: the group ETag)' })
+  @ApiBody({ type: GroupConfigDto })
+  @ApiOkResponse({ type: GroupConfigView })
+  @ApiProblems(400, 401, 403, 404, 412)
   async putConfig(
     @Param('id') id: string,
     @Body() body: unknown,
@@ -91,6 +125,8 @@ export class GroupsController {
   }
 
   @Get(':id/launch')
+  @ApiOkResponse({ type: LaunchConfigView })
+  @ApiProblems(401, 404)
   async getLaunch(
     @Param('id') id: string,
     @CurrentPrincipal() p: Principal,
@@ -106,6 +142,9 @@ export class GroupsController {
     summary:
       'Replace the launch config (If-Match: the group ETag); a change starts an instance refresh, set by an optional `refresh: {minHealthyPercentage, batchSize, warmup}` or skipped with `refresh: false`',
   })
+  @ApiBody({ type: PutLaunchConfigDto })
+  @ApiOkResponse({ type: LaunchConfigView })
+  @ApiProblems(400, 401, 403, 404, 409, 412)
   async putLaunch(
     @Param('id') id: string,
     @Body() body: unknown,
@@ -120,6 +159,9 @@ export class GroupsController {
 
   @Delete(':id')
   @ApiOperation({ summary: 'Delete a group (409 while it has servers, unless ?force=true)' })
+  @ApiNoContentResponse({ description: 'Deleted (no servers)' })
+  @ApiAcceptedResponse({ description: 'Deleting: its servers go first' })
+  @ApiProblems(400, 401, 403, 404, 409)
   async remove(
     @Param('id') id: string,
     @CurrentPrincipal() p: Principal,
@@ -132,18 +174,24 @@ export class GroupsController {
 
   @Get(':id/state')
   @ApiOperation({ summary: 'Desired, active and pending capacity, servers, status and errors' })
+  @ApiOkResponse({ type: GroupStateView })
+  @ApiProblems(401, 404)
   state(@Param('id') id: string, @CurrentPrincipal() p: Principal) {
     return this.groups.state(id, p);
   }
 
   @Post(':id/pause')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Paused' })
+  @ApiProblems(401, 403, 404)
   async pause(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<void> {
     await this.groups.setPaused(id, true, p);
   }
 
   @Post(':id/resume')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Resumed' })
+  @ApiProblems(401, 403, 404)
   async resume(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<void> {
     await this.groups.setPaused(id, false, p);
   }
@@ -151,6 +199,8 @@ export class GroupsController {
   @Post(':id/converge')
   @HttpCode(202)
   @ApiOperation({ summary: 'Force a convergence pass (also lifts a launch suspension)' })
+  @ApiAcceptedResponse({ description: 'A pass is requested' })
+  @ApiProblems(401, 403, 404)
   async converge(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<void> {
     await this.groups.converge(id, p);
   }
@@ -158,6 +208,8 @@ export class GroupsController {
   @Delete(':id/servers/:sid')
   @HttpCode(202)
   @ApiOperation({ summary: 'Remove a server; ?replace=false also lowers the desired capacity' })
+  @ApiAcceptedResponse({ description: 'The server is leaving' })
+  @ApiProblems(400, 401, 403, 404)
   async removeServer(
     @Param('id') id: string,
     @Param('sid') sid: string,
@@ -169,6 +221,8 @@ export class GroupsController {
 
   @Put(':id/servers/:sid/protection')
   @ApiOperation({ summary: 'Protect a server from scale-in, or lift the protection: {protected}' })
+  @ApiOkResponse({ type: ServerProtectionView })
+  @ApiProblems(400, 401, 403, 404)
   protection(
     @Param('id') id: string,
     @Param('sid') sid: string,
@@ -181,12 +235,16 @@ export class GroupsController {
   @Post(':id/servers/:sid/detach')
   @HttpCode(202)
   @ApiOperation({ summary: 'Keep a failed server for debugging, outside the group (it is replaced)' })
+  @ApiAcceptedResponse({ description: 'The server is detached and replaced' })
+  @ApiProblems(401, 403, 404, 409)
   async detach(@Param('id') id: string, @Param('sid') sid: string, @CurrentPrincipal() p: Principal) {
     await this.groups.detach(id, sid, p);
   }
 
   @Get(':id/webhook-deliveries')
   @ApiOperation({ summary: 'Customer webhook deliveries of the group, with every attempt' })
+  @ApiOkResponse({ type: DeliveryListView })
+  @ApiProblems(401, 404)
   deliveries(@Param('id') id: string, @CurrentPrincipal() p: Principal) {
     return this.groups.deliveryHistory(id, p);
   }

@@ -8,6 +8,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { ApiProblems } from '../http/api-problems.decorator';
 import type { Response } from 'express';
 import { CurrentPrincipal, Principal } from '@nephele/service-kit';
 import {
@@ -34,6 +35,7 @@ export class LifecycleHooksController {
   @Get('lifecycle-hooks')
   @ApiOperation({ summary: 'The lifecycle hooks of a group' })
   @ApiOkResponse({ type: LifecycleHookListView })
+  @ApiProblems(401, 404)
   async list(@Param('id') id: string, @CurrentPrincipal() p: Principal) {
     return this.hooks.list(await this.groups.visible(id, p));
   }
@@ -43,6 +45,7 @@ export class LifecycleHooksController {
   @ApiOkResponse({ type: LifecycleHookView, description: 'Replaced' })
   @ApiCreatedResponse({ type: LifecycleHookView, description: 'Created' })
   @ApiConflictResponse({ description: 'The group already has another hook of this kind' })
+  @ApiProblems(400, 401, 403, 404)
   async put(
     @Param('id') id: string,
     @Param('name') name: string,
@@ -59,6 +62,7 @@ export class LifecycleHooksController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Remove a hook (servers waiting on it go on as with CONTINUE)' })
   @ApiNoContentResponse()
+  @ApiProblems(401, 403, 404)
   async remove(
     @Param('id') id: string,
     @Param('name') name: string,
@@ -72,6 +76,7 @@ export class LifecycleHooksController {
   @ApiOperation({ summary: 'complete-lifecycle-action: end the wait of a server with CONTINUE or ABANDON' })
   @ApiOkResponse({ type: LifecycleWaitView })
   @ApiConflictResponse({ description: 'The server does not wait on this hook' })
+  @ApiProblems(400, 401, 403, 404)
   async complete(
     @Param('id') id: string,
     @Param('sid') sid: string,
@@ -86,6 +91,7 @@ export class LifecycleHooksController {
   @ApiOperation({ summary: "Restart the hook's timeout for a waiting server" })
   @ApiOkResponse({ type: LifecycleWaitView })
   @ApiConflictResponse({ description: 'The server does not wait on this hook' })
+  @ApiProblems(400, 401, 403, 404)
   async heartbeat(
     @Param('id') id: string,
     @Param('sid') sid: string,

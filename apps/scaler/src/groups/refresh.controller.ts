@@ -8,6 +8,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { ApiProblems } from '../http/api-problems.decorator';
 import type { Response } from 'express';
 import { CurrentPrincipal, Principal } from '@nephele/service-kit';
 import { RefreshView, StartRefreshDto } from './dto/refresh.dto';
@@ -28,6 +29,7 @@ export class RefreshController {
   @ApiOperation({ summary: "The group's latest instance refresh with its progress" })
   @ApiOkResponse({ type: RefreshView })
   @ApiNotFoundResponse({ description: 'No such group, or it never had a refresh' })
+  @ApiProblems(401)
   async get(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<RefreshView> {
     return this.refresh.get(await this.groups.visible(id, p));
   }
@@ -38,6 +40,7 @@ export class RefreshController {
   })
   @ApiCreatedResponse({ type: RefreshView })
   @ApiConflictResponse({ description: 'A refresh is already in flight' })
+  @ApiProblems(400, 401, 403, 404)
   async start(
     @Param('id') id: string,
     @Body() body: StartRefreshDto,
@@ -54,6 +57,7 @@ export class RefreshController {
   @ApiOperation({ summary: 'Hold a running refresh (a batch in flight keeps its warmup clock)' })
   @ApiOkResponse({ type: RefreshView })
   @ApiConflictResponse({ description: 'No running refresh' })
+  @ApiProblems(401, 403, 404)
   async pause(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<RefreshView> {
     return this.refresh.act(await this.groups.visible(id, p), 'pause', p);
   }
@@ -63,6 +67,7 @@ export class RefreshController {
   @ApiOperation({ summary: 'Resume a paused refresh' })
   @ApiOkResponse({ type: RefreshView })
   @ApiConflictResponse({ description: 'No paused refresh' })
+  @ApiProblems(401, 403, 404)
   async resume(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<RefreshView> {
     return this.refresh.act(await this.groups.visible(id, p), 'resume', p);
   }
@@ -72,6 +77,7 @@ export class RefreshController {
   @ApiOperation({ summary: 'Stop the refresh where it is (servers already replaced stay)' })
   @ApiOkResponse({ type: RefreshView })
   @ApiConflictResponse({ description: 'No refresh in flight' })
+  @ApiProblems(401, 403, 404)
   async cancel(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<RefreshView> {
     return this.refresh.act(await this.groups.visible(id, p), 'cancel', p);
   }

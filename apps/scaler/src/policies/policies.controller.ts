@@ -11,7 +11,27 @@ import {
   Put,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiProblems } from '../http/api-problems.decorator';
+import {
+  CreateWebhookDto,
+  ExecutionView,
+  PolicyDto,
+  PolicyListView,
+  PolicyView,
+  WebhookCreatedView,
+  WebhookListView,
+  WebhookView,
+} from './dto/policy.dto';
 import type { Response } from 'express';
 import { AppLogger } from '@nephele/observability';
 import { CurrentPrincipal, etagOf, LOGGER, Principal, Public } from '@nephele/service-kit';
@@ -31,6 +51,9 @@ export class PoliciesController {
   @ApiOperation({
     summary: 'Add a policy {name, cooldown, type, change|changePercent|desiredCapacity, args}',
   })
+  @ApiBody({ type: PolicyDto })
+  @ApiCreatedResponse({ type: PolicyView })
+  @ApiProblems(400, 401, 403, 404, 409)
   async create(
     @Param('id') id: string,
     @Body() body: unknown,
@@ -46,11 +69,15 @@ export class PoliciesController {
   }
 
   @Get()
+  @ApiOkResponse({ type: PolicyListView })
+  @ApiProblems(401, 404)
   async list(@Param('id') id: string, @CurrentPrincipal() p: Principal) {
     return { items: (await this.policies.list(id, p)).map(policyView), nextCursor: null };
   }
 
   @Get(':pid')
+  @ApiOkResponse({ type: PolicyView })
+  @ApiProblems(401, 404)
   async get(
     @Param('id') id: string,
     @Param('pid') pid: string,
@@ -63,6 +90,9 @@ export class PoliciesController {
   }
 
   @Put(':pid')
+  @ApiBody({ type: PolicyDto })
+  @ApiOkResponse({ type: PolicyView })
+  @ApiProblems(400, 401, 403, 404, 412)
   async replace(
     @Param('id') id: string,
     @Param('pid') pid: string,
@@ -78,6 +108,8 @@ export class PoliciesController {
 
   @Delete(':pid')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiProblems(401, 403, 404)
   async remove(
     @Param('id') id: string,
     @Param('pid') pid: string,
@@ -89,12 +121,17 @@ export class PoliciesController {
   @Post(':pid/execute')
   @HttpCode(202)
   @ApiOperation({ summary: 'Execute a policy now (403 within a cooldown, 409 while paused)' })
+  @ApiAcceptedResponse({ type: ExecutionView })
+  @ApiProblems(401, 403, 404, 409)
   execute(@Param('id') id: string, @Param('pid') pid: string, @CurrentPrincipal() p: Principal) {
     return this.policies.execute(id, pid, p);
   }
 
   @Post(':pid/webhooks')
   @ApiOperation({ summary: 'Create a capability webhook; its URL is shown this once' })
+  @ApiBody({ type: CreateWebhookDto })
+  @ApiCreatedResponse({ type: WebhookCreatedView })
+  @ApiProblems(400, 401, 403, 404)
   async createWebhook(
     @Param('id') id: string,
     @Param('pid') pid: string,
@@ -108,11 +145,15 @@ export class PoliciesController {
   }
 
   @Get(':pid/webhooks')
+  @ApiOkResponse({ type: WebhookListView })
+  @ApiProblems(401, 404)
   async listWebhooks(@Param('id') id: string, @Param('pid') pid: string, @CurrentPrincipal() p: Principal) {
     return { items: (await this.policies.listWebhooks(id, pid, p)).map(webhookView), nextCursor: null };
   }
 
   @Get(':pid/webhooks/:wid')
+  @ApiOkResponse({ type: WebhookView })
+  @ApiProblems(401, 404)
   async getWebhook(
     @Param('id') id: string,
     @Param('pid') pid: string,
@@ -124,6 +165,8 @@ export class PoliciesController {
 
   @Delete(':pid/webhooks/:wid')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiProblems(401, 403, 404)
   async removeWebhook(
     @Param('id') id: string,
     @Param('pid') pid: string,
@@ -151,6 +194,8 @@ export class ExecuteController {
   @Public()
   @Post('1/:capability')
   @ApiOperation({ summary: 'Execute the policy behind a capability URL (202 whether or not it exists)' })
+  @ApiAcceptedResponse({ description: 'Accepted (no body, whether or not the capability exists)' })
+  @ApiProblems(429)
   async execute(@Param('capability') capability: string, @Res() res: Response): Promise<void> {
     // Answered by hand: the capability is a bearer secret and must not reach the logs, and the
     // exception filter logs the path of every 5xx; no body either way, so nothing leaks.
