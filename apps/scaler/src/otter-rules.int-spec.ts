@@ -82,6 +82,14 @@ describe('scaler: Otter rules (real PostgreSQL + RabbitMQ)', () => {
     ]);
     const hook = await call('POST', `${url}/v1/groups/${gid}/policies/${pid.up}/webhooks`, { name: 'h' });
     expect(hook.status).toBe(201);
+    // The webhook body is a DTO: each bad field named, unknown ones refused.
+    const bad = await call('POST', `${url}/v1/groups/${gid}/policies/${pid.up}/webhooks`, {
+      name: ' ',
+      metadata: { a: 1 },
+      extra: true,
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['extra', 'metadata', 'name']);
     const put = await call('PUT', `${url}/v1/groups/${gid}/policies/${pid.up}`, {
       name: 'up',
       type: 'schedule',

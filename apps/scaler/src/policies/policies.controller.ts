@@ -129,13 +129,12 @@ export class PoliciesController {
 
   @Post(':pid/webhooks')
   @ApiOperation({ summary: 'Create a capability webhook; its URL is shown this once' })
-  @ApiBody({ type: CreateWebhookDto })
   @ApiCreatedResponse({ type: WebhookCreatedView })
   @ApiProblems(400, 401, 403, 404)
   async createWebhook(
     @Param('id') id: string,
     @Param('pid') pid: string,
-    @Body() body: unknown,
+    @Body() body: CreateWebhookDto,
     @CurrentPrincipal() p: Principal,
     @Res({ passthrough: true }) res: Response,
   ) {

@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { FieldError } from '@nephele/contracts';
-import { MAX_NAME_LENGTH } from '@nephele/scaling';
 import { CLOCK, Clock, checkIfMatch, Principal, ProblemException } from '@nephele/service-kit';
 import { AuditRecorder } from '../audit/audit.recorder';
 import { GroupRow, PolicyRow, WebhookRow } from '../state/group.types';
-import { failIfErrors, isObject, validatePolicyInput } from '../groups/group.validation';
+import { failIfErrors, validatePolicyInput } from '../groups/group.validation';
 import { GroupsRepository } from '../state/groups.repository';
 import { GroupsService, MAX_POLICIES, UUID } from '../groups/groups.service';
+import { CreateWebhookDto } from './dto/policy.dto';
 import { PolicyExecutorService } from './policy-executor.service';
 
 export const CAPABILITY = /^[0-9a-f]{64}$/;
@@ -162,34 +162,10 @@ export class PoliciesService {
   async createWebhook(
     groupId: string,
     policyId: string,
-    body: unknown,
+    b: CreateWebhookDto,
     p: Principal,
   ): Promise<{ row: WebhookRow; capability: string }> {
     const { group } = await this.visiblePolicy(groupId, policyId, p);
-    const errors: FieldError[] = [];
-    if (!isObject(body)) errors.push({ field: 'body', message: 'must be {name, metadata?}' });
-    else {
-      for (const k of Object.keys(body)) {
-        if (k !== 'name' && k !== 'metadata') errors.push({ field: k, message: `unknown field ${k}` });
-      }
-      if (typeof body.name !== 'string' || body.name.trim() === '' || body.name.length > MAX_NAME_LENGTH) {
-        errors.push({
-          field: 'name',
-          message: `must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`,
-        });
-      }
-      const m = body.metadata;
-      if (
-        m !== undefined &&
-        (!isObject(m) ||
-          Object.keys(m).length > 64 ||
-          Object.values(m).some((v) => typeof v !== 'string' || v.length > 1024))
-      ) {
-        errors.push({ field: 'metadata', message: 'must map at most 64 names to strings' });
-      }
-    }
-    failIfErrors(errors);
-    const b = body as { name: string; metadata?: Record<string, string> };
     // 256 bits from the CSPRNG; only its SHA-256 is stored, the URL is shown once.
     const capability = randomBytes(32).toString('hex');
     const row = await this.repo.transaction(async (tx) => {

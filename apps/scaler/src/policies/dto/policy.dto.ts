@@ -1,8 +1,9 @@
-// Request and response schemas of the policies API for OpenAPI. Policy bodies are checked in
-// group.validation.ts / @nephele/scaling (their `args` depend on `type`); these classes document
-// the shape and are not run through the ValidationPipe.
+// Request and response schemas of the policies API. Policy bodies are checked in
+// group.validation.ts / @nephele/scaling (their `args` depend on `type`): PolicyDto documents
+// their shape and is not run through the ValidationPipe; CreateWebhookDto is.
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { POLICY_TYPES } from '@nephele/scaling';
+import { IsOptional, IsString, Matches, MaxLength, registerDecorator } from 'class-validator';
+import { MAX_NAME_LENGTH, POLICY_TYPES } from '@nephele/scaling';
 
 export class PolicyDto {
   @ApiProperty({ maxLength: 255 }) name!: string;
@@ -52,9 +53,36 @@ export class ExecutionView {
   @ApiProperty() reason!: string;
 }
 
+/** At most `entries` names, each mapped to a string of at most `length` characters. */
+function IsStringMap(entries: number, length: number): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isStringMap',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: `must map at most ${entries} names to strings of at most ${length} characters` },
+      validator: {
+        validate: (v: unknown) =>
+          typeof v === 'object' &&
+          v !== null &&
+          !Array.isArray(v) &&
+          Object.keys(v).length <= entries &&
+          Object.values(v).every((x) => typeof x === 'string' && x.length <= length),
+      },
+    });
+}
+
+/** `POST …/policies/{pid}/webhooks`: a capability webhook (validated by the ValidationPipe). */
 export class CreateWebhookDto {
-  @ApiProperty({ maxLength: 255 }) name!: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
+  @ApiProperty({ maxLength: MAX_NAME_LENGTH })
+  @IsString()
+  @MaxLength(MAX_NAME_LENGTH)
+  @Matches(/\S/, { message: 'name must not be blank' })
+  name!: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, maxProperties: 64 })
+  @IsOptional()
+  @IsStringMap(64, 1024)
   metadata?: Record<string, string>;
 }
 
