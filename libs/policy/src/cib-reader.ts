@@ -207,7 +207,8 @@ function timeoutMs(text: string): number | undefined {
  * runs, and whether it failed) and the fail-count-* / last-failure-* transient attributes.
  *
  * Safe on untrusted input: size-limited, and any DOCTYPE or ENTITY declaration is refused.
- * Constructs that would change placement but are outside the subset (groups, clones, rules,
+ * Groups are read as their members plus `ClusterSpec.groups` (see Note [Groups] in groups.ts).
+ * Constructs that would change placement but are outside the subset (clones, rules,
  * resource sets, roles, asymmetric clusters, fencing without devices…) are refused with a
  * CibError unless `lenient` is set, in which case they are skipped and listed in `ignored`.
  */
@@ -725,6 +726,9 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 //   Note [Tickets]; resource sets, roles other than Started, rsc-pattern and lifetime are refused;
 // - meta attributes of resources and rsc_defaults: see auditMeta;
 // - operations: any `on-fail` other than restart (including op_defaults) is refused;
+// - groups: ordered and colocated ones are read (see Note [Groups] in groups.ts); ordered=false,
+//   collocated=false, promotable, unmanaged members, tickets on groups or members, orders with a
+//   group other than Mandatory symmetrical ones, and constraints inside one group are refused;
 // - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;
 // - operation history: see auditOps.
 
