@@ -590,13 +590,16 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
 
   // see Note [Tickets]
   const ticketStates = readTicketStates(child(cib, 'status'));
-  for (const dep of ticketDeps) {
-    if (groupIds.has(dep.resource) || groupOf.has(dep.resource)) unsupported(`rsc_ticket ${dep.id} on group ${groupOf.get(dep.resource) ?? dep.resource}`);
-    const r = rscById.get(dep.resource);
+  // A ticket on a group is one on each member, judged by the member's own activity
+  // (`constraints_for_ticket`); freezing a member (unmanaged in its group) is refused.
+  const ticketTargets = ticketDeps.flatMap((dep) => (groups.find((g) => g.id === dep.resource)?.members ?? [dep.resource]).map((rid) => ({ dep, rid })));
+  for (const { dep, rid } of ticketTargets) {
+    const r = rscById.get(rid);
     if (!r) continue;
     const effect = ticketEffect(dep, ticketStates.get(dep.ticket), running[r.id] !== undefined, unsupported);
     if (effect === 'ban') for (const n of nodes) locations.push({ id: dep.id, resource: r.id, node: n.name, score: -INFINITY });
     else if (effect === 'freeze') {
+      if (groupOf.has(r.id)) unsupported(`rsc_ticket ${dep.id} freezing ${r.id} in group ${groupOf.get(r.id)}`);
       r.blocked = true;
       if (orders.some((o) => o.first === r.id || o.then === r.id)) unsupported(`rsc_order with ${r.id} frozen by rsc_ticket ${dep.id}`);
     }
@@ -727,7 +730,7 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 // - meta attributes of resources and rsc_defaults: see auditMeta;
 // - operations: any `on-fail` other than restart (including op_defaults) is refused;
 // - groups: ordered and colocated ones are read (see Note [Groups] in groups.ts); ordered=false,
-//   collocated=false, promotable, unmanaged members, tickets on groups or members, orders with a
+//   collocated=false, promotable, unmanaged members, tickets freezing a member, orders with a
 //   group other than Mandatory symmetrical ones, and constraints inside one group are refused;
 // - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;
 // - operation history: see auditOps.

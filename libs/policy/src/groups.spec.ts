@@ -99,6 +99,11 @@ const GROUP_CASES: Array<{ name: string; xml: string; expected: Record<string, s
     xml: groupCib(2, P('x') + G('g', [P('a'), P('b')], nv('gp', 'priority', '10')), '<rsc_colocation id="c1" rsc="x" with-rsc="g" score="-INFINITY"/>' + loc('l1', 'x', 'n1', 10) + loc('l2', 'g', 'n1', 5)),
     expected: { x: 'n1', a: 'n2', b: 'n2' },
   },
+  {
+    name: 'a ticket on the group (not granted) stops every member',
+    xml: groupCib(2, G('g', [P('a'), P('b')]) + P('x'), '<rsc_ticket id="t1" rsc="g" ticket="T" loss-policy="stop"/>', { a: 'n1' }),
+    expected: { a: null, b: null, x: 'n1' },
+  },
 ];
 
 describe('groups (readCib + plan)', () => {
