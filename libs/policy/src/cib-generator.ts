@@ -188,9 +188,7 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
     const order: OrderConstraint = { id: `ord${i + 1}`, first: perm[x]!, then: perm[y]! };
     // Optional orders never block; asymmetrical Mandatory ones spare a `then` already in place.
     const form = rnd.next();
-    if (groups.some((g) => g.id === order.first || g.id === order.then)) {
-      if (form < 0.2) order.symmetrical = true; // groups: Mandatory symmetrical orders only
-    } else if (form < 0.2) order.kind = 'Optional';
+    if (form < 0.2) order.kind = 'Optional';
     else if (form < 0.36) order.symmetrical = false;
     orders.push(order);
   }
@@ -232,9 +230,9 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
     }
     const ordered = new Set(orders.flatMap((o) => [o.first, o.then]));
     for (let i = 0, k = rnd.int(1, 3); i < k; i++) {
-      const r = rnd.pick(resources).id;
-      if (groupOf.has(r)) continue; // tickets on groups are refused
-      const freeze = !ordered.has(r) && rnd.chance(0.4);
+      // A ticket on a group or a member never freezes (a frozen member is refused).
+      const r = rnd.chance(0.2) && groups.length > 0 ? rnd.pick(groups).id : rnd.pick(resources).id;
+      const freeze = !ordered.has(r) && !groupOf.has(r) && !groups.some((g) => g.id === r) && rnd.chance(0.4);
       tickets.push({ id: `tk${i + 1}`, resource: r, ticket: rnd.pick(['tA', 'tB']), lossPolicy: freeze ? 'freeze' : 'stop' });
     }
   }

@@ -479,7 +479,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     const unmanaged = [u.first, u.then].filter((x) => resources.some((r) => r.id === x && r.managed === false));
     if (unmanaged.length > 0) unsupported(`rsc_order ${u.id} with unmanaged ${unmanaged.join(', ')}`);
     if (groupIds.has(u.first) || groupIds.has(u.then)) {
-      if (u.kind !== 'Mandatory' || !u.symmetrical) unsupported(`${u.kind} ${u.symmetrical ? '' : 'asymmetrical '}rsc_order ${u.id} with a group`);
+      if (u.kind === 'Serialize') unsupported(`${u.kind} ${u.symmetrical ? '' : 'asymmetrical '}rsc_order ${u.id} with a group`);
       const [ga, gb] = [groupOf.get(u.first) ?? u.first, groupOf.get(u.then) ?? u.then];
       if (ga === gb) unsupported(`rsc_order ${u.id} inside group ${ga}`);
     }
@@ -730,8 +730,8 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 // - meta attributes of resources and rsc_defaults: see auditMeta;
 // - operations: any `on-fail` other than restart (including op_defaults) is refused;
 // - groups: ordered and colocated ones are read (see Note [Groups] in groups.ts); ordered=false,
-//   collocated=false, promotable, unmanaged members, tickets freezing a member, orders with a
-//   group other than Mandatory symmetrical ones, and constraints inside one group are refused;
+//   collocated=false, promotable, unmanaged members, tickets freezing a member, Serialize orders
+//   with a group, and constraints inside one group are refused;
 // - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;
 // - operation history: see auditOps.
 

@@ -125,7 +125,7 @@ describe('groups (readCib + plan)', () => {
     ['unordered groups', G('g', [P('a')], nv('o', 'ordered', 'false')), '', /ordered=false on group g/],
     ['groups that are not colocated', G('g', [P('a')], nv('o', 'collocated', 'false')), '', /collocated=false on group g/],
     ['unmanaged members', G('g', [P('a')], nv('o', 'is-managed', 'false')), '', /is-managed=false on a in group g/],
-    ['optional orders with a group', G('g', [P('a')]) + P('x'), '<rsc_order id="o1" first="g" then="x" kind="Optional"/>', /Optional rsc_order o1 with a group/],
+    ['serializing orders with a group', G('g', [P('a')]) + P('x'), '<rsc_order id="o1" first="g" then="x" kind="Serialize"/>', /Serialize asymmetrical rsc_order o1 with a group/],
     ['colocations inside a group', G('g', [P('a'), P('b')]), '<rsc_colocation id="c1" rsc="b" with-rsc="a" score="10"/>', /rsc_colocation c1 inside group g/],
   ])('refuses %s', (_, resources, constraints, message) => {
     expect(() => readCib(groupCib(2, resources, constraints))).toThrow(message);
