@@ -347,12 +347,18 @@ function assignGroup(ctx: Ctx, g: Rsc): number {
 
 /**
  * `expand_group_colocations`: "group with P" becomes the first member's, "D with group" the last
- * member's (inserted one by one, so equal keys end up in reverse). Members are all managed (the
- * reader refuses is-managed=false in a group), so nothing is added to later members.
+ * member's (inserted one by one, so equal keys end up in reverse). Once a member is unmanaged
+ * (is-managed=false), every later member also gets the group's INFINITY "with" colocations.
  */
 function expandGroupColocations(g: Rsc): void {
   const members = g.members!;
   for (const c of g.thisWith) insertSorted(members[0]!.thisWith, c, cmpByPrimary);
+  let anyUnmanaged = members[0]!.spec.managed === false;
+  for (const m of members.slice(1)) {
+    if (anyUnmanaged) {
+      for (const c of g.thisWith) if (c.score === INFINITY) insertSorted(m.thisWith, c, cmpByPrimary);
+    } else if (m.spec.managed === false) anyUnmanaged = true;
+  }
   g.thisWith = [];
   for (const c of g.withThis) insertSorted(members[members.length - 1]!.withThis, c, cmpByDependent);
   g.withThis = [];

@@ -140,7 +140,7 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
   if (rnd.chance(0.3)) defaults.migrationThreshold = rnd.pick([1, 2, 3, 10]);
   if (rnd.chance(0.3)) defaults.failureTimeoutMs = rnd.pick([60, 300]) * 1000;
 
-  // Groups: runs of consecutive resources (so CIB order is kept), members managed (see readCib).
+  // Groups: runs of consecutive resources (so CIB order is kept).
   const groups: GroupSpec[] = [];
   for (let i = 0; i < resources.length; i++) {
     if (!rnd.chance(0.15)) continue;
@@ -148,8 +148,10 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
     const members = resources.slice(i, i + size);
     const g: GroupSpec = { id: `grp${String(groups.length + 1).padStart(2, '0')}`, members: members.map((r) => r.id) };
     if (rnd.chance(0.3)) g.priority = rnd.int(-2, 5);
+    // Unmanaged: every member or none (a partly unmanaged group is refused).
+    const unmanaged = members.some((m) => m.managed === false);
     for (const m of members) {
-      delete m.managed;
+      if (unmanaged) m.managed = false;
       // Members inherit the group's priority (as readCib reads them back).
       if (g.priority !== undefined && m.priority === undefined) m.priority = g.priority;
     }
@@ -176,7 +178,8 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
   }
   // Orders never involve an unmanaged resource (see readCib: outside the subset), and name a group
   // or a resource outside groups, never a member (a group's internal orders could close a loop).
-  const perm = [...resources.filter((r) => r.managed !== false && !groupOf.has(r.id)).map((r) => r.id), ...groups.map((g) => g.id)];
+  const unmanagedGroup = (g: GroupSpec): boolean => g.members.some((m) => resources.some((r) => r.id === m && r.managed === false));
+  const perm = [...resources.filter((r) => r.managed !== false && !groupOf.has(r.id)).map((r) => r.id), ...groups.filter((g) => !unmanagedGroup(g)).map((g) => g.id)];
   for (let i = perm.length - 1; i > 0; i--) {
     const j = rnd.int(0, i);
     [perm[i], perm[j]] = [perm[j]!, perm[i]!];

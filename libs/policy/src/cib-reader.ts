@@ -372,7 +372,6 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     }
     const managed = meta.get('is-managed') ?? rscDefaults.get('is-managed');
     if (managed !== undefined && !isTrue(managed)) {
-      if (group) unsupported(`is-managed=false on ${id} in group ${group.id}`);
       r.managed = false;
     }
     resources.push(r);
@@ -397,6 +396,11 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (members.length === 0) unsupported(`empty group ${gid}`);
     const before = resources.length;
     for (const p of members) readPrimitive(p, { id: gid, meta: gmeta });
+    // A partly unmanaged group stalls Pacemaker's transition on its unmanaged members' actions.
+    const unmanagedMembers = resources.slice(before).filter((r) => r.managed === false);
+    if (unmanagedMembers.length > 0 && unmanagedMembers.length < resources.length - before) {
+      unsupported(`is-managed=false on ${unmanagedMembers.map((r) => r.id).join(', ')} in group ${gid} (not on every member)`);
+    }
     const g: GroupSpec = { id: gid, members: resources.slice(before).map((r) => r.id) };
     const gp = num(gmeta.get('priority') ?? rscDefaults.get('priority'), `priority of ${gid}`);
     if (gp !== undefined) g.priority = gp;
@@ -476,7 +480,9 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (orders.some((x) => x.first === u.first && x.then === u.then)) continue;
     // An unmanaged resource never carries out the restart an order implies, and Pacemaker's
     // transition then stalls on it: outside the subset.
-    const unmanaged = [u.first, u.then].filter((x) => resources.some((r) => r.id === x && r.managed === false));
+    // A group with an unmanaged member counts as unmanaged here.
+    const unmanagedId = (x: string): boolean => resources.some((r) => (r.id === x || groupOf.get(r.id) === x) && r.managed === false);
+    const unmanaged = [u.first, u.then].filter(unmanagedId);
     if (unmanaged.length > 0) unsupported(`rsc_order ${u.id} with unmanaged ${unmanaged.join(', ')}`);
     if (groupIds.has(u.first) || groupIds.has(u.then)) {
       if (u.kind === 'Serialize') unsupported(`${u.kind} ${u.symmetrical ? '' : 'asymmetrical '}rsc_order ${u.id} with a group`);
@@ -730,7 +736,7 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 // - meta attributes of resources and rsc_defaults: see auditMeta;
 // - operations: any `on-fail` other than restart (including op_defaults) is refused;
 // - groups: ordered and colocated ones are read (see Note [Groups] in groups.ts); ordered=false,
-//   collocated=false, promotable, unmanaged members, tickets freezing a member, Serialize orders
+//   collocated=false, promotable, partly unmanaged groups, tickets freezing a member, Serialize orders
 //   with a group, and constraints inside one group are refused;
 // - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;
 // - operation history: see auditOps.

@@ -104,6 +104,11 @@ const GROUP_CASES: Array<{ name: string; xml: string; expected: Record<string, s
     xml: groupCib(2, G('g', [P('a'), P('b')]) + P('x'), '<rsc_ticket id="t1" rsc="g" ticket="T" loss-policy="stop"/>', { a: 'n1' }),
     expected: { a: null, b: null, x: 'n1' },
   },
+  {
+    name: 'an unmanaged group stays where its members run',
+    xml: groupCib(2, G('g', [P('a'), P('b')], nv('gm', 'is-managed', 'false')), loc('l1', 'g', 'n2', 100), { a: 'n1', b: 'n1' }),
+    expected: { a: 'n1', b: 'n1' },
+  },
 ];
 
 describe('groups (readCib + plan)', () => {
@@ -124,7 +129,7 @@ describe('groups (readCib + plan)', () => {
   it.each([
     ['unordered groups', G('g', [P('a')], nv('o', 'ordered', 'false')), '', /ordered=false on group g/],
     ['groups that are not colocated', G('g', [P('a')], nv('o', 'collocated', 'false')), '', /collocated=false on group g/],
-    ['unmanaged members', G('g', [P('a')], nv('o', 'is-managed', 'false')), '', /is-managed=false on a in group g/],
+    ['partly unmanaged groups', G('g', [P('a', nv('o', 'is-managed', 'false')), P('b')]), '', /is-managed=false on a in group g \(not on every member\)/],
     ['serializing orders with a group', G('g', [P('a')]) + P('x'), '<rsc_order id="o1" first="g" then="x" kind="Serialize"/>', /Serialize asymmetrical rsc_order o1 with a group/],
     ['colocations inside a group', G('g', [P('a'), P('b')]), '<rsc_colocation id="c1" rsc="b" with-rsc="a" score="10"/>', /rsc_colocation c1 inside group g/],
   ])('refuses %s', (_, resources, constraints, message) => {

@@ -21,8 +21,9 @@ import { ClusterSpec, ColocationConstraint, GroupSpec, OrderConstraint } from '.
 //   (`pcmk__block_colocation_dependents` looks at the group's own, emptied, list); a group that
 //   depends on an unrunnable primary is blocked as a whole.
 // A ticket on a group is one on each member. Groups that are not ordered or not colocated,
-// members that are unmanaged (or frozen by a ticket), and Serialize orders naming a group are
-// refused by the reader.
+// partly unmanaged groups (some members is-managed=false or frozen by a ticket: Pacemaker's
+// transition stalls on them), orders naming an unmanaged group and Serialize orders naming a
+// group are refused by the reader.
 
 /** The group of each member id. */
 export function groupOfMember(spec: ClusterSpec): Map<string, GroupSpec> {
