@@ -449,8 +449,17 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   }
   // resource-discovery=exclusive bans the resource from every node no such location names
   // (`apply_exclusive_discovery`); −INFINITY absorbs, so where it goes in the list is immaterial.
+  // It is applied per top-level resource: a group's bans every member (where neither the group's
+  // nor the member's own exclusive locations list the node), a member's alone bans nothing.
   for (const [rid, set] of exclusive) {
-    for (const n of nodes) if (!set.has(n.name)) locations.push({ id: `resource-discovery=exclusive of ${rid}`, resource: rid, node: n.name, score: -INFINITY });
+    if (groupOf.has(rid)) continue;
+    const members = groups.find((g) => g.id === rid)?.members ?? [rid];
+    for (const m of members) {
+      const own = m === rid ? undefined : exclusive.get(m);
+      for (const n of nodes) {
+        if (!set.has(n.name) && !own?.has(n.name)) locations.push({ id: `resource-discovery=exclusive of ${rid}`, resource: m, node: n.name, score: -INFINITY });
+      }
+    }
   }
   const colocations: ColocationConstraint[] = [];
   for (const c of children(cons, 'rsc_colocation')) {

@@ -109,6 +109,16 @@ const GROUP_CASES: Array<{ name: string; xml: string; expected: Record<string, s
     xml: groupCib(2, G('g', [P('a'), P('b')], nv('gm', 'is-managed', 'false')), loc('l1', 'g', 'n2', 100), { a: 'n1', b: 'n1' }),
     expected: { a: 'n1', b: 'n1' },
   },
+  {
+    name: 'resource-discovery=exclusive on the group bans every member elsewhere',
+    xml: groupCib(3, G('g', [P('a'), P('b')]), '<rsc_location id="l1" rsc="g" node="n3" score="0" resource-discovery="exclusive"/>'),
+    expected: { a: 'n3', b: 'n3' },
+  },
+  {
+    name: 'resource-discovery=exclusive on a member alone bans nothing',
+    xml: groupCib(3, G('g', [P('a'), P('b')]), '<rsc_location id="l1" rsc="b" node="n3" score="0" resource-discovery="exclusive"/>'),
+    expected: { a: 'n1', b: 'n1' },
+  },
 ];
 
 describe('groups (readCib + plan)', () => {
