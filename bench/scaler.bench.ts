@@ -208,6 +208,16 @@ export default async function run(): Promise<BenchRow[]> {
         )
       ).rows[0].n,
     );
+    if (process.env.BENCH_SCALER_TIMELINE) {
+      const { rows: tl } = await pg.query(
+        `SELECT round(extract(epoch FROM executed_at - scheduled_at) * 10) / 10 AS s, count(*)::int AS n
+         FROM scaler.schedule_firings WHERE policy_id = ANY($1::uuid[]) GROUP BY 1 ORDER BY 1`,
+        [scheduled],
+      );
+      console.error(
+        `    firings by lateness (s): ${tl.map((r: { s: string; n: number }) => `${r.s}:${r.n}`).join(' ')}`,
+      );
+    }
     await svc2.kill('SIGTERM');
     svc2 = undefined;
     // (c) 1,000 target-tracking groups evaluated every 15 s
