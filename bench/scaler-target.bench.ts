@@ -131,8 +131,20 @@ export default async function run(): Promise<BenchRow[]> {
           )
         ).rows[0] as { n: number }
       ).n;
-    const settleBy = Date.now() + 2 * EVAL_MS;
-    while ((await evaluatedCount()) < GROUPS && Date.now() < settleBy)
+    // Every metric stored (each arrival may nudge a pass) and every policy evaluated once.
+    const observedCount = async () =>
+      (
+        (
+          await pg.query(
+            `SELECT count(DISTINCT group_id)::int AS n FROM scaler.metric_observations WHERE metric = 'cpu'`,
+          )
+        ).rows[0] as { n: number }
+      ).n;
+    const settleBy = Date.now() + 4 * EVAL_MS;
+    while (
+      ((await observedCount()) < GROUPS || (await evaluatedCount()) < GROUPS) &&
+      Date.now() < settleBy
+    )
       await new Promise((r) => setTimeout(r, 250));
     await new Promise((r) => setTimeout(r, 2000));
     const passLags: number[] = [];
