@@ -41,3 +41,12 @@ export {
   parseEc2DriverConfig,
 } from './ec2/ec2.driver';
 export type { Ec2Credentials, Ec2DriverConfig } from './ec2/ec2.driver';
+export {
+  AGENT_BUNDLE_TOKEN_HEADER,
+  agentBootstrapScript,
+  agentCloudConfig,
+  agentSystemdUnit,
+  identityFromCloudConfig,
+  parseAgentUserData,
+} from './bootstrap/agent-cloud-config';
+export type { AgentBundleRef, AgentCloudConfigInput, AgentIdentity } from './bootstrap/agent-cloud-config';
