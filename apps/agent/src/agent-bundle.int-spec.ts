@@ -28,7 +28,9 @@ describe('agent bundle', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('writes its sha256 beside it and answers --version without any environment', async () => {
-    const sum = createHash('sha256').update(await readFile(bundle)).digest('hex');
+    const sum = createHash('sha256')
+      .update(await readFile(bundle))
+      .digest('hex');
     expect(await readFile(`${bundle}.sha256`, 'utf8')).toBe(`${sum}  nephele-agent.js\n`);
     const { stdout } = await run(process.execPath, [bundle, '--version'], { cwd: dir, env: {} });
     expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);

@@ -15,6 +15,11 @@ export interface DriverCapabilities {
    * instances costs about `ceil(N / maxListPage)` provider calls.
    */
   maxListPage: number;
+  /**
+   * Instances boot an image whose cloud-init reads the user data: the gateway hands them the
+   * agent's `#cloud-config` (Note [Agent bootstrap]) instead of the DPE's identity blob.
+   */
+  cloudInit?: boolean;
 }
 
 /** An image the provider can boot (a provider image id; Nephele images map to these). */

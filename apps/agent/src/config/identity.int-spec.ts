@@ -71,17 +71,17 @@ describe(resolveAgentConfig.name, () => {
       NEPHELE_DEPLOYABLE_ID: 'a',
     });
     expect(sut).toMatchObject({ source: 'environment', config: { assemblyId: 'a.b.1' } });
-    await expect(resolveAgentConfig({ NEPHELE_METADATA_URL: md.url, NEPHELE_METADATA: 'off' })).rejects.toThrow(
-      /NEPHELE_ASSEMBLY_ID: required/,
-    );
+    await expect(
+      resolveAgentConfig({ NEPHELE_METADATA_URL: md.url, NEPHELE_METADATA: 'off' }),
+    ).rejects.toThrow(/NEPHELE_ASSEMBLY_ID: required/);
     expect(md.requests).toEqual([]);
   });
 
   it('fails naming the variables when no metadata service has user data', async () => {
     const md = await serve('openstack', null);
-    await expect(resolveAgentConfig({ NEPHELE_METADATA_URL: md.url, NEPHELE_METADATA: 'openstack' })).rejects.toThrow(
-      /NEPHELE_ASSEMBLY_ID[\s\S]*NEPHELE_DEPLOYABLE_ID/,
-    );
+    await expect(
+      resolveAgentConfig({ NEPHELE_METADATA_URL: md.url, NEPHELE_METADATA: 'openstack' }),
+    ).rejects.toThrow(/NEPHELE_ASSEMBLY_ID[\s\S]*NEPHELE_DEPLOYABLE_ID/);
   }, 30_000);
 
   it('takes the credential and a secret edge URL from systemd credentials (LoadCredential=)', async () => {
@@ -94,7 +94,10 @@ describe(resolveAgentConfig.name, () => {
         NEPHELE_ASSEMBLY_ID: 'a.b.1',
         NEPHELE_DEPLOYABLE_ID: 'a',
       });
-      expect(sut.config).toMatchObject({ secret: 'from-credential-file', edgeUrl: 'amqp://agent:pw@rabbit:5672/v' });
+      expect(sut.config).toMatchObject({
+        secret: 'from-credential-file',
+        edgeUrl: 'amqp://agent:pw@rabbit:5672/v',
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -22,14 +22,22 @@ describe('agentCloudConfig against cloud-init schema', () => {
           amqp10Url: 'amqp://10.0.2.2:5673',
           heartbeatInterval: '5000ms',
         },
-        bundle: { url: 'http://10.0.2.2:8082/v1/agent-bundle', sha256: 'f'.repeat(64), token: 'A'.repeat(43) },
+        bundle: {
+          url: 'http://10.0.2.2:8082/v1/agent-bundle',
+          sha256: 'f'.repeat(64),
+          token: 'A'.repeat(43),
+        },
       },
     ],
     [
       'RabbitMQ edge without a credential',
       {
         identity: { assemblyId: 'x.y.2', deployableId: 'x', amqp10Url: 'amqps://u:p@rabbit:5671/vh' },
-        bundle: { url: 'https://nephele.example/v1/agent-bundle', sha256: '0'.repeat(64), token: 'b'.repeat(20) },
+        bundle: {
+          url: 'https://nephele.example/v1/agent-bundle',
+          sha256: '0'.repeat(64),
+          token: 'b'.repeat(20),
+        },
       },
     ],
   ];

@@ -30,7 +30,9 @@ describe('agentCloudConfig', () => {
   it('starts with #cloud-config and runs the bootstrap script once', () => {
     const sut = agentCloudConfig(input());
     expect(sut.split('\n')[0]).toBe('#cloud-config');
-    expect((parse(sut) as { runcmd: string[][] }).runcmd).toEqual([['/usr/local/sbin/nephele-agent-bootstrap']]);
+    expect((parse(sut) as { runcmd: string[][] }).runcmd).toEqual([
+      ['/usr/local/sbin/nephele-agent-bootstrap'],
+    ]);
   });
 
   it('writes the credential to a 0600 file and never into an Environment= line', () => {

@@ -126,7 +126,9 @@ export function agentSystemdUnit(identity: AgentIdentity): string {
     envLine('NEPHELE_ASSEMBLY_ID', identity.assemblyId),
     envLine('NEPHELE_DEPLOYABLE_ID', identity.deployableId),
     ...(secretUrl ? [] : [envLine('AMQP10_URL', identity.amqp10Url)]),
-    ...(identity.heartbeatInterval ? [envLine('NEPHELE_HEARTBEAT_INTERVAL', identity.heartbeatInterval)] : []),
+    ...(identity.heartbeatInterval
+      ? [envLine('NEPHELE_HEARTBEAT_INTERVAL', identity.heartbeatInterval)]
+      : []),
     envLine('NEPHELE_AGENT_STATE_DIR', '/var/lib/nephele-agent'),
     envLine('NEPHELE_METADATA', 'off'),
     ...(identity.agentSecret !== undefined ? [`LoadCredential=agent-secret:${SECRET_PATH}`] : []),
