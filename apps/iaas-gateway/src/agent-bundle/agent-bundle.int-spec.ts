@@ -8,7 +8,7 @@ import { CloudDriver, identityFromCloudConfig } from '@nephele/drivers';
 import { CLOCK } from '@nephele/service-kit';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { AgentBundleController } from './agent-bundle.controller';
-import { AgentBundleService } from './agent-bundle.service';
+import { AgentBundleService, loopbackTo } from './agent-bundle.service';
 
 const blob = JSON.stringify({
   assemblyId: 'dep-1.web.1',
@@ -69,6 +69,19 @@ describe(AgentBundleService.name, () => {
     expect(ud).toContain(`sum='${createHash('sha256').update(bundle).digest('hex')}'`);
     expect(await sut.userDataFor(driver(false), blob)).toBe(blob);
     expect(await sut.userDataFor(driver(true), '#!/bin/sh\necho mine\n')).toBe('#!/bin/sh\necho mine\n');
+  });
+
+  it('points loopback URLs at the address the guest reaches the host at', async () => {
+    const qemu = {
+      capabilities: { cloudInit: true, guestHostAddress: '10.0.2.2' },
+    } as unknown as CloudDriver;
+    const local = blob.replace('10.0.2.2', '127.0.0.1');
+    const ud = (await sut.userDataFor(qemu, local))!;
+    expect(identityFromCloudConfig(ud)!.amqp10Url).toBe('amqp://10.0.2.2:5673');
+    expect(loopbackTo('amqp://u:p@localhost:5672/v', 'h')).toBe('amqp://u:p@h:5672/v');
+    expect(loopbackTo('http://127.0.0.1', 'h')).toBe('http://h');
+    expect(loopbackTo('http://127.0.0.1.example.com:80', 'h')).toBe('http://127.0.0.1.example.com:80');
+    expect(loopbackTo('amqp://10.1.2.3:5673', 'h')).toBe('amqp://10.1.2.3:5673');
   });
 
   it('serves the bundle once per token, with its checksum', async () => {

@@ -75,15 +75,24 @@ export class AgentBundleService {
     const identity = parseAgentUserData(userData);
     if (!identity) return userData;
     const { sha256 } = await this.file();
+    // A guest's loopback is its own: URLs naming this host's loopback go to the address at which
+    // the guest reaches the host (QEMU user-mode networking: 10.0.2.2).
+    const host = driver.capabilities.guestHostAddress;
+    const reach = (url: string) => (host ? loopbackTo(url, host) : url);
+    const base = reach(this.config.agentBundle.publicUrl!).replace(/\/+$/, '');
     return agentCloudConfig({
-      identity,
-      bundle: {
-        url: `${this.config.agentBundle.publicUrl!.replace(/\/+$/, '')}/v1/agent-bundle`,
-        sha256,
-        token: this.mint(),
-      },
+      identity: { ...identity, amqp10Url: reach(identity.amqp10Url) },
+      bundle: { url: `${base}/v1/agent-bundle`, sha256, token: this.mint() },
     });
   }
+}
+
+/** The URL with a loopback host (127.0.0.0/8, localhost, [::1]) replaced by `host`. */
+export function loopbackTo(url: string, host: string): string {
+  return url.replace(
+    /^([a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?)(127(?:\.\d{1,3}){3}|localhost|\[::1\])(?=[:/]|$)/i,
+    `$1${host}`,
+  );
 }
 
 function hash(token: string): string {
