@@ -36,9 +36,13 @@ done
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/nephele-rootfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
-packages=systemd-sysv,udev,linux-image-amd64,initramfs-tools,cloud-init,nodejs,resource-agents,ifupdown,isc-dhcp-client,iproute2,ca-certificates,netbase,procps
+# python3-cffi-backend: debootstrap does not resolve the virtual packages python3-cryptography
+# (cloud-init's) depends on.
+packages=systemd-sysv,udev,linux-image-amd64,initramfs-tools,cloud-init,python3-cffi-backend,nodejs,resource-agents,ifupdown,isc-dhcp-client,iproute2,ca-certificates,netbase,procps
 echo "--- debootstrap bookworm ($mirror)"
-debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror"
+cache=$(realpath -m "${NEPHELE_IMAGE_CACHE:-$out/../.debootstrap-cache}")
+mkdir -p "$cache"
+debootstrap --variant=minbase --cache-dir="$cache" --include="$packages" bookworm "$root" "$mirror"
 
 echo "--- configure"
 echo 'nephele-guest' >"$root/etc/hostname"

@@ -4,6 +4,8 @@ export interface QemuLaunchSpec {
   /** Shown by `ps` and in QMP `query-name`. */
   name: string;
   accel: 'kvm' | 'tcg';
+  /** `-cpu`; default: see KVM_CPU / TCG_CPU. */
+  cpu?: string;
   vcpus: number;
   memoryMb: number;
   /** The instance's qcow2 overlay. */
@@ -18,6 +20,15 @@ export interface QemuLaunchSpec {
   /** User-mode networking port forwards from the host's loopback into the guest. */
   hostForwards?: Array<{ hostPort: number; guestPort: number }>;
 }
+
+/**
+ * The host's CPU, less the IA32_ARCH_CAPABILITIES MSR: nested hypervisors (a VM that offers
+ * /dev/kvm) often refuse to set it and QEMU aborts at start (measured on this project's CI
+ * machines: "failed to set MSR 0x10a").
+ */
+export const KVM_CPU = 'host,-arch-capabilities';
+/** Every feature TCG emulates. */
+export const TCG_CPU = 'max';
 
 /** Characters QEMU's option parser treats specially inside `key=value,…` values. */
 function optValue(v: string): string {
@@ -43,7 +54,7 @@ export function qemuCommandLine(s: QemuLaunchSpec): string[] {
     '-machine',
     `q35,accel=${s.accel}`,
     '-cpu',
-    s.accel === 'kvm' ? 'host' : 'max',
+    s.cpu ?? (s.accel === 'kvm' ? KVM_CPU : TCG_CPU),
     '-smp',
     String(s.vcpus),
     '-m',

@@ -64,6 +64,8 @@ export interface QemuDriverConfig {
   stateDir: string;
   binary: string;
   accel: 'auto' | 'kvm' | 'tcg';
+  /** `-cpu` model; default by accelerator (qemu-command.ts). */
+  cpu?: string;
   images: Record<string, QemuImageDefinition>;
   profiles: ProviderHardwareProfile[];
   maxVcpus: number;
@@ -109,7 +111,7 @@ function readImageDir(dir: string): Omit<QemuImageDefinition, 'name'> & { name?:
 
 /**
  * Reads a `qemu` provider config: `{ images: { <id>: { dir } | { disk, format?, kernel?, initrd?,
- * append?, name? } }, profiles?, maxVcpus?, maxMemoryMb?, accel?: auto|kvm|tcg, binary?,
+ * append?, name? } }, profiles?, maxVcpus?, maxMemoryMb?, accel?: auto|kvm|tcg, cpu?, binary?,
  * stateDir?, stopGraceMs? }`. The default state dir is `<dataDir>/qemu-driver/<providerId>`.
  */
 export function parseQemuDriverConfig(
@@ -174,6 +176,7 @@ export function parseQemuDriverConfig(
     stateDir: r.string('stateDir', path.join(defaults.dataDir, 'qemu-driver', providerId)),
     binary: r.string('binary', 'qemu-system-x86_64'),
     accel: accel as QemuDriverConfig['accel'],
+    ...(r.has('cpu') ? { cpu: r.string('cpu') } : {}),
     images,
     profiles,
     maxVcpus: r.number('maxVcpus', cpus().length, { min: 1, integer: true }),
@@ -345,6 +348,7 @@ export class QemuDriver implements CloudDriver {
       binary: this.config.binary,
       name: `${rec.name}-${rec.id.slice(0, 8)}`,
       accel: this.accel,
+      ...(this.config.cpu ? { cpu: this.config.cpu } : {}),
       vcpus: rec.vcpus,
       memoryMb: rec.memoryMb,
       disk: path.join(dir, 'disk.qcow2'),

@@ -30,7 +30,8 @@ describe(qemuCommandLine.name, () => {
     expect(after(sut, '-m')).toEqual(['1536M']);
     expect(after(sut, '-machine')).toEqual(['q35,accel=tcg']);
     expect(after(sut, '-cpu')).toEqual(['max']);
-    expect(after(qemuCommandLine({ ...spec, accel: 'kvm' }), '-cpu')).toEqual(['host']);
+    expect(after(qemuCommandLine({ ...spec, accel: 'kvm' }), '-cpu')).toEqual(['host,-arch-capabilities']);
+    expect(after(qemuCommandLine({ ...spec, cpu: 'Skylake-Server' }), '-cpu')).toEqual(['Skylake-Server']);
   });
 
   it('boots the overlay with the seed beside it, user networking, QMP and the console in files', () => {
