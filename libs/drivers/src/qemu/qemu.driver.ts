@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { InstanceState } from '@nephele/contracts';
@@ -36,7 +36,8 @@ const run = promisify(execFile);
 //   <stateDir>/instances/<id>/instance.json  the record (written atomically: temp file + rename)
 //   <stateDir>/instances/<id>/disk.qcow2     copy-on-write overlay of the image's base disk
 //   <stateDir>/instances/<id>/seed.iso       NoCloud seed (volume id `cidata`: user-data, meta-data)
-//   <stateDir>/instances/<id>/qmp.sock       the QMP monitor; qemu.pid; console.log (serial)
+//   <stateDir>/instances/<id>/qmp.sock       the QMP monitor (in the temp dir when the path is too
+//                                            long for a unix socket); qemu.pid; console.log
 //   <stateDir>/keys/<sha256(key)>            which instance an idempotency key made (kept after
 //                                            destroy, so the key never makes a second one)
 // The process is alive (pid file, and /proc/<pid>/cmdline names this instance's disk, so a reused
@@ -356,7 +357,7 @@ export class QemuDriver implements CloudDriver {
       ...(image?.kernel
         ? { kernel: { path: image.kernel, initrd: image.initrd, append: image.append } }
         : {}),
-      qmpSocket: path.join(dir, 'qmp.sock'),
+      qmpSocket: this.qmpPath(rec.id),
       consoleLog: path.join(dir, 'console.log'),
       pidFile: path.join(dir, 'qemu.pid'),
     };
@@ -364,9 +365,19 @@ export class QemuDriver implements CloudDriver {
 
   private async launch(rec: QemuInstanceRecord): Promise<void> {
     const [bin, ...args] = qemuCommandLine(this.launchSpec(rec));
-    await rm(path.join(this.dir(rec.id), 'qmp.sock'), { force: true });
+    await rm(this.qmpPath(rec.id), { force: true });
     // -daemonize: QEMU forks, writes the pid file and exits 0 once the VM is set up.
     await run(bin, args, { timeout: 60_000 });
+  }
+
+  /**
+   * The QMP socket: in the instance's directory when the path fits a unix socket address (107
+   * bytes), else a short name in the temp dir derived from that directory.
+   */
+  qmpPath(id: string): string {
+    const inDir = path.join(this.dir(id), 'qmp.sock');
+    if (Buffer.byteLength(inDir) <= 100) return inDir;
+    return path.join(tmpdir(), `nephele-qmp-${sha256(this.dir(id)).slice(0, 24)}.sock`);
   }
 
   private pid(id: string): number | undefined {
@@ -382,7 +393,7 @@ export class QemuDriver implements CloudDriver {
   }
 
   private async qmp<T>(id: string, command: string, args?: Record<string, unknown>): Promise<T> {
-    const c = await QmpClient.connect(path.join(this.dir(id), 'qmp.sock'));
+    const c = await QmpClient.connect(this.qmpPath(id));
     try {
       return await c.execute<T>(command, args);
     } finally {
@@ -418,6 +429,7 @@ export class QemuDriver implements CloudDriver {
       if (!rec) throw new NotFoundError(`qemu instance ${id} not found`);
       await this.save({ ...rec, observed: 'terminating', updatedAt: new Date().toISOString() });
       await this.halt(id, 0);
+      await rm(this.qmpPath(id), { force: true });
       await rm(this.dir(id), { recursive: true, force: true });
     });
   }

@@ -163,6 +163,9 @@ describe(QemuDriver.name, () => {
       },
       disk: path.join(dir, 'instances', '00000000-0000-4000-8000-000000000001', 'disk.qcow2'),
     });
+    expect(sut.qmpPath('00000000-0000-4000-8000-000000000001')).toBe(launch.qmpSocket);
+    const deep = new QemuDriver({ ...config, stateDir: path.join(dir, 'x'.repeat(120)) });
+    expect(Buffer.byteLength(deep.qmpPath('00000000-0000-4000-8000-000000000001'))).toBeLessThan(108);
     expect(sut.capabilities).toMatchObject({
       cloudInit: true,
       guestHostAddress: '10.0.2.2',
