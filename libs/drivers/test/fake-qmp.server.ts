@@ -27,7 +27,11 @@ export class FakeQmpServer {
   private serve(s: Socket): void {
     this.sockets.add(s);
     s.on('close', () => this.sockets.delete(s));
-    const send = (o: unknown) => s.write(`${JSON.stringify(o)}\r\n`);
+    s.on('error', () => s.destroy());
+    const send = (o: unknown) => {
+      // After quit QEMU is gone: whatever the client still sends is not answered.
+      if (!s.writableEnded) s.write(`${JSON.stringify(o)}\r\n`);
+    };
     send({
       QMP: { version: { qemu: { major: 7, minor: 2, micro: 0 }, package: '' }, capabilities: ['oob'] },
     });
