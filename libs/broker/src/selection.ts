@@ -1,3 +1,4 @@
+import { createPrng } from '@nephele/util';
 import {
   BrokerConfigSnapshot,
   HardwareProfileConfig,
@@ -147,7 +148,7 @@ export function selectCandidates(
   );
   // Weighted draws within each group of ties, in group order.
   const ordered: Candidate[] = [];
-  const rand = seededRandom(req.seed);
+  const rand = createPrng(req.seed).next;
   for (let i = 0; i < sorted.length;) {
     let j = i + 1;
     while (j < sorted.length && compare(sorted[i]!, sorted[j]!, deterministic) === 0) j++;
@@ -185,21 +186,4 @@ export function weightedIndex(weights: number[], r: number): number {
     if (r * total < acc) return i;
   }
   return w.length - 1;
-}
-
-/** A small deterministic PRNG (mulberry32) seeded from a string. */
-export function seededRandom(seed: string): () => number {
-  let h = 1779033703 ^ seed.length;
-  for (let i = 0; i < seed.length; i++) {
-    h = Math.imul(h ^ seed.charCodeAt(i), 3432918353);
-    h = (h << 13) | (h >>> 19);
-  }
-  let a = h >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
