@@ -119,8 +119,17 @@ export function crudController(o: CrudControllerOptions): Type {
     }
   }
 
-  const proto = CrudController.prototype;
-  const types: [keyof CrudController, unknown[]][] = [
+  describeRoutes(CrudController, o);
+  return CrudController;
+}
+
+/**
+ * What decorators cannot say inside the factory: the DTO classes as parameter types (for the
+ * validation pipe and OpenAPI), the path parameters, admin-only writes and the class name.
+ */
+function describeRoutes(ctrl: Type, o: CrudControllerOptions): void {
+  const proto = ctrl.prototype as object;
+  const types: [string, unknown[]][] = [
     ['list', [Object, Object, o.queryDto]],
     ['create', [Object, Object, o.createDto, Object]],
     ['update', [Object, Object, o.updateDto, String, Object]],
@@ -141,6 +150,5 @@ export function crudController(o: CrudControllerOptions): Type {
     /(^|-)([a-z])/g,
     (_, __, c: string) => c.toUpperCase(),
   );
-  Object.defineProperty(CrudController, 'name', { value: `${name}Controller` });
-  return CrudController;
+  Object.defineProperty(ctrl, 'name', { value: `${name}Controller` });
 }
