@@ -11,16 +11,35 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { Bus } from '@nephele/bus';
 import { BrokerConfigSnapshot, HardwareProfileConfig, ImageConfig, PoolConfig } from '@nephele/broker';
 import { createEvent, InstanceQuery } from '@nephele/contracts';
-import { BUS, CurrentPrincipal, Principal, ProblemException } from '@nephele/service-kit';
+import { ApiProblems, BUS, CurrentPrincipal, Principal, ProblemException } from '@nephele/service-kit';
 import { BrokerConfigService } from '../config-cache/broker-config.service';
 import { SERVICE } from '../gateway.tokens';
 import { LaunchesService } from '../launches/launches.service';
+import {
+  CLOUDS_SCHEMA,
+  ENTRY_POINT_SCHEMA,
+  MACHINE_CONFIG_SCHEMA,
+  MACHINE_CONFIGS_SCHEMA,
+  MACHINE_IMAGE_SCHEMA,
+  MACHINE_IMAGES_SCHEMA,
+  MACHINE_SCHEMA,
+  MACHINE_TEMPLATE_SCHEMA,
+  MACHINE_TEMPLATES_SCHEMA,
+  MACHINES_SCHEMA,
+} from './cimi.schemas';
 import { ACTION, CIMI, CimiResource, machineState } from './cimi.types';
 import { ActionDto, MachineCreateDto } from './dto/cimi.dto';
 import { resolveMachineCreate } from './machine-create.util';
@@ -48,6 +67,7 @@ const OPS = { start: 'start', stop: 'stop', restart: 'reboot' } as const;
  */
 @ApiTags('cimi')
 @ApiBearerAuth()
+@ApiProblems(401)
 @Controller('cimi')
 export class CimiController {
   constructor(
@@ -140,6 +160,8 @@ export class CimiController {
 
   @Get()
   @ApiOperation({ summary: 'The clouds (pools) this token can use' })
+  @ApiOkResponse({ schema: CLOUDS_SCHEMA })
+  @ApiProblems(403)
   async clouds(@Req() req: Request, @CurrentPrincipal() p: Principal): Promise<unknown> {
     const snapshot = await this.brokerConfig.get();
     const pools = snapshot.pools.filter((x) => p.role === 'admin' || x.project === p.project);
@@ -155,6 +177,8 @@ export class CimiController {
 
   @Get(':pool')
   @ApiOperation({ summary: 'CloudEntryPoint of a pool' })
+  @ApiOkResponse({ schema: ENTRY_POINT_SCHEMA })
+  @ApiProblems(404)
   async entryPoint(
     @Param('pool') ref: string,
     @Req() req: Request,
@@ -178,6 +202,9 @@ export class CimiController {
   }
 
   @Get(':pool/machineConfigs')
+  @ApiOperation({ summary: 'The pool project’s hardware profiles as CIMI machine configurations' })
+  @ApiOkResponse({ schema: MACHINE_CONFIGS_SCHEMA })
+  @ApiProblems(404)
   async configs(
     @Param('pool') ref: string,
     @Req() req: Request,
@@ -196,6 +223,9 @@ export class CimiController {
   }
 
   @Get(':pool/machineConfigs/:id')
+  @ApiOperation({ summary: 'One machine configuration' })
+  @ApiOkResponse({ schema: MACHINE_CONFIG_SCHEMA })
+  @ApiProblems(404)
   async config(
     @Param('pool') ref: string,
     @Param('id') id: string,
@@ -209,6 +239,9 @@ export class CimiController {
   }
 
   @Get(':pool/machineImages')
+  @ApiOperation({ summary: 'The pool project’s images as CIMI machine images' })
+  @ApiOkResponse({ schema: MACHINE_IMAGES_SCHEMA })
+  @ApiProblems(404)
   async images(
     @Param('pool') ref: string,
     @Req() req: Request,
@@ -227,6 +260,9 @@ export class CimiController {
   }
 
   @Get(':pool/machineImages/:id')
+  @ApiOperation({ summary: 'One machine image' })
+  @ApiOkResponse({ schema: MACHINE_IMAGE_SCHEMA })
+  @ApiProblems(404)
   async image(
     @Param('pool') ref: string,
     @Param('id') id: string,
@@ -254,6 +290,9 @@ export class CimiController {
   }
 
   @Get(':pool/machineTemplates')
+  @ApiOperation({ summary: 'Every image × machine configuration of the pool’s project' })
+  @ApiOkResponse({ schema: MACHINE_TEMPLATES_SCHEMA })
+  @ApiProblems(404)
   async machineTemplates(
     @Param('pool') ref: string,
     @Req() req: Request,
@@ -270,6 +309,9 @@ export class CimiController {
   }
 
   @Get(':pool/machineTemplates/:id')
+  @ApiOperation({ summary: 'One machine template (`<image>.<config>`)' })
+  @ApiOkResponse({ schema: MACHINE_TEMPLATE_SCHEMA })
+  @ApiProblems(404)
   async machineTemplate(
     @Param('pool') ref: string,
     @Param('id') id: string,
@@ -283,6 +325,9 @@ export class CimiController {
   }
 
   @Get(':pool/machines')
+  @ApiOperation({ summary: 'The pool’s machines' })
+  @ApiOkResponse({ schema: MACHINES_SCHEMA })
+  @ApiProblems(404)
   async machines(
     @Param('pool') ref: string,
     @Req() req: Request,
@@ -306,6 +351,9 @@ export class CimiController {
   }
 
   @Get(':pool/machines/:id')
+  @ApiOperation({ summary: 'One machine with its state and addresses' })
+  @ApiOkResponse({ schema: MACHINE_SCHEMA })
+  @ApiProblems(404)
   async machineGet(
     @Param('pool') ref: string,
     @Param('id') id: string,
@@ -320,6 +368,8 @@ export class CimiController {
   @ApiOperation({
     summary: 'Create a machine from a template, or from a machineConfig + machineImage (CIMI MachineCreate)',
   })
+  @ApiCreatedResponse({ schema: MACHINE_SCHEMA, description: 'launching: state CREATING' })
+  @ApiProblems(400, 403, 404, 409)
   async create(
     @Param('pool') ref: string,
     @Body() body: MachineCreateDto,
@@ -376,6 +426,9 @@ export class CimiController {
 
   @Delete(':pool/machines/:id')
   @HttpCode(202)
+  @ApiOperation({ summary: 'Destroy a machine' })
+  @ApiAcceptedResponse({ description: 'destroying; no body' })
+  @ApiProblems(403, 404, 409)
   async remove(
     @Param('pool') ref: string,
     @Param('id') id: string,
@@ -394,6 +447,9 @@ export class CimiController {
 
   @Post(':pool/machines/:id/:op')
   @HttpCode(202)
+  @ApiOperation({ summary: 'start, stop or restart a machine (CIMI action)' })
+  @ApiAcceptedResponse({ description: 'the action is under way; no body' })
+  @ApiProblems(400, 403, 404, 409)
   async action(
     @Param('pool') ref: string,
     @Param('id') id: string,
