@@ -22,7 +22,7 @@ import {
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { Bus } from '@nephele/bus';
-import { BrokerConfigSnapshot, HardwareProfileConfig, ImageConfig, PoolConfig } from '@nephele/broker';
+import { BrokerConfigSnapshot, PoolConfig } from '@nephele/broker';
 import { createEvent, InstanceQuery } from '@nephele/contracts';
 import { ApiProblems, BUS, CurrentPrincipal, Principal, ProblemException } from '@nephele/service-kit';
 import { BrokerConfigService } from '../config-cache/broker-config.service';
@@ -40,22 +40,10 @@ import {
   MACHINE_TEMPLATES_SCHEMA,
   MACHINES_SCHEMA,
 } from './cimi.schemas';
-import { ACTION, CIMI, CimiResource, machineState } from './cimi.types';
+import { InstanceView, machine, machineConfig, machineImage, templates } from './cimi.representation';
+import { CIMI } from './cimi.types';
 import { ActionDto, MachineCreateDto } from './dto/cimi.dto';
 import { resolveMachineCreate } from './machine-create.util';
-
-interface InstanceView {
-  id: string;
-  name: string | null;
-  state: string;
-  addresses: string[];
-  image: string | null;
-  hardwareProfile: string | null;
-  pool: string | null;
-  createdAt: string;
-  updatedAt: string;
-  providerAccountId: string;
-}
 
 const OPS = { start: 'start', stop: 'stop', restart: 'reboot' } as const;
 
@@ -92,61 +80,6 @@ export class CimiController {
     );
     if (!pool) throw ProblemException.notFound(`cloud ${ref}`);
     return { pool, snapshot };
-  }
-
-  private machineConfig(base: string, h: HardwareProfileConfig): CimiResource & Record<string, unknown> {
-    const fixed = (a: unknown) =>
-      typeof a === 'number' ? a : ((a as { min?: number } | null)?.min ?? undefined);
-    return {
-      resourceURI: `${CIMI}/MachineConfiguration`,
-      id: `${base}/machineConfigs/${h.id}`,
-      name: h.name,
-      created: h.createdAt,
-      updated: h.updatedAt,
-      cpu: fixed(h.cpu),
-      memory: fixed(h.memoryMb) !== undefined ? fixed(h.memoryMb)! * 1024 : undefined, // CIMI memory is in KiB
-      disks: fixed(h.storageGb) !== undefined ? [{ capacity: fixed(h.storageGb)! * 1024 * 1024 }] : [],
-      cpuArch: h.arch ?? undefined,
-    };
-  }
-
-  private machineImage(base: string, i: ImageConfig): CimiResource & Record<string, unknown> {
-    return {
-      resourceURI: `${CIMI}/MachineImage`,
-      id: `${base}/machineImages/${i.id}`,
-      name: i.name,
-      description: i.description ?? undefined,
-      created: i.createdAt,
-      updated: i.updatedAt,
-      state: 'AVAILABLE',
-      type: 'IMAGE',
-      properties: { os: i.os ?? '', arch: i.arch ?? '' },
-    };
-  }
-
-  private machine(base: string, m: InstanceView): CimiResource & Record<string, unknown> {
-    const href = `${base}/machines/${m.id}`;
-    const state = machineState(m.state);
-    const ops = [{ rel: 'delete', href }];
-    if (state === 'STOPPED') ops.push({ rel: ACTION('start'), href: `${href}/start` });
-    if (state === 'STARTED')
-      ops.push(
-        { rel: ACTION('stop'), href: `${href}/stop` },
-        { rel: ACTION('restart'), href: `${href}/restart` },
-      );
-    return {
-      resourceURI: `${CIMI}/Machine`,
-      id: href,
-      name: m.name ?? m.id,
-      created: m.createdAt,
-      updated: m.updatedAt,
-      state,
-      machineImage: m.image ? { href: `${base}/machineImages/${m.image}` } : undefined,
-      machineConfig: m.hardwareProfile ? { href: `${base}/machineConfigs/${m.hardwareProfile}` } : undefined,
-      networkInterfaces: m.addresses.map((a) => ({ addresses: [{ ip: a }] })),
-      properties: { providerAccountId: m.providerAccountId },
-      operations: ops,
-    };
   }
 
   private async instances(q: { pool?: string; id?: string }): Promise<InstanceView[]> {
@@ -213,7 +146,7 @@ export class CimiController {
     const { pool, snapshot } = await this.pool(ref, p);
     const items = snapshot.hardwareProfiles
       .filter((h) => h.project === pool.project)
-      .map((h) => this.machineConfig(this.base(req, pool), h));
+      .map((h) => machineConfig(this.base(req, pool), h));
     return {
       resourceURI: `${CIMI}/MachineConfigurationCollection`,
       id: `${this.base(req, pool)}/machineConfigs`,
@@ -235,7 +168,7 @@ export class CimiController {
     const { pool, snapshot } = await this.pool(ref, p);
     const h = snapshot.hardwareProfiles.find((x) => x.id === id && x.project === pool.project);
     if (!h) throw ProblemException.notFound(`machine configuration ${id}`);
-    return this.machineConfig(this.base(req, pool), h);
+    return machineConfig(this.base(req, pool), h);
   }
 
   @Get(':pool/machineImages')
@@ -250,7 +183,7 @@ export class CimiController {
     const { pool, snapshot } = await this.pool(ref, p);
     const items = snapshot.images
       .filter((i) => i.project === pool.project)
-      .map((i) => this.machineImage(this.base(req, pool), i));
+      .map((i) => machineImage(this.base(req, pool), i));
     return {
       resourceURI: `${CIMI}/MachineImageCollection`,
       id: `${this.base(req, pool)}/machineImages`,
@@ -272,21 +205,7 @@ export class CimiController {
     const { pool, snapshot } = await this.pool(ref, p);
     const i = snapshot.images.find((x) => x.id === id && x.project === pool.project);
     if (!i) throw ProblemException.notFound(`machine image ${id}`);
-    return this.machineImage(this.base(req, pool), i);
-  }
-
-  private templates(base: string, pool: PoolConfig, snapshot: BrokerConfigSnapshot) {
-    const images = snapshot.images.filter((i) => i.project === pool.project);
-    const configs = snapshot.hardwareProfiles.filter((h) => h.project === pool.project);
-    return images.flatMap((i) =>
-      configs.map((h) => ({
-        resourceURI: `${CIMI}/MachineTemplate`,
-        id: `${base}/machineTemplates/${i.id}.${h.id}`,
-        name: `${i.name}-${h.name}`,
-        machineConfig: { href: `${base}/machineConfigs/${h.id}` },
-        machineImage: { href: `${base}/machineImages/${i.id}` },
-      })),
-    );
+    return machineImage(this.base(req, pool), i);
   }
 
   @Get(':pool/machineTemplates')
@@ -299,7 +218,7 @@ export class CimiController {
     @CurrentPrincipal() p: Principal,
   ): Promise<unknown> {
     const { pool, snapshot } = await this.pool(ref, p);
-    const items = this.templates(this.base(req, pool), pool, snapshot);
+    const items = templates(this.base(req, pool), pool, snapshot);
     return {
       resourceURI: `${CIMI}/MachineTemplateCollection`,
       id: `${this.base(req, pool)}/machineTemplates`,
@@ -319,7 +238,7 @@ export class CimiController {
     @CurrentPrincipal() p: Principal,
   ): Promise<unknown> {
     const { pool, snapshot } = await this.pool(ref, p);
-    const t = this.templates(this.base(req, pool), pool, snapshot).find((x) => x.id.endsWith(`/${id}`));
+    const t = templates(this.base(req, pool), pool, snapshot).find((x) => x.id.endsWith(`/${id}`));
     if (!t) throw ProblemException.notFound(`machine template ${id}`);
     return t;
   }
@@ -334,7 +253,7 @@ export class CimiController {
     @CurrentPrincipal() p: Principal,
   ): Promise<unknown> {
     const { pool } = await this.pool(ref, p);
-    const items = (await this.instances({ pool: pool.id })).map((m) => this.machine(this.base(req, pool), m));
+    const items = (await this.instances({ pool: pool.id })).map((m) => machine(this.base(req, pool), m));
     return {
       resourceURI: `${CIMI}/MachineCollection`,
       id: `${this.base(req, pool)}/machines`,
@@ -361,7 +280,7 @@ export class CimiController {
     @CurrentPrincipal() p: Principal,
   ): Promise<unknown> {
     const { pool } = await this.pool(ref, p);
-    return this.machine(this.base(req, pool), await this.findMachine(pool, id));
+    return machine(this.base(req, pool), await this.findMachine(pool, id));
   }
 
   @Post(':pool/machines')
@@ -380,12 +299,7 @@ export class CimiController {
   ): Promise<unknown> {
     const { pool, snapshot } = await this.pool(ref, p);
     const base = this.base(req, pool);
-    const { imageId, configId } = resolveMachineCreate(
-      body,
-      this.templates(base, pool, snapshot),
-      pool,
-      snapshot,
-    );
+    const { imageId, configId } = resolveMachineCreate(body, templates(base, pool, snapshot), pool, snapshot);
     const key = idempotencyKey ? `cimi:${pool.project}:${idempotencyKey}` : `cimi:${randomUUID()}`;
     const r = await this.launches.create({
       owner: `cimi:${pool.project}`,
