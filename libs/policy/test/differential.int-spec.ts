@@ -82,6 +82,7 @@ function combineClusters(gs: GeneratedCluster[]): GeneratedCluster {
   });
   const colocations = gs.flatMap((g, k) => (g.spec.colocations ?? []).map((c) => ({ ...c, id: pre(k, c.id), resource: pre(k, c.resource), withResource: pre(k, c.withResource) })));
   const orders = gs.flatMap((g, k) => (g.spec.orders ?? []).map((o) => ({ ...o, id: pre(k, o.id), first: pre(k, o.first), then: pre(k, o.then) })));
+  const groups = gs.flatMap((g, k) => (g.spec.groups ?? []).map((x) => ({ ...x, id: pre(k, x.id), members: x.members.map((m) => pre(k, m)) })));
   // One set of defaults for the whole CIB: the first cluster's.
   const defaults = gs[0]!.spec.defaults ?? {};
   const online: Record<string, boolean> = {};
@@ -92,7 +93,7 @@ function combineClusters(gs: GeneratedCluster[]): GeneratedCluster {
   });
   return {
     seed: gs[0]!.seed,
-    spec: { nodes, resources, locations, colocations, orders, defaults },
+    spec: { nodes, resources, locations, colocations, orders, defaults, groups },
     state: { online, resources: running },
     history: gs.flatMap((g, k) => g.history.map((f) => ({ ...f, resource: pre(k, f.resource), node: pre(k, f.node) }))),
     now: gs[0]!.now,
