@@ -5,7 +5,7 @@ export class CloudEventDto {
   @ApiProperty({ example: '1.0' }) specversion!: string;
   @ApiProperty({ example: '0b6c1f3e-…' }) id!: string;
   @ApiProperty({ example: 'nephele/cloud-policy-engine' }) source!: string;
-  @ApiProperty({ example: 'nephele.assembly.failed' }) type!: string;
+  @ApiProperty({ example: 'com.example.order.placed' }) type!: string;
   @ApiPropertyOptional() subject?: string;
   @ApiProperty({ format: 'date-time' }) time!: string;
   @ApiPropertyOptional({ example: 'application/json' }) datacontenttype?: string;
