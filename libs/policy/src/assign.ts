@@ -54,6 +54,8 @@ export interface Rsc {
   unmanaged: boolean;
   /** Node index the resource runs on now, or -1. */
   running: number;
+  /** Active somewhere (Pacemaker's `running_on`): where it runs, or on an unclean node. */
+  active: boolean;
   failed: boolean;
   /** Allowed-node scores, indexed like `AssignInput.nodes`. */
   w: Int32Array;
@@ -148,6 +150,7 @@ export function assignResources(
       stopped: r.targetRole === 'Stopped',
       unmanaged: r.managed === false || r.blocked === true || spec.fencingWithoutDevice === true,
       running,
+      active: running >= 0 || (obs !== undefined && nodeIndex.has(obs.node) && observed.unclean?.[obs.node] !== undefined),
       failed: running >= 0 && obs?.failed === true,
       w: new Int32Array(N),
       thisWith: [],
@@ -298,7 +301,7 @@ function roundHalfAway(f: number): number {
  * Pacemaker computes the factor in single precision: fround keeps the same roundings.
  */
 function mergeDependentScores(ctx: Ctx, c: Coloc, r: Rsc): void {
-  if (!(c.influence || c.prim.running < 0)) return;
+  if (!(c.influence || !c.prim.active)) return;
   const factor = Math.fround(c.score / INFINITY);
   const merged = mergeWeights(ctx, c.dep, r.w, factor);
   if (merged) r.w = merged;
@@ -317,7 +320,7 @@ function mergeWeights(ctx: Ctx, rsc: Rsc, nodes: Int32Array, factor: number): In
   if (anyAvailable(ctx, work)) {
     const multiplier = factor < 0 ? -1 : 1;
     for (const c of rsc.withThis) {
-      if (!(c.influence || c.prim.running < 0)) continue;
+      if (!(c.influence || !c.prim.active)) continue;
       const next = mergeWeights(ctx, c.dep, work, Math.fround((multiplier * c.score) / INFINITY));
       if (next) work = next;
     }

@@ -16,6 +16,7 @@ import { effectiveFailCount } from './assign';
 import { RuleContext, char2score, evalRules, unpackLocation, unpackOrder } from './rules';
 import { readTicketStates, ticketEffect, unpackTicket } from './tickets';
 import { healthScores, nodeHealth, parseHealthStrategy } from './health';
+import { checkFenceable, fencingNodeState, newFencingFacts, resolveUnclean } from './fencing';
 
 /** What `readCib()` returns: everything `plan()` needs except `now`. */
 export interface CibInput {
@@ -138,6 +139,17 @@ function isTrue(v: string | undefined): boolean {
   return ['true', 'on', 'yes', 'y', '1'].includes(t) || /^[1-9]\d*$/.test(t);
 }
 
+/** A boolean cluster option; a value Pacemaker would not read as a boolean is refused. */
+function boolOption(config: Map<string, string>, name: string, dflt: boolean, refuse: (what: string) => void): boolean {
+  const v = config.get(name);
+  if (v === undefined) return dflt;
+  const t = v.trim().toLowerCase();
+  if (['true', 'on', 'yes', 'y', '1'].includes(t)) return true;
+  if (['false', 'off', 'no', 'n', '0'].includes(t)) return false;
+  refuse(`${name}=${v}`);
+  return dflt;
+}
+
 /**
  * The name/value pairs of every `<setName>` under `node`, as Pacemaker unpacks them
  * (`pe__unpack_dataset_nvpairs`): sets in descending `score` order (the set with id `firstId`
@@ -247,8 +259,17 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   }
   const stonith = crmConfig.get('stonith-enabled');
   const stonithEnabled = stonith === undefined || isTrue(stonith);
-  const hasStonithDevice =
-    children(resourcesEl, 'primitive').some((p) => attr(p, 'class') === 'stonith') || isTrue(crmConfig.get('have-watchdog'));
+  // Any primitive of class stonith (any case, at any depth) is a fencing device (`pe__unpack_resource`).
+  const hasDevice = (el: XmlNode | undefined): boolean =>
+    children(el, 'primitive').some((p) => attr(p, 'class')?.toLowerCase() === 'stonith') ||
+    ['group', 'clone', 'master', 'bundle'].some((k) => children(el, k).some(hasDevice));
+  const hasStonithDevice = hasDevice(resourcesEl) || isTrue(crmConfig.get('have-watchdog'));
+  // Unfencing (`provides` or `requires` = unfencing in any resource's or rsc_defaults' meta
+  // attributes) adds "on" fencing of every node before resources start there: not modelled.
+  const unfencing = (el: XmlNode | undefined): boolean =>
+    children(el, 'meta_attributes').some((m) => children(m, 'nvpair').some((p) => ['provides', 'requires'].includes(attr(p, 'name') ?? '') && attr(p, 'value') === 'unfencing')) ||
+    ['primitive', 'group', 'clone', 'master', 'bundle', 'template'].some((k) => children(el, k).some(unfencing));
+  if (unfencing(resourcesEl) || unfencing(child(conf, 'rsc_defaults'))) unsupported('unfencing (provides or requires=unfencing)');
   // Pacemaker leaves every resource unmanaged when fencing is enabled without a device.
   const allUnmanaged = stonithEnabled && !hasStonithDevice;
   if (isTrue(crmConfig.get('stop-all-resources'))) unsupported('stop-all-resources');
@@ -256,6 +277,12 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const haveQuorum = attr(cib, 'have-quorum');
   const noQuorumPolicy = crmConfig.get('no-quorum-policy');
   if (haveQuorum !== undefined && !isTrue(haveQuorum) && noQuorumPolicy !== 'ignore') unsupported('no quorum (set no-quorum-policy=ignore)');
+  // see Note [Fencing] (fencing.ts)
+  const startupFencing = boolOption(crmConfig, 'startup-fencing', true, unsupported);
+  const stonithActionText = (crmConfig.get('stonith-action') ?? 'reboot').toLowerCase();
+  if (!['reboot', 'off', 'poweroff'].includes(stonithActionText)) unsupported(`stonith-action=${crmConfig.get('stonith-action')}`);
+  const stonithAction = stonithActionText === 'reboot' ? 'reboot' : 'off';
+  const quorate = isTrue(haveQuorum) || noQuorumPolicy === 'ignore';
 
   // Nodes.
   const nodeNameById = new Map<string, string>();
@@ -294,7 +321,9 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (name === undefined || !nodeAttributes.has(name) || mergedNodes.has(name)) continue;
     mergedNodes.add(name);
     // As the status loop below decides it (see Note [Rules] for why rules need it).
-    const nsUp = isTrue(attr(ns, 'in_ccm')) && attr(ns, 'crmd') === 'online' && (attr(ns, 'join') ?? 'member') === 'member';
+    const nsUp = stonithEnabled
+      ? fencingNodeState({ inCcm: attr(ns, 'in_ccm'), crmd: attr(ns, 'crmd'), join: attr(ns, 'join'), expected: attr(ns, 'expected') }, false, isTrue).online
+      : isTrue(attr(ns, 'in_ccm')) && attr(ns, 'crmd') === 'online' && (attr(ns, 'join') ?? 'member') === 'member';
     if (!nsUp) nodeWeight.set(name, -INFINITY);
     const merged = nodeAttributes.get(name)!;
     nvpairs(child(ns, 'transient_attributes'), 'instance_attributes', unsupported, undefined, ruleNow, true, merged);
@@ -454,6 +483,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   };
   collectIds(resourcesEl);
   const seenNodes = new Set<string>();
+  const fencing = newFencingFacts();
   for (const ns of children(child(cib, 'status'), 'node_state')) {
     const id = attr(ns, 'id');
     const name = (id !== undefined ? nodeNameById.get(id) : undefined) ?? attr(ns, 'uname');
@@ -466,7 +496,15 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (join !== 'member' && join !== 'down' && isTrue(inCcm) && attr(ns, 'crmd') === 'online') unsupported(`node ${name} pending (join=${join})`);
     const shutdownAttr = attr(ns, 'shutdown');
     if (shutdownAttr !== undefined && shutdownAttr !== '0') unsupported(`node ${name} shutting down`);
-    const up = isTrue(inCcm) && attr(ns, 'crmd') === 'online' && join === 'member';
+    let up = isTrue(inCcm) && attr(ns, 'crmd') === 'online' && join === 'member';
+    if (stonithEnabled) {
+      const fs = fencingNodeState({ inCcm, crmd: attr(ns, 'crmd'), join: attr(ns, 'join'), expected: attr(ns, 'expected') }, false, isTrue);
+      // A pending node is online in standby, and Pacemaker blocks actions that wait on it (measured:
+      // the stop of what runs there, and starts elsewhere): outside the subset.
+      if (fs.pending) unsupported(`node ${name} pending (expected=${attr(ns, 'expected') ?? 'down'}, join=${attr(ns, 'join') ?? ''})`);
+      up = fs.online && !fs.unclean && !fs.pending;
+      if (fs.unclean) fencing.unclean.set(name, { reason: fs.unclean, online: fs.online });
+    }
     online[name] = up;
     const merged = nodeAttributes.get(name)!;
     if (isTrue(merged.get('standby'))) nodeStandby.set(name, true);
@@ -505,13 +543,15 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       if (!resourceIds.has(rid)) {
         // An orphan (active, no longer configured) is stopped, unless nothing is managed.
         // Then it stays where it runs, and is listed among the resources (unmanaged).
+        if (!up && stonithEnabled && lastOpState(ops, true) !== 'stopped') fencing.activeOffline.push({ rid, node: name, managed: true });
         if (up && allUnmanaged && !configuredIds.has(rid.replace(/:\d+$/, '')) && lastOpState(ops, false) !== 'stopped') {
           if (orphans.has(rid)) unsupported(`orphan ${rid} active on several nodes`);
           orphans.set(rid, name);
         }
         continue;
       }
-      if (!up) continue; // history of an offline node is not read: what ran there is stopped
+      // Without fencing the history of an offline node is not read: what ran there is stopped.
+      if (!up && !stonithEnabled) continue;
       // see Note [Expired failures]
       const r = rscById.get(rid)!;
       const timeoutSec = Math.floor((r.failureTimeoutMs ?? defaults.failureTimeoutMs ?? 0) / 1000);
@@ -523,12 +563,28 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       };
       const state = lastOpState(ops.filter((op) => !(expired(op) && opFailed(op))), r.managed !== false);
       if (state === 'stopped') continue;
+      if (!up) {
+        fencing.activeOffline.push({ rid, node: name, managed: r.managed !== false });
+        continue;
+      }
       if (running[rid] !== undefined) {
         unsupported(`${rid} active on several nodes`);
         continue;
       }
       running[rid] = state === 'failed' ? { node: name, failed: true } : { node: name };
     }
+  }
+
+  if (stonithEnabled) {
+    const onUnclean = resolveUnclean(fencing, {
+      startupFencing,
+      nodes: nodes.map((n) => n.name),
+      seen: seenNodes,
+      onlineRunning: (rid) => running[rid] !== undefined || orphans.has(rid),
+      refuse: unsupported,
+    });
+    // Active there until fenced (see Note [Fencing]).
+    for (const { rid, node } of onUnclean) if (rscById.has(rid) && running[rid] === undefined) running[rid] = { node };
   }
 
   for (const [rid, node] of orphans) {
@@ -549,6 +605,18 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     }
   }
 
+  let unclean: Record<string, string> = {};
+  if (stonithEnabled) {
+    unclean = checkFenceable(fencing, {
+      canFence: hasStonithDevice,
+      quorate,
+      anyManaged: resources.some((r) => r.managed !== false && r.blocked !== true),
+      colocated: (rid) => colocations.some((c) => c.resource === rid || c.withResource === rid),
+      unmanaged: (rid) => rscById.get(rid)?.managed === false || rscById.get(rid)?.blocked === true,
+      refuse: unsupported,
+    });
+  }
+
   const spec: ClusterSpec = {
     nodes: nodes.map((n) => (nodeStandby.get(n.name) ? { name: n.name, standby: true } : n)),
     resources,
@@ -558,7 +626,10 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     defaults,
   };
   if (allUnmanaged) spec.fencingWithoutDevice = true;
-  const result: CibInput = { spec, state: { online, resources: running }, history, ignored };
+  if (stonithEnabled && hasStonithDevice && quorate) spec.fencing = stonithAction === 'reboot' ? {} : { action: stonithAction };
+  const state: ClusterObservedState = { online, resources: running };
+  if (Object.keys(unclean).length > 0) state.unclean = unclean;
+  const result: CibInput = { spec, state, history, ignored };
   if (attr(cib, 'execution-date') !== undefined && Number.isFinite(executionDate)) result.now = executionDate * 1000;
   return result;
 }

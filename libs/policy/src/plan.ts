@@ -1,6 +1,7 @@
 import { PolicyAction, PolicyStep } from './action.types';
 import { Assignment, Rsc, assignResources } from './assign';
 import { ClusterObservedState, ClusterSpec, FailureHistory } from './cluster.types';
+import { FenceAction, planFencing } from './fencing';
 import { INFINITY, formatScore } from './score.util';
 
 // Note [Runnability]
@@ -44,6 +45,11 @@ export interface PlanResult {
   steps: PolicyStep[];
   /** One line per resource: why it runs where it does, or why it cannot run. */
   explanations: Record<string, string>;
+  /**
+   * Unclean nodes fenced before anything else (see Note [Fencing] in fencing.ts); what was active
+   * on them is stopped by the fencing, and placed elsewhere.
+   */
+  fencing: FenceAction[];
   /** Final node scores per resource, when `withScores` was asked for. */
   scores?: Record<string, Record<string, number>>;
 }
@@ -90,7 +96,7 @@ export function plan(
   }
 
   const { actions, steps } = buildActions(spec, a, target, explanations);
-  const result: PlanResult = { placement, actions, steps, explanations };
+  const result: PlanResult = { placement, actions, steps, explanations, fencing: planFencing(spec, observedState) };
   if (options.withScores) {
     result.scores = {};
     for (const r of a.resources) {
