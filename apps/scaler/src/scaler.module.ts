@@ -7,6 +7,9 @@ import { ScalerConfig } from './config/env';
 import { ConvergeSignal } from './convergence/converge.signal';
 import { ConvergerService } from './convergence/converger.service';
 import { LoadBalancerRegistry } from './convergence/lb.registry';
+import { LifecycleRunner } from './convergence/lifecycle.runner';
+import { RefreshRepository } from './convergence/refresh.repository';
+import { RefreshRunner } from './convergence/refresh.runner';
 import { ServersConsumer } from './convergence/servers.consumer';
 import { ServersRepository } from './convergence/servers.repository';
 import { ServersService } from './convergence/servers.service';
@@ -16,6 +19,10 @@ import { SCALER_SCHEMA, scalerMigrations, SERVICE } from './data-source';
 import { GroupsController } from './groups/groups.controller';
 import { GroupsRepository } from './groups/groups.repository';
 import { GroupsService } from './groups/groups.service';
+import { LifecycleHooksController } from './groups/lifecycle-hooks.controller';
+import { LifecycleHooksService } from './groups/lifecycle-hooks.service';
+import { RefreshController } from './groups/refresh.controller';
+import { RefreshService } from './groups/refresh.service';
 import { DeliveriesRepository } from './notifications/deliveries.repository';
 import { DeliveriesService } from './notifications/deliveries.service';
 import { ExecuteController, PoliciesController } from './policies/policies.controller';
@@ -37,6 +44,8 @@ export class ScalerModule {
       module: ScalerModule,
       controllers: [
         GroupsController,
+        RefreshController,
+        LifecycleHooksController,
         PoliciesController,
         ExecuteController,
         AlarmsController,
@@ -59,11 +68,16 @@ export class ScalerModule {
         DeliveriesRepository,
         DeliveriesService,
         GroupsService,
+        RefreshService,
+        LifecycleHooksService,
         PolicyExecutorService,
         PoliciesService,
         SchedulerService,
         StepExecutor,
         VictimPicker,
+        RefreshRepository,
+        RefreshRunner,
+        LifecycleRunner,
         ConvergerService,
         ServersService,
         AlarmsService,

@@ -143,6 +143,8 @@ export class FakeGateway {
   readonly byId = new Map<string, FakeInstance>();
   readonly events: CloudEvent[] = [];
   holdPending = false;
+  /** Instances of these images stay pending (a new image that never becomes healthy). */
+  readonly holdImages = new Set<string>();
   failLaunches = false;
   address = '127.0.0.1';
 
@@ -207,7 +209,7 @@ export class FakeGateway {
         addresses: [this.address],
       }),
     );
-    if (!this.holdPending) await this.setState(inst.instanceId, 'running');
+    if (!this.holdPending && !this.holdImages.has(d.image)) await this.setState(inst.instanceId, 'running');
   }
 
   private async onDestroy(d: InstanceActionData): Promise<void> {
@@ -299,4 +301,35 @@ export async function call(
     /* not JSON */
   }
   return { status: r.status, body: parsed, headers: r.headers };
+}
+
+/** Runs the `nephele` CLI from source (tools/ts-run.js) against `url` as the admin. */
+export function runCli(
+  url: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const root = path.resolve(__dirname, '../../..');
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'tools/ts-run.js'), path.join(root, 'apps/cli/src/main.ts'), ...args],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: tmpdir(),
+        NEPHELE_URL: url,
+        NEPHELE_TOKEN: TOKEN,
+        NEPHELE_CONFIG: path.join(tmpdir(), 'nephele-scaler-int-none.json'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const r = { code: null as number | null, stdout: '', stderr: '' };
+  child.stdout!.on('data', (b: Buffer) => (r.stdout += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (r.stderr += b.toString()));
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      r.code = code;
+      resolve(r);
+    }),
+  );
 }

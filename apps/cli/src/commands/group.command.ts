@@ -5,6 +5,7 @@ import { parseObjectDocument, readDocumentFile } from '../input/document.util';
 import { isUuid, parseCount, parseJsonObject, queryString } from '../input/flags.util';
 import { Column, renderKeyValues, renderTable } from '../output/table.util';
 import { action, ContextFactory } from './command.util';
+import { lifecycleCommands, refreshCommand } from './group-refresh.command';
 
 /** A group as `/v1/groups` shows it. */
 export interface GroupView {
@@ -42,6 +43,7 @@ interface GroupState {
     state: string;
     addresses?: string[];
     createdAt?: string;
+    lifecycleState?: string;
     reason?: string;
   }[];
 }
@@ -88,6 +90,7 @@ const SERVER_COLUMNS: Column<GroupState['servers'][number]>[] = [
   { header: 'instance', value: (s) => s.instanceId, max: 36 },
   { header: 'state', value: (s) => s.state },
   { header: 'addresses', value: (s) => s.addresses },
+  { header: 'lifecycle', value: (s) => s.lifecycleState },
   { header: 'created', value: (s) => s.createdAt },
   { header: 'reason', value: (s) => s.reason },
 ];
@@ -296,6 +299,8 @@ export function groupCommand(make: ContextFactory, setExit: (n: number) => void)
         ctx.printDone(`group ${ref} ${what}`, { id, status: r.status === 202 ? 'deleting' : 'deleted' });
       }),
     );
+  cmd.addCommand(refreshCommand(make, setExit));
+  for (const c of lifecycleCommands(make, setExit)) cmd.addCommand(c);
   return cmd;
 }
 

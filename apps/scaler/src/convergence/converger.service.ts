@@ -20,6 +20,8 @@ import { GroupsRepository } from '../groups/groups.repository';
 import { DeliveriesService } from '../notifications/deliveries.service';
 import { SCALER_CONFIG, SCALER_OUTBOX } from '../scaler.tokens';
 import { ConvergeSignal } from './converge.signal';
+import { LifecycleRunner } from './lifecycle.runner';
+import { RefreshRunner } from './refresh.runner';
 import { ServerRow, ServersRepository } from './servers.repository';
 import { StepExecutor } from './step.executor';
 import { VictimPicker } from './victim.picker';
@@ -51,6 +53,8 @@ export class ConvergerService implements OnApplicationBootstrap, OnApplicationSh
     private readonly deliveries: DeliveriesService,
     private readonly signal: ConvergeSignal,
     private readonly victims: VictimPicker,
+    private readonly lifecycle: LifecycleRunner,
+    private readonly refresh: RefreshRunner,
     @Inject(SCALER_OUTBOX) private readonly outbox: OutboxRelay,
     @Inject(SCALER_CONFIG) private readonly config: ScalerConfig,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -121,14 +125,19 @@ export class ConvergerService implements OnApplicationBootstrap, OnApplicationSh
   /** One pass: gather → plan → execute → classify; returns when to look again. */
   async pass(groupId: string): Promise<Date | undefined> {
     const now = this.clock.now();
-    const group = await this.groups.getGroup(groupId);
+    let group = await this.groups.getGroup(groupId);
     if (!group) return undefined;
-    const rows = await this.servers.list(groupId);
+    let rows = await this.servers.list(groupId);
     if (group.deleting && rows.length === 0) {
       await this.groups.transaction((tx) => this.groups.deleteGroup(tx, groupId));
       this.log.info({ groupId }, 'group deleted after its servers');
       return undefined;
     }
+    // Lifecycle hooks and the instance refresh move first; the plan then sees what they did.
+    const hooks = await this.lifecycle.advance(group, rows, now);
+    const refresh = await this.refresh.advance(group, await this.servers.list(groupId), now);
+    if (refresh.launchChanged) group = (await this.groups.getGroup(groupId)) ?? group;
+    rows = await this.servers.list(groupId);
     const g = group.deleting
       ? { ...toPlannerGroup(group), minEntities: 0, maxEntities: 0, desired: 0, paused: false }
       : toPlannerGroup(group);
@@ -170,7 +179,7 @@ export class ConvergerService implements OnApplicationBootstrap, OnApplicationSh
     const verdict = classify(results);
     this.passes.inc({ verdict });
     await this.recordStatus(group, verdict, results);
-    if (steps.length || notified) this.outbox.nudge();
+    if (steps.length || notified || hooks.published || refresh.published) this.outbox.nudge();
     const problems = results.filter((r) => r.outcome !== 'success');
     if (problems.length) {
       this.log.info(
@@ -186,7 +195,10 @@ export class ConvergerService implements OnApplicationBootstrap, OnApplicationSh
       'limited-retry': after(this.config.converge.limitedRetryMs),
       failure: undefined,
     };
-    const candidates = [byVerdict[verdict], recheck].filter((d): d is Date => d !== undefined);
+    const hookDeadline = this.lifecycle.nextDeadline(group, fresh, now);
+    const candidates = [byVerdict[verdict], recheck, hooks.recheck, hookDeadline, refresh.recheck].filter(
+      (d): d is Date => d !== undefined,
+    );
     return candidates.length ? new Date(Math.min(...candidates.map((d) => d.getTime()))) : undefined;
   }
 
@@ -217,6 +229,7 @@ export class ConvergerService implements OnApplicationBootstrap, OnApplicationSh
     const ready = rows.filter(
       (s) =>
         s.state === 'active' &&
+        s.lifecycle === 'in-service' &&
         !s.notified &&
         !s.evicted &&
         wanted.every((k) => s.lb_memberships.some((m) => lbKey(m) === k)),
@@ -252,8 +265,14 @@ export function toObserved(s: ServerRow): ObservedServer {
   return {
     id: s.id,
     // A server asked to leave is broken as far as the planner is concerned: it is replaced, or
-    // deleted when not needed (DELETE …/servers/{id}?replace=).
-    state: s.evicted && s.state !== 'deleting' ? 'error' : s.state,
+    // deleted when not needed (DELETE …/servers/{id}?replace=). One held by a terminating hook
+    // is already leaving (Note [Hook execution]).
+    state:
+      s.lifecycle === 'TERMINATING:WAIT'
+        ? 'deleting'
+        : s.evicted && s.state !== 'deleting'
+          ? 'error'
+          : s.state,
     createdAt: new Date(s.created_at),
     lbMemberships: s.lb_memberships,
     drainingSince: s.draining_since ? new Date(s.draining_since) : undefined,

@@ -27,10 +27,33 @@ export interface ServerRow {
   protected: boolean;
   detached: boolean;
   launch_version: number;
+  /** Where the server is in its lifecycle (Note [Lifecycle hooks]). */
+  lifecycle: ServerLifecycle;
+  /** The hook the server waits on (lifecycle PENDING:WAIT or TERMINATING:WAIT). */
+  hook_wait: HookWaitRow | null;
+}
+
+/**
+ * `pending`: launched, its launching hooks not yet considered; `PENDING:WAIT` / `TERMINATING:WAIT`:
+ * held by a hook; `in-service`: may join balancers; `TERMINATING:PROCEED`: leaving, no more hooks.
+ */
+export type ServerLifecycle =
+  'pending' | 'PENDING:WAIT' | 'in-service' | 'TERMINATING:WAIT' | 'TERMINATING:PROCEED';
+
+export interface HookWaitRow {
+  hook: string;
+  kind: 'launching' | 'terminating';
+  startedAt: string;
+  lastHeartbeatAt?: string;
+  /** Why the server was leaving when a terminating hook caught it. */
+  reason?: string;
+  /** Set by complete-lifecycle-action; the next pass applies it. */
+  completed?: 'CONTINUE' | 'ABANDON';
 }
 
 const COLS = `id, group_id, idempotency_key, instance_id, state, addresses, lb_memberships, evicted, reason,
-  instance_version, draining_since, active_at, notified, destroy_sent_at, created_at, protected, detached, launch_version`;
+  instance_version, draining_since, active_at, notified, destroy_sent_at, created_at, protected, detached, launch_version,
+  lifecycle, hook_wait`;
 
 type Db = DataSource | EntityManager;
 
@@ -82,8 +105,8 @@ export class ServersRepository {
     s: { id: string; groupId: string; key: string; createdAt: Date; launchVersion: number },
   ): Promise<void> {
     await tx.query(
-      `INSERT INTO scaler.servers (id, group_id, idempotency_key, state, created_at, launch_version)
-       VALUES ($1,$2,$3,'building',$4,$5)`,
+      `INSERT INTO scaler.servers (id, group_id, idempotency_key, state, created_at, launch_version, lifecycle)
+       VALUES ($1,$2,$3,'building',$4,$5,'pending')`,
       [s.id, s.groupId, s.key, s.createdAt, s.launchVersion],
     );
   }
@@ -105,13 +128,15 @@ export class ServersRepository {
       destroy_sent_at: Date;
       protected: boolean;
       detached: boolean;
+      lifecycle: ServerLifecycle;
+      hook_wait: HookWaitRow | null;
     }>,
   ): Promise<void> {
     const cols: string[] = [];
     const params: unknown[] = [id];
     for (const [k, v] of Object.entries(set)) {
-      const json = k === 'addresses' || k === 'lb_memberships';
-      params.push(json ? JSON.stringify(v) : v);
+      const json = k === 'addresses' || k === 'lb_memberships' || k === 'hook_wait';
+      params.push(json && v !== null ? JSON.stringify(v) : v);
       cols.push(`${k} = $${params.length}${json ? '::jsonb' : ''}`);
     }
     cols.push('updated_at = now()');

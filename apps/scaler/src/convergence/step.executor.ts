@@ -17,7 +17,8 @@ import { SCALER_SCHEMA, SERVICE } from '../data-source';
 import { GroupRow } from '../groups/group.types';
 import { SCALER_CONFIG } from '../scaler.tokens';
 import { LoadBalancerRegistry } from './lb.registry';
-import { ServersRepository } from './servers.repository';
+import { publishHookEvent } from './lifecycle.events';
+import { HookWaitRow, ServersRepository } from './servers.repository';
 
 export interface PassContext {
   group: GroupRow;
@@ -105,7 +106,20 @@ export class StepExecutor {
   /** Deletes a server: destroys its instance, or (no instance yet) waits for the launch result. */
   async delete(tx: EntityManager, ctx: PassContext, serverId: string, reason: string): Promise<void> {
     const s = await this.servers.lock(tx, serverId);
-    if (!s || s.state === 'deleting') return;
+    if (!s || s.state === 'deleting' || s.lifecycle === 'TERMINATING:WAIT') return;
+    // A terminating hook holds the server before it is deleted (Note [Hook execution]).
+    const hook = (ctx.group.lifecycle_hooks ?? []).find((h) => h.kind === 'terminating');
+    if (hook && !ctx.group.deleting && s.instance_id && s.lifecycle !== 'TERMINATING:PROCEED') {
+      const wait: HookWaitRow = {
+        hook: hook.name,
+        kind: 'terminating',
+        startedAt: ctx.now.toISOString(),
+        reason: reason.slice(0, 1000),
+      };
+      await this.servers.update(tx, s.id, { lifecycle: 'TERMINATING:WAIT', hook_wait: wait, reason });
+      await publishHookEvent(tx, ctx.group, s.id, wait, ctx.now, 'waiting');
+      return;
+    }
     if (s.instance_id) {
       await this.servers.update(tx, s.id, { state: 'deleting', reason, destroy_sent_at: ctx.now });
       await this.sendDestroy(tx, ctx.group.id, s.instance_id, reason);
@@ -142,7 +156,8 @@ export class StepExecutor {
 
   private async addToLb(step: Step, serverId: string, lb: LoadBalancerRef): Promise<StepResult> {
     const s = await this.servers.get(serverId);
-    if (!s || s.state !== 'active') return { step, outcome: 'success' };
+    // A server held by a launching hook joins nothing yet (Note [Hook execution]).
+    if (!s || s.state !== 'active' || s.lifecycle !== 'in-service') return { step, outcome: 'success' };
     const address = s.addresses[0];
     if (!address) return { step, outcome: 'limited-retry', reason: `server ${serverId} has no address yet` };
     const { driver, backend } = this.balancer(lb);

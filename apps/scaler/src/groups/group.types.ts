@@ -1,5 +1,6 @@
 import {
   Group,
+  LifecycleHook,
   LaunchConfig,
   Policy,
   PolicyArgs,
@@ -97,6 +98,7 @@ export interface GroupRow {
   launch_version: number;
   termination_policy: TerminationPolicy;
   termination_webhook: TerminationWebhook | null;
+  lifecycle_hooks: LifecycleHook[];
 }
 
 export interface PolicyRow {

@@ -102,7 +102,10 @@ export class GroupsController {
   }
 
   @Put(':id/launch')
-  @ApiOperation({ summary: 'Replace the launch config (If-Match: the group ETag)' })
+  @ApiOperation({
+    summary:
+      'Replace the launch config (If-Match: the group ETag); a change starts an instance refresh, set by an optional `refresh: {minHealthyPercentage, batchSize, warmup}` or skipped with `refresh: false`',
+  })
   async putLaunch(
     @Param('id') id: string,
     @Body() body: unknown,

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { SCALER_DB } from '../scaler.tokens';
 import { returnedRows } from '@nephele/persistence';
-import { TerminationPolicy } from '@nephele/scaling';
+import { LifecycleHook, TerminationPolicy } from '@nephele/scaling';
 import {
   GroupRow,
   LaunchConfigView,
@@ -15,7 +15,7 @@ import {
 
 const GROUP_COLS = `id, project, name, min_entities, max_entities, cooldown_ms, metadata, ready_webhook, launch_config,
   desired, paused, deleting, last_scaled_at, status, errors, launch_failures, last_launch_error, version, created_at,
-  updated_at, metric_sources, launch_version, termination_policy, termination_webhook`;
+  updated_at, metric_sources, launch_version, termination_policy, termination_webhook, lifecycle_hooks`;
 const POLICY_COLS = `id, group_id, name, type, cooldown_ms, change, change_percent, desired_capacity, args,
   last_executed_at, last_fired_at, next_firing_at, version, created_at, target_state`;
 const WEBHOOK_COLS = `id, group_id, policy_id, name, metadata, created_at`;
@@ -138,6 +138,7 @@ export class GroupsRepository {
       termination_policy: TerminationPolicy;
       termination_webhook: TerminationWebhook | null;
       launch_version: number;
+      lifecycle_hooks: LifecycleHook[];
     }>,
     opts: { bumpVersion?: boolean; converge?: boolean } = {},
   ): Promise<void> {
@@ -151,6 +152,7 @@ export class GroupsRepository {
         'errors',
         'metric_sources',
         'termination_webhook',
+        'lifecycle_hooks',
       ].includes(k);
       params.push(json && v !== null ? JSON.stringify(v) : v);
       cols.push(`${k} = $${params.length}${json ? '::jsonb' : ''}`);

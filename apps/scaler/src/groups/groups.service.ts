@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { FieldError } from '@nephele/contracts';
+import { FieldError, validateData } from '@nephele/contracts';
 import { clampDesired, firstFiringAfter } from '@nephele/scaling';
 import {
   checkIfMatch,
@@ -22,6 +22,8 @@ import { ServersRepository } from '../convergence/servers.repository';
 import { DeliveriesRepository } from '../notifications/deliveries.repository';
 import { DeliveriesService } from '../notifications/deliveries.service';
 import { SCALER_CONFIG } from '../scaler.tokens';
+import { StartRefreshDto } from './dto/refresh.dto';
+import { RefreshService } from './refresh.service';
 import {
   GroupConfigInput,
   groupConfigView,
@@ -56,6 +58,7 @@ export class GroupsService {
     private readonly lbs: LoadBalancerRegistry,
     private readonly signal: ConvergeSignal,
     private readonly audit: AuditRecorder,
+    private readonly refresh: RefreshService,
     @Inject(SCALER_CONFIG) private readonly config: ScalerConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -250,6 +253,11 @@ export class GroupsService {
     return (await this.repo.getGroup(id))!;
   }
 
+  /**
+   * Replaces the launch config. A changed config takes a new launch-config version and starts an
+   * instance refresh (Note [Instance refresh]) unless the body says `"refresh": false`; `refresh`
+   * may carry the refresh's settings. An unchanged config changes nothing but the ETag.
+   */
   async updateLaunch(
     id: string,
     body: unknown,
@@ -258,19 +266,45 @@ export class GroupsService {
   ): Promise<GroupRow> {
     await this.visible(id, p);
     const errors: FieldError[] = [];
-    const launch = validateLaunchConfig(body, '', this.lbs.ids(), errors);
+    let refresh: StartRefreshDto | false | undefined;
+    let input = body;
+    if (isObject(body) && 'refresh' in body) {
+      const { refresh: raw, ...rest } = body;
+      input = rest;
+      if (raw === false) refresh = false;
+      else {
+        const v = validateData(StartRefreshDto, raw, 'refresh');
+        if (v.ok) refresh = v.value;
+        else errors.push(...v.errors);
+      }
+    }
+    const launch = validateLaunchConfig(input, '', this.lbs.ids(), errors);
     failIfErrors(errors);
+    const now = this.clock.now();
     await this.repo.transaction(async (tx) => {
       const g = await this.repo.lockGroup(tx, id);
       if (!g) throw ProblemException.notFound(`group ${id}`);
       checkIfMatch(ifMatch, g.version);
+      const changed = stableJson(launch) !== stableJson(g.launch_config);
+      const version = changed ? g.launch_version + 1 : g.launch_version;
       // A new launch config deserves new launches: lift a suspension caused by the old one.
       await this.repo.updateGroup(
         tx,
         id,
-        { launch_config: launch!, launch_failures: 0, launch_version: g.launch_version + 1 },
+        { launch_config: launch!, launch_failures: 0, launch_version: version },
         { bumpVersion: true, converge: true },
       );
+      let refreshId: string | undefined;
+      if (changed && refresh !== false) {
+        refreshId = await this.refresh.startInTx(
+          tx,
+          g,
+          { version: g.launch_version, config: g.launch_config },
+          version,
+          RefreshService.spec(refresh),
+          now,
+        );
+      }
       await this.audit.record(tx, p, {
         resource: 'groups',
         action: 'update_launch_config',
@@ -281,6 +315,8 @@ export class GroupsService {
           image: launch!.image,
           hardwareProfile: launch!.hardwareProfile,
           version: g.version + 1,
+          launchConfigVersion: version,
+          ...(refreshId ? { refreshId } : {}),
         },
       });
     });
@@ -381,6 +417,8 @@ export class GroupsService {
         protected: s.protected,
         ...(s.detached ? { detached: true } : {}),
         launchConfigVersion: s.launch_version,
+        lifecycleState: s.lifecycle,
+        ...(s.hook_wait ? { hookWait: s.hook_wait } : {}),
         ...(s.reason ? { reason: s.reason } : {}),
       })),
     };
@@ -531,4 +569,13 @@ function policyRowOf(p: PolicyInput, id: string): Partial<PolicyRow> {
     args: p.args ?? null,
     last_executed_at: null,
   };
+}
+
+/** JSON with object keys sorted (PostgreSQL's jsonb does not keep the order they came in). */
+function stableJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : x,
+  );
 }

@@ -56,3 +56,46 @@ export const AlarmTriggered = defineMessage({
   data: AlarmTriggeredData,
   description: 'A monitoring alarm fired; alarm policies match it by labels.',
 });
+
+export class GroupRefreshChangedData {
+  /** The group whose servers are being replaced. */
+  @IsString() groupId!: string;
+  @IsString() refreshId!: string;
+  /** running | paused | cancelled | rolling-back | succeeded | rolled-back | failed */
+  @IsString() status!: string;
+  /** The launch-config version servers move to (the previous one while rolling back). */
+  @IsInt() toVersion!: number;
+  @IsInt() fromVersion!: number;
+  /** Servers of the group already at `toVersion` and healthy. */
+  @IsInt() replaced!: number;
+  /** Servers the refresh has to bring to `toVersion` (the desired capacity). */
+  @IsInt() total!: number;
+  @IsOptional() @IsString() @MaxLength(2000) reason?: string;
+}
+export const GroupRefreshChanged = defineMessage({
+  type: 'nephele.group.refresh_changed',
+  kind: 'event',
+  data: GroupRefreshChangedData,
+  description:
+    'An instance refresh of a scaling group started, started a batch, paused, resumed, rolled back or ended.',
+});
+
+export class GroupLifecycleActionData {
+  @IsString() groupId!: string;
+  @IsString() serverId!: string;
+  /** The hook's name. */
+  @IsString() hook!: string;
+  /** launching | terminating */
+  @IsString() kind!: string;
+  /** waiting (the server is held in PENDING:WAIT / TERMINATING:WAIT) | completed */
+  @IsString() phase!: string;
+  /** CONTINUE | ABANDON, once completed. */
+  @IsOptional() @IsString() result?: string;
+  @IsOptional() @IsString() @MaxLength(2000) reason?: string;
+}
+export const GroupLifecycleAction = defineMessage({
+  type: 'nephele.group.lifecycle_action',
+  kind: 'event',
+  data: GroupLifecycleActionData,
+  description: 'A server of a scaling group started or ended a wait on a lifecycle hook.',
+});

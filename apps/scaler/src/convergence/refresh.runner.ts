@@ -1,0 +1,236 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { enqueueEvents } from '@nephele/bus';
+import { CloudEvent, createEvent, GroupRefreshChanged, GroupRefreshChangedData } from '@nephele/contracts';
+import { clampDesired, lbKey, planRefresh, RefreshServer, RefreshState } from '@nephele/scaling';
+import { ScalerConfig } from '../config/env';
+import { SCALER_SCHEMA, SERVICE } from '../data-source';
+import { GroupRow } from '../groups/group.types';
+import { GroupsRepository } from '../groups/groups.repository';
+import { SCALER_CONFIG } from '../scaler.tokens';
+import { RefreshRepository, RefreshRow } from './refresh.repository';
+import { ServerRow, ServersRepository } from './servers.repository';
+
+// Note [Refresh execution]
+// `planRefresh` (libs/scaling/src/refresh.ts) decides; this runner applies its decision once per
+// convergence pass, under the group's lease (Note [One pass per group]), before the pass plans:
+//   start-batch  the old servers of the batch are evicted (as DELETE …/servers/{id} does), so the
+//                same pass replaces each of them with a server of the current launch config;
+//   roll-back    the group's launch config and version return to the refresh's `from` ones, and
+//                the refresh runs on as `rolling-back` towards them;
+//   finish       the refresh ends (succeeded, rolled-back);
+//   wait         nothing, or the batch is cleared once it is healthy.
+// A server counts as healthy for the refresh when it is ACTIVE, in service (no launching hook
+// holds it) and a member of every balancer of the launch config. Everything the refresh knows is
+// its row in `scaler.refreshes`, so a restarted scaler resumes where the last pass left it; the
+// pass requeues the group every SCALER_CONVERGE_RETRY_MS while a refresh runs, and at the end of
+// the batch's warmup.
+
+export interface RefreshAdvance {
+  /** When the group should be looked at again for the refresh's sake. */
+  recheck?: Date;
+  /** Whether an event was written to the outbox. */
+  published: boolean;
+  /** Whether the group's launch config changed (a roll-back). */
+  launchChanged: boolean;
+}
+
+/** Whether a server counts as healthy for a refresh (Note [Refresh execution]). */
+export function refreshHealthy(group: GroupRow, s: ServerRow): boolean {
+  const wanted = group.launch_config.loadBalancers.map(lbKey);
+  return (
+    s.state === 'active' &&
+    s.lifecycle === 'in-service' &&
+    !s.evicted &&
+    wanted.every((k) => s.lb_memberships.some((m) => lbKey(m) === k))
+  );
+}
+
+/** The servers a refresh considers: those of the group that are not already leaving. */
+export function refreshServers(
+  group: GroupRow,
+  rows: readonly ServerRow[],
+  toVersion?: number,
+): RefreshServer[] {
+  return rows
+    .filter(
+      (s) =>
+        !s.detached &&
+        !s.evicted &&
+        s.state !== 'deleting' &&
+        s.state !== 'draining' &&
+        !s.lifecycle.startsWith('TERMINATING'),
+    )
+    .map((s) => ({
+      id: s.id,
+      // A protected server is never retired (Note [Victim choice]): it counts as up to date, so
+      // it adds to the healthy count and does not hold the refresh open.
+      launchVersion: s.protected && toVersion !== undefined ? toVersion : s.launch_version,
+      healthy: refreshHealthy(group, s),
+      createdAtMs: new Date(s.created_at).getTime(),
+    }));
+}
+
+/** Progress figures of a refresh as the API and the events show them. */
+export function refreshProgress(group: GroupRow, r: RefreshRow, rows: readonly ServerRow[]) {
+  const total = clampDesired(
+    { minEntities: group.min_entities, maxEntities: group.max_entities },
+    group.desired,
+  );
+  const replaced = refreshServers(group, rows, r.to_version).filter(
+    (s) => s.launchVersion === r.to_version && s.healthy,
+  ).length;
+  return { total, replaced: Math.min(replaced, total) };
+}
+
+/** Applies the refresh planner's decision in a convergence pass (Note [Refresh execution]). */
+@Injectable()
+export class RefreshRunner {
+  constructor(
+    private readonly refreshes: RefreshRepository,
+    private readonly servers: ServersRepository,
+    private readonly groups: GroupsRepository,
+    @Inject(SCALER_CONFIG) private readonly config: ScalerConfig,
+  ) {}
+
+  async advance(group: GroupRow, rows: ServerRow[], now: Date): Promise<RefreshAdvance> {
+    const none: RefreshAdvance = { published: false, launchChanged: false };
+    if (group.paused || group.deleting) return none;
+    const r = await this.refreshes.active(group.id);
+    if (!r || r.status === 'paused') return none;
+    const desired = clampDesired(
+      { minEntities: group.min_entities, maxEntities: group.max_entities },
+      group.desired,
+    );
+    const state: RefreshState = {
+      status: r.status,
+      toVersion: r.to_version,
+      fromVersion: r.from_version,
+      ...(r.batch
+        ? {
+            batch: {
+              startedAtMs: new Date(r.batch.startedAt).getTime(),
+              retire: r.batch.retire,
+              launch: r.batch.launch,
+            },
+          }
+        : {}),
+    };
+    const d = planRefresh({
+      spec: r.spec,
+      state,
+      desired,
+      servers: refreshServers(group, rows, r.to_version),
+      nowMs: now.getTime(),
+    });
+    const out = await this.servers.transaction(async (tx): Promise<RefreshAdvance> => {
+      // Group row first, as the API and the server events lock (no deadlock). The API may have
+      // paused or cancelled the refresh since it was read: its row decides.
+      await this.groups.lockGroup(tx, group.id);
+      const locked = await this.refreshes.active(group.id, tx, true);
+      if (!locked || locked.id !== r.id || locked.status !== r.status) return none;
+      switch (d.kind) {
+        case 'wait':
+          // Why a running refresh waits is part of its progress (GET …/refresh); a roll-back
+          // keeps the reason it rolls back for.
+          {
+            const reason =
+              r.status === 'running' && r.reason !== d.reason ? d.reason.slice(0, 2000) : undefined;
+            const clear = r.batch && !d.state.batch;
+            if (reason || clear) {
+              await this.refreshes.update(tx, r.id, {
+                ...(reason ? { reason } : {}),
+                ...(clear ? { batch: null } : {}),
+              });
+            }
+          }
+          return none;
+        case 'start-batch': {
+          const reason = `instance refresh: replaced by launch config version ${r.to_version}`;
+          for (const id of d.retire) await this.servers.update(tx, id, { evicted: reason, reason });
+          await this.refreshes.update(tx, r.id, {
+            batch: { startedAt: now.toISOString(), retire: [...d.retire], launch: d.launch },
+            batches: r.batches + 1,
+          });
+          await this.publish(tx, group, r, rows, now, {
+            status: r.status,
+            reason: `batch ${r.batches + 1}: replacing ${d.retire.length} server(s)`,
+          });
+          return { published: true, launchChanged: false };
+        }
+        case 'roll-back': {
+          if (d.state.status === 'failed') {
+            await this.refreshes.update(tx, r.id, {
+              status: 'failed',
+              batch: null,
+              reason: `roll-back failed: ${d.reason}`.slice(0, 2000),
+              finished_at: now,
+            });
+            await this.publish(tx, group, r, rows, now, { status: 'failed', reason: d.reason });
+            return { published: true, launchChanged: false };
+          }
+          await this.refreshes.update(tx, r.id, {
+            status: 'rolling-back',
+            from_version: r.to_version,
+            to_version: r.from_version,
+            batch: null,
+            reason: d.reason.slice(0, 2000),
+          });
+          await this.groups.updateGroup(tx, group.id, {
+            launch_config: r.from_launch_config,
+            launch_version: r.from_version,
+            launch_failures: 0,
+          });
+          await this.publish(
+            tx,
+            group,
+            { ...r, to_version: r.from_version, from_version: r.to_version },
+            rows,
+            now,
+            { status: 'rolling-back', reason: d.reason },
+          );
+          return { published: true, launchChanged: true };
+        }
+        case 'finish':
+          await this.refreshes.update(tx, r.id, { status: d.state.status, batch: null, finished_at: now });
+          await this.publish(tx, group, r, rows, now, { status: d.state.status });
+          return { published: true, launchChanged: false };
+      }
+    });
+    const still =
+      d.kind === 'wait' ||
+      d.kind === 'start-batch' ||
+      (d.kind === 'roll-back' && d.state.status !== 'failed');
+    if (!still) return out;
+    let at = now.getTime() + this.config.converge.retryMs;
+    const batch = d.kind === 'wait' ? d.state.batch : undefined;
+    if (batch) at = Math.min(at, batch.startedAtMs + r.spec.warmup * 1000);
+    return { ...out, recheck: new Date(at) };
+  }
+
+  async publish(
+    tx: EntityManager,
+    group: GroupRow,
+    r: RefreshRow,
+    rows: readonly ServerRow[],
+    now: Date,
+    what: { status: string; reason?: string },
+  ): Promise<void> {
+    const data: GroupRefreshChangedData = {
+      groupId: group.id,
+      refreshId: r.id,
+      status: what.status,
+      toVersion: r.to_version,
+      fromVersion: r.from_version,
+      ...refreshProgress(group, r, rows),
+      ...(what.reason ? { reason: what.reason.slice(0, 2000) } : {}),
+    };
+    await enqueueEvents(tx, SCALER_SCHEMA, [
+      createEvent(SERVICE, GroupRefreshChanged.type, data, {
+        subject: group.id,
+        time: now,
+        project: group.project ?? undefined,
+      }) as CloudEvent,
+    ]);
+  }
+}
