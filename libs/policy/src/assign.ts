@@ -56,6 +56,8 @@ export interface Rsc {
   running: number;
   /** Active somewhere (Pacemaker's `running_on`): where it runs, or on an unclean node. */
   active: boolean;
+  /** Node index it is active on (`running`, or the unclean node), or -1. */
+  activeNode: number;
   failed: boolean;
   /** Allowed-node scores, indexed like `AssignInput.nodes`. */
   w: Int32Array;
@@ -150,7 +152,8 @@ export function assignResources(
       stopped: r.targetRole === 'Stopped',
       unmanaged: r.managed === false || r.blocked === true || spec.fencingWithoutDevice === true,
       running,
-      active: running >= 0 || (obs !== undefined && nodeIndex.has(obs.node) && observed.unclean?.[obs.node] !== undefined),
+      active: running >= 0 || (runningIdx >= 0 && observed.unclean?.[obs!.node] !== undefined),
+      activeNode: running >= 0 || (runningIdx >= 0 && observed.unclean?.[obs!.node] !== undefined) ? runningIdx : -1,
       failed: running >= 0 && obs?.failed === true,
       w: new Int32Array(N),
       thisWith: [],
@@ -177,11 +180,13 @@ export function assignResources(
   }
 
   // Stickiness (step 3): not for an is-managed=false resource, which gets +INFINITY where it
-  // runs instead (`native_add_running`).
+  // runs instead (`native_add_running`). Both apply on an unclean node too (where they change
+  // no placement: the node is unavailable).
   for (const r of resources) {
-    if (r.running < 0) continue;
-    if (r.spec.managed === false) r.w[r.running] = addScores(r.w[r.running]!, INFINITY);
-    else if (r.stickiness >= 1 && r.spec.blocked !== true) r.w[r.running] = addScores(r.w[r.running]!, r.stickiness);
+    const n = r.activeNode;
+    if (n < 0) continue;
+    if (r.spec.managed === false) r.w[n] = addScores(r.w[n]!, INFINITY);
+    else if (r.stickiness >= 1 && r.spec.blocked !== true) r.w[n] = addScores(r.w[n]!, r.stickiness);
   }
 
   // Failure threshold (step 4). Fail counts of one resource on one node add up.
