@@ -31,7 +31,7 @@ export interface GeneratedCluster {
   /** Locations written as rules over node attributes (`zone`, `weight` in extraNodeAttributes). */
   ruleLocations: RuleLocationSpec[];
   /** rsc_ticket constraints and ticket states (see Note [Tickets]). */
-  tickets: Array<{ id: string; resource: string; ticket: string; lossPolicy: 'stop' | 'freeze' }>;
+  tickets: Array<{ id: string; resource: string; ticket: string; lossPolicy: 'stop' | 'freeze' | 'fence' }>;
   ticketStates: Record<string, { granted: boolean; standby?: boolean }>;
   /** Resources that are fencing devices (for `writeCib`'s `fencingDevices`). */
   fencingDevices: string[];
@@ -247,6 +247,11 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
       }
     }
     if (Object.keys(unclean).length > 0) state.unclean = unclean;
+    // A lost ticket with loss-policy=fence fences the node its resource is active on (refused
+    // when an unmanaged or frozen resource there is colocated: none then).
+    if (resources.every((r) => r.managed !== false) && tickets.every((t) => t.lossPolicy !== 'freeze')) {
+      for (const t of tickets) if (rnd.chance(0.5)) t.lossPolicy = 'fence';
+    }
   }
 
   return {

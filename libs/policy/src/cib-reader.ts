@@ -597,9 +597,19 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   for (const dep of ticketDeps) {
     const r = rscById.get(dep.resource);
     if (!r) continue;
-    const effect = ticketEffect(dep, ticketStates.get(dep.ticket), running[r.id] !== undefined, unsupported);
-    if (effect === 'ban') for (const n of nodes) locations.push({ id: dep.id, resource: r.id, node: n.name, score: -INFINITY });
-    else if (effect === 'freeze') {
+    const effect = ticketEffect(dep, ticketStates.get(dep.ticket), running[r.id] !== undefined);
+    if (effect === 'ban' || effect === 'fence') for (const n of nodes) locations.push({ id: dep.id, resource: r.id, node: n.name, score: -INFINITY });
+    if (effect === 'fence') {
+      // The node it is active on becomes unclean: what runs there is active on a node to fence.
+      const node = running[r.id]!.node;
+      if (!fencing.unclean.has(node)) {
+        fencing.unclean.set(node, { reason: 'deadman ticket was lost', online: true });
+        online[node] = false;
+        for (const [rid, obs] of Object.entries(running)) {
+          if (obs?.node === node) fencing.activeOffline.push({ rid, node, managed: rscById.get(rid)?.managed !== false && !orphans.has(rid) });
+        }
+      }
+    } else if (effect === 'freeze') {
       r.blocked = true;
       if (orders.some((o) => o.first === r.id || o.then === r.id)) unsupported(`rsc_order with ${r.id} frozen by rsc_ticket ${dep.id}`);
     }

@@ -12,7 +12,7 @@ export interface WriteCibOptions {
   /** Location constraints written as one `<rule>` each (see Note [Rules]). */
   ruleLocations?: readonly RuleLocationSpec[];
   /** `rsc_ticket` constraints, and the tickets' state (a ticket not listed has no state). */
-  tickets?: ReadonlyArray<{ id: string; resource: string; ticket: string; lossPolicy: 'stop' | 'freeze' }>;
+  tickets?: ReadonlyArray<{ id: string; resource: string; ticket: string; lossPolicy: 'stop' | 'freeze' | 'fence' }>;
   ticketStates?: Readonly<Record<string, { granted: boolean; standby?: boolean }>>;
   /** Resources written as fencing devices (`stonith:fence_dummy`). */
   fencingDevices?: readonly string[];

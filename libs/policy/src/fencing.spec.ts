@@ -105,6 +105,21 @@ describe('fencing (see Note [Fencing])', () => {
       actions: ['move st n1 -> n2', 'move A n1 -> n3'],
     },
     {
+      name: 'a lost ticket with loss-policy=fence fences the node its resource runs on',
+      xml: cib({
+        resources: `${DEVICE}${dummy('A')}${dummy('B')}`,
+        constraints: '<rsc_ticket id="t1" rsc="A" ticket="tA" loss-policy="fence"/>',
+        status:
+          nodeState('n1', UP, started('st', 'class="stonith" type="fence_dummy"')) +
+          nodeState('n2', UP, started('A'), started('B')) +
+          nodeState('n3', UP) +
+          '<tickets><ticket_state id="tA" granted="false"/></tickets>',
+      }),
+      placement: { st: 'n1', A: null, B: 'n3' },
+      fencing: ['n2:reboot'],
+      actions: ['stop A -> n2', 'move B n2 -> n3'],
+    },
+    {
       name: 'without fencing a lost node is just offline',
       xml: cib({
         options: { 'stonith-enabled': 'false' },
