@@ -371,7 +371,9 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     nvpairs(p, 'utilization', unsupported);
     for (const op of children(child(p, 'operations'), 'op')) {
       const onFail = attr(op, 'on-fail') ?? nvpairs(op, 'meta_attributes', unsupported).get('on-fail');
-      if (onFail !== undefined && onFail !== 'restart') unsupported(`on-fail=${onFail} on ${id}`);
+      // on-fail=fence on a stop is what a failed stop does anyway with fencing (see failedStopOk).
+      const fenceStop = onFail === 'fence' && attr(op, 'name') === 'stop' && stonithEnabled && hasStonithDevice;
+      if (onFail !== undefined && onFail !== 'restart' && !fenceStop) unsupported(`on-fail=${onFail} on ${id}`);
     }
     if (attr(child(p, 'operations'), 'id-ref') !== undefined) unsupported(`<operations id-ref> on ${id}`);
     const r: ResourceSpec = { id };
@@ -506,6 +508,20 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       if (fs.unclean) fencing.unclean.set(name, { reason: fs.unclean, online: fs.online });
     }
     online[name] = up;
+    // A failed stop with fencing (on-fail=fence, the default for stops then) makes the node
+    // unclean ("… failed there"): everything on it is then active on a node to fence.
+    const failedStopOk = (rid: string): boolean => {
+      const r = rscById.get(rid);
+      return up && stonithEnabled && hasStonithDevice && quorate && r !== undefined && r.managed !== false && (r.failureTimeoutMs ?? defaults.failureTimeoutMs ?? 0) === 0;
+    };
+    for (const lr of children(child(child(ns, 'lrm'), 'lrm_resources'), 'lrm_resource')) {
+      const rid = attr(lr, 'id');
+      if (rid === undefined || !failedStopOk(rid) || !lastOpIsFailedStop(children(lr, 'lrm_rsc_op'))) continue;
+      fencing.unclean.set(name, { reason: `${rid} failed there`, online: true });
+      up = false;
+      online[name] = false;
+      break;
+    }
     const merged = nodeAttributes.get(name)!;
     if (isTrue(merged.get('standby'))) nodeStandby.set(name, true);
     if (isTrue(merged.get('maintenance'))) unsupported(`node ${name} in maintenance`);
@@ -539,7 +555,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       if (attr(lr, 'container') !== undefined) unsupported(`lrm_resource ${rid} in a container`);
       if (attr(lr, 'shutdown-lock') !== undefined) unsupported(`shutdown-lock on ${rid}`);
       const ops = children(lr, 'lrm_rsc_op');
-      auditOps(ops, rid, unsupported);
+      auditOps(ops, rid, unsupported, fencing.unclean.get(name)?.reason === `${rid} failed there`);
       if (!resourceIds.has(rid)) {
         // An orphan (active, no longer configured) is stopped, unless nothing is managed.
         // Then it stays where it runs, and is listed among the resources (unmanaged).
@@ -689,6 +705,26 @@ function opFailed(op: XmlNode): boolean {
   return true;
 }
 
+/** The op with the highest call-id (the last of them among equals). */
+function lastOp(ops: XmlNode[]): XmlNode | undefined {
+  let best: XmlNode | undefined;
+  let bestCall = -Infinity;
+  for (const op of ops) {
+    const call = Number(attr(op, 'call-id') ?? '0');
+    if (call >= bestCall) {
+      bestCall = call;
+      best = op;
+    }
+  }
+  return best;
+}
+
+/** Whether the last operation is a stop that failed with rc 1 (see failedStopOk). */
+function lastOpIsFailedStop(ops: XmlNode[]): boolean {
+  const op = lastOp(ops);
+  return op !== undefined && attr(op, 'operation') === 'stop' && attr(op, 'rc-code') === '1' && ['0', '4'].includes(attr(op, 'op-status') ?? '0');
+}
+
 /** State implied by a resource's operation history on one node: the op with the highest call-id. */
 function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 'failed' {
   let best: XmlNode | undefined;
@@ -746,7 +782,8 @@ function auditMeta(meta: Map<string, string>, where: string, refuse: (what: stri
  * rc 0 (ok), 7 (not running) or 1 (a soft failure, recovered by restart), a failed stop excepted
  * (it means fencing or a blocked resource).
  */
-function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void): void {
+function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void, fencedStop = false): void {
+  const last = lastOp(ops);
   for (const op of ops) {
     const operation = attr(op, 'operation') ?? '';
     const rc = attr(op, 'rc-code') ?? '0';
@@ -758,7 +795,7 @@ function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void): 
     if (status !== '0' && status !== '4') refuse(`op-status ${status} of ${operation} in the history of ${rid}`);
     else if (status === '4' && !/^\d+:\d+:\d+:/.test(attr(op, 'transition-key') ?? '')) refuse(`op-status 4 of ${operation} without an expected result in the history of ${rid}`);
     else if (!['0', '1', '7'].includes(rc)) refuse(`rc-code ${rc} of ${operation} in the history of ${rid}`);
-    else if (operation === 'stop' && rc !== '0') refuse(`failed stop of ${rid}`);
+    else if (operation === 'stop' && rc !== '0' && !(fencedStop && op === last && rc === '1')) refuse(`failed stop of ${rid}`);
     else if (Number(attr(op, 'call-id') ?? '0') < 0) refuse(`pending ${operation} of ${rid}`);
   }
 }

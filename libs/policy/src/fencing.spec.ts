@@ -16,6 +16,9 @@ const dummy = (id: string, meta: Record<string, string> = {}): string => {
 };
 const started = (id: string, cls = 'class="ocf" provider="pacemaker" type="Dummy"'): string =>
   `<lrm_resource id="${id}" ${cls}><lrm_rsc_op id="${id}_last_0" operation_key="${id}_start_0" operation="start" transition-key="1:1:0:x" call-id="2" rc-code="0" op-status="0" interval="0" last-rc-change="1699999000"/></lrm_resource>`;
+const failedStop = (id: string): string =>
+  `<lrm_resource id="${id}" class="ocf" provider="pacemaker" type="Dummy"><lrm_rsc_op id="${id}_last_0" operation_key="${id}_start_0" operation="start" transition-key="1:1:0:x" call-id="2" rc-code="0" op-status="0" interval="0" last-rc-change="1699999000"/>` +
+  `<lrm_rsc_op id="${id}_last_failure_0" operation_key="${id}_stop_0" operation="stop" transition-key="3:1:0:x" call-id="3" rc-code="1" op-status="0" interval="0" last-rc-change="1699999100"/></lrm_resource>`;
 const nodeState = (name: string, attrs: string, ...lrm: string[]): string =>
   `<node_state id="${name}" uname="${name}" ${attrs}><lrm id="${name}"><lrm_resources>${lrm.join('')}</lrm_resources></lrm></node_state>`;
 
@@ -120,6 +123,16 @@ describe('fencing (see Note [Fencing])', () => {
       actions: ['stop A -> n2', 'move B n2 -> n3'],
     },
     {
+      name: 'a failed stop fences its node; everything there is recovered elsewhere',
+      xml: cib({
+        resources: `${DEVICE}${dummy('A')}${dummy('B', { 'resource-stickiness': '100' })}`,
+        status: nodeState('n1', UP, started('st', 'class="stonith" type="fence_dummy"')) + nodeState('n2', UP, failedStop('A'), started('B')) + nodeState('n3', UP),
+      }),
+      placement: { st: 'n1', A: 'n3', B: 'n1' },
+      fencing: ['n2:reboot'],
+      actions: ['move A n2 -> n3', 'move B n2 -> n1'],
+    },
+    {
       name: 'without fencing a lost node is just offline',
       xml: cib({
         options: { 'stonith-enabled': 'false' },
@@ -167,6 +180,11 @@ describe('fencing (see Note [Fencing])', () => {
         status: nodeState('n1', UP) + nodeState('n2', UP) + nodeState('n3', UP),
       }),
       error: /unfencing/,
+    },
+    {
+      name: 'a failed stop without a fencing device',
+      xml: cib({ resources: dummy('A'), status: nodeState('n1', UP, failedStop('A')) + nodeState('n2', UP) + nodeState('n3', UP) }),
+      error: /failed stop of A/,
     },
     { name: 'an unknown stonith-action', xml: cib({ options: { 'stonith-action': 'explode' }, resources: DEVICE, status: nodeState('n1', UP) }), error: /stonith-action=explode/ },
     { name: 'a startup-fencing that is not a boolean', xml: cib({ options: { 'startup-fencing': 'maybe' }, resources: DEVICE, status: nodeState('n1', UP) }), error: /startup-fencing=maybe/ },
