@@ -70,6 +70,10 @@ export interface Rsc {
   assigned: number;
   /** Why a node got −INFINITY before colocations (for explanations). */
   bans: Map<number, string>;
+  /** A group: its members, in order (see Note [Groups] in groups.ts). */
+  members?: Rsc[];
+  /** A group member: its group. */
+  group?: Rsc;
 }
 
 /** Result of the assignment phase. */
@@ -79,6 +83,8 @@ export interface Assignment {
   /** Resources in CIB order. */
   resources: Rsc[];
   byId: Map<string, Rsc>;
+  /** Groups by id (not in `resources`). */
+  groups: Map<string, Rsc>;
 }
 
 /** Pacemaker's default migration-threshold. */
@@ -167,16 +173,22 @@ export function assignResources(
   });
   const byId = new Map<string, Rsc>();
   for (const r of resources) byId.set(r.id, r);
+  const groups = buildGroups(spec, byId, N);
+  const entity = (id: string): Rsc | undefined => byId.get(id) ?? groups.get(id);
 
   // Locations, in reverse CIB order (see Note [Pacemaker assignment], step 2).
   const locations = spec.locations ?? [];
   for (let i = locations.length - 1; i >= 0; i--) {
     const l = locations[i]!;
-    const r = byId.get(l.resource);
+    const target = entity(l.resource);
     const n = nodeIndex.get(l.node);
-    if (!r || n === undefined) continue;
-    r.w[n] = addScores(r.w[n]!, l.score);
-    if (l.score <= -INFINITY) r.bans.set(n, `location ${l.id}`);
+    if (!target || n === undefined) continue;
+    // A location on a group applies to the group and its first member; the later members get it
+    // with score 0 (`pcmk__group_apply_location` resets the copy they see).
+    for (const r of [target, ...(target.members ?? []).slice(0, 1)]) {
+      r.w[n] = addScores(r.w[n]!, l.score);
+      if (l.score <= -INFINITY) r.bans.set(n, `location ${l.id}`);
+    }
   }
 
   // Stickiness (step 3): not for an is-managed=false resource, which gets +INFINITY where it
@@ -219,21 +231,71 @@ export function assignResources(
 
   // Colocation lists (step 5a/5b ordering).
   for (const c of spec.colocations ?? []) {
-    const dep = byId.get(c.resource);
-    const prim = byId.get(c.withResource);
+    const dep = entity(c.resource);
+    const prim = entity(c.withResource);
     if (!dep || !prim || c.score === 0) continue;
     const coloc: Coloc = { id: c.id, dep, prim, score: c.score, influence: c.influence ?? true };
     insertSorted(dep.thisWith, coloc, cmpByPrimary);
     insertSorted(prim.withThis, coloc, cmpByDependent);
   }
+  // The groups' internal colocations come after the configured ones (`pcmk__group_internal_constraints`).
+  for (const g of groups.values()) {
+    const m = g.members!;
+    for (let i = 1; i < m.length; i++) {
+      const coloc: Coloc = { id: `group:${g.id}`, dep: m[i]!, prim: m[i - 1]!, score: INFINITY, influence: true };
+      insertSorted(m[i]!.thisWith, coloc, cmpByPrimary);
+      insertSorted(m[i - 1]!.withThis, coloc, cmpByDependent);
+    }
+  }
 
   const ctx: Ctx = { N, available, numResources: new Int32Array(N), nodeNames };
 
-  // Priority order, stable.
-  const order = resources.slice().sort((a, b) => b.priority - a.priority || a.index - b.index);
+  // Priority order, stable; a group takes its first member's place.
+  const top: Rsc[] = [];
+  for (const r of resources) {
+    const t = r.group ?? r;
+    if (!top.includes(t)) top.push(t);
+  }
+  const position = new Map(top.map((t, i) => [t, i]));
+  const order = top.slice().sort((a, b) => b.priority - a.priority || position.get(a)! - position.get(b)!);
   for (const r of order) assign(ctx, r);
 
-  return { nodeNames, available, resources, byId };
+  return { nodeNames, available, resources, byId, groups };
+}
+
+/** The group entities of `spec.groups`, linked to their members (see Note [Groups] in groups.ts). */
+function buildGroups(spec: ClusterSpec, byId: Map<string, Rsc>, N: number): Map<string, Rsc> {
+  const groups = new Map<string, Rsc>();
+  for (const g of spec.groups ?? []) {
+    const members = g.members.map((id) => byId.get(id)).filter((m): m is Rsc => m !== undefined && m.group === undefined);
+    if (members.length === 0 || byId.has(g.id) || groups.has(g.id)) continue;
+    const group: Rsc = {
+      index: -1,
+      spec: { id: g.id },
+      id: g.id,
+      priority: g.priority ?? 0,
+      stickiness: 0,
+      stopped: false,
+      unmanaged: false,
+      // A member's activity counts for its group (`native_add_running`).
+      running: members.find((m) => m.running >= 0)?.running ?? -1,
+      active: members.some((m) => m.active),
+      activeNode: members.find((m) => m.activeNode >= 0)?.activeNode ?? -1,
+      failed: false,
+      w: new Int32Array(N),
+      thisWith: [],
+      withThis: [],
+      provisional: true,
+      allocating: false,
+      merging: false,
+      assigned: -1,
+      bans: new Map(),
+      members,
+    };
+    for (const m of members) m.group = group;
+    groups.set(g.id, group);
+  }
+  return groups;
 }
 
 interface Ctx {
@@ -249,6 +311,9 @@ function anyAvailable(ctx: Ctx, w: Int32Array): boolean {
 }
 
 function assign(ctx: Ctx, r: Rsc): number {
+  // A member is never assigned before its group (`pcmk__primitive_assign`).
+  if (r.group && !r.group.allocating) assign(ctx, r.group);
+  if (r.members) return assignGroup(ctx, r);
   if (!r.provisional) return r.assigned;
   if (r.allocating) return -1; // assignment loop
   r.allocating = true;
@@ -270,18 +335,60 @@ function assign(ctx: Ctx, r: Rsc): number {
   return r.assigned;
 }
 
+/**
+ * `pcmk__group_assign`: expand the group's colocations to its members, then assign the members
+ * in order. The group's node is the first member's node that is assigned.
+ */
+function assignGroup(ctx: Ctx, g: Rsc): number {
+  if (!g.provisional) return g.assigned;
+  if (g.allocating) return -1; // assignment loop
+  g.allocating = true;
+  expandGroupColocations(g);
+  let first = -1;
+  for (const m of g.members!) {
+    const n = assign(ctx, m);
+    if (first < 0) first = n;
+  }
+  g.provisional = false;
+  g.allocating = false;
+  g.assigned = first;
+  return first;
+}
+
+/**
+ * `expand_group_colocations`: "group with P" becomes the first member's, "D with group" the last
+ * member's (inserted one by one, so equal keys end up in reverse). Once a member is unmanaged
+ * (is-managed=false), every later member also gets the group's INFINITY "with" colocations.
+ */
+function expandGroupColocations(g: Rsc): void {
+  const members = g.members!;
+  for (const c of g.thisWith) insertSorted(members[0]!.thisWith, c, cmpByPrimary);
+  let anyUnmanaged = members[0]!.spec.managed === false;
+  for (const m of members.slice(1)) {
+    if (anyUnmanaged) {
+      for (const c of g.thisWith) if (c.score === INFINITY) insertSorted(m.thisWith, c, cmpByPrimary);
+    } else if (m.spec.managed === false) anyUnmanaged = true;
+  }
+  g.thisWith = [];
+  for (const c of g.withThis) insertSorted(members[members.length - 1]!.withThis, c, cmpByDependent);
+  g.withThis = [];
+}
+
 /** `apply_this_with`: assign the primary, then apply the colocation to the dependent's scores. */
 function applyThisWith(ctx: Ctx, c: Coloc, r: Rsc): void {
   const archive = c.score < 0 && c.score > -INFINITY ? r.w.slice() : null;
   assign(ctx, c.prim);
+  // `colocate_with_group`: a mandatory colocation with a group follows its last member, an
+  // optional one its first member.
+  const members = c.prim.members;
+  const prim = members ? (c.score >= INFINITY ? members[members.length - 1]! : members[0]!) : c.prim;
   // `pcmk__colocation_affects`: nothing while the primary is still unassigned (a loop).
-  if (!c.prim.provisional && r.provisional) applyColocToWeights(ctx, r, c);
+  if (!c.prim.provisional && !prim.provisional && r.provisional) applyColocToWeights(ctx, r, c, prim.assigned);
   if (archive && !anyAvailable(ctx, r.w)) r.w = archive;
 }
 
 /** `pcmk__apply_coloc_to_weights` for the #uname attribute. */
-function applyColocToWeights(ctx: Ctx, dep: Rsc, c: Coloc): void {
-  const primNode = c.prim.assigned;
+function applyColocToWeights(ctx: Ctx, dep: Rsc, c: Coloc, primNode: number): void {
   if (primNode < 0 && c.score < 0) return; // anti-colocation with something not running
   const work = dep.w.slice();
   for (let n = 0; n < ctx.N; n++) {
@@ -321,10 +428,16 @@ function mergeWeights(ctx: Ctx, rsc: Rsc, nodes: Int32Array, factor: number): In
   if (rsc.merging) return null; // dependency loop
   rsc.merging = true;
   let work: Int32Array = nodes.slice();
-  addNodeScoresMatchingAttr(ctx, work, rsc, factor);
+  if (rsc.members) {
+    // `init_group_colocated_nodes`: the first member brings in the rest through the internal
+    // colocations; then the last member's "with" colocations are merged once more at group level.
+    const first = mergeWeights(ctx, rsc.members[0]!, work, factor);
+    if (first) work = first;
+  } else addNodeScoresMatchingAttr(ctx, work, rsc, factor);
   if (anyAvailable(ctx, work)) {
     const multiplier = factor < 0 ? -1 : 1;
-    for (const c of rsc.withThis) {
+    const withThis = rsc.members ? rsc.members[rsc.members.length - 1]!.withThis : rsc.withThis;
+    for (const c of withThis) {
       if (!(c.influence || !c.prim.active)) continue;
       const next = mergeWeights(ctx, c.dep, work, Math.fround((multiplier * c.score) / INFINITY));
       if (next) work = next;

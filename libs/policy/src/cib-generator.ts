@@ -3,6 +3,7 @@ import {
   ClusterSpec,
   ColocationConstraint,
   FailureRecord,
+  GroupSpec,
   LocationConstraint,
   NodeSpec,
   OrderConstraint,
@@ -143,7 +144,28 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
   if (rnd.chance(0.3)) defaults.migrationThreshold = rnd.pick([1, 2, 3, 10]);
   if (rnd.chance(0.3)) defaults.failureTimeoutMs = rnd.pick([60, 300]) * 1000;
 
-  const ids = resources.map((r) => r.id);
+  // Groups: runs of consecutive resources (so CIB order is kept).
+  const groups: GroupSpec[] = [];
+  for (let i = 0; i < resources.length; i++) {
+    if (!rnd.chance(0.15)) continue;
+    const size = rnd.int(1, 4);
+    const members = resources.slice(i, i + size);
+    const g: GroupSpec = { id: `grp${String(groups.length + 1).padStart(2, '0')}`, members: members.map((r) => r.id) };
+    if (rnd.chance(0.3)) g.priority = rnd.int(-2, 5);
+    // Unmanaged: every member or none (a partly unmanaged group is refused).
+    const unmanaged = members.some((m) => m.managed === false);
+    for (const m of members) {
+      if (unmanaged) m.managed = false;
+      // Members inherit the group's priority (as readCib reads them back).
+      if (g.priority !== undefined && m.priority === undefined) m.priority = g.priority;
+    }
+    groups.push(g);
+    i += size;
+  }
+  const groupOf = new Map(groups.flatMap((g) => g.members.map((m) => [m, g.id] as const)));
+  const sameGroup = (a: string, b: string): boolean => (groupOf.get(a) ?? a) === (groupOf.get(b) ?? b);
+
+  const ids = [...resources.map((r) => r.id), ...groups.map((g) => g.id)];
   const expected = (perResource: number): number => Math.round(rscCount * perResource * (0.5 + rnd.next()));
 
   const locations: LocationConstraint[] = [];
@@ -151,14 +173,17 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
     locations.push({ id: `loc${i + 1}`, resource: rnd.pick(ids), node: rnd.pick(nodes).name, score: score(rnd, 0.15) });
   }
   const colocations: ColocationConstraint[] = [];
-  for (let i = 0, k = expected(options.colocationsPerResource ?? 0.5); i < k && ids.length > 1; i++) {
+  const units = new Set(ids.map((id) => groupOf.get(id) ?? id)).size;
+  for (let i = 0, k = expected(options.colocationsPerResource ?? 0.5); i < k && units > 1; i++) {
     const a = rnd.pick(ids);
     let b = rnd.pick(ids);
-    while (b === a) b = rnd.pick(ids);
+    while (sameGroup(a, b)) b = rnd.pick(ids);
     colocations.push({ id: `col${i + 1}`, resource: a, withResource: b, score: score(rnd, 0.35) });
   }
-  // Orders never involve an unmanaged resource (see readCib: outside the subset).
-  const perm = resources.filter((r) => r.managed !== false).map((r) => r.id);
+  // Orders never involve an unmanaged resource (see readCib: outside the subset), and name a group
+  // or a resource outside groups, never a member (a group's internal orders could close a loop).
+  const unmanagedGroup = (g: GroupSpec): boolean => g.members.some((m) => resources.some((r) => r.id === m && r.managed === false));
+  const perm = [...resources.filter((r) => r.managed !== false && !groupOf.has(r.id)).map((r) => r.id), ...groups.filter((g) => !unmanagedGroup(g)).map((g) => g.id)];
   for (let i = perm.length - 1; i > 0; i--) {
     const j = rnd.int(0, i);
     [perm[i], perm[j]] = [perm[j]!, perm[i]!];
@@ -212,8 +237,9 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
     }
     const ordered = new Set(orders.flatMap((o) => [o.first, o.then]));
     for (let i = 0, k = rnd.int(1, 3); i < k; i++) {
-      const r = rnd.pick(resources).id;
-      const freeze = !ordered.has(r) && rnd.chance(0.4);
+      // A ticket on a group or a member never freezes (a frozen member is refused).
+      const r = rnd.chance(0.2) && groups.length > 0 ? rnd.pick(groups).id : rnd.pick(resources).id;
+      const freeze = !ordered.has(r) && !groupOf.has(r) && !groups.some((g) => g.id === r) && rnd.chance(0.4);
       tickets.push({ id: `tk${i + 1}`, resource: r, ticket: rnd.pick(['tA', 'tB']), lossPolicy: freeze ? 'freeze' : 'stop' });
     }
   }
@@ -222,7 +248,7 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
   // a device (placed like any resource), and offline nodes left clean, lost from the membership
   // while expected up, or with managed resources still active there (both are fenced).
   const fencingDevices: string[] = [];
-  const spec: ClusterSpec = { nodes, resources, locations, colocations, orders, defaults };
+  const spec: ClusterSpec = { nodes, resources, locations, colocations, orders, defaults, ...(groups.length > 0 ? { groups } : {}) };
   const state: ClusterObservedState = { online, resources: running };
   if (rnd.chance(options.fencingChance ?? 0.1)) {
     spec.fencing = rnd.chance(0.3) ? { action: 'off' } : {};
@@ -234,7 +260,8 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
     if (rnd.chance(0.4)) locations.push({ id: 'loc-fence1', resource: device.id, node: rnd.pick(nodes).name, score: score(rnd, 0.3) });
     // Unmanaged or frozen resources active on a node being fenced are refused when colocated.
     const frozen = new Set(tickets.filter((t) => t.lossPolicy === 'freeze').map((t) => t.resource));
-    const movable = resources.filter((r) => r.managed !== false && !frozen.has(r.id));
+    // Group members stay where the group put them (groups on fenced nodes are not drawn).
+    const movable = resources.filter((r) => r.managed !== false && !frozen.has(r.id) && !groupOf.has(r.id));
     const unclean: Record<string, string> = {};
     for (const n of nodes.filter((x) => !online[x.name])) {
       const form = rnd.int(0, 2);
@@ -250,7 +277,7 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
     // A lost ticket with loss-policy=fence fences the node its resource is active on (refused
     // when an unmanaged or frozen resource there is colocated: none then).
     if (resources.every((r) => r.managed !== false) && tickets.every((t) => t.lossPolicy !== 'freeze')) {
-      for (const t of tickets) if (rnd.chance(0.5)) t.lossPolicy = 'fence';
+      for (const t of tickets) if (!groupOf.has(t.resource) && !groups.some((g) => g.id === t.resource) && rnd.chance(0.5)) t.lossPolicy = 'fence';
     }
   }
 

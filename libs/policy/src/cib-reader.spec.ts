@@ -27,9 +27,9 @@ describe(readCib.name, () => {
   });
 
   it('refuses constructs outside the subset unless lenient', () => {
-    const xml = minimal('<group id="g"><primitive id="a" class="ocf" provider="pacemaker" type="Dummy"/></group>');
-    expect(() => readCib(xml)).toThrow(/<group> resources/);
-    expect(readCib(xml, { lenient: true }).ignored).toEqual(['<group> resources']);
+    const xml = minimal('<clone id="g"><primitive id="a" class="ocf" provider="pacemaker" type="Dummy"/></clone>');
+    expect(() => readCib(xml)).toThrow(/<clone> resources/);
+    expect(readCib(xml, { lenient: true }).ignored).toEqual(['<clone> resources']);
   });
 
   it('leaves every resource unmanaged when fencing is enabled without a device (as Pacemaker does)', () => {

@@ -4,6 +4,7 @@ import {
   ClusterSpec,
   ColocationConstraint,
   FailureRecord,
+  GroupSpec,
   LocationConstraint,
   NodeSpec,
   OrderConstraint,
@@ -218,7 +219,8 @@ function timeoutMs(text: string): number | undefined {
  * runs, and whether it failed) and the fail-count-* / last-failure-* transient attributes.
  *
  * Safe on untrusted input: size-limited, and any DOCTYPE or ENTITY declaration is refused.
- * Constructs that would change placement but are outside the subset (groups, clones, rules,
+ * Groups are read as their members plus `ClusterSpec.groups` (see Note [Groups] in groups.ts).
+ * Constructs that would change placement but are outside the subset (clones, rules,
  * resource sets, roles, asymmetric clusters, fencing without devices…) are refused with a
  * CibError unless `lenient` is set, in which case they are skipped and listed in `ignored`.
  */
@@ -254,7 +256,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   if (crmConfig.has('is-managed-default') && !isTrue(crmConfig.get('is-managed-default'))) unsupported('is-managed-default=false');
   if ((parseScore(crmConfig.get('default-resource-stickiness')) ?? 0) !== 0) unsupported('default-resource-stickiness');
   const resourcesEl = child(conf, 'resources');
-  for (const kind of ['group', 'clone', 'master', 'bundle', 'template']) {
+  for (const kind of ['clone', 'master', 'bundle', 'template']) {
     if (children(resourcesEl, kind).length > 0) unsupported(`<${kind}> resources`);
   }
   const stonith = crmConfig.get('stonith-enabled');
@@ -359,13 +361,19 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   // Resources.
   const resources: ResourceSpec[] = [];
   const metaOf = new Map<string, Map<string, string>>();
-  for (const p of children(resourcesEl, 'primitive')) {
+  const groups: GroupSpec[] = [];
+  const readPrimitive = (p: XmlNode, group?: { id: string; meta: Map<string, string> }): void => {
     const id = attr(p, 'id');
     if (id === undefined) throw new CibError('<primitive> without id');
     if (attr(p, 'template') !== undefined) unsupported(`primitive ${id} from a template`);
     if (attr(p, 'class') === 'ocf' && attr(p, 'provider') === 'pacemaker' && attr(p, 'type') === 'remote') unsupported(`remote node connection ${id}`);
     if (!/^[A-Za-z0-9_.:-]+$/.test(id)) unsupported(`resource id ${JSON.stringify(id)} (fail-count attribute names could not be matched exactly)`);
     const meta = nvpairs(p, 'meta_attributes', unsupported);
+    if (group) {
+      if (meta.has('allow-unhealthy-nodes')) unsupported(`allow-unhealthy-nodes on ${id} in group ${group.id}`);
+      // A member inherits the group's meta attributes it does not set (`get_meta_attributes`).
+      for (const [k, v] of group.meta) if (!meta.has(k)) meta.set(k, v);
+    }
     metaOf.set(id, meta);
     auditMeta(meta, `primitive ${id}`, unsupported);
     nvpairs(p, 'utilization', unsupported);
@@ -394,10 +402,47 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       } else unsupported(`target-role=${role} on ${id}`);
     }
     const managed = meta.get('is-managed') ?? rscDefaults.get('is-managed');
-    if (managed !== undefined && !isTrue(managed)) r.managed = false;
+    if (managed !== undefined && !isTrue(managed)) {
+      r.managed = false;
+    }
     resources.push(r);
+  };
+  // Primitives and groups in CIB order: a group's members take its place (see Note [Groups]).
+  for (const { kind, el } of topLevelResources(xml, resourcesEl)) {
+    if (kind === 'primitive') {
+      readPrimitive(el);
+      continue;
+    }
+    const gid = attr(el, 'id');
+    if (gid === undefined) throw new CibError('<group> without id');
+    if (!/^[A-Za-z0-9_.:-]+$/.test(gid)) unsupported(`group id ${JSON.stringify(gid)}`);
+    const gmeta = nvpairs(el, 'meta_attributes', unsupported);
+    auditMeta(gmeta, `group ${gid}`, unsupported);
+    for (const k of ['ordered', 'collocated']) if (gmeta.has(k) && !isTrue(gmeta.get(k))) unsupported(`${k}=${gmeta.get(k)} on group ${gid}`);
+    if (gmeta.has('promotable')) unsupported(`promotable on group ${gid}`);
+    for (const k of Object.keys(el)) {
+      if (!['primitive', 'meta_attributes', 'instance_attributes', 'id', 'description', '#text'].includes(k)) unsupported(`<${k}> in group ${gid}`);
+    }
+    const members = children(el, 'primitive');
+    if (members.length === 0) unsupported(`empty group ${gid}`);
+    const before = resources.length;
+    for (const p of members) readPrimitive(p, { id: gid, meta: gmeta });
+    // A partly unmanaged group stalls Pacemaker's transition on its unmanaged members' actions.
+    const unmanagedMembers = resources.slice(before).filter((r) => r.managed === false);
+    if (unmanagedMembers.length > 0 && unmanagedMembers.length < resources.length - before) {
+      unsupported(`is-managed=false on ${unmanagedMembers.map((r) => r.id).join(', ')} in group ${gid} (not on every member)`);
+    }
+    const g: GroupSpec = { id: gid, members: resources.slice(before).map((r) => r.id) };
+    const gp = num(gmeta.get('priority') ?? rscDefaults.get('priority'), `priority of ${gid}`);
+    if (gp !== undefined) g.priority = gp;
+    metaOf.set(gid, gmeta);
+    groups.push(g);
   }
   const resourceIds = new Set(resources.map((r) => r.id));
+  const groupIds = new Set(groups.map((g) => g.id));
+  const groupOf = new Map<string, string>();
+  for (const g of groups) for (const m of g.members) groupOf.set(m, g.id);
+  for (const id of groupIds) if (resourceIds.has(id)) unsupported(`group ${id} with the id of a primitive`);
 
   // Constraints.
   const cons = child(conf, 'constraints');
@@ -411,9 +456,13 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     for (const n of nodes) {
       const h = nodeHealth(healthStrategy, nodeAttributes.get(n.name)!, crmConfig, health, addScores);
       if (h === 0) continue;
+      // Per top-level resource: a group's is its own (so it reaches its first member only).
       for (const r of resources) {
-        if (h < 0 && isTrue(metaOf.get(r.id)?.get('allow-unhealthy-nodes') ?? rscDefaults.get('allow-unhealthy-nodes'))) continue;
-        locations.push({ id: `node-health-strategy=${healthStrategy}`, resource: r.id, node: n.name, score: h });
+        const g = groupOf.get(r.id);
+        if (g !== undefined && groups.find((x) => x.id === g)!.members[0] !== r.id) continue;
+        const id = g ?? r.id;
+        if (h < 0 && isTrue(metaOf.get(id)?.get('allow-unhealthy-nodes') ?? rscDefaults.get('allow-unhealthy-nodes'))) continue;
+        locations.push({ id: `node-health-strategy=${healthStrategy}`, resource: id, node: n.name, score: h });
       }
     }
   }
@@ -421,7 +470,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const exclusive = new Map<string, Set<string>>();
   for (const l of children(cons, 'rsc_location')) {
     const u = unpackLocation(l, ruleNodes, nowSec, health, unsupported);
-    if (!u || !resourceIds.has(u.resource)) continue;
+    if (!u || !(resourceIds.has(u.resource) || groupIds.has(u.resource))) continue;
     for (const e of u.entries) locations.push({ id: e.id, resource: u.resource, node: e.node, score: e.score });
     if (u.exclusive) {
       const set = exclusive.get(u.resource) ?? new Set<string>();
@@ -431,8 +480,17 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   }
   // resource-discovery=exclusive bans the resource from every node no such location names
   // (`apply_exclusive_discovery`); −INFINITY absorbs, so where it goes in the list is immaterial.
+  // It is applied per top-level resource: a group's bans every member (where neither the group's
+  // nor the member's own exclusive locations list the node), a member's alone bans nothing.
   for (const [rid, set] of exclusive) {
-    for (const n of nodes) if (!set.has(n.name)) locations.push({ id: `resource-discovery=exclusive of ${rid}`, resource: rid, node: n.name, score: -INFINITY });
+    if (groupOf.has(rid)) continue;
+    const members = groups.find((g) => g.id === rid)?.members ?? [rid];
+    for (const m of members) {
+      const own = m === rid ? undefined : exclusive.get(m);
+      for (const n of nodes) {
+        if (!set.has(n.name) && !own?.has(n.name)) locations.push({ id: `resource-discovery=exclusive of ${rid}`, resource: m, node: n.name, score: -INFINITY });
+      }
+    }
   }
   const colocations: ColocationConstraint[] = [];
   for (const c of children(cons, 'rsc_colocation')) {
@@ -446,6 +504,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       continue;
     }
     if (c['lifetime'] !== undefined) unsupported(`lifetime in ${id}`);
+    const [ga, gb] = [groupOf.get(rsc) ?? (groupIds.has(rsc) ? rsc : undefined), groupOf.get(withRsc) ?? (groupIds.has(withRsc) ? withRsc : undefined)];
+    if (ga !== undefined && ga === gb) unsupported(`rsc_colocation ${id} inside group ${ga}`);
     const col: ColocationConstraint = { id, resource: rsc, withResource: withRsc, score };
     const influence = attr(c, 'influence');
     if (influence !== undefined) col.influence = isTrue(influence);
@@ -460,8 +520,15 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (orders.some((x) => x.first === u.first && x.then === u.then)) continue;
     // An unmanaged resource never carries out the restart an order implies, and Pacemaker's
     // transition then stalls on it: outside the subset.
-    const unmanaged = [u.first, u.then].filter((x) => resources.some((r) => r.id === x && r.managed === false));
+    // A group with an unmanaged member counts as unmanaged here.
+    const unmanagedId = (x: string): boolean => resources.some((r) => (r.id === x || groupOf.get(r.id) === x) && r.managed === false);
+    const unmanaged = [u.first, u.then].filter(unmanagedId);
     if (unmanaged.length > 0) unsupported(`rsc_order ${u.id} with unmanaged ${unmanaged.join(', ')}`);
+    if (groupIds.has(u.first) || groupIds.has(u.then)) {
+      if (u.kind === 'Serialize') unsupported(`${u.kind} ${u.symmetrical ? '' : 'asymmetrical '}rsc_order ${u.id} with a group`);
+      const [ga, gb] = [groupOf.get(u.first) ?? u.first, groupOf.get(u.then) ?? u.then];
+      if (ga === gb) unsupported(`rsc_order ${u.id} inside group ${ga}`);
+    }
     orders.push(u);
   }
 
@@ -610,8 +677,11 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
 
   // see Note [Tickets]
   const ticketStates = readTicketStates(child(cib, 'status'));
-  for (const dep of ticketDeps) {
-    const r = rscById.get(dep.resource);
+  // A ticket on a group is one on each member, judged by the member's own activity
+  // (`constraints_for_ticket`); freezing a member (unmanaged in its group) is refused.
+  const ticketTargets = ticketDeps.flatMap((dep) => (groups.find((g) => g.id === dep.resource)?.members ?? [dep.resource]).map((rid) => ({ dep, rid })));
+  for (const { dep, rid } of ticketTargets) {
+    const r = rscById.get(rid);
     if (!r) continue;
     const effect = ticketEffect(dep, ticketStates.get(dep.ticket), running[r.id] !== undefined);
     if (effect === 'ban' || effect === 'fence') for (const n of nodes) locations.push({ id: dep.id, resource: r.id, node: n.name, score: -INFINITY });
@@ -626,6 +696,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
         }
       }
     } else if (effect === 'freeze') {
+      if (groupOf.has(r.id)) unsupported(`rsc_ticket ${dep.id} freezing ${r.id} in group ${groupOf.get(r.id)}`);
       r.blocked = true;
       if (orders.some((o) => o.first === r.id || o.then === r.id)) unsupported(`rsc_order with ${r.id} frozen by rsc_ticket ${dep.id}`);
     }
@@ -651,6 +722,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     orders,
     defaults,
   };
+  if (groups.length > 0) spec.groups = groups;
   if (allUnmanaged) spec.fencingWithoutDevice = true;
   if (stonithEnabled && hasStonithDevice && quorate) spec.fencing = stonithAction === 'reboot' ? {} : { action: stonithAction };
   const state: ClusterObservedState = { online, resources: running };
@@ -658,6 +730,28 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const result: CibInput = { spec, state, history, ignored };
   if (attr(cib, 'execution-date') !== undefined && Number.isFinite(executionDate)) result.now = executionDate * 1000;
   return result;
+}
+
+/**
+ * The top-level primitives and groups of `<resources>` in document order (the parsed tree keeps
+ * the order within each element name only); re-parsed with order kept only when there are groups.
+ */
+function topLevelResources(xml: string, resourcesEl: XmlNode | undefined): Array<{ kind: 'primitive' | 'group'; el: XmlNode }> {
+  const primitives = children(resourcesEl, 'primitive');
+  const groups = children(resourcesEl, 'group');
+  if (groups.length === 0) return primitives.map((el) => ({ kind: 'primitive', el }));
+  type Ordered = Record<string, unknown>;
+  const ordered = new XMLParser({ ignoreAttributes: true, preserveOrder: true, processEntities: false, htmlEntities: false }).parse(xml) as Ordered[];
+  const enter = (list: Ordered[] | undefined, name: string): Ordered[] | undefined => list?.find((x) => name in x)?.[name] as Ordered[] | undefined;
+  const top = enter(enter(enter(ordered, 'cib'), 'configuration'), 'resources') ?? [];
+  const out: Array<{ kind: 'primitive' | 'group'; el: XmlNode }> = [];
+  let [p, g] = [0, 0];
+  for (const x of top) {
+    if ('primitive' in x && p < primitives.length) out.push({ kind: 'primitive', el: primitives[p++]! });
+    else if ('group' in x && g < groups.length) out.push({ kind: 'group', el: groups[g++]! });
+  }
+  if (p !== primitives.length || g !== groups.length) throw new CibError('<resources> could not be read in order');
+  return out;
 }
 
 // Note [Expired failures]
@@ -767,6 +861,9 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 //   Note [Tickets]; resource sets, roles other than Started, rsc-pattern and lifetime are refused;
 // - meta attributes of resources and rsc_defaults: see auditMeta;
 // - operations: any `on-fail` other than restart (including op_defaults) is refused;
+// - groups: ordered and colocated ones are read (see Note [Groups] in groups.ts); ordered=false,
+//   collocated=false, promotable, partly unmanaged groups, tickets freezing a member, Serialize orders
+//   with a group, and constraints inside one group are refused;
 // - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;
 // - operation history: see auditOps.
 

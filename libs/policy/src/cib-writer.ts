@@ -85,7 +85,11 @@ export function writeCib(
   }
   out.push('    </nodes>');
   out.push('    <resources>');
-  for (const r of spec.resources) {
+  // A group is written where its first member is, with its members in its order.
+  const groupOf = new Map((spec.groups ?? []).flatMap((g) => g.members.map((m) => [m, g] as const)));
+  const rscById = new Map(spec.resources.map((r) => [r.id, r]));
+  const written = new Set<string>();
+  const primitive = (r: ClusterSpec['resources'][number], indent: string): void => {
     const meta: string[] = [];
     if (r.priority !== undefined) meta.push(nv(`${r.id}-priority`, 'priority', String(r.priority)));
     if (r.stickiness !== undefined) meta.push(nv(`${r.id}-stickiness`, 'resource-stickiness', formatScore(r.stickiness)));
@@ -99,7 +103,24 @@ export function writeCib(
     const ops = state.resources[r.id]?.failed
       ? `<operations><op id="${esc(r.id)}-monitor-10s" name="monitor" interval="10s"/></operations>`
       : '';
-    out.push(`      <primitive id="${esc(r.id)}" ${agent(r.id)}>${m}${ops}</primitive>`);
+    out.push(`${indent}<primitive id="${esc(r.id)}" ${agent(r.id)}>${m}${ops}</primitive>`);
+  };
+  for (const r of spec.resources) {
+    if (written.has(r.id)) continue;
+    const g = groupOf.get(r.id);
+    if (!g) {
+      primitive(r, '      ');
+      continue;
+    }
+    const gm = g.priority !== undefined ? `<meta_attributes id="${esc(g.id)}-meta">${nv(`${g.id}-priority`, 'priority', String(g.priority))}</meta_attributes>` : '';
+    out.push(`      <group id="${esc(g.id)}">${gm}`);
+    for (const id of g.members) {
+      const member = rscById.get(id);
+      if (!member) continue;
+      primitive(member, '        ');
+      written.add(id);
+    }
+    out.push('      </group>');
   }
   out.push('    </resources>');
   out.push('    <constraints>');

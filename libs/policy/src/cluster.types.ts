@@ -82,6 +82,20 @@ export interface OrderConstraint {
   symmetrical?: boolean;
 }
 
+/**
+ * A Pacemaker `<group>` (ordered and colocated): its members are resources of `ClusterSpec.resources`
+ * (with the group's meta attributes already inherited). Each member runs with the previous one
+ * (INFINITY) and starts after it; constraints may name the group (see Note [Groups] in groups.ts).
+ */
+export interface GroupSpec {
+  /** Unique id (distinct from every resource id). */
+  id: string;
+  /** Member resource ids, in order (at least one). */
+  members: readonly string[];
+  /** The group's own priority: where it comes in the assignment order (default 0). */
+  priority?: number;
+}
+
 /** Cluster-wide defaults (`rsc_defaults`). */
 export interface ResourceDefaults {
   stickiness?: number;
@@ -97,6 +111,8 @@ export interface ClusterSpec {
   locations?: readonly LocationConstraint[];
   colocations?: readonly ColocationConstraint[];
   orders?: readonly OrderConstraint[];
+  /** Groups; constraints may name a group id in place of a resource id. */
+  groups?: readonly GroupSpec[];
   defaults?: ResourceDefaults;
   /**
    * Fencing is enabled but no fencing device is configured: Pacemaker then leaves every resource

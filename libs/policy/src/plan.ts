@@ -2,6 +2,7 @@ import { PolicyAction, PolicyStep } from './action.types';
 import { Assignment, Rsc, assignResources } from './assign';
 import { ClusterObservedState, ClusterSpec, FailureHistory } from './cluster.types';
 import { FenceAction, planFencing } from './fencing';
+import { expandGroupConstraints } from './groups';
 import { INFINITY, formatScore } from './score.util';
 
 // Note [Runnability]
@@ -71,6 +72,8 @@ export function plan(
   options: PlanOptions = {},
 ): PlanResult {
   const a = assignResources(spec, observedState, failureHistory, now);
+  // Groups are assigned as units (assign.ts); their actions are their members' (see Note [Groups]).
+  spec = expandGroupConstraints(spec);
   const fencing = planFencing(spec, observedState);
   const fenced = new Set(fencing.map((f) => f.node));
   let runnable = computeRunnable(spec, a, new Set());
@@ -129,7 +132,8 @@ function computeRunnable(spec: ClusterSpec, a: Assignment, restarted: ReadonlySe
   for (const c of spec.colocations ?? []) {
     const d = a.byId.get(c.resource);
     const p = a.byId.get(c.withResource);
-    if (d && p && d !== p && c.score >= INFINITY) colocEdges.push([p.index, d.index]);
+    // A primary in a group never blocks (see Note [Groups] in groups.ts).
+    if (d && p && d !== p && c.score >= INFINITY && !p.group) colocEdges.push([p.index, d.index]);
   }
   // Only a primary that has a start action blocks its dependents: it has one when it is
   // assigned, or when it is the `first` of an order (Pacemaker creates it, unrunnable, then).

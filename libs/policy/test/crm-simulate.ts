@@ -51,7 +51,10 @@ export function parseCrmSimulateXml(xml: string): PacemakerResult {
   const revised = res['revised_cluster_status'] as X | undefined;
   const before = res['cluster_status'] as X | undefined;
   const status = revised ?? before;
-  for (const r of arr((status?.['resources'] as X | undefined)?.['resource'])) {
+  // Group members are listed inside their group.
+  const resources = status?.['resources'] as X | undefined;
+  const listed = [...arr(resources?.['resource']), ...arr(resources?.['group']).flatMap((g) => arr(g['resource']))];
+  for (const r of listed) {
     const id = String(r['id']);
     const nodes = arr(r['node']).map((n) => String(n['name'])).filter((n) => lastOp.get(`${id}@${n}`) !== 'stop');
     placement[id] = r['role'] === 'Started' && nodes.length > 0 ? nodes[0]! : null;

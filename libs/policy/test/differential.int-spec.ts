@@ -85,6 +85,7 @@ function combineClusters(gs: GeneratedCluster[]): GeneratedCluster {
   });
   const colocations = gs.flatMap((g, k) => (g.spec.colocations ?? []).map((c) => ({ ...c, id: pre(k, c.id), resource: pre(k, c.resource), withResource: pre(k, c.withResource) })));
   const orders = gs.flatMap((g, k) => (g.spec.orders ?? []).map((o) => ({ ...o, id: pre(k, o.id), first: pre(k, o.first), then: pre(k, o.then) })));
+  const groups = gs.flatMap((g, k) => (g.spec.groups ?? []).map((x) => ({ ...x, id: pre(k, x.id), members: x.members.map((m) => pre(k, m)) })));
   // One set of defaults for the whole CIB: the first cluster's.
   const defaults = gs[0]!.spec.defaults ?? {};
   const online: Record<string, boolean> = {};
@@ -100,7 +101,7 @@ function combineClusters(gs: GeneratedCluster[]): GeneratedCluster {
   const fencing = gs.find((g) => g.spec.fencing)?.spec.fencing;
   return {
     seed: gs[0]!.seed,
-    spec: { nodes, resources, locations, colocations, orders, defaults, ...(fencing ? { fencing } : {}) },
+    spec: { nodes, resources, locations, colocations, orders, defaults, groups, ...(fencing ? { fencing } : {}) },
     state: { online, resources: running, ...(Object.keys(unclean).length > 0 ? { unclean } : {}) },
     fencingDevices: gs.flatMap((g, k) => g.fencingDevices.map((d) => pre(k, d))),
     history: gs.flatMap((g, k) => g.history.map((f) => ({ ...f, resource: pre(k, f.resource), node: pre(k, f.node) }))),
