@@ -221,7 +221,7 @@ function timeoutMs(text: string): number | undefined {
  * Safe on untrusted input: size-limited, and any DOCTYPE or ENTITY declaration is refused.
  * Groups are read as their members plus `ClusterSpec.groups` (see Note [Groups] in groups.ts).
  * Constructs that would change placement but are outside the subset (clones, rules,
- * resource sets, roles, asymmetric clusters, fencing without devices…) are refused with a
+ * resource sets, roles, asymmetric clusters, unfencing…) are refused with a
  * CibError unless `lenient` is set, in which case they are skipped and listed in `ignored`.
  */
 export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
@@ -865,7 +865,9 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 //   collocated=false, promotable, partly unmanaged groups, tickets freezing a member, Serialize orders
 //   with a group, and constraints inside one group are refused;
 // - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;
-// - operation history: see auditOps.
+// - operation history: see auditOps;
+// - fencing: see Note [Fencing] (fencing.ts); pending nodes, unfencing, and anything Pacemaker
+//   would leave active on a node it does not fence are refused.
 
 /** Meta attributes that change placement and that the reader does not read. */
 function auditMeta(meta: Map<string, string>, where: string, refuse: (what: string) => void): void {
@@ -877,7 +879,7 @@ function auditMeta(meta: Map<string, string>, where: string, refuse: (what: stri
 /**
  * Operation history the reader understands: start, stop and monitor, completed (op-status 0) with
  * rc 0 (ok), 7 (not running) or 1 (a soft failure, recovered by restart), a failed stop excepted
- * (it means fencing or a blocked resource).
+ * (a blocked resource), unless it is the last operation and fences the node (`fencedStop`).
  */
 function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void, fencedStop = false): void {
   const last = lastOp(ops);

@@ -14,7 +14,10 @@ import { ClusterObservedState, ClusterSpec, FencingAction } from './cluster.type
 // - join=member: online; join pending/down: pending; anything else: unclean.
 // Unlike a cluster without fencing, the history of offline nodes is read too: a managed resource
 // still active on an offline node makes that node unclean ("thought to be active there"); an
-// unmanaged one stays where it is, even on an offline node (outside the subset).
+// unmanaged one stays where it is, even on an offline node (outside the subset). A failed stop
+// (on-fail=fence, the default for a stop with fencing) makes its node unclean ("… failed there"),
+// and so does a lost ticket with loss-policy=fence for the node its resource is active on
+// ("deadman ticket was lost"); such a node stays online for the history but runs nothing.
 //
 // Pacemaker fences every unclean node when it can (`needs_fencing`): fencing enabled, a fencing
 // device configured (`class="stonith"`), quorum or no-quorum-policy=ignore, and at least one
