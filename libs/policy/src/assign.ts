@@ -32,6 +32,7 @@ import { INFINITY, addScores } from './score.util';
 //    Loops are broken like Pacemaker: a resource being assigned returns "not assigned" to the
 //    colocation that reached it again, which then has no effect.
 // Arithmetic that Pacemaker does in C `float` is done with Math.fround (see mergeDependentScores).
+// Groups are assigned as units in step 5, with their own colocation rules (Note [Groups] in groups.ts).
 
 /** One colocation as the assigner sees it. */
 interface Coloc {

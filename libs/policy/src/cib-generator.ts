@@ -218,7 +218,8 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
       else if (form === 3) expressions.push({ attribute: '#uname', operation: 'eq', value: rnd.pick(nodes).name });
       else expressions.push({ attribute: 'zone', operation: 'gt', value: 'm', type: 'string' });
     }
-    const l: RuleLocationSpec = { id: `rloc${i + 1}`, resource: rnd.pick(resources).id, expressions };
+    const target = rnd.chance(0.2) && groups.length > 0 ? rnd.pick(groups).id : rnd.pick(resources).id;
+    const l: RuleLocationSpec = { id: `rloc${i + 1}`, resource: target, expressions };
     if (rnd.chance(0.4)) l.scoreAttribute = 'weight';
     else l.score = score(rnd, 0.2);
     if (rnd.chance(0.3)) l.booleanOp = 'or';

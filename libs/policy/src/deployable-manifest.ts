@@ -26,6 +26,8 @@ export interface DeployableManifest {
     colocation?: { service: string; with: string; score: number | string };
     location?: { service: string; assembly: string; score: number | string };
   }>;
+  /** Service groups: `{ name, services: [<assembly>/<service>, …] }`, started in that order. */
+  groups?: ReadonlyArray<{ name: string; services: readonly string[] }>;
 }
 
 function escalation(e: ManifestEscalation | undefined): EscalationPolicy | undefined {
@@ -69,10 +71,24 @@ export function deployableFromManifest(manifest: DeployableManifest): Deployable
     if (c.location) return [{ kind: 'location', service: c.location.service, assembly: c.location.assembly, score: score(c.location.score) }];
     return [];
   });
+  const known = new Set(services.map((s) => s.id));
+  const grouped = new Map<string, string>();
+  const groups = (manifest.groups ?? []).map((g, i) => {
+    if (typeof g.name !== 'string' || g.name === '') throw new Error(`groups[${i}].name must be a non-empty string`);
+    if ((manifest.groups ?? []).findIndex((x) => x.name === g.name) !== i) throw new Error(`groups[${i}].name: duplicate group ${g.name}`);
+    if (!Array.isArray(g.services) || g.services.length === 0) throw new Error(`groups[${i}].services must list at least one service`);
+    for (const id of g.services) {
+      if (!known.has(id)) throw new Error(`groups[${i}].services: unknown service ${id}`);
+      if (grouped.has(id)) throw new Error(`groups[${i}].services: ${id} is already in group ${grouped.get(id)}`);
+      grouped.set(id, g.name);
+    }
+    return { name: g.name, services: [...g.services] };
+  });
   return {
     name: manifest.name,
     assemblies: manifest.assemblies.map((a) => ({ name: a.name, ...(a.escalation ? { escalation: escalation(a.escalation)! } : {}) })),
     services,
     constraints,
+    ...(groups.length > 0 ? { groups } : {}),
   };
 }

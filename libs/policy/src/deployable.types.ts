@@ -49,12 +49,24 @@ export type DeployableConstraint =
   | { kind: 'colocation'; id?: string; service: string; with: string; score: number }
   | { kind: 'location'; id?: string; service: string; assembly: string; score: number };
 
+/**
+ * A service group: its services run on one assembly, start in this order and stop in reverse
+ * (a Pacemaker group, see Note [Groups] in groups.ts). A service is in at most one group.
+ */
+export interface DeployableGroupSpec {
+  /** Unique among the deployable's groups. */
+  name: string;
+  /** Service ids (`<assembly>/<service>`), in start order; at least one. */
+  services: readonly string[];
+}
+
 /** A deployable as the policy engine sees it. Order of services matters only for ties. */
 export interface DeployableSpec {
   name: string;
   assemblies: readonly DeployableAssemblySpec[];
   services: readonly DeployableServiceSpec[];
   constraints?: readonly DeployableConstraint[];
+  groups?: readonly DeployableGroupSpec[];
   defaults?: {
     /** Preference for staying put (default 200, above `homePreference` so a moved service stays). */
     stickiness?: number;

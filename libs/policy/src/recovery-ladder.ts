@@ -18,6 +18,7 @@ import {
   EscalationPolicy,
 } from './deployable.types';
 import { plan, topoSort } from './plan';
+import { expandGroupConstraints } from './groups';
 import { INFINITY } from './score.util';
 
 // Note [Recovery ladder]
@@ -217,7 +218,7 @@ export function planDeployable(
 
   // A replacement stops what ran there: stop the `then` side of its orders first (stop in reverse).
   const stopSteps = new Map(actions.flatMap((a) => a.steps).filter((st) => st.op === 'stop').map((st) => [st.resource!, st]));
-  for (const o of cluster.orders ?? []) {
+  for (const o of expandGroupConstraints(cluster).orders ?? []) {
     const first = byId.get(o.first);
     const on = first ? observedOn(first) : undefined;
     const r = on ? replaceSteps.get(on.assembly) : undefined;
@@ -272,5 +273,8 @@ export function toClusterSpec(spec: DeployableSpec): ClusterSpec {
         break;
     }
   });
-  return { nodes: spec.assemblies.map((a) => ({ name: a.name })), resources, locations, colocations, orders };
+  const cluster: ClusterSpec = { nodes: spec.assemblies.map((a) => ({ name: a.name })), resources, locations, colocations, orders };
+  // Service groups are Pacemaker groups (service ids contain a `/`, group names cannot clash).
+  if (spec.groups && spec.groups.length > 0) cluster.groups = spec.groups.map((g) => ({ id: `group:${g.name}`, members: g.services }));
+  return cluster;
 }
