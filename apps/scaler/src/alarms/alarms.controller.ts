@@ -2,9 +2,8 @@ import { Body, Controller, Headers, HttpCode, Inject, Post } from '@nestjs/commo
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FieldError } from '@nephele/contracts';
 import { isRfc3339 } from '@nephele/util';
-import { ProblemException, Public, safeEqual } from '@nephele/service-kit';
+import { ApiProblems, ProblemException, Public, safeEqual } from '@nephele/service-kit';
 import { ScalerConfig } from '../config/env';
-import { ApiProblems } from '../http/api-problems.decorator';
 import { SCALER_CONFIG } from '../scaler.tokens';
 import { AlertmanagerDto, AlertmanagerResultView } from './dto/alertmanager.dto';
 import { AlarmExecution, AlarmsService, AlertmanagerAlert } from './alarms.service';

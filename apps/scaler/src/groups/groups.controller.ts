@@ -21,7 +21,6 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiProblems } from '../http/api-problems.decorator';
 import {
   CreateGroupDto,
   DeliveryListView,
@@ -35,7 +34,7 @@ import {
   ServerProtectionView,
 } from './dto/group.dto';
 import type { Response } from 'express';
-import { CurrentPrincipal, etagOf, Principal, ProblemException } from '@nephele/service-kit';
+import { ApiProblems, CurrentPrincipal, etagOf, Principal, ProblemException } from '@nephele/service-kit';
 import { ServerProtectionDto } from './dto/server-protection.dto';
 import { GroupsService } from './groups.service';
 

@@ -8,9 +8,8 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiProblems } from '../http/api-problems.decorator';
 import type { Response } from 'express';
-import { CurrentPrincipal, Principal } from '@nephele/service-kit';
+import { ApiProblems, CurrentPrincipal, Principal } from '@nephele/service-kit';
 import {
   CompleteLifecycleActionDto,
   LifecycleHeartbeatDto,

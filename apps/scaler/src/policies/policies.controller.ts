@@ -21,7 +21,6 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiProblems } from '../http/api-problems.decorator';
 import {
   CreateWebhookDto,
   ExecutionView,
@@ -34,7 +33,7 @@ import {
 } from './dto/policy.dto';
 import type { Response } from 'express';
 import { AppLogger } from '@nephele/observability';
-import { CurrentPrincipal, etagOf, LOGGER, Principal, Public } from '@nephele/service-kit';
+import { ApiProblems, CurrentPrincipal, etagOf, LOGGER, Principal, Public } from '@nephele/service-kit';
 import { ScalerConfig } from '../config/env';
 import { policyView, webhookView } from '../state/group.types';
 import { SCALER_CONFIG } from '../scaler.tokens';
