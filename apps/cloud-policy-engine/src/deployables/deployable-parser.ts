@@ -275,6 +275,7 @@ export function fromManifest(raw: unknown): DeployableDocument {
     assemblies,
     constraints,
   };
+  if (m.groups?.length) doc.groups = m.groups.map((g) => ({ name: g.name, services: [...g.services] }));
   if (m.recovery) {
     const r = m.recovery;
     const esc = (e: { failures: number; period: string } | undefined, field: string, def: number) =>
@@ -303,6 +304,52 @@ function backoffOf(
   const maxMs = durationMs(b.max, `${field}.max`, errors, 60_000);
   if (maxMs < initialMs) errors.push({ field: `${field}.max`, message: 'must be at least initial' });
   return { initialMs, maxMs };
+}
+
+/**
+ * Groups: unique names; each service `<assembly>/<service>` exists, is in one group only, and all
+ * of a group's services are on its first service's assembly (a group runs on one assembly).
+ */
+function checkGroups(doc: DeployableDocument, serviceIds: Set<string>, errors: FieldError[]): void {
+  const groupOf = new Map<string, string>();
+  const names = new Set<string>();
+  (doc.groups ?? []).forEach((g, i) => {
+    if (names.has(g.name))
+      errors.push({ field: `groups[${i}].name`, message: `group ${g.name} is defined twice` });
+    names.add(g.name);
+    let home: string | undefined;
+    g.services.forEach((id, j) => {
+      const field = `groups[${i}].services[${j}]`;
+      const slash = id.indexOf('/');
+      if (slash <= 0 || slash === id.length - 1) {
+        errors.push({
+          field,
+          message: `write the service as <assembly>/<service>, not ${JSON.stringify(id)}`,
+        });
+        return;
+      }
+      const assembly = id.slice(0, slash);
+      const service = id.slice(slash + 1);
+      if (!serviceIds.has(id)) {
+        errors.push({ field, message: `no service ${JSON.stringify(service)} on assembly ${assembly}` });
+        return;
+      }
+      home ??= assembly;
+      if (assembly !== home)
+        errors.push({
+          field,
+          message: `a group runs on one assembly: ${id} is not on ${home}, where ${g.services[0]} is`,
+        });
+      const other = groupOf.get(id);
+      if (other !== undefined)
+        errors.push({
+          field,
+          message:
+            other === g.name ? `${id} is listed twice in this group` : `${id} is already in group ${other}`,
+        });
+      groupOf.set(id, g.name);
+    });
+  });
 }
 
 /** Cross-references: names unique, constraints, placements and parameter refs name things that exist. */
@@ -359,6 +406,7 @@ export function checkReferences(doc: DeployableDocument, errors: FieldError[]): 
       }
     }),
   );
+  checkGroups(doc, serviceIds, errors);
   doc.constraints.forEach((c, i) => {
     const svc = (id: string, field: string) => {
       if (!serviceIds.has(id))
