@@ -149,7 +149,9 @@ export class ConstraintDto {
  * the order listed and stop in reverse; when one of them escalates, the whole group moves.
  */
 export class GroupDto {
+  /** Unique among the groups. */
   @Matches(NAME, NAME_MSG) name!: string;
+  /** `<assembly>/<service>` ids, all on one assembly, in start order; a service is in at most one group. */
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(200)
@@ -183,6 +185,7 @@ export class DeployableManifestDto {
   @ValidateNested({ each: true })
   @Type(() => ConstraintDto)
   constraints?: ConstraintDto[];
+  /** Service groups (Pacemaker groups): run together on one assembly, start in order, stop in reverse. */
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(1000)
