@@ -149,6 +149,8 @@ export class ObservedServiceData {
   @IsString() name!: string;
   @IsString() state!: string;
   @IsOptional() @IsString() assembly?: string;
+  /** The service group it belongs to (`groups[].name` of the deployable), if any. */
+  @IsOptional() @IsString() group?: string;
   @IsOptional()
   @IsArray()
   @ValidateNested({ each: true })
