@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { createServer, Server } from 'node:http';
 import { EdgeClient } from '@nephele/bus';
 import { createLogger } from '@nephele/observability';
-import { AgentConfig, loadAgentConfig } from './config/env';
+import { AgentConfig } from './config/env';
+import { IdentitySource, resolveAgentConfig } from './config/identity';
 import { AgentRunner } from './agent/agent.runner';
 import { AgentService } from './agent/agent.service';
 import { ServiceSupervisor } from './agent/service-supervisor';
@@ -10,10 +11,31 @@ import { createServiceAdapters } from './services/service-adapters';
 
 // The in-guest agent (ARCHITECTURE §5): not an HTTP service. It connects to the AMQP 1.0 edge
 // with its assembly id, heartbeats, runs the services the DPE asks for, and runs until SIGTERM.
+const VERSION = '0.1.0';
+const USAGE = `nephele-agent ${VERSION}: the in-guest agent of a Nephele assembly.
+
+Identity, in order: NEPHELE_ASSEMBLY_ID / NEPHELE_DEPLOYABLE_ID / NEPHELE_AGENT_SECRET / AMQP10_URL,
+systemd credentials (agent-secret, edge-url in $CREDENTIALS_DIRECTORY), NEPHELE_USER_DATA (JSON,
+base64 JSON or Nephele's #cloud-config), then the metadata service (NEPHELE_METADATA=auto|openstack|
+ec2|off at NEPHELE_METADATA_URL). Other variables: NEPHELE_HEARTBEAT_INTERVAL, NEPHELE_OCF_ROOT,
+NEPHELE_LSB_DIR, NEPHELE_AGENT_STATE_DIR, PORT (health), LOG_LEVEL.
+
+Options: --version, --help`;
+
 async function main(): Promise<void> {
+  const arg = process.argv[2];
+  if (arg === '--version' || arg === '-v') {
+    console.log(VERSION);
+    return;
+  }
+  if (arg === '--help' || arg === '-h') {
+    console.log(USAGE);
+    return;
+  }
   let config: AgentConfig;
+  let source: IdentitySource;
   try {
-    config = loadAgentConfig(process.env);
+    ({ config, source } = await resolveAgentConfig(process.env));
   } catch (e) {
     console.error((e as Error).message);
     process.exit(2);
@@ -92,6 +114,7 @@ async function main(): Promise<void> {
   log.info(
     {
       ...identity,
+      identityFrom: source,
       edge: config.edgeUrl.replace(/\/\/[^@/]*@/, '//***@'),
       heartbeatMs: config.heartbeatIntervalMs,
     },

@@ -1,5 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { databaseProviders } from '@nephele/service-kit';
+import { AgentBundleController } from './agent-bundle/agent-bundle.controller';
+import { AgentBundleService } from './agent-bundle/agent-bundle.service';
 import { BrokerConfigService } from './config-cache/broker-config.service';
 import { ConfigChangesConsumer } from './config-cache/config-changes.consumer';
 import { CimiController } from './cimi/cimi.controller';
@@ -33,6 +35,7 @@ export class IaasGatewayModule {
       module: IaasGatewayModule,
       controllers: [
         CimiController,
+        AgentBundleController,
         IdentityController,
         ComputeController,
         ImageController,
@@ -50,6 +53,7 @@ export class IaasGatewayModule {
         ),
         BrokerConfigService,
         DriverPoolService,
+        AgentBundleService,
         LaunchesRepository,
         LaunchesService,
         EpochFence,

@@ -150,16 +150,18 @@ async function main(): Promise<void> {
   await dpeBus.start();
   const dpeEdge = edge.connect('dpe-inline');
   await dpeEdge.start();
+  const cpeConfig = loadCpeConfig({ ...shared, CPE_RUNTIME: 'inline', NEPHELE_AGENT_EDGE_URL: edgeUrl });
   const host = new DpeHost({
     bus: dpeBus,
     edge: dpeEdge,
     log: logger.child({ part: 'dpe' }),
     workerId: `inline-${process.pid}`,
     agentEdgeUrl: edgeUrl,
+    // DPE_BOOT_TIMEOUT_MS holds in the all-in-one too (a VM under software emulation boots in minutes).
+    bootTimeoutMs: cpeConfig.bootTimeoutMs,
   });
   await host.start();
 
-  const cpeConfig = loadCpeConfig({ ...shared, CPE_RUNTIME: 'inline', NEPHELE_AGENT_EDGE_URL: edgeUrl });
   const app = await createHttpApp(
     AllInOneModule.forRoot({
       env,

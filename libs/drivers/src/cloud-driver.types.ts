@@ -15,6 +15,16 @@ export interface DriverCapabilities {
    * instances costs about `ceil(N / maxListPage)` provider calls.
    */
   maxListPage: number;
+  /**
+   * Instances boot an image whose cloud-init reads the user data: the gateway hands them the
+   * agent's `#cloud-config` (Note [Agent bootstrap]) instead of the DPE's identity blob.
+   */
+  cloudInit?: boolean;
+  /**
+   * The address at which an instance reaches this host's loopback (QEMU user-mode networking:
+   * `10.0.2.2`); loopback URLs in the agent's user data are rewritten to it.
+   */
+  guestHostAddress?: string;
 }
 
 /** An image the provider can boot (a provider image id; Nephele images map to these). */

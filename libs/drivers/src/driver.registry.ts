@@ -3,6 +3,7 @@ import { systemClock } from './cloud-driver.types';
 import { PermanentDriverError } from './driver.errors';
 import { Ec2Driver, parseEc2Credentials, parseEc2DriverConfig } from './ec2/ec2.driver';
 import { LocalDriver, parseLocalDriverConfig } from './local/local.driver';
+import { parseQemuDriverConfig, QemuDriver } from './qemu/qemu.driver';
 import {
   OpenStackDriver,
   parseOpenStackCredentials,
@@ -65,7 +66,7 @@ function defaultDataDir(context: DriverContext): string {
   return context.dataDir ?? process.env['NEPHELE_DATA_DIR'] ?? '.nephele';
 }
 
-/** A registry holding the built-in kinds: local, simulated, openstack, ec2. */
+/** A registry holding the built-in kinds: local, simulated, openstack, ec2, qemu. */
 export function createDefaultDriverRegistry(): DriverRegistry {
   return new DriverRegistry()
     .register(
@@ -92,6 +93,13 @@ export function createDefaultDriverRegistry(): DriverRegistry {
     .register(
       'ec2',
       (config, credentials) => new Ec2Driver(parseEc2DriverConfig(config), parseEc2Credentials(credentials)),
+    )
+    .register(
+      'qemu',
+      (config, _credentials, ctx) =>
+        new QemuDriver(
+          parseQemuDriverConfig(config, { providerId: ctx.providerId, dataDir: defaultDataDir(ctx) }),
+        ),
     );
 }
 

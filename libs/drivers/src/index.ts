@@ -41,3 +41,18 @@ export {
   parseEc2DriverConfig,
 } from './ec2/ec2.driver';
 export type { Ec2Credentials, Ec2DriverConfig } from './ec2/ec2.driver';
+export {
+  AGENT_BUNDLE_TOKEN_HEADER,
+  agentBootstrapScript,
+  agentCloudConfig,
+  agentSystemdUnit,
+  identityFromCloudConfig,
+  parseAgentUserData,
+} from './bootstrap/agent-cloud-config';
+export type { AgentBundleRef, AgentCloudConfigInput, AgentIdentity } from './bootstrap/agent-cloud-config';
+export { QemuDriver, kvmAvailable, parseQemuDriverConfig } from './qemu/qemu.driver';
+export type { QemuDriverConfig, QemuImageDefinition } from './qemu/qemu.driver';
+export { noCloudMetaData, qemuCommandLine } from './qemu/qemu-command';
+export type { QemuLaunchSpec } from './qemu/qemu-command';
+export { QmpClient, QmpError } from './qemu/qmp.client';
+export type { QmpEvent } from './qemu/qmp.client';

@@ -20,7 +20,7 @@ describe('route access matrix (E2E: every service, cases from /docs/openapi.json
     s = await seed(w);
     routes = await readRoutes(w);
     rows = await accessMatrix(w, s, routes);
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await w?.stop();

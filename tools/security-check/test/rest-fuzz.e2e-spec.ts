@@ -52,7 +52,7 @@ describe('REST fuzzing (E2E: every service, routes from /docs/openapi.json)', ()
       ':capability': randomBytes(32).toString('hex'),
       ':provider': s.a['provider-accounts']!,
     };
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await w?.stop();

@@ -302,6 +302,7 @@ export async function seed(w: World, opts: SeedOptions = {}): Promise<Seeded> {
     groups: group,
     policies: policy,
     webhooks: hook.id,
+    'lifecycle-hooks': 'drain',
     feeds: feed,
     events: event,
   };
@@ -314,6 +315,9 @@ export async function seed(w: World, opts: SeedOptions = {}): Promise<Seeded> {
     'POST /v1/groups/{id}/policies': { ...policyBody, name: 'up2' },
     'PUT /v1/groups/{id}/policies/{pid}': policyBody,
     'PUT /v1/groups/{id}/servers/{sid}/protection': { protected: true },
+    'PUT /v1/groups/{id}/lifecycle-hooks/{name}': { kind: 'terminating', timeout: 60, defaultResult: 'CONTINUE' },
+    'POST /v1/groups/{id}/servers/{sid}/lifecycle-action': { hook: 'drain', result: 'CONTINUE' },
+    'POST /v1/groups/{id}/servers/{sid}/lifecycle-heartbeat': { hook: 'drain' },
     'POST /v1/groups/{id}/policies/{pid}/webhooks': { name: 'other' },
     'POST /v1/appliances/{applianceId}/implementations': { ...implementationBody, templateVersion: '2.0.0' },
     'PATCH /v1/appliances/{applianceId}/implementations/{id}': { description: 'x' },

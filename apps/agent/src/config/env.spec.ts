@@ -33,6 +33,20 @@ describe(loadAgentConfig.name, () => {
     expect(loadAgentConfig({ NEPHELE_USER_DATA: b64, NEPHELE_ASSEMBLY_ID: 'mine' }).assemblyId).toBe('mine');
   });
 
+  it("reads the identity line of Nephele's #cloud-config user data", () => {
+    const id = { assemblyId: 'd.a.1', deployableId: 'd', agentSecret: 'k', amqp10Url: 'amqp://h:1' };
+    const ud = `#cloud-config\n# nephele-agent-identity: ${Buffer.from(JSON.stringify(id)).toString('base64')}\nruncmd: []\n`;
+    expect(loadAgentConfig({ NEPHELE_USER_DATA: ud })).toMatchObject({
+      assemblyId: 'd.a.1',
+      deployableId: 'd',
+      secret: 'k',
+      edgeUrl: 'amqp://h:1',
+    });
+    expect(() => loadAgentConfig({ NEPHELE_USER_DATA: '#cloud-config\nruncmd: []\n' })).toThrow(
+      /nephele-agent-identity/,
+    );
+  });
+
   it('lists every bad variable at once', () => {
     expect(() =>
       loadAgentConfig({

@@ -18,6 +18,18 @@ export class AgentEnv {
   @IsString() NEPHELE_LSB_DIR = '/etc/init.d';
   /** Where the agent keeps, across its own restarts, the highest epoch it has seen and the process services it started (adopted after a crash). Optional. */
   @IsOptional() @IsString() NEPHELE_AGENT_STATE_DIR?: string = undefined;
+  /**
+   * Where the agent looks for its identity when neither these variables nor NEPHELE_USER_DATA
+   * carry it: `auto` (OpenStack metadata, then EC2 IMDSv2), `openstack`, `ec2`, or `off`.
+   */
+  @IsIn(['auto', 'openstack', 'ec2', 'off']) NEPHELE_METADATA = 'auto';
+  /** The metadata service (both OpenStack's and EC2's answer at this link-local address). */
+  @IsString() NEPHELE_METADATA_URL = 'http://169.254.169.254';
+  /**
+   * Set by systemd for units with LoadCredential= (see Note [Agent bootstrap] in libs/drivers):
+   * `agent-secret` and `edge-url` there stand for NEPHELE_AGENT_SECRET and AMQP10_URL.
+   */
+  @IsOptional() @IsString() CREDENTIALS_DIRECTORY?: string = undefined;
   /** Serve GET /healthz on this port when set (0 = off). */
   @IsInt() @Min(0) @Max(65535) PORT = 0;
   @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) LOG_LEVEL = 'info';
@@ -42,10 +54,23 @@ export const DEFAULT_HEARTBEAT_INTERVAL = '5s';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
 
+/** What a `#cloud-config` made by Nephele carries in its identity comment line. */
+const IDENTITY_COMMENT = '# nephele-agent-identity: ';
+
 /** User data keys: camelCase or the environment names. */
 function fromUserData(raw: string | undefined): Record<string, string | undefined> {
   if (!raw) return {};
   let text = raw.trim();
+  if (text.startsWith('#cloud-config')) {
+    // The cloud-config of Note [Agent bootstrap]: the identity is in one comment line.
+    const line = text.split('\n').find((l) => l.startsWith(IDENTITY_COMMENT));
+    if (!line) {
+      throw new Error(
+        'invalid environment:\n  NEPHELE_USER_DATA: a #cloud-config without a nephele-agent-identity line',
+      );
+    }
+    text = line.slice(IDENTITY_COMMENT.length).trim();
+  }
   if (!text.startsWith('{')) text = Buffer.from(text, 'base64').toString('utf8').trim();
   let parsed: unknown;
   try {

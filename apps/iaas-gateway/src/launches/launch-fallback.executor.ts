@@ -4,6 +4,7 @@ import { Candidate } from '@nephele/broker';
 import { DriverError, ProviderInstance } from '@nephele/drivers';
 import { AppLogger } from '@nephele/observability';
 import { LOGGER } from '@nephele/service-kit';
+import { AgentBundleService } from '../agent-bundle/agent-bundle.service';
 import { DriverPoolService } from '../drivers/driver-pool.service';
 import { LaunchSelection, LaunchTarget } from '../selection/launch-selection';
 import { EpochFence } from './epoch.fence';
@@ -24,6 +25,7 @@ export class LaunchFallbackExecutor {
     private readonly repo: LaunchesRepository,
     private readonly fence: EpochFence,
     private readonly outcomes: LaunchOutcomePublisher,
+    private readonly bundles: AgentBundleService,
     @Inject(LOGGER) log: AppLogger,
   ) {
     this.log = log;
@@ -59,7 +61,8 @@ export class LaunchFallbackExecutor {
         name: d.name ?? `nephele-${instanceId.slice(0, 8)}`,
         image: c.providerImageId,
         profile: c.profile.name,
-        userData: d.userData,
+        // Drivers that boot images get the agent's #cloud-config (Note [Agent bootstrap]).
+        userData: await this.bundles.userDataFor(driver, d.userData),
         metadata: { ...d.metadata, nephele_instance: instanceId, nephele_owner: d.owner },
       });
       return { inst };

@@ -14,7 +14,10 @@ describe('SchedulerService (two replicas, real PostgreSQL + RabbitMQ)', () => {
   let pg: Client;
 
   beforeAll(async () => {
-    [db, vhost] = await Promise.all([createTestDatabase('scaler_sched'), createTestVhost('scaler_sched')]);
+    [db, vhost] = await Promise.all([
+      createTestDatabase('scale_scaler_sched'),
+      createTestVhost('scale_scaler_sched'),
+    ]);
     gateway = new FakeGateway();
     await gateway.start(vhost.url);
     pg = new Client({ connectionString: db.url });
@@ -90,6 +93,59 @@ describe('SchedulerService (two replicas, real PostgreSQL + RabbitMQ)', () => {
       }
       const p = await call('GET', `${a.url}/v1/groups/${made[0]!.gid}/policies/${pids[0]}`);
       expect(p.body.nextFiringAt).toBeNull();
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('fires 400 schedules due at the same instant exactly once with two replicas claiming batches', async () => {
+    const [a, b] = await Promise.all([startScaler(env()), startScaler(env())]);
+    try {
+      // One group made through the API, 399 copies of it in SQL (400 HTTP creations would take
+      // long on a loaded machine); then all 400 schedules are moved to one instant.
+      const template = await groupWithSchedule(a.url, new Date(Date.now() + 3_600_000), 'many-0');
+      await pg.query(
+        `WITH g AS (
+           INSERT INTO scaler.groups (id, project, name, min_entities, max_entities, cooldown_ms, metadata,
+             launch_config, desired)
+           SELECT gen_random_uuid(), t.project, 'many-' || i, t.min_entities, t.max_entities, t.cooldown_ms,
+             t.metadata, t.launch_config, t.desired
+           FROM scaler.groups t, generate_series(1, 399) i WHERE t.id = $1 RETURNING id)
+         INSERT INTO scaler.policies (id, group_id, name, type, cooldown_ms, change, args, next_firing_at)
+         SELECT gen_random_uuid(), g.id, p.name, p.type, p.cooldown_ms, p.change, p.args, p.next_firing_at
+         FROM g, scaler.policies p WHERE p.id = $2`,
+        [template.gid, template.pid],
+      );
+      const { rows } = await pg.query(
+        `SELECT p.id FROM scaler.policies p JOIN scaler.groups g ON g.id = p.group_id WHERE g.name LIKE 'many-%'`,
+      );
+      const pids = rows.map((r: { id: string }) => r.id);
+      expect(pids).toHaveLength(400);
+      const at = new Date(Math.ceil((Date.now() + 2000) / 1000) * 1000);
+      await pg.query(
+        `UPDATE scaler.policies SET args = jsonb_set(args, '{at}', to_jsonb($2::text)), next_firing_at = $1
+         WHERE id = ANY($3::uuid[])`,
+        [at, at.toISOString(), pids],
+      );
+      await waitFor(async () => (await firings(pids)).filter((f) => f.outcome !== 'pending').length === 400, {
+        what: '400 firings',
+        timeoutMs: 60_000,
+      });
+      await waitFor(() => executed(pids).length >= 400, {
+        what: '400 policy.executed events',
+        timeoutMs: 30_000,
+      });
+      await sleep(1000); // a duplicate would have shown up by now
+      const fired = await firings(pids);
+      expect(fired).toHaveLength(400);
+      expect(fired.every((r) => r.outcome === 'executed' && r.scheduled_at.getTime() === at.getTime())).toBe(
+        true,
+      );
+      expect(executed(pids)).toHaveLength(400);
+      const { rows: desired } = await pg.query(
+        `SELECT desired, count(*)::int AS n FROM scaler.groups WHERE name LIKE 'many-%' GROUP BY desired`,
+      );
+      expect(desired).toEqual([{ desired: 1, n: 400 }]);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }

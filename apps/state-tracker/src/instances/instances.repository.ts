@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { InstanceState } from '@nephele/contracts';
 import { SqlRepository } from '@nephele/persistence';
 import { TRACKER_DB } from '../state-tracker.tokens';
+import type { PollRow } from './poll.plan';
 
 export interface InstanceRow {
   id: string;
@@ -22,6 +23,14 @@ export interface InstanceRow {
   version: number;
   created_at: Date;
   updated_at: Date;
+}
+
+/** A row's new state, addresses and reason (see `updateState`). */
+export interface StateUpdate {
+  id: string;
+  state: InstanceState;
+  addresses: string[];
+  reason: string | null;
 }
 
 export interface HistoryRow {
@@ -121,6 +130,22 @@ export class InstancesRepository extends SqlRepository {
     );
   }
 
+  /** Many rows' `updateState` in one statement. */
+  async updateStates(tx: EntityManager, updates: StateUpdate[]): Promise<void> {
+    if (!updates.length) return;
+    await tx.query(
+      `UPDATE state_tracker.instances i SET state = u.s, addresses = u.a::jsonb, reason = u.r, last_seen = now(),
+         version = i.version + 1, updated_at = now()
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS u(id, s, a, r) WHERE i.id = u.id`,
+      [
+        updates.map((u) => u.id),
+        updates.map((u) => u.state),
+        updates.map((u) => JSON.stringify(u.addresses)),
+        updates.map((u) => u.reason),
+      ],
+    );
+  }
+
   async insertHistory(tx: EntityManager, rows: HistoryRow[]): Promise<void> {
     if (!rows.length) return;
     await tx.query(
@@ -150,9 +175,13 @@ export class InstancesRepository extends SqlRepository {
     return rows.map((r) => ({ accountId: r.a, transitional: r.t }));
   }
 
-  liveForAccount(accountId: string): Promise<InstanceRow[]> {
+  /** An account's live instances, the columns a poll compares (see Note [Poll cost]). */
+  liveForAccount(accountId: string): Promise<PollRow[]> {
     return this.db.query(
-      `SELECT ${COLS} FROM state_tracker.instances WHERE provider_account_id = $1 AND state <> 'terminated'`,
+      `SELECT id, provider_instance_id, state, addresses,
+         (extract(epoch FROM created_at) * 1000)::float8 AS created_at,
+         (extract(epoch FROM last_seen) * 1000)::float8 AS last_seen
+       FROM state_tracker.instances WHERE provider_account_id = $1 AND state <> 'terminated'`,
       [accountId],
     );
   }

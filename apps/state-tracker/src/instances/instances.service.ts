@@ -18,7 +18,7 @@ import { LOGGER, METRICS } from '@nephele/service-kit';
 import { Registry } from 'prom-client';
 import { STATE_TRACKER_SCHEMA } from '../data-source';
 import { judgeTransition } from './instance-state.machine';
-import { InstanceRow, InstancesRepository, HistoryRow } from './instances.repository';
+import { HistoryRow, InstanceRow, InstancesRepository, StateUpdate } from './instances.repository';
 import { planPoll, PollPlan } from './poll.plan';
 
 export const TRACKER_OUTBOX = Symbol('TRACKER_OUTBOX');
@@ -85,15 +85,20 @@ export class InstancesService {
     row: InstanceRow,
     o: Observation,
     history: HistoryRow[],
+    batch?: StateUpdate[],
   ): Promise<CloudEvent[]> {
+    // With `batch`, the row update is collected for one UPDATE of them all (Note [Poll cost]).
+    const write = (u: StateUpdate): Promise<void> => {
+      if (!batch) return this.repo.updateState(tx, u.id, u);
+      batch.push(u);
+      return Promise.resolve();
+    };
     const verdict = judgeTransition(row.state, o.state);
     const addresses = o.addresses ?? row.addresses;
     switch (verdict.kind) {
       case 'same': {
         if (JSON.stringify(addresses) === JSON.stringify(row.addresses)) return Promise.resolve([]);
-        return this.repo
-          .updateState(tx, row.id, { state: row.state, addresses, reason: row.reason })
-          .then(() => []);
+        return write({ id: row.id, state: row.state, addresses, reason: row.reason }).then(() => []);
       }
       case 'refused':
         this.refused.inc();
@@ -108,9 +113,9 @@ export class InstancesService {
           source: o.source,
         });
         this.transitions.inc({ to: o.state });
-        return this.repo
-          .updateState(tx, row.id, { state: o.state, addresses, reason: o.reason })
-          .then(() => [this.stateChanged(row, row.state, o.state, o.reason, addresses)]);
+        return write({ id: row.id, state: o.state, addresses, reason: o.reason }).then(() => [
+          this.stateChanged(row, row.state, o.state, o.reason, addresses),
+        ]);
     }
   }
 
@@ -254,6 +259,7 @@ export class InstancesService {
     const changed = await this.commit(async (tx, history) => {
       const rows = await this.repo.lockByIds(tx, [...observations.keys()]);
       const events: CloudEvent[] = [];
+      const updates: StateUpdate[] = [];
       for (const row of rows) {
         const o = observations.get(row.id)!;
         if (o.state === 'terminated' && row.state !== 'terminating' && row.state !== 'terminated') {
@@ -273,8 +279,9 @@ export class InstancesService {
             ),
           );
         }
-        events.push(...(await this.apply(tx, row, o, history)));
+        events.push(...(await this.apply(tx, row, o, history, updates)));
       }
+      await this.repo.updateStates(tx, updates);
       return events;
     });
     return { changed, vanished };

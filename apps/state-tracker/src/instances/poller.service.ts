@@ -14,13 +14,13 @@ import { Registry } from 'prom-client';
 import { StateTrackerConfig } from '../config/env';
 import { TRACKER_CONFIG, TRACKER_DB, TRACKER_EMBEDDED } from '../state-tracker.tokens';
 import { DataSource } from 'typeorm';
-import { InstanceRow, InstancesRepository } from './instances.repository';
+import { InstancesRepository } from './instances.repository';
 import { InstancesService, SERVICE } from './instances.service';
-import { planPoll, PollPlan } from './poll.plan';
+import { planPoll, PollPlan, PollRow } from './poll.plan';
 
 interface AccountPollObservation {
   accountId: string;
-  known: InstanceRow[];
+  known: PollRow[];
   listed: ProviderInstanceView[];
   at: Date;
 }

@@ -210,6 +210,7 @@ export class Ec2Driver implements CloudDriver {
       startStop: true,
       reboot: true,
       maxListPage: config.listPageSize,
+      cloudInit: true,
     };
     this.client = new EC2Client({
       region: config.region,

@@ -229,6 +229,7 @@ export class OpenStackDriver implements CloudDriver {
       startStop: true,
       reboot: true,
       maxListPage: config.listPageSize,
+      cloudInit: true,
     };
     this.session = new KeystoneSession(
       {
