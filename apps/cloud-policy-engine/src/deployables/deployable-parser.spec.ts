@@ -207,6 +207,43 @@ ${groups}
       expect(errorsOf(yaml(`groups: ${groups}`))).toEqual([{ field, message }]);
     });
 
+    it('refuses a group whose services may not run on the same assemblies (it moves as one)', () => {
+      const manifest = (cachePlacement?: string[]) => ({
+        name: 'shop',
+        assemblies: [
+          {
+            name: 'web1',
+            image: 'i',
+            hardwareProfile: 'h',
+            services: [
+              {
+                name: 'httpd',
+                class: 'process',
+                command: ['httpd'],
+                placement: { assemblies: ['web2', 'web1'] },
+              },
+              {
+                name: 'cache',
+                class: 'process',
+                command: ['cache'],
+                ...(cachePlacement ? { placement: { assemblies: cachePlacement } } : {}),
+              },
+            ],
+          },
+          { name: 'web2', image: 'i', hardwareProfile: 'h' },
+        ],
+        groups: [{ name: 'web', services: ['web1/httpd', 'web1/cache'] }],
+      });
+      expect(errorsOf(manifest())).toEqual([
+        {
+          field: 'groups[0].services[1]',
+          message:
+            'a group moves as one: web1/cache may run on [web1], web1/httpd on [web1, web2] (give them the same placement)',
+        },
+      ]);
+      expect(parseDeployable(manifest(['web1', 'web2'])).groups).toHaveLength(1);
+    });
+
     it('refuses an empty group, a nameless one and unknown fields through the DTO', () => {
       const fields = errorsOf(
         yaml(

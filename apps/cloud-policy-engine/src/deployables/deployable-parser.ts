@@ -307,17 +307,25 @@ function backoffOf(
 }
 
 /**
- * Groups: unique names; each service `<assembly>/<service>` exists, is in one group only, and all
- * of a group's services are on its first service's assembly (a group runs on one assembly).
+ * Groups: unique names; each service `<assembly>/<service>` exists, is in one group only, all of
+ * a group's services are on its first service's assembly (a group runs on one assembly) and may run
+ * on the same assemblies (it moves as one: Pacemaker would leave a member that cannot follow stopped).
  */
 function checkGroups(doc: DeployableDocument, serviceIds: Set<string>, errors: FieldError[]): void {
   const groupOf = new Map<string, string>();
   const names = new Set<string>();
+  /** The assemblies a service may run on, sorted and joined (default: its own). */
+  const allowedOf = (id: string): string => {
+    const [a, name] = id.split('/') as [string, string];
+    const svc = doc.assemblies.find((x) => x.name === a)?.services.find((x) => x.name === name);
+    return [...new Set(svc?.placement?.assemblies ?? [a])].sort().join(', ');
+  };
   (doc.groups ?? []).forEach((g, i) => {
     if (names.has(g.name))
       errors.push({ field: `groups[${i}].name`, message: `group ${g.name} is defined twice` });
     names.add(g.name);
     let home: string | undefined;
+    let firstAllowed: string | undefined;
     g.services.forEach((id, j) => {
       const field = `groups[${i}].services[${j}]`;
       const slash = id.indexOf('/');
@@ -340,6 +348,16 @@ function checkGroups(doc: DeployableDocument, serviceIds: Set<string>, errors: F
           field,
           message: `a group runs on one assembly: ${id} is not on ${home}, where ${g.services[0]} is`,
         });
+      else {
+        // The group moves as one: a member that may not follow would be left stopped.
+        const allowed = allowedOf(id);
+        firstAllowed ??= allowed;
+        if (allowed !== firstAllowed)
+          errors.push({
+            field,
+            message: `a group moves as one: ${id} may run on [${allowed}], ${g.services[0]} on [${firstAllowed}] (give them the same placement)`,
+          });
+      }
       const other = groupOf.get(id);
       if (other !== undefined)
         errors.push({
