@@ -3,13 +3,20 @@ import tseslint from 'typescript-eslint';
 import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
 
+/**
+ * The pure projects (type:domain — policy, scaling, broker, hot — and type:contracts; ADR 6) use no
+ * I/O package and no Nest; their tests may. Node's built-ins are banned below (no-restricted-imports).
+ */
+const pureBans = ['pg', 'pg-*', 'amqplib', 'rhea', '@nestjs/*', 'typeorm', 'ioredis'];
+const pureBuiltins = ['fs', 'fs/promises', 'net', 'node:fs', 'node:fs/promises', 'node:net', 'child_process', 'node:child_process'];
+
 /** Tags on two axes (STYLE.md). Tests of any project may also use the testing lib. */
 const constraints = (forTests) => [
   { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
   { sourceTag: 'scope:app', onlyDependOnLibsWithTags: ['scope:shared'] },
   { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', ...(forTests ? ['type:testing'] : [])] },
-  { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:util', ...(forTests ? ['type:testing'] : [])] },
-  { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', ...(forTests ? ['type:testing'] : [])] },
+  { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:util', ...(forTests ? ['type:testing'] : [])], bannedExternalImports: forTests ? [] : pureBans },
+  { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', ...(forTests ? ['type:testing'] : [])], bannedExternalImports: forTests ? [] : pureBans },
   { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:infra', ...(forTests ? ['type:testing'] : [])] },
   { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:infra', 'type:domain', ...(forTests ? ['type:testing'] : [])] },
   { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:infra', 'type:domain', ...(forTests ? ['type:testing'] : [])] },
@@ -44,6 +51,14 @@ export default tseslint.config(
       '@nx/enforce-module-boundaries': boundaries(true),
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+  {
+    // Node's built-in modules are not in the project graph, so bannedExternalImports cannot see them.
+    files: ['libs/{policy,scaling,broker,hot,contracts}/src/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/test/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: pureBuiltins.map((name) => ({ name, message: 'domain and contracts libs are pure (ADR 6): do I/O in an app or an infra lib' })) }],
     },
   },
   {

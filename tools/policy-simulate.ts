@@ -1,6 +1,6 @@
 // `npm run --silent policy:simulate -- <cib.xml or dir>… [--now <ISO date>] [--lenient]`: plans
 // Pacemaker CIBs with Nephele's policy engine, all in one process, and prints one JSON line per
-// file: {"file", "placement", "actions"} or {"file", "error"} (a CibError names the construct
+// file: {"file", "placement", "actions"[, "fencing"]} or {"file", "error"} (a CibError names the construct
 // outside the supported subset). A directory stands for its *.xml files, in name order.
 // `now` is the CIB's execution-date if it has one (as crm_simulate does), else --now, else the clock.
 // Exit status: 0 when every file was planned, 1 when at least one was refused, 2 on bad usage.
@@ -36,7 +36,7 @@ export function summariseAction(a: PolicyAction): { action: string; resource: st
 
 /** What `policy:simulate` prints for one file. */
 export type SimulateLine =
-  | { file: string; placement: Record<string, string | null>; actions: ReturnType<typeof summariseAction>[]; ignored?: string[] }
+  | { file: string; placement: Record<string, string | null>; actions: ReturnType<typeof summariseAction>[]; fencing?: string[]; ignored?: string[] }
   | { file: string; error: string };
 
 /** Plans one CIB file; never throws for a bad CIB (the error is in the line). */
@@ -47,6 +47,8 @@ export function simulateFile(file: string, options: { now?: number; lenient?: bo
     const now = options.now ?? input.now ?? fallback;
     const result = plan(input.spec, input.state, input.history, now);
     const line: SimulateLine = { file, placement: result.placement, actions: result.actions.map(summariseAction) };
+    // Nodes fenced first, as `node:action` (only when there are any).
+    if (result.fencing.length > 0) line.fencing = result.fencing.map((f) => `${f.node}:${f.action}`);
     if (input.ignored.length > 0) line.ignored = input.ignored;
     return line;
   } catch (e) {

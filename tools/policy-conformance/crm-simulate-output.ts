@@ -80,3 +80,16 @@ export function diffPlacements(theirs: NormalisedPlacement, ours: NormalisedPlac
   }
   return diffs;
 }
+
+/** The nodes crm_simulate's transition fences, as sorted `node:action` entries. */
+export function parseSimulatedFencing(xml: string): string[] {
+  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml) as X;
+  const res = doc['pacemaker-result'] as X | undefined;
+  const out = arr((res?.['transition'] as X | undefined)?.['fencing_action']).map((f) => `${String(f['target'])}:${String(f['op'])}`);
+  return out.sort();
+}
+
+/** Nephele's fencing in the same form. */
+export function normaliseFencing(fencing: ReadonlyArray<{ node: string; action: string }>): string[] {
+  return fencing.map((f) => `${f.node}:${f.action}`).sort();
+}

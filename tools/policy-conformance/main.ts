@@ -3,8 +3,8 @@
 // Nephele's strict reader + planner and through the real crm_simulate (at most 2 at a time; set
 // CRM_SIMULATE to choose the binary), and prints:
 //   accepted  — CIBs Nephele plans (the rest are refused with a CibError naming the construct)
-//   identical — accepted CIBs placed exactly as crm_simulate places them
-//   divergent — accepted CIBs placed differently (a silent wrong answer: must be 0)
+//   identical — accepted CIBs placed exactly as crm_simulate places them, fencing the same nodes
+//   divergent — accepted CIBs placed or fenced differently (a silent wrong answer: must be 0)
 // plus the first divergent names with their differences and the most common refusal reasons.
 // Nothing is cached or written: the corpus stays in the checkout.
 import { execFile } from 'child_process';
@@ -12,7 +12,7 @@ import { existsSync, readFileSync, statSync } from 'fs';
 import { basename, join } from 'path';
 import { CibError, plan, readCib } from '@nephele/policy';
 import { expandCibPaths } from '../policy-simulate';
-import { diffPlacements, normalisePlacement, parseSimulatedPlacement } from './crm-simulate-output';
+import { diffPlacements, normaliseFencing, normalisePlacement, parseSimulatedFencing, parseSimulatedPlacement } from './crm-simulate-output';
 
 const CRM_SIMULATE = process.env.CRM_SIMULATE ?? 'crm_simulate';
 const PARALLEL = 2;
@@ -58,6 +58,9 @@ async function checkOne(file: string, fallbackNow: number): Promise<FileOutcome>
     return { name, status: 'crm_simulate-failed', detail: (e as Error).message };
   }
   const diffs = diffPlacements(parseSimulatedPlacement(xml), normalisePlacement(ours.placement));
+  const theirFencing = parseSimulatedFencing(xml).join(',');
+  const ourFencing = normaliseFencing(ours.fencing).join(',');
+  if (theirFencing !== ourFencing) diffs.push(`fencing: crm_simulate=[${theirFencing}] nephele=[${ourFencing}]`);
   return diffs.length === 0 ? { name, status: 'identical' } : { name, status: 'divergent', diffs };
 }
 

@@ -9,6 +9,20 @@ import { AgentService } from './agent/agent.service';
 import { ServiceSupervisor } from './agent/service-supervisor';
 import { createServiceAdapters } from './services/service-adapters';
 
+/** `/healthz` (the process runs) and `/readyz` (connected to the edge), for container probes. */
+function serveHealth(port: number, identity: Record<string, string>, connected: () => boolean): Server {
+  const health = createServer((req, res) => {
+    const ok = req.url === '/healthz' || req.url === '/readyz';
+    const ready = req.url === '/healthz' || connected();
+    res.writeHead(ok ? (ready ? 200 : 503) : 404, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify(ok ? { status: ready ? 'ok' : 'disconnected', ...identity } : { status: 'not found' }),
+    );
+  });
+  health.listen(port, '0.0.0.0');
+  return health;
+}
+
 // The in-guest agent (ARCHITECTURE §5): not an HTTP service. It connects to the AMQP 1.0 edge
 // with its assembly id, heartbeats, runs the services the DPE asks for, and runs until SIGTERM.
 const VERSION = '0.1.0';
@@ -81,18 +95,7 @@ async function main(): Promise<void> {
     config.secret,
   );
 
-  let health: Server | undefined;
-  if (config.port) {
-    health = createServer((req, res) => {
-      const ok = req.url === '/healthz' || req.url === '/readyz';
-      const ready = req.url === '/healthz' || edge.isConnected();
-      res.writeHead(ok ? (ready ? 200 : 503) : 404, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify(ok ? { status: ready ? 'ok' : 'disconnected', ...identity } : { status: 'not found' }),
-      );
-    });
-    health.listen(config.port, '0.0.0.0');
-  }
+  const health = config.port ? serveHealth(config.port, identity, () => edge.isConnected()) : undefined;
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -10,7 +10,7 @@ import {
 import { DataSource } from 'typeorm';
 import { Bus, OutboxRelay, SqlOutboxStore } from '@nephele/bus';
 import { AppLogger } from '@nephele/observability';
-import { createAppDataSource } from '@nephele/persistence';
+import { createAppDataSource, pingDatabase } from '@nephele/persistence';
 import { BUS, HealthRegistry, LOGGER } from '@nephele/service-kit';
 import { AppliancesController, ImplementationsController } from './appliances/appliances.controller';
 import { AppliancesResponder } from './appliances/appliances.responder';
@@ -19,6 +19,12 @@ import { BrokerConfigResponder } from './broker-config/broker-config.responder';
 import { BrokerConfigService } from './broker-config/broker-config.service';
 import { ChangeRecorder } from './common/change-recorder';
 import { ResourceRepository } from './common/resource.repository';
+import { AppliancesRepository } from './appliances/appliances.repository';
+import { HardwareProfilesRepository } from './hardware-profiles/hardware-profiles.repository';
+import { PoolFamiliesRepository } from './pool-families/pool-families.repository';
+import { ProjectsRepository } from './projects/projects.repository';
+import { ProviderAccountsRepository } from './provider-accounts/provider-accounts.repository';
+import { TokensRepository } from './tokens/tokens.repository';
 import { ConfigApiConfig } from './config/env';
 import { CONFIG_API_CONFIG, CONFIG_API_DB, IN_PROCESS_TOKENS, OUTBOX_RELAY } from './config-api.tokens';
 import { CONFIG_API_SCHEMA, configApiEntities, configApiMigrations } from './data-source';
@@ -69,7 +75,7 @@ class ConfigApiLifecycle implements OnModuleInit, OnApplicationBootstrap, OnAppl
   ) {}
   onModuleInit(): void {
     this.health.register('config-api-db', async () => {
-      await this.db.query('SELECT 1');
+      await pingDatabase(this.db);
     });
   }
   onApplicationBootstrap(): void {
@@ -137,6 +143,12 @@ export class ConfigApiModule {
             new OutboxRelay(new SqlOutboxStore(db, CONFIG_API_SCHEMA), bus, { logger }),
         },
         ResourceRepository,
+        AppliancesRepository,
+        HardwareProfilesRepository,
+        PoolFamiliesRepository,
+        ProjectsRepository,
+        ProviderAccountsRepository,
+        TokensRepository,
         ChangeRecorder,
         SecretsService,
         ProjectsService,

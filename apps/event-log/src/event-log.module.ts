@@ -1,6 +1,6 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { createAppDataSource } from '@nephele/persistence';
+import { createAppDataSource, pingDatabase } from '@nephele/persistence';
 import { HealthRegistry } from '@nephele/service-kit';
 import { EventLogConfig } from './config/env';
 import { EVENT_LOG_SCHEMA, eventLogEntities, eventLogMigrations } from './data-source';
@@ -20,7 +20,7 @@ class EventLogLifecycle implements OnModuleInit, OnApplicationShutdown {
   ) {}
   onModuleInit(): void {
     this.health.register('event-log-db', async () => {
-      await this.db.query('SELECT 1');
+      await pingDatabase(this.db);
     });
   }
   async onApplicationShutdown(): Promise<void> {

@@ -2,9 +2,10 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
 import { agentPrincipal, createBus, EdgeListener, EdgePrincipal, managementPrincipal } from '@nephele/bus';
 import { NepheleClient, seedLocalBroker } from '@nephele/client';
-import { createLogger } from '@nephele/observability';
+import { AppLogger, createLogger } from '@nephele/observability';
 import { restrictDataDir } from '@nephele/persistence';
 import {
   createHttpApp,
@@ -15,10 +16,10 @@ import {
   masterKeyFrom,
   TokenVerifier,
 } from '@nephele/service-kit';
-import { AgentCredentials, loadCpeConfig } from '../../cloud-policy-engine/src';
+import { AgentCredentials, CpeConfig, loadCpeConfig } from '../../cloud-policy-engine/src';
 import { DpeHost } from '../../dpe-worker/src';
 import { AllInOneModule } from './app.module';
-import { loadAllInOneEnv } from './config/env';
+import { AllInOneEnv, loadAllInOneEnv } from './config/env';
 import { missingPeersLines } from './debian-peers';
 
 /** A secret kept in the data dir (mode 600): given by env, else read, else made once. */
@@ -95,6 +96,137 @@ async function seedExampleAppliance(c: NepheleClient, project: string, providerI
   });
 }
 
+/**
+ * The AMQP 1.0 edge: Nephele itself listens (no broker needed). Nobody is anonymous (see Note
+ * [Edge authentication]): management clients log in with an API token (verifier added once the
+ * bus is up), agents as their assembly.
+ */
+function edgeListener(
+  env: AllInOneEnv,
+  tls: { cert: Buffer; key: Buffer } | undefined,
+  logger: AppLogger,
+): EdgeListener {
+  const allowAnonymous = env.NEPHELE_EDGE_ALLOW_ANONYMOUS === 'true';
+  const edge = new EdgeListener({
+    port: env.NEPHELE_EDGE_PORT,
+    host: env.NEPHELE_EDGE_HOST,
+    tls,
+    allowAnonymous,
+    // The loopback demo: an anonymous peer is a management client with an admin's rights.
+    anonymousPrincipal: managementPrincipal({ tokenId: 'anonymous', role: 'admin' }),
+    maxMessageBytes: env.NEPHELE_EDGE_MAX_MESSAGE_BYTES,
+    maxConnectionsPerPrincipal: env.NEPHELE_EDGE_MAX_CONNECTIONS,
+    maxQueueBytes: env.NEPHELE_EDGE_MAX_QUEUE_BYTES,
+    maxQueueLength: env.NEPHELE_EDGE_MAX_QUEUE_LENGTH,
+    maxHoldMs: env.NEPHELE_EDGE_MAX_HOLD_MS,
+    logger,
+  });
+  if (allowAnonymous)
+    logger.warn('NEPHELE_EDGE_ALLOW_ANONYMOUS=true: anonymous loopback peers act as admins on the edge');
+  return edge;
+}
+
+/** The default project, pool, images and profile on the local driver, and the example appliance. */
+async function seedDefaults(port: number, token: string, cpeConfig: CpeConfig): Promise<string> {
+  const agentMain = path.resolve(__dirname, '../agent/main.js');
+  const world = await seedLocalBroker(new NepheleClient({ url: `http://127.0.0.1:${port}`, token }), {
+    project: 'default',
+    images: {
+      agent: { command: [process.execPath, agentMain] },
+      sleeper: { command: ['sleep', 'infinity'] },
+    },
+    imageNames: { 'debian-12': 'agent', sleeper: 'sleeper' },
+    hardwareProfiles: ['small'],
+    pool: 'default',
+  });
+  cpeConfig.defaultProject = world.projectId;
+  await seedExampleAppliance(
+    new NepheleClient({ url: `http://127.0.0.1:${port}`, token }),
+    world.projectId,
+    world.providerId,
+  );
+  return `  default       project ${world.projectId}, pool "default" (local driver), images "debian-12" (runs the agent) and "sleeper", profile "small"`;
+}
+
+/**
+ * Agents (started by the local driver) prove their assembly with its own credential (Note [Agent
+ * identity] in @nephele/contracts); management clients log in with an API token, and lose their
+ * connections when it is revoked.
+ */
+function wireEdgeAuth(edge: EdgeListener, app: INestApplication): void {
+  const agentCredentials = app.get(AgentCredentials, { strict: false });
+  edge.auth.add(
+    'agent',
+    async (username, password) => {
+      const a = await agentCredentials.verify(username, password);
+      return a ? agentPrincipal(a.assemblyId, a.deployableId) : null;
+    },
+    { first: true },
+  );
+  edge.auth.add('token', tokenLogin(app.get<TokenVerifier>(TOKEN_VERIFIER)));
+  app
+    .get<TokenRevocations>(TOKEN_REVOCATIONS)
+    .onTokenRevoked((id) => edge.closeWhere((p) => p.claims?.tokenId === id, 'token revoked'));
+}
+
+/** What the all-in-one prints on stderr once it is up. */
+function banner(o: {
+  env: AllInOneEnv;
+  base: string;
+  edgeUrl: string;
+  dataDir: string;
+  seeded: string;
+  token: { value: string; fresh: boolean };
+}): string {
+  const { env, base, edgeUrl, dataDir, seeded, token } = o;
+  const lines = [
+    '',
+    `Nephele is running (all-in-one) on ${base}`,
+    `  API docs      ${base}/docs`,
+    `  events        ${base}/v1/events   (live: ${base}/v1/events/stream)`,
+    `  deployables   ${base}/v1/deployables   AMQP 1.0 management: ${edgeUrl} address nephele.cpe (SASL PLAIN, password = an API token)`,
+    `  health        ${base}/readyz   metrics ${base}/metrics`,
+    `  database      ${env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${dataDir}/pgdata`}`,
+    `  bus           ${env.AMQP_URL ? 'RabbitMQ (AMQP_URL)' : 'in-process'}`,
+    seeded,
+    token.fresh
+      ? `  admin token   ${token.value}\n                (shown once; also saved in ${dataDir}/admin-token, mode 600)`
+      : `  admin token   ${env.NEPHELE_BOOTSTRAP_TOKEN ? 'NEPHELE_BOOTSTRAP_TOKEN' : `in ${dataDir}/admin-token`}`,
+    ...missingPeersLines(), // once, at start-up: what the optional Debian peers would enable
+    '',
+  ].filter((l) => l !== '');
+  return `\n${lines.join('\n')}\n\n`;
+}
+
+/** The DPEs of the `inline` runtime: a DpeHost in this process on its own bus client and edge link. */
+async function startInlineDpe(
+  env: AllInOneEnv,
+  edge: EdgeListener,
+  logger: AppLogger,
+  edgeUrl: string,
+  bootTimeoutMs: number,
+): Promise<{ host: DpeHost; close: () => Promise<void> }> {
+  const dpeBus = createBus({ url: env.AMQP_URL, service: 'dpe-worker', logger });
+  await dpeBus.start();
+  const dpeEdge = edge.connect('dpe-inline');
+  await dpeEdge.start();
+  const host = new DpeHost({
+    bus: dpeBus,
+    edge: dpeEdge,
+    log: logger.child({ part: 'dpe' }),
+    workerId: `inline-${process.pid}`,
+    agentEdgeUrl: edgeUrl,
+    bootTimeoutMs,
+  });
+  await host.start();
+  const close = async () => {
+    await host.close().catch(() => undefined);
+    await dpeEdge.close().catch(() => undefined);
+    await dpeBus.close().catch(() => undefined);
+  };
+  return { host, close };
+}
+
 async function main(): Promise<void> {
   const env = loadAllInOneEnv();
   const dataDir = path.resolve(env.NEPHELE_DATA_DIR ?? '.nephele');
@@ -124,43 +256,12 @@ async function main(): Promise<void> {
   };
   process.env.NEPHELE_DATA_DIR = dataDir;
 
-  // The AMQP 1.0 edge: Nephele itself listens (no broker needed). Nobody is anonymous (see Note
-  // [Edge authentication]): management clients log in with an API token (verifier added once the
-  // bus is up, below), agents as their assembly.
-  const allowAnonymous = env.NEPHELE_EDGE_ALLOW_ANONYMOUS === 'true';
-  const edge = new EdgeListener({
-    port: env.NEPHELE_EDGE_PORT,
-    host: env.NEPHELE_EDGE_HOST,
-    tls,
-    allowAnonymous,
-    // The loopback demo: an anonymous peer is a management client with an admin's rights.
-    anonymousPrincipal: managementPrincipal({ tokenId: 'anonymous', role: 'admin' }),
-    maxMessageBytes: env.NEPHELE_EDGE_MAX_MESSAGE_BYTES,
-    maxConnectionsPerPrincipal: env.NEPHELE_EDGE_MAX_CONNECTIONS,
-    maxQueueBytes: env.NEPHELE_EDGE_MAX_QUEUE_BYTES,
-    maxQueueLength: env.NEPHELE_EDGE_MAX_QUEUE_LENGTH,
-    maxHoldMs: env.NEPHELE_EDGE_MAX_HOLD_MS,
-    logger,
-  });
-  if (allowAnonymous)
-    logger.warn('NEPHELE_EDGE_ALLOW_ANONYMOUS=true: anonymous loopback peers act as admins on the edge');
+  const edge = edgeListener(env, tls, logger);
   await edge.start();
 
-  const dpeBus = createBus({ url: env.AMQP_URL, service: 'dpe-worker', logger });
-  await dpeBus.start();
-  const dpeEdge = edge.connect('dpe-inline');
-  await dpeEdge.start();
   const cpeConfig = loadCpeConfig({ ...shared, CPE_RUNTIME: 'inline', NEPHELE_AGENT_EDGE_URL: edgeUrl });
-  const host = new DpeHost({
-    bus: dpeBus,
-    edge: dpeEdge,
-    log: logger.child({ part: 'dpe' }),
-    workerId: `inline-${process.pid}`,
-    agentEdgeUrl: edgeUrl,
-    // DPE_BOOT_TIMEOUT_MS holds in the all-in-one too (a VM under software emulation boots in minutes).
-    bootTimeoutMs: cpeConfig.bootTimeoutMs,
-  });
-  await host.start();
+  // DPE_BOOT_TIMEOUT_MS holds in the all-in-one too (a VM under software emulation boots in minutes).
+  const { host, close: closeDpe } = await startInlineDpe(env, edge, logger, edgeUrl, cpeConfig.bootTimeoutMs);
 
   const app = await createHttpApp(
     AllInOneModule.forRoot({
@@ -174,21 +275,7 @@ async function main(): Promise<void> {
     { title: 'Nephele', bodyLimit: '5mb' },
   );
   app.enableShutdownHooks();
-  // Agents (started by the local driver) prove their assembly with its own credential (Note [Agent
-  // identity] in @nephele/contracts); management clients log in with an API token.
-  const agentCredentials = app.get(AgentCredentials, { strict: false });
-  edge.auth.add(
-    'agent',
-    async (username, password) => {
-      const a = await agentCredentials.verify(username, password);
-      return a ? agentPrincipal(a.assemblyId, a.deployableId) : null;
-    },
-    { first: true },
-  );
-  edge.auth.add('token', tokenLogin(app.get<TokenVerifier>(TOKEN_VERIFIER)));
-  app
-    .get<TokenRevocations>(TOKEN_REVOCATIONS)
-    .onTokenRevoked((id) => edge.closeWhere((p) => p.claims?.tokenId === id, 'token revoked'));
+  wireEdgeAuth(edge, app);
   // Not ready until the defaults are seeded: a client that waits for /readyz (as the README's tour
   // and every E2E do) must find the pool, images and profile it is told about.
   let seedState: 'pending' | 'done' | Error = env.NEPHELE_SEED === 'true' ? 'pending' : 'done';
@@ -202,27 +289,7 @@ async function main(): Promise<void> {
   let seeded = '';
   if (env.NEPHELE_SEED === 'true') {
     try {
-      const agentMain = path.resolve(__dirname, '../agent/main.js');
-      const world = await seedLocalBroker(
-        new NepheleClient({ url: `http://127.0.0.1:${env.PORT}`, token: token.value }),
-        {
-          project: 'default',
-          images: {
-            agent: { command: [process.execPath, agentMain] },
-            sleeper: { command: ['sleep', 'infinity'] },
-          },
-          imageNames: { 'debian-12': 'agent', sleeper: 'sleeper' },
-          hardwareProfiles: ['small'],
-          pool: 'default',
-        },
-      );
-      cpeConfig.defaultProject = world.projectId;
-      await seedExampleAppliance(
-        new NepheleClient({ url: `http://127.0.0.1:${env.PORT}`, token: token.value }),
-        world.projectId,
-        world.providerId,
-      );
-      seeded = `  default       project ${world.projectId}, pool "default" (local driver), images "debian-12" (runs the agent) and "sleeper", profile "small"`;
+      seeded = await seedDefaults(env.PORT, token.value, cpeConfig);
       seedState = 'done';
     } catch (e) {
       seedState = e as Error;
@@ -230,28 +297,10 @@ async function main(): Promise<void> {
     }
   }
 
-  const lines = [
-    '',
-    `Nephele is running (all-in-one) on ${base}`,
-    `  API docs      ${base}/docs`,
-    `  events        ${base}/v1/events   (live: ${base}/v1/events/stream)`,
-    `  deployables   ${base}/v1/deployables   AMQP 1.0 management: ${edgeUrl} address nephele.cpe (SASL PLAIN, password = an API token)`,
-    `  health        ${base}/readyz   metrics ${base}/metrics`,
-    `  database      ${env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${dataDir}/pgdata`}`,
-    `  bus           ${env.AMQP_URL ? 'RabbitMQ (AMQP_URL)' : 'in-process'}`,
-    seeded,
-    token.fresh
-      ? `  admin token   ${token.value}\n                (shown once; also saved in ${dataDir}/admin-token, mode 600)`
-      : `  admin token   ${env.NEPHELE_BOOTSTRAP_TOKEN ? 'NEPHELE_BOOTSTRAP_TOKEN' : `in ${dataDir}/admin-token`}`,
-    ...missingPeersLines(), // once, at start-up: what the optional Debian peers would enable
-    '',
-  ].filter((l) => l !== '');
-  process.stderr.write(`\n${lines.join('\n')}\n\n`);
+  process.stderr.write(banner({ env, base, edgeUrl, dataDir, seeded, token }));
 
   const stop = async () => {
-    await host.close().catch(() => undefined);
-    await dpeEdge.close().catch(() => undefined);
-    await dpeBus.close().catch(() => undefined);
+    await closeDpe();
     await edge.close().catch(() => undefined);
   };
   process.once('SIGINT', () => void stop());

@@ -1,3 +1,4 @@
+import { createPrng } from '@nephele/util';
 import {
   BrokerConfigSnapshot,
   HardwareProfileConfig,
@@ -71,86 +72,99 @@ export function selectCandidates(
   const decisions: CandidateDecision[] = [];
   const kept: Candidate[] = [];
   const family = snapshot.poolFamilies.find((f) => f.id === req.pool.familyId);
-  const providers = new Map(snapshot.providers.map((p) => [p.id, p]));
-  const accounts = new Map(snapshot.providerAccounts.map((a) => [a.id, a]));
   for (const accountId of family?.accountIds ?? []) {
-    const account = accounts.get(accountId);
-    const drop = (reason: string, providerProfileId?: string) =>
-      decisions.push({ providerAccountId: accountId, providerProfileId, kept: false, reason });
-    if (!account) {
-      drop('account no longer exists');
-      continue;
+    const c = admit(snapshot, req, family, accountId);
+    if ('reason' in c) {
+      decisions.push({
+        providerAccountId: accountId,
+        providerProfileId: c.providerProfileId,
+        kept: false,
+        reason: c.reason,
+      });
+    } else {
+      kept.push(c);
     }
-    const provider = providers.get(account.providerId);
-    if (!account.enabled) {
-      drop('account disabled');
-      continue;
-    }
-    if (!provider?.enabled) {
-      drop(`provider ${provider?.name ?? account.providerId} disabled`);
-      continue;
-    }
-    const providerImageId = req.mappings.get(accountId);
-    if (!providerImageId) {
-      drop(`no image mapping for image ${req.imageId}`);
-      continue;
-    }
-    const profiles = snapshot.providerProfiles.filter((p) => p.providerId === provider.id);
-    const hw = req.hardwareProfile;
-    const match = matchHardwareProfile(
-      {
-        cpu: hw.cpu ?? undefined,
-        memoryMb: hw.memoryMb ?? undefined,
-        storageGb: hw.storageGb ?? undefined,
-        arch: hw.arch ?? undefined,
-      },
-      profiles,
-    );
-    if (!match.chosen) {
-      drop(
-        profiles.length
-          ? `no provider profile matches ${hw.name}: ${match.rejections.map((r) => `${profiles.find((p) => p.id === r.profileId)?.name}: ${r.reason}`).join('; ')}`
-          : `provider ${provider.name} has no profiles`,
-      );
-      continue;
-    }
-    const profile = match.chosen;
-    const ask: Usage = { instances: 1, cores: profile.cpu, memoryMb: profile.memoryMb };
-    const over =
-      quotaReason('account', account.quota, req.usage.byAccount.get(accountId) ?? ZERO, ask) ??
-      quotaReason('pool', req.pool.quota, req.usage.pool, ask) ??
-      (family ? quotaReason('pool family', family.quota, req.usage.family, ask) : undefined);
-    if (over) {
-      drop(over, profile.id);
-      continue;
-    }
-    const failures = req.recentFailures.get(accountId) ?? 0;
-    kept.push({ account, profile, providerImageId, failures });
   }
-  const compare = (a: Candidate, b: Candidate, upTo: readonly RankingStrategy[]): number => {
-    for (const s of upTo) {
-      const d =
-        s === 'priority'
-          ? a.account.priority - b.account.priority
-          : s === 'failures'
-            ? a.failures - b.failures
-            : s === 'cost'
-              ? (a.profile.costPerHour ?? Infinity) - (b.profile.costPerHour ?? Infinity)
-              : 0;
-      if (d !== 0 && !Number.isNaN(d)) return d;
-    }
-    return 0;
-  };
+  const ordered = rank(kept, strategies, req.seed);
+  ordered.forEach((c, n) =>
+    decisions.push({
+      providerAccountId: c.account.id,
+      providerProfileId: c.profile.id,
+      kept: true,
+      reason: `rank ${n + 1}: priority ${c.account.priority}, ${c.failures} recent failures, cost ${c.profile.costPerHour ?? 'unknown'}/h, weight ${c.account.weight}, profile ${c.profile.name}`,
+    }),
+  );
+  return { candidates: ordered, decisions };
+}
+
+/** One account of the family as a candidate, or why it is dropped. */
+function admit(
+  snapshot: BrokerConfigSnapshot,
+  req: SelectionRequest,
+  family: BrokerConfigSnapshot['poolFamilies'][number] | undefined,
+  accountId: string,
+): Candidate | { reason: string; providerProfileId?: string } {
+  const account = snapshot.providerAccounts.find((a) => a.id === accountId);
+  if (!account) return { reason: 'account no longer exists' };
+  const provider = snapshot.providers.find((p) => p.id === account.providerId);
+  if (!account.enabled) return { reason: 'account disabled' };
+  if (!provider?.enabled) return { reason: `provider ${provider?.name ?? account.providerId} disabled` };
+  const providerImageId = req.mappings.get(accountId);
+  if (!providerImageId) return { reason: `no image mapping for image ${req.imageId}` };
+  const profiles = snapshot.providerProfiles.filter((p) => p.providerId === provider.id);
+  const hw = req.hardwareProfile;
+  const match = matchHardwareProfile(
+    {
+      cpu: hw.cpu ?? undefined,
+      memoryMb: hw.memoryMb ?? undefined,
+      storageGb: hw.storageGb ?? undefined,
+      arch: hw.arch ?? undefined,
+    },
+    profiles,
+  );
+  if (!match.chosen) {
+    return {
+      reason: profiles.length
+        ? `no provider profile matches ${hw.name}: ${match.rejections.map((r) => `${profiles.find((p) => p.id === r.profileId)?.name}: ${r.reason}`).join('; ')}`
+        : `provider ${provider.name} has no profiles`,
+    };
+  }
+  const profile = match.chosen;
+  const ask: Usage = { instances: 1, cores: profile.cpu, memoryMb: profile.memoryMb };
+  const over =
+    quotaReason('account', account.quota, req.usage.byAccount.get(accountId) ?? ZERO, ask) ??
+    quotaReason('pool', req.pool.quota, req.usage.pool, ask) ??
+    (family ? quotaReason('pool family', family.quota, req.usage.family, ask) : undefined);
+  if (over) return { reason: over, providerProfileId: profile.id };
+  return { account, profile, providerImageId, failures: req.recentFailures.get(accountId) ?? 0 };
+}
+
+function compareBy(a: Candidate, b: Candidate, upTo: readonly RankingStrategy[]): number {
+  for (const s of upTo) {
+    const d =
+      s === 'priority'
+        ? a.account.priority - b.account.priority
+        : s === 'failures'
+          ? a.failures - b.failures
+          : s === 'cost'
+            ? (a.profile.costPerHour ?? Infinity) - (b.profile.costPerHour ?? Infinity)
+            : 0;
+    if (d !== 0 && !Number.isNaN(d)) return d;
+  }
+  return 0;
+}
+
+/** Sorted by the deterministic strategies, then weighted draws within each group of ties. */
+function rank(kept: Candidate[], strategies: readonly RankingStrategy[], seed: string): Candidate[] {
   const deterministic = strategies.filter((s) => s !== 'weight');
   const sorted = [...kept].sort(
-    (a, b) => compare(a, b, deterministic) || (a.account.id < b.account.id ? -1 : 1),
+    (a, b) => compareBy(a, b, deterministic) || (a.account.id < b.account.id ? -1 : 1),
   );
-  // Weighted draws within each group of ties, in group order.
   const ordered: Candidate[] = [];
-  const rand = seededRandom(req.seed);
+  const rand = createPrng(seed).next;
   for (let i = 0; i < sorted.length;) {
     let j = i + 1;
-    while (j < sorted.length && compare(sorted[i]!, sorted[j]!, deterministic) === 0) j++;
+    while (j < sorted.length && compareBy(sorted[i]!, sorted[j]!, deterministic) === 0) j++;
     const group = sorted.slice(i, j);
     while (group.length) {
       const k = strategies.includes('weight')
@@ -163,15 +177,7 @@ export function selectCandidates(
     }
     i = j;
   }
-  ordered.forEach((c, rank) =>
-    decisions.push({
-      providerAccountId: c.account.id,
-      providerProfileId: c.profile.id,
-      kept: true,
-      reason: `rank ${rank + 1}: priority ${c.account.priority}, ${c.failures} recent failures, cost ${c.profile.costPerHour ?? 'unknown'}/h, weight ${c.account.weight}, profile ${c.profile.name}`,
-    }),
-  );
-  return { candidates: ordered, decisions };
+  return ordered;
 }
 
 /** Index drawn in proportion to the weights (all zero → uniform). */
@@ -185,21 +191,4 @@ export function weightedIndex(weights: number[], r: number): number {
     if (r * total < acc) return i;
   }
   return w.length - 1;
-}
-
-/** A small deterministic PRNG (mulberry32) seeded from a string. */
-export function seededRandom(seed: string): () => number {
-  let h = 1779033703 ^ seed.length;
-  for (let i = 0; i < seed.length; i++) {
-    h = Math.imul(h ^ seed.charCodeAt(i), 3432918353);
-    h = (h << 13) | (h >>> 19);
-  }
-  let a = h >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -38,6 +38,25 @@ async function findOrCreate(
   return found ?? create();
 }
 
+/** The `local` provider by name, created or brought to this version's image definitions. */
+async function localProvider(c: NepheleClient, name: string, images: unknown): Promise<Item> {
+  const provider = await findOrCreate(c, '/v1/providers', name, () =>
+    c.post<Item>('/v1/providers', { name, kind: 'local', options: { images } }),
+  );
+  // An existing provider gets the image definitions of this version (paths may have moved).
+  const current = await c.get<Item & { options?: Record<string, unknown>; version: number }>(
+    `/v1/providers/${provider.id}`,
+  );
+  if (JSON.stringify(current.options?.images) !== JSON.stringify(images)) {
+    await c.patch(
+      `/v1/providers/${provider.id}`,
+      { options: { ...current.options, images } },
+      { 'if-match': `W/"${current.version}"` },
+    );
+  }
+  return provider;
+}
+
 /**
  * A complete broker configuration on the `local` driver through the REST API: project, provider with
  * image definitions, a provider profile, account, pool family, pool, hardware profiles, images and
@@ -51,20 +70,7 @@ export async function seedLocalBroker(c: NepheleClient, o: LocalBrokerOptions = 
   const q = `project=${project.id}`;
   const images = o.images ?? { agent: { command: ['sleep', 'infinity'] } };
   const providerName = o.providerName ?? `local-${projectName}`;
-  const provider = await findOrCreate(c, '/v1/providers', providerName, () =>
-    c.post<Item>('/v1/providers', { name: providerName, kind: 'local', options: { images } }),
-  );
-  // An existing provider gets the image definitions of this version (paths may have moved).
-  const current = await c.get<Item & { options?: Record<string, unknown>; version: number }>(
-    `/v1/providers/${provider.id}`,
-  );
-  if (JSON.stringify(current.options?.images) !== JSON.stringify(images)) {
-    await c.patch(
-      `/v1/providers/${provider.id}`,
-      { options: { ...current.options, images } },
-      { 'if-match': `W/"${current.version}"` },
-    );
-  }
+  const provider = await localProvider(c, providerName, images);
   await findOrCreate(c, `/v1/providers/${provider.id}/profiles`, 'local', () =>
     c.post<Item>(`/v1/providers/${provider.id}/profiles`, {
       name: 'local',

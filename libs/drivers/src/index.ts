@@ -6,7 +6,7 @@ export type { LocalDriverConfig, LocalImageDefinition } from './local/local.driv
 export { SimulatedDriver, parseSimulatedDriverConfig } from './simulated/simulated.driver';
 export type { SimulatedDriverConfig, SimulatedOperation, SimulatedStats } from './simulated/simulated.driver';
 export { ManualClock } from './simulated/manual-clock';
-export { SeededRandom, sampleLatency } from './simulated/random.util';
+export { sampleLatency } from './simulated/random.util';
 export type { LatencyDistribution } from './simulated/random.util';
 export {
   OpenStackDriver,

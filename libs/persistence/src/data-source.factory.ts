@@ -83,3 +83,35 @@ async function migrate(ds: DataSource, schema: string, embedded: boolean): Promi
     await runner.release();
   }
 }
+
+/** Creates the app's schema on connecting, as createAppDataSource does before migrating. */
+class CliDataSource extends DataSource {
+  override async initialize(): Promise<this> {
+    await super.initialize();
+    const { schema } = this.options as { schema?: string };
+    if (schema) await this.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    return this;
+  }
+}
+
+/**
+ * An app's data source as the TypeORM CLI sees it (`npx typeorm -d dist/apps/<app>/data-source.js
+ * migration:show`, see docs/DEVELOPING.md). The CLI awaits every export of that file, so this
+ * thenable builds the DataSource only then, from DATABASE_URL: the app importing the same file
+ * (for its schema and migrations) reads nothing and connects nothing. The embedded database has
+ * no CLI: it migrates when the service starts.
+ */
+export function cliDataSource(
+  opts: Pick<AppDataSourceOptions, 'schema' | 'migrations'> & Partial<Pick<AppDataSourceOptions, 'entities'>>,
+  env: Record<string, string | undefined> = process.env,
+): PromiseLike<DataSource> {
+  return {
+    then(onResolved, onRejected) {
+      return new Promise<DataSource>((resolve) => {
+        const url = env['DATABASE_URL'];
+        if (!url) throw new Error('DATABASE_URL is not set: the TypeORM CLI needs a PostgreSQL URL');
+        resolve(new CliDataSource(dataSourceOptions({ entities: [], ...opts, url, embedded: false })));
+      }).then(onResolved, onRejected);
+    },
+  };
+}

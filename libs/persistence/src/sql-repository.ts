@@ -1,7 +1,7 @@
 import { DataSource, EntityManager } from 'typeorm';
 
 // Note [Persistence]
-// Apps keep their data in typed SQL confined to `*.repository.ts` (ADR 12 in docs/architecture.md):
+// Apps keep their data in typed SQL confined to `*.repository.ts` (ADR 7 in docs/architecture.md):
 // a repository extends `SqlRepository`, owns every statement on its tables and returns typed rows;
 // services hold the logic and never see a DataSource. A service that needs several writes (and its
 // outbox events) in one transaction asks a repository for `transaction(tx => …)` and passes `tx`

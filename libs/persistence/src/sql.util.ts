@@ -13,3 +13,8 @@ export function returnedRows<T>(result: unknown): T[] {
   }
   return result as T[];
 }
+
+/** A readiness probe: one round trip to the database (rejects when it cannot answer). */
+export async function pingDatabase(db: { query(sql: string): Promise<unknown> }): Promise<void> {
+  await db.query('SELECT 1');
+}

@@ -55,6 +55,10 @@ export interface Rsc {
   unmanaged: boolean;
   /** Node index the resource runs on now, or -1. */
   running: number;
+  /** Active somewhere (Pacemaker's `running_on`): where it runs, or on an unclean node. */
+  active: boolean;
+  /** Node index it is active on (`running`, or the unclean node), or -1. */
+  activeNode: number;
   failed: boolean;
   /** Allowed-node scores, indexed like `AssignInput.nodes`. */
   w: Int32Array;
@@ -155,6 +159,8 @@ export function assignResources(
       stopped: r.targetRole === 'Stopped',
       unmanaged: r.managed === false || r.blocked === true || spec.fencingWithoutDevice === true,
       running,
+      active: running >= 0 || (runningIdx >= 0 && observed.unclean?.[obs!.node] !== undefined),
+      activeNode: running >= 0 || (runningIdx >= 0 && observed.unclean?.[obs!.node] !== undefined) ? runningIdx : -1,
       failed: running >= 0 && obs?.failed === true,
       w: new Int32Array(N),
       thisWith: [],
@@ -187,11 +193,13 @@ export function assignResources(
   }
 
   // Stickiness (step 3): not for an is-managed=false resource, which gets +INFINITY where it
-  // runs instead (`native_add_running`).
+  // runs instead (`native_add_running`). Both apply on an unclean node too (where they change
+  // no placement: the node is unavailable).
   for (const r of resources) {
-    if (r.running < 0) continue;
-    if (r.spec.managed === false) r.w[r.running] = addScores(r.w[r.running]!, INFINITY);
-    else if (r.stickiness >= 1 && r.spec.blocked !== true) r.w[r.running] = addScores(r.w[r.running]!, r.stickiness);
+    const n = r.activeNode;
+    if (n < 0) continue;
+    if (r.spec.managed === false) r.w[n] = addScores(r.w[n]!, INFINITY);
+    else if (r.stickiness >= 1 && r.spec.blocked !== true) r.w[n] = addScores(r.w[n]!, r.stickiness);
   }
 
   // Failure threshold (step 4). Fail counts of one resource on one node add up.
@@ -272,6 +280,8 @@ function buildGroups(spec: ClusterSpec, byId: Map<string, Rsc>, N: number): Map<
       unmanaged: false,
       // A member's activity counts for its group (`native_add_running`).
       running: members.find((m) => m.running >= 0)?.running ?? -1,
+      active: members.some((m) => m.active),
+      activeNode: members.find((m) => m.activeNode >= 0)?.activeNode ?? -1,
       failed: false,
       w: new Int32Array(N),
       thisWith: [],
@@ -404,7 +414,7 @@ function roundHalfAway(f: number): number {
  * Pacemaker computes the factor in single precision: fround keeps the same roundings.
  */
 function mergeDependentScores(ctx: Ctx, c: Coloc, r: Rsc): void {
-  if (!(c.influence || c.prim.running < 0)) return;
+  if (!(c.influence || !c.prim.active)) return;
   const factor = Math.fround(c.score / INFINITY);
   const merged = mergeWeights(ctx, c.dep, r.w, factor);
   if (merged) r.w = merged;
@@ -429,7 +439,7 @@ function mergeWeights(ctx: Ctx, rsc: Rsc, nodes: Int32Array, factor: number): In
     const multiplier = factor < 0 ? -1 : 1;
     const withThis = rsc.members ? rsc.members[rsc.members.length - 1]!.withThis : rsc.withThis;
     for (const c of withThis) {
-      if (!(c.influence || c.prim.running < 0)) continue;
+      if (!(c.influence || !c.prim.active)) continue;
       const next = mergeWeights(ctx, c.dep, work, Math.fround((multiplier * c.score) / INFINITY));
       if (next) work = next;
     }

@@ -32,8 +32,10 @@ export interface GeneratedCluster {
   /** Locations written as rules over node attributes (`zone`, `weight` in extraNodeAttributes). */
   ruleLocations: RuleLocationSpec[];
   /** rsc_ticket constraints and ticket states (see Note [Tickets]). */
-  tickets: Array<{ id: string; resource: string; ticket: string; lossPolicy: 'stop' | 'freeze' }>;
+  tickets: Array<{ id: string; resource: string; ticket: string; lossPolicy: 'stop' | 'freeze' | 'fence' }>;
   ticketStates: Record<string, { granted: boolean; standby?: boolean }>;
+  /** Resources that are fencing devices (for `writeCib`'s `fencingDevices`). */
+  fencingDevices: string[];
 }
 
 /** Shape of generated clusters. Counts are inclusive ranges. */
@@ -46,6 +48,8 @@ export interface GeneratorOptions {
   ordersPerResource?: number;
   /** Fix `now` (epoch ms, a whole second) instead of drawing it. */
   now?: number;
+  /** Chance of fencing enabled with a device (default 0.1). */
+  fencingChance?: number;
 }
 
 const NOW = Date.UTC(2024, 0, 1) + 3_600_000;
@@ -241,13 +245,51 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
     }
   }
 
+  // Fencing (see Note [Fencing]), drawn last so that the clusters drawn before stay as they were:
+  // a device (placed like any resource), and offline nodes left clean, lost from the membership
+  // while expected up, or with managed resources still active there (both are fenced).
+  const fencingDevices: string[] = [];
+  const spec: ClusterSpec = { nodes, resources, locations, colocations, orders, defaults, ...(groups.length > 0 ? { groups } : {}) };
+  const state: ClusterObservedState = { online, resources: running };
+  if (rnd.chance(options.fencingChance ?? 0.1)) {
+    spec.fencing = rnd.chance(0.3) ? { action: 'off' } : {};
+    const device: ResourceSpec = { id: 'fence1' };
+    if (rnd.chance(0.3)) device.stickiness = rnd.pick([10, 100]);
+    resources.push(device);
+    fencingDevices.push(device.id);
+    if (upNodes.length > 0 && rnd.chance(0.5)) running[device.id] = { node: rnd.pick(upNodes).name };
+    if (rnd.chance(0.4)) locations.push({ id: 'loc-fence1', resource: device.id, node: rnd.pick(nodes).name, score: score(rnd, 0.3) });
+    // Unmanaged or frozen resources active on a node being fenced are refused when colocated.
+    const frozen = new Set(tickets.filter((t) => t.lossPolicy === 'freeze').map((t) => t.resource));
+    // Group members stay where the group put them (groups on fenced nodes are not drawn).
+    const movable = resources.filter((r) => r.managed !== false && !frozen.has(r.id) && !groupOf.has(r.id));
+    const unclean: Record<string, string> = {};
+    for (const n of nodes.filter((x) => !online[x.name])) {
+      const form = rnd.int(0, 2);
+      if (form === 1) unclean[n.name] = 'peer is no longer part of the cluster';
+      if (form === 0 || movable.length === 0) continue;
+      for (let k = rnd.int(form === 1 ? 0 : 1, 2); k > 0; k--) {
+        const r = rnd.pick(movable);
+        running[r.id] = { node: n.name };
+        unclean[n.name] ??= `${r.id} is thought to be active there`;
+      }
+    }
+    if (Object.keys(unclean).length > 0) state.unclean = unclean;
+    // A lost ticket with loss-policy=fence fences the node its resource is active on (refused
+    // when an unmanaged or frozen resource there is colocated: none then).
+    if (resources.every((r) => r.managed !== false) && tickets.every((t) => t.lossPolicy !== 'freeze')) {
+      for (const t of tickets) if (!groupOf.has(t.resource) && !groups.some((g) => g.id === t.resource) && rnd.chance(0.5)) t.lossPolicy = 'fence';
+    }
+  }
+
   return {
+    fencingDevices,
     ruleLocations,
     tickets,
     ticketStates,
     seed,
-    spec: { nodes, resources, locations, colocations, orders, defaults, ...(groups.length > 0 ? { groups } : {}) },
-    state: { online, resources: running },
+    spec,
+    state,
     history,
     now,
     extraNodeAttributes: extra,

@@ -17,6 +17,7 @@ import { effectiveFailCount } from './assign';
 import { RuleContext, char2score, evalRules, unpackLocation, unpackOrder } from './rules';
 import { readTicketStates, ticketEffect, unpackTicket } from './tickets';
 import { healthScores, nodeHealth, parseHealthStrategy } from './health';
+import { checkFenceable, fencingNodeState, newFencingFacts, resolveUnclean } from './fencing';
 
 /** What `readCib()` returns: everything `plan()` needs except `now`. */
 export interface CibInput {
@@ -139,6 +140,17 @@ function isTrue(v: string | undefined): boolean {
   return ['true', 'on', 'yes', 'y', '1'].includes(t) || /^[1-9]\d*$/.test(t);
 }
 
+/** A boolean cluster option; a value Pacemaker would not read as a boolean is refused. */
+function boolOption(config: Map<string, string>, name: string, dflt: boolean, refuse: (what: string) => void): boolean {
+  const v = config.get(name);
+  if (v === undefined) return dflt;
+  const t = v.trim().toLowerCase();
+  if (['true', 'on', 'yes', 'y', '1'].includes(t)) return true;
+  if (['false', 'off', 'no', 'n', '0'].includes(t)) return false;
+  refuse(`${name}=${v}`);
+  return dflt;
+}
+
 /**
  * The name/value pairs of every `<setName>` under `node`, as Pacemaker unpacks them
  * (`pe__unpack_dataset_nvpairs`): sets in descending `score` order (the set with id `firstId`
@@ -209,7 +221,7 @@ function timeoutMs(text: string): number | undefined {
  * Safe on untrusted input: size-limited, and any DOCTYPE or ENTITY declaration is refused.
  * Groups are read as their members plus `ClusterSpec.groups` (see Note [Groups] in groups.ts).
  * Constructs that would change placement but are outside the subset (clones, rules,
- * resource sets, roles, asymmetric clusters, fencing without devices…) are refused with a
+ * resource sets, roles, asymmetric clusters, unfencing…) are refused with a
  * CibError unless `lenient` is set, in which case they are skipped and listed in `ignored`.
  */
 export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
@@ -249,8 +261,17 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   }
   const stonith = crmConfig.get('stonith-enabled');
   const stonithEnabled = stonith === undefined || isTrue(stonith);
-  const hasStonithDevice =
-    children(resourcesEl, 'primitive').some((p) => attr(p, 'class') === 'stonith') || isTrue(crmConfig.get('have-watchdog'));
+  // Any primitive of class stonith (any case, at any depth) is a fencing device (`pe__unpack_resource`).
+  const hasDevice = (el: XmlNode | undefined): boolean =>
+    children(el, 'primitive').some((p) => attr(p, 'class')?.toLowerCase() === 'stonith') ||
+    ['group', 'clone', 'master', 'bundle'].some((k) => children(el, k).some(hasDevice));
+  const hasStonithDevice = hasDevice(resourcesEl) || isTrue(crmConfig.get('have-watchdog'));
+  // Unfencing (`provides` or `requires` = unfencing in any resource's or rsc_defaults' meta
+  // attributes) adds "on" fencing of every node before resources start there: not modelled.
+  const unfencing = (el: XmlNode | undefined): boolean =>
+    children(el, 'meta_attributes').some((m) => children(m, 'nvpair').some((p) => ['provides', 'requires'].includes(attr(p, 'name') ?? '') && attr(p, 'value') === 'unfencing')) ||
+    ['primitive', 'group', 'clone', 'master', 'bundle', 'template'].some((k) => children(el, k).some(unfencing));
+  if (unfencing(resourcesEl) || unfencing(child(conf, 'rsc_defaults'))) unsupported('unfencing (provides or requires=unfencing)');
   // Pacemaker leaves every resource unmanaged when fencing is enabled without a device.
   const allUnmanaged = stonithEnabled && !hasStonithDevice;
   if (isTrue(crmConfig.get('stop-all-resources'))) unsupported('stop-all-resources');
@@ -258,6 +279,12 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const haveQuorum = attr(cib, 'have-quorum');
   const noQuorumPolicy = crmConfig.get('no-quorum-policy');
   if (haveQuorum !== undefined && !isTrue(haveQuorum) && noQuorumPolicy !== 'ignore') unsupported('no quorum (set no-quorum-policy=ignore)');
+  // see Note [Fencing] (fencing.ts)
+  const startupFencing = boolOption(crmConfig, 'startup-fencing', true, unsupported);
+  const stonithActionText = (crmConfig.get('stonith-action') ?? 'reboot').toLowerCase();
+  if (!['reboot', 'off', 'poweroff'].includes(stonithActionText)) unsupported(`stonith-action=${crmConfig.get('stonith-action')}`);
+  const stonithAction = stonithActionText === 'reboot' ? 'reboot' : 'off';
+  const quorate = isTrue(haveQuorum) || noQuorumPolicy === 'ignore';
 
   // Nodes.
   const nodeNameById = new Map<string, string>();
@@ -296,7 +323,9 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (name === undefined || !nodeAttributes.has(name) || mergedNodes.has(name)) continue;
     mergedNodes.add(name);
     // As the status loop below decides it (see Note [Rules] for why rules need it).
-    const nsUp = isTrue(attr(ns, 'in_ccm')) && attr(ns, 'crmd') === 'online' && (attr(ns, 'join') ?? 'member') === 'member';
+    const nsUp = stonithEnabled
+      ? fencingNodeState({ inCcm: attr(ns, 'in_ccm'), crmd: attr(ns, 'crmd'), join: attr(ns, 'join'), expected: attr(ns, 'expected') }, false, isTrue).online
+      : isTrue(attr(ns, 'in_ccm')) && attr(ns, 'crmd') === 'online' && (attr(ns, 'join') ?? 'member') === 'member';
     if (!nsUp) nodeWeight.set(name, -INFINITY);
     const merged = nodeAttributes.get(name)!;
     nvpairs(child(ns, 'transient_attributes'), 'instance_attributes', unsupported, undefined, ruleNow, true, merged);
@@ -350,7 +379,9 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     nvpairs(p, 'utilization', unsupported);
     for (const op of children(child(p, 'operations'), 'op')) {
       const onFail = attr(op, 'on-fail') ?? nvpairs(op, 'meta_attributes', unsupported).get('on-fail');
-      if (onFail !== undefined && onFail !== 'restart') unsupported(`on-fail=${onFail} on ${id}`);
+      // on-fail=fence on a stop is what a failed stop does anyway with fencing (see failedStopOk).
+      const fenceStop = onFail === 'fence' && attr(op, 'name') === 'stop' && stonithEnabled && hasStonithDevice;
+      if (onFail !== undefined && onFail !== 'restart' && !fenceStop) unsupported(`on-fail=${onFail} on ${id}`);
     }
     if (attr(child(p, 'operations'), 'id-ref') !== undefined) unsupported(`<operations id-ref> on ${id}`);
     const r: ResourceSpec = { id };
@@ -521,6 +552,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   };
   collectIds(resourcesEl);
   const seenNodes = new Set<string>();
+  const fencing = newFencingFacts();
   for (const ns of children(child(cib, 'status'), 'node_state')) {
     const id = attr(ns, 'id');
     const name = (id !== undefined ? nodeNameById.get(id) : undefined) ?? attr(ns, 'uname');
@@ -533,8 +565,30 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (join !== 'member' && join !== 'down' && isTrue(inCcm) && attr(ns, 'crmd') === 'online') unsupported(`node ${name} pending (join=${join})`);
     const shutdownAttr = attr(ns, 'shutdown');
     if (shutdownAttr !== undefined && shutdownAttr !== '0') unsupported(`node ${name} shutting down`);
-    const up = isTrue(inCcm) && attr(ns, 'crmd') === 'online' && join === 'member';
+    let up = isTrue(inCcm) && attr(ns, 'crmd') === 'online' && join === 'member';
+    if (stonithEnabled) {
+      const fs = fencingNodeState({ inCcm, crmd: attr(ns, 'crmd'), join: attr(ns, 'join'), expected: attr(ns, 'expected') }, false, isTrue);
+      // A pending node is online in standby, and Pacemaker blocks actions that wait on it (measured:
+      // the stop of what runs there, and starts elsewhere): outside the subset.
+      if (fs.pending) unsupported(`node ${name} pending (expected=${attr(ns, 'expected') ?? 'down'}, join=${attr(ns, 'join') ?? ''})`);
+      up = fs.online && !fs.unclean && !fs.pending;
+      if (fs.unclean) fencing.unclean.set(name, { reason: fs.unclean, online: fs.online });
+    }
     online[name] = up;
+    // A failed stop with fencing (on-fail=fence, the default for stops then) makes the node
+    // unclean ("… failed there"): everything on it is then active on a node to fence.
+    const failedStopOk = (rid: string): boolean => {
+      const r = rscById.get(rid);
+      return up && stonithEnabled && hasStonithDevice && quorate && r !== undefined && r.managed !== false && (r.failureTimeoutMs ?? defaults.failureTimeoutMs ?? 0) === 0;
+    };
+    for (const lr of children(child(child(ns, 'lrm'), 'lrm_resources'), 'lrm_resource')) {
+      const rid = attr(lr, 'id');
+      if (rid === undefined || !failedStopOk(rid) || !lastOpIsFailedStop(children(lr, 'lrm_rsc_op'))) continue;
+      fencing.unclean.set(name, { reason: `${rid} failed there`, online: true });
+      up = false;
+      online[name] = false;
+      break;
+    }
     const merged = nodeAttributes.get(name)!;
     if (isTrue(merged.get('standby'))) nodeStandby.set(name, true);
     if (isTrue(merged.get('maintenance'))) unsupported(`node ${name} in maintenance`);
@@ -568,17 +622,19 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       if (attr(lr, 'container') !== undefined) unsupported(`lrm_resource ${rid} in a container`);
       if (attr(lr, 'shutdown-lock') !== undefined) unsupported(`shutdown-lock on ${rid}`);
       const ops = children(lr, 'lrm_rsc_op');
-      auditOps(ops, rid, unsupported);
+      auditOps(ops, rid, unsupported, fencing.unclean.get(name)?.reason === `${rid} failed there`);
       if (!resourceIds.has(rid)) {
         // An orphan (active, no longer configured) is stopped, unless nothing is managed.
         // Then it stays where it runs, and is listed among the resources (unmanaged).
+        if (!up && stonithEnabled && lastOpState(ops, true) !== 'stopped') fencing.activeOffline.push({ rid, node: name, managed: true });
         if (up && allUnmanaged && !configuredIds.has(rid.replace(/:\d+$/, '')) && lastOpState(ops, false) !== 'stopped') {
           if (orphans.has(rid)) unsupported(`orphan ${rid} active on several nodes`);
           orphans.set(rid, name);
         }
         continue;
       }
-      if (!up) continue; // history of an offline node is not read: what ran there is stopped
+      // Without fencing the history of an offline node is not read: what ran there is stopped.
+      if (!up && !stonithEnabled) continue;
       // see Note [Expired failures]
       const r = rscById.get(rid)!;
       const timeoutSec = Math.floor((r.failureTimeoutMs ?? defaults.failureTimeoutMs ?? 0) / 1000);
@@ -590,12 +646,28 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       };
       const state = lastOpState(ops.filter((op) => !(expired(op) && opFailed(op))), r.managed !== false);
       if (state === 'stopped') continue;
+      if (!up) {
+        fencing.activeOffline.push({ rid, node: name, managed: r.managed !== false });
+        continue;
+      }
       if (running[rid] !== undefined) {
         unsupported(`${rid} active on several nodes`);
         continue;
       }
       running[rid] = state === 'failed' ? { node: name, failed: true } : { node: name };
     }
+  }
+
+  if (stonithEnabled) {
+    const onUnclean = resolveUnclean(fencing, {
+      startupFencing,
+      nodes: nodes.map((n) => n.name),
+      seen: seenNodes,
+      onlineRunning: (rid) => running[rid] !== undefined || orphans.has(rid),
+      refuse: unsupported,
+    });
+    // Active there until fenced (see Note [Fencing]).
+    for (const { rid, node } of onUnclean) if (rscById.has(rid) && running[rid] === undefined) running[rid] = { node };
   }
 
   for (const [rid, node] of orphans) {
@@ -611,13 +683,35 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   for (const { dep, rid } of ticketTargets) {
     const r = rscById.get(rid);
     if (!r) continue;
-    const effect = ticketEffect(dep, ticketStates.get(dep.ticket), running[r.id] !== undefined, unsupported);
-    if (effect === 'ban') for (const n of nodes) locations.push({ id: dep.id, resource: r.id, node: n.name, score: -INFINITY });
-    else if (effect === 'freeze') {
+    const effect = ticketEffect(dep, ticketStates.get(dep.ticket), running[r.id] !== undefined);
+    if (effect === 'ban' || effect === 'fence') for (const n of nodes) locations.push({ id: dep.id, resource: r.id, node: n.name, score: -INFINITY });
+    if (effect === 'fence') {
+      // The node it is active on becomes unclean: what runs there is active on a node to fence.
+      const node = running[r.id]!.node;
+      if (!fencing.unclean.has(node)) {
+        fencing.unclean.set(node, { reason: 'deadman ticket was lost', online: true });
+        online[node] = false;
+        for (const [rid, obs] of Object.entries(running)) {
+          if (obs?.node === node) fencing.activeOffline.push({ rid, node, managed: rscById.get(rid)?.managed !== false && !orphans.has(rid) });
+        }
+      }
+    } else if (effect === 'freeze') {
       if (groupOf.has(r.id)) unsupported(`rsc_ticket ${dep.id} freezing ${r.id} in group ${groupOf.get(r.id)}`);
       r.blocked = true;
       if (orders.some((o) => o.first === r.id || o.then === r.id)) unsupported(`rsc_order with ${r.id} frozen by rsc_ticket ${dep.id}`);
     }
+  }
+
+  let unclean: Record<string, string> = {};
+  if (stonithEnabled) {
+    unclean = checkFenceable(fencing, {
+      canFence: hasStonithDevice,
+      quorate,
+      anyManaged: resources.some((r) => r.managed !== false && r.blocked !== true),
+      colocated: (rid) => colocations.some((c) => c.resource === rid || c.withResource === rid),
+      unmanaged: (rid) => rscById.get(rid)?.managed === false || rscById.get(rid)?.blocked === true,
+      refuse: unsupported,
+    });
   }
 
   const spec: ClusterSpec = {
@@ -630,7 +724,10 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   };
   if (groups.length > 0) spec.groups = groups;
   if (allUnmanaged) spec.fencingWithoutDevice = true;
-  const result: CibInput = { spec, state: { online, resources: running }, history, ignored };
+  if (stonithEnabled && hasStonithDevice && quorate) spec.fencing = stonithAction === 'reboot' ? {} : { action: stonithAction };
+  const state: ClusterObservedState = { online, resources: running };
+  if (Object.keys(unclean).length > 0) state.unclean = unclean;
+  const result: CibInput = { spec, state, history, ignored };
   if (attr(cib, 'execution-date') !== undefined && Number.isFinite(executionDate)) result.now = executionDate * 1000;
   return result;
 }
@@ -702,6 +799,26 @@ function opFailed(op: XmlNode): boolean {
   return true;
 }
 
+/** The op with the highest call-id (the last of them among equals). */
+function lastOp(ops: XmlNode[]): XmlNode | undefined {
+  let best: XmlNode | undefined;
+  let bestCall = -Infinity;
+  for (const op of ops) {
+    const call = Number(attr(op, 'call-id') ?? '0');
+    if (call >= bestCall) {
+      bestCall = call;
+      best = op;
+    }
+  }
+  return best;
+}
+
+/** Whether the last operation is a stop that failed with rc 1 (see failedStopOk). */
+function lastOpIsFailedStop(ops: XmlNode[]): boolean {
+  const op = lastOp(ops);
+  return op !== undefined && attr(op, 'operation') === 'stop' && attr(op, 'rc-code') === '1' && ['0', '4'].includes(attr(op, 'op-status') ?? '0');
+}
+
 /** State implied by a resource's operation history on one node: the op with the highest call-id. */
 function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 'failed' {
   let best: XmlNode | undefined;
@@ -748,7 +865,9 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 //   collocated=false, promotable, partly unmanaged groups, tickets freezing a member, Serialize orders
 //   with a group, and constraints inside one group are refused;
 // - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;
-// - operation history: see auditOps.
+// - operation history: see auditOps;
+// - fencing: see Note [Fencing] (fencing.ts); pending nodes, unfencing, and anything Pacemaker
+//   would leave active on a node it does not fence are refused.
 
 /** Meta attributes that change placement and that the reader does not read. */
 function auditMeta(meta: Map<string, string>, where: string, refuse: (what: string) => void): void {
@@ -760,9 +879,10 @@ function auditMeta(meta: Map<string, string>, where: string, refuse: (what: stri
 /**
  * Operation history the reader understands: start, stop and monitor, completed (op-status 0) with
  * rc 0 (ok), 7 (not running) or 1 (a soft failure, recovered by restart), a failed stop excepted
- * (it means fencing or a blocked resource).
+ * (a blocked resource), unless it is the last operation and fences the node (`fencedStop`).
  */
-function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void): void {
+function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void, fencedStop = false): void {
+  const last = lastOp(ops);
   for (const op of ops) {
     const operation = attr(op, 'operation') ?? '';
     const rc = attr(op, 'rc-code') ?? '0';
@@ -774,7 +894,7 @@ function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void): 
     if (status !== '0' && status !== '4') refuse(`op-status ${status} of ${operation} in the history of ${rid}`);
     else if (status === '4' && !/^\d+:\d+:\d+:/.test(attr(op, 'transition-key') ?? '')) refuse(`op-status 4 of ${operation} without an expected result in the history of ${rid}`);
     else if (!['0', '1', '7'].includes(rc)) refuse(`rc-code ${rc} of ${operation} in the history of ${rid}`);
-    else if (operation === 'stop' && rc !== '0') refuse(`failed stop of ${rid}`);
+    else if (operation === 'stop' && rc !== '0' && !(fencedStop && op === last && rc === '1')) refuse(`failed stop of ${rid}`);
     else if (Number(attr(op, 'call-id') ?? '0') < 0) refuse(`pending ${operation} of ${rid}`);
   }
 }

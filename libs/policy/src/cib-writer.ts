@@ -12,8 +12,10 @@ export interface WriteCibOptions {
   /** Location constraints written as one `<rule>` each (see Note [Rules]). */
   ruleLocations?: readonly RuleLocationSpec[];
   /** `rsc_ticket` constraints, and the tickets' state (a ticket not listed has no state). */
-  tickets?: ReadonlyArray<{ id: string; resource: string; ticket: string; lossPolicy: 'stop' | 'freeze' }>;
+  tickets?: ReadonlyArray<{ id: string; resource: string; ticket: string; lossPolicy: 'stop' | 'freeze' | 'fence' }>;
   ticketStates?: Readonly<Record<string, { granted: boolean; standby?: boolean }>>;
+  /** Resources written as fencing devices (`stonith:fence_dummy`). */
+  fencingDevices?: readonly string[];
 }
 
 /** A location constraint with one rule over node attributes, for `writeCib`. */
@@ -47,7 +49,9 @@ function secs(ms: number): string {
 /**
  * Writes a spec and state as a CIB that `crm_simulate` (Pacemaker 2.1.5, feature set 3.16.1)
  * reads with the same meaning, and that `readCib()` reads back to the same input. Resources are
- * `ocf:pacemaker:Dummy`; fencing is off, quorum is ignored. Used by the differential test and
+ * `ocf:pacemaker:Dummy` (fencing devices `stonith:fence_dummy`); fencing is on when
+ * `spec.fencing` is set (unclean nodes are written as lost from the membership while expected up,
+ * with the history of what runs on them), quorum is ignored. Used by the differential test and
  * the benchmark.
  */
 export function writeCib(
@@ -65,7 +69,10 @@ export function writeCib(
   );
   out.push('  <configuration>');
   out.push('    <crm_config><cluster_property_set id="cib-bootstrap-options">');
-  out.push(`      ${nv('opt-stonith', 'stonith-enabled', 'false')}`);
+  out.push(`      ${nv('opt-stonith', 'stonith-enabled', spec.fencing ? 'true' : 'false')}`);
+  if (spec.fencing?.action === 'off') out.push(`      ${nv('opt-stonith-action', 'stonith-action', 'off')}`);
+  const devices = new Set(options.fencingDevices ?? []);
+  const agent = (id: string): string => (devices.has(id) ? 'class="stonith" type="fence_dummy"' : 'class="ocf" provider="pacemaker" type="Dummy"');
   out.push(`      ${nv('opt-quorum', 'no-quorum-policy', 'ignore')}`);
   if (options.disableProbes !== false) out.push(`      ${nv('opt-probes', 'enable-startup-probes', 'false')}`);
   out.push('    </cluster_property_set></crm_config>');
@@ -96,7 +103,7 @@ export function writeCib(
     const ops = state.resources[r.id]?.failed
       ? `<operations><op id="${esc(r.id)}-monitor-10s" name="monitor" interval="10s"/></operations>`
       : '';
-    out.push(`${indent}<primitive id="${esc(r.id)}" class="ocf" provider="pacemaker" type="Dummy">${m}${ops}</primitive>`);
+    out.push(`${indent}<primitive id="${esc(r.id)}" ${agent(r.id)}>${m}${ops}</primitive>`);
   };
   for (const r of spec.resources) {
     if (written.has(r.id)) continue;
@@ -158,9 +165,11 @@ export function writeCib(
     const up = state.online[n.name] === true;
     const attrs = up
       ? 'in_ccm="true" crmd="online" join="member" expected="member"'
-      : 'in_ccm="false" crmd="offline" join="down" expected="down"';
+      : state.unclean?.[n.name]?.startsWith('peer is no longer part') === true
+        ? 'in_ccm="false" crmd="offline" join="down" expected="member"'
+        : 'in_ccm="false" crmd="offline" join="down" expected="down"';
     const ops: string[] = [];
-    if (up) {
+    if (up || spec.fencing) {
       for (const r of spec.resources) {
         const obs = state.resources[r.id];
         if (!obs || obs.node !== n.name) continue;
@@ -168,7 +177,7 @@ export function writeCib(
           `<lrm_rsc_op id="${esc(opId)}" operation_key="${esc(key)}" operation="${operation}" crm-debug-origin="nephele" crm_feature_set="3.16.1" transition-key="${call}:1:0:00000000-0000-0000-0000-000000000000" transition-magic="0:${rc};${call}:1:0:00000000-0000-0000-0000-000000000000" call-id="${call}" rc-code="${rc}" op-status="0" interval="${interval}" last-rc-change="${secs(at)}" exec-time="1" queue-time="0" op-digest="${digest}"/>`;
         const start = op(`${r.id}_last_0`, `${r.id}_start_0`, 'start', 1, 0, 0, DUMMY_DIGEST);
         const failed = obs.failed ? op(`${r.id}_last_failure_0`, `${r.id}_monitor_10000`, 'monitor', 2, 1, 10000, MONITOR_DIGEST, obs.failedAt ?? now) : '';
-        ops.push(`<lrm_resource id="${esc(r.id)}" class="ocf" provider="pacemaker" type="Dummy">${start}${failed}</lrm_resource>`);
+        ops.push(`<lrm_resource id="${esc(r.id)}" ${agent(r.id)}>${start}${failed}</lrm_resource>`);
       }
     }
     const fails: string[] = [];

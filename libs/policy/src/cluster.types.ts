@@ -119,6 +119,21 @@ export interface ClusterSpec {
    * where it runs (unmanaged), but only once its scores are computed (stickiness included).
    */
   fencingWithoutDevice?: boolean;
+  /**
+   * Fencing can be carried out: it is enabled, a fencing device is configured, and the cluster
+   * has quorum (or ignores its loss). Unclean nodes (`ClusterObservedState.unclean`) are then
+   * fenced, and what ran on them is placed elsewhere (see Note [Fencing] in fencing.ts).
+   */
+  fencing?: FencingSpec;
+}
+
+/** Pacemaker's `stonith-action` (the deprecated `poweroff` is `off`). */
+export type FencingAction = 'reboot' | 'off';
+
+/** How unclean nodes are fenced. */
+export interface FencingSpec {
+  /** Default reboot. */
+  action?: FencingAction;
 }
 
 /** Where a resource is observed to be. */
@@ -137,6 +152,12 @@ export interface ClusterObservedState {
   online: Readonly<Record<string, boolean>>;
   /** Current location of each active resource; absent = stopped. */
   resources: Readonly<Record<string, ResourceObservation | undefined>>;
+  /**
+   * Nodes in an unknown state that must be fenced, with why (never online). A resource observed
+   * on one is still active there until the node is fenced: it is placed elsewhere, and counts as
+   * active (a colocation with influence=false then leaves it alone).
+   */
+  unclean?: Readonly<Record<string, string>>;
 }
 
 /** Fail count of one resource on one node (Pacemaker's `fail-count-*` / `last-failure-*`). */

@@ -5,6 +5,7 @@ export * from './action.types';
 export { assignResources, effectiveFailCount } from './assign';
 export type { Assignment } from './assign';
 export * from './plan';
+export * from './fencing';
 export * from './cib-reader';
 export * from './cib-writer';
 export * from './cib-generator';

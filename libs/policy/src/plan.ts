@@ -1,6 +1,7 @@
 import { PolicyAction, PolicyStep } from './action.types';
 import { Assignment, Rsc, assignResources } from './assign';
 import { ClusterObservedState, ClusterSpec, FailureHistory } from './cluster.types';
+import { FenceAction, planFencing } from './fencing';
 import { expandGroupConstraints } from './groups';
 import { INFINITY, formatScore } from './score.util';
 
@@ -45,6 +46,11 @@ export interface PlanResult {
   steps: PolicyStep[];
   /** One line per resource: why it runs where it does, or why it cannot run. */
   explanations: Record<string, string>;
+  /**
+   * Unclean nodes fenced before anything else (see Note [Fencing] in fencing.ts); what was active
+   * on them is stopped by the fencing, and placed elsewhere.
+   */
+  fencing: FenceAction[];
   /** Final node scores per resource, when `withScores` was asked for. */
   scores?: Record<string, Record<string, number>>;
 }
@@ -68,6 +74,8 @@ export function plan(
   const a = assignResources(spec, observedState, failureHistory, now);
   // Groups are assigned as units (assign.ts); their actions are their members' (see Note [Groups]).
   spec = expandGroupConstraints(spec);
+  const fencing = planFencing(spec, observedState);
+  const fenced = new Set(fencing.map((f) => f.node));
   let runnable = computeRunnable(spec, a, new Set());
   let target = a.resources.map((r) => (runnable[r.index] ? r.assigned : -1));
   // An asymmetrical order spares a `then` only while its start is optional: not when an implied
@@ -76,7 +84,7 @@ export function plan(
     // Required starts only accumulate (Pacemaker only ever clears `optional`).
     const restarted = new Set<number>();
     for (let i = 0; i <= a.resources.length; i++) {
-      for (const x of buildActions(spec, a, target, {}).actions) if (x.kind === 'restart') restarted.add(a.byId.get(resourceOf(x))!.index);
+      for (const x of buildActions(spec, a, target, {}, fenced).actions) if (x.kind === 'restart') restarted.add(a.byId.get(resourceOf(x))!.index);
       const next = computeRunnable(spec, a, restarted);
       if (next.every((v, j) => v === runnable[j])) break;
       runnable = next;
@@ -92,8 +100,8 @@ export function plan(
     explanations[r.id] = explainPlacement(spec, a, r, t, runnable);
   }
 
-  const { actions, steps } = buildActions(spec, a, target, explanations);
-  const result: PlanResult = { placement, actions, steps, explanations };
+  const { actions, steps } = buildActions(spec, a, target, explanations, fenced);
+  const result: PlanResult = { placement, actions, steps, explanations, fencing };
   if (options.withScores) {
     result.scores = {};
     for (const r of a.resources) {
@@ -218,6 +226,7 @@ function buildActions(
   a: Assignment,
   target: number[],
   explanations: Record<string, string>,
+  fenced: ReadonlySet<string>,
 ): { actions: PolicyAction[]; steps: PolicyStep[] } {
   const drafts = new Map<number, Draft>();
   const implied = new Map<number, string>();
@@ -243,6 +252,18 @@ function buildActions(
       after: [],
       action,
     });
+    // Active on a node being fenced: the fencing stops it there (no stop step), as Pacemaker's
+    // implied stop (see Note [Fencing] in fencing.ts).
+    const gone = cur < 0 && r.activeNode >= 0 && fenced.has(name(r.activeNode)) ? name(r.activeNode) : undefined;
+    if (gone !== undefined && t >= 0) {
+      const start = startStep(t, id('move'));
+      const explanation = `move ${r.id} from ${gone} to ${name(t)}: ${gone} is fenced; ${explanations[r.id]}`;
+      return { action: { kind: 'move', id: id('move'), resource: r.id, node: name(t), from: gone, explanation, steps: [start] }, start };
+    }
+    if (gone !== undefined) {
+      const explanation = `stop ${r.id} on ${gone}: ${gone} is fenced; ${explanations[r.id]}`;
+      return { action: { kind: 'stop', id: id('stop'), resource: r.id, node: gone, explanation, steps: [] } };
+    }
     if (cur < 0 && t >= 0) {
       const start = startStep(t, id('start'));
       const explanation = `start ${r.id} on ${name(t)}: ${explanations[r.id]}`;
@@ -332,9 +353,11 @@ function buildActions(
   for (const d of ordered) all.push(...d.action.steps);
   const steps = topoSort(all);
   const pos = new Map(steps.map((s, i) => [s.id, i]));
+  // An action without steps (carried out by fencing) comes first, as the fencing does.
+  const firstStep = (x: PolicyAction): number => (x.steps.length === 0 ? -1 : Math.min(...x.steps.map((s) => pos.get(s.id)!)));
   const actions = ordered
     .map((d) => d.action)
-    .sort((x, y) => Math.min(...x.steps.map((s) => pos.get(s.id)!)) - Math.min(...y.steps.map((s) => pos.get(s.id)!)));
+    .sort((x, y) => firstStep(x) - firstStep(y));
   return { actions, steps };
 }
 

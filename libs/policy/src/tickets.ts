@@ -8,7 +8,8 @@ import { RuleXml, ruleAttr, ruleChildren } from './rules';
 // and not in standby nothing happens. Otherwise, with the resource's role Started (or unset):
 // - ticket not granted and the resource active: `loss-policy` stop (the default) and demote ban it
 //   from every node; freeze leaves it where it is, unmanaged (no action, no stickiness); fence
-//   would fence the nodes it runs on (refused: fencing is not modelled);
+//   bans it too and makes the node it is active on unclean ("deadman ticket was lost"), so that
+//   node is fenced and everything on it placed elsewhere (see Note [Fencing] in fencing.ts);
 // - ticket not granted and the resource stopped, or granted but in standby: banned everywhere.
 // `loss-policy=fence` without fencing enabled is stop.
 
@@ -21,7 +22,7 @@ export interface TicketDependency {
 }
 
 /** What a ticket dependency does to its resource. */
-export type TicketEffect = 'none' | 'ban' | 'freeze';
+export type TicketEffect = 'none' | 'ban' | 'freeze' | 'fence';
 
 /** Granted/standby of every ticket in `<status><tickets>`. */
 export function readTicketStates(status: RuleXml | undefined): Map<string, { granted: boolean; standby: boolean }> {
@@ -74,16 +75,12 @@ export function ticketEffect(
   dep: TicketDependency,
   state: { granted: boolean; standby: boolean } | undefined,
   active: boolean,
-  refuse: (what: string) => void,
 ): TicketEffect {
   const granted = state?.granted ?? false;
   const standby = state?.standby ?? false;
   if (granted && !standby) return 'none';
   if (!granted && active) {
-    if (dep.lossPolicy === 'fence') {
-      refuse(`rsc_ticket ${dep.id}: loss-policy=fence with ${dep.resource} active (fencing is not modelled)`);
-      return 'ban';
-    }
+    if (dep.lossPolicy === 'fence') return 'fence';
     return dep.lossPolicy === 'freeze' ? 'freeze' : 'ban';
   }
   return 'ban';

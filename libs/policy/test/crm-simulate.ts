@@ -10,6 +10,8 @@ export interface PacemakerResult {
   scores: Record<string, Record<string, number>>;
   /** Actions crm_simulate will carry out (blocked ones are left out). */
   actions: Array<{ action: string; resource: string; node?: string; from?: string; reason?: string }>;
+  /** Nodes the transition fences, as sorted `node:action`. */
+  fencing: string[];
 }
 
 type X = Record<string, unknown>;
@@ -75,7 +77,8 @@ export function parseCrmSimulateXml(xml: string): PacemakerResult {
     if (a['reason'] !== undefined) entry.reason = String(a['reason']);
     actions.push(entry);
   }
-  return { placement, scores, actions };
+  const fencing = arr((res['transition'] as X | undefined)?.['fencing_action']).map((f) => `${String(f['target'])}:${String(f['op'])}`).sort();
+  return { placement, scores, actions, fencing };
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */

@@ -34,6 +34,9 @@ async function compare(name: string, xml: string, dir: string): Promise<Outcome>
   const ours = plan(input.spec, input.state, input.history, input.now, { withScores: true });
   const placementDiffs: string[] = [];
   const scoreDiffs: string[] = [];
+  // Fencing must agree like placement (see Note [Fencing]).
+  const ourFencing = ours.fencing.map((f) => `${f.node}:${f.action}`).sort().join(',');
+  if (pm.fencing.join(',') !== ourFencing) placementDiffs.push(`fencing: crm_simulate=[${pm.fencing.join(',')}] nephele=[${ourFencing}]`);
   for (const r of input.spec.resources) {
     if (pm.placement[r.id] !== ours.placement[r.id]) {
       placementDiffs.push(`${r.id}: crm_simulate=${pm.placement[r.id]} nephele=${ours.placement[r.id]} (${ours.explanations[r.id]})`);
@@ -86,15 +89,21 @@ function combineClusters(gs: GeneratedCluster[]): GeneratedCluster {
   // One set of defaults for the whole CIB: the first cluster's.
   const defaults = gs[0]!.spec.defaults ?? {};
   const online: Record<string, boolean> = {};
+  const unclean: Record<string, string> = {};
   const running: GeneratedCluster['state']['resources'] = {};
   gs.forEach((g, k) => {
     for (const [n, up] of Object.entries(g.state.online)) online[pre(k, n)] = up;
+    for (const [n, why] of Object.entries(g.state.unclean ?? {})) unclean[pre(k, n)] = why;
     for (const [r, o] of Object.entries(g.state.resources)) if (o) (running as Record<string, unknown>)[pre(k, r)] = { ...o, node: pre(k, o.node) };
   });
+  // Fencing is CIB-wide: on when any cluster has it (each of those brings its device), with the
+  // first such cluster's action; the clusters without it then only have cleanly offline nodes.
+  const fencing = gs.find((g) => g.spec.fencing)?.spec.fencing;
   return {
     seed: gs[0]!.seed,
-    spec: { nodes, resources, locations, colocations, orders, defaults, groups },
-    state: { online, resources: running },
+    spec: { nodes, resources, locations, colocations, orders, defaults, groups, ...(fencing ? { fencing } : {}) },
+    state: { online, resources: running, ...(Object.keys(unclean).length > 0 ? { unclean } : {}) },
+    fencingDevices: gs.flatMap((g, k) => g.fencingDevices.map((d) => pre(k, d))),
     history: gs.flatMap((g, k) => g.history.map((f) => ({ ...f, resource: pre(k, f.resource), node: pre(k, f.node) }))),
     now: gs[0]!.now,
     extraNodeAttributes: gs.flatMap((g, k) =>
@@ -123,7 +132,7 @@ describe('plan() against crm_simulate', () => {
     const outcomes = await mapLimit(batches, 2, (batch) => {
       const g = combineClusters(batch.map((seed) => generateCluster(seed, { now: BATCH_NOW })));
       const name = `seeds-${batch[0]}-${batch[batch.length - 1]}`;
-      const options = { now: g.now, extraNodeAttributes: g.extraNodeAttributes, ruleLocations: g.ruleLocations, tickets: g.tickets, ticketStates: g.ticketStates };
+      const options = { now: g.now, extraNodeAttributes: g.extraNodeAttributes, ruleLocations: g.ruleLocations, tickets: g.tickets, ticketStates: g.ticketStates, fencingDevices: g.fencingDevices };
       return compare(name, writeCib(g.spec, g.state, g.history, options), dir);
     });
     const failures = outcomes.filter((o) => o.placementDiffs.length > 0 || o.scoreDiffs.length > 0);

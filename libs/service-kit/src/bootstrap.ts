@@ -1,11 +1,12 @@
 import { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { json, text } from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { AppLogger, withTrace } from '@nephele/observability';
 import { connectBusTransport } from './bus-transport';
 import { createValidationPipe, ProblemDetailsFilter } from './problem';
+import { buildOpenApiDocument } from './openapi';
 import { LOGGER } from './tokens';
 
 /** Nest's own log lines through pino. */
@@ -99,10 +100,7 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter(log));
   app.enableShutdownHooks();
-  const doc = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder().setTitle(opts.title).setVersion('1').addBearerAuth().build(),
-  );
+  const doc = buildOpenApiDocument(app, opts.title);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/openapi.json' });
   connectBusTransport(app);
   return app;

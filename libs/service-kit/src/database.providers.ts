@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, Prov
 import { DataSource } from 'typeorm';
 import { Bus, OutboxRelay, SqlOutboxStore } from '@nephele/bus';
 import { AppLogger } from '@nephele/observability';
-import { AppDataSourceOptions, createAppDataSource } from '@nephele/persistence';
+import { AppDataSourceOptions, createAppDataSource, pingDatabase } from '@nephele/persistence';
 import { HealthRegistry } from './health';
 import { BUS, LOGGER } from './tokens';
 
@@ -32,7 +32,7 @@ export function databaseProviders(
     ) {}
     onApplicationBootstrap(): void {
       this.health.register(`${name}-db`, async () => {
-        await this.db.query('SELECT 1');
+        await pingDatabase(this.db);
       });
       this.relay.start();
     }

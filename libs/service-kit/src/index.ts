@@ -12,3 +12,4 @@ export * from './audit';
 export * from './ssrf';
 export * from './reconciler';
 export * from './bus-transport';
+export * from './openapi';

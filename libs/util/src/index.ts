@@ -4,3 +4,4 @@ export * from './topic.util';
 export * from './uuid.util';
 export * from './loop.util';
 export * from './yaml.util';
+export * from './prng.util';

@@ -1,4 +1,4 @@
-import { backoffDelay, isRfc3339, parseDuration, topicMatches } from './index';
+import { backoffDelay, createPrng, isRfc3339, parseDuration, seedFromString, topicMatches } from './index';
 
 describe('topicMatches', () => {
   it.each([
@@ -53,5 +53,34 @@ describe('nameUuid', () => {
     expect(nameUuid('ns', 'a')).toMatch(
       /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     );
+  });
+});
+
+describe(createPrng.name, () => {
+  it('repeats its sequence for the same seed, numeric or string, and differs for another', () => {
+    const draw = (seed: number | string) => Array.from({ length: 5 }, createPrng(seed).next);
+    expect(draw(42)).toEqual(draw(42));
+    expect(draw(42)).not.toEqual(draw(43));
+    expect(draw('pool-a')).toEqual(draw('pool-a'));
+    expect(draw('pool-a')).not.toEqual(draw('pool-b'));
+    expect(draw('x')).toEqual(draw(seedFromString('x')));
+  });
+
+  it('keeps mulberry32 values (seeds saved in corpora and benches replay the same runs)', () => {
+    const sut = createPrng(1);
+    expect(sut.next()).toBeCloseTo(0.6270739405881613, 15);
+    expect(sut.next()).toBeCloseTo(0.002735721180215478, 15);
+  });
+
+  it('draws ints in [min, max], picks from the list, and normals with mean 0 and sd 1', () => {
+    const sut = createPrng(7);
+    const ints = Array.from({ length: 1000 }, () => sut.int(3, 5));
+    expect(new Set(ints)).toEqual(new Set([3, 4, 5]));
+    expect(['a', 'b']).toContain(sut.pick(['a', 'b']));
+    const normals = Array.from({ length: 20_000 }, () => sut.normal());
+    const mean = normals.reduce((s, x) => s + x, 0) / normals.length;
+    const sd = Math.sqrt(normals.reduce((s, x) => s + (x - mean) ** 2, 0) / normals.length);
+    expect(Math.abs(mean)).toBeLessThan(0.05);
+    expect(Math.abs(sd - 1)).toBeLessThan(0.05);
   });
 });

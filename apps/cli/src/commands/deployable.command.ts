@@ -74,7 +74,10 @@ export function sameDocument(doc: DocumentFile, stored: StoredVersion): boolean 
   if (stored.source !== undefined && stored.source.trim() === doc.text.trim()) return true;
   const mine = parsedOf(doc.text, doc.format);
   if (mine === undefined) return false;
-  if (stored.source !== undefined && isDeepStrictEqual(mine, parsedOf(stored.source, stored.format ?? doc.format)))
+  if (
+    stored.source !== undefined &&
+    isDeepStrictEqual(mine, parsedOf(stored.source, stored.format ?? doc.format))
+  )
     return true;
   return stored.document !== undefined && isDeepStrictEqual(mine, stored.document);
 }
@@ -101,7 +104,10 @@ async function storedVersion(ctx: CliContext, existing: DeployableView): Promise
  * `--dry-run` changes nothing: it prints what would be created, or the diff against the stored
  * version.
  */
-async function apply(ctx: CliContext, opts: { file: string; start: boolean; dryRun: boolean }): Promise<void> {
+async function apply(
+  ctx: CliContext,
+  opts: { file: string; start: boolean; dryRun: boolean },
+): Promise<void> {
   const doc = readDocumentFile(opts.file, ctx.io.stdin);
   const headers = { 'content-type': CONTENT_TYPES[doc.format] };
   const name = deployableNameOf(doc);
@@ -116,7 +122,12 @@ async function apply(ctx: CliContext, opts: { file: string; start: boolean; dryR
         { name: name ?? null, action: 'create', dryRun: true },
       );
     }
-    const diff = unchanged ? '' : unifiedDiff(storedText(doc, stored ?? { version: existing.version }), doc.text, [`${existing.name} version ${existing.version}`, doc.source]);
+    const diff = unchanged
+      ? ''
+      : unifiedDiff(storedText(doc, stored ?? { version: existing.version }), doc.text, [
+          `${existing.name} version ${existing.version}`,
+          doc.source,
+        ]);
     return ctx.printDone(
       unchanged
         ? `deployable ${existing.name} unchanged (version ${existing.version}; dry run)`
@@ -197,12 +208,10 @@ async function watch(
   }
 }
 
-export function deployableCommand(make: ContextFactory, setExit: (n: number) => void): Command {
-  const run = (fn: Parameters<typeof action>[2]) => action(make, setExit, fn);
-  const cmd = new Command('deployable').description(
-    'deployables kept healthy by the policy engine (/v1/deployables)',
-  );
+type Run = (fn: Parameters<typeof action>[2]) => ReturnType<typeof action>;
 
+/** apply, list, status, watch. */
+function addReadWriteCommands(cmd: Command, run: Run): void {
   cmd
     .command('apply')
     .description('create a deployable from a file, or update the one with the same name (a new version)')
@@ -254,7 +263,10 @@ export function deployableCommand(make: ContextFactory, setExit: (n: number) => 
         watch(ctx, ref!, { timeout: o.timeout as string, interval: o.interval as string }),
       ),
     );
+}
 
+/** start, stop, retry, delete. */
+function addControlCommands(cmd: Command, run: Run): void {
   for (const verb of ['start', 'stop'] as const) {
     cmd
       .command(verb)
@@ -287,7 +299,9 @@ export function deployableCommand(make: ContextFactory, setExit: (n: number) => 
         } catch (e) {
           // A server without the retry route answers 404 with another wording than "deployable x not found".
           if (e instanceof NepheleApiError && e.status === 404 && !/deployable/i.test(e.problem.detail ?? ''))
-            throw new CliError('this server has no retry route: run `nephele deployable start` on a stopped deployable, or re-apply it');
+            throw new CliError(
+              'this server has no retry route: run `nephele deployable start` on a stopped deployable, or re-apply it',
+            );
           throw e;
         }
         ctx.printDone(`deployable ${v.name ?? ref}: retry requested (status ${v.status ?? 'unknown'})`, v);
@@ -304,5 +318,14 @@ export function deployableCommand(make: ContextFactory, setExit: (n: number) => 
         ctx.printDone(`deployable ${ref} deleted (${r.instances} instance(s) being destroyed)`, r);
       }),
     );
+}
+
+export function deployableCommand(make: ContextFactory, setExit: (n: number) => void): Command {
+  const run: Run = (fn) => action(make, setExit, fn);
+  const cmd = new Command('deployable').description(
+    'deployables kept healthy by the policy engine (/v1/deployables)',
+  );
+  addReadWriteCommands(cmd, run);
+  addControlCommands(cmd, run);
   return cmd;
 }

@@ -140,10 +140,10 @@ async function policyOf(ctx: CliContext, gid: string, ref: string): Promise<Poli
   return pickByName(items, ref, 'policy');
 }
 
-export function groupCommand(make: ContextFactory, setExit: (n: number) => void): Command {
-  const run = (fn: Parameters<typeof action>[2]) => action(make, setExit, fn);
-  const cmd = new Command('group').description('autoscaling groups (/v1/groups)');
+type Run = (fn: Parameters<typeof action>[2]) => ReturnType<typeof action>;
 
+/** list, get. */
+function addQueryCommands(cmd: Command, run: Run): void {
   cmd
     .command('list')
     .description('groups (of --project when it is set)')
@@ -182,7 +182,10 @@ export function groupCommand(make: ContextFactory, setExit: (n: number) => void)
         );
       }),
     );
+}
 
+/** create, state, update. */
+function addEditCommands(cmd: Command, run: Run): void {
   cmd
     .command('create')
     .description('create a group from a file: {config, launchConfig, policies?} as JSON or YAML')
@@ -236,18 +239,19 @@ export function groupCommand(make: ContextFactory, setExit: (n: number) => void)
         if (o.cooldown !== undefined) body.cooldown = parseCount('--cooldown', String(o.cooldown));
         if (o.metadata !== undefined) body.metadata = parseJsonObject('--metadata', String(o.metadata));
         const etag = current.headers.get('etag');
-        const updated = await ctx.client().put<GroupView['config']>(
-          `/v1/groups/${id}/config`,
-          body,
-          etag ? { 'if-match': etag } : {},
-        );
+        const updated = await ctx
+          .client()
+          .put<GroupView['config']>(`/v1/groups/${id}/config`, body, etag ? { 'if-match': etag } : {});
         ctx.printDone(
           `group ${updated.name} updated (entities ${updated.minEntities}..${updated.maxEntities}, cooldown ${updated.cooldown}s)`,
           updated,
         );
       }),
     );
+}
 
+/** set-desired, pause, resume, delete. */
+function addControlCommands(cmd: Command, run: Run): void {
   cmd
     .command('set-desired')
     .argument('<ref>', 'name or id')
@@ -299,6 +303,14 @@ export function groupCommand(make: ContextFactory, setExit: (n: number) => void)
         ctx.printDone(`group ${ref} ${what}`, { id, status: r.status === 202 ? 'deleting' : 'deleted' });
       }),
     );
+}
+
+export function groupCommand(make: ContextFactory, setExit: (n: number) => void): Command {
+  const run: Run = (fn) => action(make, setExit, fn);
+  const cmd = new Command('group').description('autoscaling groups (/v1/groups)');
+  addQueryCommands(cmd, run);
+  addEditCommands(cmd, run);
+  addControlCommands(cmd, run);
   cmd.addCommand(refreshCommand(make, setExit));
   for (const c of lifecycleCommands(make, setExit)) cmd.addCommand(c);
   return cmd;

@@ -1,13 +1,23 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
-import { CurrentPrincipal, Principal } from '@nephele/service-kit';
+import { ApiPage, ApiProblems, CurrentPrincipal, Principal } from '@nephele/service-kit';
+import { DeletionDto } from '../deployables/dto/deployable-responses.dto';
 import { actorOf } from '../deployables/deployables.controller';
 import { ClustersService, ClusterView } from './clusters.service';
-import { CreateClusterDto } from './dto/cluster.dto';
+import { ClusterViewDto, CreateClusterDto } from './dto/cluster.dto';
 
 @ApiTags('clusters')
 @ApiBearerAuth()
+@ApiProblems(401)
 @Controller('v1/clusters')
 export class ClustersController {
   constructor(private readonly clusters: ClustersService) {}
@@ -18,6 +28,8 @@ export class ClustersController {
       'Create a cluster from an appliance implementation with parameters (a deployable made from its template)',
   })
   @ApiQuery({ name: 'project', required: false })
+  @ApiCreatedResponse({ type: ClusterViewDto })
+  @ApiProblems(400, 403, 404, 409)
   async create(
     @Body() dto: CreateClusterDto,
     @Query('project') project: string | undefined,
@@ -30,6 +42,10 @@ export class ClustersController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'Clusters (every one in one page)' })
+  @ApiQuery({ name: 'project', required: false })
+  @ApiPage(ClusterViewDto)
+  @ApiProblems(400)
   async list(
     @Query('project') project: string | undefined,
     @CurrentPrincipal() p: Principal,
@@ -41,6 +57,8 @@ export class ClustersController {
   @ApiOperation({
     summary: 'A cluster: status and outputs (assembly addresses, the template’s declared outputs)',
   })
+  @ApiOkResponse({ type: ClusterViewDto })
+  @ApiProblems(404)
   get(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<ClusterView> {
     return this.clusters.get(id, actorOf(p));
   }
@@ -48,6 +66,8 @@ export class ClustersController {
   @Delete(':id')
   @HttpCode(202)
   @ApiOperation({ summary: 'Free every resource of the cluster' })
+  @ApiAcceptedResponse({ type: DeletionDto })
+  @ApiProblems(403, 404)
   delete(
     @Param('id') id: string,
     @CurrentPrincipal() p: Principal,

@@ -160,106 +160,9 @@ export function fromManifest(raw: unknown): DeployableDocument {
           periodMs: durationMs(a.escalation.period, `assemblies[${i}].escalation.period`, errors, 600_000),
         }
       : undefined,
-    services: (a.services ?? []).map((s, j): ServiceDoc => {
-      const at = `assemblies[${i}].services[${j}]`;
-      const parameters: Record<string, ParameterValueDoc> = {};
-      for (const [k, p] of Object.entries(s.parameters ?? {})) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]{0,99}$/.test(k))
-          errors.push({
-            field: `${at}.parameters.${k}`,
-            message: 'parameter names are letters, digits and _',
-          });
-        else if (typeof p === 'string' || typeof p === 'number' || typeof p === 'boolean')
-          parameters[k] = String(p);
-        else if (p && typeof p === 'object' && 'ref' in p) {
-          const ref = (p as { ref: unknown }).ref as { assembly?: unknown; parameter?: unknown } | null;
-          if (!ref || typeof ref.assembly !== 'string' || typeof ref.parameter !== 'string') {
-            errors.push({
-              field: `${at}.parameters.${k}.ref`,
-              message: 'a reference needs {assembly, parameter}',
-            });
-          } else parameters[k] = { ref: { assembly: ref.assembly, parameter: ref.parameter } };
-        } else
-          errors.push({
-            field: `${at}.parameters.${k}`,
-            message: 'a parameter is a string or {ref: {assembly, parameter}}',
-          });
-      }
-      return {
-        name: s.name,
-        class: s.class,
-        provider: s.provider,
-        type: s.type,
-        command: s.command,
-        parameters,
-        monitor: {
-          intervalMs: durationMs(
-            s.monitor?.interval,
-            `${at}.monitor.interval`,
-            errors,
-            DEFAULT_SERVICE_MONITOR.intervalMs,
-          ),
-          timeoutMs: durationMs(
-            s.monitor?.timeout,
-            `${at}.monitor.timeout`,
-            errors,
-            DEFAULT_SERVICE_MONITOR.timeoutMs,
-          ),
-          ...(s.monitor?.http
-            ? { http: { port: s.monitor.http.port, path: s.monitor.http.path ?? '/' } }
-            : {}),
-          ...(s.monitor?.tcp ? { tcp: { port: s.monitor.tcp.port } } : {}),
-        },
-        escalation: s.escalation
-          ? {
-              failures: s.escalation.failures,
-              periodMs: durationMs(s.escalation.period, `${at}.escalation.period`, errors, 60_000),
-            }
-          : undefined,
-        placement: s.placement ? { assemblies: s.placement.assemblies } : undefined,
-        priority: s.priority,
-        enabled: s.enabled,
-        ...(s.startTimeout !== undefined
-          ? { startTimeoutMs: durationMs(s.startTimeout, `${at}.startTimeout`, errors, 20_000) }
-          : {}),
-        ...(s.stopTimeout !== undefined
-          ? { stopTimeoutMs: durationMs(s.stopTimeout, `${at}.stopTimeout`, errors, 10_000) }
-          : {}),
-        ...(s.backoff ? { backoff: backoffOf(s.backoff, `${at}.backoff`, errors) } : {}),
-      };
-    }),
+    services: (a.services ?? []).map((s, j) => serviceDoc(s, `assemblies[${i}].services[${j}]`, errors)),
   }));
-  const constraints: ConstraintDoc[] = (m.constraints ?? []).flatMap((c, i): ConstraintDoc[] => {
-    const kinds = [c.order, c.colocation, c.location].filter(Boolean).length;
-    if (kinds !== 1) {
-      errors.push({
-        field: `constraints[${i}]`,
-        message: 'a constraint is exactly one of order, colocation, location',
-      });
-      return [];
-    }
-    if (c.order) return [{ kind: 'order', id: c.id, first: c.order.first, then: c.order.then }];
-    if (c.colocation) {
-      return [
-        {
-          kind: 'colocation',
-          id: c.id,
-          service: c.colocation.service,
-          with: c.colocation.with,
-          score: scoreOf(c.colocation.score, `constraints[${i}].colocation.score`, errors),
-        },
-      ];
-    }
-    return [
-      {
-        kind: 'location',
-        id: c.id,
-        service: c.location!.service,
-        assembly: c.location!.assembly,
-        score: scoreOf(c.location!.score, `constraints[${i}].location.score`, errors),
-      },
-    ];
-  });
+  const constraints = (m.constraints ?? []).flatMap((c, i) => constraintDoc(c, i, errors));
   const doc: DeployableDocument = {
     name: m.name,
     pool: m.pool ?? 'default',
@@ -276,23 +179,135 @@ export function fromManifest(raw: unknown): DeployableDocument {
     constraints,
   };
   if (m.groups?.length) doc.groups = m.groups.map((g) => ({ name: g.name, services: [...g.services] }));
-  if (m.recovery) {
-    const r = m.recovery;
-    const esc = (e: { failures: number; period: string } | undefined, field: string, def: number) =>
-      e ? { failures: e.failures, periodMs: durationMs(e.period, field, errors, def) } : undefined;
-    doc.recovery = {
-      ...(r.escalation ? { escalation: esc(r.escalation, 'recovery.escalation.period', 600_000) } : {}),
-      ...(r.assemblyEscalation
-        ? { assemblyEscalation: esc(r.assemblyEscalation, 'recovery.assemblyEscalation.period', 1_800_000) }
-        : {}),
-      ...(r.moves !== undefined ? { moves: r.moves } : {}),
-      ...(r.launchAttempts !== undefined ? { launchAttempts: r.launchAttempts } : {}),
-      ...(r.backoff ? { backoff: backoffOf(r.backoff, 'recovery.backoff', errors) } : {}),
-    };
-  }
+  if (m.recovery) doc.recovery = recoveryDoc(m.recovery, errors);
   checkReferences(doc, errors);
   if (errors.length) fail('invalid deployable', errors);
   return doc;
+}
+
+type ManifestService = NonNullable<DeployableManifestDto['assemblies'][number]['services']>[number];
+type ManifestConstraint = NonNullable<DeployableManifestDto['constraints']>[number];
+type ManifestRecovery = NonNullable<DeployableManifestDto['recovery']>;
+
+function serviceDoc(s: ManifestService, at: string, errors: FieldError[]): ServiceDoc {
+  const parameters = manifestParameters(s.parameters, at, errors);
+  return {
+    name: s.name,
+    class: s.class,
+    provider: s.provider,
+    type: s.type,
+    command: s.command,
+    parameters,
+    monitor: {
+      intervalMs: durationMs(
+        s.monitor?.interval,
+        `${at}.monitor.interval`,
+        errors,
+        DEFAULT_SERVICE_MONITOR.intervalMs,
+      ),
+      timeoutMs: durationMs(
+        s.monitor?.timeout,
+        `${at}.monitor.timeout`,
+        errors,
+        DEFAULT_SERVICE_MONITOR.timeoutMs,
+      ),
+      ...(s.monitor?.http ? { http: { port: s.monitor.http.port, path: s.monitor.http.path ?? '/' } } : {}),
+      ...(s.monitor?.tcp ? { tcp: { port: s.monitor.tcp.port } } : {}),
+    },
+    escalation: s.escalation
+      ? {
+          failures: s.escalation.failures,
+          periodMs: durationMs(s.escalation.period, `${at}.escalation.period`, errors, 60_000),
+        }
+      : undefined,
+    placement: s.placement ? { assemblies: s.placement.assemblies } : undefined,
+    priority: s.priority,
+    enabled: s.enabled,
+    ...(s.startTimeout !== undefined
+      ? { startTimeoutMs: durationMs(s.startTimeout, `${at}.startTimeout`, errors, 20_000) }
+      : {}),
+    ...(s.stopTimeout !== undefined
+      ? { stopTimeoutMs: durationMs(s.stopTimeout, `${at}.stopTimeout`, errors, 10_000) }
+      : {}),
+    ...(s.backoff ? { backoff: backoffOf(s.backoff, `${at}.backoff`, errors) } : {}),
+  };
+}
+
+function manifestParameters(
+  given: ManifestService['parameters'],
+  at: string,
+  errors: FieldError[],
+): Record<string, ParameterValueDoc> {
+  const parameters: Record<string, ParameterValueDoc> = {};
+  for (const [k, p] of Object.entries(given ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,99}$/.test(k))
+      errors.push({
+        field: `${at}.parameters.${k}`,
+        message: 'parameter names are letters, digits and _',
+      });
+    else if (typeof p === 'string' || typeof p === 'number' || typeof p === 'boolean')
+      parameters[k] = String(p);
+    else if (p && typeof p === 'object' && 'ref' in p) {
+      const ref = (p as { ref: unknown }).ref as { assembly?: unknown; parameter?: unknown } | null;
+      if (!ref || typeof ref.assembly !== 'string' || typeof ref.parameter !== 'string') {
+        errors.push({
+          field: `${at}.parameters.${k}.ref`,
+          message: 'a reference needs {assembly, parameter}',
+        });
+      } else parameters[k] = { ref: { assembly: ref.assembly, parameter: ref.parameter } };
+    } else
+      errors.push({
+        field: `${at}.parameters.${k}`,
+        message: 'a parameter is a string or {ref: {assembly, parameter}}',
+      });
+  }
+  return parameters;
+}
+
+function constraintDoc(c: ManifestConstraint, i: number, errors: FieldError[]): ConstraintDoc[] {
+  const kinds = [c.order, c.colocation, c.location].filter(Boolean).length;
+  if (kinds !== 1) {
+    errors.push({
+      field: `constraints[${i}]`,
+      message: 'a constraint is exactly one of order, colocation, location',
+    });
+    return [];
+  }
+  if (c.order) return [{ kind: 'order', id: c.id, first: c.order.first, then: c.order.then }];
+  if (c.colocation) {
+    return [
+      {
+        kind: 'colocation',
+        id: c.id,
+        service: c.colocation.service,
+        with: c.colocation.with,
+        score: scoreOf(c.colocation.score, `constraints[${i}].colocation.score`, errors),
+      },
+    ];
+  }
+  return [
+    {
+      kind: 'location',
+      id: c.id,
+      service: c.location!.service,
+      assembly: c.location!.assembly,
+      score: scoreOf(c.location!.score, `constraints[${i}].location.score`, errors),
+    },
+  ];
+}
+
+function recoveryDoc(r: ManifestRecovery, errors: FieldError[]): DeployableDocument['recovery'] {
+  const esc = (e: { failures: number; period: string } | undefined, field: string, def: number) =>
+    e ? { failures: e.failures, periodMs: durationMs(e.period, field, errors, def) } : undefined;
+  return {
+    ...(r.escalation ? { escalation: esc(r.escalation, 'recovery.escalation.period', 600_000) } : {}),
+    ...(r.assemblyEscalation
+      ? { assemblyEscalation: esc(r.assemblyEscalation, 'recovery.assemblyEscalation.period', 1_800_000) }
+      : {}),
+    ...(r.moves !== undefined ? { moves: r.moves } : {}),
+    ...(r.launchAttempts !== undefined ? { launchAttempts: r.launchAttempts } : {}),
+    ...(r.backoff ? { backoff: backoffOf(r.backoff, 'recovery.backoff', errors) } : {}),
+  };
 }
 
 function backoffOf(
@@ -455,12 +470,10 @@ export function checkReferences(doc: DeployableDocument, errors: FieldError[]): 
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 type XmlNode = Record<string, unknown>;
 
-/** pacemaker-cloud XML → document (see shared/examples/shop.pcmk-cloud.xml). */
-export function fromXml(xml: string): DeployableDocument {
-  if (/<!DOCTYPE|<!ENTITY/i.test(xml))
-    fail('DTDs and entities are not accepted in deployable XML', [
-      { field: 'xml', message: 'remove the DOCTYPE/ENTITY declarations' },
-    ]);
+const attr = (n: XmlNode, k: string) => (typeof n[`@${k}`] === 'string' ? (n[`@${k}`] as string) : undefined);
+
+/** Well-formed XML parsed with no entity expansion, or a 400 naming `xml`. */
+function parseXml(xml: string): XmlNode {
   const valid = XMLValidator.validate(xml, { allowBooleanAttributes: false });
   if (valid !== true)
     fail(`malformed XML: ${valid.err.msg} (line ${valid.err.line})`, [
@@ -476,18 +489,38 @@ export function fromXml(xml: string): DeployableDocument {
     parseAttributeValue: false,
     isArray: (name) => ['assembly', 'service', 'parameter', 'service_dependancy', 'value'].includes(name),
   });
-  let root: XmlNode;
   try {
-    root = parser.parse(xml) as XmlNode;
+    return parser.parse(xml) as XmlNode;
   } catch (e) {
     // e.g. "Maximum nested tags exceeded": the validator accepts what the parser then refuses.
     return fail(`unreadable XML: ${(e as Error).message}`, [{ field: 'xml', message: (e as Error).message }]);
   }
-  const d = root.deployable as XmlNode | undefined;
+}
+
+/** A service's <parameters>: literal values, or references to another assembly's parameter. */
+function xmlParameters(s: XmlNode): Record<string, unknown> {
+  const parameters: Record<string, unknown> = {};
+  for (const p of asArray((s.parameters as XmlNode | undefined)?.parameter as XmlNode[] | undefined)) {
+    const name = attr(p, 'name') ?? '';
+    const ref = p.reference as XmlNode | undefined;
+    if (ref)
+      parameters[name] = {
+        ref: { assembly: attr(ref, 'assembly'), parameter: attr(ref, 'parameter') },
+      };
+    else parameters[name] = String(asArray(p.value as unknown[])[0] ?? '');
+  }
+  return parameters;
+}
+
+/** pacemaker-cloud XML → document (see shared/examples/shop.pcmk-cloud.xml). */
+export function fromXml(xml: string): DeployableDocument {
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml))
+    fail('DTDs and entities are not accepted in deployable XML', [
+      { field: 'xml', message: 'remove the DOCTYPE/ENTITY declarations' },
+    ]);
+  const d = parseXml(xml).deployable as XmlNode | undefined;
   if (!d) return fail('the root element must be <deployable>', [{ field: 'deployable', message: 'missing' }]);
   const errors: FieldError[] = [];
-  const attr = (n: XmlNode, k: string) =>
-    typeof n[`@${k}`] === 'string' ? (n[`@${k}`] as string) : undefined;
   const esc = (n: XmlNode, at: string, defPeriod: number) => {
     const f = attr(n, 'escalation_failures');
     if (f === undefined) return undefined;
@@ -506,16 +539,7 @@ export function fromXml(xml: string): DeployableDocument {
       hardwareProfile: attr(a, 'hardware_profile') ?? 'default',
       escalation: esc(a, `assemblies[${i}]`, 600_000),
       services: asArray((a.services as XmlNode | undefined)?.service as XmlNode[] | undefined).map((s, j) => {
-        const parameters: Record<string, unknown> = {};
-        for (const p of asArray((s.parameters as XmlNode | undefined)?.parameter as XmlNode[] | undefined)) {
-          const name = attr(p, 'name') ?? '';
-          const ref = p.reference as XmlNode | undefined;
-          if (ref)
-            parameters[name] = {
-              ref: { assembly: attr(ref, 'assembly'), parameter: attr(ref, 'parameter') },
-            };
-          else parameters[name] = String(asArray(p.value as unknown[])[0] ?? '');
-        }
+        const parameters = xmlParameters(s);
         const command = attr(s, 'command');
         return {
           name: attr(s, 'name'),

@@ -12,9 +12,21 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import {
+  ApiPage,
+  ApiProblems,
   CurrentPrincipal,
   decodeCursor,
   encodeCursor,
@@ -24,6 +36,12 @@ import {
   ProblemException,
 } from '@nephele/service-kit';
 import { DeployableFormat } from './deployable-parser';
+import {
+  DeletionDto,
+  DeployableVersionDetailDto,
+  DeployableVersionsDto,
+  DeployableViewDto,
+} from './dto/deployable-responses.dto';
 import { Actor, DeployablesService, DeployableView } from './deployables.service';
 import { DeployablesRepository } from './deployables.repository';
 
@@ -53,6 +71,7 @@ function bodyOf(
 
 @ApiTags('deployables')
 @ApiBearerAuth()
+@ApiProblems(401)
 @Controller('v1/deployables')
 export class DeployablesController {
   constructor(
@@ -66,6 +85,8 @@ export class DeployablesController {
   @ApiBody({ schema: { type: 'object' }, description: 'the deployable document' })
   @ApiQuery({ name: 'project', required: false, description: 'admin tokens: the project' })
   @ApiQuery({ name: 'start', required: false, description: 'false: store it without starting' })
+  @ApiCreatedResponse({ type: DeployableViewDto })
+  @ApiProblems(400, 403, 404, 409, 415)
   async create(
     @Req() req: Request,
     @Body() body: unknown,
@@ -85,6 +106,8 @@ export class DeployablesController {
 
   @Get()
   @ApiOperation({ summary: 'Deployables with their live status' })
+  @ApiPage(DeployableViewDto)
+  @ApiProblems(400)
   async list(
     @Query('project') project: string | undefined,
     @Query('cursor') cursor: string | undefined,
@@ -101,6 +124,8 @@ export class DeployablesController {
 
   @Get(':id')
   @ApiOperation({ summary: 'A deployable with live status: assemblies and services' })
+  @ApiOkResponse({ type: DeployableViewDto })
+  @ApiProblems(404)
   async get(
     @Param('id') id: string,
     @CurrentPrincipal() p: Principal,
@@ -113,6 +138,8 @@ export class DeployablesController {
 
   @Put(':id')
   @ApiOperation({ summary: 'Store a new version of the configuration (If-Match: the ETag you read)' })
+  @ApiOkResponse({ type: DeployableViewDto })
+  @ApiProblems(400, 403, 404, 409, 412, 415)
   @ApiConsumes('application/json', 'application/yaml', 'application/xml')
   async update(
     @Param('id') id: string,
@@ -133,6 +160,8 @@ export class DeployablesController {
   @Delete(':id')
   @HttpCode(202)
   @ApiOperation({ summary: 'Destroy: the DPE stops, instances are destroyed, the configuration is deleted' })
+  @ApiAcceptedResponse({ type: DeletionDto })
+  @ApiProblems(403, 404)
   destroy(
     @Param('id') id: string,
     @CurrentPrincipal() p: Principal,
@@ -142,12 +171,16 @@ export class DeployablesController {
 
   @Post(':id/start')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: DeployableViewDto })
+  @ApiProblems(403, 404, 409)
   start(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<DeployableView> {
     return this.deployables.start(id, actorOf(p));
   }
 
   @Post(':id/retry')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: DeployableViewDto })
+  @ApiProblems(403, 404, 409)
   @ApiOperation({
     summary: 'Retry a failed deployable: its failure history and budgets start again, its DPE restarts',
   })
@@ -157,18 +190,25 @@ export class DeployablesController {
 
   @Post(':id/stop')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: DeployableViewDto })
+  @ApiProblems(403, 404, 409)
   stop(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<DeployableView> {
     return this.deployables.stop(id, actorOf(p));
   }
 
   @Get(':id/versions')
   @ApiOperation({ summary: 'Every stored version of the configuration' })
+  @ApiOkResponse({ type: DeployableVersionsDto })
+  @ApiProblems(404)
   async versions(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<{ items: unknown[] }> {
     const d = await this.deployables.find(id, actorOf(p));
     return { items: await this.repo.versions(d.id) };
   }
 
   @Get(':id/versions/:version')
+  @ApiOperation({ summary: 'One stored version: its document and the source as sent' })
+  @ApiOkResponse({ type: DeployableVersionDetailDto })
+  @ApiProblems(404)
   async version(
     @Param('id') id: string,
     @Param('version') version: string,

@@ -8,12 +8,14 @@ import {
   UpdateApplianceDto,
   UpdateImplementationDto,
 } from './dto/appliance.dto';
+import { APPLIANCES, APPLIANCE_IMPLEMENTATIONS } from './appliances.resource';
 
 export const AppliancesController = crudController({
   path: 'appliances',
   tag: 'appliances',
   label: 'appliance',
   service: AppliancesService,
+  spec: APPLIANCES,
   createDto: CreateApplianceDto,
   updateDto: UpdateApplianceDto,
   queryDto: ListAppliancesQueryDto,
@@ -25,6 +27,7 @@ export const ImplementationsController = crudController({
   tag: 'appliances',
   label: 'implementation',
   service: ImplementationsService,
+  spec: APPLIANCE_IMPLEMENTATIONS,
   createDto: CreateImplementationDto,
   updateDto: UpdateImplementationDto,
   queryDto: ListImplementationsQueryDto,

@@ -1,7 +1,5 @@
 import { ResourceSpec } from '../common/resource.types';
 
-const S = 'config_api';
-
 /** An appliance (the appliance registry): project-owned, with one implementation per provider and version. */
 export const APPLIANCES: ResourceSpec = {
   resource: 'appliances',
@@ -16,7 +14,9 @@ export const APPLIANCES: ResourceSpec = {
     {
       resource: 'appliance-implementations',
       label: 'appliance implementation',
-      sql: `SELECT id, template_version AS name FROM ${S}.appliance_implementations WHERE appliance_id = $1`,
+      table: 'appliance_implementations',
+      column: 'appliance_id',
+      name: 'template_version',
     },
   ],
   conflicts: { appliances_name_key: 'an appliance with that name already exists in this project' },

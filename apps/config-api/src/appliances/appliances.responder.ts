@@ -1,16 +1,14 @@
-import { Inject } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { ApplianceResolve, ApplianceResolveData, CloudEvent, Topology } from '@nephele/contracts';
 import { BusConsumer, MessagePattern } from '@nephele/service-kit';
 import { NAME_PATTERN } from '../common/dto/common.dto';
-import { CONFIG_API_DB } from '../config-api.tokens';
+import { AppliancesRepository } from './appliances.repository';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Answers `nephele.config.appliance.resolve` for the CPE's clusters. */
 @BusConsumer()
 export class AppliancesResponder {
-  constructor(@Inject(CONFIG_API_DB) private readonly db: DataSource) {}
+  constructor(private readonly appliances: AppliancesRepository) {}
 
   @MessagePattern(ApplianceResolve.type, { queue: Topology.queues.configAppliances })
   async onResolve(e: CloudEvent<ApplianceResolveData>): Promise<unknown> {
@@ -24,21 +22,11 @@ export class AppliancesResponder {
     // than reaching PostgreSQL, which rejects NUL bytes in text.
     if (typeof d.appliance !== 'string' || !NAME_PATTERN.test(d.appliance)) return null;
     const byId = UUID.test(d.appliance);
-    const apps: { id: string; name: string; project_id: string }[] = await this.db.query(
-      `SELECT id, name, project_id FROM config_api.appliances
-       WHERE ${byId ? 'id = $1' : 'name = $1'} AND ($2::uuid IS NULL OR project_id = $2) ORDER BY created_at LIMIT 2`,
-      [d.appliance, project],
-    );
+    const apps = await this.appliances.findAppliances(d.appliance, byId, project);
     if (apps.length !== 1) return null;
     const a = apps[0]!;
     if (d.implementation && !UUID.test(d.implementation)) return null;
-    const impls: Record<string, unknown>[] = await this.db.query(
-      `SELECT id, provider_id, template_version, template_format, template, parameters, outputs
-       FROM config_api.appliance_implementations
-       WHERE appliance_id = $1 AND ($2::uuid IS NULL OR id = $2) ORDER BY created_at DESC LIMIT 1`,
-      [a.id, d.implementation ?? null],
-    );
-    const i = impls[0];
+    const i = await this.appliances.implementation(a.id, d.implementation ?? null);
     if (!i) return null;
     return {
       appliance: { id: a.id, name: a.name, project: a.project_id },

@@ -28,7 +28,7 @@ export class BrokerConfigService {
 
   async snapshot(project?: string): Promise<BrokerConfigSnapshot> {
     // One REPEATABLE READ transaction: every list sees the same committed state.
-    return this.repo.db.transaction('REPEATABLE READ', async (tx) => {
+    return this.repo.transaction(async (tx) => {
       const all = async <T>(svc: ResourceService): Promise<T[]> => {
         const scoped = svc.spec.scope === 'project' ? project : undefined;
         const rows = await this.repo.list(tx, svc.spec, { project: scoped, filters: [] });
@@ -46,6 +46,6 @@ export class BrokerConfigService {
         images: await all(this.images),
         imageMappings: await all(this.mappings),
       };
-    });
+    }, 'REPEATABLE READ');
   }
 }

@@ -14,12 +14,22 @@ import {
   Type,
 } from '@nestjs/common';
 import { PARAMTYPES_METADATA } from '@nestjs/common/constants';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AdminOnly, CurrentPrincipal, Page, Principal } from '@nephele/service-kit';
+import { AdminOnly, ApiProblems, CurrentPrincipal, Page, Principal } from '@nephele/service-kit';
 import { plain, sendResource } from './http.util';
 import { ResourceService } from './resource.service';
-import { Resource } from './resource.types';
+import { resourcePageSchema, resourceSchema } from './resource.schema';
+import { Resource, ResourceSpec } from './resource.types';
 
 export interface CrudControllerOptions {
   /** URL segment under /v1 (`pools`), or under the parent (`profiles`). */
@@ -28,6 +38,8 @@ export interface CrudControllerOptions {
   /** Singular, for the OpenAPI summaries (`pool`). */
   label: string;
   service: Type<ResourceService>;
+  /** The resource's table description: the response schema is derived from it. */
+  spec: ResourceSpec;
   createDto: Type;
   updateDto: Type;
   queryDto: Type;
@@ -119,8 +131,17 @@ export function crudController(o: CrudControllerOptions): Type {
     }
   }
 
-  const proto = CrudController.prototype;
-  const types: [keyof CrudController, unknown[]][] = [
+  describeRoutes(CrudController, o);
+  return CrudController;
+}
+
+/**
+ * What decorators cannot say inside the factory: the DTO classes as parameter types (for the
+ * validation pipe and OpenAPI), the path parameters, admin-only writes and the class name.
+ */
+function describeRoutes(ctrl: Type, o: CrudControllerOptions): void {
+  const proto = ctrl.prototype as object;
+  const types: [string, unknown[]][] = [
     ['list', [Object, Object, o.queryDto]],
     ['create', [Object, Object, o.createDto, Object]],
     ['update', [Object, Object, o.updateDto, String, Object]],
@@ -137,10 +158,24 @@ export function crudController(o: CrudControllerOptions): Type {
       AdminOnly()(proto, m, Object.getOwnPropertyDescriptor(proto, m)!);
     }
   }
+  const schema = resourceSchema(o.spec);
+  const page = resourcePageSchema(schema);
+  // Every route: 401 without a valid token; under a parent, 404 when the parent is not visible.
+  const common = o.parent ? [401, 404] : [401];
+  const responses: Record<string, (MethodDecorator | ClassDecorator)[]> = {
+    list: [ApiOkResponse({ schema: page }), ApiProblems(...common, 400)],
+    create: [ApiCreatedResponse({ schema }), ApiProblems(...common, 400, 403, 409)],
+    get: [ApiOkResponse({ schema }), ApiProblems(...common, 404)],
+    update: [ApiOkResponse({ schema }), ApiProblems(...common, 400, 403, 404, 409, 412)],
+    remove: [ApiNoContentResponse({ description: 'deleted' }), ApiProblems(...common, 403, 404, 409, 412)],
+  };
+  for (const [m, decorators] of Object.entries(responses)) {
+    const d = Object.getOwnPropertyDescriptor(proto, m)!;
+    for (const dec of decorators) (dec as MethodDecorator)(proto, m, d);
+  }
   const name = (o.parent ? `${o.parent.path}-${o.path}` : o.path).replace(
     /(^|-)([a-z])/g,
     (_, __, c: string) => c.toUpperCase(),
   );
-  Object.defineProperty(CrudController, 'name', { value: `${name}Controller` });
-  return CrudController;
+  Object.defineProperty(ctrl, 'name', { value: `${name}Controller` });
 }

@@ -1,5 +1,5 @@
 import { Principal, ProblemException } from '@nephele/service-kit';
-import { Db } from './resource.repository';
+import { Db } from '@nephele/persistence';
 import { isUuid } from './scope.util';
 
 // Note [Host drivers]
@@ -20,34 +20,34 @@ function refuse(field: string, kind: string): never {
   );
 }
 
+/** Where the driver kinds come from (ProviderAccountsRepository). */
+export interface DriverKinds {
+  providerKind(db: Db, providerId: string): Promise<string | undefined>;
+  accountProviderKind(db: Db, accountId: string): Promise<string | undefined>;
+}
+
 /** Refuses a non-admin write to an account of a host-process provider. */
 export async function refuseHostProvider(
+  kinds: DriverKinds,
   db: Db,
   p: Principal,
   providerId: unknown,
   field = 'providerId',
 ): Promise<void> {
   if (p.role === 'admin' || !isUuid(providerId)) return;
-  const rows: { kind: string }[] = await db.query(`SELECT kind FROM config_api.providers WHERE id = $1`, [
-    providerId,
-  ]);
-  const kind = rows[0]?.kind;
+  const kind = await kinds.providerKind(db, providerId);
   if (kind && HOST_PROCESS_KINDS.has(kind)) refuse(field, kind);
 }
 
 /** Refuses a non-admin image mapping onto an account of a host-process provider. */
 export async function refuseHostAccount(
+  kinds: DriverKinds,
   db: Db,
   p: Principal,
   accountId: unknown,
   field = 'accountId',
 ): Promise<void> {
   if (p.role === 'admin' || !isUuid(accountId)) return;
-  const rows: { kind: string }[] = await db.query(
-    `SELECT p.kind FROM config_api.provider_accounts a JOIN config_api.providers p ON p.id = a.provider_id
-     WHERE a.id = $1`,
-    [accountId],
-  );
-  const kind = rows[0]?.kind;
+  const kind = await kinds.accountProviderKind(db, accountId);
   if (kind && HOST_PROCESS_KINDS.has(kind)) refuse(field, kind);
 }

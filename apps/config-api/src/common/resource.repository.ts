@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { Db, SqlRepository } from '@nephele/persistence';
 import { CONFIG_API_DB } from '../config-api.tokens';
 import { CONFIG_API_SCHEMA } from '../data-source';
 import { ColumnKind, ResourceSpec, Row } from './resource.types';
 
 const S = CONFIG_API_SCHEMA;
 
-/** Anything that runs SQL: the DataSource, or the EntityManager of a transaction. */
-export type Db = Pick<DataSource, 'query'> | EntityManager;
+export type { Db };
 
 export interface ListOptions {
   project?: string;
@@ -24,11 +24,14 @@ export function toParam(kind: ColumnKind, v: unknown): unknown {
 
 /** The I/O of every configuration resource: one table per resource, described by its spec. */
 @Injectable()
-export class ResourceRepository {
-  constructor(@Inject(CONFIG_API_DB) readonly db: DataSource) {}
+export class ResourceRepository extends SqlRepository {
+  constructor(@Inject(CONFIG_API_DB) db: DataSource) {
+    super(db);
+  }
 
-  transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(fn);
+  /** The pool, for reads outside a transaction (query only: transactions go through `transaction`). */
+  get pool(): Db {
+    return this.db;
   }
 
   private selectList(spec: ResourceSpec): string {
@@ -98,6 +101,15 @@ export class ResourceRepository {
     return rows.length > 0;
   }
 
+  /** A row of `table` by id (any columns), for a nested resource's parent. */
+  async findAny(db: Db, table: string, id: string): Promise<{ project_id?: string | null } | undefined> {
+    const rows: { project_id?: string | null }[] = await db.query(
+      `SELECT * FROM ${S}.${table} WHERE id = $1`,
+      [id],
+    );
+    return rows[0];
+  }
+
   /** Up to five things of each kind that still reference the row. */
   async referrers(
     db: Db,
@@ -106,7 +118,13 @@ export class ResourceRepository {
   ): Promise<{ resource: string; label: string; id: string; name: string }[]> {
     const out: { resource: string; label: string; id: string; name: string }[] = [];
     for (const r of spec.referrers ?? []) {
-      const rows: { id: string; name: string }[] = await db.query(`${r.sql} LIMIT 5`, [id]);
+      const from = r.via
+        ? `${S}.${r.via.table} v JOIN ${S}.${r.table} t ON t.id = v.${r.via.key} WHERE v.${r.column} = $1`
+        : `${S}.${r.table} t WHERE t.${r.column} = $1`;
+      const rows: { id: string; name: string }[] = await db.query(
+        `SELECT t.id, t.${r.name ?? 'name'} AS name FROM ${from}${r.unlessSet ? ` AND t.${r.unlessSet} IS NULL` : ''} LIMIT 5`,
+        [id],
+      );
       out.push(...rows.map((x) => ({ resource: r.resource, label: r.label, id: x.id, name: x.name })));
     }
     return out;

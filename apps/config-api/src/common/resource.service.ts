@@ -11,7 +11,7 @@ import {
 } from '@nephele/service-kit';
 import { ChangeRecorder } from './change-recorder';
 import { mapDbError } from './db-errors.util';
-import { ResourceRepository, toParam } from './resource.repository';
+import { Db, ResourceRepository, toParam } from './resource.repository';
 import { ColumnKind, Resource, ResourceSpec, Row } from './resource.types';
 import { canSee, isUuid, noSuchProject, targetProject, visibleProject } from './scope.util';
 
@@ -94,17 +94,13 @@ export class ResourceService {
 
   /** The parent of a nested resource, as the caller may see it; 404 otherwise. Returns its project. */
   protected async parentProject(
-    db: EntityManager | ResourceRepository['db'],
+    db: Db,
     p: Principal,
     parentId: string | undefined,
   ): Promise<string | undefined> {
     const parent = this.spec.parent!;
     if (!isUuid(parentId)) throw ProblemException.notFound(`${parent.label} ${String(parentId)}`);
-    const rows: { project_id?: string | null }[] = await db.query(
-      `SELECT * FROM config_api.${parent.table} WHERE id = $1`,
-      [parentId],
-    );
-    const row = rows[0];
+    const row = await this.repo.findAny(db, parent.table, parentId);
     if (!row || ('project_id' in row && !canSee(p, row.project_id))) {
       throw ProblemException.notFound(`${parent.label} ${parentId}`);
     }
@@ -114,7 +110,7 @@ export class ResourceService {
   async list(p: Principal, q: ListQuery, parentId?: string): Promise<Page<Resource>> {
     const limit = parseLimit(q.limit, 100, 1000);
     const after = decodeCursor(q.cursor, isSeqCursor);
-    if (this.spec.parent) await this.parentProject(this.repo.db, p, parentId);
+    if (this.spec.parent) await this.parentProject(this.repo.pool, p, parentId);
     const filters = this.spec.columns
       .filter((c) => c.filter && q[c.api] !== undefined)
       .map((c) => ({ col: c.col, value: c.kind === 'bool' ? q[c.api] === 'true' : q[c.api] }));
@@ -126,7 +122,7 @@ export class ResourceService {
         project = q.project;
       }
     }
-    const rows = await this.repo.list(this.repo.db, this.spec, {
+    const rows = await this.repo.list(this.repo.pool, this.spec, {
       project,
       parentId,
       filters,
@@ -142,7 +138,7 @@ export class ResourceService {
 
   async getRow(p: Principal, id: string, parentId?: string): Promise<Row> {
     if (!isUuid(id)) throw this.notFound(id);
-    const row = await this.repo.find(this.repo.db, this.spec, id);
+    const row = await this.repo.find(this.repo.pool, this.spec, id);
     if (!row || !this.visible(p, row, parentId)) throw this.notFound(id);
     return row;
   }

@@ -38,11 +38,21 @@ export interface RefSpec {
   sameProject: boolean;
 }
 
-/** Something that stops a delete while it exists: SQL with `$1` = the id, returning `id, name`. */
+/**
+ * Something that stops a delete while it exists: rows of `table` whose `column` holds the id
+ * (the repository writes the query). `via` reaches `table` through a join table whose `column`
+ * holds the id and whose `key` is the row's id; `active` is a condition the row must meet.
+ */
 export interface ReferrerSpec {
   resource: string;
   label: string;
-  sql: string;
+  table: string;
+  column: string;
+  /** Column shown as the referrer's name (default `name`). */
+  name?: string;
+  via?: { table: string; key: string };
+  /** Only rows where this nullable column is NULL count (a revoked token does not). */
+  unlessSet?: string;
 }
 
 export interface ResourceSpec {

@@ -5,6 +5,8 @@ import { ChangeRecorder } from '../common/change-recorder';
 import { ResourceRepository } from '../common/resource.repository';
 import { ResourceService } from '../common/resource.service';
 import { canSee } from '../common/scope.util';
+import { PoolFamiliesRepository } from '../pool-families/pool-families.repository';
+import { HardwareProfilesRepository } from './hardware-profiles.repository';
 import { HARDWARE_PROFILES } from './hardware-profiles.resource';
 
 export interface ProfileCandidate extends ProviderProfileSpec {
@@ -23,22 +25,14 @@ export interface MatchesView {
   rejections: { profileId: string; reason: string }[];
 }
 
-interface ProfileRow {
-  id: string;
-  provider_id: string;
-  provider_name: string;
-  provider_enabled: boolean;
-  name: string;
-  cpu: number;
-  memory_mb: number;
-  storage_gb: number;
-  arch: string;
-  cost_per_hour: string | null;
-}
-
 @Injectable()
 export class HardwareProfilesService extends ResourceService {
-  constructor(repo: ResourceRepository, changes: ChangeRecorder) {
+  constructor(
+    repo: ResourceRepository,
+    changes: ChangeRecorder,
+    private readonly families: PoolFamiliesRepository,
+    private readonly profiles: HardwareProfilesRepository,
+  ) {
     super(repo, changes, HARDWARE_PROFILES);
   }
 
@@ -50,34 +44,21 @@ export class HardwareProfilesService extends ResourceService {
    */
   async matches(p: Principal, id: string, poolId?: string): Promise<MatchesView> {
     const hw = await this.get(p, id);
-    const db = this.repo.db;
     const accountsByProvider = new Map<string, { id: string; enabled: boolean }[]>();
     if (poolId !== undefined) {
-      const pools: { family_id: string; project_id: string }[] = await db.query(
-        `SELECT family_id, project_id FROM config_api.pools WHERE id = $1`,
-        [poolId],
-      );
-      const pool = pools[0];
+      const pool = await this.families.pool(poolId);
       if (!pool || !canSee(p, pool.project_id) || pool.project_id !== hw.project) {
         throw ProblemException.badRequest('validation failed', [
           { field: 'pool', message: `no pool with id ${poolId} in the hardware profile's project` },
         ]);
       }
-      const accounts: { id: string; provider_id: string; enabled: boolean }[] = await db.query(
-        `SELECT a.id, a.provider_id, a.enabled FROM config_api.pool_family_accounts fa
-         JOIN config_api.provider_accounts a ON a.id = fa.account_id WHERE fa.family_id = $1 ORDER BY a.id`,
-        [pool.family_id],
-      );
+      const accounts = await this.families.familyAccounts(pool.family_id);
       for (const a of accounts) {
         accountsByProvider.set(a.provider_id, [...(accountsByProvider.get(a.provider_id) ?? []), a]);
       }
     }
-    const rows: ProfileRow[] = await db.query(
-      `SELECT pp.id, pp.provider_id, pr.name AS provider_name, pr.enabled AS provider_enabled, pp.name, pp.cpu,
-              pp.memory_mb, pp.storage_gb, pp.arch, pp.cost_per_hour
-       FROM config_api.provider_profiles pp JOIN config_api.providers pr ON pr.id = pp.provider_id
-       ${poolId !== undefined ? 'WHERE pp.provider_id = ANY($1::uuid[])' : ''} ORDER BY pp.seq`,
-      poolId !== undefined ? [[...accountsByProvider.keys()]] : [],
+    const rows = await this.profiles.providerProfiles(
+      poolId !== undefined ? [...accountsByProvider.keys()] : undefined,
     );
     const rejections: { profileId: string; reason: string }[] = [];
     const usable: ProfileCandidate[] = [];

@@ -1,7 +1,5 @@
 import { ResourceSpec } from '../common/resource.types';
 
-const S = 'config_api';
-
 export const IMAGES: ResourceSpec = {
   resource: 'images',
   label: 'image',
@@ -17,7 +15,9 @@ export const IMAGES: ResourceSpec = {
     {
       resource: 'image-mappings',
       label: 'image mapping',
-      sql: `SELECT id, provider_image_id AS name FROM ${S}.image_mappings WHERE image_id = $1`,
+      table: 'image_mappings',
+      column: 'image_id',
+      name: 'provider_image_id',
     },
   ],
   conflicts: { images_name_key: 'an image with that name already exists in this project' },

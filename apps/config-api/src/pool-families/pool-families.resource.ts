@@ -18,8 +18,6 @@ export const POOL_FAMILIES: ResourceSpec = {
       sql: `ARRAY(SELECT a.account_id::text FROM ${S}.pool_family_accounts a WHERE a.family_id = t.id ORDER BY a.account_id)`,
     },
   ],
-  referrers: [
-    { resource: 'pools', label: 'pool', sql: `SELECT id, name FROM ${S}.pools WHERE family_id = $1` },
-  ],
+  referrers: [{ resource: 'pools', label: 'pool', table: 'pools', column: 'family_id' }],
   conflicts: { pool_families_name_key: 'a pool family with that name already exists in this project' },
 };

@@ -1,10 +1,10 @@
 import { ResourceSpec } from '../common/resource.types';
 
-const S = 'config_api';
 const owned = (table: string, resource: string, label: string) => ({
   resource,
   label,
-  sql: `SELECT id, name FROM ${S}.${table} WHERE project_id = $1`,
+  table,
+  column: 'project_id',
 });
 
 /** Projects: tenancy. Admins manage them; a scoped token sees its own project only. */
@@ -21,7 +21,9 @@ export const PROJECTS: ResourceSpec = {
     {
       resource: 'tokens',
       label: 'token',
-      sql: `SELECT id, name FROM ${S}.tokens WHERE project_id = $1 AND revoked_at IS NULL`,
+      table: 'tokens',
+      column: 'project_id',
+      unlessSet: 'revoked_at',
     },
     owned('provider_accounts', 'provider-accounts', 'provider account'),
     owned('pool_families', 'pool-families', 'pool family'),

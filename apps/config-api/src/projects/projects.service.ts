@@ -2,11 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { ChangeRecorder } from '../common/change-recorder';
 import { ResourceRepository } from '../common/resource.repository';
 import { ResourceService } from '../common/resource.service';
+import { ProjectsRepository } from './projects.repository';
 import { PROJECTS } from './projects.resource';
 
 @Injectable()
 export class ProjectsService extends ResourceService {
-  constructor(repo: ResourceRepository, changes: ChangeRecorder) {
+  constructor(
+    repo: ResourceRepository,
+    changes: ChangeRecorder,
+    private readonly projects: ProjectsRepository,
+  ) {
     super(repo, changes, PROJECTS);
   }
 
@@ -20,10 +25,6 @@ export class ProjectsService extends ResourceService {
       [...ref].some((c) => c.charCodeAt(0) < 0x20)
     )
       return null;
-    const rows: { id: string; name: string }[] = await this.repo.db.query(
-      `SELECT id, name FROM config_api.projects WHERE id::text = $1 OR name = $1 ORDER BY (id::text = $1) DESC LIMIT 1`,
-      [ref],
-    );
-    return rows[0] ?? null;
+    return (await this.projects.byIdOrName(ref)) ?? null;
   }
 }

@@ -1,7 +1,5 @@
 import { ResourceSpec } from '../common/resource.types';
 
-const S = 'config_api';
-
 /**
  * A provider account is one project's credentials and quota at one provider. The sealed
  * credentials column is never selected by the generic store: only `hasCredentials` is.
@@ -25,12 +23,16 @@ export const PROVIDER_ACCOUNTS: ResourceSpec = {
     {
       resource: 'pool-families',
       label: 'pool family',
-      sql: `SELECT f.id, f.name FROM ${S}.pool_family_accounts a JOIN ${S}.pool_families f ON f.id = a.family_id WHERE a.account_id = $1`,
+      table: 'pool_families',
+      column: 'account_id',
+      via: { table: 'pool_family_accounts', key: 'family_id' },
     },
     {
       resource: 'image-mappings',
       label: 'image mapping',
-      sql: `SELECT id, provider_image_id AS name FROM ${S}.image_mappings WHERE account_id = $1`,
+      table: 'image_mappings',
+      column: 'account_id',
+      name: 'provider_image_id',
     },
   ],
   conflicts: {

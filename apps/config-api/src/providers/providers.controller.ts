@@ -11,11 +11,20 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AdminOnly, CurrentPrincipal, Page, Principal } from '@nephele/service-kit';
+import { AdminOnly, ApiProblems, CurrentPrincipal, Page, Principal } from '@nephele/service-kit';
 import { crudController } from '../common/crud.controller';
 import { plain, sendResource } from '../common/http.util';
+import { resourcePageSchema, resourceSchema } from '../common/resource.schema';
 import { Resource } from '../common/resource.types';
 import {
   CreateProviderDto,
@@ -29,17 +38,23 @@ import {
   UpdateRealmDto,
 } from './dto/provider.dto';
 import { ProviderProfilesService, ProvidersService, RealmsService } from './providers.service';
+import { PROVIDERS, PROVIDER_PROFILES, REALMS } from './providers.resource';
+
+const PROVIDER = resourceSchema(PROVIDERS);
 
 const IF_MATCH = { name: 'If-Match', required: false, description: 'ETag from a read; 412 when stale' };
 
 @ApiTags('providers')
 @ApiBearerAuth()
+@ApiProblems(401)
 @Controller('v1/providers')
 export class ProvidersController {
   constructor(private readonly providers: ProvidersService) {}
 
   @Get()
   @ApiOperation({ summary: 'List providers (global; every token may read)' })
+  @ApiOkResponse({ schema: resourcePageSchema(PROVIDER) })
+  @ApiProblems(400)
   list(@CurrentPrincipal() p: Principal, @Query() q: ListProvidersQueryDto): Promise<Page<Resource>> {
     return this.providers.list(p, plain(q));
   }
@@ -47,6 +62,8 @@ export class ProvidersController {
   @Post()
   @AdminOnly()
   @ApiOperation({ summary: 'Create a provider (admin)' })
+  @ApiCreatedResponse({ schema: PROVIDER })
+  @ApiProblems(400, 403, 409)
   async create(
     @CurrentPrincipal() p: Principal,
     @Body() dto: CreateProviderDto,
@@ -58,6 +75,8 @@ export class ProvidersController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One provider' })
+  @ApiOkResponse({ schema: PROVIDER })
+  @ApiProblems(404)
   async get(
     @CurrentPrincipal() p: Principal,
     @Param('id') id: string,
@@ -70,6 +89,8 @@ export class ProvidersController {
   @AdminOnly()
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Change a provider (admin)' })
+  @ApiOkResponse({ schema: PROVIDER })
+  @ApiProblems(400, 403, 404, 409, 412)
   async update(
     @CurrentPrincipal() p: Principal,
     @Param('id') id: string,
@@ -87,6 +108,8 @@ export class ProvidersController {
   @ApiOperation({
     summary: 'Delete a provider (admin; 409 while profiles, realms, accounts or implementations use it)',
   })
+  @ApiNoContentResponse({ description: 'deleted' })
+  @ApiProblems(403, 404, 409, 412)
   async remove(
     @CurrentPrincipal() p: Principal,
     @Param('id') id: string,
@@ -102,6 +125,7 @@ export const ProviderProfilesController = crudController({
   tag: 'providers',
   label: 'provider profile',
   service: ProviderProfilesService,
+  spec: PROVIDER_PROFILES,
   createDto: CreateProviderProfileDto,
   updateDto: UpdateProviderProfileDto,
   queryDto: ListProviderProfilesQueryDto,
@@ -115,6 +139,7 @@ export const RealmsController = crudController({
   tag: 'providers',
   label: 'realm',
   service: RealmsService,
+  spec: REALMS,
   createDto: CreateRealmDto,
   updateDto: UpdateRealmDto,
   queryDto: ListRealmsQueryDto,

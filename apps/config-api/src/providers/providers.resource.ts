@@ -1,7 +1,5 @@
 import { ResourceSpec } from '../common/resource.types';
 
-const S = 'config_api';
-
 /** Providers are global and admin-managed: every project's accounts point at the same endpoints. */
 export const PROVIDERS: ResourceSpec = {
   resource: 'providers',
@@ -20,18 +18,22 @@ export const PROVIDERS: ResourceSpec = {
     {
       resource: 'provider-profiles',
       label: 'provider profile',
-      sql: `SELECT id, name FROM ${S}.provider_profiles WHERE provider_id = $1`,
+      table: 'provider_profiles',
+      column: 'provider_id',
     },
-    { resource: 'realms', label: 'realm', sql: `SELECT id, name FROM ${S}.realms WHERE provider_id = $1` },
+    { resource: 'realms', label: 'realm', table: 'realms', column: 'provider_id' },
     {
       resource: 'provider-accounts',
       label: 'provider account',
-      sql: `SELECT id, name FROM ${S}.provider_accounts WHERE provider_id = $1`,
+      table: 'provider_accounts',
+      column: 'provider_id',
     },
     {
       resource: 'appliance-implementations',
       label: 'appliance implementation',
-      sql: `SELECT id, template_version AS name FROM ${S}.appliance_implementations WHERE provider_id = $1`,
+      table: 'appliance_implementations',
+      column: 'provider_id',
+      name: 'template_version',
     },
   ],
   conflicts: { providers_name_key: 'a provider with that name already exists' },

@@ -1,11 +1,12 @@
 import { DataSource } from 'typeorm';
 import { enqueueEvents } from '@nephele/bus';
 import { AuditData, createEvent } from '@nephele/contracts';
-import { SealedSecret, SecretBox } from '@nephele/crypto';
+import { SecretBox } from '@nephele/crypto';
 import { createAppDataSource } from '@nephele/persistence';
 import { SERVICE } from '../common/change-recorder';
 import { ConfigApiConfig } from '../config/env';
 import { CONFIG_API_SCHEMA, configApiEntities, configApiMigrations } from '../data-source';
+import { ProviderAccountsRepository } from '../provider-accounts/provider-accounts.repository';
 
 export interface RotationReport {
   /** Id of the master key every data key is now wrapped with. */
@@ -27,27 +28,14 @@ export async function rotateMasterKey(db: DataSource, masterKey: string): Promis
   const box = new SecretBox(masterKey);
   const report: RotationReport = { keyId: box.currentKeyId, rewrapped: 0, alreadyCurrent: 0, failed: [] };
   const failed = new Set<string>();
-  const counted: { n: number }[] = await db.query(
-    `SELECT count(*)::int AS n FROM ${CONFIG_API_SCHEMA}.provider_accounts
-     WHERE credentials IS NOT NULL AND credentials->>'kid' = $1`,
-    [box.currentKeyId],
-  );
-  report.alreadyCurrent = counted[0]!.n;
+  const accounts = new ProviderAccountsRepository(db);
+  report.alreadyCurrent = await accounts.countSealedWith(box.currentKeyId);
   for (;;) {
-    const done = await db.transaction(async (tx) => {
-      const rows: { id: string; credentials: SealedSecret }[] = await tx.query(
-        `SELECT id, credentials FROM ${CONFIG_API_SCHEMA}.provider_accounts
-         WHERE credentials IS NOT NULL AND credentials->>'kid' <> $1 AND NOT (id = ANY($2::uuid[]))
-         ORDER BY id LIMIT ${BATCH} FOR UPDATE`,
-        [box.currentKeyId, [...failed]],
-      );
+    const done = await accounts.transaction(async (tx) => {
+      const rows = await accounts.lockSealedOtherwise(tx, box.currentKeyId, [...failed], BATCH);
       for (const r of rows) {
         try {
-          const next = box.rewrap(r.id, r.credentials);
-          await tx.query(`UPDATE ${CONFIG_API_SCHEMA}.provider_accounts SET credentials = $2 WHERE id = $1`, [
-            r.id,
-            JSON.stringify(next),
-          ]);
+          await accounts.setCredentials(tx, r.id, box.rewrap(r.id, r.credentials));
           report.rewrapped++;
         } catch (e) {
           failed.add(r.id);

@@ -2,7 +2,6 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { LoggerLike } from '@nephele/bus';
 import { AppLogger } from '@nephele/observability';
-import { advisoryKey } from '@nephele/persistence';
 import {
   decodeCursor,
   encodeCursor,
@@ -25,6 +24,7 @@ import { isUuid, noSuchProject } from '../common/scope.util';
 import { ConfigApiConfig } from '../config/env';
 import { CONFIG_API_CONFIG } from '../config-api.tokens';
 import { CreateTokenDto, ListTokensQueryDto } from './dto/token.dto';
+import { TokenRow, TokensRepository } from './tokens.repository';
 
 /** `nph_` + 32 random bytes, base64url: 256 bits, recognisable in secret scanners. */
 const TOKEN_FORMAT = /^nph_[A-Za-z0-9_-]{43}$/;
@@ -45,19 +45,6 @@ export interface TokenView {
   updatedAt: string;
 }
 
-interface TokenRow {
-  id: string;
-  seq: string;
-  name: string;
-  role: Role;
-  project_id: string | null;
-  created_by: string;
-  revoked_at: Date | null;
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-}
-
 const SPEC: ResourceSpec = {
   resource: 'tokens',
   label: 'token',
@@ -66,7 +53,6 @@ const SPEC: ResourceSpec = {
   columns: [],
   conflicts: { tokens_hash_key: 'token collision; try again' },
 };
-const COLS = `id, seq::text AS seq, name, role, project_id, created_by, revoked_at, version, created_at, updated_at`;
 
 // Note [Tokens]
 // A token is shown once, at creation; only its SHA-256 is stored (a 256-bit random value needs no
@@ -80,6 +66,7 @@ export class TokensService implements TokenVerifier {
 
   constructor(
     private readonly repo: ResourceRepository,
+    private readonly tokens: TokensRepository,
     private readonly changes: ChangeRecorder,
     @Inject(CONFIG_API_CONFIG) private readonly config: ConfigApiConfig,
     @Inject(LOGGER) log: AppLogger,
@@ -109,11 +96,7 @@ export class TokensService implements TokenVerifier {
   /** Resolves a bearer token against the database: the principal, or null if unknown or revoked. */
   async verify(token: string): Promise<Principal | null> {
     if (!TOKEN_FORMAT.test(token)) return null;
-    const rows: { id: string; role: Role; project_id: string | null }[] = await this.repo.db.query(
-      `SELECT id, role, project_id FROM config_api.tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
-      [sha256Hex(token)],
-    );
-    const r = rows[0];
+    const r = await this.tokens.liveByHash(sha256Hex(token));
     if (!r) return null;
     return r.project_id
       ? { tokenId: r.id, role: r.role, project: r.project_id }
@@ -149,14 +132,17 @@ export class TokensService implements TokenVerifier {
     const token = newTokenValue();
     const id = randomUUID();
     try {
-      const view = await this.repo.transaction(async (tx) => {
+      const view = await this.tokens.transaction(async (tx) => {
         if (project && !(await this.repo.exists(tx, 'projects', project))) throw noSuchProject();
-        const rows: TokenRow[] = await tx.query(
-          `INSERT INTO config_api.tokens (id, name, role, project_id, token_hash, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLS}`,
-          [id, dto.name, dto.role, project, sha256Hex(token), createdBy],
-        );
-        const v = this.view(rows[0]!);
+        const row = await this.tokens.insert(tx, {
+          id,
+          name: dto.name,
+          role: dto.role,
+          project,
+          hash: sha256Hex(token),
+          createdBy,
+        });
+        const v = this.view(row);
         await this.changes.record(tx, {
           actor: createdBy,
           resource: 'tokens',
@@ -182,22 +168,15 @@ export class TokensService implements TokenVerifier {
       (v): v is { s: string } =>
         typeof v === 'object' && v !== null && /^\d{1,19}$/.test(String((v as { s?: unknown }).s)),
     );
-    const where = ['revoked_at IS NULL'];
-    const params: unknown[] = [];
-    const add = (sql: string, v: unknown) => {
-      params.push(v);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (p.role !== 'admin') add('project_id = ?', p.project);
-    if (q.project) add('project_id = ?', q.project);
-    if (q.role) add('role = ?', q.role);
-    if (q.name) add('name = ?', q.name);
-    if (after) add('seq > ?::bigint', after.s);
-    params.push(limit + 1);
-    const rows: TokenRow[] = await this.repo.db.query(
-      `SELECT ${COLS} FROM config_api.tokens WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${params.length}`,
-      params,
-    );
+    // A scoped token sees its own project only: asking for another one finds nothing.
+    if (p.role !== 'admin' && q.project && q.project !== p.project) return { items: [], nextCursor: null };
+    const rows = await this.tokens.listLive({
+      project: p.role !== 'admin' ? (p.project ?? null) : q.project || undefined,
+      role: q.role,
+      name: q.name,
+      afterSeq: after?.s,
+      limit: limit + 1,
+    });
     const page = rows.slice(0, limit);
     return {
       items: page.map((r) => this.view(r)),
@@ -207,31 +186,21 @@ export class TokensService implements TokenVerifier {
 
   async get(p: Principal, id: string): Promise<TokenView> {
     if (!isUuid(id)) throw ProblemException.notFound(`token ${id}`);
-    const rows: TokenRow[] = await this.repo.db.query(`SELECT ${COLS} FROM config_api.tokens WHERE id = $1`, [
-      id,
-    ]);
-    if (!rows[0] || !this.visible(p, rows[0])) throw ProblemException.notFound(`token ${id}`);
-    return this.view(rows[0]);
+    const row = await this.tokens.byId(id);
+    if (!row || !this.visible(p, row)) throw ProblemException.notFound(`token ${id}`);
+    return this.view(row);
   }
 
   /** Revokes a token (idempotent). */
   async revoke(p: Principal, id: string): Promise<void> {
     if (!isUuid(id)) throw ProblemException.notFound(`token ${id}`);
-    const changed = await this.repo.transaction(async (tx) => {
-      const rows: TokenRow[] = await tx.query(
-        `SELECT ${COLS} FROM config_api.tokens WHERE id = $1 FOR UPDATE`,
-        [id],
-      );
-      const r = rows[0];
+    const changed = await this.tokens.transaction(async (tx) => {
+      const r = await this.tokens.byId(id, tx, true);
       if (!r || !this.visible(p, r)) throw ProblemException.notFound(`token ${id}`);
       if (r.revoked_at) return false;
-      await tx.query(
-        `UPDATE config_api.tokens SET revoked_at = now(), updated_at = now(), version = version + 1 WHERE id = $1`,
-        [id],
-      );
-      const updated: TokenRow[] = await tx.query(`SELECT ${COLS} FROM config_api.tokens WHERE id = $1`, [id]);
+      await this.tokens.markRevoked(tx, id);
       const before = this.view(r);
-      const after = this.view(updated[0]!);
+      const after = this.view((await this.tokens.byId(id, tx))!);
       await this.changes.record(tx, {
         actor: p.tokenId,
         resource: 'tokens',
@@ -259,17 +228,19 @@ export class TokensService implements TokenVerifier {
    */
   async ensureInitialAdmin(): Promise<void> {
     if (this.config.bootstrapToken) return;
-    const created = await this.repo.transaction(async (tx) => {
-      await tx.query(`SELECT pg_advisory_xact_lock(${advisoryKey('nephele-config-api-initial-admin')})`);
-      const rows: { n: number }[] = await tx.query(`SELECT count(*)::int AS n FROM config_api.tokens`);
-      if (rows[0]!.n > 0) return undefined;
+    const created = await this.tokens.transaction(async (tx) => {
+      await this.tokens.lockInitialAdmin(tx);
+      if ((await this.tokens.countAll(tx)) > 0) return undefined;
       const token = newTokenValue();
       const id = randomUUID();
-      await tx.query(
-        `INSERT INTO config_api.tokens (id, name, role, project_id, token_hash, created_by)
-         VALUES ($1, 'initial-admin', 'admin', NULL, $2, 'system')`,
-        [id, sha256Hex(token)],
-      );
+      await this.tokens.insert(tx, {
+        id,
+        name: 'initial-admin',
+        role: 'admin',
+        project: null,
+        hash: sha256Hex(token),
+        createdBy: 'system',
+      });
       await this.changes.record(tx, {
         actor: 'system',
         resource: 'tokens',

@@ -1,14 +1,32 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CloudEvent } from '@nephele/contracts';
-import { CurrentPrincipal, Page, Principal, ProblemException, projectScope } from '@nephele/service-kit';
+import {
+  ApiPage,
+  ApiProblems,
+  CurrentPrincipal,
+  Page,
+  Principal,
+  ProblemException,
+  projectScope,
+} from '@nephele/service-kit';
+import { CloudEventDto, LoggedEventsDto } from './dto/event-responses.dto';
 import { QueryEventsDto } from './dto/query-events.dto';
 import { EventsService } from './events.service';
 import { EventsStream } from './events.stream';
 
 @ApiTags('events')
 @ApiBearerAuth()
+@ApiProblems(400, 401)
 @Controller('v1/events')
 export class EventsController {
   constructor(
@@ -20,6 +38,8 @@ export class EventsController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Log one CloudEvent or a batch (JSON array) into the event stream' })
   @ApiBody({ schema: { oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }] } })
+  @ApiAcceptedResponse({ type: LoggedEventsDto })
+  @ApiProblems(403, 413)
   log(@Body() body: unknown, @CurrentPrincipal() p: Principal): Promise<{ accepted: number; ids: string[] }> {
     // Nephele's own event types drive its services (alarms scale groups, instance events move
     // state): a project's token must not be able to forge them for another project.
@@ -45,12 +65,18 @@ export class EventsController {
 
   @Get()
   @ApiOperation({ summary: 'Query stored events (keyset pagination)' })
+  @ApiPage(CloudEventDto)
   query(@Query() q: QueryEventsDto, @CurrentPrincipal() p: Principal): Promise<Page<CloudEvent>> {
     return this.events.query(q, projectScope(p));
   }
 
   @Get('stream')
   @ApiOperation({ summary: 'Server-Sent Events with the same filters; Last-Event-ID resumes' })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({
+    description: 'one `id:`/`data:` record per event (data: the CloudEvent as JSON), comments as keep-alives',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  })
   async sse(
     @Query() q: QueryEventsDto,
     @Headers('last-event-id') lastEventId: string | undefined,
@@ -70,6 +96,8 @@ export class EventsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One stored event by its CloudEvent id' })
+  @ApiOkResponse({ type: CloudEventDto })
+  @ApiProblems(404)
   get(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<CloudEvent> {
     return this.events.get(id, projectScope(p));
   }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CloudEvent } from '@nephele/contracts';
-import { advisoryKey } from '@nephele/persistence';
+import { advisoryKey, Db } from '@nephele/persistence';
 import { EVENT_LOG_DB } from '../event-log.tokens';
 
 export interface EventFilter {
@@ -22,6 +22,7 @@ export interface StoredEvent {
 }
 
 const INSERT_LOCK = advisoryKey('nephele-event-log-insert');
+const PARTITIONS_LOCK = advisoryKey('nephele-event-log-partitions');
 
 // Note [Event identity]
 // CloudEvents identifies an event by (source, id); a producer that retries may re-serialise `time`.
@@ -145,11 +146,37 @@ export class EventsRepository {
     await this.db.query('SELECT 1');
   }
 
+  /**
+   * maintainPartitions on one replica at a time: a session advisory lock on a connection of its
+   * own, which also carries the maintenance. Undefined when another replica holds the lock.
+   */
+  async maintainPartitionsOnce(
+    now: Date,
+    retentionDays: number,
+  ): Promise<{ created: string[]; dropped: string[] } | undefined> {
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    try {
+      const [{ locked }] = (await runner.query(
+        `SELECT pg_try_advisory_lock(${PARTITIONS_LOCK}) AS locked`,
+      )) as { locked: boolean }[];
+      if (!locked) return undefined;
+      try {
+        return await this.maintainPartitions(now, retentionDays, 3, runner.manager);
+      } finally {
+        await runner.query(`SELECT pg_advisory_unlock(${PARTITIONS_LOCK})`);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
   /** Creates day partitions for [today - 1, today + ahead] and drops those older than the retention. */
   async maintainPartitions(
     now: Date,
     retentionDays: number,
     ahead = 3,
+    db: Db = this.db,
   ): Promise<{ created: string[]; dropped: string[] }> {
     const created: string[] = [];
     const dropped: string[] = [];
@@ -160,7 +187,7 @@ export class EventsRepository {
     const name = (d: Date) => `events_${d.toISOString().slice(0, 10).replace(/-/g, '')}`;
     const existing = new Set<string>(
       (
-        (await this.db.query(
+        (await db.query(
           `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
            JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace
            WHERE n.nspname = 'event_log' AND p.relname = 'events'`,
@@ -173,7 +200,7 @@ export class EventsRepository {
       const n = name(from);
       if (existing.has(n)) continue;
       try {
-        await this.db.query(
+        await db.query(
           `CREATE TABLE IF NOT EXISTS event_log.${n} PARTITION OF event_log.events
            FOR VALUES FROM ('${from.toISOString()}') TO ('${to.toISOString()}')`,
         );
@@ -188,12 +215,12 @@ export class EventsRepository {
       if (!m) continue;
       const start = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
       if (start < cutoff) {
-        await this.db.query(`DROP TABLE IF EXISTS event_log.${n}`);
+        await db.query(`DROP TABLE IF EXISTS event_log.${n}`);
         dropped.push(n);
       }
     }
-    await this.db.query(`DELETE FROM event_log.events_default WHERE time < $1`, [cutoff.toISOString()]);
-    await this.db.query(`DELETE FROM event_log.event_ids WHERE time < $1`, [cutoff.toISOString()]);
+    await db.query(`DELETE FROM event_log.events_default WHERE time < $1`, [cutoff.toISOString()]);
+    await db.query(`DELETE FROM event_log.event_ids WHERE time < $1`, [cutoff.toISOString()]);
     return { created, dropped };
   }
 }

@@ -1,11 +1,9 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { LoggerLike } from '@nephele/bus';
 import { AppLogger } from '@nephele/observability';
-import { advisoryKey } from '@nephele/persistence';
 import { CLOCK, Clock, LOGGER } from '@nephele/service-kit';
 import { EventLogConfig } from '../config/env';
-import { EVENT_LOG_CONFIG, EVENT_LOG_DB } from '../event-log.tokens';
+import { EVENT_LOG_CONFIG } from '../event-log.tokens';
 import { EventsRepository } from './events.repository';
 
 /** Keeps day partitions ahead of time and drops expired ones, hourly, on one replica at a time. */
@@ -16,7 +14,6 @@ export class PartitionsService implements OnApplicationBootstrap, OnApplicationS
 
   constructor(
     private readonly repo: EventsRepository,
-    @Inject(EVENT_LOG_DB) private readonly db: DataSource,
     @Inject(EVENT_LOG_CONFIG) private readonly config: EventLogConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) log: AppLogger,
@@ -36,14 +33,8 @@ export class PartitionsService implements OnApplicationBootstrap, OnApplicationS
 
   async maintain(): Promise<void> {
     try {
-      await this.db.transaction(async (tx) => {
-        const [{ locked }] = (await tx.query(
-          `SELECT pg_try_advisory_xact_lock(${advisoryKey('nephele-event-log-partitions')}) AS locked`,
-        )) as { locked: boolean }[];
-        if (!locked) return;
-      });
-      const r = await this.repo.maintainPartitions(this.clock.now(), this.config.retentionDays);
-      if (r.created.length || r.dropped.length) this.log.info(r, 'event partitions maintained');
+      const r = await this.repo.maintainPartitionsOnce(this.clock.now(), this.config.retentionDays);
+      if (r && (r.created.length || r.dropped.length)) this.log.info(r, 'event partitions maintained');
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'partition maintenance failed');
     }

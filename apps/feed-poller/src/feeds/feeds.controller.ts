@@ -11,21 +11,37 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
-import { CurrentPrincipal, Page, Principal, etagOf } from '@nephele/service-kit';
-import { CreateFeedDto, ListFeedsQueryDto, ProjectQueryDto, UpdateFeedDto } from './dto/feed.dto';
+import { ApiPage, ApiProblems, CurrentPrincipal, Page, Principal, etagOf } from '@nephele/service-kit';
+import {
+  CreateFeedDto,
+  FeedViewDto,
+  ListFeedsQueryDto,
+  ProjectQueryDto,
+  UpdateFeedDto,
+} from './dto/feed.dto';
 import { FeedView } from './feed.types';
 import { FeedsService, toView } from './feeds.service';
 
 @ApiTags('feeds')
 @ApiBearerAuth()
+@ApiProblems(401)
 @Controller('v1/feeds')
 export class FeedsController {
   constructor(private readonly feeds: FeedsService) {}
 
   @Post()
   @ApiOperation({ summary: 'Add an Atom feed to poll (credentials are write-only and stored encrypted)' })
+  @ApiCreatedResponse({ type: FeedViewDto })
+  @ApiProblems(400, 403, 409)
   async create(
     @CurrentPrincipal() p: Principal,
     @Body() dto: CreateFeedDto,
@@ -38,12 +54,16 @@ export class FeedsController {
 
   @Get()
   @ApiOperation({ summary: 'List feeds (keyset pagination)' })
+  @ApiPage(FeedViewDto)
+  @ApiProblems(400)
   list(@CurrentPrincipal() p: Principal, @Query() q: ListFeedsQueryDto): Promise<Page<FeedView>> {
     return this.feeds.list(p, q);
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'One feed with its polling status' })
+  @ApiOkResponse({ type: FeedViewDto })
+  @ApiProblems(404)
   async get(
     @CurrentPrincipal() p: Principal,
     @Param('id') id: string,
@@ -57,6 +77,8 @@ export class FeedsController {
 
   @Patch(':id')
   @ApiOperation({ summary: 'Change a feed (If-Match: its ETag); a new URL resets the cursor' })
+  @ApiOkResponse({ type: FeedViewDto })
+  @ApiProblems(400, 403, 404, 409, 412)
   async update(
     @CurrentPrincipal() p: Principal,
     @Param('id') id: string,
@@ -73,6 +95,8 @@ export class FeedsController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Stop polling a feed and forget it' })
+  @ApiNoContentResponse({ description: 'deleted' })
+  @ApiProblems(403, 404, 412)
   async delete(
     @CurrentPrincipal() p: Principal,
     @Param('id') id: string,

@@ -1,8 +1,8 @@
 import { Controller, Get, Headers, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AGENT_BUNDLE_TOKEN_HEADER } from '@nephele/drivers';
-import { ProblemException, Public } from '@nephele/service-kit';
+import { ApiProblems, ProblemException, Public } from '@nephele/service-kit';
 import { AgentBundleService } from './agent-bundle.service';
 
 /** The agent bundle for guests booted from stock images (Note [Bundle tokens]). */
@@ -16,6 +16,12 @@ export class AgentBundleController {
   @Public()
   @Get()
   @ApiOperation({ summary: 'Download the agent bundle once, with the token from the instance user data' })
+  @ApiHeader({ name: AGENT_BUNDLE_TOKEN_HEADER, required: true, description: 'The one-time download token' })
+  @ApiOkResponse({
+    description: 'The single-file agent (Node.js 18+); its SHA-256 in X-Checksum-Sha256',
+    content: { 'application/javascript': { schema: { type: 'string', format: 'binary' } } },
+  })
+  @ApiProblems(401)
   async download(
     @Headers(AGENT_BUNDLE_TOKEN_HEADER) token: string | undefined,
     @Res() res: Response,

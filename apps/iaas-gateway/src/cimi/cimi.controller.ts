@@ -11,32 +11,39 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { Bus } from '@nephele/bus';
-import { BrokerConfigSnapshot, HardwareProfileConfig, ImageConfig, PoolConfig } from '@nephele/broker';
+import { BrokerConfigSnapshot, PoolConfig } from '@nephele/broker';
 import { createEvent, InstanceQuery } from '@nephele/contracts';
-import { BUS, CurrentPrincipal, Principal, ProblemException } from '@nephele/service-kit';
+import { ApiProblems, BUS, CurrentPrincipal, Principal, ProblemException } from '@nephele/service-kit';
 import { BrokerConfigService } from '../config-cache/broker-config.service';
 import { SERVICE } from '../gateway.tokens';
 import { LaunchesService } from '../launches/launches.service';
-import { ACTION, CIMI, CimiResource, machineState } from './cimi.types';
+import {
+  CLOUDS_SCHEMA,
+  ENTRY_POINT_SCHEMA,
+  MACHINE_CONFIG_SCHEMA,
+  MACHINE_CONFIGS_SCHEMA,
+  MACHINE_IMAGE_SCHEMA,
+  MACHINE_IMAGES_SCHEMA,
+  MACHINE_SCHEMA,
+  MACHINE_TEMPLATE_SCHEMA,
+  MACHINE_TEMPLATES_SCHEMA,
+  MACHINES_SCHEMA,
+} from './cimi.schemas';
+import { InstanceView, machine, machineConfig, machineImage, templates } from './cimi.representation';
+import { CIMI } from './cimi.types';
 import { ActionDto, MachineCreateDto } from './dto/cimi.dto';
 import { resolveMachineCreate } from './machine-create.util';
-
-interface InstanceView {
-  id: string;
-  name: string | null;
-  state: string;
-  addresses: string[];
-  image: string | null;
-  hardwareProfile: string | null;
-  pool: string | null;
-  createdAt: string;
-  updatedAt: string;
-  providerAccountId: string;
-}
 
 const OPS = { start: 'start', stop: 'stop', restart: 'reboot' } as const;
 
@@ -48,6 +55,7 @@ const OPS = { start: 'start', stop: 'stop', restart: 'reboot' } as const;
  */
 @ApiTags('cimi')
 @ApiBearerAuth()
+@ApiProblems(401)
 @Controller('cimi')
 export class CimiController {
   constructor(
@@ -74,61 +82,6 @@ export class CimiController {
     return { pool, snapshot };
   }
 
-  private machineConfig(base: string, h: HardwareProfileConfig): CimiResource & Record<string, unknown> {
-    const fixed = (a: unknown) =>
-      typeof a === 'number' ? a : ((a as { min?: number } | null)?.min ?? undefined);
-    return {
-      resourceURI: `${CIMI}/MachineConfiguration`,
-      id: `${base}/machineConfigs/${h.id}`,
-      name: h.name,
-      created: h.createdAt,
-      updated: h.updatedAt,
-      cpu: fixed(h.cpu),
-      memory: fixed(h.memoryMb) !== undefined ? fixed(h.memoryMb)! * 1024 : undefined, // CIMI memory is in KiB
-      disks: fixed(h.storageGb) !== undefined ? [{ capacity: fixed(h.storageGb)! * 1024 * 1024 }] : [],
-      cpuArch: h.arch ?? undefined,
-    };
-  }
-
-  private machineImage(base: string, i: ImageConfig): CimiResource & Record<string, unknown> {
-    return {
-      resourceURI: `${CIMI}/MachineImage`,
-      id: `${base}/machineImages/${i.id}`,
-      name: i.name,
-      description: i.description ?? undefined,
-      created: i.createdAt,
-      updated: i.updatedAt,
-      state: 'AVAILABLE',
-      type: 'IMAGE',
-      properties: { os: i.os ?? '', arch: i.arch ?? '' },
-    };
-  }
-
-  private machine(base: string, m: InstanceView): CimiResource & Record<string, unknown> {
-    const href = `${base}/machines/${m.id}`;
-    const state = machineState(m.state);
-    const ops = [{ rel: 'delete', href }];
-    if (state === 'STOPPED') ops.push({ rel: ACTION('start'), href: `${href}/start` });
-    if (state === 'STARTED')
-      ops.push(
-        { rel: ACTION('stop'), href: `${href}/stop` },
-        { rel: ACTION('restart'), href: `${href}/restart` },
-      );
-    return {
-      resourceURI: `${CIMI}/Machine`,
-      id: href,
-      name: m.name ?? m.id,
-      created: m.createdAt,
-      updated: m.updatedAt,
-      state,
-      machineImage: m.image ? { href: `${base}/machineImages/${m.image}` } : undefined,
-      machineConfig: m.hardwareProfile ? { href: `${base}/machineConfigs/${m.hardwareProfile}` } : undefined,
-      networkInterfaces: m.addresses.map((a) => ({ addresses: [{ ip: a }] })),
-      properties: { providerAccountId: m.providerAccountId },
-      operations: ops,
-    };
-  }
-
   private async instances(q: { pool?: string; id?: string }): Promise<InstanceView[]> {
     const r = await this.bus
       .request<{ items: InstanceView[] }>(createEvent(SERVICE, InstanceQuery.type, q), { timeoutMs: 10_000 })
@@ -140,6 +93,8 @@ export class CimiController {
 
   @Get()
   @ApiOperation({ summary: 'The clouds (pools) this token can use' })
+  @ApiOkResponse({ schema: CLOUDS_SCHEMA })
+  @ApiProblems(403)
   async clouds(@Req() req: Request, @CurrentPrincipal() p: Principal): Promise<unknown> {
     const snapshot = await this.brokerConfig.get();
     const pools = snapshot.pools.filter((x) => p.role === 'admin' || x.project === p.project);
@@ -155,6 +110,8 @@ export class CimiController {
 
   @Get(':pool')
   @ApiOperation({ summary: 'CloudEntryPoint of a pool' })
+  @ApiOkResponse({ schema: ENTRY_POINT_SCHEMA })
+  @ApiProblems(404)
   async entryPoint(
     @Param('pool') ref: string,
     @Req() req: Request,
@@ -178,6 +135,9 @@ export class CimiController {
   }
 
   @Get(':pool/machineConfigs')
+  @ApiOperation({ summary: 'The pool project’s hardware profiles as CIMI machine configurations' })
+  @ApiOkResponse({ schema: MACHINE_CONFIGS_SCHEMA })
+  @ApiProblems(404)
   async configs(
     @Param('pool') ref: string,
     @Req() req: Request,
@@ -186,7 +146,7 @@ export class CimiController {
     const { pool, snapshot } = await this.pool(ref, p);
     const items = snapshot.hardwareProfiles
       .filter((h) => h.project === pool.project)
-      .map((h) => this.machineConfig(this.base(req, pool), h));
+      .map((h) => machineConfig(this.base(req, pool), h));
     return {
       resourceURI: `${CIMI}/MachineConfigurationCollection`,
       id: `${this.base(req, pool)}/machineConfigs`,
@@ -196,6 +156,9 @@ export class CimiController {
   }
 
   @Get(':pool/machineConfigs/:id')
+  @ApiOperation({ summary: 'One machine configuration' })
+  @ApiOkResponse({ schema: MACHINE_CONFIG_SCHEMA })
+  @ApiProblems(404)
   async config(
     @Param('pool') ref: string,
     @Param('id') id: string,
@@ -205,10 +168,13 @@ export class CimiController {
     const { pool, snapshot } = await this.pool(ref, p);
     const h = snapshot.hardwareProfiles.find((x) => x.id === id && x.project === pool.project);
     if (!h) throw ProblemException.notFound(`machine configuration ${id}`);
-    return this.machineConfig(this.base(req, pool), h);
+    return machineConfig(this.base(req, pool), h);
   }
 
   @Get(':pool/machineImages')
+  @ApiOperation({ summary: 'The pool project’s images as CIMI machine images' })
+  @ApiOkResponse({ schema: MACHINE_IMAGES_SCHEMA })
+  @ApiProblems(404)
   async images(
     @Param('pool') ref: string,
     @Req() req: Request,
@@ -217,7 +183,7 @@ export class CimiController {
     const { pool, snapshot } = await this.pool(ref, p);
     const items = snapshot.images
       .filter((i) => i.project === pool.project)
-      .map((i) => this.machineImage(this.base(req, pool), i));
+      .map((i) => machineImage(this.base(req, pool), i));
     return {
       resourceURI: `${CIMI}/MachineImageCollection`,
       id: `${this.base(req, pool)}/machineImages`,
@@ -227,6 +193,9 @@ export class CimiController {
   }
 
   @Get(':pool/machineImages/:id')
+  @ApiOperation({ summary: 'One machine image' })
+  @ApiOkResponse({ schema: MACHINE_IMAGE_SCHEMA })
+  @ApiProblems(404)
   async image(
     @Param('pool') ref: string,
     @Param('id') id: string,
@@ -236,31 +205,20 @@ export class CimiController {
     const { pool, snapshot } = await this.pool(ref, p);
     const i = snapshot.images.find((x) => x.id === id && x.project === pool.project);
     if (!i) throw ProblemException.notFound(`machine image ${id}`);
-    return this.machineImage(this.base(req, pool), i);
-  }
-
-  private templates(base: string, pool: PoolConfig, snapshot: BrokerConfigSnapshot) {
-    const images = snapshot.images.filter((i) => i.project === pool.project);
-    const configs = snapshot.hardwareProfiles.filter((h) => h.project === pool.project);
-    return images.flatMap((i) =>
-      configs.map((h) => ({
-        resourceURI: `${CIMI}/MachineTemplate`,
-        id: `${base}/machineTemplates/${i.id}.${h.id}`,
-        name: `${i.name}-${h.name}`,
-        machineConfig: { href: `${base}/machineConfigs/${h.id}` },
-        machineImage: { href: `${base}/machineImages/${i.id}` },
-      })),
-    );
+    return machineImage(this.base(req, pool), i);
   }
 
   @Get(':pool/machineTemplates')
+  @ApiOperation({ summary: 'Every image × machine configuration of the pool’s project' })
+  @ApiOkResponse({ schema: MACHINE_TEMPLATES_SCHEMA })
+  @ApiProblems(404)
   async machineTemplates(
     @Param('pool') ref: string,
     @Req() req: Request,
     @CurrentPrincipal() p: Principal,
   ): Promise<unknown> {
     const { pool, snapshot } = await this.pool(ref, p);
-    const items = this.templates(this.base(req, pool), pool, snapshot);
+    const items = templates(this.base(req, pool), pool, snapshot);
     return {
       resourceURI: `${CIMI}/MachineTemplateCollection`,
       id: `${this.base(req, pool)}/machineTemplates`,
@@ -270,6 +228,9 @@ export class CimiController {
   }
 
   @Get(':pool/machineTemplates/:id')
+  @ApiOperation({ summary: 'One machine template (`<image>.<config>`)' })
+  @ApiOkResponse({ schema: MACHINE_TEMPLATE_SCHEMA })
+  @ApiProblems(404)
   async machineTemplate(
     @Param('pool') ref: string,
     @Param('id') id: string,
@@ -277,19 +238,22 @@ export class CimiController {
     @CurrentPrincipal() p: Principal,
   ): Promise<unknown> {
     const { pool, snapshot } = await this.pool(ref, p);
-    const t = this.templates(this.base(req, pool), pool, snapshot).find((x) => x.id.endsWith(`/${id}`));
+    const t = templates(this.base(req, pool), pool, snapshot).find((x) => x.id.endsWith(`/${id}`));
     if (!t) throw ProblemException.notFound(`machine template ${id}`);
     return t;
   }
 
   @Get(':pool/machines')
+  @ApiOperation({ summary: 'The pool’s machines' })
+  @ApiOkResponse({ schema: MACHINES_SCHEMA })
+  @ApiProblems(404)
   async machines(
     @Param('pool') ref: string,
     @Req() req: Request,
     @CurrentPrincipal() p: Principal,
   ): Promise<unknown> {
     const { pool } = await this.pool(ref, p);
-    const items = (await this.instances({ pool: pool.id })).map((m) => this.machine(this.base(req, pool), m));
+    const items = (await this.instances({ pool: pool.id })).map((m) => machine(this.base(req, pool), m));
     return {
       resourceURI: `${CIMI}/MachineCollection`,
       id: `${this.base(req, pool)}/machines`,
@@ -306,6 +270,9 @@ export class CimiController {
   }
 
   @Get(':pool/machines/:id')
+  @ApiOperation({ summary: 'One machine with its state and addresses' })
+  @ApiOkResponse({ schema: MACHINE_SCHEMA })
+  @ApiProblems(404)
   async machineGet(
     @Param('pool') ref: string,
     @Param('id') id: string,
@@ -313,13 +280,15 @@ export class CimiController {
     @CurrentPrincipal() p: Principal,
   ): Promise<unknown> {
     const { pool } = await this.pool(ref, p);
-    return this.machine(this.base(req, pool), await this.findMachine(pool, id));
+    return machine(this.base(req, pool), await this.findMachine(pool, id));
   }
 
   @Post(':pool/machines')
   @ApiOperation({
     summary: 'Create a machine from a template, or from a machineConfig + machineImage (CIMI MachineCreate)',
   })
+  @ApiCreatedResponse({ schema: MACHINE_SCHEMA, description: 'launching: state CREATING' })
+  @ApiProblems(400, 403, 404, 409)
   async create(
     @Param('pool') ref: string,
     @Body() body: MachineCreateDto,
@@ -330,12 +299,7 @@ export class CimiController {
   ): Promise<unknown> {
     const { pool, snapshot } = await this.pool(ref, p);
     const base = this.base(req, pool);
-    const { imageId, configId } = resolveMachineCreate(
-      body,
-      this.templates(base, pool, snapshot),
-      pool,
-      snapshot,
-    );
+    const { imageId, configId } = resolveMachineCreate(body, templates(base, pool, snapshot), pool, snapshot);
     const key = idempotencyKey ? `cimi:${pool.project}:${idempotencyKey}` : `cimi:${randomUUID()}`;
     const r = await this.launches.create({
       owner: `cimi:${pool.project}`,
@@ -376,6 +340,9 @@ export class CimiController {
 
   @Delete(':pool/machines/:id')
   @HttpCode(202)
+  @ApiOperation({ summary: 'Destroy a machine' })
+  @ApiAcceptedResponse({ description: 'destroying; no body' })
+  @ApiProblems(403, 404, 409)
   async remove(
     @Param('pool') ref: string,
     @Param('id') id: string,
@@ -394,6 +361,9 @@ export class CimiController {
 
   @Post(':pool/machines/:id/:op')
   @HttpCode(202)
+  @ApiOperation({ summary: 'start, stop or restart a machine (CIMI action)' })
+  @ApiAcceptedResponse({ description: 'the action is under way; no body' })
+  @ApiProblems(400, 403, 404, 409)
   async action(
     @Param('pool') ref: string,
     @Param('id') id: string,

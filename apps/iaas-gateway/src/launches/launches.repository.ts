@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Usage } from '@nephele/broker';
+import { SqlRepository } from '@nephele/persistence';
 import { GATEWAY_DB } from '../gateway.tokens';
 
 export type AttemptStatus = 'launching' | 'launched' | 'failed' | 'destroyed';
@@ -25,11 +26,9 @@ export interface AttemptRow {
 }
 
 @Injectable()
-export class LaunchesRepository {
-  constructor(@Inject(GATEWAY_DB) readonly db: DataSource) {}
-
-  transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(fn);
+export class LaunchesRepository extends SqlRepository {
+  constructor(@Inject(GATEWAY_DB) db: DataSource) {
+    super(db);
   }
 
   async byKey(key: string): Promise<AttemptRow | undefined> {

@@ -45,6 +45,128 @@ const POLL_MS = 500;
 // destroys the stack's servers and ends DELETE_COMPLETE once the tracker saw them go. A gateway that
 // stops mid-create leaves CREATE_IN_PROGRESS rows: at start they fail ("interrupted"), and
 // unfinished deletes are resumed.
+/** `get_attr` of an OS::Nova::Server (a path into its attributes), from the server's view. */
+function serverAttribute(v: ServerView, path: (string | number)[]): unknown {
+  const addresses = {
+    nephele: v.addresses.map((addr) => ({
+      addr,
+      version: addr.includes(':') ? 6 : 4,
+      'OS-EXT-IPS:type': 'fixed',
+    })),
+  };
+  const attrs: Record<string, unknown> = {
+    first_address: v.addresses[0] ?? '',
+    addresses,
+    networks: { nephele: v.addresses },
+    name: v.name,
+    accessIPv4: v.addresses.find((a) => !a.includes(':')) ?? '',
+    accessIPv6: v.addresses.find((a) => a.includes(':')) ?? '',
+    show: {
+      id: v.id,
+      name: v.name,
+      status: v.status,
+      addresses,
+      metadata: v.metadata,
+      image: { id: v.image },
+      flavor: { id: v.flavor },
+      created: v.created,
+    },
+  };
+  let cur: unknown = attrs[String(path[0])];
+  for (const k of path.slice(1))
+    cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[String(k)] : undefined;
+  return cur;
+}
+
+/** What the template's intrinsic functions see while the stack is created. */
+function hotContext(
+  s: StackRow,
+  resources: StackRow['resources'],
+  configs: Map<string, { id: string; config: string }>,
+  serverAttr: (instanceId: string, path: (string | number)[]) => unknown,
+): HotContext {
+  return {
+    params: s.parameters,
+    pseudo: { 'OS::stack_name': s.name, 'OS::stack_id': s.id, 'OS::project_id': s.project },
+    ref: (n) => {
+      const r = resources[n];
+      if (r?.type === 'OS::Heat::SoftwareConfig') return configs.get(n)?.id;
+      if (r?.type === 'OS::Heat::ResourceGroup') return r.instances ? `${s.id}-${n}` : undefined;
+      return r?.instances?.[0];
+    },
+    attr: (n, path) => {
+      const r = resources[n];
+      if (!r) return undefined;
+      if (r.type === 'OS::Heat::SoftwareConfig')
+        return path[0] === 'config' ? configs.get(n)?.config : undefined;
+      if (r.type === 'OS::Heat::ResourceGroup') {
+        const members = r.instances ?? [];
+        if (path[0] === 'refs') return path.length > 1 ? members[Number(path[1])] : members;
+        const m = /^resource\.(\d+)$/.exec(String(path[0]));
+        if (m) return members[Number(m[1])] ? serverAttr(members[Number(m[1])]!, path.slice(1)) : undefined;
+        return members.map((i) => serverAttr(i, path));
+      }
+      return r.instances?.[0] ? serverAttr(r.instances[0], path) : undefined;
+    },
+  };
+}
+
+/** The template's outputs, evaluated; one that fails carries its error. */
+function stackOutputs(t: HotTemplate, ctx: HotContext): StackOutput[] {
+  return Object.entries(t.outputs ?? {}).map(([k, o]): StackOutput => {
+    try {
+      return {
+        output_key: k,
+        output_value: evaluate(o.value, ctx) ?? null,
+        description: o.description ?? 'No description given',
+      };
+    } catch (e) {
+      return {
+        output_key: k,
+        output_value: null,
+        description: o.description ?? 'No description given',
+        output_error: (e as Error).message,
+      };
+    }
+  });
+}
+
+/** A server's user data (a SoftwareConfig's text when it names one) and metadata as strings. */
+function serverInputs(
+  props: Record<string, unknown>,
+  configs: Map<string, { id: string; config: string }>,
+): { userData: string | undefined; metadata: Record<string, string> } {
+  let userData = props.user_data;
+  const fromConfig = [...configs.values()].find((c) => c.id === userData);
+  if (fromConfig) userData = fromConfig.config;
+  if (userData !== undefined && typeof userData !== 'string') userData = JSON.stringify(userData);
+  const metadata = Object.fromEntries(
+    Object.entries((props.metadata ?? {}) as Record<string, unknown>).map(([k, v]) => [
+      k,
+      typeof v === 'string' ? v : JSON.stringify(v),
+    ]),
+  );
+  return { userData: userData as string | undefined, metadata };
+}
+
+/** The servers a resource stands for: itself, or an OS::Heat::ResourceGroup's `count` members. */
+function serverMembers(name: string, def: HotResource, ctx: HotContext): HotResource[] {
+  if (def.type !== 'OS::Heat::ResourceGroup') return [def];
+  const count = Number(evaluate(def.properties?.count ?? 1, ctx));
+  if (!Number.isInteger(count) || count < 0 || count > 100)
+    throw new Error(`${name}: count must be an integer from 0 to 100`);
+  const indexVar = String(evaluate(def.properties?.index_var ?? '%index%', ctx));
+  return Array.from({ length: count }, (_, i) =>
+    groupMember(def.properties!.resource_def as HotResource, i, indexVar),
+  );
+}
+
+/** An OS::Heat::SoftwareConfig: its text (evaluated) under a fresh id servers can name. */
+function softwareConfig(def: HotResource, ctx: HotContext): { id: string; config: string } {
+  const config = evaluate(def.properties?.config ?? '', ctx);
+  return { id: randomUUID(), config: typeof config === 'string' ? config : JSON.stringify(config) };
+}
+
 @Injectable()
 export class StacksService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log: LoggerLike;
@@ -247,63 +369,10 @@ export class StacksService implements OnApplicationBootstrap, OnApplicationShutd
           if (v) views.set(i, v);
         }
     };
-    const serverAttr = (instanceId: string, path: (string | number)[]): unknown => {
+    const ctx = hotContext(s, resources, configs, (instanceId, path) => {
       const v = views.get(instanceId);
-      if (!v) return undefined;
-      const addresses = {
-        nephele: v.addresses.map((addr) => ({
-          addr,
-          version: addr.includes(':') ? 6 : 4,
-          'OS-EXT-IPS:type': 'fixed',
-        })),
-      };
-      const attrs: Record<string, unknown> = {
-        first_address: v.addresses[0] ?? '',
-        addresses,
-        networks: { nephele: v.addresses },
-        name: v.name,
-        accessIPv4: v.addresses.find((a) => !a.includes(':')) ?? '',
-        accessIPv6: v.addresses.find((a) => a.includes(':')) ?? '',
-        show: {
-          id: v.id,
-          name: v.name,
-          status: v.status,
-          addresses,
-          metadata: v.metadata,
-          image: { id: v.image },
-          flavor: { id: v.flavor },
-          created: v.created,
-        },
-      };
-      let cur: unknown = attrs[String(path[0])];
-      for (const k of path.slice(1))
-        cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[String(k)] : undefined;
-      return cur;
-    };
-    const ctx: HotContext = {
-      params: s.parameters,
-      pseudo: { 'OS::stack_name': s.name, 'OS::stack_id': s.id, 'OS::project_id': s.project },
-      ref: (n) => {
-        const r = resources[n];
-        if (r?.type === 'OS::Heat::SoftwareConfig') return configs.get(n)?.id;
-        if (r?.type === 'OS::Heat::ResourceGroup') return r.instances ? `${s.id}-${n}` : undefined;
-        return r?.instances?.[0];
-      },
-      attr: (n, path) => {
-        const r = resources[n];
-        if (!r) return undefined;
-        if (r.type === 'OS::Heat::SoftwareConfig')
-          return path[0] === 'config' ? configs.get(n)?.config : undefined;
-        if (r.type === 'OS::Heat::ResourceGroup') {
-          const members = r.instances ?? [];
-          if (path[0] === 'refs') return path.length > 1 ? members[Number(path[1])] : members;
-          const m = /^resource\.(\d+)$/.exec(String(path[0]));
-          if (m) return members[Number(m[1])] ? serverAttr(members[Number(m[1])]!, path.slice(1)) : undefined;
-          return members.map((i) => serverAttr(i, path));
-        }
-        return r.instances?.[0] ? serverAttr(r.instances[0], path) : undefined;
-      },
-    };
+      return v ? serverAttribute(v, path) : undefined;
+    });
     const save = (events: StackEvent[], extra: Partial<StackRow> = {}) =>
       this.repo.updateStack(id, { resources, events, ...extra });
     const fail = async (reason: string) => {
@@ -322,56 +391,21 @@ export class StacksService implements OnApplicationBootstrap, OnApplicationShutd
         await save([this.event(s, name, '', 'CREATE_IN_PROGRESS', 'state changed')]);
         await refresh();
         if (def.type === 'OS::Heat::SoftwareConfig') {
-          const config = evaluate(def.properties?.config ?? '', ctx);
-          configs.set(name, {
-            id: randomUUID(),
-            config: typeof config === 'string' ? config : JSON.stringify(config),
-          });
+          const c = softwareConfig(def, ctx);
+          configs.set(name, c);
           resources[name] = {
             ...resources[name]!,
             status: 'CREATE_COMPLETE',
-            instances: [configs.get(name)!.id],
-            config: configs.get(name)!.config,
+            instances: [c.id],
+            config: c.config,
           } as StackResourceState;
         } else {
-          let members: HotResource[] = [def];
-          if (def.type === 'OS::Heat::ResourceGroup') {
-            const count = Number(evaluate(def.properties?.count ?? 1, ctx));
-            if (!Number.isInteger(count) || count < 0 || count > 100)
-              throw new Error(`${name}: count must be an integer from 0 to 100`);
-            const indexVar = String(evaluate(def.properties?.index_var ?? '%index%', ctx));
-            members = Array.from({ length: count }, (_, i) =>
-              groupMember(def.properties!.resource_def as HotResource, i, indexVar),
-            );
-          }
+          const members = serverMembers(name, def, ctx);
           const ids: string[] = [];
           for (const [i, m] of members.entries()) {
             const label =
               def.type === 'OS::Heat::ResourceGroup' ? `${s.name}-${name}-${i}` : `${s.name}-${name}`;
-            const props = (evaluate(m.properties ?? {}, ctx) ?? {}) as Record<string, unknown>;
-            let userData = props.user_data;
-            const fromConfig = [...configs.values()].find((c) => c.id === userData);
-            if (fromConfig) userData = fromConfig.config;
-            if (userData !== undefined && typeof userData !== 'string') userData = JSON.stringify(userData);
-            const metadata = Object.fromEntries(
-              Object.entries((props.metadata ?? {}) as Record<string, unknown>).map(([k, v]) => [
-                k,
-                typeof v === 'string' ? v : JSON.stringify(v),
-              ]),
-            );
-            const snapshot = await this.brokerConfig.get();
-            const serverName = typeof props.name === 'string' && props.name ? props.name : label;
-            const instance = await this.servers.create(p, {
-              pool,
-              snapshot,
-              name: serverName.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63),
-              image: String(props.image),
-              flavor: String(props.flavor),
-              userData: userData as string | undefined,
-              metadata,
-              keyName: typeof props.key_name === 'string' ? props.key_name : undefined,
-              stackId: id,
-            });
+            const instance = await this.launchServer(p, pool, id, label, m, ctx, configs);
             ids.push(instance);
             resources[name] = { ...resources[name]!, instances: [...ids] };
             await save([]);
@@ -385,22 +419,7 @@ export class StacksService implements OnApplicationBootstrap, OnApplicationShutd
         ]);
       }
       await refresh();
-      const outputs: StackOutput[] = Object.entries(t.outputs ?? {}).map(([k, o]) => {
-        try {
-          return {
-            output_key: k,
-            output_value: evaluate(o.value, ctx) ?? null,
-            description: o.description ?? 'No description given',
-          };
-        } catch (e) {
-          return {
-            output_key: k,
-            output_value: null,
-            description: o.description ?? 'No description given',
-            output_error: (e as Error).message,
-          };
-        }
-      });
+      const outputs = stackOutputs(t, ctx);
       const reason = 'Stack CREATE completed successfully';
       await save([this.event(s, s.name, id, 'CREATE_COMPLETE', reason)], {
         status: 'CREATE_COMPLETE',
@@ -415,6 +434,33 @@ export class StacksService implements OnApplicationBootstrap, OnApplicationShutd
       }
       await fail(`Resource CREATE failed: ${why}`);
     }
+  }
+
+  /** One server of the stack, from its (evaluated) resource definition. */
+  private async launchServer(
+    p: Principal,
+    pool: PoolConfig,
+    stackId: string,
+    label: string,
+    m: HotResource,
+    ctx: HotContext,
+    configs: Map<string, { id: string; config: string }>,
+  ): Promise<string> {
+    const props = (evaluate(m.properties ?? {}, ctx) ?? {}) as Record<string, unknown>;
+    const { userData, metadata } = serverInputs(props, configs);
+    const snapshot = await this.brokerConfig.get();
+    const serverName = typeof props.name === 'string' && props.name ? props.name : label;
+    return this.servers.create(p, {
+      pool,
+      snapshot,
+      name: serverName.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63),
+      image: String(props.image),
+      flavor: String(props.flavor),
+      userData,
+      metadata,
+      keyName: typeof props.key_name === 'string' ? props.key_name : undefined,
+      stackId,
+    });
   }
 
   private async awaitActive(

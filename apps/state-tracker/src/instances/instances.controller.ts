@@ -1,9 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { Inject } from '@nestjs/common';
 import {
+  ApiPage,
+  ApiProblems,
   CurrentPrincipal,
   decodeCursor,
   encodeCursor,
@@ -16,7 +18,13 @@ import {
 } from '@nephele/service-kit';
 import { StateTrackerConfig } from '../config/env';
 import { TRACKER_CONFIG } from '../state-tracker.tokens';
-import { ListInstancesDto, ProviderCallbackDto } from './dto/list-instances.dto';
+import {
+  CallbackResultDto,
+  InstanceDetailDto,
+  InstanceViewDto,
+  ListInstancesDto,
+  ProviderCallbackDto,
+} from './dto/list-instances.dto';
 import { InstanceView, normaliseState, toView } from './instance.mapping';
 import { InstancesRepository } from './instances.repository';
 import { InstancesService } from './instances.service';
@@ -25,12 +33,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @ApiTags('instances')
 @ApiBearerAuth()
+@ApiProblems(401)
 @Controller('v1/instances')
 export class InstancesController {
   constructor(private readonly repo: InstancesRepository) {}
 
   @Get()
   @ApiOperation({ summary: 'Instances in the store, with filters and keyset pagination' })
+  @ApiPage(InstanceViewDto)
+  @ApiProblems(400)
   async list(@Query() q: ListInstancesDto, @CurrentPrincipal() p: Principal): Promise<Page<InstanceView>> {
     const limit = parseLimit(q.limit, 100, 1000);
     const after = decodeCursor(q.cursor, (v): v is { id: string } =>
@@ -58,6 +69,8 @@ export class InstancesController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One instance with its state history' })
+  @ApiOkResponse({ type: InstanceDetailDto })
+  @ApiProblems(404)
   async get(
     @Param('id') id: string,
     @CurrentPrincipal() p: Principal,
@@ -86,6 +99,8 @@ export class CallbacksController {
   @Post(':provider')
   @HttpCode(202)
   @ApiOperation({ summary: 'A provider reports an instance state change (HMAC-signed)' })
+  @ApiAcceptedResponse({ type: CallbackResultDto })
+  @ApiProblems(400, 401)
   async callback(
     @Param('provider') provider: string,
     @Body() body: ProviderCallbackDto,

@@ -1,7 +1,8 @@
 import { DriverError, PermanentDriverError, RateLimitedError } from '../driver.errors';
 import { createDriver } from '../driver.registry';
 import { ManualClock } from './manual-clock';
-import { SeededRandom, sampleLatency } from './random.util';
+import { createPrng } from '@nephele/util';
+import { sampleLatency } from './random.util';
 import { SimulatedDriver, parseSimulatedDriverConfig } from './simulated.driver';
 
 const req = (key: string, extra: Record<string, unknown> = {}) => ({
@@ -44,7 +45,7 @@ describe(SimulatedDriver.name, () => {
   });
 
   it('samples boot latency from a lognormal with the configured median and p99', () => {
-    const rng = new SeededRandom(7);
+    const rng = createPrng(7);
     const samples = Array.from({ length: 20_000 }, () =>
       sampleLatency(rng, { medianMs: 1000, p99Ms: 5000 }),
     ).sort((x, y) => x - y);

@@ -1,4 +1,5 @@
 import type { InstanceState } from '@nephele/contracts';
+import { createPrng, type Prng } from '@nephele/util';
 import type {
   Clock,
   CloudDriver,
@@ -21,7 +22,7 @@ import {
   RateLimitedError,
   TransientDriverError,
 } from '../driver.errors';
-import { type LatencyDistribution, SeededRandom, sampleLatency } from './random.util';
+import { type LatencyDistribution, sampleLatency } from './random.util';
 import { TokenBucket } from './token-bucket';
 
 // Note [Simulated cloud]
@@ -177,7 +178,7 @@ export class SimulatedDriver implements CloudDriver {
   readonly kind = 'simulated';
   readonly capabilities: DriverCapabilities;
   readonly config: SimulatedDriverConfig;
-  private readonly rng: SeededRandom;
+  private readonly rng: Prng;
   private readonly bucket?: TokenBucket;
   private readonly instances = new Map<string, SimInstance>();
   private readonly byKey = new Map<string, string>();
@@ -208,7 +209,7 @@ export class SimulatedDriver implements CloudDriver {
     private readonly clock: Clock = systemClock,
   ) {
     this.config = { ...parseSimulatedDriverConfig({}), ...config };
-    this.rng = new SeededRandom(this.config.seed);
+    this.rng = createPrng(this.config.seed);
     if (this.config.rateLimit)
       this.bucket = new TokenBucket(this.config.rateLimit.ratePerSec, this.config.rateLimit.burst, clock);
     this.capabilities = {
@@ -218,6 +219,10 @@ export class SimulatedDriver implements CloudDriver {
       reboot: true,
       maxListPage: this.config.maxListPage,
     };
+  }
+  /** True with probability p; a zero rate draws nothing, so the other draws keep their sequence. */
+  private roll(p: number): boolean {
+    return p > 0 && this.rng.chance(p);
   }
 
   /** Calls made so far (for benchmarks: provider calls per poll cycle). */
@@ -285,7 +290,7 @@ export class SimulatedDriver implements CloudDriver {
         { code: 'InstanceLimitExceeded' },
       );
     }
-    if (this.rng.chance(this.config.quotaErrorRate))
+    if (this.roll(this.config.quotaErrorRate))
       throw new QuotaExceededError('quota exceeded (simulated)', { code: 'InstanceLimitExceeded' });
 
     const n = ++this.counter;
@@ -411,7 +416,7 @@ export class SimulatedDriver implements CloudDriver {
       }
     }
     this.calls[op]++;
-    if (this.rng.chance(this.config.transientErrorRate))
+    if (this.roll(this.config.transientErrorRate))
       throw new TransientDriverError(`${op} failed (simulated)`, { status: 503 });
     if (this.config.apiLatency) {
       const ms = sampleLatency(this.rng, this.config.apiLatency);
@@ -429,7 +434,7 @@ export class SimulatedDriver implements CloudDriver {
   }
 
   private boot(inst: SimInstance, now: number): void {
-    inst.failsBoot = this.rng.chance(this.config.failureRate);
+    inst.failsBoot = this.roll(this.config.failureRate);
     inst.state = 'pending';
     inst.since = now;
     inst.sinceIso = undefined;

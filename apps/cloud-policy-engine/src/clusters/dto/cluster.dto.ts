@@ -62,3 +62,37 @@ export class CreateClusterDto {
   @MaxLength(200)
   pool?: string;
 }
+
+export class ClusterApplianceDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ format: 'uuid' }) implementation!: string;
+  @ApiProperty() templateVersion!: string;
+}
+
+export class ClusterAssemblyOutputDto {
+  @ApiProperty() name!: string;
+  @ApiProperty() state!: string;
+  @ApiProperty({ type: [String] }) addresses!: string[];
+}
+
+export class ClusterOutputsDto {
+  @ApiProperty({ type: [ClusterAssemblyOutputDto] }) assemblies!: ClusterAssemblyOutputDto[];
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string', nullable: true } })
+  values!: Record<string, string | null>;
+}
+
+/** A cluster: an appliance instantiated (Note [Clusters]). */
+export class ClusterViewDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ format: 'uuid' }) project!: string;
+  @ApiProperty({ type: ClusterApplianceDto }) appliance!: ClusterApplianceDto;
+  @ApiProperty({ type: 'object', additionalProperties: true }) parameters!: Record<string, unknown>;
+  @ApiProperty({ type: [String] }) users!: string[];
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) deployableId!: string | null;
+  @ApiProperty() status!: string;
+  @ApiProperty({ nullable: true, type: String }) reason!: string | null;
+  @ApiProperty({ type: ClusterOutputsDto }) outputs!: ClusterOutputsDto;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}

@@ -53,3 +53,35 @@ export class MatchesQueryDto {
   @IsUUID()
   pool?: string;
 }
+
+/** A provider profile that satisfies the hardware profile. */
+export class ProfileCandidateDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) providerId!: string;
+  @ApiProperty() providerName!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() cpu!: number;
+  @ApiProperty() memoryMb!: number;
+  @ApiProperty() storageGb!: number;
+  @ApiProperty() arch!: string;
+  @ApiProperty({ nullable: true, type: Number }) costPerHour!: number | null;
+  @ApiPropertyOptional({
+    type: [String],
+    description: "with ?pool=: the pool's accounts to launch it through",
+  })
+  accountIds?: string[];
+}
+
+export class ProfileRejectionDto {
+  @ApiProperty({ format: 'uuid' }) profileId!: string;
+  @ApiProperty() reason!: string;
+}
+
+/** GET /v1/hardware-profiles/{id}/matches. */
+export class MatchesViewDto {
+  @ApiProperty({ format: 'uuid' }) hardwareProfileId!: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) pool!: string | null;
+  @ApiProperty({ type: ProfileCandidateDto, nullable: true }) chosen!: ProfileCandidateDto | null;
+  @ApiProperty({ type: [ProfileCandidateDto] }) matches!: ProfileCandidateDto[];
+  @ApiProperty({ type: [ProfileRejectionDto] }) rejections!: ProfileRejectionDto[];
+}

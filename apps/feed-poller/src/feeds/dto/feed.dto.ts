@@ -186,3 +186,36 @@ export class ProjectQueryDto {
   @IsString()
   project?: string;
 }
+
+export class FeedStatusDto {
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'id of the last entry published (polling resumes there)',
+  })
+  cursor!: string | null;
+  @ApiProperty({ description: 'consecutive failed polls' }) failures!: number;
+  @ApiProperty({ nullable: true, type: String }) lastError!: string | null;
+  @ApiProperty({ format: 'date-time' }) nextPollAt!: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastPolledAt!: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastSuccessAt!: string | null;
+  @ApiProperty() entriesPublished!: number;
+}
+
+/** A feed with its polling status (credentials never: only hasCredentials). */
+export class FeedViewDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) project!: string | null;
+  @ApiProperty() name!: string;
+  @ApiProperty({ format: 'uri' }) url!: string;
+  @ApiProperty() intervalMs!: number;
+  @ApiProperty() pageLimit!: number;
+  @ApiProperty() enabled!: boolean;
+  @ApiProperty({ enum: START_AT }) startAt!: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) providerAccountId!: string | null;
+  @ApiProperty() hasCredentials!: boolean;
+  @ApiProperty() version!: number;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ type: FeedStatusDto }) status!: FeedStatusDto;
+}
