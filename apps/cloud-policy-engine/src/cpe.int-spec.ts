@@ -236,6 +236,72 @@ describe('cloud policy engine (real PostgreSQL + RabbitMQ + DPE processes)', () 
     expect(dup.status).toBe(409);
   });
 
+  it('takes service groups through the YAML intake to the DPE, which shows each service with its group; refuses a bad group naming the field', async () => {
+    const yaml = (groups: string) => `
+name: grouped
+assemblies:
+  - name: db1
+    image: debian-12
+    hardwareProfile: small
+    services:
+      - { name: store, class: process, command: [store] }
+  - name: web1
+    image: debian-12
+    hardwareProfile: small
+    services:
+      - { name: cache, class: process, command: [cache] }
+      - { name: httpd, class: process, command: [httpd] }
+groups:
+${groups}
+`;
+    const spanning = await post(
+      '/v1/deployables?project=proj-groups',
+      yaml('  - { name: web, services: [web1/httpd, db1/store] }'),
+      'application/yaml',
+    );
+    expect(spanning.status).toBe(400);
+    expect(((await spanning.json()) as any).errors).toEqual([
+      {
+        field: 'groups[0].services[1]',
+        message: 'a group runs on one assembly: db1/store is not on web1, where web1/httpd is',
+      },
+    ]);
+    const unknown = await post(
+      '/v1/deployables?project=proj-groups',
+      yaml('  - { name: web, services: [web1/httpd, web1/x] }'),
+      'application/yaml',
+    );
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as any).errors).toEqual([
+      { field: 'groups[0].services[1]', message: 'no service "x" on assembly web1' },
+    ]);
+
+    const r = await post(
+      '/v1/deployables?project=proj-groups',
+      yaml('  - { name: web, services: [web1/httpd, web1/cache] }'),
+      'application/yaml',
+    );
+    expect(r.status).toBe(201);
+    const id = ((await r.json()) as any).id as string;
+    const { rows } = await pg.query(
+      `SELECT document FROM cpe.deployable_versions WHERE deployable_id = $1 ORDER BY version DESC LIMIT 1`,
+      [id],
+    );
+    expect(rows[0].document.groups).toEqual([{ name: 'web', services: ['web1/httpd', 'web1/cache'] }]);
+    // The DPE process read the groups from the stored document: its snapshot names each service's group.
+    const services = await waitFor(
+      async () => {
+        const v = (await (await fetch(`${url}/v1/deployables/${id}`, { headers: auth })).json()) as any;
+        const all = (v.assemblies ?? []).flatMap((a: any) => a.services ?? []);
+        return all.length === 3 ? all : undefined;
+      },
+      { timeoutMs: 20_000, what: 'the DPE snapshot with its services' },
+    );
+    expect(
+      Object.fromEntries(services.map((s: { name: string; group?: string }) => [s.name, s.group ?? null])),
+    ).toEqual({ 'db1/store': null, 'web1/cache': 'web', 'web1/httpd': 'web' });
+  });
+
   it('restarts a DPE killed with SIGKILL under a new epoch', async () => {
     const before = await registry(restId);
     process.kill(before.pid, 'SIGKILL');

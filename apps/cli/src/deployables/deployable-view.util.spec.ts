@@ -43,6 +43,28 @@ describe('deployable status', () => {
     ]);
   });
 
+  it("shows each service's group in a column when some service is in one", () => {
+    const grouped = view({
+      assemblies: [
+        {
+          name: 'web1',
+          state: 'online',
+          services: [
+            { name: 'web1/httpd', state: 'running', group: 'web' },
+            { name: 'web1/cache', state: 'running', group: 'web' },
+            { name: 'web1/cron', state: 'running' },
+          ],
+        },
+      ],
+    });
+    expect(renderStatus(grouped).split('\n').slice(3)).toEqual([
+      'ASSEMBLY  STATE   INSTANCE  ADDRESSES  SERVICE  GROUP  SERVICE STATE',
+      'web1      online  -         -          httpd    web    running',
+      '                                       cache    web    running',
+      '                                       cron     -      running',
+    ]);
+  });
+
   it('says so when nothing is observed yet', () => {
     expect(renderStatus(view({ assemblies: [], status: 'starting', reason: null }))).toContain(
       'no assemblies observed yet',

@@ -29,7 +29,9 @@ export interface Condition {
 export function troubleOf(conditions: readonly Condition[] | undefined): Condition[] {
   const positive = /^(ready|available|running|healthy|online|started)$/i;
   // Positive types (`Ready`) are trouble when they do not hold; negative ones (`Failed`) when they do.
-  return (conditions ?? []).filter((c) => (positive.test(c.type) ? c.status !== 'True' : c.status === 'True'));
+  return (conditions ?? []).filter((c) =>
+    positive.test(c.type) ? c.status !== 'True' : c.status === 'True',
+  );
 }
 
 /** `Reason: message` of a condition. */
@@ -50,7 +52,8 @@ export interface AssemblyView {
   addresses?: string[];
   lastHeartbeat?: string;
   conditions?: Condition[];
-  services?: { name: string; state: string; conditions?: Condition[] }[];
+  /** `group`: the service group the service belongs to, if any. */
+  services?: { name: string; state: string; group?: string; conditions?: Condition[] }[];
 }
 
 /** One line of the status table: an assembly with one of its services. */
@@ -62,6 +65,8 @@ export interface StatusRow {
   instance?: string;
   addresses?: string[];
   service?: string;
+  /** The service's group (a column shown only when some service is in one). */
+  group?: string;
   serviceState?: string;
   reason?: string;
 }
@@ -77,7 +82,9 @@ export function statusRows(v: DeployableView): StatusRow[] {
         assemblyState: a.state,
         instance: a.instanceId,
         addresses: a.addresses,
-        ...(troubleOf(a.conditions).length ? { reason: troubleOf(a.conditions).map(conditionText).join('; ') } : {}),
+        ...(troubleOf(a.conditions).length
+          ? { reason: troubleOf(a.conditions).map(conditionText).join('; ') }
+          : {}),
       });
       continue;
     }
@@ -89,8 +96,10 @@ export function statusRows(v: DeployableView): StatusRow[] {
         instance: a.instanceId,
         addresses: a.addresses,
         service: shortService(a.name, s.name),
+        ...(s.group ? { group: s.group } : {}),
         serviceState: s.state,
-        reason: [...troubleOf(a.conditions), ...troubleOf(s.conditions)].map(conditionText).join('; ') || undefined,
+        reason:
+          [...troubleOf(a.conditions), ...troubleOf(s.conditions)].map(conditionText).join('; ') || undefined,
       }),
     );
   }
@@ -105,6 +114,7 @@ const STATUS_COLUMNS: Column<StatusRow>[] = [
   { header: 'instance', value: own((r) => r.instance), max: 36 },
   { header: 'addresses', value: own((r) => r.addresses) },
   { header: 'service', value: (r) => r.service },
+  { header: 'group', value: (r) => r.group },
   { header: 'service state', value: (r) => r.serviceState },
   { header: 'reason', value: (r) => r.reason || undefined, max: 100 },
 ];
@@ -144,7 +154,15 @@ export function renderStatus(v: DeployableView): string {
     ...head,
     '',
     rows.length
-      ? renderTable(rows, rows.some((r) => r.reason) ? STATUS_COLUMNS : STATUS_COLUMNS.slice(0, -1))
+      ? renderTable(
+          rows,
+          // The group and reason columns only when some line has one.
+          STATUS_COLUMNS.filter(
+            (c) =>
+              (c.header !== 'group' || rows.some((r) => r.group)) &&
+              (c.header !== 'reason' || rows.some((r) => r.reason)),
+          ),
+        )
       : 'no assemblies observed yet',
     ...(conditions ? ['', conditions] : []),
   ].join('\n');

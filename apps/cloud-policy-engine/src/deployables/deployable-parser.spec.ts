@@ -4,6 +4,21 @@ import { DeployableParseError, parseDeployable } from './deployable-parser';
 
 const examples = path.resolve(__dirname, '../../../../examples');
 
+/** A one-assembly manifest as a plain object (sent as JSON). */
+function oneAssemblyManifest(): object {
+  return {
+    name: 'shop',
+    assemblies: [
+      {
+        name: 'web1',
+        image: 'i',
+        hardwareProfile: 'h',
+        services: [{ name: 'cache', class: 'process', command: ['cache'] }],
+      },
+    ],
+  };
+}
+
 function errorsOf(input: string | object): { field: string; message: string }[] {
   try {
     parseDeployable(input);
@@ -127,5 +142,117 @@ describe('parseDeployable', () => {
   it('refuses malformed YAML and JSON with a clear message', () => {
     expect(errorsOf('name: [unclosed')[0]!.message).toMatch(/YAML/);
     expect(errorsOf('{"name": ')[0]!.message).toMatch(/JSON/);
+  });
+
+  describe('groups', () => {
+    const yaml = (groups: string) => `
+name: shop
+assemblies:
+  - name: db1
+    image: i
+    hardwareProfile: h
+    services:
+      - { name: store, class: ocf, provider: heartbeat, type: Dummy }
+  - name: web1
+    image: i
+    hardwareProfile: h
+    services:
+      - { name: httpd, class: process, command: [httpd] }
+      - { name: cache, class: process, command: [cache] }
+${groups}
+`;
+
+    it('reads groups from YAML and JSON, services in start order', () => {
+      const doc = parseDeployable(yaml('groups:\n  - { name: web, services: [web1/httpd, web1/cache] }'));
+      expect(doc.groups).toEqual([{ name: 'web', services: ['web1/httpd', 'web1/cache'] }]);
+      const json = parseDeployable(
+        JSON.stringify({ ...oneAssemblyManifest(), groups: [{ name: 'w', services: ['web1/cache'] }] }),
+      );
+      expect(json.groups).toEqual([{ name: 'w', services: ['web1/cache'] }]);
+      expect(parseDeployable(yaml('')).groups).toBeUndefined();
+    });
+
+    it.each([
+      [
+        '[{ name: web, services: [web1/httpd, web1/x] }]',
+        'groups[0].services[1]',
+        'no service "x" on assembly web1',
+      ],
+      [
+        '[{ name: web, services: [web1/httpd, db1/store] }]',
+        'groups[0].services[1]',
+        'a group runs on one assembly: db1/store is not on web1, where web1/httpd is',
+      ],
+      [
+        '[{ name: a, services: [web1/httpd] }, { name: b, services: [web1/cache, web1/httpd] }]',
+        'groups[1].services[1]',
+        'web1/httpd is already in group a',
+      ],
+      [
+        '[{ name: a, services: [web1/httpd, web1/httpd] }]',
+        'groups[0].services[1]',
+        'web1/httpd is listed twice in this group',
+      ],
+      [
+        '[{ name: a, services: [httpd] }]',
+        'groups[0].services[0]',
+        'write the service as <assembly>/<service>, not "httpd"',
+      ],
+      [
+        '[{ name: a, services: [web1/httpd] }, { name: a, services: [web1/cache] }]',
+        'groups[1].name',
+        'group a is defined twice',
+      ],
+    ])('refuses %s naming the field', (groups, field, message) => {
+      expect(errorsOf(yaml(`groups: ${groups}`))).toEqual([{ field, message }]);
+    });
+
+    it('refuses a group whose services may not run on the same assemblies (it moves as one)', () => {
+      const manifest = (cachePlacement?: string[]) => ({
+        name: 'shop',
+        assemblies: [
+          {
+            name: 'web1',
+            image: 'i',
+            hardwareProfile: 'h',
+            services: [
+              {
+                name: 'httpd',
+                class: 'process',
+                command: ['httpd'],
+                placement: { assemblies: ['web2', 'web1'] },
+              },
+              {
+                name: 'cache',
+                class: 'process',
+                command: ['cache'],
+                ...(cachePlacement ? { placement: { assemblies: cachePlacement } } : {}),
+              },
+            ],
+          },
+          { name: 'web2', image: 'i', hardwareProfile: 'h' },
+        ],
+        groups: [{ name: 'web', services: ['web1/httpd', 'web1/cache'] }],
+      });
+      expect(errorsOf(manifest())).toEqual([
+        {
+          field: 'groups[0].services[1]',
+          message:
+            'a group moves as one: web1/cache may run on [web1], web1/httpd on [web1, web2] (give them the same placement)',
+        },
+      ]);
+      expect(parseDeployable(manifest(['web1', 'web2'])).groups).toHaveLength(1);
+    });
+
+    it('refuses an empty group, a nameless one and unknown fields through the DTO', () => {
+      const fields = errorsOf(
+        yaml(
+          'groups: [{ name: web, services: [] }, { services: [web1/httpd] }, { name: c, services: [web1/cache], colour: x }]',
+        ),
+      ).map((e) => e.field);
+      expect(fields).toEqual(
+        expect.arrayContaining(['groups[0].services', 'groups[1].name', 'groups[2].colour']),
+      );
+    });
   });
 });

@@ -178,6 +178,7 @@ export function fromManifest(raw: unknown): DeployableDocument {
     assemblies,
     constraints,
   };
+  if (m.groups?.length) doc.groups = m.groups.map((g) => ({ name: g.name, services: [...g.services] }));
   if (m.recovery) doc.recovery = recoveryDoc(m.recovery, errors);
   checkReferences(doc, errors);
   if (errors.length) fail('invalid deployable', errors);
@@ -320,6 +321,70 @@ function backoffOf(
   return { initialMs, maxMs };
 }
 
+/**
+ * Groups: unique names; each service `<assembly>/<service>` exists, is in one group only, all of
+ * a group's services are on its first service's assembly (a group runs on one assembly) and may run
+ * on the same assemblies (it moves as one: Pacemaker would leave a member that cannot follow stopped).
+ */
+function checkGroups(doc: DeployableDocument, serviceIds: Set<string>, errors: FieldError[]): void {
+  const groupOf = new Map<string, string>();
+  const names = new Set<string>();
+  /** The assemblies a service may run on, sorted and joined (default: its own). */
+  const allowedOf = (id: string): string => {
+    const [a, name] = id.split('/') as [string, string];
+    const svc = doc.assemblies.find((x) => x.name === a)?.services.find((x) => x.name === name);
+    return [...new Set(svc?.placement?.assemblies ?? [a])].sort().join(', ');
+  };
+  (doc.groups ?? []).forEach((g, i) => {
+    if (names.has(g.name))
+      errors.push({ field: `groups[${i}].name`, message: `group ${g.name} is defined twice` });
+    names.add(g.name);
+    let home: string | undefined;
+    let firstAllowed: string | undefined;
+    g.services.forEach((id, j) => {
+      const field = `groups[${i}].services[${j}]`;
+      const slash = id.indexOf('/');
+      if (slash <= 0 || slash === id.length - 1) {
+        errors.push({
+          field,
+          message: `write the service as <assembly>/<service>, not ${JSON.stringify(id)}`,
+        });
+        return;
+      }
+      const assembly = id.slice(0, slash);
+      const service = id.slice(slash + 1);
+      if (!serviceIds.has(id)) {
+        errors.push({ field, message: `no service ${JSON.stringify(service)} on assembly ${assembly}` });
+        return;
+      }
+      home ??= assembly;
+      if (assembly !== home)
+        errors.push({
+          field,
+          message: `a group runs on one assembly: ${id} is not on ${home}, where ${g.services[0]} is`,
+        });
+      else {
+        // The group moves as one: a member that may not follow would be left stopped.
+        const allowed = allowedOf(id);
+        firstAllowed ??= allowed;
+        if (allowed !== firstAllowed)
+          errors.push({
+            field,
+            message: `a group moves as one: ${id} may run on [${allowed}], ${g.services[0]} on [${firstAllowed}] (give them the same placement)`,
+          });
+      }
+      const other = groupOf.get(id);
+      if (other !== undefined)
+        errors.push({
+          field,
+          message:
+            other === g.name ? `${id} is listed twice in this group` : `${id} is already in group ${other}`,
+        });
+      groupOf.set(id, g.name);
+    });
+  });
+}
+
 /** Cross-references: names unique, constraints, placements and parameter refs name things that exist. */
 export function checkReferences(doc: DeployableDocument, errors: FieldError[]): void {
   if (doc.assemblies.length === 0)
@@ -374,6 +439,7 @@ export function checkReferences(doc: DeployableDocument, errors: FieldError[]): 
       }
     }),
   );
+  checkGroups(doc, serviceIds, errors);
   doc.constraints.forEach((c, i) => {
     const svc = (id: string, field: string) => {
       if (!serviceIds.has(id))

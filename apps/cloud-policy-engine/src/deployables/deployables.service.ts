@@ -48,7 +48,7 @@ export interface QmfDeployableStatus {
     name: string;
     state: string;
     conditions: Condition[];
-    services: { name: string; state: string; conditions: Condition[] }[];
+    services: { name: string; state: string; group?: string; conditions: Condition[] }[];
   }[];
 }
 
@@ -402,7 +402,7 @@ export class DeployablesService {
         name: string;
         state: string;
         conditions?: Condition[];
-        services?: { name: string; state: string; conditions?: Condition[] }[];
+        services?: { name: string; state: string; group?: string; conditions?: Condition[] }[];
       }[]
     ).map((a) => ({
       name: a.name,
@@ -411,6 +411,7 @@ export class DeployablesService {
       services: (a.services ?? []).map((s) => ({
         name: s.name,
         state: s.state,
+        ...(s.group ? { group: s.group } : {}),
         conditions: s.conditions ?? [],
       })),
     }));

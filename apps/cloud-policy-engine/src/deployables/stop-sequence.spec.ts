@@ -26,4 +26,25 @@ describe('stopOrder', () => {
     };
     expect(stopOrder(doc)).toEqual(['web1/cache', 'web1/httpd', 'db1/store']);
   });
+
+  it("stops a group's services in reverse of the group's order", () => {
+    const doc: DeployableDocument = {
+      name: 'd',
+      pool: 'default',
+      monitor: { heartbeatIntervalMs: 1000, missedHeartbeats: 3 },
+      assemblies: [
+        {
+          name: 'web1',
+          image: 'i',
+          hardwareProfile: 'p',
+          services: [svc('httpd'), svc('sidecar'), svc('cache')],
+        },
+      ],
+      constraints: [],
+      groups: [{ name: 'web', services: ['web1/httpd', 'web1/cache', 'web1/sidecar'] }],
+    };
+    expect(stopOrder(doc)).toEqual(['web1/sidecar', 'web1/cache', 'web1/httpd']);
+    // Without the group: the declared order.
+    expect(stopOrder({ ...doc, groups: undefined })).toEqual(['web1/httpd', 'web1/sidecar', 'web1/cache']);
+  });
 });

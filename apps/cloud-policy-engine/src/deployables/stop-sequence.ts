@@ -21,11 +21,12 @@ import { CPE_EDGE, SERVICE } from '../cpe.tokens';
 // Note [Orderly stop]
 // Stop and destroy take the services down through their agents before any instance is deleted,
 // the way Pacemaker stops a cluster: in reverse dependency order (for `order: {first: A, then: B}`
-// B stops before A), each through its class (OCF/LSB/systemd `stop`, a process SIGTERM then
-// SIGKILL after its stop timeout). The DPE is stopped first (it would restart what we stop); the
-// commands carry the new epoch the CPE just took, signed with each assembly's credential, so the
-// agents accept them and every older DPE is fenced out. A stop that fails or times out is reported
-// (`nephele.service.failed` with the reason) and the sequence goes on: the instance goes anyway.
+// B stops before A; a group's services in reverse of the group's order), each through its class
+// (OCF/LSB/systemd `stop`, a process SIGTERM then SIGKILL after its stop timeout). The DPE is
+// stopped first (it would restart what we stop); the commands carry the new epoch the CPE just
+// took, signed with each assembly's credential, so the agents accept them and every older DPE is
+// fenced out. A stop that fails or times out is reported (`nephele.service.failed` with the
+// reason) and the sequence goes on: the instance goes anyway.
 
 export interface ObservedAssembly {
   name: string;
@@ -43,11 +44,14 @@ export interface StopResult {
   reason: string;
 }
 
-/** Services in stop order: reverse topological order of the `order` constraints. */
+/** Services in stop order: reverse topological order of the `order` constraints and the groups. */
 export function stopOrder(doc: DeployableDocument): string[] {
   const ids = doc.assemblies.flatMap((a) => a.services.map((s) => `${a.name}/${s.name}`));
   const thenOf = new Map<string, string[]>(ids.map((id) => [id, []]));
   for (const c of doc.constraints) if (c.kind === 'order') thenOf.get(c.first)?.push(c.then);
+  // A group starts its services in order, so it stops them in reverse (Note [Groups] in @nephele/policy).
+  for (const g of doc.groups ?? [])
+    for (let i = 1; i < g.services.length; i++) thenOf.get(g.services[i - 1]!)?.push(g.services[i]!);
   const out: string[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   // Depth-first: a service is listed after everything that must stop before it (its `then`s).

@@ -5,6 +5,7 @@ import {
   DeployableStatusChanged,
   DpeDecision,
   ServiceState,
+  GroupDoc,
 } from '@nephele/contracts';
 import { DeployableObservedState, DeployablePlan } from '@nephele/policy';
 import { assemblyCondition, ConditionClock, deployableCondition, serviceCondition } from './conditions';
@@ -181,6 +182,7 @@ export class DpeReporter {
       services: this.shownServices(a, obs).map((x) => ({
         name: x.id,
         state: x.state ?? 'stopped',
+        ...groupField(s.doc!.groups, x.id),
         conditions: clock.conditions(
           `service:${x.id}`,
           serviceCondition(
@@ -200,4 +202,10 @@ export class DpeReporter {
       })),
     };
   }
+}
+
+/** `{group}` when the service is in one of the deployable's groups (shown with its status). */
+function groupField(groups: readonly GroupDoc[] | undefined, serviceId: string): { group?: string } {
+  const g = groups?.find((x) => x.services.includes(serviceId));
+  return g ? { group: g.name } : {};
 }

@@ -42,6 +42,10 @@ export function toPolicySpec(doc: DeployableDocument): DeployableSpec {
           };
       }
     }),
+    // Pacemaker groups (Note [Groups] in @nephele/policy): one assembly, start in order, stop in reverse.
+    ...(doc.groups?.length
+      ? { groups: doc.groups.map((g) => ({ name: g.name, services: [...g.services] })) }
+      : {}),
   };
 }
 

@@ -92,7 +92,16 @@ export type ConstraintDoc =
   | { kind: 'colocation'; id?: string; service: string; with: string; score: number }
   | { kind: 'location'; id?: string; service: string; assembly: string; score: number };
 
-/** A deployable, normalised: services are named `<assembly>/<service>` in constraints. */
+/**
+ * A service group: its services (`<assembly>/<service>`, all on one assembly) run together on one
+ * assembly, start in this order and stop in reverse; the group moves when a member escalates.
+ */
+export interface GroupDoc {
+  name: string;
+  services: string[];
+}
+
+/** A deployable, normalised: services are named `<assembly>/<service>` in constraints and groups. */
 export interface DeployableDocument {
   name: string;
   /** Pool name or id (default: the project's `default` pool). */
@@ -100,6 +109,8 @@ export interface DeployableDocument {
   monitor: { heartbeatIntervalMs: number; missedHeartbeats: number };
   assemblies: AssemblyDoc[];
   constraints: ConstraintDoc[];
+  /** Service groups (absent: none); a service is in at most one. */
+  groups?: GroupDoc[];
   /** Recovery budgets and back-off; defaults apply when absent. */
   recovery?: RecoveryDoc;
 }
@@ -138,6 +149,8 @@ export class ObservedServiceData {
   @IsString() name!: string;
   @IsString() state!: string;
   @IsOptional() @IsString() assembly?: string;
+  /** The service group it belongs to (`groups[].name` of the deployable), if any. */
+  @IsOptional() @IsString() group?: string;
   @IsOptional()
   @IsArray()
   @ValidateNested({ each: true })

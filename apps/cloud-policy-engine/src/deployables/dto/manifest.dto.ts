@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayMinSize,
   IsArray,
   IsBoolean,
   IsIn,
@@ -143,6 +144,22 @@ export class ConstraintDto {
   @IsOptional() @ValidateNested() @Type(() => LocationDto) location?: LocationDto;
 }
 
+/**
+ * A service group: services of one assembly (`<assembly>/<service>`) that run together, start in
+ * the order listed and stop in reverse; when one of them escalates, the whole group moves.
+ */
+export class GroupDto {
+  /** Unique among the groups. */
+  @Matches(NAME, NAME_MSG) name!: string;
+  /** `<assembly>/<service>` ids, all on one assembly, in start order; a service is in at most one group. */
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(200)
+  @IsString({ each: true })
+  @MaxLength(200, { each: true })
+  services!: string[];
+}
+
 export class DeployableMonitorDto {
   @IsOptional()
   @Matches(DURATION, { message: 'heartbeatInterval must be a duration like 1s' })
@@ -168,4 +185,11 @@ export class DeployableManifestDto {
   @ValidateNested({ each: true })
   @Type(() => ConstraintDto)
   constraints?: ConstraintDto[];
+  /** Service groups (Pacemaker groups): run together on one assembly, start in order, stop in reverse. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @ValidateNested({ each: true })
+  @Type(() => GroupDto)
+  groups?: GroupDto[];
 }
