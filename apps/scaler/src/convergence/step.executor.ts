@@ -179,11 +179,7 @@ export class StepExecutor {
       if (!(e instanceof DriverError && e.kind === 'not-found')) throw e;
       await this.setMembership(serverId, lb, false);
     }
-    await this.servers.db.query(
-      `UPDATE scaler.servers SET state = 'draining', draining_since = COALESCE(draining_since, $2), updated_at = now()
-       WHERE id = $1 AND state = 'active'`,
-      [serverId, ctx.now],
-    );
+    await this.servers.markDraining(serverId, ctx.now);
     return { step, outcome: 'success' };
   }
 

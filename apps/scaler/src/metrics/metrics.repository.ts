@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { advisoryKey } from '@nephele/persistence';
+import { advisoryKey, SqlRepository } from '@nephele/persistence';
 import { TargetArgs } from '@nephele/scaling';
 import { MetricSource, PolicyRow } from '../state/group.types';
 import { SCALER_DB } from '../scaler.tokens';
@@ -23,11 +23,9 @@ export interface TargetWork {
 
 /** Metric observations and target policies (I/O only). */
 @Injectable()
-export class MetricsRepository {
-  constructor(@Inject(SCALER_DB) readonly db: DataSource) {}
-
-  transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(fn);
+export class MetricsRepository extends SqlRepository {
+  constructor(@Inject(SCALER_DB) db: DataSource) {
+    super(db);
   }
 
   /**

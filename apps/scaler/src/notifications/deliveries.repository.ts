@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { SCALER_DB } from '../scaler.tokens';
-import { returnedRows } from '@nephele/persistence';
+import { returnedRows, SqlRepository } from '@nephele/persistence';
 
 export interface DeliveryRow {
   id: string;
@@ -27,11 +27,9 @@ export interface AttemptRow {
 
 /** Customer webhook deliveries and their attempts. */
 @Injectable()
-export class DeliveriesRepository {
-  constructor(@Inject(SCALER_DB) readonly db: DataSource) {}
-
-  transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(fn);
+export class DeliveriesRepository extends SqlRepository {
+  constructor(@Inject(SCALER_DB) db: DataSource) {
+    super(db);
   }
 
   async insert(

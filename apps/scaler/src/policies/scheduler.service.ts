@@ -1,13 +1,11 @@
 import { PollingLoop } from '@nephele/util';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { purgeProcessed } from '@nephele/bus';
 import { AppLogger, counter, histogram } from '@nephele/observability';
 import { dueFiring } from '@nephele/scaling';
 import { CLOCK, Clock, LOGGER, METRICS } from '@nephele/service-kit';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { EntityManager } from 'typeorm';
 import { ScalerConfig } from '../config/env';
-import { SCALER_SCHEMA } from '../data-source';
 import { PolicyRow, toPlannerPolicy } from '../state/group.types';
 import { GroupsRepository } from '../state/groups.repository';
 import { SCALER_CONFIG } from '../scaler.tokens';
@@ -93,10 +91,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         );
       }
       this.afterPass();
-      const [r]: { t: Date | null }[] = await this.repo.db.query(
-        `SELECT min(next_firing_at) AS t FROM scaler.policies WHERE next_firing_at IS NOT NULL`,
-      );
-      if (r?.t) delay = Math.max(0, Math.min(delay, new Date(r.t).getTime() - this.clock.now().getTime()));
+      const next = await this.repo.nextFiringAt();
+      if (next) delay = Math.max(0, Math.min(delay, next.getTime() - this.clock.now().getTime()));
       await this.housekeeping();
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'schedule loop failed; will retry');
@@ -237,7 +233,6 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     if (t - this.lastHousekeeping < 3_600_000) return;
     this.lastHousekeeping = t;
     const cutoff = new Date(t - 7 * 24 * 3_600_000);
-    await purgeProcessed(this.repo.db, SCALER_SCHEMA, cutoff);
-    await this.repo.db.query(`DELETE FROM scaler.alarm_receipts WHERE received_at < $1`, [cutoff]);
+    await this.repo.purgeBefore(cutoff);
   }
 }

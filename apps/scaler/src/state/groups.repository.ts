@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { SCALER_DB } from '../scaler.tokens';
-import { returnedRows } from '@nephele/persistence';
+import { purgeProcessed } from '@nephele/bus';
+import { SCALER_SCHEMA } from '../data-source';
+import { returnedRows, SqlRepository } from '@nephele/persistence';
 import { LifecycleHook, TerminationPolicy } from '@nephele/scaling';
 import {
   GroupRow,
@@ -40,11 +42,23 @@ type Db = DataSource | EntityManager;
 
 /** Groups, their policies and webhooks (I/O only). */
 @Injectable()
-export class GroupsRepository {
-  constructor(@Inject(SCALER_DB) readonly db: DataSource) {}
+export class GroupsRepository extends SqlRepository {
+  constructor(@Inject(SCALER_DB) db: DataSource) {
+    super(db);
+  }
 
-  transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(fn);
+  /** The earliest next firing of any scheduled policy (the scheduler sleeps until then). */
+  async nextFiringAt(): Promise<Date | null> {
+    const [r]: { t: Date | null }[] = await this.db.query(
+      `SELECT min(next_firing_at) AS t FROM scaler.policies WHERE next_firing_at IS NOT NULL`,
+    );
+    return r?.t ? new Date(r.t) : null;
+  }
+
+  /** Housekeeping: processed-message marks and alarm receipts older than `cutoff`. */
+  async purgeBefore(cutoff: Date): Promise<void> {
+    await purgeProcessed(this.db, SCALER_SCHEMA, cutoff);
+    await this.db.query(`DELETE FROM scaler.alarm_receipts WHERE received_at < $1`, [cutoff]);
   }
 
   async insertGroup(tx: EntityManager, g: NewGroup): Promise<void> {

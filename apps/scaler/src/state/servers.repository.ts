@@ -3,7 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { InstanceState } from '@nephele/contracts';
 import { LoadBalancerRef, ServerState } from '@nephele/scaling';
 import { SCALER_DB } from '../scaler.tokens';
-import { returnedRows } from '@nephele/persistence';
+import { returnedRows, SqlRepository } from '@nephele/persistence';
 
 export type ServerRowState = ServerState;
 
@@ -59,11 +59,18 @@ type Db = DataSource | EntityManager;
 
 /** The scaler's own table of group servers (its truth for convergence) and the convergence leases. */
 @Injectable()
-export class ServersRepository {
-  constructor(@Inject(SCALER_DB) readonly db: DataSource) {}
+export class ServersRepository extends SqlRepository {
+  constructor(@Inject(SCALER_DB) db: DataSource) {
+    super(db);
+  }
 
-  transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(fn);
+  /** An active server starts draining (kept: the first draining time). */
+  async markDraining(serverId: string, now: Date): Promise<void> {
+    await this.db.query(
+      `UPDATE scaler.servers SET state = 'draining', draining_since = COALESCE(draining_since, $2), updated_at = now()
+       WHERE id = $1 AND state = 'active'`,
+      [serverId, now],
+    );
   }
 
   list(groupId: string, db: Db = this.db): Promise<ServerRow[]> {
