@@ -6,6 +6,7 @@ import {
   DpeDecision,
   ServiceState,
   GroupDoc,
+  CloneDoc,
 } from '@nephele/contracts';
 import { DeployableObservedState, DeployablePlan } from '@nephele/policy';
 import { assemblyCondition, ConditionClock, deployableCondition, serviceCondition } from './conditions';
@@ -183,6 +184,7 @@ export class DpeReporter {
         name: x.id,
         state: x.state ?? 'stopped',
         ...groupField(s.doc!.groups, x.id),
+        ...cloneField(s.doc!.clones, x.id),
         conditions: clock.conditions(
           `service:${x.id}`,
           serviceCondition(
@@ -208,4 +210,10 @@ export class DpeReporter {
 function groupField(groups: readonly GroupDoc[] | undefined, serviceId: string): { group?: string } {
   const g = groups?.find((x) => x.services.includes(serviceId));
   return g ? { group: g.name } : {};
+}
+
+/** `{clone}` when the service is an instance of one of the deployable's clones (its assembly is the row's). */
+function cloneField(clones: readonly CloneDoc[] | undefined, serviceId: string): { clone?: string } {
+  const c = clones?.find((x) => x.assemblies.some((a) => `${a}/${x.service}` === serviceId));
+  return c ? { clone: c.name } : {};
 }
