@@ -206,7 +206,7 @@ describe('clones and groups kept healthy (E2E)', () => {
       { timeoutMs, intervalMs: 300, what: `deployable ${id} running` },
     );
 
-  it('a clone across three assemblies survives the loss of one: the other instances run throughout, the lost one comes back on the replacement', async () => {
+  it('a clone across three assemblies: an instance restarts in place alone; losing an assembly leaves the others running throughout and brings the lost one back on the replacement', async () => {
     const id = await create(`
 name: webfarm
 monitor: { heartbeatInterval: 1s, missedHeartbeats: 3 }
@@ -232,7 +232,23 @@ clones:
     const first = processesByAssembly(id, mark(1));
     expect(Object.keys(first).sort()).toEqual(['a1', 'a2', 'a3']);
     expect(Object.values(first).map((p) => p.length)).toEqual([1, 1, 1]);
-    const keep = [first.a1![0]!, first.a2![0]!];
+    // Each instance has its own ladder: a killed instance is restarted in place, on its assembly,
+    // while the others run on.
+    kill(first.a1![0]!, 'SIGKILL');
+    const restarted = await waitFor(
+      () => {
+        const now = processesByAssembly(id, mark(1));
+        return now.a1?.length === 1 && now.a1[0] !== first.a1![0] ? now : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 300, what: 'a1/web restarted on a1' },
+    );
+    expect([restarted.a2, restarted.a3]).toEqual([first.a2, first.a3]);
+    const restarts = (await events(id, 'nephele.dpe.decision')).filter(
+      (e) => e.data.rung === 'restart-in-place',
+    );
+    expect([...new Set(restarts.map((e) => e.data.service))]).toEqual(['a1/web']);
+    await untilRunning(id, 30_000);
+    const keep = [restarted.a1![0]!, first.a2![0]!];
 
     // Lose a3: its instance (agent and all) and the instance's service die at once.
     const a3 = before.assemblies.find((a) => a.name === 'a3')!;
@@ -273,11 +289,11 @@ clones:
       clone: 'web',
     });
     expect((await events(id, 'nephele.assembly.failed')).map((e) => e.data.assembly)).toContain('a3');
-    // The survivors were started once and never stopped; the lost instance never moved.
+    // a2's instance was started once and never stopped, a1's once more (its restart); nothing moved.
     const starts = (await events(id, 'nephele.service.started')).map((e) => e.data.service);
-    expect(starts.filter((s) => s !== 'a3/web').sort()).toEqual(['a1/web', 'a2/web']);
+    expect(starts.filter((s) => s !== 'a3/web').sort()).toEqual(['a1/web', 'a1/web', 'a2/web']);
     const stops = (await events(id, 'nephele.service.stopped')).map((e) => e.data.service);
-    expect(stops.filter((s) => s !== 'a3/web')).toEqual([]);
+    expect(stops.filter((s) => s === 'a2/web')).toEqual([]);
     const moves = (await events(id, 'nephele.dpe.decision')).filter((e) => e.data.rung === 'move');
     expect(moves).toEqual([]);
   }, 300_000);

@@ -13,6 +13,21 @@ import {
 import { parseDuration, yamlDepth } from '@nephele/util';
 import { CloneServiceDto, DeployableManifestDto } from './dto/manifest.dto';
 
+// Note [Clones as pinned primitives]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// A clone (`clones: [{name, service, assemblies}]`) runs one service on every listed assembly. The
+// intake expands it into one ordinary service per assembly, `<assembly>/<service>`, declared under
+// that assembly with no `placement` (so allowed there only: pinned). Everything downstream — the
+// DPE's policy spec, the recovery ladder, the agents, the orderly stop — sees plain primitives, and
+// each instance has its own ladder: restart in place, then (pinned, it cannot move) its assembly is
+// replaced. An instance whose assembly is lost is not placed anywhere else: it stays stopped while
+// the assembly is replaced and starts there again — as Pacemaker leaves the lost node's instance of
+// a clone limited to those nodes with clone-node-max = 1 (it has nowhere to go). One difference:
+// Pacemaker bans an instance past migration-threshold from its node and leaves it stopped; here its
+// assembly is replaced (the pinned service's rung), so the instance comes back. `doc.clones` records
+// which services are instances, for status (`clone` beside `group`) and for the checks here. This is
+// the deployable-level reading; Pacemaker clone semantics in the CIB planner are libs/policy's.
+
 export type DeployableFormat = 'json' | 'yaml' | 'xml';
 
 export const MAX_DEPLOYABLE_BYTES = 1_000_000;
@@ -201,20 +216,8 @@ function dedupe(errors: FieldError[]): FieldError[] {
 
 type ManifestClone = NonNullable<DeployableManifestDto['clones']>[number];
 
-// Note [Clones as pinned primitives]
-// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
-// A clone (`clones: [{name, service, assemblies}]`) runs one service on every listed assembly. The
-// intake expands it into one ordinary service per assembly, `<assembly>/<service>`, declared under
-// that assembly with no `placement` (so allowed there only: pinned). Everything downstream — the
-// DPE's policy spec, the recovery ladder, the agents, the orderly stop — sees plain primitives, and
-// each instance has its own ladder: restart in place, then (pinned, it cannot move) its assembly is
-// replaced. An instance whose assembly is lost is not placed anywhere else: it stays stopped while
-// the assembly is replaced and starts there again (Pacemaker's clone-max = the assemblies,
-// clone-node-max = 1, each instance banned from every other node). `doc.clones` records which
-// services are instances, for status (`clone` beside `group`) and for the checks here. This is the
-// deployable-level reading; Pacemaker clone semantics in the CIB planner are libs/policy's.
 /**
- * Adds each clone's instances to its assemblies (Note [Clones as pinned primitives]). A clone's
+ * Adds each clone's instances to its assemblies (see Note [Clones as pinned primitives]). A clone's
  * service is written in place (name defaulting to the clone's) or names a declared service
  * `<assembly>/<service>`, which is taken out of its assembly and runs as the clone instead. Returns
  * the clone entries and, for error messages, the field of each instance's definition.
