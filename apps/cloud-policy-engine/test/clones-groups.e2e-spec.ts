@@ -206,8 +206,7 @@ describe('clones and groups kept healthy (E2E)', () => {
       { timeoutMs, intervalMs: 300, what: `deployable ${id} running` },
     );
 
-  it('a clone across three assemblies: an instance restarts in place alone; losing an assembly leaves the others running throughout and brings the lost one back on the replacement', async () => {
-    const id = await create(`
+  const farm = (assemblies: string) => `
 name: webfarm
 monitor: { heartbeatInterval: 1s, missedHeartbeats: 3 }
 assemblies:
@@ -216,12 +215,17 @@ assemblies:
   - { name: a3, image: debian-12, hardwareProfile: small }
 clones:
   - name: web
-    assemblies: [a1, a2, a3]
+    assemblies: ${assemblies}
     service:
       class: process
       command: ["sleep", "${mark(1)}"]
       monitor: { interval: 2s, timeout: 1s }
-`);
+`;
+  let farmId: string;
+
+  it('a clone across three assemblies: an instance restarts in place alone; losing an assembly leaves the others running throughout and brings the lost one back on the replacement', async () => {
+    const id = await create(farm('[a1, a2, a3]'));
+    farmId = id;
     const before = await untilRunning(id, 120_000);
     // Status shows one instance per assembly, each with its clone.
     expect(services(before).map((s) => [s.on, s.name, s.clone, s.state])).toEqual([
@@ -297,6 +301,25 @@ clones:
     const moves = (await events(id, 'nephele.dpe.decision')).filter((e) => e.data.rung === 'move');
     expect(moves).toEqual([]);
   }, 300_000);
+
+  it('applying the clone on fewer assemblies stops only the dropped instance', async () => {
+    const before = processesByAssembly(farmId, mark(1));
+    expect(Object.keys(before).sort()).toEqual(['a1', 'a2', 'a3']);
+    const r = await api.request<View>('PUT', `/v1/deployables/${farmId}`, farm('[a1, a2]'), {
+      'content-type': 'application/yaml',
+    });
+    expect(r.status).toBe(200);
+    const v = await untilRunning(farmId, 60_000, (x) => services(x).every((s) => s.name !== 'a3/web'));
+    await waitFor(() => !processesByAssembly(farmId, mark(1)).a3, {
+      timeoutMs: 30_000,
+      what: 'a3/web stopped',
+    });
+    expect(services(v).map((s) => [s.on, s.name, s.clone, s.state])).toEqual([
+      ['a1', 'a1/web', 'web', 'running'],
+      ['a2', 'a2/web', 'web', 'running'],
+    ]);
+    expect(processesByAssembly(farmId, mark(1))).toEqual({ a1: before.a1, a2: before.a2 });
+  }, 120_000);
 
   it('a group restarts in order: killing its middle service stops the later member first, then starts middle and last again', async () => {
     const id = await create(`

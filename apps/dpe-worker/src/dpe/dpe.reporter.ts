@@ -140,11 +140,14 @@ export class DpeReporter {
   private shownServices(a: AssemblyRt, obs: DeployableObservedState): { id: string; state?: ServiceState }[] {
     const s = this.state;
     const docServices = s.doc!.assemblies.find((x) => x.name === a.name)?.services ?? [];
-    // A service stopped here because it moved elsewhere is not shown here any more.
+    // A service stopped here because it moved elsewhere, or because the configuration no longer has
+    // it (Note [Removed services]), is not shown here any more.
     const seen = [...a.services]
       .filter(
         ([name, x]) =>
-          x.state !== 'stopped' || (s.lastPlan?.placement[serviceIdOf(name)] ?? a.name) === a.name,
+          x.state !== 'stopped' ||
+          (!s.retired.has(serviceIdOf(name)) &&
+            (s.lastPlan?.placement[serviceIdOf(name)] ?? a.name) === a.name),
       )
       .map(([name, x]) => ({ id: serviceIdOf(name), state: x.state as ServiceState | undefined }));
     // Services of this assembly not reported yet are listed too: they say why they wait.
