@@ -302,6 +302,40 @@ ${groups}
     ).toEqual({ 'db1/store': null, 'web1/cache': 'web', 'web1/httpd': 'web' });
   });
 
+  it('takes a clone over AMQP 1.0 (YAML) to the DPE: deployable_status shows each instance under its assembly with its clone; a bad clone is an _exception naming the field', async () => {
+    const yaml = (assemblies: string) => `
+name: farm
+assemblies:
+  - { name: a1, image: debian-12, hardwareProfile: small }
+  - { name: a2, image: debian-12, hardwareProfile: small }
+  - { name: a3, image: debian-12, hardwareProfile: small }
+clones:
+  - { name: web, assemblies: ${assemblies}, service: { class: process, command: [web] } }
+`;
+    const bad = await qmf('deployable_create', { config: yaml('[a1, a2, a9]'), format: 'yaml' });
+    expect(bad.properties['qmf.opcode']).toBe('_exception');
+    expect(bad.body._values.error_code).toBe(400);
+    expect(bad.body._values.error_text).toMatch(/clones\[0\]\.assemblies\[2\]: unknown assembly a9/);
+    const r = await qmf('deployable_create', { config: yaml('[a1, a2, a3]'), format: 'yaml' });
+    expect(r.properties['qmf.opcode']).toBe('_method_response');
+    // The DPE process read the clone from the stored document: its snapshot names each instance's clone.
+    const assemblies = await waitFor(
+      async () => {
+        const st = (await qmf('deployable_status', { name: 'farm' })).body._arguments;
+        const all = (st?.assemblies ?? []).flatMap((a: any) => a.services ?? []);
+        return all.length === 3 ? st.assemblies : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the DPE snapshot with the clone instances' },
+    );
+    expect(
+      assemblies.flatMap((a: any) => a.services.map((s: any) => [a.name, s.name, s.clone ?? null])),
+    ).toEqual([
+      ['a1', 'a1/web', 'web'],
+      ['a2', 'a2/web', 'web'],
+      ['a3', 'a3/web', 'web'],
+    ]);
+  });
+
   it('restarts a DPE killed with SIGKILL under a new epoch', async () => {
     const before = await registry(restId);
     process.kill(before.pid, 'SIGKILL');

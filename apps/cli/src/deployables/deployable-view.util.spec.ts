@@ -65,6 +65,22 @@ describe('deployable status', () => {
     ]);
   });
 
+  it('shows each clone instance with its assembly and a clone column when some service is one', () => {
+    const cloned = view({
+      assemblies: ['a1', 'a2', 'a3'].map((a) => ({
+        name: a,
+        state: a === 'a2' ? 'pending' : 'online',
+        services: [{ name: `${a}/web`, state: a === 'a2' ? 'stopped' : 'running', clone: 'web' }],
+      })),
+    });
+    expect(renderStatus(cloned).split('\n').slice(3)).toEqual([
+      'ASSEMBLY  STATE    INSTANCE  ADDRESSES  SERVICE  CLONE  SERVICE STATE',
+      'a1        online   -         -          web      web    running',
+      'a2        pending  -         -          web      web    stopped',
+      'a3        online   -         -          web      web    running',
+    ]);
+  });
+
   it('says so when nothing is observed yet', () => {
     expect(renderStatus(view({ assemblies: [], status: 'starting', reason: null }))).toContain(
       'no assemblies observed yet',

@@ -53,7 +53,8 @@ export interface AssemblyView {
   lastHeartbeat?: string;
   conditions?: Condition[];
   /** `group`: the service group the service belongs to, if any. */
-  services?: { name: string; state: string; group?: string; conditions?: Condition[] }[];
+  /** `clone`: the clone the service is an instance of, if any (one instance per assembly). */
+  services?: { name: string; state: string; group?: string; clone?: string; conditions?: Condition[] }[];
 }
 
 /** One line of the status table: an assembly with one of its services. */
@@ -67,6 +68,8 @@ export interface StatusRow {
   service?: string;
   /** The service's group (a column shown only when some service is in one). */
   group?: string;
+  /** The clone the service is an instance of (a column shown only when some service is one). */
+  clone?: string;
   serviceState?: string;
   reason?: string;
 }
@@ -97,6 +100,7 @@ export function statusRows(v: DeployableView): StatusRow[] {
         addresses: a.addresses,
         service: shortService(a.name, s.name),
         ...(s.group ? { group: s.group } : {}),
+        ...(s.clone ? { clone: s.clone } : {}),
         serviceState: s.state,
         reason:
           [...troubleOf(a.conditions), ...troubleOf(s.conditions)].map(conditionText).join('; ') || undefined,
@@ -115,6 +119,7 @@ const STATUS_COLUMNS: Column<StatusRow>[] = [
   { header: 'addresses', value: own((r) => r.addresses) },
   { header: 'service', value: (r) => r.service },
   { header: 'group', value: (r) => r.group },
+  { header: 'clone', value: (r) => r.clone },
   { header: 'service state', value: (r) => r.serviceState },
   { header: 'reason', value: (r) => r.reason || undefined, max: 100 },
 ];
@@ -156,10 +161,11 @@ export function renderStatus(v: DeployableView): string {
     rows.length
       ? renderTable(
           rows,
-          // The group and reason columns only when some line has one.
+          // The group, clone and reason columns only when some line has one.
           STATUS_COLUMNS.filter(
             (c) =>
               (c.header !== 'group' || rows.some((r) => r.group)) &&
+              (c.header !== 'clone' || rows.some((r) => r.clone)) &&
               (c.header !== 'reason' || rows.some((r) => r.reason)),
           ),
         )

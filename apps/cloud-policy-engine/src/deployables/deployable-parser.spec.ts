@@ -278,4 +278,146 @@ ${groups}
       );
     });
   });
+
+  describe('clones', () => {
+    const yaml = (clones: string, extra = '') => `
+name: shop
+assemblies:
+  - name: a1
+    image: i
+    hardwareProfile: h
+    services:
+      - { name: store, class: ocf, provider: heartbeat, type: Dummy }
+      - { name: httpd, class: process, command: [httpd], monitor: { interval: 2s } }
+  - { name: a2, image: i, hardwareProfile: h }
+  - { name: a3, image: i, hardwareProfile: h }
+clones:
+${clones}
+${extra}
+`;
+    const servicesOf = (doc: ReturnType<typeof parseDeployable>) =>
+      Object.fromEntries(doc.assemblies.map((a) => [a.name, a.services.map((s) => s.name)]));
+
+    it('expands a clone written in place into one pinned instance per assembly (name defaulting to the clone)', () => {
+      const doc = parseDeployable(
+        yaml(
+          '  - { name: web, assemblies: [a1, a2, a3], service: { class: process, command: [web], monitor: { interval: 3s } } }',
+        ),
+      );
+      expect(doc.clones).toEqual([{ name: 'web', service: 'web', assemblies: ['a1', 'a2', 'a3'] }]);
+      expect(servicesOf(doc)).toEqual({ a1: ['store', 'httpd', 'web'], a2: ['web'], a3: ['web'] });
+      const a2web = doc.assemblies[1]!.services[0]!;
+      expect(a2web).toMatchObject({
+        name: 'web',
+        class: 'process',
+        command: ['web'],
+        monitor: { intervalMs: 3000 },
+      });
+      expect(a2web.placement).toBeUndefined(); // allowed on its own assembly only: pinned
+      expect(
+        parseDeployable(
+          yaml('  - { name: w, assemblies: [a2], service: { name: x, class: process, command: [x] } }'),
+        ).clones,
+      ).toEqual([{ name: 'w', service: 'x', assemblies: ['a2'] }]);
+    });
+
+    it('runs a declared service as the clone when it names one (taken out of its assembly)', () => {
+      const doc = parseDeployable(yaml('  - { name: web, assemblies: [a2, a3], service: a1/httpd }'));
+      expect(doc.clones).toEqual([{ name: 'web', service: 'httpd', assemblies: ['a2', 'a3'] }]);
+      expect(servicesOf(doc)).toEqual({ a1: ['store'], a2: ['httpd'], a3: ['httpd'] });
+      expect(doc.assemblies[2]!.services[0]).toMatchObject({
+        command: ['httpd'],
+        monitor: { intervalMs: 2000 },
+      });
+      // Constraints and groups name instances like any service.
+      const ordered = parseDeployable(
+        yaml(
+          '  - { name: web, assemblies: [a1, a2], service: a1/httpd }',
+          'constraints:\n  - order: { first: a1/store, then: a2/httpd }',
+        ),
+      );
+      expect(ordered.constraints).toEqual([
+        { kind: 'order', id: undefined, first: 'a1/store', then: 'a2/httpd' },
+      ]);
+    });
+
+    it.each([
+      [
+        '  - { name: web, assemblies: [a1, a2, a9], service: a1/httpd }',
+        'clones[0].assemblies[2]',
+        'unknown assembly a9',
+      ],
+      [
+        '  - { name: web, assemblies: [a2, a2], service: a1/httpd }',
+        'clones[0].assemblies[1]',
+        'assembly a2 is listed twice',
+      ],
+      [
+        '  - { name: web, assemblies: [a2], service: a1/httpd }\n  - { name: web, assemblies: [a3], service: { class: process, command: [w] } }',
+        'clones[1].name',
+        'clone web is defined twice',
+      ],
+      [
+        '  - { name: st, assemblies: [a2, a1], service: { name: store, class: process, command: [s] } }',
+        'clones[0].assemblies[1]',
+        'assembly a1 already has a service store (instance a1/store of clone st)',
+      ],
+      [
+        '  - { name: web, assemblies: [a2], service: a1/nope }',
+        'clones[0].service',
+        'no service "a1/nope" (write <assembly>/<service>)',
+      ],
+      [
+        '  - { name: web, assemblies: [a2], service: { class: process, command: [w], placement: { assemblies: [a2, a3] } } }',
+        'clones[0].service.placement',
+        'a clone instance is pinned to its assembly: remove placement (list the assemblies in the clone)',
+      ],
+      [
+        '  - { name: web, assemblies: [a2], service: { class: process } }',
+        'clones[0].service.command',
+        'a process service needs a command',
+      ],
+      [
+        '  - { name: web, assemblies: [a2, a3], service: { class: process, command: [w], parameters: { h: { ref: { assembly: zz, parameter: address } } } } }',
+        'clones[0].service.parameters.h.ref.assembly',
+        'unknown assembly zz',
+      ],
+    ])('refuses %s naming the field', (clones, field, message) => {
+      expect(errorsOf(yaml(clones))).toEqual([{ field, message }]);
+    });
+
+    it('refuses a clone instance in a group, and a group named like a clone', () => {
+      expect(
+        errorsOf(
+          yaml(
+            '  - { name: web, assemblies: [a1, a2], service: a1/httpd }',
+            'groups: [{ name: g, services: [a1/store, a1/httpd] }]',
+          ),
+        ),
+      ).toEqual([
+        {
+          field: 'groups[0].services[1]',
+          message: "a1/httpd is an instance of clone web: a clone's instances are not in groups",
+        },
+      ]);
+      expect(
+        errorsOf(
+          yaml(
+            '  - { name: web, assemblies: [a2], service: a1/httpd }',
+            'groups: [{ name: web, services: [a1/store] }]',
+          ),
+        ),
+      ).toEqual([{ field: 'groups[0].name', message: 'web is also the name of a clone' }]);
+    });
+
+    it('refuses a clone without assemblies or service, and unknown fields of its service', () => {
+      const fields = (clones: string) => errorsOf(yaml(clones)).map((e) => e.field);
+      expect(
+        fields('  - { name: a, assemblies: [] , service: a1/httpd }\n  - { name: b, assemblies: [a2] }'),
+      ).toEqual(['clones[0].assemblies', 'clones[1].service']);
+      expect(
+        fields('  - { name: c, assemblies: [a2], service: { class: process, command: [x], colour: x } }'),
+      ).toEqual(['clones[0].service.colour']);
+    });
+  });
 });

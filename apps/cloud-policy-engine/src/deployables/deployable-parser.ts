@@ -2,6 +2,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { parse as parseYaml } from 'yaml';
 import {
   AssemblyDoc,
+  CloneDoc,
   ConstraintDoc,
   DeployableDocument,
   FieldError,
@@ -11,7 +12,22 @@ import {
 } from '@nephele/contracts';
 import { orderLoop } from '@nephele/policy';
 import { parseDuration, yamlDepth } from '@nephele/util';
-import { DeployableManifestDto } from './dto/manifest.dto';
+import { CloneServiceDto, DeployableManifestDto } from './dto/manifest.dto';
+
+// Note [Clones as pinned primitives]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// A clone (`clones: [{name, service, assemblies}]`) runs one service on every listed assembly. The
+// intake expands it into one ordinary service per assembly, `<assembly>/<service>`, declared under
+// that assembly with no `placement` (so allowed there only: pinned). Everything downstream — the
+// DPE's policy spec, the recovery ladder, the agents, the orderly stop — sees plain primitives, and
+// each instance has its own ladder: restart in place, then (pinned, it cannot move) its assembly is
+// replaced. An instance whose assembly is lost is not placed anywhere else: it stays stopped while
+// the assembly is replaced and starts there again — as Pacemaker leaves the lost node's instance of
+// a clone limited to those nodes with clone-node-max = 1 (it has nowhere to go). One difference:
+// Pacemaker bans an instance past migration-threshold from its node and leaves it stopped; here its
+// assembly is replaced (the pinned service's rung), so the instance comes back. `doc.clones` records
+// which services are instances, for status (`clone` beside `group`) and for the checks here. This is
+// the deployable-level reading; Pacemaker clone semantics in the CIB planner are libs/policy's.
 
 export type DeployableFormat = 'json' | 'yaml' | 'xml';
 
@@ -180,10 +196,116 @@ export function fromManifest(raw: unknown): DeployableDocument {
     constraints,
   };
   if (m.groups?.length) doc.groups = m.groups.map((g) => ({ name: g.name, services: [...g.services] }));
+  const clones = m.clones?.length ? expandClones(m.clones, assemblies, errors) : undefined;
+  if (clones) doc.clones = clones.docs;
   if (m.recovery) doc.recovery = recoveryDoc(m.recovery, errors);
-  checkReferences(doc, errors);
-  if (errors.length) fail('invalid deployable', errors);
+  checkReferences(doc, errors, clones?.fields);
+  if (errors.length) fail('invalid deployable', dedupe(errors));
   return doc;
+}
+
+/** One error per field and message (a clone's service is checked once per instance). */
+function dedupe(errors: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const k = `${e.field}\n${e.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+type ManifestClone = NonNullable<DeployableManifestDto['clones']>[number];
+
+/**
+ * Adds each clone's instances to its assemblies (see Note [Clones as pinned primitives]). A clone's
+ * service is written in place (name defaulting to the clone's) or names a declared service
+ * `<assembly>/<service>`, which is taken out of its assembly and runs as the clone instead. Returns
+ * the clone entries and, for error messages, the field of each instance's definition.
+ */
+function expandClones(
+  given: readonly ManifestClone[],
+  assemblies: AssemblyDoc[],
+  errors: FieldError[],
+): { docs: CloneDoc[]; fields: Map<ServiceDoc, string> } {
+  // Every service's field, fixed before a clone takes a declared service out of its assembly.
+  const fields = new Map<ServiceDoc, string>();
+  assemblies.forEach((a, i) =>
+    a.services.forEach((s, j) => fields.set(s, `assemblies[${i}].services[${j}]`)),
+  );
+  const docs: CloneDoc[] = [];
+  const names = new Set<string>();
+  const byName = new Map(assemblies.map((a) => [a.name, a]));
+  // Resolve every template first: a clone naming a declared service takes it out of its assembly.
+  const templates = given.map((c, i) => cloneTemplate(c, i, assemblies, errors));
+  const templateFields = templates.map((t, i) => (t && fields.get(t)) ?? `clones[${i}].service`);
+  given.forEach((c, i) => {
+    const at = `clones[${i}]`;
+    if (names.has(c.name)) errors.push({ field: `${at}.name`, message: `clone ${c.name} is defined twice` });
+    names.add(c.name);
+    const template = templates[i];
+    if (!template) return;
+    const listed = new Set<string>();
+    c.assemblies.forEach((a, k) => {
+      const field = `${at}.assemblies[${k}]`;
+      const assembly = byName.get(a);
+      if (!assembly) return void errors.push({ field, message: `unknown assembly ${a}` });
+      if (listed.has(a)) return void errors.push({ field, message: `assembly ${a} is listed twice` });
+      listed.add(a);
+      if (assembly.services.some((s) => s.name === template.name))
+        return void errors.push({
+          field,
+          message: `assembly ${a} already has a service ${template.name} (instance ${a}/${template.name} of clone ${c.name})`,
+        });
+      const instance: ServiceDoc = { ...template, parameters: { ...template.parameters } };
+      assembly.services.push(instance);
+      fields.set(instance, templateFields[i]!);
+    });
+    docs.push({ name: c.name, service: template.name, assemblies: [...c.assemblies] });
+  });
+  return { docs, fields };
+}
+
+/** A clone's service definition (without placement: its instances are pinned), or undefined on error. */
+function cloneTemplate(
+  c: ManifestClone,
+  i: number,
+  assemblies: AssemblyDoc[],
+  errors: FieldError[],
+): ServiceDoc | undefined {
+  const field = `clones[${i}].service`;
+  let template: ServiceDoc | undefined;
+  if (typeof c.service === 'string') {
+    const id = c.service;
+    const slash = id.indexOf('/');
+    const home = assemblies.find((a) => a.name === id.slice(0, slash));
+    const j = home?.services.findIndex((s) => s.name === id.slice(slash + 1)) ?? -1;
+    if (slash <= 0 || !home || j < 0) {
+      errors.push({ field, message: `no service ${JSON.stringify(id)} (write <assembly>/<service>)` });
+      return undefined;
+    }
+    [template] = home.services.splice(j, 1);
+  } else {
+    const v = validateData(CloneServiceDto, c.service, field);
+    if (!v.ok) {
+      errors.push(...v.errors);
+      return undefined;
+    }
+    template = serviceDoc(
+      { ...v.value, name: (v.value.name as string | undefined) ?? c.name },
+      field,
+      errors,
+    );
+  }
+  if (template?.placement) {
+    errors.push({
+      field: typeof c.service === 'string' ? field : `${field}.placement`,
+      message:
+        'a clone instance is pinned to its assembly: remove placement (list the assemblies in the clone)',
+    });
+    return undefined;
+  }
+  return template;
 }
 
 type ManifestService = NonNullable<DeployableManifestDto['assemblies'][number]['services']>[number];
@@ -329,6 +451,8 @@ function backoffOf(
  */
 function checkGroups(doc: DeployableDocument, serviceIds: Set<string>, errors: FieldError[]): void {
   const groupOf = new Map<string, string>();
+  const cloneOf = new Map<string, string>();
+  for (const c of doc.clones ?? []) for (const a of c.assemblies) cloneOf.set(`${a}/${c.service}`, c.name);
   const names = new Set<string>();
   /** The assemblies a service may run on, sorted and joined (default: its own). */
   const allowedOf = (id: string): string => {
@@ -339,6 +463,8 @@ function checkGroups(doc: DeployableDocument, serviceIds: Set<string>, errors: F
   (doc.groups ?? []).forEach((g, i) => {
     if (names.has(g.name))
       errors.push({ field: `groups[${i}].name`, message: `group ${g.name} is defined twice` });
+    if (doc.clones?.some((c) => c.name === g.name))
+      errors.push({ field: `groups[${i}].name`, message: `${g.name} is also the name of a clone` });
     names.add(g.name);
     let home: string | undefined;
     let firstAllowed: string | undefined;
@@ -356,6 +482,14 @@ function checkGroups(doc: DeployableDocument, serviceIds: Set<string>, errors: F
       const service = id.slice(slash + 1);
       if (!serviceIds.has(id)) {
         errors.push({ field, message: `no service ${JSON.stringify(service)} on assembly ${assembly}` });
+        return;
+      }
+      const clone = cloneOf.get(id);
+      if (clone !== undefined) {
+        errors.push({
+          field,
+          message: `${id} is an instance of clone ${clone}: a clone's instances are not in groups`,
+        });
         return;
       }
       home ??= assembly;
@@ -386,8 +520,17 @@ function checkGroups(doc: DeployableDocument, serviceIds: Set<string>, errors: F
   });
 }
 
-/** Cross-references: names unique, constraints, placements and parameter refs name things that exist. */
-export function checkReferences(doc: DeployableDocument, errors: FieldError[]): void {
+/**
+ * Cross-references: names unique, constraints, placements and parameter refs name things that exist.
+ * `fields` gives the field of services that come from a clone (its `clones[i].service`).
+ */
+export function checkReferences(
+  doc: DeployableDocument,
+  errors: FieldError[],
+  fields?: ReadonlyMap<ServiceDoc, string>,
+): void {
+  const at = (i: number, j: number) =>
+    fields?.get(doc.assemblies[i]!.services[j]!) ?? `assemblies[${i}].services[${j}]`;
   if (doc.assemblies.length === 0)
     errors.push({ field: 'assemblies', message: 'a deployable has at least one assembly' });
   const assemblyNames = new Set<string>();
@@ -400,23 +543,23 @@ export function checkReferences(doc: DeployableDocument, errors: FieldError[]): 
       const id = `${a.name}/${s.name}`;
       if (serviceIds.has(id))
         errors.push({
-          field: `assemblies[${i}].services[${j}].name`,
+          field: `${at(i, j)}.name`,
           message: `service ${id} is defined twice`,
         });
       serviceIds.add(id);
       if (s.class === 'process' && !s.command?.length)
         errors.push({
-          field: `assemblies[${i}].services[${j}].command`,
+          field: `${at(i, j)}.command`,
           message: 'a process service needs a command',
         });
       if (s.class !== 'process' && !s.type)
         errors.push({
-          field: `assemblies[${i}].services[${j}].type`,
+          field: `${at(i, j)}.type`,
           message: `a ${s.class} service needs a type`,
         });
       if (s.class === 'ocf' && !s.provider)
         errors.push({
-          field: `assemblies[${i}].services[${j}].provider`,
+          field: `${at(i, j)}.provider`,
           message: 'an ocf service needs a provider',
         });
     });
@@ -426,14 +569,14 @@ export function checkReferences(doc: DeployableDocument, errors: FieldError[]): 
       s.placement?.assemblies.forEach((p, k) => {
         if (!assemblyNames.has(p))
           errors.push({
-            field: `assemblies[${i}].services[${j}].placement.assemblies[${k}]`,
+            field: `${at(i, j)}.placement.assemblies[${k}]`,
             message: `unknown assembly ${p}`,
           });
       });
       for (const [k, p] of Object.entries(s.parameters)) {
         if (typeof p !== 'string' && !assemblyNames.has(p.ref.assembly)) {
           errors.push({
-            field: `assemblies[${i}].services[${j}].parameters.${k}.ref.assembly`,
+            field: `${at(i, j)}.parameters.${k}.ref.assembly`,
             message: `unknown assembly ${p.ref.assembly}`,
           });
         }

@@ -48,7 +48,7 @@ export interface QmfDeployableStatus {
     name: string;
     state: string;
     conditions: Condition[];
-    services: { name: string; state: string; group?: string; conditions: Condition[] }[];
+    services: { name: string; state: string; group?: string; clone?: string; conditions: Condition[] }[];
   }[];
 }
 
@@ -402,7 +402,13 @@ export class DeployablesService {
         name: string;
         state: string;
         conditions?: Condition[];
-        services?: { name: string; state: string; group?: string; conditions?: Condition[] }[];
+        services?: {
+          name: string;
+          state: string;
+          group?: string;
+          clone?: string;
+          conditions?: Condition[];
+        }[];
       }[]
     ).map((a) => ({
       name: a.name,
@@ -412,6 +418,7 @@ export class DeployablesService {
         name: s.name,
         state: s.state,
         ...(s.group ? { group: s.group } : {}),
+        ...(s.clone ? { clone: s.clone } : {}),
         conditions: s.conditions ?? [],
       })),
     }));

@@ -462,6 +462,9 @@ async function deployableView(id) {
                     `Services of ${a.name}`,
                     [
                       { label: 'Service', value: (s) => shortService(a.name, s.name) },
+                      // Group and clone columns only when some service of the deployable has one.
+                      ...((d.assemblies ?? []).some((x) => (x.services ?? []).some((s) => s.group)) ? [{ label: 'Group', value: (s) => dash(s.group) }] : []),
+                      ...((d.assemblies ?? []).some((x) => (x.services ?? []).some((s) => s.clone)) ? [{ label: 'Clone', value: (s) => dash(s.clone) }] : []),
                       { label: 'State', value: (s) => badge(s.state) },
                       { label: 'Reason', value: (s) => h('span', { class: 'reason' }, dash(troubles(s.conditions).map(conditionText).join('; '))) },
                     ],

@@ -7,6 +7,7 @@ import {
   AssemblyHeartbeatMissed,
   AssemblyRecovered,
   CloudEvent,
+  DeployableDocument,
   InstanceState,
   ServiceFailed,
   ServiceFailureCause,
@@ -41,6 +42,12 @@ export class DpeIntake {
     const s = this.state;
     if (r.version === s.version) return;
     const first = s.version === 0;
+    const ids = (d: DeployableDocument) =>
+      new Map(d.assemblies.flatMap((a) => a.services.map((x) => [`${a.name}/${x.name}`, x] as const)));
+    // Services this version removes keep their definition, for their stop (Note [Removed services]).
+    const next = ids(r.document);
+    if (s.doc) for (const [id, x] of ids(s.doc)) if (!next.has(id)) s.retired.set(id, x);
+    for (const id of next.keys()) s.retired.delete(id);
     s.doc = r.document;
     s.spec = toPolicySpec(r.document);
     s.version = r.version;

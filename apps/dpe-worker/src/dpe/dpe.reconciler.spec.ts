@@ -26,7 +26,9 @@ const observation = (o: Partial<DpeObservation> = {}): DpeObservation => ({
 });
 const kinds = (o: DpeObservation) =>
   planDpe(o, NOW).steps.map((s) =>
-    s.kind === 'policy' ? 'policy' : `${s.kind} ${s.kind === 'destroy-instance' ? s.instanceId : s.assembly}`,
+    s.kind === 'policy'
+      ? 'policy'
+      : `${s.kind} ${s.kind === 'destroy-instance' ? s.instanceId : s.kind === 'stop-removed' ? s.service : s.assembly}`,
   );
 
 describe(planDpe.name, () => {
@@ -50,5 +52,16 @@ describe(planDpe.name, () => {
     const o = observation({ failedReason: 'budget spent', assemblies: [asm({ destroying: ['i0'] })] });
     expect(kinds(o)).toEqual(['destroy-instance i0']);
     expect(planDpe(o, NOW).result).toEqual(ReconcileResult.terminal('budget spent'));
+  });
+
+  it('stops services the configuration no longer has after the policy, also when the deployable failed', () => {
+    const removed = [{ assembly: 'a1', service: 'a1/web' }];
+    expect(kinds(observation({ assemblies: [asm({ live: true })], removed }))).toEqual([
+      'policy',
+      'stop-removed a1/web',
+    ]);
+    expect(
+      kinds(observation({ failedReason: 'budget spent', assemblies: [asm({ live: true })], removed })),
+    ).toEqual(['stop-removed a1/web']);
   });
 });

@@ -15,9 +15,19 @@ import {
   worstOf,
 } from '@nephele/service-kit';
 import { DpeReporter } from './dpe.reporter';
-import { DpeContext } from './dpe.types';
+import { DpeContext, serviceIdOf } from './dpe.types';
 import { DeployableState } from './observed-state';
 import { DpeStepExecutor } from './step.executor';
+
+// Note [Removed services]
+// ~~~~~~~~~~~~~~~~~~~~~~~
+// The policy engine plans the services of the configuration; one that a newer version removed (a
+// service deleted, a clone narrowed to fewer assemblies) is not in its spec, so it would be left
+// running where it is — Pacemaker stops such orphans. The DPE does: a service an online assembly's
+// agent reports running or failed that the configuration no longer has is stopped in the pass,
+// after the policy's steps, with the definition it had (DeployableState.retired; the agent needs it for OCF/LSB
+// stops). Stopped, it is no longer shown. After a DPE restart a removed service's definition is
+// unknown: it is reported (shown with its state) but not stopped.
 
 /** One assembly as the plan sees it: whether it needs an instance launched, and what to destroy. */
 export interface AssemblyObservation {
@@ -39,11 +49,15 @@ export interface DpeObservation {
   policy: DeployableObservedState;
   history: DeployableFailureHistory;
   failedReason?: string;
+  /** Services an online assembly runs (or failed) that the configuration no longer has. */
+  removed?: { assembly: string; service: string }[];
 }
 
 export type DpeStep =
   | { kind: 'destroy-instance'; assembly: string; instanceId: string; reason: string }
   | { kind: 'launch'; assembly: string }
+  /** Stop a service the configuration no longer has (Note [Removed services]). */
+  | { kind: 'stop-removed'; assembly: string; service: string }
   /** The policy engine's plan: gated by the recovery budgets, then run as a step graph. */
   | { kind: 'policy'; plan: DeployablePlan };
 
@@ -65,8 +79,12 @@ export function planDpe(o: DpeObservation, now: number): ReconcilePlan<DpeStep> 
     if (a.failed || o.failedReason || a.live || a.launchRequestedAt !== undefined) continue;
     if (a.retryAt === undefined || now >= a.retryAt) steps.push({ kind: 'launch', assembly: a.name });
   }
-  if (o.failedReason) return { steps, result: ReconcileResult.terminal(o.failedReason) };
-  steps.push({ kind: 'policy', plan: planDeployable(o.spec, o.policy, o.history, now) });
+  // Removed services are stopped after the policy's steps: a stop that fails (requeued) never holds
+  // back the configured services' recovery.
+  const removed = (o.removed ?? []).map((r) => ({ kind: 'stop-removed' as const, ...r }));
+  if (o.failedReason)
+    return { steps: [...steps, ...removed], result: ReconcileResult.terminal(o.failedReason) };
+  steps.push({ kind: 'policy', plan: planDeployable(o.spec, o.policy, o.history, now) }, ...removed);
   return { steps };
 }
 
@@ -83,6 +101,16 @@ export class DpeReconciler implements Reconciler<void, DpeObservation, DpeStep> 
     const s = this.state;
     if (this.ctx.isStopped() || !s.doc || !s.spec) return undefined;
     const at = this.ctx.now();
+    const policy = s.observed(at);
+    const ids = new Set(s.spec.services.map((x) => x.id));
+    const removed = [...s.assemblies.values()].flatMap((a) =>
+      policy.assemblies[a.name]?.state !== 'online'
+        ? []
+        : [...a.services]
+            .filter(([name, x]) => x.state !== 'stopped' && !ids.has(serviceIdOf(name)))
+            .filter(([name]) => s.retired.has(serviceIdOf(name)))
+            .map(([name]) => ({ assembly: a.name, service: serviceIdOf(name) })),
+    );
     return {
       at,
       spec: s.spec,
@@ -94,8 +122,9 @@ export class DpeReconciler implements Reconciler<void, DpeObservation, DpeStep> 
         retryAt: a.retryAt,
         destroying: [...a.destroying],
       })),
-      policy: s.observed(at),
+      policy,
       history: s.history as DeployableFailureHistory,
+      ...(removed.length ? { removed } : {}),
       ...(s.failedReason ? { failedReason: s.failedReason } : {}),
     };
   }
@@ -115,6 +144,8 @@ export class DpeReconciler implements Reconciler<void, DpeObservation, DpeStep> 
         case 'launch':
           if (a) await this.executor.launch(a);
           return ReconcileResult.done();
+        case 'stop-removed':
+          return a ? this.executor.stopRemoved(a, step.service) : ReconcileResult.done();
         case 'policy':
           return this.runPolicy(step.plan, o.at);
       }

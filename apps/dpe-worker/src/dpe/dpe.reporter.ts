@@ -6,6 +6,7 @@ import {
   DpeDecision,
   ServiceState,
   GroupDoc,
+  CloneDoc,
 } from '@nephele/contracts';
 import { DeployableObservedState, DeployablePlan } from '@nephele/policy';
 import { assemblyCondition, ConditionClock, deployableCondition, serviceCondition } from './conditions';
@@ -139,11 +140,14 @@ export class DpeReporter {
   private shownServices(a: AssemblyRt, obs: DeployableObservedState): { id: string; state?: ServiceState }[] {
     const s = this.state;
     const docServices = s.doc!.assemblies.find((x) => x.name === a.name)?.services ?? [];
-    // A service stopped here because it moved elsewhere is not shown here any more.
+    // A service stopped here because it moved elsewhere, or because the configuration no longer has
+    // it (Note [Removed services]), is not shown here any more.
     const seen = [...a.services]
       .filter(
         ([name, x]) =>
-          x.state !== 'stopped' || (s.lastPlan?.placement[serviceIdOf(name)] ?? a.name) === a.name,
+          x.state !== 'stopped' ||
+          (!s.retired.has(serviceIdOf(name)) &&
+            (s.lastPlan?.placement[serviceIdOf(name)] ?? a.name) === a.name),
       )
       .map(([name, x]) => ({ id: serviceIdOf(name), state: x.state as ServiceState | undefined }));
     // Services of this assembly not reported yet are listed too: they say why they wait.
@@ -183,6 +187,7 @@ export class DpeReporter {
         name: x.id,
         state: x.state ?? 'stopped',
         ...groupField(s.doc!.groups, x.id),
+        ...cloneField(s.doc!.clones, x.id),
         conditions: clock.conditions(
           `service:${x.id}`,
           serviceCondition(
@@ -208,4 +213,10 @@ export class DpeReporter {
 function groupField(groups: readonly GroupDoc[] | undefined, serviceId: string): { group?: string } {
   const g = groups?.find((x) => x.services.includes(serviceId));
   return g ? { group: g.name } : {};
+}
+
+/** `{clone}` when the service is an instance of one of the deployable's clones (its assembly is the row's). */
+function cloneField(clones: readonly CloneDoc[] | undefined, serviceId: string): { clone?: string } {
+  const c = clones?.find((x) => x.assemblies.some((a) => `${a}/${x.service}` === serviceId));
+  return c ? { clone: c.name } : {};
 }

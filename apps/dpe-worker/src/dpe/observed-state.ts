@@ -1,5 +1,5 @@
 import { Bus, EdgeConnection } from '@nephele/bus';
-import { DeployableDocument, DeployableStatus } from '@nephele/contracts';
+import { DeployableDocument, DeployableStatus, ServiceDoc } from '@nephele/contracts';
 import { DeployableObservedState, DeployablePlan, DeployableSpec } from '@nephele/policy';
 import { AgentAuth } from './agent-auth';
 import { AssemblyRt, FailureHistory, SavedState, serviceIdOf } from './dpe.types';
@@ -27,6 +27,12 @@ type ServiceObserved = { state: 'running' | 'failed' | 'stopped'; assembly: stri
 export class DeployableState {
   doc?: DeployableDocument;
   spec?: DeployableSpec;
+  /**
+   * Services a newer configuration removed, by id, with their last definition: an agent still
+   * running one is told to stop it with that definition (see Note [Removed services] in
+   * dpe.reconciler.ts). Held in memory: after a DPE restart an unknown one is only reported.
+   */
+  readonly retired = new Map<string, ServiceDoc>();
   version = 0;
   project?: string;
   readonly assemblies = new Map<string, AssemblyRt>();

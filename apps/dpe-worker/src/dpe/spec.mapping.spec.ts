@@ -83,3 +83,63 @@ describe('toPolicySpec groups', () => {
     expect(step('stop:web1/cache@web1').after).toContain('stop:web1/sidecar@web1');
   });
 });
+
+// A clone's instances as the CPE's intake writes them (Note [Clones as pinned primitives]): one
+// service per assembly, no placement, and the clone entry.
+const cloned: DeployableDocument = {
+  name: 'farm',
+  pool: 'default',
+  monitor: { heartbeatIntervalMs: 1000, missedHeartbeats: 3 },
+  assemblies: ['a1', 'a2', 'a3'].map((a) => ({
+    name: a,
+    image: 'i',
+    hardwareProfile: 'h',
+    services: [svc('web')],
+  })),
+  constraints: [],
+  clones: [{ name: 'web', service: 'web', assemblies: ['a1', 'a2', 'a3'] }],
+};
+const running = (assembly: string) => ({ state: 'running' as const, assembly });
+
+describe('toPolicySpec clones', () => {
+  it('pins each instance to its assembly: a lost assembly leaves its instance stopped, the others untouched', () => {
+    const spec = toPolicySpec(cloned);
+    expect(spec.services.map((s) => [s.id, s.allowedAssemblies ?? [s.assembly]])).toEqual([
+      ['a1/web', ['a1']],
+      ['a2/web', ['a2']],
+      ['a3/web', ['a3']],
+    ]);
+    const plan = planDeployable(
+      spec,
+      {
+        assemblies: { a1: { state: 'online' }, a2: { state: 'online' }, a3: { state: 'failed' } },
+        services: { 'a1/web': running('a1'), 'a2/web': running('a2'), 'a3/web': running('a3') },
+      },
+      {},
+      NOW,
+    );
+    // a3/web waits for a3's replacement (placement is after pending replacements complete), and
+    // nothing touches a1/web or a2/web; nothing moves.
+    expect(plan.placement).toEqual({ 'a1/web': 'a1', 'a2/web': 'a2', 'a3/web': 'a3' });
+    expect(plan.actions.map((a) => [a.kind, 'resource' in a ? a.resource : a.node, a.node])).toEqual([
+      ['replace-assembly', 'a3', 'a3'],
+      ['start', 'a3/web', 'a3'],
+    ]);
+  });
+
+  it('starts the instance again on the replaced assembly', () => {
+    const plan = planDeployable(
+      toPolicySpec(cloned),
+      {
+        assemblies: { a1: { state: 'online' }, a2: { state: 'online' }, a3: { state: 'online', since: NOW } },
+        services: { 'a1/web': running('a1'), 'a2/web': running('a2') },
+      },
+      {},
+      NOW,
+    );
+    expect(plan.actions.map((a) => [a.kind, 'resource' in a ? a.resource : a.node])).toEqual([
+      ['start', 'a3/web'],
+    ]);
+    expect(plan.actions[0]).toMatchObject({ node: 'a3' });
+  });
+});

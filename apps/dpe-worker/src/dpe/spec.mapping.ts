@@ -5,7 +5,9 @@ import { DEFAULT_ASSEMBLY_ESCALATION, DEFAULT_SERVICE_ESCALATION } from './recov
 /**
  * The policy engine's view of a deployable document (assemblies are nodes, services primitives).
  * Every service and assembly gets an escalation (the document's, else the deployable's default):
- * no rung of the ladder is unbounded (Note [Recovery budgets]).
+ * no rung of the ladder is unbounded (Note [Recovery budgets]). A clone's instances arrive as plain
+ * services, each declared under its assembly without placement, so pinned there (see Note [Clones as
+ * pinned primitives] in the CPE's deployable-parser.ts).
  */
 export function toPolicySpec(doc: DeployableDocument): DeployableSpec {
   const serviceEscalation = doc.recovery?.escalation ?? DEFAULT_SERVICE_ESCALATION;

@@ -67,12 +67,17 @@ export class DpeStepExecutor {
     }
   }
 
+  /** Stops a service the configuration no longer has, with its last definition (Note [Removed services]). */
+  stopRemoved(a: AssemblyRt, serviceId: string): Promise<ReconcileResult> {
+    return this.serviceStep(a, 'stop', serviceId);
+  }
+
   private async serviceStep(
     a: AssemblyRt,
     op: 'start' | 'stop',
     serviceId: string,
   ): Promise<ReconcileResult> {
-    const doc = serviceDoc(this.state.doc!, serviceId);
+    const doc = serviceDoc(this.state.doc!, serviceId) ?? this.state.retired.get(serviceId);
     if (!doc) return ReconcileResult.requeueAfter(RETRY_STEP_MS, `no service ${serviceId}`);
     const resolved = toAgentService(doc, (asm, param) => this.state.resolveParameter(asm, param));
     if ('unresolved' in resolved) {

@@ -101,6 +101,20 @@ export interface GroupDoc {
   services: string[];
 }
 
+/**
+ * A clone: one service that runs on every assembly of a set, one instance per assembly. The
+ * normalised document carries the instances as ordinary services `<assembly>/<service>` under each
+ * of those assemblies (pinned there: an instance never moves); this entry says which they are.
+ */
+export interface CloneDoc {
+  /** Unique among the deployable's clones and groups. */
+  name: string;
+  /** The instances' service name: instance `<assembly>/<service>` on each assembly. */
+  service: string;
+  /** The assemblies it runs on, one instance each. */
+  assemblies: string[];
+}
+
 /** A deployable, normalised: services are named `<assembly>/<service>` in constraints and groups. */
 export interface DeployableDocument {
   name: string;
@@ -111,6 +125,8 @@ export interface DeployableDocument {
   constraints: ConstraintDoc[];
   /** Service groups (absent: none); a service is in at most one. */
   groups?: GroupDoc[];
+  /** Clones (absent: none); their instances are listed with the services of their assemblies. */
+  clones?: CloneDoc[];
   /** Recovery budgets and back-off; defaults apply when absent. */
   recovery?: RecoveryDoc;
 }
@@ -151,6 +167,8 @@ export class ObservedServiceData {
   @IsOptional() @IsString() assembly?: string;
   /** The service group it belongs to (`groups[].name` of the deployable), if any. */
   @IsOptional() @IsString() group?: string;
+  /** The clone it is an instance of (`clones[].name` of the deployable), if any. */
+  @IsOptional() @IsString() clone?: string;
   @IsOptional()
   @IsArray()
   @ValidateNested({ each: true })

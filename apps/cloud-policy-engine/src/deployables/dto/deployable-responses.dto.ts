@@ -22,7 +22,8 @@ export class DeployableViewDto {
   @ApiProperty({
     type: 'array',
     items: { type: 'object', additionalProperties: true },
-    description: 'each with its conditions and its services with theirs',
+    description:
+      'each with its conditions and its services with theirs; a service names its `group` when in one, a clone instance its `clone`',
   })
   assemblies!: unknown[];
   @ApiProperty({ format: 'date-time' }) createdAt!: string;

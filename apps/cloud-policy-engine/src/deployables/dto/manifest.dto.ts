@@ -4,6 +4,7 @@ import {
   ArrayMinSize,
   IsArray,
   IsBoolean,
+  IsDefined,
   IsIn,
   IsInt,
   IsObject,
@@ -160,6 +161,32 @@ export class GroupDto {
   services!: string[];
 }
 
+/** A clone's service written in place: a service definition whose name defaults to the clone's. */
+export class CloneServiceDto extends ServiceDto {}
+// Its `name` may be left out (the clone's name then): the inherited checks apply only when given.
+IsOptional()(CloneServiceDto.prototype, 'name');
+
+/**
+ * A clone: one service that runs on every listed assembly, one instance each (`<assembly>/<service>`),
+ * each pinned to its assembly: an instance whose assembly is lost stays stopped until it is replaced.
+ */
+export class CloneDto {
+  /** Unique among the clones and groups. */
+  @Matches(NAME, NAME_MSG) name!: string;
+  /**
+   * The service: a definition as under `assemblies[].services[]` (its `name` defaults to the clone's;
+   * no `placement`), or the id `<assembly>/<service>` of a declared service, which then runs as the clone.
+   */
+  @IsDefined() service!: CloneServiceDto | string;
+  /** The assemblies it runs on, one instance each. */
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @MaxLength(200, { each: true })
+  assemblies!: string[];
+}
+
 export class DeployableMonitorDto {
   @IsOptional()
   @Matches(DURATION, { message: 'heartbeatInterval must be a duration like 1s' })
@@ -192,4 +219,11 @@ export class DeployableManifestDto {
   @ValidateNested({ each: true })
   @Type(() => GroupDto)
   groups?: GroupDto[];
+  /** Clones: a service on every assembly of a set, one instance each, each pinned to its assembly. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @ValidateNested({ each: true })
+  @Type(() => CloneDto)
+  clones?: CloneDto[];
 }
