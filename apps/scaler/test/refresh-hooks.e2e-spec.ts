@@ -8,6 +8,7 @@ import {
   buildApps,
   createTestDatabase,
   createTestVhost,
+  freePort,
   ServiceProcess,
   TestResource,
   waitFor,
@@ -69,13 +70,18 @@ describe('scaler: target tracking, protection, refresh and hooks on local instan
       NEPHELE_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
       LOG_LEVEL: 'warn',
     };
-    const config = await ServiceProcess.start('config-api', env);
-    procs.push(config);
-    const started = await Promise.all([
-      ServiceProcess.start('iaas-gateway', { ...env, GATEWAY_CONFIG_TTL_MS: '1000' }),
-      ServiceProcess.start('state-tracker', { ...env, TRACKER_POLL_MS: '1000', TRACKER_FAST_POLL_MS: '200' }),
-      ServiceProcess.start('scaler', {
-        ...env,
+    // Registered before they start, so afterAll stops whatever started even if one never got ready.
+    const start = async (app: string, more: Record<string, string> = {}) => {
+      const p = new ServiceProcess(app, { ...env, ...more }, await freePort());
+      procs.push(p);
+      await p.start({ readyTimeoutMs: 60_000 });
+      return p;
+    };
+    const config = await start('config-api');
+    [, , scaler] = await Promise.all([
+      start('iaas-gateway', { GATEWAY_CONFIG_TTL_MS: '1000' }),
+      start('state-tracker', { TRACKER_POLL_MS: '1000', TRACKER_FAST_POLL_MS: '200' }),
+      start('scaler', {
         SCALER_CONVERGE_POLL_MS: '200',
         SCALER_CONVERGE_RETRY_MS: '300',
         SCALER_TARGET_EVAL_MS: '300',
@@ -93,8 +99,6 @@ describe('scaler: target tracking, protection, refresh and hooks on local instan
         ]),
       }),
     ]);
-    procs.push(...started);
-    scaler = started[2]!;
     world = await seedLocalBroker(new NepheleClient({ url: config.url, token: TOKEN }), {
       project: 'scaler-refresh-e2e',
       images: {
@@ -297,19 +301,23 @@ describe('scaler: target tracking, protection, refresh and hooks on local instan
     expect(await upMembers('protect')).toEqual([keep.id]);
   }, 60_000);
 
-  it('a launch-config change replaces every server in batches of 2, never below 80% up in HAProxy', async () => {
-    const n = 10;
+  it('a launch-config change replaces every server in batches of 2, launching before retiring and draining, never below 80% up in HAProxy', async () => {
+    const n = 5;
     const { gid } = await createGroup({
-      config: { name: 'rolling', minEntities: n, maxEntities: 20, cooldown: 0 },
+      config: { name: 'rolling', minEntities: n, maxEntities: n, cooldown: 0 },
       launchConfig: launch('rolling', 'web-1'),
     });
     const before = await settled(gid, 'rolling', n, 1);
+    const old = new Set(before.map((s) => s.id));
     let lowest = n;
     let samples = 0;
     let sampling = true;
+    const drained = new Set<string>();
     const sampler = (async () => {
       while (sampling) {
-        lowest = Math.min(lowest, (await upMembers('rolling')).length);
+        const members = await haproxy.driver.listMembers('rolling');
+        lowest = Math.min(lowest, members.filter((m) => m.state === 'ready' && m.up).length);
+        for (const m of members) if (m.state === 'drain' && old.has(m.name)) drained.add(m.name);
         samples++;
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -317,7 +325,11 @@ describe('scaler: target tracking, protection, refresh and hooks on local instan
     const put = await call(
       'PUT',
       `${scaler.url}/v1/groups/${gid}/launch`,
-      { ...launch('rolling', 'web-2'), refresh: { minHealthyPercentage: 80, batchSize: 2, warmup: 20 } },
+      {
+        ...launch('rolling', 'web-2'),
+        drainingTimeout: 1,
+        refresh: { minHealthyPercentage: 80, batchSize: 2, warmup: 20, launchBeforeRetire: true },
+      },
       auth,
     );
     expect(put.status).toBe(200);
@@ -325,14 +337,21 @@ describe('scaler: target tracking, protection, refresh and hooks on local instan
     const after = await settled(gid, 'rolling', n, 2);
     sampling = false;
     await sampler;
-    expect(done).toMatchObject({ toVersion: 2, fromVersion: 1, total: n, replaced: n, batches: n / 2 });
+    expect(done).toMatchObject({ toVersion: 2, fromVersion: 1, total: n, replaced: n, batches: 3 });
     expect(samples).toBeGreaterThan(10);
-    expect(lowest).toBeGreaterThanOrEqual(0.8 * n);
-    expect(after.filter((s) => before.some((b) => b.id === s.id))).toEqual([]);
+    // Each batch's new servers were up before its old ones stopped taking traffic: never below n.
+    expect(lowest).toBeGreaterThanOrEqual(n);
+    // Every old server drained in HAProxy before it was deleted.
+    expect([...drained].sort()).toEqual([...old].sort());
+    expect(after.filter((s) => old.has(s.id))).toEqual([]);
     const batches = eventsOf('nephele.group.refresh_changed', gid)
       .map((d) => String(d.reason))
       .filter((r) => /^batch \d+:/.test(r));
-    expect(batches).toEqual(Array.from({ length: n / 2 }, (_, i) => `batch ${i + 1}: replacing 2 server(s)`));
+    expect(batches).toEqual([
+      'batch 1: replacing 2 server(s)',
+      'batch 2: replacing 2 server(s)',
+      'batch 3: replacing 1 server(s)',
+    ]);
   }, 90_000);
 
   it('a refresh to an image that never listens rolls back after its warmup', async () => {

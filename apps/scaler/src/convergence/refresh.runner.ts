@@ -151,6 +151,7 @@ export class RefreshRunner {
               startedAtMs: new Date(r.batch.startedAt).getTime(),
               retire: r.batch.retire,
               launch: r.batch.launch,
+              ...(r.batch.surge ? { surge: true } : {}),
             },
           }
         : {}),
@@ -186,9 +187,16 @@ export class RefreshRunner {
           return none;
         case 'start-batch': {
           const reason = `instance refresh: replaced by launch config version ${r.to_version}`;
-          for (const id of d.retire) await this.servers.update(tx, id, { evicted: reason, reason });
+          const surge = d.state.batch?.surge === true;
+          if (!surge)
+            for (const id of d.retire) await this.servers.update(tx, id, { evicted: reason, reason });
           await this.refreshes.update(tx, r.id, {
-            batch: { startedAt: now.toISOString(), retire: [...d.retire], launch: d.launch },
+            batch: {
+              startedAt: now.toISOString(),
+              retire: [...d.retire],
+              launch: d.launch,
+              ...(surge ? { surge } : {}),
+            },
             batches: r.batches + 1,
           });
           await this.publish(tx, group, r, rows, now, {
@@ -197,7 +205,16 @@ export class RefreshRunner {
           });
           return { published: true, launchChanged: false };
         }
+        case 'retire': {
+          const reason = `instance refresh: replaced by launch config version ${r.to_version}`;
+          for (const id of d.retire) await this.servers.update(tx, id, { evicted: reason, reason });
+          await this.refreshes.update(tx, r.id, { batch: null });
+          return { published: false, launchChanged: false };
+        }
         case 'roll-back': {
+          const discard = `instance refresh: batch not healthy within the warmup`;
+          for (const id of d.discard)
+            await this.servers.update(tx, id, { evicted: discard, reason: discard });
           if (d.state.status === 'failed') {
             await this.refreshes.update(tx, r.id, {
               status: 'failed',
@@ -239,12 +256,19 @@ export class RefreshRunner {
     const still =
       d.kind === 'wait' ||
       d.kind === 'start-batch' ||
+      d.kind === 'retire' ||
       (d.kind === 'roll-back' && d.state.status !== 'failed');
     if (!still) return out;
     let at = now.getTime() + this.config.converge.retryMs;
     const batch = d.kind === 'wait' ? d.state.batch : undefined;
     if (batch) at = Math.min(at, batch.startedAtMs + r.spec.warmup * 1000);
     return { ...out, recheck: new Date(at) };
+  }
+
+  /** Servers the group's refresh launches on top of its desired capacity now (a surge batch). */
+  async surge(groupId: string): Promise<number> {
+    const r = await this.refreshes.active(groupId);
+    return r?.batch?.surge ? r.batch.launch : 0;
   }
 
   async publish(
