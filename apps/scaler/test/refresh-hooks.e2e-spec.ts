@@ -322,22 +322,35 @@ describe('scaler: target tracking, protection, refresh and hooks on local instan
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
+    // The new launch config without a refresh, then the refresh started by the CLI.
     const put = await call(
       'PUT',
       `${scaler.url}/v1/groups/${gid}/launch`,
-      {
-        ...launch('rolling', 'web-2'),
-        drainingTimeout: 1,
-        refresh: { minHealthyPercentage: 80, batchSize: 2, warmup: 20, launchBeforeRetire: true },
-      },
+      { ...launch('rolling', 'web-2'), drainingTimeout: 1, refresh: false },
       auth,
     );
     expect(put.status).toBe(200);
+    const cli = await runCli(scaler.url, [
+      'group',
+      'refresh',
+      'start',
+      gid,
+      '--min-healthy',
+      '80',
+      '--batch-size',
+      '2',
+      '--warmup',
+      '20',
+      '--launch-before-retire',
+    ]);
+    expect(cli.stderr).toBe('');
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toContain('launch before retire');
     const done = await refreshIs(gid, 'succeeded');
     const after = await settled(gid, 'rolling', n, 2);
     sampling = false;
     await sampler;
-    expect(done).toMatchObject({ toVersion: 2, fromVersion: 1, total: n, replaced: n, batches: 3 });
+    expect(done).toMatchObject({ toVersion: 2, total: n, replaced: n, batches: 3 });
     expect(samples).toBeGreaterThan(10);
     // Each batch's new servers were up before its old ones stopped taking traffic: never below n.
     expect(lowest).toBeGreaterThanOrEqual(n);
