@@ -34,8 +34,8 @@ export interface Haproxy {
   stop(): Promise<void>;
 }
 
-/** A real HAProxy with an empty backend `web` and an admin Runtime API socket. */
-export async function startHaproxy(): Promise<Haproxy> {
+/** A real HAProxy with empty backends (default: `web`) and an admin Runtime API socket. */
+export async function startHaproxy(backends: string[] = ['web']): Promise<Haproxy> {
   const dir = mkdtempSync(path.join(tmpdir(), 'nephele-scaler-haproxy-'));
   const frontPort = await freePort();
   const socketPath = path.join(dir, 'admin.sock');
@@ -51,9 +51,8 @@ export async function startHaproxy(): Promise<Haproxy> {
       '  timeout server 30s',
       'frontend fe',
       `  bind 127.0.0.1:${frontPort}`,
-      '  default_backend web',
-      'backend web',
-      '  balance roundrobin',
+      `  default_backend ${backends[0]}`,
+      ...backends.flatMap((b) => [`backend ${b}`, '  balance roundrobin']),
       '',
     ].join('\n'),
   );
@@ -66,7 +65,7 @@ export async function startHaproxy(): Promise<Haproxy> {
   const driver = createLoadBalancerDriver('haproxy', { socketPath, pollMs: 20 });
   await waitFor(
     () =>
-      driver.listMembers('web').then(
+      driver.listMembers(backends[0]!).then(
         () => true,
         () => false,
       ),

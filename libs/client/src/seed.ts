@@ -10,6 +10,8 @@ export interface LocalBrokerOptions {
   hardwareProfiles?: string[];
   pool?: string;
   providerName?: string;
+  /** More options of the `local` provider (e.g. `addressPerInstance`), set when it is created. */
+  providerOptions?: Record<string, unknown>;
 }
 
 export interface LocalBroker {
@@ -39,9 +41,14 @@ async function findOrCreate(
 }
 
 /** The `local` provider by name, created or brought to this version's image definitions. */
-async function localProvider(c: NepheleClient, name: string, images: unknown): Promise<Item> {
+async function localProvider(
+  c: NepheleClient,
+  name: string,
+  images: unknown,
+  more: Record<string, unknown> = {},
+): Promise<Item> {
   const provider = await findOrCreate(c, '/v1/providers', name, () =>
-    c.post<Item>('/v1/providers', { name, kind: 'local', options: { images } }),
+    c.post<Item>('/v1/providers', { name, kind: 'local', options: { ...more, images } }),
   );
   // An existing provider gets the image definitions of this version (paths may have moved).
   const current = await c.get<Item & { options?: Record<string, unknown>; version: number }>(
@@ -70,7 +77,7 @@ export async function seedLocalBroker(c: NepheleClient, o: LocalBrokerOptions = 
   const q = `project=${project.id}`;
   const images = o.images ?? { agent: { command: ['sleep', 'infinity'] } };
   const providerName = o.providerName ?? `local-${projectName}`;
-  const provider = await localProvider(c, providerName, images);
+  const provider = await localProvider(c, providerName, images, o.providerOptions);
   await findOrCreate(c, `/v1/providers/${provider.id}/profiles`, 'local', () =>
     c.post<Item>(`/v1/providers/${provider.id}/profiles`, {
       name: 'local',

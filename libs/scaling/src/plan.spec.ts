@@ -229,6 +229,36 @@ describe('plan', () => {
       steps: [create(1, 2)],
     },
     {
+      name: "a refresh's surge raises the target above the desired capacity, even above max",
+      group: group({ desired: 5, surge: 2 }),
+      servers: ['a', 'b', 'c', 'd', 'e'].map((id) => server(id, 'active', 5 * MIN, inLb(lbA))),
+      steps: [create(5, 7), create(5, 7)],
+    },
+    {
+      name: 'an evicted server in a balancer drains (and is made up for at once); a broken one goes',
+      group: group({ desired: 2 }),
+      servers: [
+        server('a', 'error', 5 * MIN, { ...inLb(lbA), evicted: true }),
+        server('b', 'active', 5 * MIN, inLb(lbA)),
+        server('c', 'active', MIN, inLb(lbA)),
+      ],
+      steps: [{ kind: 'drain', serverId: 'a', lb: lbA, timeoutMs: 30_000 }],
+    },
+    {
+      name: 'without a draining timeout an evicted server leaves its balancer and is deleted',
+      group: group({ desired: 2 }),
+      launch: launch({ drainingTimeoutMs: 0 }),
+      servers: [
+        server('a', 'error', 5 * MIN, { ...inLb(lbA), evicted: true }),
+        server('b', 'active', 5 * MIN, inLb(lbA)),
+        server('c', 'active', MIN, inLb(lbA)),
+      ],
+      steps: [
+        { kind: 'remove-from-lb', serverId: 'a', lb: lbA, reason: 'server is in ERROR' },
+        { kind: 'delete-server', serverId: 'a', reason: 'server is in ERROR; not needed' },
+      ],
+    },
+    {
       name: 'a paused group gets no steps',
       group: group({ paused: true, desired: 5 }),
       servers: [server('a', 'error', MIN)],

@@ -27,7 +27,11 @@ import {
 // Leaving balancers. An ACTIVE server that goes, and is a member of a balancer, is drained first
 // when the launch config has a draining timeout: `drain` per membership, and a later pass (after
 // the timeout, see `nextRecheck`) removes it from the balancers and deletes it. Broken servers
-// and cancelled builds take no traffic worth draining: remove-from-lb, then delete.
+// and cancelled builds take no traffic worth draining: remove-from-lb, then delete; except an
+// evicted server (an instance refresh retired it while it served), which is drained like a victim
+// (its capacity is made up at once: it no longer counts).
+// Surge. An instance refresh that launches before it retires raises the target by its batch
+// (`group.surge`) until the batch's old servers are retired (Note [Instance refresh]).
 // Joining balancers. A healthy ACTIVE server joins every balancer of the launch config it is not
 // in yet, and leaves a balancer that is no longer in the launch config.
 
@@ -87,7 +91,13 @@ export function capacityView(
         break;
     }
   }
-  return { target: clampDesired(group, group.desired), active, building, broken, draining };
+  return {
+    target: clampDesired(group, group.desired) + (group.surge ?? 0),
+    active,
+    building,
+    broken,
+    draining,
+  };
 }
 
 function leaveAll(server: ObservedServer, reason: string): Step[] {
@@ -125,9 +135,19 @@ export function plan(
     }
   }
 
+  // Evicted servers that serve in a balancer drain first (see the note).
+  const broken = view.broken.filter(({ server: s }) => {
+    const members = s.lbMemberships ?? [];
+    if (!s.evicted || !members.length || launch.drainingTimeoutMs <= 0) return true;
+    for (const lb of members) {
+      steps.push({ kind: 'drain', serverId: s.id, lb, timeoutMs: launch.drainingTimeoutMs });
+    }
+    return false;
+  });
+
   if (healthy < view.target) {
     const missing = view.target - healthy;
-    view.broken.forEach(({ server, reason }, i) => {
+    broken.forEach(({ server, reason }, i) => {
       steps.push(...leaveAll(server, reason));
       steps.push(
         i < missing
@@ -135,14 +155,14 @@ export function plan(
           : { kind: 'delete-server', serverId: server.id, reason: `${reason}; not needed` },
       );
     });
-    for (let i = view.broken.length; i < missing; i++) {
+    for (let i = broken.length; i < missing; i++) {
       steps.push({
         kind: 'create-server',
         reason: `scale up: ${healthy} healthy of ${view.target} desired`,
       });
     }
   } else {
-    for (const { server, reason } of view.broken) {
+    for (const { server, reason } of broken) {
       steps.push(...leaveAll(server, reason));
       steps.push({ kind: 'delete-server', serverId: server.id, reason: `${reason}; not needed` });
     }

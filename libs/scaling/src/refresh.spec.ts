@@ -161,3 +161,33 @@ describe('planRefresh', () => {
     expect(servers.every((s) => s.launchVersion === 2)).toBe(true);
   });
 });
+
+describe('planRefresh, launch before retire', () => {
+  const surge: RefreshSpec = { ...spec, launchBeforeRetire: true };
+  it('launches a batch of new servers first and retires nothing yet, whatever the floor', () => {
+    const d = planRefresh({ spec: surge, state: running, desired: 5, servers: olds(5), nowMs: 1000 });
+    expect(d).toMatchObject({ kind: 'start-batch', retire: ['o0', 'o1'], launch: 2 });
+    expect(d.state.batch).toEqual({ startedAtMs: 1000, retire: ['o0', 'o1'], launch: 2, surge: true });
+  });
+
+  const batch = { startedAtMs: 1000, retire: ['o0', 'o1'], launch: 2, surge: true };
+  it('waits for the new servers, then retires the old ones', () => {
+    const state = { ...running, batch };
+    const waiting = [...olds(5), fresh(0, true), fresh(1, false)];
+    expect(planRefresh({ spec: surge, state, desired: 5, servers: waiting, nowMs: 2000 }).kind).toBe('wait');
+    const ready = [...olds(5), fresh(0, true), fresh(1, true)];
+    expect(planRefresh({ spec: surge, state, desired: 5, servers: ready, nowMs: 2000 })).toEqual({
+      kind: 'retire',
+      retire: ['o0', 'o1'],
+      state: running,
+    });
+  });
+
+  it('rolls back after the warmup and discards the new servers of the batch', () => {
+    const state = { ...running, batch };
+    const servers = [...olds(5), fresh(0, true), fresh(1, false)];
+    const d = planRefresh({ spec: surge, state, desired: 5, servers, nowMs: 61_000 });
+    expect(d).toMatchObject({ kind: 'roll-back', discard: ['n0', 'n1'] });
+    expect(d.state).toMatchObject({ status: 'rolling-back', toVersion: 1, fromVersion: 2 });
+  });
+});

@@ -9,12 +9,21 @@
 // to the previous version and the servers of the new version are replaced the same way. Pausing
 // holds the refresh between batches; cancelling stops it where it is (servers already replaced
 // stay). This module decides; the scaler executes and records the progress.
+//
+// Launch before retire (`launchBeforeRetire`): a batch first launches its `n` new servers on top
+// of the desired capacity (the batch's `surge`), and retires its `n` old servers only once the
+// new ones are healthy, so the healthy count never drops at all:
+//     n = min(batchSize, outdated servers)
+// A surge batch that is not healthy within the warmup rolls back as above, and its new servers
+// are discarded (they are surplus: the old ones never left).
 
 /** `{minHealthyPercentage, batchSize, warmup}` as the API takes them (warmup in seconds). */
 export interface RefreshSpec {
   readonly minHealthyPercentage: number;
   readonly batchSize: number;
   readonly warmup: number;
+  /** Launch each batch's new servers before retiring its old ones (see the note). */
+  readonly launchBeforeRetire?: boolean;
 }
 
 export const REFRESH_STATUSES = [
@@ -34,6 +43,8 @@ export interface RefreshBatch {
   readonly retire: readonly string[];
   /** How many new servers this batch launches. */
   readonly launch: number;
+  /** The new servers launch on top of the desired capacity; `retire` goes once they are healthy. */
+  readonly surge?: boolean;
 }
 
 export interface RefreshState {
@@ -62,8 +73,16 @@ export type RefreshDecision =
       readonly launch: number;
       readonly state: RefreshState;
     }
+  /** A surge batch's new servers are healthy: its old servers go now. */
+  | { readonly kind: 'retire'; readonly retire: readonly string[]; readonly state: RefreshState }
   | { readonly kind: 'finish'; readonly state: RefreshState }
-  | { readonly kind: 'roll-back'; readonly reason: string; readonly state: RefreshState };
+  | {
+      readonly kind: 'roll-back';
+      readonly reason: string;
+      readonly state: RefreshState;
+      /** New servers of a failed surge batch, to delete (nobody replaces them). */
+      readonly discard: readonly string[];
+    };
 
 /** The lowest healthy count a refresh may go down to. */
 export function healthyFloor(desired: number, minHealthyPercentage: number): number {
@@ -89,16 +108,31 @@ export function planRefresh(input: {
     );
     const ready = fresh.filter((s) => s.healthy).length;
     if (ready >= state.batch.launch) {
+      if (state.batch.surge) {
+        const present = new Set(servers.map((s) => s.id));
+        return {
+          kind: 'retire',
+          retire: state.batch.retire.filter((id) => present.has(id)),
+          state: { ...state, batch: undefined },
+        };
+      }
       return { kind: 'wait', reason: 'batch healthy', state: { ...state, batch: undefined } };
     }
     if (nowMs - state.batch.startedAtMs >= spec.warmup * 1000) {
       const reason = `batch not healthy within the warmup of ${spec.warmup} s (${ready} of ${state.batch.launch} new servers healthy)`;
+      const discard = state.batch.surge ? fresh.map((s) => s.id) : [];
       if (state.status === 'rolling-back') {
-        return { kind: 'roll-back', reason, state: { ...state, status: 'failed', batch: undefined, reason } };
+        return {
+          kind: 'roll-back',
+          reason,
+          discard,
+          state: { ...state, status: 'failed', batch: undefined, reason },
+        };
       }
       return {
         kind: 'roll-back',
         reason,
+        discard,
         state: {
           status: 'rolling-back',
           toVersion: state.fromVersion,
@@ -122,6 +156,16 @@ export function planRefresh(input: {
   if (!outdated.length) {
     const done: RefreshStatus = state.status === 'rolling-back' ? 'rolled-back' : 'succeeded';
     return { kind: 'finish', state: { ...state, status: done, batch: undefined } };
+  }
+  if (spec.launchBeforeRetire) {
+    const n = Math.min(spec.batchSize, outdated.length);
+    const retire = outdated.slice(0, n).map((s) => s.id);
+    return {
+      kind: 'start-batch',
+      retire,
+      launch: n,
+      state: { ...state, batch: { startedAtMs: nowMs, retire, launch: n, surge: true } },
+    };
   }
   // Unhealthy old servers cost no healthy capacity: they can always go.
   const unhealthyOld = outdated.filter((s) => !s.healthy).length;

@@ -23,6 +23,8 @@ export interface Group {
   readonly lastScaledAt?: Date;
   /** Which servers a scale-in removes first (Note [Victim choice]; default `oldest`). */
   readonly terminationPolicy?: TerminationPolicy;
+  /** Servers an instance refresh launches on top of the desired capacity (Note [Instance refresh]). */
+  readonly surge?: number;
 }
 
 /** A load balancer a server joins: `id` names the balancer, `backend` its pool (HAProxy backend). */
@@ -129,6 +131,11 @@ export interface ObservedServer {
   readonly detached?: boolean;
   /** The launch-config version the server was launched from. */
   readonly launchVersion?: number;
+  /**
+   * Asked to leave while it served (an instance refresh retired it): counted as broken, yet
+   * drained first like a scale-in victim when it is in a balancer (Note [Convergence]).
+   */
+  readonly evicted?: boolean;
 }
 
 /**

@@ -18,7 +18,7 @@ function print(ctx: CliContext, r: RefreshView, what?: string): void {
       refresh: r.id,
       status: r.status,
       versions: `v${r.fromVersion} → v${r.toVersion}`,
-      settings: `min healthy ${r.spec.minHealthyPercentage}%, batch ${r.spec.batchSize}, warmup ${r.spec.warmup}s`,
+      settings: `min healthy ${r.spec.minHealthyPercentage}%, batch ${r.spec.batchSize}, warmup ${r.spec.warmup}s${r.spec.launchBeforeRetire ? ', launch before retire' : ''}`,
       batches: r.batches,
       started: r.createdAt,
       finished: r.finishedAt,
@@ -88,10 +88,12 @@ export function refreshCommand(make: ContextFactory, setExit: (n: number) => voi
     )
     .option('--batch-size <n>', 'servers replaced at once (default 1)')
     .option('--warmup <seconds>', 'time a batch has to become healthy before a roll-back (default 300)')
+    .option('--launch-before-retire', "launch each batch's new servers before retiring its old ones")
     .action(
       run(async (ctx, [ref], o) => {
         const gid = await groupId(ctx, ref!);
-        const body: Record<string, number> = {};
+        const body: Record<string, number | boolean> = {};
+        if (o.launchBeforeRetire) body.launchBeforeRetire = true;
         if (o.minHealthy !== undefined)
           body.minHealthyPercentage = parseCount('--min-healthy', String(o.minHealthy));
         if (o.batchSize !== undefined) body.batchSize = parseCount('--batch-size', String(o.batchSize));

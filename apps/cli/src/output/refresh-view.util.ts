@@ -3,7 +3,7 @@ export interface RefreshView {
   id: string;
   groupId: string;
   status: string;
-  spec: { minHealthyPercentage: number; batchSize: number; warmup: number };
+  spec: { minHealthyPercentage: number; batchSize: number; warmup: number; launchBeforeRetire?: boolean };
   toVersion: number;
   fromVersion: number;
   total: number;

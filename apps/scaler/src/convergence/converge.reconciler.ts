@@ -14,7 +14,15 @@ import {
   StepOutcome,
   StepResult,
 } from '@nephele/scaling';
-import { CLOCK, Clock, LOGGER, METRICS, ReconcilePlan, ReconcileResult, Reconciler } from '@nephele/service-kit';
+import {
+  CLOCK,
+  Clock,
+  LOGGER,
+  METRICS,
+  ReconcilePlan,
+  ReconcileResult,
+  Reconciler,
+} from '@nephele/service-kit';
 import { Counter, Registry } from 'prom-client';
 import { ScalerConfig } from '../config/env';
 import { GroupRow, toPlannerGroup, toPlannerLaunch } from '../state/group.types';
@@ -52,6 +60,8 @@ export interface ConvergeObservation {
   /** Rechecks and publications of the hooks and refresh runners during gather. */
   recheck: Date[];
   published: boolean;
+  /** Servers a refresh launches on top of the desired capacity (Note [Instance refresh]). */
+  surge?: number;
 }
 
 export type ConvergeStep =
@@ -62,17 +72,15 @@ export type ConvergeStep =
   | { kind: 'settle'; group: Group; launch: LaunchConfig };
 
 /** The planner's view of a group: a group being deleted wants nothing. */
-export function plannerGroup(group: GroupRow): Group {
+export function plannerGroup(group: GroupRow, surge = 0): Group {
   return group.deleting
     ? { ...toPlannerGroup(group), minEntities: 0, maxEntities: 0, desired: 0, paused: false }
-    : toPlannerGroup(group);
+    : { ...toPlannerGroup(group), ...(surge ? { surge } : {}) };
 }
 
 /** The servers as the planner sees them: a group being deleted takes every one, protected or detached. */
 export function observedServers(group: GroupRow, rows: readonly ServerRow[]): ObservedServer[] {
-  return rows
-    .map(toObserved)
-    .map((o) => (group.deleting ? { ...o, protected: false, detached: false } : o));
+  return rows.map(toObserved).map((o) => (group.deleting ? { ...o, protected: false, detached: false } : o));
 }
 
 /** A destroy that got no answer for a minute is sent again (the gateway dedupes). */
@@ -81,7 +89,7 @@ const RESEND_DESTROY_MS = 60_000;
 /** Pure: the steps of one pass (see Note [Converge pass]). */
 export function planConvergence(o: ConvergeObservation, now: number): ReconcilePlan<ConvergeStep> {
   if (o.group.deleting && o.rows.length === 0) return { steps: [{ kind: 'delete-group' }] };
-  const group = plannerGroup(o.group);
+  const group = plannerGroup(o.group, o.surge);
   const launch = toPlannerLaunch(o.group.launch_config);
   const steps: ConvergeStep[] = plan(group, launch, observedServers(o.group, o.rows), new Date(now), {
     customVictimOrder: o.customVictimOrder,
@@ -133,13 +141,15 @@ export class ConvergeReconciler implements Reconciler<string, ConvergeObservatio
     const refresh = await this.refresh.advance(group, await this.servers.list(groupId), at);
     if (refresh.launchChanged) group = (await this.groups.getGroup(groupId)) ?? group;
     rows = await this.servers.list(groupId);
+    const surge = await this.refresh.surge(groupId);
     return {
       group,
       rows,
       at,
-      customVictimOrder: await this.customVictimOrder(group, rows, at),
+      customVictimOrder: await this.customVictimOrder(group, rows, at, surge),
       recheck: [hooks.recheck, refresh.recheck].filter((d): d is Date => d !== undefined),
       published: hooks.published || refresh.published,
+      surge,
     };
   }
 
@@ -164,7 +174,12 @@ export class ConvergeReconciler implements Reconciler<string, ConvergeObservatio
         case 'resend-destroy':
           await this.servers.transaction(async (tx) => {
             await this.servers.update(tx, s.serverId, { destroy_sent_at: o.at });
-            await this.executor.sendDestroy(tx, o.group.id, s.instanceId, 'destroy not confirmed; sent again');
+            await this.executor.sendDestroy(
+              tx,
+              o.group.id,
+              s.instanceId,
+              'destroy not confirmed; sent again',
+            );
           });
           break;
         case 'settle':
@@ -229,8 +244,9 @@ export class ConvergeReconciler implements Reconciler<string, ConvergeObservatio
     group: GroupRow,
     rows: ServerRow[],
     now: Date,
+    surge: number,
   ): Promise<string[] | undefined> {
-    const g = plannerGroup(group);
+    const g = plannerGroup(group, surge);
     if (group.termination_policy !== 'custom' || g.paused) return undefined;
     const view = capacityView(g, toPlannerLaunch(group.launch_config), observedServers(group, rows), now);
     const surplus =
@@ -289,9 +305,10 @@ export function toObserved(s: ServerRow): ObservedServer {
     state:
       s.lifecycle === 'TERMINATING:WAIT'
         ? 'deleting'
-        : s.evicted && s.state !== 'deleting'
+        : s.evicted && s.state !== 'deleting' && s.state !== 'draining'
           ? 'error'
           : s.state,
+    evicted: Boolean(s.evicted) && s.state === 'active',
     createdAt: new Date(s.created_at),
     lbMemberships: s.lb_memberships,
     drainingSince: s.draining_since ? new Date(s.draining_since) : undefined,

@@ -1,4 +1,4 @@
-import { planRefresh } from '@nephele/scaling';
+import { lbKey, planRefresh } from '@nephele/scaling';
 import { GroupRow } from '../state/group.types';
 import { refreshHealthy, refreshServers } from './refresh.runner';
 import { ServerRow } from '../state/servers.repository';
@@ -29,6 +29,13 @@ describe('refresh health and candidates', () => {
     ['asked to leave', { evicted: 'removed by request' }, false],
   ])('%s → healthy %s', (_what, over, want) => {
     expect(refreshHealthy(group(), server('s', over))).toBe(want);
+  });
+
+  it('with what the balancers report, needs the server up in each of them', () => {
+    const k = lbKey(lb);
+    expect(refreshHealthy(group(), server('s'), new Map([[k, new Set(['s'])]]))).toBe(true);
+    expect(refreshHealthy(group(), server('s'), new Map([[k, new Set(['other'])]]))).toBe(false);
+    expect(refreshHealthy(group(), server('s'), new Map())).toBe(false);
   });
 
   it('needs no balancer membership when the launch config has none', () => {

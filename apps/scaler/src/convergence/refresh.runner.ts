@@ -8,6 +8,7 @@ import { SCALER_SCHEMA, SERVICE } from '../data-source';
 import { GroupRow } from '../state/group.types';
 import { GroupsRepository } from '../state/groups.repository';
 import { SCALER_CONFIG } from '../scaler.tokens';
+import { LoadBalancerRegistry } from './lb.registry';
 import { RefreshRepository, RefreshRow } from '../state/refresh.repository';
 import { ServerRow, ServersRepository } from '../state/servers.repository';
 
@@ -21,7 +22,9 @@ import { ServerRow, ServersRepository } from '../state/servers.repository';
 //   finish       the refresh ends (succeeded, rolled-back);
 //   wait         nothing, or the batch is cleared once it is healthy.
 // A server counts as healthy for the refresh when it is ACTIVE, in service (no launching hook
-// holds it) and a member of every balancer of the launch config. Everything the refresh knows is
+// holds it), a member of every balancer of the launch config and, as each balancer reports it
+// (HAProxy's health checks: `up`), up in every one. A pass whose balancers cannot be read decides
+// nothing about the refresh (an unreachable balancer is no reason to roll back). Everything the refresh knows is
 // its row in `scaler.refreshes`, so a restarted scaler resumes where the last pass left it; the
 // pass requeues the group every SCALER_CONVERGE_RETRY_MS while a refresh runs, and at the end of
 // the batch's warmup.
@@ -35,14 +38,22 @@ export interface RefreshAdvance {
   launchChanged: boolean;
 }
 
-/** Whether a server counts as healthy for a refresh (Note [Refresh execution]). */
-export function refreshHealthy(group: GroupRow, s: ServerRow): boolean {
+/** Per balancer of the launch config (by `lbKey`), the members its balancer reports up. */
+export type BalancerHealth = ReadonlyMap<string, ReadonlySet<string>>;
+
+/**
+ * Whether a server counts as healthy for a refresh (Note [Refresh execution]); without `health`
+ * (the API's progress view) membership alone counts.
+ */
+export function refreshHealthy(group: GroupRow, s: ServerRow, health?: BalancerHealth): boolean {
   const wanted = group.launch_config.loadBalancers.map(lbKey);
   return (
     s.state === 'active' &&
     s.lifecycle === 'in-service' &&
     !s.evicted &&
-    wanted.every((k) => s.lb_memberships.some((m) => lbKey(m) === k))
+    wanted.every(
+      (k) => s.lb_memberships.some((m) => lbKey(m) === k) && (!health || health.get(k)?.has(s.id) === true),
+    )
   );
 }
 
@@ -51,6 +62,7 @@ export function refreshServers(
   group: GroupRow,
   rows: readonly ServerRow[],
   toVersion?: number,
+  health?: BalancerHealth,
 ): RefreshServer[] {
   return rows
     .filter(
@@ -66,18 +78,23 @@ export function refreshServers(
       // A protected server is never retired (Note [Victim choice]): it counts as up to date, so
       // it adds to the healthy count and does not hold the refresh open.
       launchVersion: s.protected && toVersion !== undefined ? toVersion : s.launch_version,
-      healthy: refreshHealthy(group, s),
+      healthy: refreshHealthy(group, s, health),
       createdAtMs: new Date(s.created_at).getTime(),
     }));
 }
 
 /** Progress figures of a refresh as the API and the events show them. */
-export function refreshProgress(group: GroupRow, r: RefreshRow, rows: readonly ServerRow[]) {
+export function refreshProgress(
+  group: GroupRow,
+  r: RefreshRow,
+  rows: readonly ServerRow[],
+  health?: BalancerHealth,
+) {
   const total = clampDesired(
     { minEntities: group.min_entities, maxEntities: group.max_entities },
     group.desired,
   );
-  const replaced = refreshServers(group, rows, r.to_version).filter(
+  const replaced = refreshServers(group, rows, r.to_version, health).filter(
     (s) => s.launchVersion === r.to_version && s.healthy,
   ).length;
   return { total, replaced: Math.min(replaced, total) };
@@ -90,8 +107,26 @@ export class RefreshRunner {
     private readonly refreshes: RefreshRepository,
     private readonly servers: ServersRepository,
     private readonly groups: GroupsRepository,
+    private readonly lbs: LoadBalancerRegistry,
     @Inject(SCALER_CONFIG) private readonly config: ScalerConfig,
   ) {}
+
+  /** What the launch config's balancers report up; undefined when one cannot be read. */
+  private async balancerHealth(group: GroupRow): Promise<BalancerHealth | undefined> {
+    const out = new Map<string, Set<string>>();
+    for (const lb of group.launch_config.loadBalancers) {
+      const b = this.lbs.get(lb.id);
+      const backend = lb.backend ?? b?.defaultBackend;
+      if (!b || !backend) return undefined;
+      try {
+        const members = await b.driver.listMembers(backend);
+        out.set(lbKey(lb), new Set(members.filter((m) => m.up && m.state === 'ready').map((m) => m.name)));
+      } catch {
+        return undefined;
+      }
+    }
+    return out;
+  }
 
   async advance(group: GroupRow, rows: ServerRow[], now: Date): Promise<RefreshAdvance> {
     const none: RefreshAdvance = { published: false, launchChanged: false };
@@ -102,6 +137,10 @@ export class RefreshRunner {
       { minEntities: group.min_entities, maxEntities: group.max_entities },
       group.desired,
     );
+    const health = await this.balancerHealth(group);
+    if (!health) {
+      return { ...none, recheck: new Date(now.getTime() + this.config.converge.retryMs) };
+    }
     const state: RefreshState = {
       status: r.status,
       toVersion: r.to_version,
@@ -112,6 +151,7 @@ export class RefreshRunner {
               startedAtMs: new Date(r.batch.startedAt).getTime(),
               retire: r.batch.retire,
               launch: r.batch.launch,
+              ...(r.batch.surge ? { surge: true } : {}),
             },
           }
         : {}),
@@ -120,7 +160,7 @@ export class RefreshRunner {
       spec: r.spec,
       state,
       desired,
-      servers: refreshServers(group, rows, r.to_version),
+      servers: refreshServers(group, rows, r.to_version, health),
       nowMs: now.getTime(),
     });
     const out = await this.servers.transaction(async (tx): Promise<RefreshAdvance> => {
@@ -147,9 +187,16 @@ export class RefreshRunner {
           return none;
         case 'start-batch': {
           const reason = `instance refresh: replaced by launch config version ${r.to_version}`;
-          for (const id of d.retire) await this.servers.update(tx, id, { evicted: reason, reason });
+          const surge = d.state.batch?.surge === true;
+          if (!surge)
+            for (const id of d.retire) await this.servers.update(tx, id, { evicted: reason, reason });
           await this.refreshes.update(tx, r.id, {
-            batch: { startedAt: now.toISOString(), retire: [...d.retire], launch: d.launch },
+            batch: {
+              startedAt: now.toISOString(),
+              retire: [...d.retire],
+              launch: d.launch,
+              ...(surge ? { surge } : {}),
+            },
             batches: r.batches + 1,
           });
           await this.publish(tx, group, r, rows, now, {
@@ -158,7 +205,16 @@ export class RefreshRunner {
           });
           return { published: true, launchChanged: false };
         }
+        case 'retire': {
+          const reason = `instance refresh: replaced by launch config version ${r.to_version}`;
+          for (const id of d.retire) await this.servers.update(tx, id, { evicted: reason, reason });
+          await this.refreshes.update(tx, r.id, { batch: null });
+          return { published: false, launchChanged: false };
+        }
         case 'roll-back': {
+          const discard = `instance refresh: batch not healthy within the warmup`;
+          for (const id of d.discard)
+            await this.servers.update(tx, id, { evicted: discard, reason: discard });
           if (d.state.status === 'failed') {
             await this.refreshes.update(tx, r.id, {
               status: 'failed',
@@ -200,12 +256,19 @@ export class RefreshRunner {
     const still =
       d.kind === 'wait' ||
       d.kind === 'start-batch' ||
+      d.kind === 'retire' ||
       (d.kind === 'roll-back' && d.state.status !== 'failed');
     if (!still) return out;
     let at = now.getTime() + this.config.converge.retryMs;
     const batch = d.kind === 'wait' ? d.state.batch : undefined;
     if (batch) at = Math.min(at, batch.startedAtMs + r.spec.warmup * 1000);
     return { ...out, recheck: new Date(at) };
+  }
+
+  /** Servers the group's refresh launches on top of its desired capacity now (a surge batch). */
+  async surge(groupId: string): Promise<number> {
+    const r = await this.refreshes.active(groupId);
+    return r?.batch?.surge ? r.batch.launch : 0;
   }
 
   async publish(

@@ -32,6 +32,7 @@ export class RefreshService {
       minHealthyPercentage: dto?.minHealthyPercentage ?? REFRESH_DEFAULTS.minHealthyPercentage,
       batchSize: dto?.batchSize ?? REFRESH_DEFAULTS.batchSize,
       warmup: dto?.warmup ?? REFRESH_DEFAULTS.warmup,
+      ...(dto?.launchBeforeRetire ? { launchBeforeRetire: true } : {}),
     };
   }
 

@@ -9,6 +9,8 @@ export interface RefreshBatchRow {
   startedAt: string;
   retire: string[];
   launch: number;
+  /** Launched on top of the desired capacity, before `retire` goes (launchBeforeRetire). */
+  surge?: boolean;
 }
 
 export interface RefreshRow {

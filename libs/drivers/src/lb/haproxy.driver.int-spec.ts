@@ -181,6 +181,35 @@ describe(HaproxyDriver.name, () => {
     expect(await hits(frontPort, 4)).toEqual({ b: 4 });
   });
 
+  it('with health checks, reports a member up once a check passed, and one that never listens never', async () => {
+    const checked = createLoadBalancerDriver('haproxy', {
+      socketPath: path.join(dir, 'admin.sock'),
+      healthCheck: true,
+      checkInterMs: 100,
+      checkRise: 1,
+      checkFall: 1,
+    });
+    const closed = await freePort();
+    const added = await checked.addMember('app', { name: 'c', address: '127.0.0.1', port: b.port });
+    // HAProxy runs a new checked server before its first check: that is not up yet.
+    expect(added.up).toBe(false);
+    await checked.addMember('app', { name: 'dead', address: '127.0.0.1', port: closed });
+    const upOf = async () =>
+      Object.fromEntries((await checked.listMembers('app')).map((m) => [m.name, m.up]));
+    await waitFor(async () => (await upOf()).c === true, { what: 'member c up' });
+    // Checked many times meanwhile, the dead one never was up.
+    for (let i = 0; i < 5; i++) {
+      expect((await upOf()).dead).toBe(false);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await upOf()).c).toBe(true);
+    await checked.removeMember('app', 'c', { timeoutMs: 0 });
+    await checked.removeMember('app', 'dead', { timeoutMs: 0 });
+    expect(() => createLoadBalancerDriver('haproxy', { socketPath: 'x', checkInterMs: 0 })).toThrow(
+      /checkInterMs/,
+    );
+  });
+
   it('answers with typed errors and refuses command injection', async () => {
     const err = (p: Promise<unknown>) =>
       p.then(

@@ -23,7 +23,9 @@ import type {
 // persistent ones); removal is drain → `state maint` → `shutdown sessions server` for stragglers →
 // `del server` (refused while connections are attached, so it is retried briefly). State comes
 // from `show servers state <backend>` (admin state bits, operational state, address, port,
-// weight) and open sessions from `show stat` (scur). Dynamic servers live in memory only: after
+// weight, check state and result) and open sessions from `show stat` (scur). With health checks a
+// member counts as up only once a check completed (and HAProxy still runs it): HAProxy starts a
+// new checked server running before its first check. Dynamic servers live in memory only: after
 // an HAProxy reload the caller re-adds them (the scaler's convergence does that anyway).
 
 /** srv_admin_state bits (HAProxy's SRV_ADMF_*). */
@@ -31,6 +33,13 @@ const ADMF_MAINT = 0x01 | 0x02 | 0x04 | 0x20 | 0x40; // forced, inherited, confi
 const ADMF_DRAIN = 0x08 | 0x10; // forced or inherited drain
 /** srv_op_state value for a running server. */
 const OP_RUNNING = 2;
+/** srv_check_state bit of enabled health checks (CHK_ST_ENABLED). */
+const CHK_ENABLED = 0x04;
+/**
+ * srv_check_status values up to HCHK_STATUS_CHECKED mean no check has completed yet (UNKNOWN,
+ * INI, START); srv_check_result is no help, it reads UNKNOWN while any check is in progress.
+ */
+const HCHK_STATUS_CHECKED = 3;
 
 const NAME = /^[A-Za-z0-9_.:-]{1,100}$/;
 const HOST = /^[A-Za-z0-9.-]{1,253}$/;
@@ -43,6 +52,8 @@ export interface HaproxyDriverConfig {
   drainTimeoutMs: number;
   /** Add members with health checks (`check`), enabled at once. */
   healthCheck: boolean;
+  /** Health check period, and checks in a row that bring a member up / down (HAProxy's inter, rise, fall). */
+  check?: { interMs?: number; rise?: number; fall?: number };
   pollMs: number;
 }
 
@@ -61,6 +72,12 @@ export function parseHaproxyDriverConfig(config: unknown): HaproxyDriverConfig {
     healthCheck: r.boolean('healthCheck', false),
     pollMs: r.number('pollMs', 100, { min: 1 }),
   };
+  const interMs = r.number('checkInterMs', 0, { min: 1, integer: true });
+  const rise = r.number('checkRise', 0, { min: 1, integer: true });
+  const fall = r.number('checkFall', 0, { min: 1, integer: true });
+  if (interMs || rise || fall) {
+    out.check = { ...(interMs ? { interMs } : {}), ...(rise ? { rise } : {}), ...(fall ? { fall } : {}) };
+  }
   r.done();
   return out;
 }
@@ -105,7 +122,13 @@ export class HaproxyDriver implements LoadBalancerDriver {
     const addr = ipVersion === 6 ? `[${member.address}]` : member.address;
     const args = [`add server ${pool}/${member.name} ${addr}:${member.port}`];
     if (member.weight !== undefined) args.push(`weight ${member.weight}`);
-    if (this.config.healthCheck) args.push('check');
+    if (this.config.healthCheck) {
+      args.push('check');
+      const c = this.config.check;
+      if (c?.interMs) args.push(`inter ${c.interMs}`);
+      if (c?.rise) args.push(`rise ${c.rise}`);
+      if (c?.fall) args.push(`fall ${c.fall}`);
+    }
     const out = await this.client.command(args.join(' '));
     if (!/New server registered/.test(out)) {
       if (/Already exists/.test(out))
@@ -165,7 +188,7 @@ export class HaproxyDriver implements LoadBalancerDriver {
       if (i < 0) throw new PermanentDriverError(`show servers state has no column ${name}`);
       return i;
     };
-    const [iName, iAddr, iPort, iOp, iAdmin, iWeight, iBackend] = [
+    const [iName, iAddr, iPort, iOp, iAdmin, iWeight, iBackend, iChkState, iChkStatus] = [
       col('srv_name'),
       col('srv_addr'),
       col('srv_port'),
@@ -173,6 +196,8 @@ export class HaproxyDriver implements LoadBalancerDriver {
       col('srv_admin_state'),
       col('srv_uweight'),
       col('be_name'),
+      col('srv_check_state'),
+      col('srv_check_status'),
     ];
     const sessions = await this.sessionsByServer(pool);
     const members: LoadBalancerMember[] = [];
@@ -188,7 +213,11 @@ export class HaproxyDriver implements LoadBalancerDriver {
         port: Number(f[iPort]),
         weight: Number(f[iWeight]),
         state: admin & ADMF_MAINT ? 'maint' : admin & ADMF_DRAIN ? 'drain' : 'ready',
-        up: Number(f[iOp]) === OP_RUNNING,
+        // A checked member is up once a check completed (HAProxy starts it running, unchecked)
+        // and HAProxy still has it running (a failing one goes down after `fall` checks).
+        up:
+          Number(f[iOp]) === OP_RUNNING &&
+          (!(Number(f[iChkState]) & CHK_ENABLED) || Number(f[iChkStatus]) > HCHK_STATUS_CHECKED),
         sessions: sessions.get(name) ?? 0,
       });
     }

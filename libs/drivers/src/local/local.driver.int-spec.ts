@@ -97,6 +97,25 @@ describe(LocalDriver.name, () => {
     expect((await sut.listHardwareProfiles())[0]).toMatchObject({ id: 'local' });
   });
 
+  it('gives each instance a loopback address of its own with addressPerInstance', async () => {
+    const own = new LocalDriver(
+      parseLocalDriverConfig({ images, stateDir, addressPerInstance: true }, { dataDir: stateDir }),
+    );
+    const [x, y] = await Promise.all(
+      ['k-own-1', 'k-own-2'].map((k) =>
+        own.create({ idempotencyKey: k, name: k, image: 'agent', profile: 'local' }),
+      ),
+    );
+    expect(x!.addresses[0]).toMatch(/^127\.\d+\.\d+\.\d+$/);
+    expect(x!.addresses[0]).not.toBe('127.0.0.1');
+    expect(y!.addresses[0]).not.toBe(x!.addresses[0]);
+    expect((await own.get(x!.id))?.addresses).toEqual(x!.addresses);
+    const envFile = path.join(own.instanceDir(x!.id), 'env.json');
+    await waitFor(() => existsSync(envFile), { what: 'the instance to write env.json' });
+    expect(JSON.parse(readFileSync(envFile, 'utf8')).NEPHELE_INSTANCE_ADDRESS).toBe(x!.addresses[0]);
+    for (const i of [x!, y!]) await own.destroy(i.id);
+  });
+
   it('shows a process killed with SIGKILL as stopped and keeps its record', async () => {
     const inst = await sut.create({ idempotencyKey: 'k1', name: 'a', image: 'sleeper', profile: 'local' });
     const before = await sut.get(inst.id);

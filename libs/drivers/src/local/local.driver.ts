@@ -76,8 +76,14 @@ export interface LocalDriverConfig {
   stopGraceMs: number;
   /** Variables of the driver's own environment that instances inherit (nothing else leaks). */
   inheritEnv: string[];
-  /** The address reported for every instance. */
+  /** The address reported for every instance (unless `addressPerInstance`). */
   address: string;
+  /**
+   * Each instance gets its own loopback address 127.a.b.c (derived from its id; Linux answers on
+   * all of 127.0.0.0/8), handed to it as NEPHELE_INSTANCE_ADDRESS: several instances can then
+   * listen on the same port, and a load balancer checks each of them apart.
+   */
+  addressPerInstance: boolean;
 }
 
 /** What is on disk per instance. */
@@ -95,6 +101,8 @@ interface LocalInstanceRecord {
   updatedAt: string;
   /** The state last reported, so a change seen later (the process died) moves `updatedAt`. */
   observed: InstanceState;
+  /** Its own loopback address (`addressPerInstance`). */
+  address?: string;
   /** The current (or last) process group leader. */
   process?: { pid: number; pgid: number; startTicks: number; bootId: string; startedAt: string };
 }
@@ -115,7 +123,7 @@ const POLL_MS = 25;
 
 /**
  * Reads a `local` provider config: `{ images: { <id>: { command, cwd?, env?, name? } }, stateDir?,
- * providerId?, stopGraceMs?, inheritEnv?, address? }`. The default state dir is
+ * providerId?, stopGraceMs?, inheritEnv?, address?, addressPerInstance? }`. The default state dir is
  * `<dataDir>/local-driver/<providerId>`.
  */
 export function parseLocalDriverConfig(
@@ -159,9 +167,16 @@ export function parseLocalDriverConfig(
     stopGraceMs: r.number('stopGraceMs', 5_000, { min: 0 }),
     inheritEnv: r.stringArray('inheritEnv') ?? ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR', 'USER'],
     address: r.string('address', '127.0.0.1'),
+    addressPerInstance: r.boolean('addressPerInstance', false),
   };
   r.done();
   return out;
+}
+
+/** A loopback address of its own for an instance: 127.a.b.c with a in 1..254, c in 1..254. */
+export function loopbackAddress(id: string): string {
+  const h = createHash('sha256').update(id).digest();
+  return `127.${1 + (h[0]! % 254)}.${h[1]!}.${1 + (h[2]! % 254)}`;
 }
 
 /** Environment variable name for a metadata key: NEPHELE_META_<KEY, upper-cased, [^A-Z0-9_] → _>. */
@@ -262,6 +277,7 @@ export class LocalDriver implements CloudDriver {
         updatedAt: now,
         observed: 'pending',
       };
+      if (this.config.addressPerInstance) rec.address = loopbackAddress(rec.id);
       mkdirSync(this.instanceDir(rec.id), { recursive: true });
       this.writeRecord(rec);
       // Claim the key only once the record exists, so whoever finds the claim finds the record.
@@ -403,6 +419,7 @@ export class LocalDriver implements CloudDriver {
       NEPHELE_IMAGE_ID: rec.image,
       NEPHELE_INSTANCE_DIR: this.instanceDir(rec.id),
       NEPHELE_USER_DATA: rec.userData ?? '',
+      NEPHELE_INSTANCE_ADDRESS: rec.address ?? this.config.address,
     });
     const out = openSync(this.logPath(rec.id), 'a');
     let child;
@@ -541,7 +558,7 @@ export class LocalDriver implements CloudDriver {
       id: rec.id,
       name: rec.name,
       state,
-      addresses: [this.config.address],
+      addresses: [rec.address ?? this.config.address],
       image: rec.image,
       profile: rec.profile,
       realm: rec.realm,

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
 import { REFRESH_STATUSES } from '@nephele/scaling';
 
 /** Defaults of a refresh's settings (AWS's minimum healthy percentage; one server at a time). */
@@ -45,18 +45,30 @@ export class StartRefreshDto {
   @Min(1)
   @Max(86400)
   warmup?: number;
+
+  @ApiPropertyOptional({
+    description:
+      "Launch each batch's new servers on top of the desired capacity and retire its old ones only once the new ones are healthy",
+    default: false,
+  })
+  @IsOptional()
+  @IsBoolean()
+  launchBeforeRetire?: boolean;
 }
 
 export class RefreshSpecView {
   @ApiProperty() minHealthyPercentage!: number;
   @ApiProperty() batchSize!: number;
   @ApiProperty({ description: 'seconds' }) warmup!: number;
+  @ApiPropertyOptional() launchBeforeRetire?: boolean;
 }
 
 export class RefreshBatchView {
   @ApiProperty() startedAt!: string;
   @ApiProperty({ type: [String], description: 'Old servers this batch replaces' }) retire!: string[];
   @ApiProperty({ description: 'New servers this batch launches' }) launch!: number;
+  @ApiPropertyOptional({ description: 'The new servers launch before the old ones are retired' })
+  surge?: boolean;
 }
 
 /** An instance refresh with its progress. */
