@@ -1,18 +1,27 @@
 // Measures the architecture rules of issue 15 over apps/ and libs/ (tests, migrations and the
 // excluded projects left out): SQL outside `*.repository.ts`, classes over 400 lines, functions
-// over 80 lines. `node tools/ts-run.js tools/arch/measure.ts [--exclude dir,dir]` prints each
-// offender and the counts; exit code 0 (it reports, the lint and review decide).
+// over 80 lines. `node tools/ts-run.js tools/arch/measure.ts [--exclude dir,dir] [--check]`
+// prints each offender and the counts. The default leaves out libs/policy, whose planners mirror
+// Pacemaker's functions one for one. With --check (run by `npm test`'s lint tier) it exits 1 when
+// a class or function is over its size and not in ALLOWED below; SQL is reported, not checked.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
 
 const root = path.resolve(__dirname, '../..');
 const argExclude = process.argv.indexOf('--exclude');
-const excluded = (argExclude > 0 ? process.argv[argExclude + 1] : 'apps/scaler,libs/scaling,libs/policy')
-  .split(',')
-  .filter(Boolean);
+const excluded = (argExclude > 0 ? process.argv[argExclude + 1] : 'libs/policy').split(',').filter(Boolean);
 const MAX_CLASS = 400;
 const MAX_FUNCTION = 80;
+const check = process.argv.includes('--check');
+// Over the size today, each for a reason; `file:name`. Shrink this list, never grow it.
+const ALLOWED: Record<string, string> = {
+  // Pure planners and validators with table tests: one decision table each, read top to bottom.
+  'libs/scaling/src/plan.ts:plan': 'the convergence planner (Note [Convergence plan])',
+  'libs/scaling/src/validation.ts:validatePolicy': 'one branch per policy type, each a few checks',
+  // The instance-refresh state machine; being reworked with its E2E tests (issue 15 follow-up).
+  'apps/scaler/src/convergence/refresh.runner.ts:advance': 'the refresh state machine',
+};
 // The infrastructure libraries own their own tables and locks (outbox, processed messages,
 // advisory locks): they are the repository layer every app shares (ADR 12, docs/architecture.md).
 const SQL_OWNERS = ['libs/persistence/', 'libs/bus/'];
@@ -36,6 +45,7 @@ function files(dir: string, out: string[] = []): string[] {
 const sql: string[] = [];
 const classes: string[] = [];
 const functions: string[] = [];
+const allowedList: string[] = [];
 
 function lines(sf: ts.SourceFile, n: ts.Node): number {
   const a = sf.getLineAndCharacterOfPosition(n.getStart(sf)).line;
@@ -58,12 +68,17 @@ for (const dir of ['apps', 'libs']) {
     const isRepo = /\.repository\.ts$/.test(file) || SQL_OWNERS.some((o) => rel.startsWith(o));
     const visit = (n: ts.Node): void => {
       const at = () => `${rel}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}`;
-      if (!isRepo && (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n) || ts.isTemplateHead(n))) {
+      if (
+        !isRepo &&
+        (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n) || ts.isTemplateHead(n))
+      ) {
         if (SQL.test(n.text)) sql.push(`${at()} ${n.text.trim().split(/\s+/).slice(0, 4).join(' ')}`);
       }
       if (ts.isClassDeclaration(n) || ts.isClassExpression(n)) {
         const l = lines(sf, n);
-        if (l > MAX_CLASS) classes.push(`${at()} class ${n.name?.text ?? '<anonymous>'}: ${l} lines`);
+        const name = n.name?.text ?? '<anonymous>';
+        if (l > MAX_CLASS)
+          (ALLOWED[`${rel}:${name}`] ? allowedList : classes).push(`${at()} class ${name}: ${l} lines`);
       }
       if (
         ts.isFunctionDeclaration(n) ||
@@ -74,7 +89,8 @@ for (const dir of ['apps', 'libs']) {
         ts.isGetAccessor(n)
       ) {
         const l = lines(sf, n);
-        if (l > MAX_FUNCTION) functions.push(`${at()} ${nameOf(n)}: ${l} lines`);
+        if (l > MAX_FUNCTION)
+          (ALLOWED[`${rel}:${nameOf(n)}`] ? allowedList : functions).push(`${at()} ${nameOf(n)}: ${l} lines`);
       }
       ts.forEachChild(n, visit);
     };
@@ -90,3 +106,10 @@ console.log(`excluded: ${excluded.join(', ') || '(none)'}`);
 report('SQL outside *.repository.ts', sql);
 report(`classes over ${MAX_CLASS} lines`, classes);
 report(`functions over ${MAX_FUNCTION} lines`, functions);
+report('allowed (see ALLOWED)', allowedList);
+if (check && classes.length + functions.length > 0) {
+  console.error(
+    `classes over ${MAX_CLASS} or functions over ${MAX_FUNCTION} lines: split them along a real seam`,
+  );
+  process.exit(1);
+}

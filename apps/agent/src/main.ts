@@ -36,6 +36,33 @@ NEPHELE_LSB_DIR, NEPHELE_AGENT_STATE_DIR, PORT (health), LOG_LEVEL.
 
 Options: --version, --help`;
 
+/** The agent's service side: adapters (adopting a previous run's processes), supervisor, state. */
+async function buildAgent(
+  config: AgentConfig,
+  identity: { assemblyId: string; deployableId: string },
+  log: ReturnType<typeof createLogger>,
+) {
+  // The process adapter reports exits to the supervisor, which is built from the adapters.
+  const exits: { to?: ServiceSupervisor } = {};
+  const adapters = createServiceAdapters({
+    ocfRoot: config.ocfRoot,
+    lsbDir: config.lsbDir,
+    onProcessExit: (service, result) => exits.to?.exited(service, result),
+    stateDir: config.stateDir,
+  });
+  // After a crash: the process services the previous run started are still running; take them
+  // back rather than start them twice (the DPE's next monitor finds them running).
+  const adopted = await adapters.process.adopt();
+  if (adopted.length) log.info({ services: adopted }, 'adopted the process services of a previous run');
+  const supervisor = new ServiceSupervisor(adapters.byClass);
+  exits.to = supervisor;
+  if (!config.secret)
+    log.warn('no agent credential (agentSecret in user data): commands are not authenticated');
+  const agent = new AgentService(identity, supervisor, config.stateDir, undefined, config.secret);
+  await agent.restore();
+  return { adapters, supervisor, agent };
+}
+
 async function main(): Promise<void> {
   const arg = process.argv[2];
   if (arg === '--version' || arg === '-v') {
@@ -57,24 +84,7 @@ async function main(): Promise<void> {
   const log = createLogger('agent', config.logLevel);
   const identity = { assemblyId: config.assemblyId, deployableId: config.deployableId };
 
-  // The process adapter reports exits to the supervisor, which is built from the adapters.
-  const exits: { to?: ServiceSupervisor } = {};
-  const adapters = createServiceAdapters({
-    ocfRoot: config.ocfRoot,
-    lsbDir: config.lsbDir,
-    onProcessExit: (service, result) => exits.to?.exited(service, result),
-    stateDir: config.stateDir,
-  });
-  // After a crash: the process services the previous run started are still running; take them
-  // back rather than start them twice (the DPE's next monitor finds them running).
-  const adopted = await adapters.process.adopt();
-  if (adopted.length) log.info({ services: adopted }, 'adopted the process services of a previous run');
-  const supervisor = new ServiceSupervisor(adapters.byClass);
-  exits.to = supervisor;
-  if (!config.secret)
-    log.warn('no agent credential (agentSecret in user data): commands are not authenticated');
-  const agent = new AgentService(identity, supervisor, config.stateDir, undefined, config.secret);
-  await agent.restore();
+  const { adapters, supervisor, agent } = await buildAgent(config, identity, log);
 
   // Listen mode (all-in-one): the assembly id and its secret are the SASL PLAIN login. Through
   // RabbitMQ the URL carries the broker user.

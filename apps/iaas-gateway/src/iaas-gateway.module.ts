@@ -18,6 +18,8 @@ import { LaunchFallbackExecutor } from './launches/launch-fallback.executor';
 import { LaunchOutcomePublisher } from './launches/launch-outcome.publisher';
 import { LaunchRequestResolver } from './launches/launch-request.resolver';
 import { ComputeController } from './openstack/compute.controller';
+import { ComputeFlavorsController } from './openstack/compute-flavors.controller';
+import { ComputeKeypairsController } from './openstack/compute-keypairs.controller';
 import { IdentityController } from './openstack/identity.controller';
 import { ImageController } from './openstack/image.controller';
 import { OpenStackAuthService } from './openstack/openstack-auth.service';
@@ -38,6 +40,8 @@ export class IaasGatewayModule {
         AgentBundleController,
         IdentityController,
         ComputeController,
+        ComputeFlavorsController,
+        ComputeKeypairsController,
         ImageController,
         OrchestrationController,
         LaunchesConsumer,

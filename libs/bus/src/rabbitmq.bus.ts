@@ -1,5 +1,4 @@
 import * as amqp from 'amqplib';
-import { randomUUID } from 'node:crypto';
 import { CLOUDEVENTS_CONTENT_TYPE, CloudEvent, Topology, findMessageDefinition } from '@nephele/contracts';
 import { backoffDelay } from '@nephele/util';
 import {
@@ -13,6 +12,7 @@ import {
   Subscription,
 } from './bus.types';
 import { decodeMessage } from './decode.util';
+import { RabbitRpc } from './rabbitmq-rpc';
 import { LoggerLike, silentLogger } from './logger.types';
 
 export interface RabbitBusOptions {
@@ -43,10 +43,8 @@ export class RabbitMqBus implements Bus {
   readonly kind = 'rabbitmq' as const;
   private conn?: amqp.ChannelModel;
   private pub?: amqp.ConfirmChannel;
-  private rpc?: amqp.Channel;
   private readonly subs = new Set<Active>();
-  private readonly responders: { queue: string; bindings: string[]; handler: RequestHandler }[] = [];
-  private readonly pending = new Map<string, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private readonly rpc: RabbitRpc;
   private readonly log: LoggerLike;
   private closing = false;
   private attempt = 0;
@@ -55,6 +53,12 @@ export class RabbitMqBus implements Bus {
 
   constructor(private readonly opts: RabbitBusOptions) {
     this.log = opts.logger ?? silentLogger;
+    this.rpc = new RabbitRpc({
+      log: this.log,
+      waitReady: () => this.waitReady(),
+      toMessage: (event, o) => this.toMessage(event, o),
+      deadLetter: (queue, msg, reason) => this.deadLetter(queue, msg, reason),
+    });
   }
 
   isReady(): boolean {
@@ -75,6 +79,7 @@ export class RabbitMqBus implements Bus {
       );
       this.conn = undefined;
       this.pub = undefined;
+      this.rpc.lost();
       this.scheduleReconnect();
     }
   }
@@ -95,42 +100,11 @@ export class RabbitMqBus implements Bus {
 
     const pub = await conn.createConfirmChannel();
     pub.on('error', (e: Error) => this.log.warn({ err: e.message }, 'publish channel error'));
-    const rpc = await conn.createChannel();
-    rpc.on('error', (e: Error) => this.log.warn({ err: e.message }, 'rpc channel error'));
-    // A request nobody is bound to receive comes back at once (mandatory flag) instead of timing out.
-    rpc.on('return', (msg: amqp.Message) => {
-      const id = String(msg.properties.correlationId);
-      const waiter = this.pending.get(id);
-      if (!waiter) return;
-      this.pending.delete(id);
-      waiter.reject(new Error(`no service answers ${String(msg.properties.type)}`));
-    });
-    await rpc.consume(
-      'amq.rabbitmq.reply-to',
-      (msg) => {
-        if (!msg) return;
-        const waiter = this.pending.get(String(msg.properties.correlationId));
-        if (!waiter) return;
-        this.pending.delete(String(msg.properties.correlationId));
-        try {
-          const reply = JSON.parse(msg.content.toString('utf8')) as {
-            ok: boolean;
-            result?: unknown;
-            error?: string;
-          };
-          if (reply.ok) waiter.resolve(reply.result);
-          else waiter.reject(new Error(reply.error ?? 'request failed'));
-        } catch (e) {
-          waiter.reject(e as Error);
-        }
-      },
-      { noAck: true },
-    );
+    await this.rpc.open(conn);
     this.pub = pub;
-    this.rpc = rpc;
     this.attempt = 0;
     for (const a of this.subs) if (!a.cancelled) await this.consume(a);
-    for (const r of this.responders) await this.consumeRequests(r.queue, r.bindings, r.handler);
+    await this.rpc.resume();
     const waiters = this.readyWaiters;
     this.readyWaiters = [];
     waiters.forEach((w) => w());
@@ -145,13 +119,9 @@ export class RabbitMqBus implements Bus {
 
   private onConnectionLost(): void {
     this.pub = undefined;
-    this.rpc = undefined;
     this.conn = undefined;
     for (const a of this.subs) a.channel = undefined;
-    for (const [id, w] of this.pending) {
-      w.reject(new Error('connection lost'));
-      this.pending.delete(id);
-    }
+    this.rpc.lost();
     if (this.closing) return;
     this.scheduleReconnect();
   }
@@ -171,6 +141,7 @@ export class RabbitMqBus implements Bus {
         }
         this.conn = undefined;
         this.pub = undefined;
+        this.rpc.lost();
         this.scheduleReconnect();
       });
     }, delay);
@@ -404,78 +375,11 @@ export class RabbitMqBus implements Bus {
     });
   }
 
-  async request<R = unknown>(
-    event: CloudEvent,
-    opts: { timeoutMs?: number; exchange?: string } = {},
-  ): Promise<R> {
-    await this.waitReady();
-    const ch = this.rpc!;
-    const correlationId = randomUUID();
-    const timeoutMs = opts.timeoutMs ?? 10_000;
-    return new Promise<R>((resolve, reject) => {
-      const t = setTimeout(() => {
-        this.pending.delete(correlationId);
-        reject(new Error(`request ${event.type} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(correlationId, {
-        resolve: (v) => {
-          clearTimeout(t);
-          resolve(v as R);
-        },
-        reject: (e) => {
-          clearTimeout(t);
-          reject(e);
-        },
-      });
-      const { content, options } = this.toMessage(event, { transient: true });
-      ch.publish(opts.exchange ?? Topology.commands, event.type, content, {
-        ...options,
-        replyTo: 'amq.rabbitmq.reply-to',
-        correlationId,
-        mandatory: true,
-        expiration: String(timeoutMs),
-      });
-    });
+  request<R = unknown>(event: CloudEvent, opts: { timeoutMs?: number; exchange?: string } = {}): Promise<R> {
+    return this.rpc.request<R>(event, opts);
   }
 
-  async respond(queue: string, bindings: string[], handler: RequestHandler): Promise<void> {
-    this.responders.push({ queue, bindings, handler });
-    if (this.conn) await this.consumeRequests(queue, bindings, handler);
-  }
-
-  private async consumeRequests(queue: string, bindings: string[], handler: RequestHandler): Promise<void> {
-    const ch = await this.conn!.createChannel();
-    ch.on('error', (e: Error) => this.log.warn({ err: e.message, queue }, 'responder channel error'));
-    await ch.prefetch(32);
-    await ch.assertQueue(queue, { durable: true });
-    for (const b of bindings) await ch.bindQueue(queue, Topology.commands, b);
-    await ch.consume(queue, (msg) => {
-      if (!msg) return;
-      const decoded = decodeMessage(msg.content, true);
-      const reply = async (body: object) => {
-        if (msg.properties.replyTo) {
-          ch.sendToQueue(msg.properties.replyTo as string, Buffer.from(JSON.stringify(body)), {
-            correlationId: msg.properties.correlationId as string,
-            contentType: 'application/json',
-          });
-        }
-      };
-      if (!decoded.ok) {
-        // The requester (if it said where) learns why; the message goes to the DLQ either way.
-        void reply({ ok: false, error: decoded.reason });
-        this.deadLetter(queue, msg, decoded.reason)
-          .then(
-            () => ch.ack(msg),
-            () => ch.nack(msg, false, true),
-          )
-          .catch(() => undefined);
-        return;
-      }
-      const run = handler(decoded.event).then(
-        (result) => reply({ ok: true, result }),
-        (e: Error) => reply({ ok: false, error: e.message }),
-      );
-      run.finally(() => ch.ack(msg)).catch(() => undefined);
-    });
+  respond(queue: string, bindings: string[], handler: RequestHandler): Promise<void> {
+    return this.rpc.respond(queue, bindings, handler);
   }
 }

@@ -131,9 +131,16 @@ interface HookView {
   defaultResult: string;
 }
 
+type Run = (fn: Parameters<typeof action>[2]) => ReturnType<typeof action>;
+
 /** `nephele group hook …` and the calls that end or extend a server's wait. */
 export function lifecycleCommands(make: ContextFactory, setExit: (n: number) => void): Command[] {
-  const run = (fn: Parameters<typeof action>[2]) => action(make, setExit, fn);
+  const run: Run = (fn) => action(make, setExit, fn);
+  return [hookCommand(run), ...lifecycleActionCommands(run)];
+}
+
+/** `nephele group hook list|set|delete`. */
+function hookCommand(run: Run): Command {
   const hook = new Command('hook').description("a group's lifecycle hooks (PENDING:WAIT / TERMINATING:WAIT)");
   hook
     .command('list')
@@ -192,7 +199,11 @@ export function lifecycleCommands(make: ContextFactory, setExit: (n: number) => 
         ctx.printDone(`hook ${name} removed from group ${ref}`, { name, deleted: true });
       }),
     );
+  return hook;
+}
 
+/** `complete-lifecycle-action` and `lifecycle-heartbeat`: a waiting server's end or extension. */
+function lifecycleActionCommands(run: Run): Command[] {
   const complete = new Command('complete-lifecycle-action')
     .argument('<ref>', 'group name or id')
     .argument('<server>', 'server id')
@@ -230,5 +241,5 @@ export function lifecycleCommands(make: ContextFactory, setExit: (n: number) => 
         ctx.printDone(`server ${server} waits until ${r.waitingUntil ?? '-'}`, r);
       }),
     );
-  return [hook, complete, heartbeat];
+  return [complete, heartbeat];
 }

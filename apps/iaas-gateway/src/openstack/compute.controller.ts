@@ -14,30 +14,24 @@ import {
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
-import { HardwareProfileConfig, PoolConfig } from '@nephele/broker';
 import { Public } from '@nephele/service-kit';
-import { LaunchesRepository } from '../launches/launches.repository';
-import { baseUrl, OpenStackAuthService, OsContext } from './openstack-auth.service';
+import { baseUrl, OpenStackAuthService } from './openstack-auth.service';
 import { OpenStackErrorFilter, OsError } from './openstack.errors';
 import { OpenStackRepository } from './openstack.repository';
-import { fixed, ServersService, ServerView } from './servers.service';
-
-/** The highest compute microversion served: 2.1's representations, which every client speaks. */
-const MAX_MICROVERSION = '2.1';
-const obj = (x: unknown): Record<string, unknown> | undefined =>
-  x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : undefined;
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-
-/** Answers the microversion headers Nova answers (the version asked is served as 2.1). */
-function microversion(res: Response): void {
-  res.setHeader('OpenStack-API-Version', `compute ${MAX_MICROVERSION}`);
-  res.setHeader('X-OpenStack-Nova-API-Version', MAX_MICROVERSION);
-  res.setHeader('Vary', 'OpenStack-API-Version, X-OpenStack-Nova-API-Version');
-}
+import { ServersService, ServerView } from './servers.service';
+import {
+  computeContext,
+  ComputeContext,
+  computeVersion,
+  microversion,
+  NAME,
+  obj,
+  withAuthorizedKey,
+} from './compute.util';
 
 /**
- * Nova v2.1 (a subset) for one pool (region): flavors = the project's hardware profiles, servers =
- * the pool's instances, keypairs, limits from the pool's quota.
+ * Nova v2.1 (a subset) for one pool (region): the version documents and servers (the pool's
+ * instances); flavors and limits are ComputeFlavorsController's, keypairs ComputeKeypairsController's.
  */
 @ApiExcludeController()
 @Public()
@@ -48,37 +42,15 @@ export class ComputeController {
     private readonly auth: OpenStackAuthService,
     private readonly servers: ServersService,
     private readonly repo: OpenStackRepository,
-    private readonly launches: LaunchesRepository,
   ) {}
 
-  private version(req: Request, pool: string) {
-    return {
-      id: 'v2.1',
-      status: 'CURRENT',
-      version: MAX_MICROVERSION,
-      min_version: '2.1',
-      updated: '2013-07-23T11:33:21Z',
-      links: [{ rel: 'self', href: `${baseUrl(req)}/${pool}/compute/v2.1/` }],
-      'media-types': [
-        { base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' },
-      ],
-    };
-  }
-
-  private async ctx(
-    req: Request,
-    res: Response,
-    ref: string,
-  ): Promise<{ c: OsContext; pool: PoolConfig } & Awaited<ReturnType<OpenStackAuthService['pool']>>> {
-    microversion(res);
-    const c = await this.auth.authenticate(req);
-    const r = await this.auth.pool(c, ref);
-    return { c, ...r };
+  private ctx(req: Request, res: Response, ref: string): Promise<ComputeContext> {
+    return computeContext(this.auth, req, res, ref);
   }
 
   @Get()
   versions(@Param('pool') pool: string, @Req() req: Request): unknown {
-    return { versions: [this.version(req, pool)] };
+    return { versions: [computeVersion(req, pool)] };
   }
 
   @Get('v2.1')
@@ -88,70 +60,7 @@ export class ComputeController {
     @Res({ passthrough: true }) res: Response,
   ): unknown {
     microversion(res);
-    return { version: this.version(req, pool) };
-  }
-
-  // --- flavors --------------------------------------------------------------------------
-
-  private flavor(req: Request, pool: string, h: HardwareProfileConfig, detail: boolean) {
-    const href = `${baseUrl(req)}/${pool}/compute/v2.1/flavors/${h.id}`;
-    const links = [
-      { rel: 'self', href },
-      { rel: 'bookmark', href },
-    ];
-    if (!detail) return { id: h.id, name: h.name, links };
-    return {
-      id: h.id,
-      name: h.name,
-      ram: fixed(h.memoryMb),
-      vcpus: fixed(h.cpu),
-      disk: fixed(h.storageGb),
-      'OS-FLV-EXT-DATA:ephemeral': 0,
-      'OS-FLV-DISABLED:disabled': false,
-      'os-flavor-access:is_public': true,
-      swap: '',
-      rxtx_factor: 1.0,
-      links,
-    };
-  }
-
-  @Get(['v2.1/flavors', 'v2.1/flavors/detail'])
-  async flavors(
-    @Param('pool') ref: string,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<unknown> {
-    const { pool, snapshot } = await this.ctx(req, res, ref);
-    const detail = req.path.endsWith('/detail');
-    return {
-      flavors: snapshot.hardwareProfiles
-        .filter((h) => h.project === pool.project)
-        .map((h) => this.flavor(req, ref, h, detail)),
-    };
-  }
-
-  @Get('v2.1/flavors/:id')
-  async flavorGet(
-    @Param('pool') ref: string,
-    @Param('id') id: string,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<unknown> {
-    const { pool, snapshot } = await this.ctx(req, res, ref);
-    const h = snapshot.hardwareProfiles.find((x) => x.project === pool.project && x.id === id);
-    if (!h) throw new OsError(404, `Flavor ${id} could not be found.`);
-    return { flavor: this.flavor(req, ref, h, true) };
-  }
-
-  @Get('v2.1/flavors/:id/os-extra_specs')
-  async extraSpecs(
-    @Param('pool') ref: string,
-    @Param('id') id: string,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<unknown> {
-    await this.flavorGet(ref, id, req, res);
-    return { extra_specs: {} };
+    return { version: computeVersion(req, pool) };
   }
 
   // --- servers --------------------------------------------------------------------------
@@ -420,153 +329,4 @@ export class ComputeController {
     await this.serverGet(ref, id, req, res);
     return { security_groups: [] };
   }
-
-  // --- keypairs -------------------------------------------------------------------------
-
-  private keypair(k: { name: string; public_key: string; fingerprint: string; type: string }) {
-    return { name: k.name, public_key: k.public_key, fingerprint: k.fingerprint, type: k.type };
-  }
-
-  @Get('v2.1/os-keypairs')
-  async keypairs(
-    @Param('pool') ref: string,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<unknown> {
-    const { pool } = await this.ctx(req, res, ref);
-    return { keypairs: (await this.repo.keypairs(pool.project)).map((k) => ({ keypair: this.keypair(k) })) };
-  }
-
-  @Get('v2.1/os-keypairs/:name')
-  async keypairGet(
-    @Param('pool') ref: string,
-    @Param('name') name: string,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<unknown> {
-    const { pool } = await this.ctx(req, res, ref);
-    const k = await this.repo.keypair(pool.project, name);
-    if (!k) throw new OsError(404, `Keypair ${name} not found for this project.`);
-    return {
-      keypair: {
-        ...this.keypair(k),
-        created_at: new Date(k.created_at).toISOString(),
-        deleted: false,
-        id: 0,
-        user_id: pool.project,
-      },
-    };
-  }
-
-  @Post('v2.1/os-keypairs')
-  async keypairCreate(
-    @Param('pool') ref: string,
-    @Body() body: unknown,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<unknown> {
-    const { pool } = await this.ctx(req, res, ref);
-    const k = obj(obj(body)?.keypair);
-    if (!k || typeof k.name !== 'string' || !/^[A-Za-z0-9 _.@-]{1,255}$/.test(k.name))
-      throw new OsError(400, 'Invalid input for field/attribute keypair.name');
-    if (typeof k.public_key !== 'string')
-      throw new OsError(
-        400,
-        'Invalid input for field/attribute keypair.public_key: generating keys is not served; import a public key',
-      );
-    const parts = k.public_key.trim().split(/\s+/);
-    let blob: Buffer | undefined;
-    if (parts.length >= 2 && /^(ssh-|ecdsa-)/.test(parts[0]!) && parts[0]!.length < 64)
-      blob = Buffer.from(parts[1]!, 'base64');
-    if (!blob || blob.length < 16 || k.public_key.length > 16_384 || /[\r\n]/.test(k.public_key.trim()))
-      throw new OsError(400, 'Keypair data is invalid: not an OpenSSH public key');
-    const fingerprint = createHash('md5')
-      .update(blob)
-      .digest('hex')
-      .replace(/(..)(?!$)/g, '$1:');
-    const row = {
-      project: pool.project,
-      name: k.name,
-      public_key: k.public_key.trim(),
-      fingerprint,
-      type: 'ssh',
-    };
-    if (!(await this.repo.addKeypair(row)))
-      throw new OsError(409, `Key pair '${k.name}' already exists.`, 'conflictingRequest');
-    res.status(200);
-    return { keypair: { ...this.keypair(row), user_id: pool.project } };
-  }
-
-  @Delete('v2.1/os-keypairs/:name')
-  @HttpCode(202)
-  async keypairDelete(
-    @Param('pool') ref: string,
-    @Param('name') name: string,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<void> {
-    const { pool } = await this.ctx(req, res, ref);
-    if (!(await this.repo.deleteKeypair(pool.project, name)))
-      throw new OsError(404, `Keypair ${name} not found for this project.`);
-  }
-
-  // --- limits ---------------------------------------------------------------------------
-
-  @Get('v2.1/limits')
-  async limits(
-    @Param('pool') ref: string,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<unknown> {
-    const { pool } = await this.ctx(req, res, ref);
-    const used = await this.launches.usage(pool.id, pool.familyId);
-    const q = pool.quota ?? {};
-    return {
-      limits: {
-        rate: [],
-        absolute: {
-          maxTotalInstances: q.maxInstances ?? -1,
-          maxTotalCores: q.maxCores ?? -1,
-          maxTotalRAMSize: q.maxMemoryMb ?? -1,
-          maxTotalKeypairs: 100,
-          maxServerMeta: 128,
-          maxPersonality: 0,
-          maxPersonalitySize: 0,
-          maxImageMeta: 128,
-          maxServerGroups: 0,
-          maxServerGroupMembers: 0,
-          maxSecurityGroups: -1,
-          maxSecurityGroupRules: -1,
-          maxTotalFloatingIps: 0,
-          totalInstancesUsed: used.pool.instances,
-          totalCoresUsed: used.pool.cores,
-          totalRAMUsed: used.pool.memoryMb,
-          totalSecurityGroupsUsed: 0,
-          totalFloatingIpsUsed: 0,
-          totalServerGroupsUsed: 0,
-        },
-      },
-    };
-  }
-}
-
-/**
- * A keypair's public key handed to the machine in its user data: appended to a `#cloud-config`
- * document's ssh_authorized_keys, or a new one when there is no user data. A `#!` script gets the
- * key as a comment line the local driver reads (`# ssh-authorized-key: …`), as the script runs unchanged.
- */
-export function withAuthorizedKey(userData: string | undefined, key: string): string {
-  if (!userData) return `#cloud-config\nssh_authorized_keys:\n  - ${key}\n`;
-  if (userData.startsWith('#cloud-config')) {
-    if (/^ssh_authorized_keys:\s*$/m.test(userData))
-      return userData.replace(/^ssh_authorized_keys:\s*$/m, (m) => `${m}\n  - ${key}`);
-    return `${userData.replace(/\n?$/, '\n')}ssh_authorized_keys:\n  - ${key}\n`;
-  }
-  if (userData.startsWith('#!')) {
-    const nl = userData.indexOf('\n');
-    return nl < 0
-      ? `${userData}\n# ssh-authorized-key: ${key}\n`
-      : `${userData.slice(0, nl + 1)}# ssh-authorized-key: ${key}\n${userData.slice(nl + 1)}`;
-  }
-  return userData;
 }

@@ -147,6 +147,53 @@ function metricSources(v: unknown, field: string, errors: FieldError[]): MetricS
   return out;
 }
 
+/** A group's serverReadyWebhook: `{url, secret?}`, null to remove it, undefined to leave it out. */
+function serverReadyWebhook(
+  h: unknown,
+  field: string,
+  errors: FieldError[],
+): GroupConfigInput['serverReadyWebhook'] {
+  if (h === null) return null;
+  if (h === undefined) return undefined;
+  const hp = `${field}.`;
+  if (!isObject(h)) {
+    errors.push({ field, message: 'must be {url, secret}' });
+    return undefined;
+  }
+  unknownFields(h, ['url', 'secret'], hp, errors);
+  const url = str(h.url, `${hp}url`, errors, { max: 2048 });
+  const problem = url !== undefined ? urlProblem(url) : undefined;
+  if (problem) errors.push({ field: `${hp}url`, message: problem });
+  if (
+    h.secret !== undefined &&
+    (typeof h.secret !== 'string' || h.secret.length < 16 || h.secret.length > 256)
+  ) {
+    errors.push({ field: `${hp}secret`, message: 'must be a string of 16 to 256 characters' });
+  }
+  return { url: url ?? '', secret: h.secret as string | undefined };
+}
+
+/** A group's terminationWebhook: `{url, timeout?}` (null when left out or null). */
+function terminationWebhookOf(tw: unknown, tp: string, errors: FieldError[]): TerminationWebhook | null {
+  if (tw === undefined || tw === null) return null;
+  if (!isObject(tw)) {
+    errors.push({ field: tp, message: 'must be {url, timeout?}' });
+    return null;
+  }
+  unknownFields(tw, ['url', 'timeout'], `${tp}.`, errors);
+  const u = str(tw.url, `${tp}.url`, errors, { max: 2048 });
+  const problem = u !== undefined ? urlProblem(u) : undefined;
+  if (problem) errors.push({ field: `${tp}.url`, message: problem });
+  const timeout = tw.timeout ?? 5;
+  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > 60) {
+    errors.push({
+      field: `${tp}.timeout`,
+      message: 'must be a number of seconds from 0 (exclusive) to 60',
+    });
+  }
+  return { url: u ?? '', timeout: timeout as number };
+}
+
 export function validateGroupConfig(
   input: unknown,
   p: string,
@@ -185,26 +232,7 @@ export function validateGroupConfig(
   );
   const cooldown = seconds(input.cooldown, `${p}cooldown`, 0, 0, errors);
   const metadata = stringMap(input.metadata, `${p}metadata`, errors);
-  let hook: GroupConfigInput['serverReadyWebhook'];
-  const h = input.serverReadyWebhook;
-  if (h === null) hook = null;
-  else if (h !== undefined) {
-    const hp = `${p}serverReadyWebhook.`;
-    if (!isObject(h)) errors.push({ field: `${p}serverReadyWebhook`, message: 'must be {url, secret}' });
-    else {
-      unknownFields(h, ['url', 'secret'], hp, errors);
-      const url = str(h.url, `${hp}url`, errors, { max: 2048 });
-      const problem = url !== undefined ? urlProblem(url) : undefined;
-      if (problem) errors.push({ field: `${hp}url`, message: problem });
-      if (
-        h.secret !== undefined &&
-        (typeof h.secret !== 'string' || h.secret.length < 16 || h.secret.length > 256)
-      ) {
-        errors.push({ field: `${hp}secret`, message: 'must be a string of 16 to 256 characters' });
-      }
-      hook = { url: url ?? '', secret: h.secret as string | undefined };
-    }
-  }
+  const hook = serverReadyWebhook(input.serverReadyWebhook, `${p}serverReadyWebhook`, errors);
   const terminationPolicy = (input.terminationPolicy ?? 'oldest') as TerminationPolicy;
   if (!TERMINATION_POLICIES.includes(terminationPolicy)) {
     errors.push({
@@ -212,26 +240,8 @@ export function validateGroupConfig(
       message: `must be one of ${TERMINATION_POLICIES.join(', ')}`,
     });
   }
-  let terminationWebhook: TerminationWebhook | null = null;
   const tw = input.terminationWebhook;
-  if (tw !== undefined && tw !== null) {
-    const tp = `${p}terminationWebhook`;
-    if (!isObject(tw)) errors.push({ field: tp, message: 'must be {url, timeout?}' });
-    else {
-      unknownFields(tw, ['url', 'timeout'], `${tp}.`, errors);
-      const u = str(tw.url, `${tp}.url`, errors, { max: 2048 });
-      const problem = u !== undefined ? urlProblem(u) : undefined;
-      if (problem) errors.push({ field: `${tp}.url`, message: problem });
-      const timeout = tw.timeout ?? 5;
-      if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > 60) {
-        errors.push({
-          field: `${tp}.timeout`,
-          message: 'must be a number of seconds from 0 (exclusive) to 60',
-        });
-      }
-      terminationWebhook = { url: u ?? '', timeout: timeout as number };
-    }
-  }
+  const terminationWebhook = terminationWebhookOf(tw, `${p}terminationWebhook`, errors);
   if (terminationPolicy === 'custom' && !terminationWebhook && !(tw !== undefined && tw !== null)) {
     errors.push({
       field: `${p}terminationWebhook`,
@@ -249,6 +259,47 @@ export function validateGroupConfig(
     metadata,
     serverReadyWebhook: hook,
   };
+}
+
+/** A launch config's load balancers: `[{id, port, backend?}]`, each id one this scaler knows. */
+function loadBalancers(
+  v: unknown,
+  field: string,
+  knownLbs: ReadonlySet<string>,
+  errors: FieldError[],
+): LaunchConfigView['loadBalancers'] {
+  const lbs: LaunchConfigView['loadBalancers'] = [];
+  if (v === undefined) return lbs;
+  if (!Array.isArray(v) || v.length > 16) {
+    errors.push({ field, message: 'must be an array of at most 16 load balancers' });
+    return lbs;
+  }
+  v.forEach((lb: unknown, i) => {
+    const lp = `${field}[${i}].`;
+    if (!isObject(lb)) {
+      errors.push({ field: `${field}[${i}]`, message: 'must be {id, port, backend?}' });
+      return;
+    }
+    unknownFields(lb, ['id', 'port', 'backend'], lp, errors);
+    if (typeof lb.id !== 'string' || !knownLbs.has(lb.id)) {
+      errors.push({
+        field: `${lp}id`,
+        message: `unknown load balancer${knownLbs.size ? `; configured: ${[...knownLbs].join(', ')}` : ' (none is configured)'}`,
+      });
+    }
+    if (!isInt(lb.port) || lb.port < 1 || lb.port > 65535) {
+      errors.push({ field: `${lp}port`, message: 'must be a port number from 1 to 65535' });
+    }
+    if (lb.backend !== undefined && (typeof lb.backend !== 'string' || !NAME.test(lb.backend))) {
+      errors.push({ field: `${lp}backend`, message: 'must be a backend name (letters, digits, _.:-)' });
+    }
+    lbs.push({
+      id: lb.id as string,
+      port: lb.port as number,
+      ...(lb.backend !== undefined ? { backend: lb.backend as string } : {}),
+    });
+  });
+  return lbs;
 }
 
 export function validateLaunchConfig(
@@ -290,38 +341,7 @@ export function validateLaunchConfig(
   });
   const metadata =
     input.metadata === undefined ? undefined : stringMap(input.metadata, `${p}metadata`, errors);
-  const lbs: LaunchConfigView['loadBalancers'] = [];
-  if (input.loadBalancers !== undefined) {
-    if (!Array.isArray(input.loadBalancers) || input.loadBalancers.length > 16) {
-      errors.push({ field: `${p}loadBalancers`, message: 'must be an array of at most 16 load balancers' });
-    } else {
-      input.loadBalancers.forEach((lb: unknown, i) => {
-        const lp = `${p}loadBalancers[${i}].`;
-        if (!isObject(lb)) {
-          errors.push({ field: `${p}loadBalancers[${i}]`, message: 'must be {id, port, backend?}' });
-          return;
-        }
-        unknownFields(lb, ['id', 'port', 'backend'], lp, errors);
-        if (typeof lb.id !== 'string' || !knownLbs.has(lb.id)) {
-          errors.push({
-            field: `${lp}id`,
-            message: `unknown load balancer${knownLbs.size ? `; configured: ${[...knownLbs].join(', ')}` : ' (none is configured)'}`,
-          });
-        }
-        if (!isInt(lb.port) || lb.port < 1 || lb.port > 65535) {
-          errors.push({ field: `${lp}port`, message: 'must be a port number from 1 to 65535' });
-        }
-        if (lb.backend !== undefined && (typeof lb.backend !== 'string' || !NAME.test(lb.backend))) {
-          errors.push({ field: `${lp}backend`, message: 'must be a backend name (letters, digits, _.:-)' });
-        }
-        lbs.push({
-          id: lb.id as string,
-          port: lb.port as number,
-          ...(lb.backend !== undefined ? { backend: lb.backend as string } : {}),
-        });
-      });
-    }
-  }
+  const lbs = loadBalancers(input.loadBalancers, `${p}loadBalancers`, knownLbs, errors);
   return {
     type: 'launch_server',
     image: image ?? '',

@@ -37,6 +37,7 @@ import type { Response } from 'express';
 import { ApiProblems, CurrentPrincipal, etagOf, Principal, ProblemException } from '@nephele/service-kit';
 import { ServerProtectionDto } from './dto/server-protection.dto';
 import { GroupsService } from './groups.service';
+import { GroupServersService } from './group-servers.service';
 
 function flag(raw: string | undefined, field: string, def: boolean): boolean {
   if (raw === undefined) return def;
@@ -49,7 +50,10 @@ function flag(raw: string | undefined, field: string, def: boolean): boolean {
 @ApiBearerAuth()
 @Controller('v1/groups')
 export class GroupsController {
-  constructor(private readonly groups: GroupsService) {}
+  constructor(
+    private readonly groups: GroupsService,
+    private readonly servers: GroupServersService,
+  ) {}
 
   @Post()
   @ApiOperation({ summary: 'Create a group: {config, launchConfig, policies?, project?}' })
@@ -176,7 +180,7 @@ export class GroupsController {
   @ApiOkResponse({ type: GroupStateView })
   @ApiProblems(401, 404)
   state(@Param('id') id: string, @CurrentPrincipal() p: Principal) {
-    return this.groups.state(id, p);
+    return this.servers.state(id, p);
   }
 
   @Post(':id/pause')
@@ -215,7 +219,7 @@ export class GroupsController {
     @CurrentPrincipal() p: Principal,
     @Query('replace') replace?: string,
   ): Promise<void> {
-    await this.groups.deleteServer(id, sid, flag(replace, 'replace', true), p);
+    await this.servers.deleteServer(id, sid, flag(replace, 'replace', true), p);
   }
 
   @Put(':id/servers/:sid/protection')
@@ -228,7 +232,7 @@ export class GroupsController {
     @Body() body: ServerProtectionDto,
     @CurrentPrincipal() p: Principal,
   ) {
-    return this.groups.setProtection(id, sid, body.protected, p);
+    return this.servers.setProtection(id, sid, body.protected, p);
   }
 
   @Post(':id/servers/:sid/detach')
@@ -237,7 +241,7 @@ export class GroupsController {
   @ApiAcceptedResponse({ description: 'The server is detached and replaced' })
   @ApiProblems(401, 403, 404, 409)
   async detach(@Param('id') id: string, @Param('sid') sid: string, @CurrentPrincipal() p: Principal) {
-    await this.groups.detach(id, sid, p);
+    await this.servers.detach(id, sid, p);
   }
 
   @Get(':id/webhook-deliveries')

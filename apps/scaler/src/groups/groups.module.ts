@@ -5,6 +5,7 @@ import { NotificationsModule } from '../notifications/notifications.module';
 import { StateModule } from '../state/state.module';
 import { GroupsController } from './groups.controller';
 import { GroupsService } from './groups.service';
+import { GroupServersService } from './group-servers.service';
 import { LifecycleHooksController } from './lifecycle-hooks.controller';
 import { LifecycleHooksService } from './lifecycle-hooks.service';
 import { RefreshController } from './refresh.controller';
@@ -14,7 +15,7 @@ import { RefreshService } from './refresh.service';
 @Module({
   imports: [StateModule, AuditModule, ConvergenceModule, NotificationsModule],
   controllers: [GroupsController, RefreshController, LifecycleHooksController],
-  providers: [GroupsService, RefreshService, LifecycleHooksService],
+  providers: [GroupsService, GroupServersService, RefreshService, LifecycleHooksService],
   exports: [GroupsService],
 })
 export class GroupsModule {}

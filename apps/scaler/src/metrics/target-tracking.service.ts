@@ -132,27 +132,7 @@ export class TargetTrackingService implements OnApplicationBootstrap, OnApplicat
             applied = true;
             desired.set(w.group_id, d.desiredAfter);
             scaledGroups.push(w.group_id);
-            const data = {
-              groupId: w.group_id,
-              policyId: w.policy_id,
-              trigger: `target:${w.args.metric}`,
-              desiredBefore: d.desiredBefore,
-              desiredAfter: d.desiredAfter,
-              reason: d.reason.slice(0, 2000),
-            };
-            events.push(
-              createEvent(SERVICE, PolicyExecuted.type, data, {
-                subject: w.policy_id,
-                time: now,
-                project: w.project,
-              }) as CloudEvent,
-              createEvent(
-                SERVICE,
-                GroupScaled.type,
-                { groupId: w.group_id, from: d.desiredBefore, to: d.desiredAfter, reason: data.reason },
-                { subject: w.group_id, time: now, project: w.project },
-              ) as CloudEvent,
-            );
+            events.push(...scaledEvents(w, d, now));
           } else reason = `${d.reason} (not applied: the group changed meanwhile)`;
         }
         ids.push(w.policy_id);
@@ -180,4 +160,33 @@ export class TargetTrackingService implements OnApplicationBootstrap, OnApplicat
     }
     return stats;
   }
+}
+
+/** The events of a target decision applied: policy.executed and group.scaled. */
+function scaledEvents(
+  w: { group_id: string; policy_id: string; project: string | null; args: { metric: string } },
+  d: { desiredBefore: number; desiredAfter: number; reason: string },
+  now: Date,
+): CloudEvent[] {
+  const data = {
+    groupId: w.group_id,
+    policyId: w.policy_id,
+    trigger: `target:${w.args.metric}`,
+    desiredBefore: d.desiredBefore,
+    desiredAfter: d.desiredAfter,
+    reason: d.reason.slice(0, 2000),
+  };
+  return [
+    createEvent(SERVICE, PolicyExecuted.type, data, {
+      subject: w.policy_id,
+      time: now,
+      project: w.project,
+    }) as CloudEvent,
+    createEvent(
+      SERVICE,
+      GroupScaled.type,
+      { groupId: w.group_id, from: d.desiredBefore, to: d.desiredAfter, reason: data.reason },
+      { subject: w.group_id, time: now, project: w.project },
+    ) as CloudEvent,
+  ];
 }

@@ -109,33 +109,9 @@ export class PolicyExecutorService {
       }
       // A no-op execution starts no cooldown (Otter: "no change in servers").
       if (r.changed) executed.push(it.policyId);
-      events.push(
-        createEvent(
-          SERVICE,
-          PolicyExecuted.type,
-          {
-            groupId: row.id,
-            policyId: it.policyId,
-            trigger: it.trigger,
-            desiredBefore: r.desiredBefore,
-            desiredAfter: r.desiredAfter,
-            reason: r.reason,
-          },
-          { subject: it.policyId, time: now, project: row.project },
-        ) as CloudEvent,
-      );
-      if (r.changed) {
-        planned.set(row.id, { ...g, desired: r.desiredAfter, lastScaledAt: now });
-        scaled.set(row.id, r.desiredAfter);
-        events.push(
-          createEvent(
-            SERVICE,
-            GroupScaled.type,
-            { groupId: row.id, from: g.desired, to: r.desiredAfter, reason: r.reason },
-            { subject: row.id, time: now, project: row.project },
-          ) as CloudEvent,
-        );
-      } else planned.set(row.id, g);
+      events.push(...executionEvents(row, it, g.desired, r, now));
+      planned.set(row.id, r.changed ? { ...g, desired: r.desiredAfter, lastScaledAt: now } : g);
+      if (r.changed) scaled.set(row.id, r.desiredAfter);
     }
     if (executed.length) {
       await tx.query(`UPDATE scaler.policies SET last_executed_at = $2 WHERE id = ANY($1::uuid[])`, [
@@ -186,21 +162,6 @@ export class PolicyExecutorService {
     }
     // A no-op execution (e.g. a scale-down at min) starts neither cooldown (Otter's rule).
     if (r.changed) await this.repo.markPolicyExecuted(tx, policyId, now);
-    const events = [
-      createEvent(
-        SERVICE,
-        PolicyExecuted.type,
-        {
-          groupId: gid,
-          policyId,
-          trigger,
-          desiredBefore: r.desiredBefore,
-          desiredAfter: r.desiredAfter,
-          reason: r.reason,
-        },
-        { subject: policyId, time: now, project: group.project },
-      ),
-    ];
     if (r.changed) {
       await this.repo.updateGroup(
         tx,
@@ -208,16 +169,54 @@ export class PolicyExecutorService {
         { desired: r.desiredAfter, last_scaled_at: now },
         { converge: true },
       );
-      events.push(
-        createEvent(
-          SERVICE,
-          GroupScaled.type,
-          { groupId: gid, from: group.desired, to: r.desiredAfter, reason: r.reason },
-          { subject: gid, time: now, project: group.project },
-        ) as never,
-      );
     }
+    const events = executionEvents(
+      { id: gid, project: group.project },
+      { policyId, trigger },
+      group.desired,
+      r,
+      now,
+    );
     await enqueueEvents(tx, SCALER_SCHEMA, events);
     return { ...r, groupId: gid, policyId };
   }
+}
+
+/**
+ * The events of an accepted execution: policy.executed, and group.scaled when the capacity moved
+ * (from `desiredBefore` of the group as it was).
+ */
+function executionEvents(
+  group: { id: string; project: string | null },
+  it: { policyId: string; trigger: string },
+  from: number,
+  r: Extract<ExecutionResult, { ok: true }>,
+  now: Date,
+): CloudEvent[] {
+  const events = [
+    createEvent(
+      SERVICE,
+      PolicyExecuted.type,
+      {
+        groupId: group.id,
+        policyId: it.policyId,
+        trigger: it.trigger,
+        desiredBefore: r.desiredBefore,
+        desiredAfter: r.desiredAfter,
+        reason: r.reason,
+      },
+      { subject: it.policyId, time: now, project: group.project },
+    ) as CloudEvent,
+  ];
+  if (r.changed) {
+    events.push(
+      createEvent(
+        SERVICE,
+        GroupScaled.type,
+        { groupId: group.id, from, to: r.desiredAfter, reason: r.reason },
+        { subject: group.id, time: now, project: group.project },
+      ) as CloudEvent,
+    );
+  }
+  return events;
 }

@@ -1,23 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { AddressInfo, Server, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import {
-  Connection,
-  Container,
-  create_container,
-  Delivery,
-  EventContext,
-  Message,
-  message as amqpMessage,
-  Receiver,
-  Sender,
-  TerminusOptions,
-} from 'rhea';
+import { Connection, Container, create_container, EventContext, Message, message as amqpMessage } from 'rhea';
 import { LoggerLike, silentLogger } from '../logger.types';
 import { DEFAULT_PREFETCH, EdgeConnectionBase, rawMessages, runHandler } from './edge-connection.base';
 import { decodeMessage, encodeMessage, routerAddress } from './edge-message.util';
 import { EdgeAuthRegistry, EdgeClaims, EdgePrincipal, EdgeVerifier } from './edge-auth';
-import { EdgeRouter, isTemporaryAddress, RoutedMessage, RouterConsumer, RouterQueue } from './edge-router';
+import { EdgeRouter, RoutedMessage, RouterConsumer, RouterQueue } from './edge-router';
+import { boundFrames, boundMessages } from './edge-bounds';
+import { CLAIMS_ANNOTATION, EdgePeerLinks, PeerState, PRINCIPAL_ANNOTATION } from './edge-peer-links';
 import {
   EdgeError,
   EdgeHandler,
@@ -73,10 +64,7 @@ export interface EdgeListenerOptions {
   logger?: LoggerLike;
 }
 
-/** Message annotation where the router records who sent a message (overwriting any peer value). */
-export const PRINCIPAL_ANNOTATION = 'x-nephele-principal';
-/** Message annotation with the sender's claims (EdgeClaims as a map; removed when it has none). */
-export const CLAIMS_ANNOTATION = 'x-nephele-claims';
+export { CLAIMS_ANNOTATION, PRINCIPAL_ANNOTATION } from './edge-peer-links';
 
 /** Like the client's: a local send waits this long for a receiver's outcome. */
 const SEND_TIMEOUT_MS = 30_000;
@@ -185,24 +173,6 @@ function isLoopback(address: string | undefined): boolean {
   return !!address && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'));
 }
 
-type AttachFrame = { source?: TerminusOptions; target?: TerminusOptions; snd_settle_mode?: number };
-/** rhea keeps the peer's attach frame and the link's counters on fields its typings omit. */
-function remoteAttach(link: Sender | Receiver): AttachFrame {
-  return (link as unknown as { remote: { attach?: AttachFrame } }).remote.attach ?? {};
-}
-function counters(link: Sender): { credit: number; delivery_count: number } {
-  return link as unknown as { credit: number; delivery_count: number };
-}
-
-type PeerState = {
-  principal: EdgePrincipal;
-  cleanups: Set<() => void>;
-  links: number;
-  /** A re-check of the credential in flight (the periodic one). */
-  checking?: Promise<void>;
-  closed: boolean;
-};
-
 // Note [Edge listener]
 // Listen mode (ARCHITECTURE §1, the all-in-one): Nephele accepts AMQP 1.0 peers on port 5673 and
 // routes between their links with EdgeRouter (see Note [Edge router]); in-process code gets an
@@ -237,6 +207,7 @@ export class EdgeListener {
   private readonly maxMessageBytes: number;
   private closing?: Promise<void>;
   private readonly openedSockets = new WeakSet<object>();
+  private readonly links: EdgePeerLinks;
 
   constructor(private readonly opts: EdgeListenerOptions = {}) {
     this.log = opts.logger ?? silentLogger;
@@ -252,6 +223,22 @@ export class EdgeListener {
       },
       this.log,
     );
+    this.links = new EdgePeerLinks(
+      {
+        router: this.router,
+        log: this.log,
+        peer: (conn) => this.peers.get(conn),
+        isReserved: (key) => this.reserved.has(key),
+        guard: (fn) => this.guard(fn),
+        stillValid: (peer) => this.stillValid(peer),
+        closePeer: (conn, condition, description) => this.closePeer(conn, condition, description),
+      },
+      {
+        maxLinksPerConnection: opts.maxLinksPerConnection ?? 64,
+        linkCredit: this.linkCredit,
+        maxMessageBytes: this.maxMessageBytes,
+      },
+    );
     this.container = create_container({ id: opts.id ?? 'nephele', autoaccept: false, credit_window: 0 });
     const mechs = this.container.sasl_server_mechanisms as unknown as Record<string, () => object>;
     mechs.PLAIN = () => new PlainMechanism((u, p) => this.checkPlain(u, p));
@@ -260,12 +247,24 @@ export class EdgeListener {
     c.on('connection_open', (ctx: EventContext) => this.guard(() => this.peerOpened(ctx.connection)));
     c.on('disconnected', (ctx: EventContext) => this.guard(() => this.peerGone(ctx.connection)));
     c.on('connection_close', (ctx: EventContext) => this.guard(() => this.peerGone(ctx.connection)));
-    c.on('session_open', (ctx: EventContext) => this.guard(() => this.boundMessages(ctx.session)));
+    c.on('session_open', (ctx: EventContext) =>
+      this.guard(() =>
+        boundMessages(ctx.session, this.maxMessageBytes, this.log, (conn) => {
+          this.guard(() =>
+            conn.close({
+              condition: 'amqp:link:message-size-exceeded',
+              description: `a message may be at most ${this.maxMessageBytes} bytes`,
+            }),
+          );
+          this.dropLater(conn);
+        }),
+      ),
+    );
     c.on('sender_open', (ctx: EventContext) =>
-      this.guard(() => this.peerReceives(ctx.connection, ctx.sender!)),
+      this.guard(() => this.links.peerReceives(ctx.connection, ctx.sender!)),
     );
     c.on('receiver_open', (ctx: EventContext) =>
-      this.guard(() => this.peerSends(ctx.connection, ctx.receiver!)),
+      this.guard(() => this.links.peerSends(ctx.connection, ctx.receiver!)),
     );
     for (const ev of [
       'error',
@@ -325,13 +324,13 @@ export class EdgeListener {
       }, this.opts.openTimeoutMs ?? 10_000);
       t.unref();
       socket.once('close', () => clearTimeout(t));
-      if (!tls) this.boundFrames(socket);
+      if (!tls) boundFrames(socket, this.maxMessageBytes, this.log);
     });
     const tlsOf = new WeakMap<Socket, TLSSocket>();
     if (tls) {
       server.on('secureConnection', (socket: TLSSocket) => {
         tlsOf.set(socket as unknown as Socket, socket);
-        this.boundFrames(socket);
+        boundFrames(socket, this.maxMessageBytes, this.log);
       });
     }
     this.sweeper = setInterval(() => this.router.sweep(), 5000);
@@ -400,106 +399,6 @@ export class EdgeListener {
     if (server) {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
-  }
-
-  // ---- bounds --------------------------------------------------------------------------------
-
-  /**
-   * Reads frame headers as bytes arrive, before rhea buffers them: a frame bigger than allowed
-   * (our max-frame-size is advertised in the open frame) destroys the socket at once.
-   */
-  private boundFrames(socket: Socket | TLSSocket): void {
-    const limit = Math.max(this.maxMessageBytes, 65_536) + 1024;
-    let header = Buffer.alloc(0);
-    let skip = 0;
-    // Protocol headers: one at the start; a second (AMQP, id 0) only after a SASL one (id 3).
-    let headers = 0;
-    let sasl = false;
-    const drop = (why: string, size?: number) => {
-      this.log.warn({ size, limit, why }, 'edge: bad framing; connection dropped');
-      socket.off('data', onData);
-      socket.destroy();
-    };
-    const onData = (chunk: Buffer) => {
-      let i = 0;
-      while (i < chunk.length) {
-        if (skip > 0) {
-          const n = Math.min(skip, chunk.length - i);
-          skip -= n;
-          i += n;
-          continue;
-        }
-        const need = 8 - header.length;
-        const take = chunk.subarray(i, i + need);
-        header = Buffer.concat([header, take]);
-        i += take.length;
-        if (header.length < 8) return;
-        if (header.subarray(0, 4).toString('latin1') === 'AMQP') {
-          if (headers === 0 || (headers === 1 && sasl && header[4] === 0)) {
-            sasl = headers === 0 && header[4] === 3;
-            headers++;
-            header = Buffer.alloc(0);
-            continue;
-          }
-          return drop('unexpected protocol header');
-        }
-        const size = header.readUInt32BE(0);
-        if (size < 8 || size > limit) return drop('frame too large', size);
-        skip = size - 8;
-        header = Buffer.alloc(0);
-      }
-    };
-    socket.prependListener('data', onData);
-  }
-
-  /**
-   * Counts the bytes of each delivery a peer is sending on this session as its transfer frames
-   * arrive (rhea would join them all first): beyond `maxMessageBytes` the connection is closed
-   * with amqp:link:message-size-exceeded and the rest is dropped, not buffered.
-   */
-  private boundMessages(session: unknown): void {
-    type Frame = { performative: { more?: boolean; handle?: number }; payload?: Buffer };
-    type Sess = {
-      on_transfer(frame: Frame): void;
-      _get_link(frame: Frame): { connection: Connection } | undefined;
-      incoming: { next_transfer_id: number };
-      connection: Connection;
-      nepheleBounded?: boolean;
-    };
-    const s = session as Sess;
-    if (s.nepheleBounded) return;
-    s.nepheleBounded = true;
-    const original = s.on_transfer.bind(s);
-    const max = this.maxMessageBytes;
-    const pending = new WeakMap<object, number>();
-    let dropping = false;
-    s.on_transfer = (frame: Frame) => {
-      if (dropping) {
-        s.incoming.next_transfer_id++;
-        return;
-      }
-      const link = s._get_link(frame);
-      if (link) {
-        const size = (pending.get(link) ?? 0) + (frame.payload?.length ?? 0);
-        if (size > max) {
-          dropping = true;
-          s.incoming.next_transfer_id++;
-          const conn = s.connection;
-          this.log.warn({ max }, 'edge: message too large; connection closed');
-          this.guard(() =>
-            conn.close({
-              condition: 'amqp:link:message-size-exceeded',
-              description: `a message may be at most ${max} bytes`,
-            }),
-          );
-          this.dropLater(conn);
-          return;
-        }
-        if (frame.performative.more) pending.set(link, size);
-        else pending.delete(link);
-      }
-      original(frame);
-    };
   }
 
   /** A peer told to go that keeps its socket open loses it after a second. */
@@ -586,219 +485,6 @@ export class EdgeListener {
     for (const c of peer.cleanups) c();
     peer.cleanups.clear();
     this.log.info({ principal: peer.principal.name }, 'edge peer disconnected');
-  }
-
-  private refuse(link: Sender | Receiver, condition: string, description: string): void {
-    this.log.warn({ description }, 'edge: link refused');
-    link.close({ condition, description });
-  }
-
-  /** Counts a link against the connection's bound; false (and the link refused) when over it. */
-  private admitLink(peer: PeerState, link: Sender | Receiver): boolean {
-    const max = this.opts.maxLinksPerConnection ?? 64;
-    if (peer.links >= max) {
-      this.refuse(link, 'amqp:resource-limit-exceeded', `at most ${max} links per connection`);
-      return false;
-    }
-    peer.links++;
-    let counted = true;
-    const release = () => {
-      if (!counted) return;
-      counted = false;
-      peer.links--;
-      peer.cleanups.delete(release);
-    };
-    link.once(link.is_sender() ? 'sender_close' : 'receiver_close', release);
-    peer.cleanups.add(release);
-    return true;
-  }
-
-  /** The peer attached a receiving link: we send to it from a router queue. */
-  private peerReceives(conn: Connection, sender: Sender): void {
-    const peer = this.peers.get(conn);
-    if (!peer) return this.refuse(sender, 'amqp:unauthorized-access', 'not authenticated');
-    const source = (remoteAttach(sender).source ?? {}) as { address?: unknown; dynamic?: boolean };
-    let address: string;
-    if (source.dynamic) {
-      address = `dynamic.${randomUUID()}`;
-    } else if (
-      typeof source.address === 'string' &&
-      source.address.length > 0 &&
-      source.address.length <= 1000
-    ) {
-      address = source.address;
-    } else {
-      return this.refuse(sender, 'amqp:invalid-field', 'a receiving link needs a source address');
-    }
-    const key = routerAddress(address);
-    if (peer.principal.mayAttach && !peer.principal.mayAttach('receive', key)) {
-      return this.refuse(
-        sender,
-        'amqp:unauthorized-access',
-        `${peer.principal.name} may not receive from ${key}`,
-      );
-    }
-    if (
-      isTemporaryAddress(key) &&
-      (this.reserved.has(key) || (this.router.find(key)?.consumers.length ?? 0) > 0)
-    ) {
-      return this.refuse(sender, 'amqp:resource-locked', `${key} is another receiver's reply address`);
-    }
-    if (!this.admitLink(peer, sender)) return;
-    sender.set_source({ address });
-    sender.set_target(remoteAttach(sender).target ?? ({} as TerminusOptions));
-    const presettled = remoteAttach(sender).snd_settle_mode === 1;
-    const deliveries = new Map<Delivery, number>();
-    let given = 0;
-    const consumer: RouterConsumer = {
-      label: `${peer.principal.name}:${key}`,
-      capacity: () => {
-        if (!sender.is_open() || !sender.sendable()) return 0;
-        // rhea lowers `credit` only when a transfer is written: count what is still buffered.
-        const { credit, delivery_count } = counters(sender);
-        return credit - (given - delivery_count);
-      },
-      deliver: (q, m) => {
-        const out: Message = {
-          ...m.msg,
-          delivery_count: m.deliveryCount,
-          first_acquirer: m.deliveryCount === 0,
-        };
-        const d = sender.send(out);
-        given++;
-        if (presettled) this.router.settle(q, m.seq, 'accepted');
-        else deliveries.set(d, m.seq);
-      },
-    };
-    const queue = this.router.subscribe(key, consumer);
-    const settle = (ctx: EventContext, outcome: 'accepted' | 'rejected' | 'released') => {
-      const seq = deliveries.get(ctx.delivery!);
-      if (seq === undefined) return;
-      deliveries.delete(ctx.delivery!);
-      const state = ctx.delivery?.remote_state as { error?: { description?: string } } | undefined;
-      this.router.settle(queue, seq, outcome, state?.error?.description);
-    };
-    sender.on('accepted', (ctx: EventContext) => this.guard(() => settle(ctx, 'accepted')));
-    sender.on('rejected', (ctx: EventContext) => this.guard(() => settle(ctx, 'rejected')));
-    sender.on('released', (ctx: EventContext) => this.guard(() => settle(ctx, 'released')));
-    sender.on('sendable', () => this.guard(() => this.router.pump(queue)));
-    let detached = false;
-    const detach = () => {
-      if (detached) return;
-      detached = true;
-      peer.cleanups.delete(detach);
-      deliveries.clear();
-      this.router.unsubscribe(queue, consumer);
-    };
-    sender.on('sender_close', () => this.guard(detach));
-    peer.cleanups.add(detach);
-  }
-
-  /** Why a peer may not send to an address, or undefined when it may. */
-  private sendRefusal(peer: PeerState, key: string): string | undefined {
-    if (peer.principal.mayAttach && !peer.principal.mayAttach('send', key))
-      return `${peer.principal.name} may not send to ${key}`;
-    if (isTemporaryAddress(key)) {
-      const q = this.router.find(key);
-      if (q && q.consumers.some((c) => !c.local)) return `${key} is another peer's reply address`;
-    }
-    return undefined;
-  }
-
-  /** The peer attached a sending link: what it sends goes into router queues. */
-  private peerSends(conn: Connection, receiver: Receiver): void {
-    const peer = this.peers.get(conn);
-    if (!peer) return this.refuse(receiver, 'amqp:unauthorized-access', 'not authenticated');
-    const target = (remoteAttach(receiver).target ?? {}) as { address?: unknown };
-    const fixed =
-      typeof target.address === 'string' && target.address.length > 0 ? target.address : undefined;
-    if (fixed && fixed.length > 1000) return this.refuse(receiver, 'amqp:invalid-field', 'address too long');
-    if (fixed) {
-      const why = this.sendRefusal(peer, routerAddress(fixed));
-      if (why) return this.refuse(receiver, 'amqp:unauthorized-access', why);
-    }
-    if (!this.admitLink(peer, receiver)) return;
-    receiver.set_target((fixed ? { address: fixed } : {}) as TerminusOptions);
-    receiver.set_source(remoteAttach(receiver).source ?? ({} as TerminusOptions));
-    (
-      receiver as unknown as { local: { attach: { max_message_size?: number } } }
-    ).local.attach.max_message_size = this.maxMessageBytes;
-    receiver.add_credit(this.linkCredit);
-    // Messages of one link are routed in order, each after its sender's credential is re-checked.
-    let chain = Promise.resolve();
-    receiver.on('message', (ctx: EventContext) => {
-      const delivery = ctx.delivery!;
-      const m = ctx.message!;
-      chain = chain.then(async () => {
-        const ok = await this.stillValid(peer);
-        this.guard(() => {
-          if (!ok) {
-            if (!delivery.remote_settled)
-              delivery.reject({ condition: 'amqp:unauthorized-access', description: 'credential revoked' });
-            if (!peer.closed) this.closePeer(conn, 'amqp:unauthorized-access', 'credential revoked');
-            return;
-          }
-          this.route(peer, receiver, fixed, delivery, m);
-        });
-      });
-    });
-  }
-
-  private route(
-    peer: PeerState,
-    receiver: Receiver,
-    fixed: string | undefined,
-    delivery: Delivery,
-    m: Message,
-  ): void {
-    // Anonymous relay: without a link address each message names its own with `to`.
-    const address = fixed ?? (typeof m.to === 'string' ? m.to : '');
-    const key = routerAddress(address);
-    let result;
-    const why = fixed ? undefined : this.sendRefusal(peer, key);
-    if (why) {
-      result = { ok: false as const, condition: 'amqp:unauthorized-access', description: why };
-    } else {
-      const annotations = { ...((m.message_annotations as Record<string, unknown>) ?? {}) };
-      annotations[PRINCIPAL_ANNOTATION] = peer.principal.name;
-      delete annotations[CLAIMS_ANNOTATION];
-      if (peer.principal.claims) annotations[CLAIMS_ANNOTATION] = { ...peer.principal.claims };
-      m.message_annotations = annotations;
-      result = this.router.publish(
-        key,
-        m,
-        (outcome, reason) =>
-          this.guard(() => {
-            if (delivery.remote_settled || !receiver.is_open()) return;
-            if (outcome === 'accepted') delivery.accept();
-            else
-              delivery.reject({
-                condition: 'amqp:precondition-failed',
-                description: (reason ?? 'rejected').slice(0, 1000),
-              });
-          }),
-        approximateSize(m),
-      );
-    }
-    if (!result.ok && !delivery.remote_settled) {
-      delivery.reject({ condition: result.condition, description: result.description });
-    }
-    if (receiver.is_open()) receiver.add_credit(1);
-  }
-}
-
-/** A message's size for the queue byte caps: its body's bytes (what dominates), or a guess. */
-function approximateSize(m: Message): number {
-  const body = m.body as { content?: unknown } | undefined;
-  const content = body && typeof body === 'object' && 'content' in body ? body.content : m.body;
-  if (Buffer.isBuffer(content)) return content.length + 256;
-  if (Array.isArray(content))
-    return content.reduce((n: number, c: unknown) => n + (Buffer.isBuffer(c) ? c.length : 64), 256);
-  if (typeof content === 'string') return Buffer.byteLength(content) + 256;
-  try {
-    return Buffer.byteLength(JSON.stringify(content) ?? '') + 256;
-  } catch {
-    return 1024;
   }
 }
 

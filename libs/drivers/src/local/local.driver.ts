@@ -1,18 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import type { InstanceState } from '@nephele/contracts';
@@ -30,7 +18,9 @@ import { sinceMs } from '../cloud-driver.types';
 import { ConfigReader } from '../config.util';
 import { NotFoundError, PermanentDriverError, TransientDriverError } from '../driver.errors';
 import { KeyedMutex } from '../mutex.util';
-import { bootId, groupMembers, instanceMembers, ProcStat, readProcStat, signalGroup } from './proc.util';
+import { bootId, readProcStat } from './proc.util';
+import { leaderAlive, terminateInstance } from './local-process';
+import { KeyClaim, LocalInstanceRecord, LocalInstanceStore } from './local-store';
 
 // Note [Local instances]
 // An instance of the `local` provider is a process tree on this machine: the image's command,
@@ -86,40 +76,8 @@ export interface LocalDriverConfig {
   addressPerInstance: boolean;
 }
 
-/** What is on disk per instance. */
-interface LocalInstanceRecord {
-  version: 1;
-  id: string;
-  name: string;
-  image: string;
-  profile: string;
-  realm: string;
-  metadata: Record<string, string>;
-  userData?: string;
-  idempotencyKey: string;
-  createdAt: string;
-  updatedAt: string;
-  /** The state last reported, so a change seen later (the process died) moves `updatedAt`. */
-  observed: InstanceState;
-  /** Its own loopback address (`addressPerInstance`). */
-  address?: string;
-  /** The current (or last) process group leader. */
-  process?: { pid: number; pgid: number; startTicks: number; bootId: string; startedAt: string };
-}
-
-/** What a key file holds. */
-interface KeyClaim {
-  id: string;
-  /** Set when the instance was destroyed: a repeated create answers `terminated`. */
-  tombstone?: Pick<LocalInstanceRecord, 'name' | 'image' | 'profile' | 'realm' | 'metadata' | 'createdAt'> & {
-    destroyedAt: string;
-  };
-}
-
 const PROFILE_ID = 'local';
 const REALM_ID = 'local';
-const KILL_WAIT_MS = 5_000;
-const POLL_MS = 25;
 
 /**
  * Reads a `local` provider config: `{ images: { <id>: { command, cwd?, env?, name? } }, stateDir?,
@@ -197,14 +155,10 @@ export class LocalDriver implements CloudDriver {
   private readonly ops = new KeyedMutex();
   /** Transitional states of operations this driver is running right now. */
   private readonly busy = new Map<string, InstanceState>();
-  private readonly instancesDir: string;
-  private readonly keysDir: string;
+  private readonly store: LocalInstanceStore;
 
   constructor(readonly config: LocalDriverConfig) {
-    this.instancesDir = path.join(config.stateDir, 'instances');
-    this.keysDir = path.join(config.stateDir, 'keys');
-    mkdirSync(this.instancesDir, { recursive: true });
-    mkdirSync(this.keysDir, { recursive: true });
+    this.store = new LocalInstanceStore(config.stateDir);
   }
 
   async listImages(): Promise<ProviderImage[]> {
@@ -234,18 +188,18 @@ export class LocalDriver implements CloudDriver {
 
   /** The directory holding an instance's record and output log. */
   instanceDir(id: string): string {
-    return path.join(this.instancesDir, id);
+    return this.store.instanceDir(id);
   }
 
   /** Where an instance's stdout and stderr go. */
   logPath(id: string): string {
-    return path.join(this.instanceDir(id), 'output.log');
+    return this.store.logPath(id);
   }
 
   async create(req: CreateInstanceRequest): Promise<ProviderInstance> {
-    const keyFile = path.join(this.keysDir, createHash('sha256').update(req.idempotencyKey).digest('hex'));
+    const keyFile = this.store.keyFile(req.idempotencyKey);
     return this.ops.run(`key:${keyFile}`, async () => {
-      const existing = this.readClaim(keyFile);
+      const existing = this.store.readClaim(keyFile);
       if (existing) return this.claimedInstance(existing);
 
       const image = this.config.images[req.image];
@@ -279,11 +233,11 @@ export class LocalDriver implements CloudDriver {
       };
       if (this.config.addressPerInstance) rec.address = loopbackAddress(rec.id);
       mkdirSync(this.instanceDir(rec.id), { recursive: true });
-      this.writeRecord(rec);
+      this.store.writeRecord(rec);
       // Claim the key only once the record exists, so whoever finds the claim finds the record.
-      if (!this.claimKey(keyFile, { id: rec.id })) {
-        rmSync(this.instanceDir(rec.id), { recursive: true, force: true });
-        const other = this.readClaim(keyFile);
+      if (!this.store.claimKey(keyFile, { id: rec.id })) {
+        this.store.removeInstance(rec.id);
+        const other = this.store.readClaim(keyFile);
         if (!other)
           throw new TransientDriverError(`idempotency key claim for ${req.idempotencyKey} vanished`);
         return this.claimedInstance(other);
@@ -292,7 +246,7 @@ export class LocalDriver implements CloudDriver {
         try {
           await this.spawnInstance(rec, image);
         } catch (e) {
-          rmSync(this.instanceDir(rec.id), { recursive: true, force: true });
+          this.store.removeInstance(rec.id);
           rmSync(keyFile, { force: true });
           throw e;
         }
@@ -303,15 +257,12 @@ export class LocalDriver implements CloudDriver {
 
   async destroy(id: string): Promise<void> {
     await this.ops.run(id, async () => {
-      const rec = this.readRecord(id);
+      const rec = this.store.readRecord(id);
       if (!rec) throw new NotFoundError(`local instance ${id} not found`);
       this.busy.set(id, 'terminating');
       try {
-        await this.terminateGroup(rec);
-        const keyFile = path.join(
-          this.keysDir,
-          createHash('sha256').update(rec.idempotencyKey).digest('hex'),
-        );
+        await terminateInstance(rec, this.config.stopGraceMs);
+        const keyFile = this.store.keyFile(rec.idempotencyKey);
         const claim: KeyClaim = {
           id,
           tombstone: {
@@ -324,8 +275,8 @@ export class LocalDriver implements CloudDriver {
             destroyedAt: new Date().toISOString(),
           },
         };
-        this.writeAtomic(keyFile, JSON.stringify(claim));
-        rmSync(this.instanceDir(id), { recursive: true, force: true });
+        this.store.writeAtomic(keyFile, JSON.stringify(claim));
+        this.store.removeInstance(id);
       } finally {
         this.busy.delete(id);
       }
@@ -334,15 +285,15 @@ export class LocalDriver implements CloudDriver {
 
   async start(id: string): Promise<void> {
     await this.ops.run(id, async () => {
-      const rec = this.requireRecord(id);
-      if (this.leaderAlive(rec)) return;
+      const rec = this.store.requireRecord(id);
+      if (leaderAlive(rec)) return;
       const image = this.config.images[rec.image];
       if (!image)
         throw new PermanentDriverError(`image ${rec.image} of instance ${id} is no longer configured`);
       this.busy.set(id, 'pending');
       try {
         // Members left behind by a leader that died would otherwise run twice.
-        await this.terminateGroup(rec);
+        await terminateInstance(rec, this.config.stopGraceMs);
         await this.spawnInstance(rec, image);
       } finally {
         this.busy.delete(id);
@@ -352,10 +303,10 @@ export class LocalDriver implements CloudDriver {
 
   async stop(id: string): Promise<void> {
     await this.ops.run(id, async () => {
-      const rec = this.requireRecord(id);
+      const rec = this.store.requireRecord(id);
       this.busy.set(id, 'stopping');
       try {
-        await this.terminateGroup(rec);
+        await terminateInstance(rec, this.config.stopGraceMs);
         this.markObserved(rec, 'stopped');
       } finally {
         this.busy.delete(id);
@@ -365,13 +316,13 @@ export class LocalDriver implements CloudDriver {
 
   async reboot(id: string): Promise<void> {
     await this.ops.run(id, async () => {
-      const rec = this.requireRecord(id);
+      const rec = this.store.requireRecord(id);
       const image = this.config.images[rec.image];
       if (!image)
         throw new PermanentDriverError(`image ${rec.image} of instance ${id} is no longer configured`);
       this.busy.set(id, 'rebooting');
       try {
-        await this.terminateGroup(rec);
+        await terminateInstance(rec, this.config.stopGraceMs);
         await this.spawnInstance(rec, image);
       } finally {
         this.busy.delete(id);
@@ -381,15 +332,15 @@ export class LocalDriver implements CloudDriver {
 
   async get(id: string): Promise<ProviderInstance | null> {
     if (!/^[0-9a-f-]{36}$/.test(id)) return null;
-    const rec = this.readRecord(id);
+    const rec = this.store.readRecord(id);
     return rec ? this.observe(rec) : null;
   }
 
   async list(options: ListInstancesOptions = {}): Promise<ProviderInstance[]> {
     const since = sinceMs(options.since);
     const out: ProviderInstance[] = [];
-    for (const id of readdirSync(this.instancesDir)) {
-      const rec = this.readRecord(id);
+    for (const id of this.store.ids()) {
+      const rec = this.store.readRecord(id);
       if (!rec) continue;
       const inst = this.observe(rec);
       if (since === undefined || Date.parse(inst.updatedAt) >= since) out.push(inst);
@@ -450,7 +401,7 @@ export class LocalDriver implements CloudDriver {
     rec.process = { pid, pgid: pid, startTicks: st?.startTicks ?? -1, bootId: bootId(), startedAt: now };
     rec.observed = 'running';
     rec.updatedAt = now;
-    this.writeRecord(rec);
+    this.store.writeRecord(rec);
     this.runUserData(rec, env);
   }
 
@@ -489,59 +440,13 @@ export class LocalDriver implements CloudDriver {
     }
   }
 
-  private leaderAlive(rec: LocalInstanceRecord): boolean {
-    const p = rec.process;
-    if (!p || p.bootId !== bootId() || p.startTicks < 0) return false;
-    const st = readProcStat(p.pid);
-    return !!st && st.startTicks === p.startTicks && st.state !== 'Z';
-  }
-
-  /**
-   * SIGTERM to the instance's processes, SIGKILL after the grace period, then waits until none is
-   * left. Its processes are its process group plus every process carrying its NEPHELE_INSTANCE_ID
-   * (children that made groups of their own, like an agent's services).
-   */
-  private async terminateGroup(rec: LocalInstanceRecord): Promise<void> {
-    const p = rec.process;
-    if (!p || p.bootId !== bootId() || p.startTicks < 0) return;
-    const members = () => {
-      const all = new Map<number, ProcStat>();
-      for (const m of [...groupMembers(p.pgid, p.startTicks), ...instanceMembers(rec.id, p.startTicks)])
-        all.set(m.pid, m);
-      return [...all.values()];
-    };
-    const signal = (sig: NodeJS.Signals) => {
-      const groups = new Set(members().map((m) => m.pgrp));
-      groups.add(p.pgid);
-      for (const g of groups) signalGroup(g, sig);
-    };
-    if (members().length === 0) return;
-    signal('SIGTERM');
-    if (await this.waitGone(members, this.config.stopGraceMs)) return;
-    signal('SIGKILL');
-    if (await this.waitGone(members, KILL_WAIT_MS)) return;
-    const left = members().map((m) => m.pid);
-    throw new TransientDriverError(
-      `processes of instance ${rec.id} survived SIGKILL (pids ${left.join(', ')})`,
-    );
-  }
-
-  private async waitGone(members: () => ProcStat[], ms: number): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      if (members().length === 0) return true;
-      if (Date.now() >= deadline) return false;
-      await new Promise((r) => setTimeout(r, POLL_MS));
-    }
-  }
-
   // --- state --------------------------------------------------------------------------
 
   /** The instance as it is now; a change since the last look is recorded (see Note [Local instances]). */
   private observe(rec: LocalInstanceRecord): ProviderInstance {
     const transitional = this.busy.get(rec.id);
     if (transitional) return this.toInstance(rec, transitional);
-    const state: InstanceState = this.leaderAlive(rec) ? 'running' : 'stopped';
+    const state: InstanceState = leaderAlive(rec) ? 'running' : 'stopped';
     if (state !== rec.observed && !this.ops.isLocked(rec.id)) this.markObserved(rec, state);
     return this.toInstance(rec, state);
   }
@@ -550,7 +455,7 @@ export class LocalDriver implements CloudDriver {
     if (rec.observed === state) return;
     rec.observed = state;
     rec.updatedAt = new Date().toISOString();
-    this.writeRecord(rec);
+    this.store.writeRecord(rec);
   }
 
   private toInstance(rec: LocalInstanceRecord, state: InstanceState): ProviderInstance {
@@ -585,64 +490,8 @@ export class LocalDriver implements CloudDriver {
         metadata: { ...t.metadata },
       };
     }
-    const rec = this.readRecord(claim.id);
+    const rec = this.store.readRecord(claim.id);
     if (!rec) throw new TransientDriverError(`instance ${claim.id} is being created or destroyed; retry`);
     return this.observe(rec);
-  }
-
-  // --- files --------------------------------------------------------------------------
-
-  private recordPath(id: string): string {
-    return path.join(this.instanceDir(id), 'instance.json');
-  }
-
-  private readRecord(id: string): LocalInstanceRecord | null {
-    try {
-      return JSON.parse(readFileSync(this.recordPath(id), 'utf8')) as LocalInstanceRecord;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
-        return null;
-      throw e;
-    }
-  }
-
-  private requireRecord(id: string): LocalInstanceRecord {
-    const rec = /^[0-9a-f-]{36}$/.test(id) ? this.readRecord(id) : null;
-    if (!rec) throw new NotFoundError(`local instance ${id} not found`);
-    return rec;
-  }
-
-  private writeRecord(rec: LocalInstanceRecord): void {
-    this.writeAtomic(this.recordPath(rec.id), JSON.stringify(rec, null, 2));
-  }
-
-  private writeAtomic(file: string, content: string): void {
-    const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
-    writeFileSync(tmp, content, { mode: 0o600 });
-    renameSync(tmp, file);
-  }
-
-  private readClaim(keyFile: string): KeyClaim | null {
-    try {
-      return JSON.parse(readFileSync(keyFile, 'utf8')) as KeyClaim;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
-    }
-  }
-
-  /** Atomic across processes: a hard link to a complete temp file fails with EEXIST if claimed. */
-  private claimKey(keyFile: string, claim: KeyClaim): boolean {
-    const tmp = `${keyFile}.${process.pid}.${randomUUID()}.tmp`;
-    writeFileSync(tmp, JSON.stringify(claim), { mode: 0o600 });
-    try {
-      linkSync(tmp, keyFile);
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw e;
-    } finally {
-      unlinkSync(tmp);
-    }
   }
 }

@@ -245,54 +245,8 @@ export class QemuDriver implements CloudDriver {
     return this.mutex.run('create', async () => {
       const keyFile = path.join(this.config.stateDir, 'keys', sha256(req.idempotencyKey));
       const claimed = await readFile(keyFile, 'utf8').catch(() => undefined);
-      if (claimed) {
-        const id = (JSON.parse(claimed) as { id: string }).id;
-        const existing = await this.get(id);
-        if (existing) return existing;
-        const t = JSON.parse(claimed) as {
-          id: string;
-          name: string;
-          image: string;
-          profile: string;
-          createdAt: string;
-        };
-        return {
-          id: t.id,
-          name: t.name,
-          state: 'terminated',
-          addresses: [],
-          image: t.image,
-          profile: t.profile,
-          createdAt: t.createdAt,
-          updatedAt: t.createdAt,
-          metadata: {},
-          idempotencyKey: req.idempotencyKey,
-        };
-      }
-      const image = this.config.images[req.image];
-      if (!image) throw new PermanentDriverError(`unknown image ${req.image}`, { code: 'ImageNotFound' });
-      if (!existsSync(image.disk))
-        throw new PermanentDriverError(
-          `image ${req.image}: base disk ${image.disk} is missing (npm run images:build)`,
-          {
-            code: 'ImageNotFound',
-          },
-        );
-      const profile = this.config.profiles.find((p) => p.id === req.profile || p.name === req.profile);
-      if (!profile)
-        throw new PermanentDriverError(`unknown hardware profile ${req.profile}`, { code: 'FlavorNotFound' });
-      const used = (await this.records()).reduce(
-        (a, r) => ({ cpu: a.cpu + r.vcpus, mem: a.mem + r.memoryMb }),
-        { cpu: 0, mem: 0 },
-      );
-      if (used.cpu + profile.cpu > this.config.maxVcpus)
-        throw new QuotaExceededError(
-          `vCPU quota: ${used.cpu} of ${this.config.maxVcpus} in use, ${profile.cpu} asked`,
-        );
-      if (used.mem + profile.memoryMb > this.config.maxMemoryMb)
-        throw new QuotaExceededError(
-          `memory quota: ${used.mem} of ${this.config.maxMemoryMb} MiB in use, ${profile.memoryMb} asked`,
-        );
+      if (claimed) return this.claimedInstance(claimed, req.idempotencyKey);
+      const { image, profile } = await this.admit(req);
 
       const id = randomUUID();
       const dir = this.dir(id);
@@ -339,6 +293,61 @@ export class QemuDriver implements CloudDriver {
       }
       return (await this.get(id))!;
     });
+  }
+
+  /** What an idempotency key already made: the instance, or a tombstone once it is gone. */
+  private async claimedInstance(claimed: string, idempotencyKey: string): Promise<ProviderInstance> {
+    const id = (JSON.parse(claimed) as { id: string }).id;
+    const existing = await this.get(id);
+    if (existing) return existing;
+    const t = JSON.parse(claimed) as {
+      id: string;
+      name: string;
+      image: string;
+      profile: string;
+      createdAt: string;
+    };
+    return {
+      id: t.id,
+      name: t.name,
+      state: 'terminated',
+      addresses: [],
+      image: t.image,
+      profile: t.profile,
+      createdAt: t.createdAt,
+      updatedAt: t.createdAt,
+      metadata: {},
+      idempotencyKey: idempotencyKey,
+    };
+  }
+
+  /** The image and profile of a create, refused when unknown or over the quota. */
+  private async admit(req: CreateInstanceRequest) {
+    const image = this.config.images[req.image];
+    if (!image) throw new PermanentDriverError(`unknown image ${req.image}`, { code: 'ImageNotFound' });
+    if (!existsSync(image.disk))
+      throw new PermanentDriverError(
+        `image ${req.image}: base disk ${image.disk} is missing (npm run images:build)`,
+        {
+          code: 'ImageNotFound',
+        },
+      );
+    const profile = this.config.profiles.find((p) => p.id === req.profile || p.name === req.profile);
+    if (!profile)
+      throw new PermanentDriverError(`unknown hardware profile ${req.profile}`, { code: 'FlavorNotFound' });
+    const used = (await this.records()).reduce(
+      (a, r) => ({ cpu: a.cpu + r.vcpus, mem: a.mem + r.memoryMb }),
+      { cpu: 0, mem: 0 },
+    );
+    if (used.cpu + profile.cpu > this.config.maxVcpus)
+      throw new QuotaExceededError(
+        `vCPU quota: ${used.cpu} of ${this.config.maxVcpus} in use, ${profile.cpu} asked`,
+      );
+    if (used.mem + profile.memoryMb > this.config.maxMemoryMb)
+      throw new QuotaExceededError(
+        `memory quota: ${used.mem} of ${this.config.maxMemoryMb} MiB in use, ${profile.memoryMb} asked`,
+      );
+    return { image, profile };
   }
 
   /** The QEMU argv for an instance (exposed for tests and `ps` readers). */
