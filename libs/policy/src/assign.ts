@@ -60,6 +60,8 @@ export interface Rsc {
   /** Node index it is active on (`running`, or the unclean node), or -1. */
   activeNode: number;
   failed: boolean;
+  /** Runs with another agent than configured: restarted as if failed (see ResourceObservation). */
+  agentChanged: boolean;
   /** Allowed-node scores, indexed like `AssignInput.nodes`. */
   w: Int32Array;
   thisWith: Coloc[];
@@ -162,6 +164,7 @@ export function assignResources(
       active: running >= 0 || (runningIdx >= 0 && observed.unclean?.[obs!.node] !== undefined),
       activeNode: running >= 0 || (runningIdx >= 0 && observed.unclean?.[obs!.node] !== undefined) ? runningIdx : -1,
       failed: running >= 0 && obs?.failed === true,
+      agentChanged: running >= 0 && obs?.agentChanged === true,
       w: new Int32Array(N),
       thisWith: [],
       withThis: [],
@@ -283,6 +286,7 @@ function buildGroups(spec: ClusterSpec, byId: Map<string, Rsc>, N: number): Map<
       active: members.some((m) => m.active),
       activeNode: members.find((m) => m.activeNode >= 0)?.activeNode ?? -1,
       failed: false,
+      agentChanged: false,
       w: new Int32Array(N),
       thisWith: [],
       withThis: [],

@@ -361,6 +361,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   // Resources.
   const resources: ResourceSpec[] = [];
   const metaOf = new Map<string, Map<string, string>>();
+  const agentOf = new Map<string, { class?: string; provider?: string; type?: string }>();
   const groups: GroupSpec[] = [];
   const readPrimitive = (p: XmlNode, group?: { id: string; meta: Map<string, string> }): void => {
     const id = attr(p, 'id');
@@ -375,6 +376,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       for (const [k, v] of group.meta) if (!meta.has(k)) meta.set(k, v);
     }
     metaOf.set(id, meta);
+    agentOf.set(id, { class: attr(p, 'class'), provider: attr(p, 'provider'), type: attr(p, 'type') });
     auditMeta(meta, `primitive ${id}`, unsupported);
     nvpairs(p, 'utilization', unsupported);
     for (const op of children(child(p, 'operations'), 'op')) {
@@ -531,6 +533,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     }
     orders.push(u);
   }
+  const loop = orderLoop(orders.map((o) => [groupOf.get(o.first) ?? o.first, groupOf.get(o.then) ?? o.then]));
+  if (loop) unsupported(`rsc_order constraints that form a loop (${loop.join(' → ')})`);
 
   // Status.
   const rscById = new Map(resources.map((r) => [r.id, r]));
@@ -642,7 +646,10 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       const effective = f ? effectiveFailCount(f.count, f.last * 1000, timeoutSec * 1000, nowSec * 1000) : 0;
       const expired = (op: XmlNode): boolean => {
         const changed = Number(attr(op, 'last-rc-change'));
-        return timeoutSec > 0 && f !== undefined && effective === 0 && Number.isFinite(changed) && attr(op, 'last-rc-change') !== undefined && nowSec >= changed + timeoutSec;
+        if (timeoutSec <= 0 || attr(op, 'last-rc-change') === undefined || !Number.isFinite(changed) || nowSec < changed + timeoutSec) return false;
+        // A recurring monitor's failure expires only on a node that is up (and clean).
+        if (Number(attr(op, 'interval') ?? '0') !== 0 && !up) return false;
+        return f === undefined || effective === 0;
       };
       const state = lastOpState(ops.filter((op) => !(expired(op) && opFailed(op))), r.managed !== false);
       if (state === 'stopped') continue;
@@ -655,6 +662,10 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
         continue;
       }
       running[rid] = state === 'failed' ? { node: name, failed: true } : { node: name };
+      // Pacemaker restarts a resource active with another agent than configured
+      // (`pcmk__rsc_agent_changed`).
+      const agent = agentOf.get(rid);
+      if (agent && (['class', 'provider', 'type'] as const).some((k) => attr(lr, k) !== agent[k])) running[rid]!.agentChanged = true;
     }
   }
 
@@ -757,9 +768,11 @@ function topLevelResources(xml: string, resourcesEl: XmlNode | undefined): Array
 // Note [Expired failures]
 // ~~~~~~~~~~~~~~~~~~~~~~~
 // A failed operation whose result is at least failure-timeout old (now ≥ last-rc-change +
-// timeout) is ignored, as if it had not happened, when the resource has a fail count on that
-// node and that fail count has expired (now > last-failure + timeout). Without a fail count, or
-// with one that has not expired, the failure stands. (Pacemaker 2.1.5 `check_operation_expiry`.)
+// timeout) is ignored, as if it had not happened, unless the resource has a fail count on that
+// node that has not expired (an expired one: now > last-failure + timeout; one without a
+// last-failure never expires). So a failure with no fail count at all expires by its own age
+// alone. A recurring monitor's failure expires only on a node that is up. (Pacemaker 2.1.5
+// `check_operation_expiry` and `unpack_rsc_op`: "Ignoring expired … failure".)
 
 // Note [Node attributes]
 // ~~~~~~~~~~~~~~~~~~~~~~~
@@ -928,4 +941,39 @@ export function compareVersion(a: string | undefined, b: string | undefined): nu
     if (d !== 0) return d < 0 ? -1 : 1;
   }
   return 0;
+}
+
+// Note [Order loops]
+// ~~~~~~~~~~~~~~~~~~
+// Orders that form a loop (a then b, b then a, directly or through others; a group counts as one
+// resource) leave Pacemaker with a transition graph it cannot complete whenever the actions of the
+// loop are all needed: crm_simulate reports "An invalid transition was produced" and starts none of
+// them, while Nephele would break the loop and start them. Such configurations are refused.
+
+/** The first loop among `[first, then]` edges, as the ids along it (first id repeated last). */
+export function orderLoop(edges: ReadonlyArray<readonly [string, string]>): string[] | undefined {
+  const out = new Map<string, string[]>();
+  for (const [f, t] of edges) if (f !== t) out.set(f, [...(out.get(f) ?? []), t]);
+  const state = new Map<string, 1 | 2>(); // 1 on the path, 2 done
+  const path: string[] = [];
+  const visit = (v: string): string[] | undefined => {
+    state.set(v, 1);
+    path.push(v);
+    for (const w of out.get(v) ?? []) {
+      if (state.get(w) === 1) return [...path.slice(path.indexOf(w)), w];
+      if (state.get(w) === undefined) {
+        const found = visit(w);
+        if (found) return found;
+      }
+    }
+    path.pop();
+    state.set(v, 2);
+    return undefined;
+  };
+  for (const v of out.keys()) {
+    if (state.get(v) !== undefined) continue;
+    const found = visit(v);
+    if (found) return found;
+  }
+  return undefined;
 }
