@@ -61,7 +61,7 @@ export interface Rsc {
   activeNode: number;
   failed: boolean;
   /** Runs with another agent than configured: restarted as if failed (see ResourceObservation). */
-  agentChanged: boolean;
+  definitionChanged: boolean;
   /** Allowed-node scores, indexed like `AssignInput.nodes`. */
   w: Int32Array;
   thisWith: Coloc[];
@@ -164,7 +164,7 @@ export function assignResources(
       active: running >= 0 || (runningIdx >= 0 && observed.unclean?.[obs!.node] !== undefined),
       activeNode: running >= 0 || (runningIdx >= 0 && observed.unclean?.[obs!.node] !== undefined) ? runningIdx : -1,
       failed: running >= 0 && obs?.failed === true,
-      agentChanged: running >= 0 && obs?.agentChanged === true,
+      definitionChanged: running >= 0 && obs?.definitionChanged === true,
       w: new Int32Array(N),
       thisWith: [],
       withThis: [],
@@ -286,7 +286,7 @@ function buildGroups(spec: ClusterSpec, byId: Map<string, Rsc>, N: number): Map<
       active: members.some((m) => m.active),
       activeNode: members.find((m) => m.activeNode >= 0)?.activeNode ?? -1,
       failed: false,
-      agentChanged: false,
+      definitionChanged: false,
       w: new Int32Array(N),
       thisWith: [],
       withThis: [],

@@ -1,3 +1,4 @@
+import { startDigest } from './digest';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import {
   ClusterObservedState,
@@ -362,6 +363,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const resources: ResourceSpec[] = [];
   const metaOf = new Map<string, Map<string, string>>();
   const agentOf = new Map<string, { class?: string; provider?: string; type?: string }>();
+  const primitiveEl = new Map<string, XmlNode>();
   const groups: GroupSpec[] = [];
   const readPrimitive = (p: XmlNode, group?: { id: string; meta: Map<string, string> }): void => {
     const id = attr(p, 'id');
@@ -377,6 +379,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     }
     metaOf.set(id, meta);
     agentOf.set(id, { class: attr(p, 'class'), provider: attr(p, 'provider'), type: attr(p, 'type') });
+    primitiveEl.set(id, p);
     auditMeta(meta, `primitive ${id}`, unsupported);
     nvpairs(p, 'utilization', unsupported);
     for (const op of children(child(p, 'operations'), 'op')) {
@@ -665,7 +668,12 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       // Pacemaker restarts a resource active with another agent than configured
       // (`pcmk__rsc_agent_changed`).
       const agent = agentOf.get(rid);
-      if (agent && (['class', 'provider', 'type'] as const).some((k) => attr(lr, k) !== agent[k])) running[rid]!.agentChanged = true;
+      if (agent && (['class', 'provider', 'type'] as const).some((k) => attr(lr, k) !== agent[k])) running[rid]!.definitionChanged = true;
+      else if (primitiveEl.has(rid)) {
+        const change = definitionChange(primitiveEl.get(rid)!, ops);
+        if (change === 'restart') running[rid]!.definitionChanged = true;
+        else if (change !== undefined && change !== 'reload') unsupported(`${rid} on ${name}: ${change}`);
+      }
     }
   }
 
@@ -976,4 +984,37 @@ export function orderLoop(edges: ReadonlyArray<readonly [string, string]>): stri
     if (found) return found;
   }
   return undefined;
+}
+
+/**
+ * Whether Pacemaker restarts or reloads an active resource for a changed definition (see Note
+ * [Definition digests] in digest.ts): undefined when the start in effect matches, else 'restart',
+ * 'reload' (a reload moves nothing), or why the reader cannot tell.
+ */
+function definitionChange(primitive: XmlNode, ops: XmlNode[]): 'restart' | 'reload' | string | undefined {
+  let start: XmlNode | undefined;
+  let call = -Infinity;
+  for (const op of ops) {
+    const c = Number(attr(op, 'call-id') ?? '0');
+    if (attr(op, 'operation') === 'start' && c >= call) [start, call] = [op, c];
+  }
+  if (!start) return undefined;
+  const sets = children(primitive, 'instance_attributes');
+  const startOps = children(child(primitive, 'operations'), 'op').filter((o) => attr(o, 'name') === 'start');
+  if (sets.length > 1 || sets.some((s) => children(s, 'rule').length > 0 || attr(s, 'id-ref') !== undefined) || startOps.some((o) => children(o, 'instance_attributes').length > 0)) {
+    return 'parameters Nephele cannot digest (several or rule-based instance_attributes) with a start in its history';
+  }
+  const params = new Map<string, string>();
+  for (const p of children(sets[0], 'nvpair')) {
+    const n = attr(p, 'name');
+    if (n !== undefined && !params.has(n)) params.set(n, attr(p, 'value') ?? '');
+  }
+  const recorded = attr(start, 'op-digest');
+  if (recorded === startDigest(params)) return undefined;
+  // An agent that can reload records which parameters need a restart (op-restart-digest).
+  const restartDigest = attr(start, 'op-restart-digest');
+  if (restartDigest === undefined) return 'restart';
+  const forced = (attr(start, 'op-force-restart') ?? '').split(/\s+/).filter(Boolean);
+  const restartParams = new Map([...params].filter(([k]) => forced.includes(k)));
+  return restartDigest === startDigest(restartParams) ? 'reload' : 'parameters changed that its agent cannot reload (op-restart-digest)';
 }

@@ -148,7 +148,7 @@ export interface ResourceObservation {
    * It runs with another agent (class, provider, type) than configured: Pacemaker restarts it
    * (`pcmk__rsc_agent_changed`), as a failed one but without a failure.
    */
-  agentChanged?: boolean;
+  definitionChanged?: boolean;
 }
 
 /** What the DPE sees now. */

@@ -127,7 +127,7 @@ function computeRunnable(spec: ClusterSpec, a: Assignment, restarted: ReadonlySe
     firsts.push(f.index);
     if ((o.kind ?? 'Mandatory') !== 'Mandatory') continue; // see Note [Order kinds]
     // An asymmetrical order leaves alone a `then` that already runs where it stays.
-    if (o.symmetrical === false && t.running >= 0 && t.running === t.assigned && !t.failed && !t.agentChanged && !restarted.has(t.index)) continue;
+    if (o.symmetrical === false && t.running >= 0 && t.running === t.assigned && !t.failed && !t.definitionChanged && !restarted.has(t.index)) continue;
     edges.push([f.index, t.index]);
   }
   for (const c of spec.colocations ?? []) {
@@ -137,8 +137,9 @@ function computeRunnable(spec: ClusterSpec, a: Assignment, restarted: ReadonlySe
     if (d && p && d !== p && c.score >= INFINITY && !p.group) colocEdges.push([p.index, d.index]);
   }
   // Only a primary that has a start action blocks its dependents: it has one when it is
-  // assigned, or when it is the `first` of an order (Pacemaker creates it, unrunnable, then).
-  const hasStart = a.resources.map((r) => r.assigned >= 0);
+  // assigned, when it is active (stopping, its start is created unrunnable), or when it is the
+  // `first` of an order (Pacemaker creates it, unrunnable, then).
+  const hasStart = a.resources.map((r) => r.assigned >= 0 || r.running >= 0);
   for (const f of firsts) hasStart[f] = true;
   // An unmanaged resource has no action to block: it stays as it is.
   for (const r of a.resources) if (r.unmanaged) hasStart[r.index] = false;
@@ -287,13 +288,13 @@ function buildActions(
         start,
       };
     }
-    if (cur >= 0 && cur === t && (r.failed || r.agentChanged || impliedBy)) {
+    if (cur >= 0 && cur === t && (r.failed || r.definitionChanged || impliedBy)) {
       const stop = stopStep(cur, id('restart'));
       const start = startStep(cur, id('restart'));
       start.after.push(stop.id);
       const explanation = r.failed
         ? `restart ${r.id} on ${name(cur)}: it failed, and recovers in place (${explanations[r.id]})`
-        : r.agentChanged
+        : r.definitionChanged
           ? `restart ${r.id} on ${name(cur)}: it runs with another agent than configured`
           : `restart ${r.id} on ${name(cur)}: ${impliedBy}`;
       return { action: { kind: 'restart', id: id('restart'), resource: r.id, node: name(cur), explanation, steps: [stop, start] }, stop, start };
