@@ -98,6 +98,47 @@ describe(RabbitMqBus.name, () => {
     expect(attempts).toEqual([false, true, true]);
   });
 
+  it('settles every delivery of a batch subscription (acked in batches, retried, dead-lettered) and leaves none unacked', async () => {
+    const seen = new Map<number, number>();
+    const sub = await sut.subscribe({
+      queue: 'bustest.batch',
+      exchange: Topology.events,
+      bindings: ['nephele.group.scaled'],
+      batchSize: 50,
+      maxWaitMs: 10,
+      prefetch: 120,
+      batchHandler: async (items) => {
+        // Batches overlap: a later one may finish first.
+        await new Promise((r) => setTimeout(r, Math.random() * 30));
+        return items.map(({ event }) => {
+          const n = (event.data as { to: number }).to;
+          const times = (seen.get(n) ?? 0) + 1;
+          seen.set(n, times);
+          if (n % 97 === 0) return Outcome.deadLetter('test: refused');
+          return n % 10 === 0 && times === 1 ? Outcome.retry(50) : Outcome.ack();
+        });
+      },
+    });
+    await sut.publishAll(Array.from({ length: 1000 }, (_, i) => scaled(i + 1)));
+    await waitFor(
+      () =>
+        [...seen.keys()].length === 1000 &&
+        [...seen.entries()].every(([n, t]) => t === (n % 10 === 0 && n % 97 !== 0 ? 2 : 1)),
+      {
+        what: 'every message handled, retries twice',
+      },
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    // Cancelling returns unacked deliveries to the queue: none may be left.
+    await sub.cancel();
+    const conn = await amqp.connect(vhost.url);
+    const ch = await conn.createChannel();
+    expect((await ch.checkQueue('bustest.batch')).messageCount).toBe(0);
+    expect((await ch.checkQueue(Topology.dlq('bustest'))).messageCount).toBe(10);
+    expect([...seen.values()].filter((t) => t > 1)).toHaveLength(100 - 1);
+    await conn.close();
+  });
+
   it('answers request/reply through direct reply-to', async () => {
     await sut.respond('bustest.rpc', ['nephele.test.double'], async (e) => (e.data as { n: number }).n * 2);
     await expect(sut.request(createEvent('t', 'nephele.test.double', { n: 21 }))).resolves.toBe(42);

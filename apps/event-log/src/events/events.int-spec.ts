@@ -4,7 +4,10 @@ import { Client } from 'pg';
 import { createEvent, Topology } from '@nephele/contracts';
 import { createHttpApp } from '@nephele/service-kit';
 import { createTestDatabase, createTestVhost, readSse, TestResource, waitFor } from '@nephele/testing';
+import { DataSource } from 'typeorm';
 import { EventLogAppModule } from '../app.module';
+import { EVENT_LOG_DB } from '../event-log.tokens';
+import { EventsRepository } from './events.repository';
 import { loadEventLogConfig } from '../config/env';
 
 const TOKEN = 'int-test-admin-token-0123456789abcdef';
@@ -267,5 +270,36 @@ describe('event log (real PostgreSQL + RabbitMQ)', () => {
     expect(received).toHaveLength(600);
     expect(new Set(received).size).toBe(600);
     expect(new Set(received)).toEqual(new Set(burst.map((e) => e.id)));
+  });
+
+  it('reads no event past one whose transaction is still in flight, then both in seq order', async () => {
+    const repo = app.get(EventsRepository);
+    const ds = app.get<DataSource>(EVENT_LOG_DB);
+    const ev = (id: string) =>
+      createEvent(
+        'int',
+        'nephele.config.changed',
+        { resource: 'pools', id, action: 'created' as const },
+        { subject: 'in-flight' },
+      );
+    const [early, late] = [ev('early'), ev('late')];
+    const list = async () =>
+      (
+        (await (await fetch(`${url}/v1/events?subject=in-flight`, { headers: auth })).json()) as any
+      ).items.map((e: { data: { id: string } }) => e.data.id);
+    const runner = ds.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      // Draws the lower seq and stays uncommitted while another batch commits a higher one.
+      await repo.insertIn(runner.manager, [early]);
+      await repo.insertBatch([late]);
+      expect(await count(`subject = 'in-flight'`)).toBe(1);
+      expect(await list()).toEqual([]);
+      await runner.commitTransaction();
+    } finally {
+      await runner.release();
+    }
+    expect(await list()).toEqual(['early', 'late']);
   });
 });

@@ -21,7 +21,6 @@ export interface StoredEvent {
   event: CloudEvent;
 }
 
-const INSERT_LOCK = advisoryKey('nephele-event-log-insert');
 const PARTITIONS_LOCK = advisoryKey('nephele-event-log-partitions');
 
 // Note [Event identity]
@@ -43,18 +42,27 @@ const PARTITIONS_LOCK = advisoryKey('nephele-event-log-partitions');
 // identities in `event_ids` with one multi-row INSERT … ON CONFLICT DO NOTHING (sorted by
 // identity, so two transactions — two replicas, or two batches of one — claiming overlapping
 // identities wait for each other in one order and never deadlock; a duplicate waits for the
-// holder's commit and then finds it claimed); (2) take the ordering lock (Note [Event order]);
-// (3) insert the events whose identity this transaction claimed, in arrival order. The claim runs
-// before the lock, so one batch's claim overlaps another's insert and commit. Profiled
-// (`npm run bench -- event-log`, BENCH_CPU_PROF): the event-log process is mostly idle and the
-// batch insert is the bound (≈150 ms per 1000 events on the loaded 2-core machine, a third of
-// it the identity claim), so moving the claim out of the serialised section is what pays.
+// holder's commit and then finds it claimed); (2) mark the transaction in flight (Note [Event
+// order]); (3) insert the events whose identity this transaction claimed, in arrival order, from
+// one jsonb array parameter. Nothing serialises two batches: their inserts and commits overlap,
+// and PostgreSQL's group commit shares one WAL flush among the commits that meet.
+// Profiled (`npm run bench -- event-log`, BENCH_CPU_PROF): the event-log process is about half
+// idle; until 2026-12 an exclusive advisory lock held from the insert to the commit (WAL flush
+// included) serialised every batch of every replica, so a second replica added no capacity.
 
 // Note [Event order]
-// `seq` comes from one sequence and every insert transaction takes the same transaction-level
-// advisory lock before it inserts events (and holds it to its commit), so sequence order equals commit order even with several event-log replicas.
-// A reader that has seen seq N has therefore seen every committed event below N: keyset pages and
-// stream resumption by seq neither skip nor repeat events.
+// `seq` comes from one sequence (CACHE 1: a drawn value is at most the sequence's last_value), but
+// transactions commit in any order, so a reader must not pass a seq that a transaction still in
+// flight may commit. Each insert transaction first takes a shared transaction-level advisory lock
+// (two-int4 form, a key space no other lock here uses) keyed by the next value of the sequence,
+// before it draws its seqs, and holds it to its commit: its seqs are all ≥ its key. A reader
+// (stableSeq) reads (a) the sequence's last_value W, then (b) the least key K in pg_locks, then
+// reads its rows with seq ≤ min(W, K - 1) in a later statement. Every seq ≤ W was drawn before (a),
+// so its transaction held its lock at (a); at (b) it either still holds it (then K ≤ that seq) or
+// has ended, and a transaction is visible to new snapshots before it releases its locks. So a
+// reader that has seen seq N has seen every event that will ever be committed below N: keyset
+// pages and stream resumption by seq neither skip nor repeat events, with several replicas
+// inserting at once. A lock taken by something else in that key space only delays readers.
 @Injectable()
 export class EventsRepository {
   constructor(@Inject(EVENT_LOG_DB) private readonly db: DataSource) {}
@@ -65,40 +73,70 @@ export class EventsRepository {
    */
   async insertBatch(events: CloudEvent[]): Promise<{ stored: number; maxSeq?: string }> {
     if (!events.length) return { stored: 0 };
+    return this.db.transaction((tx) => this.insertIn(tx, events));
+  }
+
+  /**
+   * insertBatch's statements in the caller's transaction (which commits it): see Note [Group
+   * commit] and Note [Event order].
+   */
+  async insertIn(tx: Db, events: CloudEvent[]): Promise<{ stored: number; maxSeq?: string }> {
+    if (!events.length) return { stored: 0 };
     // Each distinct identity once, in key order: two transactions claiming overlapping identities
     // then wait for each other in the same order instead of deadlocking.
     const key = (source: string, id: string) => `${source}\u0000${id}`;
     const firsts = new Map<string, CloudEvent>();
     for (const e of events) if (!firsts.has(key(e.source, e.id))) firsts.set(key(e.source, e.id), e);
     const claim = [...firsts.keys()].sort().map((k) => firsts.get(k)!);
-    return this.db.transaction(async (tx) => {
-      // see Note [Group commit]: the claim runs before the ordering lock.
-      const claimed: { source: string; id: string }[] = await tx.query(
-        `INSERT INTO event_log.event_ids (source, id, time)
-         SELECT s, i, t FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS x(s, i, t, n)
-         ORDER BY n
-         ON CONFLICT DO NOTHING
-         RETURNING source, id`,
-        [claim.map((e) => e.source), claim.map((e) => e.id), claim.map((e) => e.time)],
-      );
-      if (!claimed.length) return { stored: 0 };
-      const mine = new Set(claimed.map((r) => firsts.get(key(r.source, r.id))));
-      // In arrival order: that is the order of their seqs.
-      const fresh = [...firsts.values()].filter((e) => mine.has(e));
-      await tx.query(`SELECT pg_advisory_xact_lock(${INSERT_LOCK})`);
-      const rows: { seq: string }[] = await tx.query(
-        `INSERT INTO event_log.events (id, source, type, subject, time, event, project)
-         SELECT e->>'id', e->>'source', e->>'type', e->>'subject', (e->>'time')::timestamptz, e,
-           COALESCE(e->>'project', e->'data'->>'project')
-         FROM unnest($1::jsonb[]) WITH ORDINALITY AS x(e, n) ORDER BY n
-         ON CONFLICT DO NOTHING
-         RETURNING seq::text AS seq`,
-        [fresh.map((e) => JSON.stringify(e))],
-      );
-      let max: bigint | undefined;
-      for (const r of rows) if (max === undefined || BigInt(r.seq) > max) max = BigInt(r.seq);
-      return { stored: rows.length, maxSeq: max?.toString() };
-    });
+    const claimed: { source: string; id: string }[] = await tx.query(
+      `INSERT INTO event_log.event_ids (source, id, time)
+       SELECT s, i, t FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS x(s, i, t, n)
+       ORDER BY n
+       ON CONFLICT DO NOTHING
+       RETURNING source, id`,
+      [claim.map((e) => e.source), claim.map((e) => e.id), claim.map((e) => e.time)],
+    );
+    if (!claimed.length) return { stored: 0 };
+    const mine = new Set(claimed.map((r) => firsts.get(key(r.source, r.id))));
+    // In arrival order: that is the order of their seqs.
+    const fresh = [...firsts.values()].filter((e) => mine.has(e));
+    // see Note [Event order]: the in-flight mark comes before the seqs are drawn.
+    await tx.query(
+      `SELECT pg_advisory_xact_lock_shared((k >> 31)::int, (k & 2147483647)::int)
+       FROM (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END AS k
+             FROM event_log.events_seq) s`,
+    );
+    // One jsonb array parameter (not a jsonb[]): no per-element array-literal escaping.
+    const rows: { seq: string }[] = await tx.query(
+      `INSERT INTO event_log.events (id, source, type, subject, time, event, project)
+       SELECT e->>'id', e->>'source', e->>'type', e->>'subject', (e->>'time')::timestamptz, e,
+         COALESCE(e->>'project', e->'data'->>'project')
+       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n
+       ON CONFLICT DO NOTHING
+       RETURNING seq::text AS seq`,
+      [JSON.stringify(fresh)],
+    );
+    let max: bigint | undefined;
+    for (const r of rows) if (max === undefined || BigInt(r.seq) > max) max = BigInt(r.seq);
+    return { stored: rows.length, maxSeq: max?.toString() };
+  }
+
+  /**
+   * The highest seq below which every event is committed (or will never be): see Note [Event
+   * order]. Readers read up to it only; the two statements run in this order, and the caller's
+   * read after them.
+   */
+  async stableSeq(): Promise<string> {
+    const [{ w }] = (await this.db.query(
+      `SELECT (CASE WHEN is_called THEN last_value ELSE 0 END)::text AS w FROM event_log.events_seq`,
+    )) as { w: string }[];
+    const [{ m }] = (await this.db.query(
+      `SELECT min((classid::bigint << 31) | objid::bigint)::text AS m FROM pg_locks
+       WHERE locktype = 'advisory' AND objsubid = 2
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    )) as { m: string | null }[];
+    const bound = m === null ? BigInt(w) : min(BigInt(w), BigInt(m) - 1n);
+    return bound.toString();
   }
 
   async find(filter: EventFilter, limit: number): Promise<StoredEvent[]> {
@@ -119,6 +157,8 @@ export class EventsRepository {
     if (filter.until) where.push(`time < ${p(filter.until.toISOString())}`);
     if (filter.afterSeq) where.push(`seq > ${p(filter.afterSeq)}::bigint`);
     if (filter.project !== undefined) where.push(`project = ${p(filter.project)}`);
+    // see Note [Event order]: nothing beyond the stable seq, read before this statement.
+    where.push(`seq <= ${p(await this.stableSeq())}::bigint`);
     // Order by the bigint column, not the text alias of the select list.
     const sql = `SELECT e.seq::text AS seq, e.event FROM event_log.events e
                  ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
@@ -135,11 +175,9 @@ export class EventsRepository {
     return rows[0];
   }
 
+  /** Where "from now on" starts: the stable seq (Note [Event order]). */
   async maxSeq(): Promise<string> {
-    const rows: { s: string | null }[] = await this.db.query(
-      `SELECT max(seq)::text AS s FROM event_log.events`,
-    );
-    return rows[0]?.s ?? '0';
+    return this.stableSeq();
   }
 
   async ping(): Promise<void> {
@@ -223,6 +261,10 @@ export class EventsRepository {
     await db.query(`DELETE FROM event_log.event_ids WHERE time < $1`, [cutoff.toISOString()]);
     return { created, dropped };
   }
+}
+
+function min(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
 }
 
 function escapeLike(s: string): string {

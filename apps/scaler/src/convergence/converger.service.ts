@@ -8,6 +8,7 @@ import { SCALER_CONFIG } from '../scaler.tokens';
 import { ConvergeSignal } from '../state/converge.signal';
 import { ConvergeReconciler } from './converge.reconciler';
 import { ServersRepository } from '../state/servers.repository';
+import { GroupsRepository } from '../state/groups.repository';
 
 // Note [One pass per group]
 // Convergence is level-based (controller-runtime style): anything that may change what a group
@@ -22,14 +23,29 @@ import { ServersRepository } from '../state/servers.repository';
 // dies mid-pass leaves a lease that expires after SCALER_CONVERGE_LEASE_MS; the pass is then
 // simply planned again from what is there (steps are idempotent: creates carry idempotency keys).
 
+// Note [Firing first]
+// 10,000 schedules due at one instant fire in batches on every replica (Note [Schedules across
+// replicas]); each committed batch makes its groups due for convergence, and convergence passes
+// (several statements per group) then competed with the later batches for the database and the
+// CPU: profiled (`npm run bench -- scaler`, BENCH_CPU_PROF), the scaler processes spent a fifth of
+// their time writing queries to PostgreSQL and firing lateness grew batch after batch to 7–9 s. So
+// while schedule firings are due and not yet recorded (by any replica) the converger waits, for at
+// most FIRING_FIRST_MAX_MS of real time per backlog, then converges whatever is still due: a
+// firing that keeps failing cannot hold convergence back for longer.
+const FIRING_FIRST_MAX_MS = 5_000;
+const FIRING_FIRST_RECHECK_MS = 100;
+
 /** The convergence loop (see Note [One pass per group]). */
 @Injectable()
 export class ConvergerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly loop: PollingLoop;
   private readonly passSeconds: Histogram;
+  /** When (performance.now()) the converger began waiting for due firings (Note [Firing first]). */
+  private backlogSince?: number;
 
   constructor(
     private readonly servers: ServersRepository,
+    private readonly groups: GroupsRepository,
     private readonly reconciler: ConvergeReconciler,
     signal: ConvergeSignal,
     @Inject(SCALER_CONFIG) private readonly config: ScalerConfig,
@@ -64,6 +80,7 @@ export class ConvergerService implements OnApplicationBootstrap, OnApplicationSh
   private async tick(): Promise<number> {
     let delay = this.config.converge.pollMs;
     try {
+      if (await this.firingBacklog()) return FIRING_FIRST_RECHECK_MS;
       for (;;) {
         const ids = await this.servers.claim(16, this.config.converge.leaseMs);
         await Promise.all(ids.map((id) => this.runPass(id)));
@@ -75,6 +92,17 @@ export class ConvergerService implements OnApplicationBootstrap, OnApplicationSh
       this.log.warn({ err: (e as Error).message }, 'convergence loop failed; will retry');
     }
     return delay;
+  }
+
+  /** Whether to let due schedule firings go first (Note [Firing first]). */
+  private async firingBacklog(): Promise<boolean> {
+    const next = await this.groups.nextFiringAt();
+    if (!next || next.getTime() > this.clock.now().getTime()) {
+      this.backlogSince = undefined;
+      return false;
+    }
+    this.backlogSince ??= performance.now();
+    return performance.now() - this.backlogSince < FIRING_FIRST_MAX_MS;
   }
 
   /** One pass (see Note [Converge pass]); returns when to look again. */

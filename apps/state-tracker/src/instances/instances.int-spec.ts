@@ -1,4 +1,5 @@
 import { INestApplication } from '@nestjs/common';
+import { Client } from 'pg';
 import { createHmac, randomUUID } from 'node:crypto';
 import { Bus, Outcome, RabbitMqBus } from '@nephele/bus';
 import {
@@ -209,5 +210,92 @@ describe('state tracker (real PostgreSQL + RabbitMQ)', () => {
     expect((await fetch(`${url}/v1/instances/not-a-uuid`, { headers: auth })).status).toBe(404);
     expect((await fetch(`${url}/v1/instances/${randomUUID()}`, { headers: auth })).status).toBe(404);
     expect((await fetch(`${url}/v1/instances`)).status).toBe(401);
+  });
+
+  it('matches the provider after it changes states and addresses of 2,000 instances and drops some', async () => {
+    const n = 2000;
+    const pid = (i: number) => `bulk-${i}`;
+    for (let i = 0; i < n; i++)
+      provider.set(pid(i), { id: pid(i), state: 'running', addresses: [`10.1.${i >> 8}.${i & 255}`] });
+    const launches = Array.from({ length: n }, (_, i) =>
+      createEvent('gw', 'nephele.instance.launch_succeeded', {
+        instanceId: randomUUID(),
+        owner: 'test:bulk',
+        idempotencyKey: `bulk-key-${i}`,
+        providerAccountId: account,
+        providerInstanceId: pid(i),
+        state: 'running' as const,
+      }),
+    );
+    await peer.publishAll(launches);
+    const pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    try {
+      const store = async () =>
+        new Map(
+          (
+            await pg.query(
+              `SELECT provider_instance_id AS p, state, addresses FROM state_tracker.instances
+               WHERE provider_account_id = $1 AND provider_instance_id LIKE 'bulk-%'`,
+              [account],
+            )
+          ).rows.map((r: { p: string; state: string; addresses: string[] }) => [r.p, r]),
+        );
+      await waitFor(async () => (await store()).size === n, {
+        timeoutMs: 60_000,
+        what: '2,000 instances in the store',
+      });
+      // The provider changes: a quarter stopped, a quarter with new addresses, a tenth gone.
+      const gone = new Set<string>();
+      for (let i = 0; i < n; i++) {
+        if (i % 10 === 3) {
+          provider.delete(pid(i));
+          gone.add(pid(i));
+        } else if (i % 4 === 1) provider.set(pid(i), { id: pid(i), state: 'stopped', addresses: [] });
+        else if (i % 4 === 2)
+          provider.set(pid(i), {
+            id: pid(i),
+            state: 'running',
+            addresses: [`10.2.${i >> 8}.${i & 255}`, '2001:db8::1'],
+          });
+      }
+      const mismatches = async () => {
+        const rows = await store();
+        const bad: string[] = [];
+        for (let i = 0; i < n; i++) {
+          const row = rows.get(pid(i))!;
+          const want: { state: string; addresses?: string[] } = gone.has(pid(i))
+            ? { state: 'terminated' }
+            : provider.get(pid(i))!;
+          if (row.state !== want.state) bad.push(`${pid(i)}: ${row.state} != ${want.state}`);
+          else if (
+            !gone.has(pid(i)) &&
+            JSON.stringify(row.addresses) !== JSON.stringify(want.addresses ?? [])
+          )
+            bad.push(`${pid(i)}: addresses ${JSON.stringify(row.addresses)}`);
+        }
+        return bad;
+      };
+      await waitFor(async () => (await mismatches()).length === 0, {
+        timeoutMs: 30_000,
+        what: 'the store matching the provider',
+      });
+      await app.get(PollerService).cycle();
+      expect(await mismatches()).toEqual([]);
+      const vanishedOf = () =>
+        new Set(
+          seen
+            .filter(
+              (e) => e.type === 'nephele.instance.vanished' && gone.has((e.data as any).providerInstanceId),
+            )
+            .map((e) => (e.data as any).providerInstanceId),
+        );
+      await waitFor(() => vanishedOf().size === gone.size, {
+        what: 'a vanished event for each dropped instance',
+      });
+    } finally {
+      await pg.end();
+      for (let i = 0; i < n; i++) provider.delete(pid(i));
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { InstanceState } from '@nephele/contracts';
+import { InstanceState, ProviderInstanceView } from '@nephele/contracts';
 import { SqlRepository } from '@nephele/persistence';
 import { TRACKER_DB } from '../state-tracker.tokens';
 import type { PollRow } from './poll.plan';
@@ -175,15 +175,59 @@ export class InstancesRepository extends SqlRepository {
     return rows.map((r) => ({ accountId: r.a, transitional: r.t }));
   }
 
-  /** An account's live instances, the columns a poll compares (see Note [Poll cost]). */
-  liveForAccount(accountId: string): Promise<PollRow[]> {
-    return this.db.query(
-      `SELECT id, provider_instance_id, state, addresses,
+  /**
+   * The set-based half of a poll (Note [Poll cost]): the provider's list goes to the database as
+   * one JSON array, joined there with the account's live rows. Returns only the rows a plan can act
+   * on — listed with another state or other addresses, not listed, or unchanged with a last-seen
+   * time due (older than `touchEveryMs` at `listedAt`) — the listed ids no live row has, and the
+   * count of live rows.
+   */
+  async pollCandidates(
+    accountId: string,
+    listed: ProviderInstanceView[],
+    listedAt: Date,
+    touchEveryMs: number,
+  ): Promise<{ rows: PollRow[]; unknownProviderIds: string[]; live: number }> {
+    const rows: (PollRow & { k: 'row' | 'unknown' | 'live' })[] = await this.db.query(
+      `WITH l AS MATERIALIZED (
+         SELECT id AS pid, state AS st, COALESCE(addresses, '[]') AS ad
+         FROM jsonb_to_recordset($2::jsonb) AS x(id text, state text, addresses jsonb)
+       ), live AS MATERIALIZED (
+         SELECT i.id, i.provider_instance_id, i.state, i.addresses, i.created_at, i.last_seen,
+           l.pid AS lpid, l.st AS lst, l.ad AS lad
+         FROM state_tracker.instances i LEFT JOIN l ON l.pid = i.provider_instance_id
+         WHERE i.provider_account_id = $1 AND i.state <> 'terminated'
+       )
+       SELECT 'row' AS k, id, provider_instance_id, state, addresses,
          (extract(epoch FROM created_at) * 1000)::float8 AS created_at,
          (extract(epoch FROM last_seen) * 1000)::float8 AS last_seen
-       FROM state_tracker.instances WHERE provider_account_id = $1 AND state <> 'terminated'`,
-      [accountId],
+       FROM live
+       WHERE provider_instance_id IS NOT NULL
+         AND (lpid IS NULL OR lst IS DISTINCT FROM state::text OR lad <> addresses
+              OR last_seen IS NULL OR last_seen <= $3::timestamptz - $4 * interval '1 millisecond')
+       UNION ALL
+       SELECT 'unknown', NULL, l.pid, NULL, NULL, NULL, NULL FROM l
+       WHERE l.st <> 'terminated' AND NOT EXISTS (SELECT 1 FROM live WHERE live.provider_instance_id = l.pid)
+       UNION ALL
+       SELECT 'live', NULL, count(*)::text, NULL, NULL, NULL, NULL FROM live`,
+      // One JSON parameter: no per-element array-literal escaping (Note [Poll cost]).
+      [
+        accountId,
+        JSON.stringify(listed),
+        listedAt.toISOString(),
+        touchEveryMs,
+      ],
     );
+    const out = { rows: [] as PollRow[], unknownProviderIds: [] as string[], live: 0 };
+    for (const r of rows) {
+      if (r.k === 'live') out.live = Number(r.provider_instance_id);
+      else if (r.k === 'unknown') out.unknownProviderIds.push(r.provider_instance_id!);
+      else {
+        const { k: _k, ...row } = r;
+        out.rows.push(row);
+      }
+    }
+    return out;
   }
 
   async newOrphans(accountId: string, providerIds: string[]): Promise<string[]> {

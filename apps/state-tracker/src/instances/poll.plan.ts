@@ -25,12 +25,19 @@ export const TOUCH_EVERY_MS = 60_000;
 // A cycle must cost little more than its unavoidable work: one list call per account and one read
 // of the account's live rows (`npm run bench -- tracker` measures both in the same run). Profiled
 // at 100,000 instances (node --cpu-prof): decoding rows of all 17 columns (the poll needs 6),
-// parsing two timestamps per row into Dates, sending every unchanged id back in an UPDATE … = ANY($1) each cycle only for the database to
-// find them touched less than a minute ago, and JSON.stringify-comparing addresses cost ≈3× the
-// baseline. So the read takes the 6 columns (times as epoch milliseconds), the plan decides in memory which unchanged rows are
-// due a last-seen touch (older than TOUCH_EVERY_MS), and addresses compare element by element;
-// writes are batched per account (one UPDATE for the touches; the changes in one transaction
-// with one UPDATE for all rows, not one per row).
+// parsing two timestamps per row into Dates, sending every unchanged id back in an UPDATE … =
+// ANY($1) each cycle only for the database to find them touched less than a minute ago, and
+// JSON.stringify-comparing addresses cost ≈3× the baseline. So the read took the 6 columns (times
+// as epoch milliseconds), the plan decided in memory which unchanged rows are due a last-seen touch
+// (older than TOUCH_EVERY_MS), and addresses compared element by element. Profiled again
+// (2026-12, the cycle alone, 3.4–4.8× the baseline on a loaded machine): the process was
+// CPU-bound, a third of it in pg decoding 100,000 row objects, a tenth in planPoll over them and
+// a fifth in the garbage collector. So the comparison is set-based now (pollCandidates): the
+// provider's list goes to the database as one JSON parameter (id, state, addresses), is joined
+// there with the live rows, and only the rows a plan can act on come back — changed, vanished, or
+// due a touch (once a minute) — with the listed ids no live row has. planPoll runs on those rows
+// alone. Writes are batched per account (one UPDATE for the touches; the changes in one
+// transaction with one UPDATE for all rows, not one per row).
 
 /** What one poll of an account means for the store. */
 export interface PollPlan {
@@ -52,8 +59,14 @@ export function planPoll(
   listed: ProviderInstanceView[],
   listedAt: Date,
   vanishGraceMs: number,
+  /**
+   * The listed ids no live row has, when the store already worked them out (the poller's
+   * candidate read, Note [Poll cost]); `known` then holds only the candidate rows.
+   */
+  unknown?: string[],
 ): PollPlan {
-  const byProviderId = new Map(listed.map((p) => [p.id, p]));
+  // Without candidates (the poller's usual case, Note [Poll cost]) there is nothing to look up.
+  const byProviderId = new Map(known.length ? listed.map((p) => [p.id, p]) : []);
   const observations = new Map<string, PollObservation>();
   const unchanged: string[] = [];
   const knownProviderIds = new Set<string>();
@@ -80,9 +93,9 @@ export function planPoll(
       });
     }
   }
-  const unknownProviderIds = listed
-    .filter((p) => !knownProviderIds.has(p.id) && p.state !== 'terminated')
-    .map((p) => p.id);
+  const unknownProviderIds =
+    unknown ??
+    listed.filter((p) => !knownProviderIds.has(p.id) && p.state !== 'terminated').map((p) => p.id);
   return { observations, unchanged, unknownProviderIds };
 }
 

@@ -16,11 +16,13 @@ import { TRACKER_CONFIG, TRACKER_DB, TRACKER_EMBEDDED } from '../state-tracker.t
 import { DataSource } from 'typeorm';
 import { InstancesRepository } from './instances.repository';
 import { InstancesService, SERVICE } from './instances.service';
-import { planPoll, PollPlan, PollRow } from './poll.plan';
+import { planPoll, PollPlan, PollRow, TOUCH_EVERY_MS } from './poll.plan';
 
 interface AccountPollObservation {
   accountId: string;
-  known: PollRow[];
+  /** The live rows a plan can act on (Note [Poll cost]). */
+  candidates: PollRow[];
+  unknownProviderIds: string[];
   listed: ProviderInstanceView[];
   at: Date;
 }
@@ -111,18 +113,27 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
   private accountPoll(report: CycleReport): Reconciler<string, AccountPollObservation, PollPlan> {
     return {
       gather: async (accountId) => {
-        const [known, reply] = await Promise.all([
-          this.repo.liveForAccount(accountId),
-          this.bus.request<ListAccountInstancesReply>(
-            createEvent(SERVICE, ListAccountInstances.type, { providerAccountId: accountId }),
-            { timeoutMs: 30_000 },
-          ),
-        ]);
+        const reply = await this.bus.request<ListAccountInstancesReply>(
+          createEvent(SERVICE, ListAccountInstances.type, { providerAccountId: accountId }),
+          { timeoutMs: 30_000 },
+        );
         report.providerCalls++;
-        report.instances += known.length;
-        return { accountId, known, listed: reply.instances, at: new Date(reply.at) };
+        const at = new Date(reply.at);
+        const c = await this.repo.pollCandidates(accountId, reply.instances, at, TOUCH_EVERY_MS);
+        report.instances += c.live;
+        return {
+          accountId,
+          candidates: c.rows,
+          unknownProviderIds: c.unknownProviderIds,
+          listed: reply.instances,
+          at,
+        };
       },
-      plan: (o) => ({ steps: [planPoll(o.known, o.listed, o.at, this.config.vanishGraceMs)] }),
+      plan: (o) => ({
+        steps: [
+          planPoll(o.candidates, o.listed, o.at, this.config.vanishGraceMs, o.unknownProviderIds),
+        ],
+      }),
       execute: async ([plan], o) => {
         const r = await this.instances.applyPollPlan(o.accountId, plan!, o.listed);
         report.changed += r.changed;
