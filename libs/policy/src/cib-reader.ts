@@ -15,6 +15,7 @@ import {
 import { INFINITY, addScores, parseScore } from './score.util';
 import { effectiveFailCount } from './assign';
 import { RuleContext, char2score, evalRules, unpackLocation, unpackOrder } from './rules';
+import { unpackOrderSets } from './order-sets';
 import { readTicketStates, ticketEffect, unpackTicket } from './tickets';
 import { healthScores, nodeHealth, parseHealthStrategy } from './health';
 import { checkFenceable, fencingNodeState, newFencingFacts, resolveUnclean } from './fencing';
@@ -512,8 +513,10 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     colocations.push(col);
   }
   const orders: OrderConstraint[] = [];
-  for (const o of children(cons, 'rsc_order')) {
-    const u = unpackOrder(o, unsupported);
+  const isEntity = (x: string): boolean => resourceIds.has(x) || groupIds.has(x);
+  // see Note [Ordered sets] (order-sets.ts)
+  const pairOrders = children(cons, 'rsc_order').flatMap((o) => (children(o, 'resource_set').length > 0 ? unpackOrderSets(o, isEntity, unsupported) : [unpackOrder(o, unsupported)]));
+  for (const u of pairOrders) {
     if (!u) continue;
     // Every kind carries `pe_order_optional`, and `order_actions` drops an ordering between two
     // actions already ordered with a common flag: the first order of a pair wins (CIB order).
@@ -858,7 +861,8 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 // - attribute sets by `id-ref` are refused; sets with `<rule>`s are evaluated for cluster options
 //   and node attributes (see Note [Rules]) and refused for meta attributes and defaults;
 // - location rules, order kinds and tickets: see Note [Rules], Note [Order kinds] (plan.ts),
-//   Note [Tickets]; resource sets, roles other than Started, rsc-pattern and lifetime are refused;
+//   Note [Tickets]; resource sets of orders: see Note [Ordered sets] (order-sets.ts); other resource
+//   sets, roles other than Started, rsc-pattern and lifetime are refused;
 // - meta attributes of resources and rsc_defaults: see auditMeta;
 // - operations: any `on-fail` other than restart (including op_defaults) is refused;
 // - groups: ordered and colocated ones are read (see Note [Groups] in groups.ts); ordered=false,
