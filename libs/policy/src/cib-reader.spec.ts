@@ -70,7 +70,7 @@ describe(readCib.name, () => {
       );
     const start = '<lrm_rsc_op id="a_start_0" operation="start" call-id="2" rc-code="0" op-status="0" interval="0"/>';
     const failed = '<lrm_rsc_op id="a_monitor_10000" operation="monitor" call-id="3" rc-code="1" op-status="0" interval="10000"/>';
-    expect(readCib(xml(start)).state.resources).toEqual({ a: { node: 'n1' } });
+    expect(readCib(xml(start)).state.resources).toMatchObject({ a: { node: 'n1' } });
     expect(() => readCib(xml(start + failed))).toThrow(/on-fail=block on a with a failed operation/);
     expect(() => readCib(xml(start).replace('on-fail="block"', 'on-fail="sometimes"'))).toThrow(/on-fail=sometimes/);
   });
