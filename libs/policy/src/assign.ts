@@ -6,6 +6,7 @@ import {
   ResourceSpec,
 } from './cluster.types';
 import { INFINITY, addScores } from './score.util';
+import { Amounts, PlacementStrategy, addAmounts, compareCapacities, consumeCapacity, insufficientCapacity } from './utilization';
 
 // Note [Pacemaker assignment]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~
@@ -77,6 +78,10 @@ export interface Rsc {
   members?: Rsc[];
   /** A group member: its group. */
   group?: Rsc;
+  /** What it uses of a node's capacity (see Note [Utilization] in utilization.ts). */
+  use?: Amounts;
+  /** Its scores before the capacity bans, as crm_simulate shows them (set when there were bans). */
+  shownScores?: Int32Array;
 }
 
 /** Result of the assignment phase. */
@@ -88,6 +93,8 @@ export interface Assignment {
   byId: Map<string, Rsc>;
   /** Groups by id (not in `resources`). */
   groups: Map<string, Rsc>;
+  /** Choices Pacemaker makes in an order this model cannot know (see Note [Utilization]). */
+  ambiguities: string[];
 }
 
 /** Pacemaker's default migration-threshold. */
@@ -252,7 +259,18 @@ export function assignResources(
     }
   }
 
-  const ctx: Ctx = { N, available, numResources: new Int32Array(N), nodeNames };
+  const strategy = spec.utilization?.strategy ?? 'default';
+  const toAmounts = (x: Readonly<Record<string, number>> | undefined): Map<string, number> => new Map(Object.entries(x ?? {}));
+  const ctx: Ctx = {
+    N,
+    available,
+    numResources: new Int32Array(N),
+    nodeNames,
+    strategy,
+    free: nodeNames.map((n) => toAmounts(spec.utilization?.capacity[n])),
+    ambiguities: [],
+  };
+  if (strategy !== 'default') for (const r of resources) r.use = toAmounts(spec.utilization?.use[r.id]);
 
   // Priority order, stable; a group takes its first member's place.
   const top: Rsc[] = [];
@@ -262,9 +280,113 @@ export function assignResources(
   }
   const position = new Map(top.map((t, i) => [t, i]));
   const order = top.slice().sort((a, b) => b.priority - a.priority || position.get(a)! - position.get(b)!);
+  if (strategy !== 'default') sortForUtilization(ctx, order);
   for (const r of order) assign(ctx, r);
 
-  return { nodeNames, available, resources, byId, groups };
+  return { nodeNames, available, resources, byId, groups, ambiguities: ctx.ambiguities };
+}
+
+/** `compare_nodes` after the score: capacity (balanced), assigned resources, `active`, name. */
+function compareNodes(ctx: Ctx, a: number, b: number, active: number): number {
+  if (ctx.strategy !== 'minimal') {
+    if (ctx.strategy === 'balanced') {
+      const c = compareCapacities(ctx.free[a]!, ctx.free[b]!);
+      if (c !== 0) return c < 0 ? -1 : 1;
+    }
+    if (ctx.numResources[a] !== ctx.numResources[b]) return ctx.numResources[a]! < ctx.numResources[b]! ? -1 : 1;
+    if (a === active) return -1;
+    if (b === active) return 1;
+  }
+  return cmpStr(ctx.nodeNames[a]!, ctx.nodeNames[b]!);
+}
+
+/**
+ * `pcmk__sort_resources` (step a of Note [Utilization]): stable, by priority, then the score on
+ * the current node, then the score on each node in `pcmk__sort_nodes` order, in each resource's
+ * table with its "with" colocations merged (`cmp_resources`).
+ */
+function sortForUtilization(ctx: Ctx, order: Rsc[]): void {
+  const nodes = Array.from({ length: ctx.N }, (_, i) => i);
+  const eff = (n: number): number => (ctx.available[n] ? 0 : -INFINITY);
+  const cmpNode = (a: number, b: number): number => eff(b) - eff(a) || compareNodes(ctx, a, b, -1);
+  nodes.sort(cmpNode);
+  for (let i = 0; i < nodes.length; i++) {
+    for (let j = i + 1; j < nodes.length; j++) {
+      if (cmpNode(nodes[i]!, nodes[j]!) >= 0) ctx.ambiguities.push('placement-strategy=balanced: node capacities compare in a cycle');
+    }
+  }
+  // A group's current node is the first node, in status order, where any member is active: here
+  // the first in node order (the reader refuses a CIB whose status order says otherwise).
+  const current = (r: Rsc): number => (r.members ? Math.min(...r.members.map((x) => (x.activeNode >= 0 ? x.activeNode : Infinity))) : r.activeNode);
+  const tables = new Map(order.map((r) => [r, thisWithScores(ctx, r)]));
+  const weight = (r: Rsc, n: number): number => (n < 0 || !Number.isFinite(n) ? -INFINITY : (tables.get(r)?.[n] ?? -INFINITY));
+  order.sort((a, b) => {
+    if (a.priority !== b.priority) return b.priority - a.priority;
+    const [wa, wb] = [weight(a, current(a)), weight(b, current(b))];
+    if (wa !== wb) return wb - wa;
+    for (const n of nodes) if (weight(a, n) !== weight(b, n)) return weight(b, n) - weight(a, n);
+    return 0;
+  });
+}
+
+/** `pcmk__add_colocated_node_scores` from `cmp_resources` (no table yet, "this with" colocations). */
+function thisWithScores(ctx: Ctx, rsc: Rsc): Int32Array | null {
+  if (rsc.merging) return null;
+  rsc.merging = true;
+  const work = rsc.members ? thisWithScores(ctx, rsc.members[rsc.members.length - 1]!) : rsc.w.slice();
+  let out = work;
+  if (out && anyAvailable(ctx, out)) {
+    for (const c of rsc.thisWith) out = mergeThisWith(ctx, c.prim, out, Math.fround(c.score / INFINITY)) ?? out;
+  }
+  rsc.merging = false;
+  return out;
+}
+
+/** `pcmk__add_colocated_node_scores` into a table, through "this with" colocations; null = roll back. */
+function mergeThisWith(ctx: Ctx, rsc: Rsc, nodes: Int32Array, factor: number): Int32Array | null {
+  if (rsc.merging) return null;
+  rsc.merging = true;
+  let work: Int32Array = nodes.slice();
+  if (rsc.members) work = mergeThisWith(ctx, rsc.members[0]!, work, factor) ?? work;
+  else addNodeScoresMatchingAttr(ctx, work, rsc, factor);
+  if (!anyAvailable(ctx, work)) {
+    rsc.merging = false;
+    return null;
+  }
+  const multiplier = factor < 0 ? -1 : 1;
+  for (const c of rsc.thisWith) work = mergeThisWith(ctx, c.prim, work, Math.fround((multiplier * c.score) / INFINITY)) ?? work;
+  rsc.merging = false;
+  return work;
+}
+
+/** `colocated_resources`: `rsc` and everything chained to it by INFINITY colocations, either way. */
+function colocatedResources(rsc: Rsc, orig: Rsc, list: Rsc[]): void {
+  if (rsc.members) for (const m of rsc.members) colocatedResources(m, orig, list);
+  if (list.includes(rsc)) return;
+  list.push(rsc);
+  for (const c of rsc.thisWith) if (c.prim !== orig && c.score >= INFINITY) colocatedResources(c.prim, orig, list);
+  for (const c of rsc.withThis) if (c.dep !== orig && c.score >= INFINITY) colocatedResources(c.dep, orig, list);
+}
+
+/**
+ * `pcmk__ban_insufficient_capacity` (step b of Note [Utilization]): bans the nodes without room
+ * and returns the candidates for the most capable node (empty when none is preferred).
+ */
+function banInsufficientCapacity(ctx: Ctx, r: Rsc): number[] {
+  if (ctx.strategy === 'default') return [];
+  const list: Rsc[] = [];
+  colocatedResources(r, r, list);
+  const chained = new Map<string, number>();
+  for (const x of list) if (!x.members && x.provisional && x.use) addAmounts(chained, x.use);
+  const candidates: number[] = [];
+  for (let n = 0; n < ctx.N; n++) if (ctx.available[n] && r.w[n]! >= 0) candidates.push(n);
+  const { ban, mostCapable } = insufficientCapacity(candidates, ctx.free, r.use ?? new Map(), chained);
+  if (ban.length > 0) r.shownScores = r.w.slice();
+  for (const n of ban) {
+    r.w[n] = addScores(r.w[n]!, -INFINITY);
+    r.bans.set(n, 'not enough capacity left (placement-strategy)');
+  }
+  return mostCapable;
 }
 
 /** The group entities of `spec.groups`, linked to their members (see Note [Groups] in groups.ts). */
@@ -308,6 +430,10 @@ interface Ctx {
   available: boolean[];
   numResources: Int32Array;
   nodeNames: string[];
+  strategy: PlacementStrategy;
+  /** Free capacity per node (see Note [Utilization]). */
+  free: Map<string, number>[];
+  ambiguities: string[];
 }
 
 function anyAvailable(ctx: Ctx, w: Int32Array): boolean {
@@ -335,6 +461,7 @@ function assign(ctx: Ctx, r: Rsc): number {
     r.provisional = false;
     r.assigned = r.running;
     if (r.running >= 0) ctx.numResources[r.running]!++;
+    if (r.running >= 0 && r.use) consumeCapacity(ctx.free[r.running]!, r.use);
   } else assignBestNode(ctx, r);
   r.allocating = false;
   return r.assigned;
@@ -477,36 +604,34 @@ function addNodeScoresMatchingAttr(ctx: Ctx, work: Int32Array, rsc: Rsc, factor:
  * the first in that order gives the same node.
  */
 function assignBestNode(ctx: Ctx, r: Rsc): void {
-  const { N, available, numResources, nodeNames } = ctx;
+  const { N, available, numResources } = ctx;
+  const prefers = banInsufficientCapacity(ctx, r);
   const w = r.w;
+  const eff = (n: number): number => (available[n] ? w[n]! : -INFINITY);
+  const better = (n: number, best: number): boolean => (eff(n) !== eff(best) ? eff(n) > eff(best) : compareNodes(ctx, n, best, r.running) < 0);
   let best = -1;
-  let bestEff = 0;
-  for (let n = 0; n < N; n++) {
-    const eff = available[n] ? w[n]! : -INFINITY;
-    if (best < 0) {
-      best = n;
-      bestEff = eff;
-      continue;
-    }
-    let better: boolean;
-    if (eff !== bestEff) better = eff > bestEff;
-    else if (numResources[n] !== numResources[best]) better = numResources[n]! < numResources[best]!;
-    else if (n === r.running) better = true;
-    else if (best === r.running) better = false;
-    else better = nodeNames[n]! < nodeNames[best]!;
-    if (better) {
-      best = n;
-      bestEff = eff;
-    }
+  for (let n = 0; n < N; n++) if (best < 0 || better(n, best)) best = n;
+  // Capacities are compared by a vote, which can be cyclic: then the node Pacemaker's sort puts
+  // first depends on the order it meets them in.
+  if (best >= 0 && ctx.strategy === 'balanced') {
+    for (let n = 0; n < N; n++) if (n !== best && !better(best, n)) ctx.ambiguities.push(`${r.id}: node capacities compare in a cycle`);
   }
-  let chosen = best;
-  if (chosen >= 0 && w[chosen]! > 0 && available[chosen] && r.running >= 0 && available[r.running] && w[r.running] === w[chosen]) {
-    chosen = r.running; // prefer the current node among equally good ones
-  }
+  const choose = (prefer: number): number => {
+    // A preferred node (the most capable one) wins when it scores as well as the best one.
+    if (prefer >= 0 && best >= 0 && w[prefer]! >= w[best]! && available[prefer] && w[prefer]! >= 0) return prefer;
+    let chosen = best;
+    if (chosen >= 0 && w[chosen]! > 0 && available[chosen] && r.running >= 0 && available[r.running] && w[r.running] === w[chosen]) {
+      chosen = r.running; // prefer the current node among equally good ones
+    }
+    return chosen;
+  };
+  let chosen = choose(prefers[0] ?? -1);
+  if (prefers.some((p) => choose(p) !== chosen)) ctx.ambiguities.push(`${r.id}: which node has the most free capacity depends on hash table order`);
   if (chosen >= 0 && (w[chosen]! < 0 || !available[chosen])) chosen = -1;
   r.provisional = false;
   r.assigned = chosen;
   if (chosen >= 0) numResources[chosen]!++;
+  if (chosen >= 0 && r.use) consumeCapacity(ctx.free[chosen]!, r.use);
 }
 
 /** For explanations: the colocations of a resource as given in the spec. */

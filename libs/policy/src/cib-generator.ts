@@ -50,6 +50,8 @@ export interface GeneratorOptions {
   now?: number;
   /** Chance of fencing enabled with a device (default 0.1). */
   fencingChance?: number;
+  /** Chance of a placement-strategy other than default, with capacities and uses (default 0.15). */
+  utilizationChance?: number;
 }
 
 const NOW = Date.UTC(2024, 0, 1) + 3_600_000;
@@ -280,6 +282,17 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
     if (resources.every((r) => r.managed !== false) && tickets.every((t) => t.lossPolicy !== 'freeze')) {
       for (const t of tickets) if (!groupOf.has(t.resource) && !groups.some((g) => g.id === t.resource) && rnd.chance(0.5)) t.lossPolicy = 'fence';
     }
+  }
+
+  // Utilization (see Note [Utilization]), drawn last too. One attribute, and capacities that stay
+  // distinct on every node whatever is assigned (node i's is i modulo 1000, uses are multiples of
+  // 1000): then no choice depends on an order Pacemaker takes from a hash table.
+  if (rnd.chance(options.utilizationChance ?? 0.15)) {
+    const capacity: Record<string, Record<string, number>> = {};
+    nodes.forEach((n, i) => (capacity[n.name] = { cpu: 1000 * rnd.int(0, 6) + i + 1 }));
+    const use: Record<string, Record<string, number>> = {};
+    for (const r of resources) if (rnd.chance(0.8)) use[r.id] = { cpu: 1000 * rnd.int(0, 3) };
+    spec.utilization = { strategy: rnd.pick(['utilization', 'balanced', 'minimal'] as const), capacity, use };
   }
 
   return {

@@ -62,6 +62,30 @@ describe(readCib.name, () => {
     expect(() => readCib(op('2', ' transition-key="1:1:0:x"'))).toThrow(/op-status 2/);
   });
 
+  it('reads on-fail other than restart only on a resource without failures (see Note [Failure handling])', () => {
+    const xml = (ops: string): string =>
+      minimal('<primitive id="a" class="ocf" provider="pacemaker" type="Dummy"><operations><op id="m" name="monitor" interval="10s" on-fail="block"/></operations></primitive>').replace(
+        '<status/>',
+        `<status><node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member"><lrm><lrm_resources><lrm_resource id="a">${ops}</lrm_resource></lrm_resources></lrm></node_state></status>`,
+      );
+    const start = '<lrm_rsc_op id="a_start_0" operation="start" call-id="2" rc-code="0" op-status="0" interval="0"/>';
+    const failed = '<lrm_rsc_op id="a_monitor_10000" operation="monitor" call-id="3" rc-code="1" op-status="0" interval="10000"/>';
+    expect(readCib(xml(start)).state.resources).toMatchObject({ a: { node: 'n1' } });
+    expect(() => readCib(xml(start + failed))).toThrow(/on-fail=block on a with a failed operation/);
+    expect(() => readCib(xml(start).replace('on-fail="block"', 'on-fail="sometimes"'))).toThrow(/on-fail=sometimes/);
+  });
+
+  it('reads back placement-strategy, node capacities and resource use', () => {
+    for (const seed of [1, 2, 3]) {
+      const g = generateCluster(seed, { utilizationChance: 1 });
+      const sut = readCib(writeCib(g.spec, g.state, g.history, { now: g.now }));
+      expect(sut.spec.utilization).toEqual({ ...g.spec.utilization, use: { ...Object.fromEntries(g.spec.resources.map((r) => [r.id, {}])), ...g.spec.utilization!.use } });
+    }
+    expect(() => readCib(minimal('<primitive id="a" class="ocf" provider="pacemaker" type="Dummy"><utilization id="u"><nvpair id="c" name="cpu" value="lots"/></utilization></primitive>'))).toThrow(
+      /utilization cpu=lots on primitive a/,
+    );
+  });
+
   it('reads back what writeCib wrote', () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       const g = generateCluster(seed);

@@ -12,10 +12,13 @@ import {
   ResourceDefaults,
   ResourceObservation,
   ResourceSpec,
+  UtilizationSpec,
 } from './cluster.types';
 import { INFINITY, addScores, parseScore } from './score.util';
-import { effectiveFailCount } from './assign';
+import { assignResources, effectiveFailCount } from './assign';
+import { parsePlacementStrategy, parseUtilizationValue } from './utilization';
 import { RuleContext, char2score, evalRules, unpackLocation, unpackOrder } from './rules';
+import { unpackOrderSets } from './order-sets';
 import { readTicketStates, ticketEffect, unpackTicket } from './tickets';
 import { healthScores, nodeHealth, parseHealthStrategy } from './health';
 import { checkFenceable, fencingNodeState, newFencingFacts, resolveUnclean } from './fencing';
@@ -250,8 +253,19 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const ruleNow: RuleContext = { nowSec };
   const crmConfig = nvpairs(child(conf, 'crm_config'), 'cluster_property_set', unsupported, 'cib-bootstrap-options', ruleNow);
   if (crmConfig.has('symmetric-cluster') && !isTrue(crmConfig.get('symmetric-cluster'))) unsupported('symmetric-cluster=false');
-  const placementStrategy = crmConfig.get('placement-strategy');
-  if (placementStrategy !== undefined && placementStrategy !== 'default') unsupported(`placement-strategy=${placementStrategy}`);
+  // see Note [Utilization] (utilization.ts)
+  const placementStrategy = parsePlacementStrategy(crmConfig.get('placement-strategy'));
+  if (placementStrategy === undefined) unsupported(`placement-strategy=${crmConfig.get('placement-strategy')}`);
+  const utilization: UtilizationSpec = { strategy: placementStrategy ?? 'default', capacity: {}, use: {} };
+  const readAmounts = (m: Map<string, string>, where: string): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const [k, v] of m) {
+      const n = parseUtilizationValue(v);
+      if (n === undefined) unsupported(`utilization ${k}=${v} on ${where}`);
+      else out[k] = n;
+    }
+    return out;
+  };
   if (crmConfig.has('shutdown-lock') && isTrue(crmConfig.get('shutdown-lock'))) unsupported('shutdown-lock');
   if (crmConfig.has('stop-orphan-resources') && !isTrue(crmConfig.get('stop-orphan-resources'))) unsupported('stop-orphan-resources=false');
   if (crmConfig.has('is-managed-default') && !isTrue(crmConfig.get('is-managed-default'))) unsupported('is-managed-default=false');
@@ -260,6 +274,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   for (const kind of ['clone', 'master', 'bundle', 'template']) {
     if (children(resourcesEl, kind).length > 0) unsupported(`<${kind}> resources`);
   }
+  // Utilization of clone instances (`pcmk__clone_add_utilization`) is not modelled.
+  if (utilization.strategy !== 'default' && ['clone', 'master', 'bundle'].some((k) => children(resourcesEl, k).length > 0)) unsupported(`placement-strategy=${utilization.strategy} with clones`);
   const stonith = crmConfig.get('stonith-enabled');
   const stonithEnabled = stonith === undefined || isTrue(stonith);
   // Any primitive of class stonith (any case, at any depth) is a fencing device (`pe__unpack_resource`).
@@ -309,6 +325,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     const clusterName = crmConfig.get('cluster-name');
     if (clusterName !== undefined) attrs.set('#cluster-name', clusterName);
     nvpairs(n, 'instance_attributes', unsupported, undefined, ruleNow, false, attrs);
+    (utilization.capacity as Record<string, Record<string, number>>)[uname] = readAmounts(nvpairs(n, 'utilization', unsupported, undefined, ruleNow), `node ${uname}`);
     setSiteName(attrs, clusterName);
     nodeAttributes.set(uname, attrs);
     nodeNameById.set(id, uname);
@@ -342,7 +359,12 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const rscDefaults = nvpairs(child(conf, 'rsc_defaults'), 'meta_attributes', unsupported);
   auditMeta(rscDefaults, 'rsc_defaults', unsupported);
   const opDefaults = nvpairs(child(conf, 'op_defaults'), 'meta_attributes', unsupported);
-  if (opDefaults.has('on-fail')) unsupported(`on-fail=${opDefaults.get('on-fail')} in op_defaults`);
+  // Note [Failure handling]: an on-fail other than restart changes nothing until an operation
+  // fails, so it is read as long as the resource has no failure (in its history or fail counts).
+  const ON_FAIL = ['ignore', 'block', 'stop', 'restart', 'standby', 'fence', 'demote', 'restart-container'];
+  const onFailOf = new Map<string, string>();
+  const defaultOnFail = opDefaults.get('on-fail');
+  if (defaultOnFail !== undefined && !ON_FAIL.includes(defaultOnFail)) unsupported(`on-fail=${defaultOnFail} in op_defaults`);
   const defaults: ResourceDefaults = {};
   // Scores in meta attributes are read with `char2score`, as Pacemaker does ("1.0" is 1, text
   // is 0); the value "default" leaves the built-in default, not rsc_defaults: refused.
@@ -381,13 +403,15 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     agentOf.set(id, { class: attr(p, 'class'), provider: attr(p, 'provider'), type: attr(p, 'type') });
     primitiveEl.set(id, p);
     auditMeta(meta, `primitive ${id}`, unsupported);
-    nvpairs(p, 'utilization', unsupported);
+    (utilization.use as Record<string, Record<string, number>>)[id] = readAmounts(nvpairs(p, 'utilization', unsupported), `primitive ${id}`);
     for (const op of children(child(p, 'operations'), 'op')) {
       const onFail = attr(op, 'on-fail') ?? nvpairs(op, 'meta_attributes', unsupported).get('on-fail');
       // on-fail=fence on a stop is what a failed stop does anyway with fencing (see failedStopOk).
       const fenceStop = onFail === 'fence' && attr(op, 'name') === 'stop' && stonithEnabled && hasStonithDevice;
-      if (onFail !== undefined && onFail !== 'restart' && !fenceStop) unsupported(`on-fail=${onFail} on ${id}`);
+      if (onFail !== undefined && !ON_FAIL.includes(onFail)) unsupported(`on-fail=${onFail} on ${id}`);
+      else if (onFail !== undefined && onFail !== 'restart' && !fenceStop) onFailOf.set(id, onFail);
     }
+    if (defaultOnFail !== undefined && defaultOnFail !== 'restart' && !onFailOf.has(id)) onFailOf.set(id, defaultOnFail);
     if (attr(child(p, 'operations'), 'id-ref') !== undefined) unsupported(`<operations id-ref> on ${id}`);
     const r: ResourceSpec = { id };
     const priority = num(meta.get('priority') ?? rscDefaults.get('priority'), `priority of ${id}`);
@@ -517,8 +541,10 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     colocations.push(col);
   }
   const orders: OrderConstraint[] = [];
-  for (const o of children(cons, 'rsc_order')) {
-    const u = unpackOrder(o, unsupported);
+  const isEntity = (x: string): boolean => resourceIds.has(x) || groupIds.has(x);
+  // see Note [Ordered sets] (order-sets.ts)
+  const pairOrders = children(cons, 'rsc_order').flatMap((o) => (children(o, 'resource_set').length > 0 ? unpackOrderSets(o, isEntity, unsupported) : [unpackOrder(o, unsupported)]));
+  for (const u of pairOrders) {
     if (!u) continue;
     // Every kind carries `pe_order_optional`, and `order_actions` drops an ordering between two
     // actions already ordered with a common flag: the first order of a pair wins (CIB order).
@@ -629,6 +655,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       if (attr(lr, 'container') !== undefined) unsupported(`lrm_resource ${rid} in a container`);
       if (attr(lr, 'shutdown-lock') !== undefined) unsupported(`shutdown-lock on ${rid}`);
       const ops = children(lr, 'lrm_rsc_op');
+      if (onFailOf.has(rid) && ops.some(opFailed)) unsupported(`on-fail=${onFailOf.get(rid)} on ${rid} with a failed operation`);
       auditOps(ops, rid, unsupported, fencing.unclean.get(name)?.reason === `${rid} failed there`);
       if (!resourceIds.has(rid)) {
         // An orphan (active, no longer configured) is stopped, unless nothing is managed.
@@ -676,6 +703,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       }
     }
   }
+
+  for (const rid of onFailOf.keys()) if (history.some((h) => h.resource === rid)) unsupported(`on-fail=${onFailOf.get(rid)} on ${rid} with a fail count`);
 
   if (stonithEnabled) {
     const onUnclean = resolveUnclean(fencing, {
@@ -742,6 +771,23 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     defaults,
   };
   if (groups.length > 0) spec.groups = groups;
+  if (utilization.strategy !== 'default') {
+    spec.utilization = utilization;
+    // A group's current node is the first in status order where a member is active; the
+    // assignment takes the first in node order.
+    const statusOrder = [...seenNodes];
+    for (const g of groups) {
+      const where = g.members.map((m) => running[m]?.node).filter((n): n is string => n !== undefined);
+      const byNodes = nodes.find((n) => where.includes(n.name))?.name;
+      const byStatus = statusOrder.find((n) => where.includes(n));
+      if (byNodes !== byStatus) unsupported(`group ${g.id} active on several nodes, in another order in <status> than in <nodes>`);
+    }
+    // see Note [Utilization]: choices that depend on GLib's hash table order are refused.
+    if (!options.lenient) {
+      const ambiguous = assignResources(spec, { online, resources: running, ...(Object.keys(unclean).length > 0 ? { unclean } : {}) }, history, nowSec * 1000).ambiguities;
+      if (ambiguous.length > 0) unsupported(ambiguous[0]!);
+    }
+  }
   if (allUnmanaged) spec.fencingWithoutDevice = true;
   if (stonithEnabled && hasStonithDevice && quorate) spec.fencing = stonithAction === 'reboot' ? {} : { action: stonithAction };
   const state: ClusterObservedState = { online, resources: running };
@@ -872,16 +918,18 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 // The strict reader must never accept a CIB that Pacemaker would plan differently (see issue 14
 // and `npm run policy:conformance`). Every construct is therefore either read, known to change
 // nothing Nephele plans, or refused:
-// - cluster options that change placement (symmetric-cluster, placement-strategy,
-//   shutdown-lock, maintenance-mode, stop-orphan-resources, is-managed-default,
-//   default-resource-stickiness, quorum) are refused unless at their default;
+// - cluster options that change placement (symmetric-cluster, shutdown-lock, maintenance-mode,
+//   stop-orphan-resources, is-managed-default, default-resource-stickiness, quorum) are refused
+//   unless at their default; placement-strategy is read (see Note [Utilization] in utilization.ts);
 //   node-health-strategy is read (see Note [Node health]);
 // - attribute sets by `id-ref` are refused; sets with `<rule>`s are evaluated for cluster options
 //   and node attributes (see Note [Rules]) and refused for meta attributes and defaults;
 // - location rules, order kinds and tickets: see Note [Rules], Note [Order kinds] (plan.ts),
-//   Note [Tickets]; resource sets, roles other than Started, rsc-pattern and lifetime are refused;
+//   Note [Tickets]; resource sets of orders: see Note [Ordered sets] (order-sets.ts); other resource
+//   sets, roles other than Started, rsc-pattern and lifetime are refused;
 // - meta attributes of resources and rsc_defaults: see auditMeta;
-// - operations: any `on-fail` other than restart (including op_defaults) is refused;
+// - operations: an `on-fail` other than restart (including op_defaults) is read only on a resource
+//   without failures (see Note [Failure handling]);
 // - groups: ordered and colocated ones are read (see Note [Groups] in groups.ts); ordered=false,
 //   collocated=false, promotable, partly unmanaged groups, tickets freezing a member, Serialize orders
 //   with a group, and constraints inside one group are refused;
@@ -919,6 +967,14 @@ function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void, f
     else if (Number(attr(op, 'call-id') ?? '0') < 0) refuse(`pending ${operation} of ${rid}`);
   }
 }
+
+// Note [Failure handling]
+// ~~~~~~~~~~~~~~~~~~~~~~~
+// `on-fail` says what Pacemaker does when an operation fails (restart, the default; block, stop,
+// standby, fence, ignore, demote). It is applied while unpacking a failed operation of the history
+// (`unpack_rsc_op_failure`); on-fail=ignore also makes the resource ignore its migration-threshold
+// then. Without any failed operation and any fail count of the resource, the value is therefore
+// never consulted: the reader accepts it, and refuses the resource as soon as it has either.
 
 // Note [Fail counts]
 // ~~~~~~~~~~~~~~~~~~

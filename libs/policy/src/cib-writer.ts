@@ -42,6 +42,12 @@ function nv(id: string, name: string, value: string): string {
   return `<nvpair id="${esc(id)}" name="${esc(name)}" value="${esc(value)}"/>`;
 }
 
+/** A `<utilization>` set (nothing when there are no amounts). */
+function utilizationXml(owner: string, amounts: Readonly<Record<string, number>> | undefined): string {
+  const pairs = Object.entries(amounts ?? {}).map(([k, v]) => nv(`${owner}-util-${k}`, k, String(v)));
+  return pairs.length > 0 ? `<utilization id="${esc(owner)}-utilization">${pairs.join('')}</utilization>` : '';
+}
+
 function secs(ms: number): string {
   return String(Math.floor(ms / 1000));
 }
@@ -75,13 +81,14 @@ export function writeCib(
   const agent = (id: string): string => (devices.has(id) ? 'class="stonith" type="fence_dummy"' : 'class="ocf" provider="pacemaker" type="Dummy"');
   out.push(`      ${nv('opt-quorum', 'no-quorum-policy', 'ignore')}`);
   if (options.disableProbes !== false) out.push(`      ${nv('opt-probes', 'enable-startup-probes', 'false')}`);
+  if (spec.utilization) out.push(`      ${nv('opt-placement', 'placement-strategy', spec.utilization.strategy)}`);
   out.push('    </cluster_property_set></crm_config>');
   out.push('    <nodes>');
   for (const n of spec.nodes) {
     const ia = n.standby
       ? `<instance_attributes id="${esc(n.name)}-ia">${nv(`${n.name}-standby`, 'standby', 'on')}</instance_attributes>`
       : '';
-    out.push(`      <node id="${esc(n.name)}" uname="${esc(n.name)}">${ia}</node>`);
+    out.push(`      <node id="${esc(n.name)}" uname="${esc(n.name)}">${ia}${utilizationXml(n.name, spec.utilization?.capacity[n.name])}</node>`);
   }
   out.push('    </nodes>');
   out.push('    <resources>');
@@ -103,7 +110,7 @@ export function writeCib(
     const ops = state.resources[r.id]?.failed
       ? `<operations><op id="${esc(r.id)}-monitor-10s" name="monitor" interval="10s"/></operations>`
       : '';
-    out.push(`${indent}<primitive id="${esc(r.id)}" ${agent(r.id)}>${m}${ops}</primitive>`);
+    out.push(`${indent}<primitive id="${esc(r.id)}" ${agent(r.id)}>${m}${utilizationXml(r.id, spec.utilization?.use[r.id])}${ops}</primitive>`);
   };
   for (const r of spec.resources) {
     if (written.has(r.id)) continue;

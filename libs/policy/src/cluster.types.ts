@@ -125,6 +125,17 @@ export interface ClusterSpec {
    * fenced, and what ran on them is placed elsewhere (see Note [Fencing] in fencing.ts).
    */
   fencing?: FencingSpec;
+  /** Pacemaker's `placement-strategy` with node capacities and resource use (default: none). */
+  utilization?: UtilizationSpec;
+}
+
+/** Node capacities and resource use, and how placement weighs them (see Note [Utilization] in utilization.ts). */
+export interface UtilizationSpec {
+  strategy: 'default' | 'utilization' | 'balanced' | 'minimal';
+  /** Capacity per node name: integer amount per attribute name (a missing one counts as 0). */
+  capacity: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Use per resource id (primitives). */
+  use: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 /** Pacemaker's `stonith-action` (the deprecated `poweroff` is `off`). */

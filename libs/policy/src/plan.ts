@@ -107,7 +107,7 @@ export function plan(
     result.scores = {};
     for (const r of a.resources) {
       const s: Record<string, number> = {};
-      a.nodeNames.forEach((n, i) => (s[n] = r.w[i]!));
+      a.nodeNames.forEach((n, i) => (s[n] = (r.shownScores ?? r.w)[i]!));
       result.scores[r.id] = s;
     }
   }

@@ -378,6 +378,11 @@ export function unpackOrder(o: RuleXml, refuse: (what: string) => void): { id: s
   if (firstAction !== 'start' || thenAction !== 'start') refuse(`rsc_order ${id} (${firstAction} then ${thenAction}; only start orders)`);
   for (const k of ['first-instance', 'then-instance', 'require-all']) if (xmlAttr(o, k) !== undefined) refuse(`${k} in rsc_order ${id}`);
   if (first === undefined || then === undefined) return undefined;
+  return { id, first, then, ...orderKind(o) };
+}
+
+/** An `rsc_order`'s kind (`get_ordering_type`) and symmetry (`get_ordering_symmetry`). */
+export function orderKind(o: RuleXml): { kind: 'Mandatory' | 'Optional' | 'Serialize'; symmetrical: boolean } {
   const kindText = xmlAttr(o, 'kind');
   const score = xmlAttr(o, 'score');
   let kind: 'Mandatory' | 'Optional' | 'Serialize' = 'Mandatory';
@@ -387,5 +392,5 @@ export function unpackOrder(o: RuleXml, refuse: (what: string) => void): { id: s
   } else if (score !== undefined && char2score(score, { red: -1_000_000, yellow: 0, green: 0 }) === 0) kind = 'Optional';
   const sym = parseBoolean(xmlAttr(o, 'symmetrical'));
   const symmetrical = kind === 'Serialize' ? false : (sym ?? true);
-  return { id, first, then, kind, symmetrical };
+  return { kind, symmetrical };
 }

@@ -99,9 +99,16 @@ function combineClusters(gs: GeneratedCluster[]): GeneratedCluster {
   // Fencing is CIB-wide: on when any cluster has it (each of those brings its device), with the
   // first such cluster's action; the clusters without it then only have cleanly offline nodes.
   const fencing = gs.find((g) => g.spec.fencing)?.spec.fencing;
+  // One placement-strategy for the whole CIB: the first cluster's that has one.
+  const strategy = gs.find((g) => g.spec.utilization)?.spec.utilization?.strategy;
+  const utilization = strategy && {
+    strategy,
+    capacity: Object.fromEntries(gs.flatMap((g, k) => Object.entries(g.spec.utilization?.capacity ?? {}).map(([n, c]) => [pre(k, n), c]))),
+    use: Object.fromEntries(gs.flatMap((g, k) => Object.entries(g.spec.utilization?.use ?? {}).map(([r, u]) => [pre(k, r), u]))),
+  };
   return {
     seed: gs[0]!.seed,
-    spec: { nodes, resources, locations, colocations, orders, defaults, groups, ...(fencing ? { fencing } : {}) },
+    spec: { nodes, resources, locations, colocations, orders, defaults, groups, ...(fencing ? { fencing } : {}), ...(utilization ? { utilization } : {}) },
     state: { online, resources: running, ...(Object.keys(unclean).length > 0 ? { unclean } : {}) },
     fencingDevices: gs.flatMap((g, k) => g.fencingDevices.map((d) => pre(k, d))),
     history: gs.flatMap((g, k) => g.history.map((f) => ({ ...f, resource: pre(k, f.resource), node: pre(k, f.node) }))),
