@@ -584,6 +584,17 @@ export function checkReferences(
     }),
   );
   checkGroups(doc, serviceIds, errors);
+  checkConstraints(doc, assemblyNames, serviceIds, errors);
+  checkOrderLoops(doc, errors);
+}
+
+/** Constraints name services (and, for locations, assemblies) that exist. */
+function checkConstraints(
+  doc: DeployableDocument,
+  assemblyNames: ReadonlySet<string>,
+  serviceIds: ReadonlySet<string>,
+  errors: FieldError[],
+): void {
   doc.constraints.forEach((c, i) => {
     const svc = (id: string, field: string) => {
       if (!serviceIds.has(id))
@@ -606,7 +617,6 @@ export function checkReferences(
         errors.push({ field: `constraints[${i}].assembly`, message: `unknown assembly ${c.assembly}` });
     }
   });
-  checkOrderLoops(doc, errors);
 }
 
 /**
