@@ -19,8 +19,6 @@ const ALLOWED: Record<string, string> = {
   // Pure planners and validators with table tests: one decision table each, read top to bottom.
   'libs/scaling/src/plan.ts:plan': 'the convergence planner (Note [Convergence plan])',
   'libs/scaling/src/validation.ts:validatePolicy': 'one branch per policy type, each a few checks',
-  // The instance-refresh state machine; being reworked with its E2E tests (issue 15 follow-up).
-  'apps/scaler/src/convergence/refresh.runner.ts:advance': 'the refresh state machine',
 };
 // The infrastructure libraries own their own tables and locks (outbox, processed messages,
 // advisory locks): they are the repository layer every app shares (ADR 12, docs/architecture.md).

@@ -31,6 +31,8 @@ function serviceOf(queue: string, fallback: string): string {
 }
 
 type Active = { sub: Subscription; channel?: amqp.Channel; cancelled: boolean };
+/** A decoded message of a batch subscription waiting for its batch. */
+type Buffered = { msg: amqp.ConsumeMessage; event: CloudEvent; ctx: MessageContext };
 
 // Note [Reconnect]
 // One connection; a confirm channel for publishing, one channel per subscription (its own prefetch,
@@ -239,52 +241,11 @@ export class RabbitMqBus implements Bus {
     const { sub } = active;
     const conn = this.conn;
     if (!conn) return;
-    const ch = await conn.createChannel();
-    ch.on('error', (e: Error) =>
-      this.log.warn({ err: e.message, queue: sub.queue }, 'consumer channel error'),
-    );
-    ch.on('close', () => {
-      active.channel = undefined;
-      // A channel closed on its own (not with the connection): open it again.
-      if (!active.cancelled && this.conn === conn && !this.closing) {
-        setTimeout(() => void this.consume(active).catch(() => undefined), 500);
-      }
-    });
-    active.channel = ch;
-    const batch = 'batchHandler' in sub ? sub : undefined;
-    const prefetch = sub.prefetch ?? (batch ? Math.max(batch.batchSize * 2, 64) : 64);
-    await ch.prefetch(prefetch);
-    await ch.assertQueue(
-      sub.queue,
-      sub.exclusive ? { exclusive: true, autoDelete: true, durable: false } : { durable: true },
-    );
-    for (const key of sub.bindings) await ch.bindQueue(sub.queue, sub.exchange, key);
-    await this.assertDlq(ch, serviceOf(sub.queue, this.opts.service));
+    const ch = await this.openConsumerChannel(active, conn);
     const validate = sub.validate ?? true;
+    const batch = 'batchHandler' in sub ? sub : undefined;
     const acks = batch ? new AckWindow(ch) : undefined;
-    let buffer: { msg: amqp.ConsumeMessage; event: CloudEvent; ctx: MessageContext }[] = [];
-    let timer: NodeJS.Timeout | undefined;
-    const flush = async () => {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      const items = buffer;
-      buffer = [];
-      if (!items.length || !batch) return;
-      let outcomes: HandlerOutcome[];
-      try {
-        outcomes = await batch.batchHandler(items.map(({ event, ctx }) => ({ event, ctx })));
-      } catch (e) {
-        this.log.error(
-          { err: (e as Error).message, queue: sub.queue },
-          'batch handler threw; retrying batch',
-        );
-        outcomes = items.map(() => ({ kind: 'retry', afterMs: 1000 }));
-      }
-      items.forEach((it, i) =>
-        this.settle(ch, sub, it.msg, outcomes[i] ?? { kind: 'retry', afterMs: 1000 }, acks),
-      );
-      acks?.flush();
-    };
+    const push = batch && acks ? this.batcher(ch, batch, acks) : undefined;
     await ch.consume(sub.queue, (msg) => {
       if (!msg) return; // consumer cancelled by the broker; the close handler reconnects
       acks?.received(msg);
@@ -298,10 +259,8 @@ export class RabbitMqBus implements Bus {
         headers: msg.properties.headers ?? {},
         queue: sub.queue,
       };
-      if (batch) {
-        buffer.push({ msg, event: decoded.event, ctx });
-        if (buffer.length >= batch.batchSize) void flush();
-        else if (!timer) timer = setTimeout(() => void flush(), batch.maxWaitMs);
+      if (push) {
+        push({ msg, event: decoded.event, ctx });
         return;
       }
       (sub as Exclude<Subscription, BatchSubscription>)
@@ -316,6 +275,70 @@ export class RabbitMqBus implements Bus {
         .then((outcome) => this.settle(ch, sub, msg, outcome))
         .catch(() => undefined);
     });
+  }
+
+  /**
+   * A subscription's own channel (Note [Reconnect]): reopened when it closes on its own, with the
+   * subscription's prefetch, queue, bindings and the service's dead-letter queue declared.
+   */
+  private async openConsumerChannel(active: Active, conn: amqp.ChannelModel): Promise<amqp.Channel> {
+    const { sub } = active;
+    const ch = await conn.createChannel();
+    ch.on('error', (e: Error) =>
+      this.log.warn({ err: e.message, queue: sub.queue }, 'consumer channel error'),
+    );
+    ch.on('close', () => {
+      active.channel = undefined;
+      // A channel closed on its own (not with the connection): open it again.
+      if (!active.cancelled && this.conn === conn && !this.closing) {
+        setTimeout(() => void this.consume(active).catch(() => undefined), 500);
+      }
+    });
+    active.channel = ch;
+    const prefetch = sub.prefetch ?? ('batchHandler' in sub ? Math.max(sub.batchSize * 2, 64) : 64);
+    await ch.prefetch(prefetch);
+    await ch.assertQueue(
+      sub.queue,
+      sub.exclusive ? { exclusive: true, autoDelete: true, durable: false } : { durable: true },
+    );
+    for (const key of sub.bindings) await ch.bindQueue(sub.queue, sub.exchange, key);
+    await this.assertDlq(ch, serviceOf(sub.queue, this.opts.service));
+    return ch;
+  }
+
+  /**
+   * Buffers a batch subscription's messages and hands them to its handler `batchSize` at a time,
+   * or after `maxWaitMs`; a handler that throws retries the whole batch.
+   */
+  private batcher(ch: amqp.Channel, sub: BatchSubscription, acks: AckWindow): (item: Buffered) => void {
+    let buffer: Buffered[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const flush = async () => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      const items = buffer;
+      buffer = [];
+      if (!items.length) return;
+      let outcomes: HandlerOutcome[];
+      try {
+        outcomes = await sub.batchHandler(items.map(({ event, ctx }) => ({ event, ctx })));
+      } catch (e) {
+        this.log.error(
+          { err: (e as Error).message, queue: sub.queue },
+          'batch handler threw; retrying batch',
+        );
+        outcomes = items.map(() => ({ kind: 'retry', afterMs: 1000 }));
+      }
+      items.forEach((it, i) =>
+        this.settle(ch, sub, it.msg, outcomes[i] ?? { kind: 'retry', afterMs: 1000 }, acks),
+      );
+      acks.flush();
+    };
+    return (item) => {
+      buffer.push(item);
+      if (buffer.length >= sub.batchSize) void flush();
+      else if (!timer) timer = setTimeout(() => void flush(), sub.maxWaitMs);
+    };
   }
 
   private settle(

@@ -101,52 +101,71 @@ export function planRefresh(input: {
   if (state.status !== 'running' && state.status !== 'rolling-back') {
     return { kind: 'wait', reason: `refresh is ${state.status}`, state };
   }
-  const healthy = servers.filter((s) => s.healthy).length;
-  if (state.batch) {
-    const fresh = servers.filter(
-      (s) => s.launchVersion === state.toVersion && s.createdAtMs >= state.batch!.startedAtMs,
-    );
-    const ready = fresh.filter((s) => s.healthy).length;
-    if (ready >= state.batch.launch) {
-      if (state.batch.surge) {
-        const present = new Set(servers.map((s) => s.id));
-        return {
-          kind: 'retire',
-          retire: state.batch.retire.filter((id) => present.has(id)),
-          state: { ...state, batch: undefined },
-        };
-      }
-      return { kind: 'wait', reason: 'batch healthy', state: { ...state, batch: undefined } };
+  if (state.batch) return planBatch(spec, state, state.batch, servers, nowMs);
+  return planNextBatch(spec, state, desired, servers, nowMs);
+}
+
+/** A batch is under way: it is healthy (cleared, or a surge batch retires), waits or rolls back. */
+function planBatch(
+  spec: RefreshSpec,
+  state: RefreshState,
+  batch: RefreshBatch,
+  servers: readonly RefreshServer[],
+  nowMs: number,
+): RefreshDecision {
+  const fresh = servers.filter(
+    (s) => s.launchVersion === state.toVersion && s.createdAtMs >= batch.startedAtMs,
+  );
+  const ready = fresh.filter((s) => s.healthy).length;
+  if (ready >= batch.launch) {
+    if (batch.surge) {
+      const present = new Set(servers.map((s) => s.id));
+      return {
+        kind: 'retire',
+        retire: batch.retire.filter((id) => present.has(id)),
+        state: { ...state, batch: undefined },
+      };
     }
-    if (nowMs - state.batch.startedAtMs >= spec.warmup * 1000) {
-      const reason = `batch not healthy within the warmup of ${spec.warmup} s (${ready} of ${state.batch.launch} new servers healthy)`;
-      const discard = state.batch.surge ? fresh.map((s) => s.id) : [];
-      if (state.status === 'rolling-back') {
-        return {
-          kind: 'roll-back',
-          reason,
-          discard,
-          state: { ...state, status: 'failed', batch: undefined, reason },
-        };
-      }
+    return { kind: 'wait', reason: 'batch healthy', state: { ...state, batch: undefined } };
+  }
+  if (nowMs - batch.startedAtMs >= spec.warmup * 1000) {
+    const reason = `batch not healthy within the warmup of ${spec.warmup} s (${ready} of ${batch.launch} new servers healthy)`;
+    const discard = batch.surge ? fresh.map((s) => s.id) : [];
+    if (state.status === 'rolling-back') {
       return {
         kind: 'roll-back',
         reason,
         discard,
-        state: {
-          status: 'rolling-back',
-          toVersion: state.fromVersion,
-          fromVersion: state.toVersion,
-          reason,
-        },
+        state: { ...state, status: 'failed', batch: undefined, reason },
       };
     }
     return {
-      kind: 'wait',
-      reason: `waiting for ${state.batch.launch - ready} new server(s) to be healthy`,
-      state,
+      kind: 'roll-back',
+      reason,
+      discard,
+      state: {
+        status: 'rolling-back',
+        toVersion: state.fromVersion,
+        fromVersion: state.toVersion,
+        reason,
+      },
     };
   }
+  return {
+    kind: 'wait',
+    reason: `waiting for ${batch.launch - ready} new server(s) to be healthy`,
+    state,
+  };
+}
+
+/** No batch under way: finish when nothing is outdated, else start the next batch the floor allows. */
+function planNextBatch(
+  spec: RefreshSpec,
+  state: RefreshState,
+  desired: number,
+  servers: readonly RefreshServer[],
+  nowMs: number,
+): RefreshDecision {
   const outdated = servers
     .filter((s) => s.launchVersion !== state.toVersion)
     .sort(
@@ -169,6 +188,7 @@ export function planRefresh(input: {
   }
   // Unhealthy old servers cost no healthy capacity: they can always go.
   const unhealthyOld = outdated.filter((s) => !s.healthy).length;
+  const healthy = servers.filter((s) => s.healthy).length;
   const room = healthy - healthyFloor(desired, spec.minHealthyPercentage);
   const n = Math.min(spec.batchSize, outdated.length, unhealthyOld + Math.max(0, room));
   if (n <= 0) {

@@ -2,7 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { enqueueEvents } from '@nephele/bus';
 import { CloudEvent, createEvent, GroupRefreshChanged, GroupRefreshChangedData } from '@nephele/contracts';
-import { clampDesired, lbKey, planRefresh, RefreshServer, RefreshState } from '@nephele/scaling';
+import {
+  clampDesired,
+  lbKey,
+  planRefresh,
+  RefreshDecision,
+  RefreshServer,
+  RefreshState,
+} from '@nephele/scaling';
 import { ScalerConfig } from '../config/env';
 import { SCALER_SCHEMA, SERVICE } from '../data-source';
 import { GroupRow } from '../state/group.types';
@@ -100,6 +107,48 @@ export function refreshProgress(
   return { total, replaced: Math.min(replaced, total) };
 }
 
+/** The refresh row as the planner reads it. */
+function refreshState(r: RefreshRow): RefreshState {
+  return {
+    status: r.status,
+    toVersion: r.to_version,
+    fromVersion: r.from_version,
+    ...(r.batch
+      ? {
+          batch: {
+            startedAtMs: new Date(r.batch.startedAt).getTime(),
+            retire: r.batch.retire,
+            launch: r.batch.launch,
+            ...(r.batch.surge ? { surge: true } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * When a refresh still under way after `d` wants its group looked at again (ms): at `retryAt`, or
+ * sooner at the end of a waiting batch's warmup; undefined once it has ended.
+ */
+function recheckAt(d: RefreshDecision, r: RefreshRow, retryAt: number): number | undefined {
+  const still =
+    d.kind === 'wait' ||
+    d.kind === 'start-batch' ||
+    d.kind === 'retire' ||
+    (d.kind === 'roll-back' && d.state.status !== 'failed');
+  if (!still) return undefined;
+  const batch = d.kind === 'wait' ? d.state.batch : undefined;
+  return batch ? Math.min(retryAt, batch.startedAtMs + r.spec.warmup * 1000) : retryAt;
+}
+
+/** What one pass knows while it applies a decision. */
+interface Pass {
+  readonly group: GroupRow;
+  readonly r: RefreshRow;
+  readonly rows: readonly ServerRow[];
+  readonly now: Date;
+}
+
 /** Applies the refresh planner's decision in a convergence pass (Note [Refresh execution]). */
 @Injectable()
 export class RefreshRunner {
@@ -141,24 +190,9 @@ export class RefreshRunner {
     if (!health) {
       return { ...none, recheck: new Date(now.getTime() + this.config.converge.retryMs) };
     }
-    const state: RefreshState = {
-      status: r.status,
-      toVersion: r.to_version,
-      fromVersion: r.from_version,
-      ...(r.batch
-        ? {
-            batch: {
-              startedAtMs: new Date(r.batch.startedAt).getTime(),
-              retire: r.batch.retire,
-              launch: r.batch.launch,
-              ...(r.batch.surge ? { surge: true } : {}),
-            },
-          }
-        : {}),
-    };
     const d = planRefresh({
       spec: r.spec,
-      state,
+      state: refreshState(r),
       desired,
       servers: refreshServers(group, rows, r.to_version, health),
       nowMs: now.getTime(),
@@ -169,100 +203,129 @@ export class RefreshRunner {
       await this.groups.lockGroup(tx, group.id);
       const locked = await this.refreshes.active(group.id, tx, true);
       if (!locked || locked.id !== r.id || locked.status !== r.status) return none;
-      switch (d.kind) {
-        case 'wait':
-          // Why a running refresh waits is part of its progress (GET …/refresh); a roll-back
-          // keeps the reason it rolls back for.
-          {
-            const reason =
-              r.status === 'running' && r.reason !== d.reason ? d.reason.slice(0, 2000) : undefined;
-            const clear = r.batch && !d.state.batch;
-            if (reason || clear) {
-              await this.refreshes.update(tx, r.id, {
-                ...(reason ? { reason } : {}),
-                ...(clear ? { batch: null } : {}),
-              });
-            }
-          }
-          return none;
-        case 'start-batch': {
-          const reason = `instance refresh: replaced by launch config version ${r.to_version}`;
-          const surge = d.state.batch?.surge === true;
-          if (!surge)
-            for (const id of d.retire) await this.servers.update(tx, id, { evicted: reason, reason });
-          await this.refreshes.update(tx, r.id, {
-            batch: {
-              startedAt: now.toISOString(),
-              retire: [...d.retire],
-              launch: d.launch,
-              ...(surge ? { surge } : {}),
-            },
-            batches: r.batches + 1,
-          });
-          await this.publish(tx, group, r, rows, now, {
-            status: r.status,
-            reason: `batch ${r.batches + 1}: replacing ${d.retire.length} server(s)`,
-          });
-          return { published: true, launchChanged: false };
-        }
-        case 'retire': {
-          const reason = `instance refresh: replaced by launch config version ${r.to_version}`;
-          for (const id of d.retire) await this.servers.update(tx, id, { evicted: reason, reason });
-          await this.refreshes.update(tx, r.id, { batch: null });
-          return { published: false, launchChanged: false };
-        }
-        case 'roll-back': {
-          const discard = `instance refresh: batch not healthy within the warmup`;
-          for (const id of d.discard)
-            await this.servers.update(tx, id, { evicted: discard, reason: discard });
-          if (d.state.status === 'failed') {
-            await this.refreshes.update(tx, r.id, {
-              status: 'failed',
-              batch: null,
-              reason: `roll-back failed: ${d.reason}`.slice(0, 2000),
-              finished_at: now,
-            });
-            await this.publish(tx, group, r, rows, now, { status: 'failed', reason: d.reason });
-            return { published: true, launchChanged: false };
-          }
-          await this.refreshes.update(tx, r.id, {
-            status: 'rolling-back',
-            from_version: r.to_version,
-            to_version: r.from_version,
-            batch: null,
-            reason: d.reason.slice(0, 2000),
-          });
-          await this.groups.updateGroup(tx, group.id, {
-            launch_config: r.from_launch_config,
-            launch_version: r.from_version,
-            launch_failures: 0,
-          });
-          await this.publish(
-            tx,
-            group,
-            { ...r, to_version: r.from_version, from_version: r.to_version },
-            rows,
-            now,
-            { status: 'rolling-back', reason: d.reason },
-          );
-          return { published: true, launchChanged: true };
-        }
-        case 'finish':
-          await this.refreshes.update(tx, r.id, { status: d.state.status, batch: null, finished_at: now });
-          await this.publish(tx, group, r, rows, now, { status: d.state.status });
-          return { published: true, launchChanged: false };
-      }
+      return this.apply(tx, { group, r, rows, now }, d);
     });
-    const still =
-      d.kind === 'wait' ||
-      d.kind === 'start-batch' ||
-      d.kind === 'retire' ||
-      (d.kind === 'roll-back' && d.state.status !== 'failed');
-    if (!still) return out;
-    let at = now.getTime() + this.config.converge.retryMs;
-    const batch = d.kind === 'wait' ? d.state.batch : undefined;
-    if (batch) at = Math.min(at, batch.startedAtMs + r.spec.warmup * 1000);
-    return { ...out, recheck: new Date(at) };
+    const at = recheckAt(d, r, now.getTime() + this.config.converge.retryMs);
+    return at === undefined ? out : { ...out, recheck: new Date(at) };
+  }
+
+  /** Records the planner's decision in the pass's transaction (Note [Refresh execution]). */
+  private async apply(tx: EntityManager, p: Pass, d: RefreshDecision): Promise<RefreshAdvance> {
+    switch (d.kind) {
+      case 'wait':
+        await this.recordWait(tx, p.r, d);
+        return { published: false, launchChanged: false };
+      case 'start-batch':
+        await this.startBatch(tx, p, d);
+        return { published: true, launchChanged: false };
+      case 'retire':
+        await this.evict(
+          tx,
+          d.retire,
+          `instance refresh: replaced by launch config version ${p.r.to_version}`,
+        );
+        await this.refreshes.update(tx, p.r.id, { batch: null });
+        return { published: false, launchChanged: false };
+      case 'roll-back':
+        return this.rollBack(tx, p, d);
+      case 'finish':
+        await this.refreshes.update(tx, p.r.id, { status: d.state.status, batch: null, finished_at: p.now });
+        await this.publish(tx, p.group, p.r, p.rows, p.now, { status: d.state.status });
+        return { published: true, launchChanged: false };
+    }
+  }
+
+  /**
+   * Why a running refresh waits is part of its progress (GET …/refresh); a roll-back keeps the
+   * reason it rolls back for. A healthy batch is cleared.
+   */
+  private async recordWait(
+    tx: EntityManager,
+    r: RefreshRow,
+    d: Extract<RefreshDecision, { kind: 'wait' }>,
+  ): Promise<void> {
+    const reason = r.status === 'running' && r.reason !== d.reason ? d.reason.slice(0, 2000) : undefined;
+    const clear = r.batch && !d.state.batch;
+    if (reason || clear) {
+      await this.refreshes.update(tx, r.id, {
+        ...(reason ? { reason } : {}),
+        ...(clear ? { batch: null } : {}),
+      });
+    }
+  }
+
+  /** Evicts the batch's old servers (none yet for a surge batch) and records the batch. */
+  private async startBatch(
+    tx: EntityManager,
+    { group, r, rows, now }: Pass,
+    d: Extract<RefreshDecision, { kind: 'start-batch' }>,
+  ): Promise<void> {
+    const surge = d.state.batch?.surge === true;
+    if (!surge)
+      await this.evict(tx, d.retire, `instance refresh: replaced by launch config version ${r.to_version}`);
+    await this.refreshes.update(tx, r.id, {
+      batch: {
+        startedAt: now.toISOString(),
+        retire: [...d.retire],
+        launch: d.launch,
+        ...(surge ? { surge } : {}),
+      },
+      batches: r.batches + 1,
+    });
+    await this.publish(tx, group, r, rows, now, {
+      status: r.status,
+      reason: `batch ${r.batches + 1}: replacing ${d.retire.length} server(s)`,
+    });
+  }
+
+  /**
+   * Discards a failed surge batch's new servers; then the refresh fails (it was already rolling
+   * back) or turns round: the group's launch config returns to the refresh's `from` one.
+   */
+  private async rollBack(
+    tx: EntityManager,
+    { group, r, rows, now }: Pass,
+    d: Extract<RefreshDecision, { kind: 'roll-back' }>,
+  ): Promise<RefreshAdvance> {
+    await this.evict(tx, d.discard, `instance refresh: batch not healthy within the warmup`);
+    if (d.state.status === 'failed') {
+      await this.refreshes.update(tx, r.id, {
+        status: 'failed',
+        batch: null,
+        reason: `roll-back failed: ${d.reason}`.slice(0, 2000),
+        finished_at: now,
+      });
+      await this.publish(tx, group, r, rows, now, { status: 'failed', reason: d.reason });
+      return { published: true, launchChanged: false };
+    }
+    await this.refreshes.update(tx, r.id, {
+      status: 'rolling-back',
+      from_version: r.to_version,
+      to_version: r.from_version,
+      batch: null,
+      reason: d.reason.slice(0, 2000),
+    });
+    await this.groups.updateGroup(tx, group.id, {
+      launch_config: r.from_launch_config,
+      launch_version: r.from_version,
+      launch_failures: 0,
+    });
+    await this.publish(
+      tx,
+      group,
+      { ...r, to_version: r.from_version, from_version: r.to_version },
+      rows,
+      now,
+      {
+        status: 'rolling-back',
+        reason: d.reason,
+      },
+    );
+    return { published: true, launchChanged: true };
+  }
+
+  private async evict(tx: EntityManager, ids: readonly string[], reason: string): Promise<void> {
+    for (const id of ids) await this.servers.update(tx, id, { evicted: reason, reason });
   }
 
   /** Servers the group's refresh launches on top of its desired capacity now (a surge batch). */
