@@ -7,6 +7,7 @@ import { matchAlarm } from '@nephele/scaling';
 import { CLOCK, Clock } from '@nephele/service-kit';
 import { SCALER_SCHEMA } from '../data-source';
 import { toPlannerPolicy } from '../state/group.types';
+import { PoliciesRepository } from '../state/policies.repository';
 import { GroupsRepository } from '../state/groups.repository';
 import { PolicyExecutorService, PolicyOutcome } from '../policies/policy-executor.service';
 
@@ -32,6 +33,7 @@ export interface AlarmExecution {
 export class AlarmsService {
   constructor(
     private readonly repo: GroupsRepository,
+    private readonly policies: PoliciesRepository,
     private readonly executor: PolicyExecutorService,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -88,12 +90,8 @@ export class AlarmsService {
         .digest('hex')
         .slice(0, 16);
     const key = `alertmanager:${fingerprint}:${new Date(a.startsAt).toISOString()}`;
-    return this.run(a.labels, `alertmanager:${fingerprint}`, async (tx) => {
-      const rows: unknown[] = await tx.query(
-        `INSERT INTO scaler.alarm_receipts (key) VALUES ($1) ON CONFLICT DO NOTHING RETURNING key`,
-        [key],
-      );
-      return rows.length > 0;
-    });
+    return this.run(a.labels, `alertmanager:${fingerprint}`, (tx) =>
+      this.policies.recordAlarmReceipt(tx, key),
+    );
   }
 }

@@ -56,7 +56,7 @@ export class ServersService {
       // Events about one group's servers are applied one at a time (the group row is the lock):
       // a state change racing its own launch result would otherwise be parked after the launch
       // result looked for it.
-      if (gid) await tx.query(`SELECT 1 FROM scaler.groups WHERE id = $1 FOR UPDATE`, [gid]);
+      if (gid) await this.groups.lockGroupRow(tx, gid);
       if (!(await markProcessed(tx, SCALER_SCHEMA, consumer, event))) return { result: 'ignored' as const };
       const r = await fn(tx);
       if (r.groupId) await this.groups.requestConverge(tx, r.groupId);
@@ -108,10 +108,7 @@ export class ServersService {
           state: 'error',
           reason: `launch failed: ${d.reason ?? 'unknown'}`,
         });
-        await tx.query(
-          `UPDATE scaler.groups SET launch_failures = launch_failures + 1, last_launch_error = $2 WHERE id = $1`,
-          [s.group_id, (d.reason ?? 'unknown').slice(0, 1000)],
-        );
+        await this.groups.recordLaunchFailure(tx, s.group_id, d.reason ?? 'unknown');
       }
       return { result: 'applied', groupId: s.group_id };
     });
@@ -193,9 +190,7 @@ export class ServersService {
   }
 
   private async resetLaunchFailures(tx: EntityManager, groupId: string): Promise<void> {
-    await tx.query(`UPDATE scaler.groups SET launch_failures = 0 WHERE id = $1 AND launch_failures > 0`, [
-      groupId,
-    ]);
+    await this.groups.resetLaunchFailures(tx, groupId);
   }
 
   /** A tracker event can overtake the gateway's launch result while a launch of the group is pending. */

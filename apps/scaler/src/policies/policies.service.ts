@@ -5,6 +5,7 @@ import { CLOCK, Clock, checkIfMatch, Principal, ProblemException } from '@nephel
 import { AuditRecorder } from '../audit/audit.recorder';
 import { GroupRow, PolicyRow, WebhookRow } from '../state/group.types';
 import { failIfErrors, validatePolicyInput } from '../groups/group.validation';
+import { PoliciesRepository } from '../state/policies.repository';
 import { GroupsRepository } from '../state/groups.repository';
 import { GroupsService, MAX_POLICIES, UUID } from '../groups/groups.service';
 import { CreateWebhookDto } from './dto/policy.dto';
@@ -20,6 +21,7 @@ export const capabilityHash = (capability: string) => createHash('sha256').updat
 export class PoliciesService {
   constructor(
     private readonly repo: GroupsRepository,
+    private readonly policies: PoliciesRepository,
     private readonly groups: GroupsService,
     private readonly executor: PolicyExecutorService,
     private readonly audit: AuditRecorder,
@@ -169,11 +171,7 @@ export class PoliciesService {
     // 256 bits from the CSPRNG; only its SHA-256 is stored, the URL is shown once.
     const capability = randomBytes(32).toString('hex');
     const row = await this.repo.transaction(async (tx) => {
-      const n: { n: number }[] = await tx.query(
-        `SELECT count(*)::int AS n FROM scaler.webhooks WHERE policy_id = $1`,
-        [policyId],
-      );
-      if (n[0]!.n >= MAX_WEBHOOKS_PER_POLICY) {
+      if ((await this.policies.countWebhooks(tx, policyId)) >= MAX_WEBHOOKS_PER_POLICY) {
         throw ProblemException.conflict(`policy ${policyId} already has ${MAX_WEBHOOKS_PER_POLICY} webhooks`);
       }
       const w = await this.repo.insertWebhook(tx, {

@@ -10,6 +10,7 @@ import { Counter } from 'prom-client';
 import { SCALER_SCHEMA, SERVICE } from '../data-source';
 import { ConvergeSignal } from '../state/converge.signal';
 import { toPlannerGroup, toPlannerPolicy } from '../state/group.types';
+import { PoliciesRepository } from '../state/policies.repository';
 import { GroupsRepository } from '../state/groups.repository';
 import { SCALER_OUTBOX } from '../scaler.tokens';
 
@@ -27,6 +28,7 @@ export class PolicyExecutorService {
 
   constructor(
     private readonly repo: GroupsRepository,
+    private readonly policies: PoliciesRepository,
     private readonly signal: ConvergeSignal,
     @Inject(SCALER_OUTBOX) private readonly outbox: OutboxRelay,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -113,19 +115,8 @@ export class PolicyExecutorService {
       planned.set(row.id, r.changed ? { ...g, desired: r.desiredAfter, lastScaledAt: now } : g);
       if (r.changed) scaled.set(row.id, r.desiredAfter);
     }
-    if (executed.length) {
-      await tx.query(`UPDATE scaler.policies SET last_executed_at = $2 WHERE id = ANY($1::uuid[])`, [
-        executed,
-        now,
-      ]);
-    }
-    if (scaled.size) {
-      await tx.query(
-        `UPDATE scaler.groups g SET desired = u.d, last_scaled_at = $3, converge_after = now(), updated_at = now()
-         FROM unnest($1::uuid[], $2::int[]) AS u(id, d) WHERE g.id = u.id`,
-        [[...scaled.keys()], [...scaled.values()], now],
-      );
-    }
+    await this.policies.markExecuted(tx, executed, now);
+    await this.repo.setDesiredMany(tx, scaled, now);
     await enqueueEvents(tx, SCALER_SCHEMA, events);
     return out;
   }
@@ -142,13 +133,7 @@ export class PolicyExecutorService {
     groupId?: string,
   ): Promise<PolicyOutcome> {
     const notFound = { ok: false as const, refusedBy: 'not-found' as const, policyId, groupId };
-    const gid =
-      groupId ??
-      (
-        (await tx.query(`SELECT group_id FROM scaler.policies WHERE id = $1`, [policyId])) as {
-          group_id: string;
-        }[]
-      )[0]?.group_id;
+    const gid = groupId ?? (await this.policies.groupOf(tx, policyId));
     if (!gid) return { ...notFound, reason: `policy ${policyId} not found` };
     const group = await this.repo.lockGroup(tx, gid);
     const policy = group ? await this.repo.lockPolicy(tx, policyId) : undefined;

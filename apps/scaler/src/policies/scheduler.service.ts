@@ -7,6 +7,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { EntityManager } from 'typeorm';
 import { ScalerConfig } from '../config/env';
 import { PolicyRow, toPlannerPolicy } from '../state/group.types';
+import { FiringOutcome, PoliciesRepository } from '../state/policies.repository';
 import { GroupsRepository } from '../state/groups.repository';
 import { SCALER_CONFIG } from '../scaler.tokens';
 import { PolicyExecutorService, PolicyOutcome } from './policy-executor.service';
@@ -40,6 +41,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
 
   constructor(
     private readonly repo: GroupsRepository,
+    private readonly policies: PoliciesRepository,
     private readonly executor: PolicyExecutorService,
     @Inject(SCALER_CONFIG) private readonly config: ScalerConfig,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -126,14 +128,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     let outcomes: PolicyOutcome[] = [];
     try {
       const r = await this.repo.transaction(async (tx) => {
-        const due: PolicyRow[] = await tx.query(
-          `SELECT id, group_id, name, type, cooldown_ms, change, change_percent, desired_capacity, args,
-             last_executed_at, last_fired_at, next_firing_at, version, created_at
-           FROM scaler.policies WHERE next_firing_at <= $1 AND ($2::uuid IS NULL OR id = $2)
-             AND NOT (id = ANY($3::uuid[]))
-           ORDER BY next_firing_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
-          [now, policyId ?? null, skip],
-        );
+        const due = await this.policies.claimDue(tx, now, policyId, skip, BATCH);
         claimedIds = due.map((p) => p.id);
         if (due.length) outcomes = await this.fireTogether(tx, due);
         return { claimed: due.length, failed: [] };
@@ -163,18 +158,11 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       .sort((a, b) => (a.p.id < b.p.id ? -1 : a.p.id > b.p.id ? 1 : 0));
     const outcomes: PolicyOutcome[] = [];
     {
-      const firing = decided.filter((x) => x.firing);
-      const won = new Set<string>();
-      if (firing.length) {
-        const rows: { policy_id: string }[] = await tx.query(
-          `INSERT INTO scaler.schedule_firings (policy_id, scheduled_at, outcome)
-           SELECT p, t, 'pending' FROM unnest($1::uuid[], $2::timestamptz[]) AS f(p, t) ORDER BY p
-           ON CONFLICT DO NOTHING RETURNING policy_id`,
-          [firing.map((x) => x.p.id), firing.map((x) => x.firing!)],
-        );
-        for (const r of rows) won.add(r.policy_id);
-      }
-      const results: { id: string; at: Date; outcome: string }[] = [];
+      const won = await this.policies.claimFirings(
+        tx,
+        decided.filter((x) => x.firing).map((x) => ({ id: x.p.id, at: x.firing! })),
+      );
+      const results: FiringOutcome[] = [];
       const mine = decided
         .filter((x) => won.has(x.p.id))
         .sort((a, b) => (a.p.group_id < b.p.group_id ? -1 : a.p.group_id > b.p.group_id ? 1 : 0));
@@ -203,26 +191,16 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         }
         results.push({ id: x.p.id, at: x.firing!, outcome: result.slice(0, 2000) });
       }
-      if (results.length) {
-        await tx.query(
-          `UPDATE scaler.schedule_firings f SET outcome = r.o, executed_at = clock_timestamp()
-           FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS r(p, t, o)
-           WHERE f.policy_id = r.p AND f.scheduled_at = r.t`,
-          [results.map((r) => r.id), results.map((r) => r.at), results.map((r) => r.outcome)],
-        );
-      }
+      await this.policies.recordFiringOutcomes(tx, results);
       // Every policy looked at moves on to its next firing (unless it was changed meanwhile).
-      await tx.query(
-        `UPDATE scaler.policies p SET next_firing_at = u.n,
-           last_fired_at = GREATEST(COALESCE(p.last_fired_at, u.f), u.f)
-         FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::int[]) AS u(id, n, f, v)
-         WHERE p.id = u.id AND p.version = u.v`,
-        [
-          decided.map((x) => x.p.id),
-          decided.map((x) => x.d.next ?? null),
-          decided.map((x) => x.firing ?? x.after),
-          decided.map((x) => x.p.version),
-        ],
+      await this.policies.advanceSchedules(
+        tx,
+        decided.map((x) => ({
+          id: x.p.id,
+          next: x.d.next ?? null,
+          firedAt: x.firing ?? x.after,
+          version: x.p.version,
+        })),
       );
     }
     return outcomes;

@@ -185,6 +185,34 @@ export class GroupsRepository extends SqlRepository {
     );
   }
 
+  /** Locks the group row alone (events about one group's servers apply one at a time). */
+  async lockGroupRow(tx: EntityManager, id: string): Promise<void> {
+    await tx.query(`SELECT 1 FROM scaler.groups WHERE id = $1 FOR UPDATE`, [id]);
+  }
+
+  async recordLaunchFailure(tx: EntityManager, id: string, reason: string): Promise<void> {
+    await tx.query(
+      `UPDATE scaler.groups SET launch_failures = launch_failures + 1, last_launch_error = $2 WHERE id = $1`,
+      [id, reason.slice(0, 1000)],
+    );
+  }
+
+  async resetLaunchFailures(tx: EntityManager, id: string): Promise<void> {
+    await tx.query(`UPDATE scaler.groups SET launch_failures = 0 WHERE id = $1 AND launch_failures > 0`, [
+      id,
+    ]);
+  }
+
+  /** Policy executions' new desired capacities (by group id), scaled at `at`; converge now. */
+  async setDesiredMany(tx: EntityManager, desired: ReadonlyMap<string, number>, at: Date): Promise<void> {
+    if (!desired.size) return;
+    await tx.query(
+      `UPDATE scaler.groups g SET desired = u.d, last_scaled_at = $3, converge_after = now(), updated_at = now()
+       FROM unnest($1::uuid[], $2::int[]) AS u(id, d) WHERE g.id = u.id`,
+      [[...desired.keys()], [...desired.values()], at],
+    );
+  }
+
   /** The status and errors the last convergence pass left. */
   async setStatus(id: string, status: string, errors: readonly string[]): Promise<void> {
     await this.db.query(`UPDATE scaler.groups SET status = $2, errors = $3::jsonb WHERE id = $1`, [

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConvergeSignal } from './converge.signal';
 import { GroupsRepository } from './groups.repository';
+import { PoliciesRepository } from './policies.repository';
 import { RefreshRepository } from './refresh.repository';
 import { ServersRepository } from './servers.repository';
 
@@ -9,7 +10,7 @@ import { ServersRepository } from './servers.repository';
  * feature graph, imported by every feature and importing none (see Note [Scaler modules]).
  */
 @Module({
-  providers: [GroupsRepository, ServersRepository, RefreshRepository, ConvergeSignal],
-  exports: [GroupsRepository, ServersRepository, RefreshRepository, ConvergeSignal],
+  providers: [GroupsRepository, PoliciesRepository, ServersRepository, RefreshRepository, ConvergeSignal],
+  exports: [GroupsRepository, PoliciesRepository, ServersRepository, RefreshRepository, ConvergeSignal],
 })
 export class StateModule {}
