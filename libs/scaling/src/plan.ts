@@ -145,68 +145,104 @@ export function plan(
     return false;
   });
 
-  if (healthy < view.target) {
-    const missing = view.target - healthy;
-    broken.forEach(({ server, reason }, i) => {
-      steps.push(...leaveAll(server, reason));
-      steps.push(
-        i < missing
-          ? { kind: 'replace-server', serverId: server.id, reason }
-          : { kind: 'delete-server', serverId: server.id, reason: `${reason}; not needed` },
-      );
-    });
-    for (let i = broken.length; i < missing; i++) {
-      steps.push({
-        kind: 'create-server',
-        reason: `scale up: ${healthy} healthy of ${view.target} desired`,
-      });
-    }
-  } else {
+  if (healthy < view.target) steps.push(...scaleUp(view.target, healthy, broken));
+  else {
     for (const { server, reason } of broken) {
       steps.push(...leaveAll(server, reason));
       steps.push({ kind: 'delete-server', serverId: server.id, reason: `${reason}; not needed` });
     }
-    let surplus = healthy - view.target;
-    // Newest builds first: cancelling a build loses nothing. Protected ones stay.
-    for (const s of [...view.building].reverse()) {
-      if (surplus === 0) break;
-      if (s.protected) continue;
-      surplus--;
-      going.add(s.id);
-      const reason = `scale down to ${view.target}: cancel the newest pending server`;
-      steps.push(...leaveAll(s, reason));
-      steps.push({ kind: 'delete-server', serverId: s.id, reason });
-    }
-    // Then active servers in the group's termination order (Note [Victim choice]).
-    const policy = group.terminationPolicy ?? 'oldest';
-    for (const s of victimOrder(view.active, policy, now, opts.customVictimOrder)) {
-      if (surplus === 0) break;
-      surplus--;
-      going.add(s.id);
-      const reason =
-        policy === 'oldest'
-          ? `scale down to ${view.target}: remove the oldest active server`
-          : `scale down to ${view.target}: remove an active server (terminationPolicy ${policy})`;
-      const members = s.lbMemberships ?? [];
-      if (members.length && launch.drainingTimeoutMs > 0) {
-        for (const lb of members) {
-          steps.push({ kind: 'drain', serverId: s.id, lb, timeoutMs: launch.drainingTimeoutMs });
-        }
-      } else {
-        steps.push(...leaveAll(s, reason));
-        steps.push({ kind: 'delete-server', serverId: s.id, reason });
-      }
-    }
+    steps.push(...scaleDown(group, launch, view, healthy - view.target, going, now, opts.customVictimOrder));
   }
 
   // A detached server takes no traffic: it leaves every balancer and stays.
   for (const s of servers) {
     if (s.detached && s.state !== 'deleting') steps.push(...leaveAll(s, 'detached from the group'));
   }
+  steps.push(...balancerSteps(launch, view.active, going));
+  return steps;
+}
 
-  // Ready servers that stay join every balancer of the launch config and leave stale ones.
+/** Fewer healthy than the target: broken servers are replaced, the rest is created. */
+function scaleUp(
+  target: number,
+  healthy: number,
+  broken: readonly { server: ObservedServer; reason: string }[],
+): Step[] {
+  const steps: Step[] = [];
+  const missing = target - healthy;
+  broken.forEach(({ server, reason }, i) => {
+    steps.push(...leaveAll(server, reason));
+    steps.push(
+      i < missing
+        ? { kind: 'replace-server', serverId: server.id, reason }
+        : { kind: 'delete-server', serverId: server.id, reason: `${reason}; not needed` },
+    );
+  });
+  for (let i = broken.length; i < missing; i++) {
+    steps.push({
+      kind: 'create-server',
+      reason: `scale up: ${healthy} healthy of ${target} desired`,
+    });
+  }
+  return steps;
+}
+
+/**
+ * `surplus` healthy servers go: the newest builds first, then active servers in the group's
+ * termination order, drained first when they serve; adds each to `going`.
+ */
+function scaleDown(
+  group: Group,
+  launch: LaunchConfig,
+  view: CapacityView,
+  surplus: number,
+  going: Set<string>,
+  now: Date,
+  customVictimOrder: readonly string[] | undefined,
+): Step[] {
+  const steps: Step[] = [];
+  // Newest builds first: cancelling a build loses nothing. Protected ones stay.
+  for (const s of [...view.building].reverse()) {
+    if (surplus === 0) break;
+    if (s.protected) continue;
+    surplus--;
+    going.add(s.id);
+    const reason = `scale down to ${view.target}: cancel the newest pending server`;
+    steps.push(...leaveAll(s, reason));
+    steps.push({ kind: 'delete-server', serverId: s.id, reason });
+  }
+  // Then active servers in the group's termination order (Note [Victim choice]).
+  const policy = group.terminationPolicy ?? 'oldest';
+  for (const s of victimOrder(view.active, policy, now, customVictimOrder)) {
+    if (surplus === 0) break;
+    surplus--;
+    going.add(s.id);
+    const reason =
+      policy === 'oldest'
+        ? `scale down to ${view.target}: remove the oldest active server`
+        : `scale down to ${view.target}: remove an active server (terminationPolicy ${policy})`;
+    const members = s.lbMemberships ?? [];
+    if (members.length && launch.drainingTimeoutMs > 0) {
+      for (const lb of members) {
+        steps.push({ kind: 'drain', serverId: s.id, lb, timeoutMs: launch.drainingTimeoutMs });
+      }
+    } else {
+      steps.push(...leaveAll(s, reason));
+      steps.push({ kind: 'delete-server', serverId: s.id, reason });
+    }
+  }
+  return steps;
+}
+
+/** Ready servers that stay join every balancer of the launch config and leave stale ones. */
+function balancerSteps(
+  launch: LaunchConfig,
+  active: readonly ObservedServer[],
+  going: ReadonlySet<string>,
+): Step[] {
+  const steps: Step[] = [];
   const wanted = new Map(launch.loadBalancers.map((lb) => [lbKey(lb), lb]));
-  for (const s of view.active) {
+  for (const s of active) {
     if (going.has(s.id)) continue;
     const have = new Map((s.lbMemberships ?? []).map((lb) => [lbKey(lb), lb]));
     for (const [k, lb] of have) {

@@ -66,6 +66,32 @@ export function validatePolicy(input: unknown, prefix = ''): FieldError[] {
   if (!POLICY_TYPES.includes(p.type as never)) {
     errors.push({ field: f('type'), message: `type must be one of ${POLICY_TYPES.join(', ')}` });
   }
+  errors.push(...adjustmentProblems(p, f));
+  const args = p.args;
+  switch (p.type) {
+    case 'webhook':
+      if (args !== undefined && !(isObject(args) && Object.keys(args).length === 0)) {
+        errors.push({ field: f('args'), message: 'webhook policies take no args' });
+      }
+      break;
+    case 'schedule':
+      errors.push(...scheduleArgsProblems(args, f));
+      break;
+    case 'alarm':
+      errors.push(...alarmArgsProblems(args, f));
+      break;
+    case 'target':
+      errors.push(...targetArgsProblems(args, f));
+      break;
+    default:
+      break;
+  }
+  return errors;
+}
+
+/** Exactly one of change / changePercent / desiredCapacity (none for a target policy), each in range. */
+function adjustmentProblems(p: Record<string, unknown>, f: (name: string) => string): FieldError[] {
+  const errors: FieldError[] = [];
   const given = (['change', 'changePercent', 'desiredCapacity'] as const).filter((k) => p[k] !== undefined);
   if (p.type === 'target') {
     for (const k of given) {
@@ -102,90 +128,84 @@ export function validatePolicy(input: unknown, prefix = ''): FieldError[] {
       message: `desiredCapacity must be an integer from 0 to ${M}`,
     });
   }
-  const args = p.args;
-  switch (p.type) {
-    case 'webhook':
-      if (args !== undefined && !(isObject(args) && Object.keys(args).length === 0)) {
-        errors.push({ field: f('args'), message: 'webhook policies take no args' });
-      }
-      break;
-    case 'schedule':
-      if (isCronArgs(args)) {
-        if (isAtArgs(args)) errors.push({ field: f('args'), message: 'give either cron or at, not both' });
-        if (args.timezone !== undefined && typeof args.timezone !== 'string') {
-          errors.push({ field: f('args.timezone'), message: 'timezone must be an IANA time zone name' });
-        } else {
-          const problem = cronProblem(args.cron, args.timezone);
-          if (problem) {
-            errors.push({
-              field: f(problem.startsWith('unknown time zone') ? 'args.timezone' : 'args.cron'),
-              message: problem,
-            });
-          }
-        }
-      } else if (isAtArgs(args)) {
-        if (!isRfc3339(args.at)) {
-          errors.push({ field: f('args.at'), message: 'at must be an RFC 3339 time with an offset' });
-        }
-      } else {
-        errors.push({ field: f('args'), message: 'schedule policies need args.cron or args.at' });
-      }
-      break;
-    case 'alarm': {
-      if (!isAlarmArgs(args)) {
-        errors.push({ field: f('args.alarmCriteria'), message: 'alarm policies need args.alarmCriteria' });
-        break;
-      }
-      const c = args.alarmCriteria as unknown as Record<string, unknown>;
-      const labels = c.labels;
-      const matchers = c.matchers;
-      if (labels !== undefined) {
-        if (!isObject(labels) || Object.values(labels).some((v) => typeof v !== 'string')) {
-          errors.push({
-            field: f('args.alarmCriteria.labels'),
-            message: 'labels must map label names to strings',
-          });
-        }
-      }
-      if (matchers !== undefined) {
-        if (!Array.isArray(matchers)) {
-          errors.push({ field: f('args.alarmCriteria.matchers'), message: 'matchers must be an array' });
-        } else {
-          matchers.forEach((m: unknown, i) => {
-            const at = f(`args.alarmCriteria.matchers[${i}]`);
-            if (
-              !isObject(m) ||
-              typeof m.name !== 'string' ||
-              typeof m.value !== 'string' ||
-              !LABEL_MATCH_OPS.includes(m.op as never)
-            ) {
-              errors.push({
-                field: at,
-                message: `a matcher is {name, op: ${LABEL_MATCH_OPS.join('|')}, value}`,
-              });
-              return;
-            }
-            const problem = matcherProblem(m as never);
-            if (problem) errors.push({ field: `${at}.value`, message: problem });
-          });
-        }
-      }
-      const labelCount = isObject(labels) ? Object.keys(labels).length : 0;
-      const matcherCount = Array.isArray(matchers) ? matchers.length : 0;
-      if (labelCount + matcherCount === 0) {
+  return errors;
+}
+
+/** A schedule's `cron` (5 fields, known `timezone`) or `at` (RFC 3339), not both. */
+function scheduleArgsProblems(args: unknown, f: (name: string) => string): FieldError[] {
+  const errors: FieldError[] = [];
+  if (isCronArgs(args)) {
+    if (isAtArgs(args)) errors.push({ field: f('args'), message: 'give either cron or at, not both' });
+    if (args.timezone !== undefined && typeof args.timezone !== 'string') {
+      errors.push({ field: f('args.timezone'), message: 'timezone must be an IANA time zone name' });
+    } else {
+      const problem = cronProblem(args.cron, args.timezone);
+      if (problem) {
         errors.push({
-          field: f('args.alarmCriteria'),
-          message: 'alarmCriteria needs at least one label or matcher',
+          field: f(problem.startsWith('unknown time zone') ? 'args.timezone' : 'args.cron'),
+          message: problem,
         });
       }
-      break;
     }
-    case 'target':
-      errors.push(...targetArgsProblems(args, f));
-      break;
-    default:
-      break;
+  } else if (isAtArgs(args)) {
+    if (!isRfc3339(args.at)) {
+      errors.push({ field: f('args.at'), message: 'at must be an RFC 3339 time with an offset' });
+    }
+  } else {
+    errors.push({ field: f('args'), message: 'schedule policies need args.cron or args.at' });
   }
+  return errors;
+}
+
+/** An alarm's criteria: labels and/or matchers, at least one. */
+function alarmArgsProblems(args: unknown, f: (name: string) => string): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!isAlarmArgs(args)) {
+    return [{ field: f('args.alarmCriteria'), message: 'alarm policies need args.alarmCriteria' }];
+  }
+  const c = args.alarmCriteria as unknown as Record<string, unknown>;
+  const labels = c.labels;
+  const matchers = c.matchers;
+  if (labels !== undefined) {
+    if (!isObject(labels) || Object.values(labels).some((v) => typeof v !== 'string')) {
+      errors.push({
+        field: f('args.alarmCriteria.labels'),
+        message: 'labels must map label names to strings',
+      });
+    }
+  }
+  if (matchers !== undefined) {
+    if (!Array.isArray(matchers)) {
+      errors.push({ field: f('args.alarmCriteria.matchers'), message: 'matchers must be an array' });
+    } else {
+      matchers.forEach((m: unknown, i) => {
+        const at = f(`args.alarmCriteria.matchers[${i}]`);
+        if (
+          !isObject(m) ||
+          typeof m.name !== 'string' ||
+          typeof m.value !== 'string' ||
+          !LABEL_MATCH_OPS.includes(m.op as never)
+        ) {
+          errors.push({
+            field: at,
+            message: `a matcher is {name, op: ${LABEL_MATCH_OPS.join('|')}, value}`,
+          });
+          return;
+        }
+        const problem = matcherProblem(m as never);
+        if (problem) errors.push({ field: `${at}.value`, message: problem });
+      });
+    }
+  }
+  const labelCount = isObject(labels) ? Object.keys(labels).length : 0;
+  const matcherCount = Array.isArray(matchers) ? matchers.length : 0;
+  if (labelCount + matcherCount === 0) {
+    errors.push({
+      field: f('args.alarmCriteria'),
+      message: 'alarmCriteria needs at least one label or matcher',
+    });
+  }
+
   return errors;
 }
 
