@@ -693,9 +693,12 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       }
       running[rid] = state === 'failed' ? { node: name, failed: true } : { node: name };
       // Pacemaker restarts a resource active with another agent than configured
-      // (`pcmk__rsc_agent_changed`).
+      // (`pcmk__rsc_agent_changed`), or with other parameters (see Note [Definition digests]);
+      // it checks only the history of nodes that can run resources (not in standby).
       const agent = agentOf.get(rid);
-      if (agent && (['class', 'provider', 'type'] as const).some((k) => attr(lr, k) !== agent[k])) running[rid]!.definitionChanged = true;
+      if (nodeStandby.get(name)) {
+        // not checked
+      } else if (agent && (['class', 'provider', 'type'] as const).some((k) => attr(lr, k) !== agent[k])) running[rid]!.definitionChanged = true;
       else if (primitiveEl.has(rid)) {
         const change = definitionChange(primitiveEl.get(rid)!, ops);
         if (change === 'restart') running[rid]!.definitionChanged = true;

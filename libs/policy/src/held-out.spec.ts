@@ -67,4 +67,18 @@ describe('held-out CIBs answered as crm_simulate answers them', () => {
     const blocked = cib(['n1'], prim('z', '<nvpair id="z-t" name="target-role" value="Stopped"/>') + prim('a'), '<rsc_order id="ord1" first="z" then="a" symmetrical="false"/>', { n1: changed });
     expect(planned(blocked)).toEqual({ placement: { z: null, a: null }, actions: ['stop:a'] });
   });
+
+  it('restarts on a changed definition (op-digest), and a forced start that cannot run blocks INFINITY dependents', () => {
+    const digested = (digest: string): string =>
+      cib(
+        ['n1', 'n2'],
+        prim('p', '<nvpair id="p-t" name="target-role" value="Stopped"/>') + prim('d'),
+        '<rsc_colocation id="c1" rsc="d" with-rsc="p" score="INFINITY"/><rsc_colocation id="c2" rsc="p" with-rsc="d" score="10"/>',
+        { n1: lrm('p', op('p', 'n1', 'start', 0, 0, T - 100, 2)) + lrm('d', op('d', 'n1', 'start', 0, 0, T - 100, 3)) },
+      ).replace(/op-status="0" interval="0"/g, `op-status="0" op-digest="${digest}" interval="0"`);
+    // The digest of no parameters: nothing changed; d was placed while p was still provisional.
+    expect(planned(digested('f2317cad3d54cec5d7d7aa7d0bf35cf8'))).toEqual({ placement: { p: null, d: 'n1' }, actions: ['stop:p'] });
+    // Another digest: both are restarted, p's forced start cannot run, so d cannot either.
+    expect(planned(digested('0'.repeat(32)))).toEqual({ placement: { p: null, d: null }, actions: ['stop:p', 'stop:d'] });
+  });
 });

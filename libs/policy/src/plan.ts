@@ -137,8 +137,10 @@ function computeRunnable(spec: ClusterSpec, a: Assignment, restarted: ReadonlySe
     if (d && p && d !== p && c.score >= INFINITY && !p.group) colocEdges.push([p.index, d.index]);
   }
   // Only a primary that has a start action blocks its dependents: it has one when it is
-  // assigned, or when it is the `first` of an order (Pacemaker creates it, unrunnable, then).
-  const hasStart = a.resources.map((r) => r.assigned >= 0);
+  // assigned, when a changed definition forces its restart (`force_restart` creates the start
+  // even where it cannot run), or when it is the `first` of an order (Pacemaker creates it,
+  // unrunnable, then).
+  const hasStart = a.resources.map((r) => r.assigned >= 0 || (r.running >= 0 && r.definitionChanged));
   for (const f of firsts) hasStart[f] = true;
   // An unmanaged resource has no action to block: it stays as it is.
   for (const r of a.resources) if (r.unmanaged) hasStart[r.index] = false;
