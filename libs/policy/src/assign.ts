@@ -6,6 +6,7 @@ import {
   ResourceSpec,
 } from './cluster.types';
 import { INFINITY, addScores } from './score.util';
+import { assignClone } from './clones';
 
 // Note [Pacemaker assignment]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~
@@ -75,6 +76,12 @@ export interface Rsc {
   members?: Rsc[];
   /** A group member: its group. */
   group?: Rsc;
+  /** A clone: its instances, in instance-number order (see Note [Clones] in clones.ts). */
+  instances?: Rsc[];
+  /** A clone: clone-max. */
+  cloneMax?: number;
+  /** A clone instance: its clone. */
+  clone?: Rsc;
 }
 
 /** Result of the assignment phase. */
@@ -86,6 +93,8 @@ export interface Assignment {
   byId: Map<string, Rsc>;
   /** Groups by id (not in `resources`). */
   groups: Map<string, Rsc>;
+  /** Clones by id (not in `resources`; their instances are). */
+  clones: Map<string, Rsc>;
 }
 
 /** Pacemaker's default migration-threshold. */
@@ -175,7 +184,8 @@ export function assignResources(
   const byId = new Map<string, Rsc>();
   for (const r of resources) byId.set(r.id, r);
   const groups = buildGroups(spec, byId, N);
-  const entity = (id: string): Rsc | undefined => byId.get(id) ?? groups.get(id);
+  const clones = buildClones(spec, byId, N);
+  const entity = (id: string): Rsc | undefined => byId.get(id) ?? groups.get(id) ?? clones.get(id);
 
   // Locations, in reverse CIB order (see Note [Pacemaker assignment], step 2).
   const locations = spec.locations ?? [];
@@ -186,7 +196,8 @@ export function assignResources(
     if (!target || n === undefined) continue;
     // A location on a group applies to the group and its first member; the later members get it
     // with score 0 (`pcmk__group_apply_location` resets the copy they see).
-    for (const r of [target, ...(target.members ?? []).slice(0, 1)]) {
+    // A location on a clone applies to the clone and to every instance.
+    for (const r of [target, ...(target.members ?? []).slice(0, 1), ...(target.instances ?? [])]) {
       r.w[n] = addScores(r.w[n]!, l.score);
       if (l.score <= -INFINITY) r.bans.set(n, `location ${l.id}`);
     }
@@ -217,7 +228,7 @@ export function assignResources(
   }
   for (const [key, f] of fails) {
     const [rid, node] = key.split('\u0000') as [string, string];
-    const r = byId.get(rid);
+    const r = byId.get(rid) ?? clones.get(rid);
     const n = nodeIndex.get(node);
     if (!r || n === undefined) continue;
     const threshold = r.spec.migrationThreshold ?? defaults.migrationThreshold ?? DEFAULT_MIGRATION_THRESHOLD;
@@ -225,8 +236,11 @@ export function assignResources(
     const timeout = r.spec.failureTimeoutMs ?? defaults.failureTimeoutMs ?? 0;
     const count = effectiveFailCount(f.count, f.last, timeout, now);
     if (count > 0 && threshold - count <= 0) {
-      r.w[n] = addScores(r.w[n]!, -INFINITY);
-      r.bans.set(n, `fail count ${count >= INFINITY ? 'INFINITY' : count} reached migration-threshold ${threshold}`);
+      // An anonymous clone's fail count bans the clone and all its instances (Note [Clones]).
+      for (const t of [r, ...(r.instances ?? [])]) {
+        t.w[n] = addScores(t.w[n]!, -INFINITY);
+        t.bans.set(n, `fail count ${count >= INFINITY ? 'INFINITY' : count} reached migration-threshold ${threshold}`);
+      }
     }
   }
 
@@ -249,19 +263,54 @@ export function assignResources(
     }
   }
 
-  const ctx: Ctx = { N, available, numResources: new Int32Array(N), nodeNames };
+  const ctx: Ctx = { N, available, numResources: new Int32Array(N), nodeNames, assignInstance: (inst, prefer) => assign(ctx, inst, prefer) };
 
   // Priority order, stable; a group takes its first member's place.
   const top: Rsc[] = [];
   for (const r of resources) {
-    const t = r.group ?? r;
+    const t = r.group ?? r.clone ?? r;
     if (!top.includes(t)) top.push(t);
   }
   const position = new Map(top.map((t, i) => [t, i]));
   const order = top.slice().sort((a, b) => b.priority - a.priority || position.get(a)! - position.get(b)!);
   for (const r of order) assign(ctx, r);
 
-  return { nodeNames, available, resources, byId, groups };
+  return { nodeNames, available, resources, byId, groups, clones };
+}
+
+/** The clone entities of `spec.clones`, linked to their instances (see Note [Clones] in clones.ts). */
+function buildClones(spec: ClusterSpec, byId: Map<string, Rsc>, N: number): Map<string, Rsc> {
+  const clones = new Map<string, Rsc>();
+  for (const c of spec.clones ?? []) {
+    const instances = c.instances.map((id) => byId.get(id)).filter((m): m is Rsc => m !== undefined && m.group === undefined && m.clone === undefined);
+    if (instances.length === 0 || byId.has(c.id) || clones.has(c.id)) continue;
+    const clone: Rsc = {
+      index: -1,
+      spec: instances[0]!.spec,
+      id: c.id,
+      priority: c.priority ?? 0,
+      stickiness: 0,
+      stopped: false,
+      unmanaged: false,
+      running: -1,
+      active: instances.some((m) => m.active),
+      activeNode: -1,
+      failed: false,
+      w: new Int32Array(N),
+      thisWith: [],
+      withThis: [],
+      provisional: true,
+      allocating: false,
+      merging: false,
+      assigned: -1,
+      bans: new Map(),
+      instances,
+      cloneMax: c.max,
+    };
+    for (const m of instances) m.clone = clone;
+    clones.set(c.id, clone);
+  }
+  return clones;
 }
 
 /** The group entities of `spec.groups`, linked to their members (see Note [Groups] in groups.ts). */
@@ -304,6 +353,7 @@ interface Ctx {
   available: boolean[];
   numResources: Int32Array;
   nodeNames: string[];
+  assignInstance(instance: Rsc, prefer: number): number;
 }
 
 function anyAvailable(ctx: Ctx, w: Int32Array): boolean {
@@ -311,10 +361,12 @@ function anyAvailable(ctx: Ctx, w: Int32Array): boolean {
   return false;
 }
 
-function assign(ctx: Ctx, r: Rsc): number {
-  // A member is never assigned before its group (`pcmk__primitive_assign`).
+function assign(ctx: Ctx, r: Rsc, prefer = -1): number {
+  // A member is never assigned before its group (`pcmk__primitive_assign`), nor an instance before its clone.
   if (r.group && !r.group.allocating) assign(ctx, r.group);
+  if (r.clone && !r.clone.allocating) assign(ctx, r.clone);
   if (r.members) return assignGroup(ctx, r);
+  if (r.instances) return assignClone(ctx, r);
   if (!r.provisional) return r.assigned;
   if (r.allocating) return -1; // assignment loop
   r.allocating = true;
@@ -331,7 +383,7 @@ function assign(ctx: Ctx, r: Rsc): number {
     r.provisional = false;
     r.assigned = r.running;
     if (r.running >= 0) ctx.numResources[r.running]!++;
-  } else assignBestNode(ctx, r);
+  } else assignBestNode(ctx, r, prefer);
   r.allocating = false;
   return r.assigned;
 }
@@ -472,7 +524,7 @@ function addNodeScoresMatchingAttr(ctx: Ctx, work: Int32Array, rsc: Rsc, factor:
  * takes the first, or the current node when it scores the same as the first: a linear scan for
  * the first in that order gives the same node.
  */
-function assignBestNode(ctx: Ctx, r: Rsc): void {
+function assignBestNode(ctx: Ctx, r: Rsc, prefer = -1): void {
   const { N, available, numResources, nodeNames } = ctx;
   const w = r.w;
   let best = -1;
@@ -494,6 +546,13 @@ function assignBestNode(ctx: Ctx, r: Rsc): void {
       best = n;
       bestEff = eff;
     }
+  }
+  // A preferred node (a clone instance's current node) wins when it scores as well as the best.
+  if (prefer >= 0 && best >= 0 && available[prefer] && w[prefer]! >= 0 && w[prefer]! >= bestEff) {
+    r.provisional = false;
+    r.assigned = prefer;
+    numResources[prefer]!++;
+    return;
   }
   let chosen = best;
   if (chosen >= 0 && w[chosen]! > 0 && available[chosen] && r.running >= 0 && available[r.running] && w[r.running] === w[chosen]) {
