@@ -425,6 +425,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       const r = resources.pop()!;
       if (resources.length !== before) throw new CibError(`clone ${c.id} could not be read`);
       const spec: CloneSpec = { id: c.id, instances: [], max: c.max };
+      if (isTrue(c.meta.get('interleave'))) spec.interleave = true;
+      if (c.meta.has('clone-min')) spec.min = scanMinInt(c.meta.get('clone-min')!);
       for (let i = 0; i < Math.max(1, c.max); i++) {
         resources.push({ ...r, id: `${r.id}:${i}` });
         (spec.instances as string[]).push(`${r.id}:${i}`);
@@ -553,14 +555,16 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   for (const o of children(cons, 'rsc_order')) {
     const u = unpackOrder(o, unsupported);
     if (!u) continue;
-    if (cloneConstraint('rsc_order', u.id, [u.first, u.then])) continue;
+    // Orders may name a clone (see Note [Clone orders] in clones.ts), never its primitive.
+    if (cloneConstraint('rsc_order', u.id, [u.first, u.then].filter((n) => !cloneIds.has(n)))) continue;
+    if (u.kind === 'Serialize' && (cloneIds.has(u.first) || cloneIds.has(u.then))) unsupported(`Serialize rsc_order ${u.id} with a clone`);
     // Every kind carries `pe_order_optional`, and `order_actions` drops an ordering between two
     // actions already ordered with a common flag: the first order of a pair wins (CIB order).
     if (orders.some((x) => x.first === u.first && x.then === u.then)) continue;
     // An unmanaged resource never carries out the restart an order implies, and Pacemaker's
     // transition then stalls on it: outside the subset.
     // A group with an unmanaged member counts as unmanaged here.
-    const unmanagedId = (x: string): boolean => resources.some((r) => (r.id === x || groupOf.get(r.id) === x) && r.managed === false);
+    const unmanagedId = (x: string): boolean => resources.some((r) => (r.id === x || groupOf.get(r.id) === x || cloneOfInstance.get(r.id) === x) && r.managed === false);
     const unmanaged = [u.first, u.then].filter(unmanagedId);
     if (unmanaged.length > 0) unsupported(`rsc_order ${u.id} with unmanaged ${unmanaged.join(', ')}`);
     if (groupIds.has(u.first) || groupIds.has(u.then)) {

@@ -8,6 +8,7 @@ const nv = (id: string, name: string, value: string): string => `<nvpair id="${i
 const P = (id: string, meta = ''): string =>
   `<primitive id="${id}" class="ocf" provider="pacemaker" type="Dummy">${meta ? `<meta_attributes id="${id}-m">${meta}</meta_attributes>` : ''}</primitive>`;
 const C = (id: string, child: string, meta = ''): string => `<clone id="${id}">${meta ? `<meta_attributes id="${id}-m">${meta}</meta_attributes>` : ''}${child}</clone>`;
+const ord = (id: string, first: string, then: string): string => `<rsc_order id="${id}" first="${first}" then="${then}"/>`;
 const loc = (id: string, rsc: string, node: string, score: string | number): string => `<rsc_location id="${id}" rsc="${rsc}" node="${node}" score="${score}"/>`;
 
 /** One history entry: `rsc` started (`rc` 0) or failed (monitor rc 1) on a node. */
@@ -85,6 +86,31 @@ export const CLONE_CASES: Array<{ name: string; xml: string; expected: Record<st
     name: 'a target-role=Stopped clone stops everywhere',
     xml: cloneCib(2, C('c', P('d'), nv('tr', 'target-role', 'Stopped')), '', [['d', 'n1']]),
     expected: { d: [] },
+  },
+  {
+    name: 'a primitive ordered after a clone that cannot run stays stopped',
+    xml: cloneCib(2, C('c', P('d')) + P('p'), loc('l1', 'c', 'n1', '-INFINITY') + loc('l2', 'c', 'n2', '-INFINITY') + ord('ord1', 'c', 'p')),
+    expected: { d: [], p: [] },
+  },
+  {
+    name: 'clone-min: what follows needs that many instances',
+    xml: cloneCib(3, C('c', P('d'), nv('cmin', 'clone-min', '3')) + P('p'), loc('l1', 'c', 'n1', '-INFINITY') + ord('ord1', 'c', 'p'), [['p', 'n2']]),
+    expected: { d: ['n2', 'n3'], p: [] },
+  },
+  {
+    name: 'no instance starts after a primitive that cannot run',
+    xml: cloneCib(2, P('p') + C('c', P('d')), loc('l1', 'p', 'n1', '-INFINITY') + loc('l2', 'p', 'n2', '-INFINITY') + ord('ord1', 'p', 'c')),
+    expected: { d: [], p: [] },
+  },
+  {
+    name: 'interleaved clones: an instance needs the other clone on its node',
+    xml: cloneCib(3, C('a', P('x')) + C('b', P('y'), nv('il', 'interleave', 'true')), loc('l1', 'a', 'n1', '-INFINITY') + ord('ord1', 'a', 'b')),
+    expected: { x: ['n2', 'n3'], y: ['n2', 'n3'] },
+  },
+  {
+    name: 'clones not interleaved: any instance of the first will do',
+    xml: cloneCib(3, C('a', P('x')) + C('b', P('y')), loc('l1', 'a', 'n1', '-INFINITY') + ord('ord1', 'a', 'b')),
+    expected: { x: ['n2', 'n3'], y: ['n1', 'n2', 'n3'] },
   },
 ];
 

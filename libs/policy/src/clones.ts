@@ -1,4 +1,5 @@
-import type { Rsc } from './assign';
+import type { Assignment, Rsc } from './assign';
+import type { CloneSpec, ClusterSpec, OrderConstraint } from './cluster.types';
 import { INFINITY } from './score.util';
 
 // Note [Clones]
@@ -126,4 +127,48 @@ function stableSort<T>(list: readonly T[], cmp: (a: T, b: T) => number): T[] {
     .map((x, i) => ({ x, i }))
     .sort((p, q) => cmp(p.x, q.x) || p.i - q.i)
     .map((p) => p.x);
+}
+
+// Note [Clone orders]
+// ~~~~~~~~~~~~~~~~~~~
+// A mandatory order naming a clone, as far as it decides what can start (Pacemaker 2.1.5 orders
+// the clone's start/running pseudo-actions, and `pe_order_runnable_left` clears runnable flags):
+// - clone → X: X can start only if at least clone-min (default 1) instances of the clone will run
+//   (are assigned, and can start or stay);
+// - X → clone: no instance can start unless X can;
+// - clone A → clone B: each instance of B needs clone-min instances of A; with B interleaved, the
+//   instance of A on B's instance's node instead (none there: B's instance cannot start), unless A
+//   has a clone-min (measured: clone-min then wins over interleave).
+
+/** "`then` can start only if at least `min` of `firsts` can": resource indices. */
+export interface OrderEdge {
+  firsts: number[];
+  min: number;
+  then: number;
+}
+
+/** The runnability edges of an order naming a clone (see Note [Clone orders]). */
+export function cloneOrderEdges(spec: ClusterSpec, a: Assignment, o: OrderConstraint): { firsts: number[]; edges: OrderEdge[] } {
+  const specOf = (id: string): CloneSpec | undefined => (spec.clones ?? []).find((c) => c.id === id);
+  const members = (id: string): Rsc[] => {
+    const c = a.clones.get(id);
+    if (c) return c.instances!;
+    const r = a.byId.get(id);
+    return r ? [r] : [];
+  };
+  const fs = members(o.first);
+  const ts = members(o.then);
+  const firsts = fs.map((r) => r.index);
+  if (fs.length === 0 || ts.length === 0 || o.first === o.then) return { firsts: [], edges: [] };
+  const fClone = specOf(o.first);
+  const tClone = specOf(o.then);
+  const min = fClone?.min ?? 1;
+  const edges: OrderEdge[] = [];
+  for (const t of ts) {
+    if (fClone && tClone?.interleave && fClone.min === undefined) {
+      const local = fs.filter((f) => f.assigned >= 0 && f.assigned === t.assigned).map((f) => f.index);
+      edges.push({ firsts: local, min: 1, then: t.index });
+    } else edges.push({ firsts, min, then: t.index });
+  }
+  return { firsts, edges };
 }

@@ -110,6 +110,10 @@ export interface CloneSpec {
   max: number;
   /** The clone's own priority: where it comes in the assignment order (default 0). */
   priority?: number;
+  /** `interleave`: an order between two clones binds instances on the same node only. */
+  interleave?: boolean;
+  /** `clone-min`: what is ordered after the clone needs this many instances (default 1). */
+  min?: number;
 }
 
 /** Cluster-wide defaults (`rsc_defaults`). */
