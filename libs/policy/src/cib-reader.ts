@@ -425,8 +425,9 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       const r = resources.pop()!;
       if (resources.length !== before) throw new CibError(`clone ${c.id} could not be read`);
       const spec: CloneSpec = { id: c.id, instances: [], max: c.max };
-      if (isTrue(c.meta.get('interleave'))) spec.interleave = true;
-      if (c.meta.has('clone-min')) spec.min = scanMinInt(c.meta.get('clone-min')!);
+      const eff = (k: string): string | undefined => c.meta.get(k) ?? rscDefaults.get(k);
+      if (isTrue(eff('interleave'))) spec.interleave = true;
+      if (eff('clone-min') !== undefined) spec.min = scanMinInt(eff('clone-min')!);
       for (let i = 0; i < Math.max(1, c.max); i++) {
         resources.push({ ...r, id: `${r.id}:${i}` });
         (spec.instances as string[]).push(`${r.id}:${i}`);
@@ -849,10 +850,11 @@ function readClone(el: XmlNode, ctx: CloneReadContext): { id: string; primitive:
   if (!/^[A-Za-z0-9_.-]+$/.test(id)) ctx.refuse(`clone id ${JSON.stringify(id)}`);
   const meta = ctx.nvpairs(el);
   ctx.auditMeta(meta, `clone ${id}`);
-  // As the primitive sees them: the clone's own, then rsc_defaults (`get_meta_attributes`).
-  for (const [k, v] of ctx.rscDefaults) if (!meta.has(k)) meta.set(k, v);
-  if (isTrue(meta.get('promotable'))) ctx.refuse('promotable <clone>');
-  if (isTrue(meta.get('globally-unique'))) ctx.refuse('<clone> with globally-unique=true');
+  // The clone's own, then rsc_defaults (`get_meta_attributes`); the primitive inherits the
+  // clone's own (it falls back to rsc_defaults by itself).
+  const eff = (k: string): string | undefined => meta.get(k) ?? ctx.rscDefaults.get(k);
+  if (isTrue(eff('promotable'))) ctx.refuse('promotable <clone>');
+  if (isTrue(eff('globally-unique'))) ctx.refuse('<clone> with globally-unique=true');
   for (const k of Object.keys(el)) {
     if (!['primitive', 'group', 'meta_attributes', 'instance_attributes', 'id', 'description', '#text'].includes(k)) ctx.refuse(`<${k}> in clone ${id}`);
   }
@@ -865,11 +867,11 @@ function readClone(el: XmlNode, ctx: CloneReadContext): { id: string; primitive:
     ctx.refuse(`clone ${id} with ${prims.length} primitives`);
     return undefined;
   }
-  const max = meta.has('clone-max') ? scanMinInt(meta.get('clone-max')!) : Math.max(1, ctx.nodes);
+  const max = eff('clone-max') !== undefined ? scanMinInt(eff('clone-max')!) : Math.max(1, ctx.nodes);
   if (max === 0) ctx.refuse(`clone-max=0 on clone ${id}`);
-  if (!meta.has('resource-stickiness')) meta.set('resource-stickiness', '1');
+  if (eff('resource-stickiness') === undefined) meta.set('resource-stickiness', '1');
   const out: { id: string; primitive: XmlNode; meta: Map<string, string>; max: number; priority?: number } = { id, primitive: prims[0]!, meta, max };
-  const priority = ctx.num(meta.get('priority'), `priority of ${id}`);
+  const priority = ctx.num(eff('priority'), `priority of ${id}`);
   if (priority !== undefined) out.priority = priority;
   return out;
 }
