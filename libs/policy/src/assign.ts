@@ -61,6 +61,8 @@ export interface Rsc {
   /** Node index it is active on (`running`, or the unclean node), or -1. */
   activeNode: number;
   failed: boolean;
+  /** Runs with another agent than configured: restarted as if failed (see ResourceObservation). */
+  definitionChanged: boolean;
   /** Allowed-node scores, indexed like `AssignInput.nodes`. */
   w: Int32Array;
   thisWith: Coloc[];
@@ -171,6 +173,7 @@ export function assignResources(
       active: running >= 0 || (runningIdx >= 0 && observed.unclean?.[obs!.node] !== undefined),
       activeNode: running >= 0 || (runningIdx >= 0 && observed.unclean?.[obs!.node] !== undefined) ? runningIdx : -1,
       failed: running >= 0 && obs?.failed === true,
+      definitionChanged: running >= 0 && obs?.definitionChanged === true,
       w: new Int32Array(N),
       thisWith: [],
       withThis: [],
@@ -296,6 +299,7 @@ function buildClones(spec: ClusterSpec, byId: Map<string, Rsc>, N: number): Map<
       active: instances.some((m) => m.active),
       activeNode: -1,
       failed: false,
+      definitionChanged: false,
       w: new Int32Array(N),
       thisWith: [],
       withThis: [],
@@ -332,6 +336,7 @@ function buildGroups(spec: ClusterSpec, byId: Map<string, Rsc>, N: number): Map<
       active: members.some((m) => m.active),
       activeNode: members.find((m) => m.activeNode >= 0)?.activeNode ?? -1,
       failed: false,
+      definitionChanged: false,
       w: new Int32Array(N),
       thisWith: [],
       withThis: [],

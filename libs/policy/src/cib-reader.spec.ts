@@ -56,8 +56,8 @@ describe(readCib.name, () => {
     const op = (status: string, key: string): string =>
       minimal('<primitive id="a" class="ocf" provider="pacemaker" type="Dummy"/>').replace(
         '<status/>',
-        '<status><node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member"><lrm><lrm_resources><lrm_resource id="a">' +
-          `<lrm_rsc_op id="a_start_0" operation="start" call-id="2" rc-code="0" op-status="${status}" interval="0"${key}/></lrm_resource></lrm_resources></lrm></node_state></status>`,
+        '<status><node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member"><lrm><lrm_resources><lrm_resource id="a" class="ocf" provider="pacemaker" type="Dummy">' +
+          `<lrm_rsc_op id="a_start_0" operation="start" call-id="2" rc-code="0" op-status="${status}" interval="0" op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"${key}/></lrm_resource></lrm_resources></lrm></node_state></status>`,
       );
     expect(readCib(op('4', ' transition-key="1:1:0:x"')).state.resources).toEqual({ a: { node: 'n1' } });
     expect(() => readCib(op('4', ''))).toThrow(/without an expected result/);

@@ -1,3 +1,4 @@
+import { startDigest } from './digest';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import {
   CloneSpec,
@@ -362,6 +363,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   // Resources.
   const resources: ResourceSpec[] = [];
   const metaOf = new Map<string, Map<string, string>>();
+  const agentOf = new Map<string, { class?: string; provider?: string; type?: string }>();
+  const primitiveEl = new Map<string, XmlNode>();
   const groups: GroupSpec[] = [];
   const readPrimitive = (p: XmlNode, group?: { id: string; meta: Map<string, string> }): void => {
     const id = attr(p, 'id');
@@ -376,6 +379,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       for (const [k, v] of group.meta) if (!meta.has(k)) meta.set(k, v);
     }
     metaOf.set(id, meta);
+    agentOf.set(id, { class: attr(p, 'class'), provider: attr(p, 'provider'), type: attr(p, 'type') });
+    primitiveEl.set(id, p);
     auditMeta(meta, `primitive ${id}`, unsupported);
     nvpairs(p, 'utilization', unsupported);
     for (const op of children(child(p, 'operations'), 'op')) {
@@ -575,6 +580,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     }
     orders.push(u);
   }
+  const loop = orderLoop(orders.map((o) => [groupOf.get(o.first) ?? o.first, groupOf.get(o.then) ?? o.then]));
+  if (loop) unsupported(`rsc_order constraints that form a loop (${loop.join(' → ')})`);
 
   // Status.
   const rscById = new Map(resources.map((r) => [r.id, r]));
@@ -705,7 +712,10 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       const effective = f ? effectiveFailCount(f.count, f.last * 1000, timeoutSec * 1000, nowSec * 1000) : 0;
       const expired = (op: XmlNode): boolean => {
         const changed = Number(attr(op, 'last-rc-change'));
-        return timeoutSec > 0 && f !== undefined && effective === 0 && Number.isFinite(changed) && attr(op, 'last-rc-change') !== undefined && nowSec >= changed + timeoutSec;
+        if (timeoutSec <= 0 || attr(op, 'last-rc-change') === undefined || !Number.isFinite(changed) || nowSec < changed + timeoutSec) return false;
+        // A recurring monitor's failure expires only on a node that is up (and clean).
+        if (Number(attr(op, 'interval') ?? '0') !== 0 && !up) return false;
+        return f === undefined || effective === 0;
       };
       const state = lastOpState(ops.filter((op) => !(expired(op) && opFailed(op))), r.managed !== false);
       if (state === 'stopped') continue;
@@ -719,6 +729,17 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
         continue;
       }
       running[rid] = state === 'failed' ? { node: name, failed: true } : { node: name };
+      // Pacemaker restarts a resource active with another agent than configured
+      // (`pcmk__rsc_agent_changed`).
+      // A clone instance's definition is its primitive's.
+      const pid = cloneOfInstance.has(rid) ? rid.replace(/:\d+$/, '') : rid;
+      const agent = agentOf.get(pid);
+      if (agent && (['class', 'provider', 'type'] as const).some((k) => attr(lr, k) !== agent[k])) running[rid]!.definitionChanged = true;
+      else if (primitiveEl.has(pid)) {
+        const change = definitionChange(primitiveEl.get(pid)!, ops);
+        if (change === 'restart') running[rid]!.definitionChanged = true;
+        else if (change !== undefined && change !== 'reload') unsupported(`${rid} on ${name}: ${change}`);
+      }
     }
   }
 
@@ -879,9 +900,11 @@ function readClone(el: XmlNode, ctx: CloneReadContext): { id: string; primitive:
 // Note [Expired failures]
 // ~~~~~~~~~~~~~~~~~~~~~~~
 // A failed operation whose result is at least failure-timeout old (now ≥ last-rc-change +
-// timeout) is ignored, as if it had not happened, when the resource has a fail count on that
-// node and that fail count has expired (now > last-failure + timeout). Without a fail count, or
-// with one that has not expired, the failure stands. (Pacemaker 2.1.5 `check_operation_expiry`.)
+// timeout) is ignored, as if it had not happened, unless the resource has a fail count on that
+// node that has not expired (an expired one: now > last-failure + timeout; one without a
+// last-failure never expires). So a failure with no fail count at all expires by its own age
+// alone. A recurring monitor's failure expires only on a node that is up. (Pacemaker 2.1.5
+// `check_operation_expiry` and `unpack_rsc_op`: "Ignoring expired … failure".)
 
 // Note [Node attributes]
 // ~~~~~~~~~~~~~~~~~~~~~~~
@@ -1050,4 +1073,72 @@ export function compareVersion(a: string | undefined, b: string | undefined): nu
     if (d !== 0) return d < 0 ? -1 : 1;
   }
   return 0;
+}
+
+// Note [Order loops]
+// ~~~~~~~~~~~~~~~~~~
+// Orders that form a loop (a then b, b then a, directly or through others; a group counts as one
+// resource) leave Pacemaker with a transition graph it cannot complete whenever the actions of the
+// loop are all needed: crm_simulate reports "An invalid transition was produced" and starts none of
+// them, while Nephele would break the loop and start them. Such configurations are refused.
+
+/** The first loop among `[first, then]` edges, as the ids along it (first id repeated last). */
+export function orderLoop(edges: ReadonlyArray<readonly [string, string]>): string[] | undefined {
+  const out = new Map<string, string[]>();
+  for (const [f, t] of edges) if (f !== t) out.set(f, [...(out.get(f) ?? []), t]);
+  const state = new Map<string, 1 | 2>(); // 1 on the path, 2 done
+  const path: string[] = [];
+  const visit = (v: string): string[] | undefined => {
+    state.set(v, 1);
+    path.push(v);
+    for (const w of out.get(v) ?? []) {
+      if (state.get(w) === 1) return [...path.slice(path.indexOf(w)), w];
+      if (state.get(w) === undefined) {
+        const found = visit(w);
+        if (found) return found;
+      }
+    }
+    path.pop();
+    state.set(v, 2);
+    return undefined;
+  };
+  for (const v of out.keys()) {
+    if (state.get(v) !== undefined) continue;
+    const found = visit(v);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Whether Pacemaker restarts or reloads an active resource for a changed definition (see Note
+ * [Definition digests] in digest.ts): undefined when the start in effect matches, else 'restart',
+ * 'reload' (a reload moves nothing), or why the reader cannot tell.
+ */
+function definitionChange(primitive: XmlNode, ops: XmlNode[]): 'restart' | 'reload' | string | undefined {
+  let start: XmlNode | undefined;
+  let call = -Infinity;
+  for (const op of ops) {
+    const c = Number(attr(op, 'call-id') ?? '0');
+    if (attr(op, 'operation') === 'start' && c >= call) [start, call] = [op, c];
+  }
+  if (!start) return undefined;
+  const sets = children(primitive, 'instance_attributes');
+  const startOps = children(child(primitive, 'operations'), 'op').filter((o) => attr(o, 'name') === 'start');
+  if (sets.length > 1 || sets.some((s) => children(s, 'rule').length > 0 || attr(s, 'id-ref') !== undefined) || startOps.some((o) => children(o, 'instance_attributes').length > 0)) {
+    return 'parameters Nephele cannot digest (several or rule-based instance_attributes) with a start in its history';
+  }
+  const params = new Map<string, string>();
+  for (const p of children(sets[0], 'nvpair')) {
+    const n = attr(p, 'name');
+    if (n !== undefined && !params.has(n)) params.set(n, attr(p, 'value') ?? '');
+  }
+  const recorded = attr(start, 'op-digest');
+  if (recorded === startDigest(params)) return undefined;
+  // An agent that can reload records which parameters need a restart (op-restart-digest).
+  const restartDigest = attr(start, 'op-restart-digest');
+  if (restartDigest === undefined) return 'restart';
+  const forced = (attr(start, 'op-force-restart') ?? '').split(/\s+/).filter(Boolean);
+  const restartParams = new Map([...params].filter(([k]) => forced.includes(k)));
+  return restartDigest === startDigest(restartParams) ? 'reload' : 'parameters changed that its agent cannot reload (op-restart-digest)';
 }

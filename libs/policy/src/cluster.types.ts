@@ -166,6 +166,11 @@ export interface ResourceObservation {
   failed?: boolean;
   /** When it failed (epoch ms); used by writeCib for the failed operation's last-rc-change. */
   failedAt?: number;
+  /**
+   * It runs with another agent (class, provider, type) than configured: Pacemaker restarts it
+   * (`pcmk__rsc_agent_changed`), as a failed one but without a failure.
+   */
+  definitionChanged?: boolean;
 }
 
 /** What the DPE sees now. */

@@ -9,15 +9,18 @@ const LOST = 'in_ccm="false" crmd="offline" join="down" expected="member"';
 const NO_CRMD = 'in_ccm="true" crmd="offline" join="member" expected="member"';
 const PENDING = 'in_ccm="true" crmd="online" join="member" expected="down"';
 
+// The start digest of a resource without parameters: with it, Pacemaker sees no definition change
+// (see Note [Definition digests] in digest.ts).
+const NO_PARAMS_DIGEST = 'f2317cad3d54cec5d7d7aa7d0bf35cf8';
 const DEVICE = '<primitive id="st" class="stonith" type="fence_dummy"/>';
 const dummy = (id: string, meta: Record<string, string> = {}): string => {
   const pairs = Object.entries(meta).map(([k, v]) => `<nvpair id="${id}-${k}" name="${k}" value="${v}"/>`);
   return `<primitive id="${id}" class="ocf" provider="pacemaker" type="Dummy">${pairs.length > 0 ? `<meta_attributes id="${id}-m">${pairs.join('')}</meta_attributes>` : ''}</primitive>`;
 };
 const started = (id: string, cls = 'class="ocf" provider="pacemaker" type="Dummy"'): string =>
-  `<lrm_resource id="${id}" ${cls}><lrm_rsc_op id="${id}_last_0" operation_key="${id}_start_0" operation="start" transition-key="1:1:0:x" call-id="2" rc-code="0" op-status="0" interval="0" last-rc-change="1699999000"/></lrm_resource>`;
+  `<lrm_resource id="${id}" ${cls}><lrm_rsc_op id="${id}_last_0" operation_key="${id}_start_0" operation="start" transition-key="1:1:0:x" call-id="2" rc-code="0" op-status="0" interval="0" last-rc-change="1699999000" op-digest="${NO_PARAMS_DIGEST}"/></lrm_resource>`;
 const failedStop = (id: string): string =>
-  `<lrm_resource id="${id}" class="ocf" provider="pacemaker" type="Dummy"><lrm_rsc_op id="${id}_last_0" operation_key="${id}_start_0" operation="start" transition-key="1:1:0:x" call-id="2" rc-code="0" op-status="0" interval="0" last-rc-change="1699999000"/>` +
+  `<lrm_resource id="${id}" class="ocf" provider="pacemaker" type="Dummy"><lrm_rsc_op id="${id}_last_0" operation_key="${id}_start_0" operation="start" transition-key="1:1:0:x" call-id="2" rc-code="0" op-status="0" interval="0" last-rc-change="1699999000" op-digest="${NO_PARAMS_DIGEST}"/>` +
   `<lrm_rsc_op id="${id}_last_failure_0" operation_key="${id}_stop_0" operation="stop" transition-key="3:1:0:x" call-id="3" rc-code="1" op-status="0" interval="0" last-rc-change="1699999100"/></lrm_resource>`;
 const nodeState = (name: string, attrs: string, ...lrm: string[]): string =>
   `<node_state id="${name}" uname="${name}" ${attrs}><lrm id="${name}"><lrm_resources>${lrm.join('')}</lrm_resources></lrm></node_state>`;

@@ -101,7 +101,8 @@ export function plan(
     explanations[r.id] = explainPlacement(spec, a, r, t, runnable);
   }
 
-  const { actions, steps } = buildActions(spec, a, target, explanations, fenced);
+  const built = buildActions(spec, a, target, explanations, fenced);
+  const { actions, steps } = stallSerialized(spec, a, target, built, placement, explanations);
   const result: PlanResult = { placement, actions, steps, explanations, fencing };
   if (options.withScores) {
     result.scores = {};
@@ -121,7 +122,8 @@ function computeRunnable(spec: ClusterSpec, a: Assignment, restarted: ReadonlySe
   const colocEdges: Array<[number, number]> = []; // [primary, dependent]
   const firsts: number[] = [];
   // An asymmetrical order leaves alone a `then` that already runs where it stays.
-  const spared = (o: { symmetrical?: boolean }, t: Rsc): boolean => o.symmetrical === false && t.running >= 0 && t.running === t.assigned && !t.failed && !restarted.has(t.index);
+  const spared = (o: { symmetrical?: boolean }, t: Rsc): boolean =>
+    o.symmetrical === false && t.running >= 0 && t.running === t.assigned && !t.failed && !t.definitionChanged && !restarted.has(t.index);
   for (const o of spec.orders ?? []) {
     if (a.clones.has(o.first) || a.clones.has(o.then)) {
       // see Note [Clone orders] in clones.ts
@@ -145,8 +147,9 @@ function computeRunnable(spec: ClusterSpec, a: Assignment, restarted: ReadonlySe
     if (d && p && d !== p && c.score >= INFINITY && !p.group) colocEdges.push([p.index, d.index]);
   }
   // Only a primary that has a start action blocks its dependents: it has one when it is
-  // assigned, or when it is the `first` of an order (Pacemaker creates it, unrunnable, then).
-  const hasStart = a.resources.map((r) => r.assigned >= 0);
+  // assigned, when it is active (stopping, its start is created unrunnable), or when it is the
+  // `first` of an order (Pacemaker creates it, unrunnable, then).
+  const hasStart = a.resources.map((r) => r.assigned >= 0 || r.running >= 0);
   for (const f of firsts) hasStart[f] = true;
   // An unmanaged resource has no action to block: it stays as it is.
   for (const r of a.resources) if (r.unmanaged) hasStart[r.index] = false;
@@ -298,13 +301,15 @@ function buildActions(
         start,
       };
     }
-    if (cur >= 0 && cur === t && (r.failed || impliedBy)) {
+    if (cur >= 0 && cur === t && (r.failed || r.definitionChanged || impliedBy)) {
       const stop = stopStep(cur, id('restart'));
       const start = startStep(cur, id('restart'));
       start.after.push(stop.id);
       const explanation = r.failed
         ? `restart ${r.id} on ${name(cur)}: it failed, and recovers in place (${explanations[r.id]})`
-        : `restart ${r.id} on ${name(cur)}: ${impliedBy}`;
+        : r.definitionChanged
+          ? `restart ${r.id} on ${name(cur)}: it runs with another agent than configured`
+          : `restart ${r.id} on ${name(cur)}: ${impliedBy}`;
       return { action: { kind: 'restart', id: id('restart'), resource: r.id, node: name(cur), explanation, steps: [stop, start] }, stop, start };
     }
     return undefined;
@@ -370,6 +375,62 @@ function buildActions(
   const actions = ordered
     .map((d) => d.action)
     .sort((x, y) => firstStep(x) - firstStep(y));
+  return { actions, steps };
+}
+
+// Note [Serialize stalls]
+// ~~~~~~~~~~~~~~~~~~~~~~~
+// A Serialize order F → T (`pe_order_optional | pe_order_serialize_only`) makes T's start wait for
+// F's start. Pacemaker creates F's start for every order; when F is active and cannot stay (it has
+// no node, so it stops), that start is required and unrunnable (when F is not active, it is
+// optional and the graph drops it), and unlike an Optional order's (which the transition graph
+// drops), a Serialize order's unrunnable input is kept (`ordering_can_change_actions`). A required
+// start of T then waits for an action that never runs: the transition stalls (crm_simulate: "An
+// invalid transition was produced"), and so does every step that waits for T's start. Stops still
+// run. Nephele plans what Pacemaker would do: the stalled starts are dropped and their resources
+// end stopped, the explanation saying why.
+
+/** Drops the starts a Serialize order stalls (see Note [Serialize stalls]), in place. */
+function stallSerialized(
+  spec: ClusterSpec,
+  a: Assignment,
+  target: number[],
+  built: { actions: PolicyAction[]; steps: PolicyStep[] },
+  placement: Record<string, string | null>,
+  explanations: Record<string, string>,
+): { actions: PolicyAction[]; steps: PolicyStep[] } {
+  const stalled = new Map<string, string>(); // step id → why
+  for (const o of spec.orders ?? []) {
+    if (o.kind !== 'Serialize') continue;
+    const f = a.byId.get(o.first);
+    const t = a.byId.get(o.then);
+    if (!f || !t || f === t || target[f.index]! >= 0 || f.running < 0) continue;
+    const start = built.steps.find((x) => x.op === 'start' && x.resource === t.id);
+    if (start && !stalled.has(start.id)) stalled.set(start.id, `Serialize order ${o.id} makes its start wait for ${f.id}'s start, which cannot run`);
+  }
+  if (stalled.size === 0) return built;
+  for (const step of built.steps) {
+    if (stalled.has(step.id)) continue;
+    const dep = step.after.find((d) => stalled.has(d));
+    if (dep !== undefined) stalled.set(step.id, `its ${step.op} waits for ${dep}, which is stalled`);
+  }
+  for (const step of built.steps) {
+    const why = stalled.get(step.id);
+    if (why === undefined || step.op !== 'start' || step.resource === undefined) continue;
+    placement[step.resource] = null;
+    explanations[step.resource] = `stalled: ${why} (Pacemaker's transition would stop there)`;
+  }
+  const steps = built.steps.filter((x) => !stalled.has(x.id));
+  const actions: PolicyAction[] = [];
+  for (const x of built.actions) {
+    const kept = x.steps.filter((st) => !stalled.has(st.id));
+    if (kept.length === x.steps.length) actions.push(x);
+    else if (kept.length > 0 && kept.every((st) => st.op === 'stop') && x.kind !== 'replace-assembly' && x.kind !== 'mark-failed') {
+      // A move or restart whose start stalls only stops.
+      const stop = kept[0]!;
+      actions.push({ kind: 'stop', id: x.id, resource: x.resource, node: stop.node!, explanation: `stop ${x.resource} on ${stop.node}: ${explanations[x.resource]}`, steps: kept });
+    }
+  }
   return { actions, steps };
 }
 

@@ -139,6 +139,29 @@ describe('parseDeployable', () => {
     );
   });
 
+  it('refuses orders that form a loop, through a group too, naming the constraint', () => {
+    const doc = (constraints: object[], groups?: object[]) => ({
+      name: 'loop',
+      assemblies: [
+        {
+          name: 'a1',
+          image: 'i',
+          hardwareProfile: 'h',
+          services: ['x', 'y', 'z'].map((name) => ({ name, class: 'ocf', provider: 'heartbeat', type: 'Dummy' })),
+        },
+      ],
+      constraints,
+      ...(groups ? { groups } : {}),
+    });
+    expect(
+      errorsOf(doc([{ order: { first: 'a1/x', then: 'a1/y' } }, { order: { first: 'a1/y', then: 'a1/z' } }, { order: { first: 'a1/z', then: 'a1/x' } }])),
+    ).toEqual([{ field: 'constraints[0]', message: 'orders form a loop (a1/x → a1/y → a1/z → a1/x)' }]);
+    expect(errorsOf(doc([{ order: { first: 'a1/y', then: 'a1/x' } }], [{ name: 'g', services: ['a1/x', 'a1/y'] }]))).toEqual([
+      { field: 'constraints[0]', message: 'orders form a loop (a1/y → a1/x → a1/y)' },
+    ]);
+    expect(() => parseDeployable(doc([{ order: { first: 'a1/x', then: 'a1/y' } }, { order: { first: 'a1/x', then: 'a1/z' } }]))).not.toThrow();
+  });
+
   it('refuses malformed YAML and JSON with a clear message', () => {
     expect(errorsOf('name: [unclosed')[0]!.message).toMatch(/YAML/);
     expect(errorsOf('{"name": ')[0]!.message).toMatch(/JSON/);

@@ -9,6 +9,7 @@ import {
   ServiceDoc,
   validateData,
 } from '@nephele/contracts';
+import { orderLoop } from '@nephele/policy';
 import { parseDuration, yamlDepth } from '@nephele/util';
 import { DeployableManifestDto } from './dto/manifest.dto';
 
@@ -462,6 +463,27 @@ export function checkReferences(doc: DeployableDocument, errors: FieldError[]): 
         errors.push({ field: `constraints[${i}].assembly`, message: `unknown assembly ${c.assembly}` });
     }
   });
+  checkOrderLoops(doc, errors);
+}
+
+/**
+ * Orders (with each group's start order) must not form a loop: no start order could satisfy them,
+ * and Pacemaker's transition would stall (see Note [Order loops] in libs/policy cib-reader.ts).
+ */
+function checkOrderLoops(doc: DeployableDocument, errors: FieldError[]): void {
+  const edges: Array<readonly [string, string]> = [];
+  const origin = new Map<string, number>(); // "first\0then" → constraint index
+  doc.constraints.forEach((c, i) => {
+    if (c.kind !== 'order' || c.first === c.then) return;
+    edges.push([c.first, c.then]);
+    if (!origin.has(`${c.first}\0${c.then}`)) origin.set(`${c.first}\0${c.then}`, i);
+  });
+  for (const g of doc.groups ?? []) for (let k = 1; k < g.services.length; k++) edges.push([g.services[k - 1]!, g.services[k]!]);
+  const loop = orderLoop(edges);
+  if (!loop) return;
+  let index: number | undefined;
+  for (let k = 1; k < loop.length && index === undefined; k++) index = origin.get(`${loop[k - 1]}\0${loop[k]}`);
+  errors.push({ field: index === undefined ? 'constraints' : `constraints[${index}]`, message: `orders form a loop (${loop.join(' → ')})` });
 }
 
 // ---------------------------------------------------------------------------------------------
