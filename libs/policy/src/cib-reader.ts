@@ -222,7 +222,8 @@ function timeoutMs(text: string): number | undefined {
  *
  * Safe on untrusted input: size-limited, and any DOCTYPE or ENTITY declaration is refused.
  * Groups are read as their members plus `ClusterSpec.groups` (see Note [Groups] in groups.ts).
- * Constructs that would change placement but are outside the subset (clones, rules,
+ * Anonymous clones of a primitive are read as their instances plus `ClusterSpec.clones` (see
+ * Note [Clones] in clones.ts). Constructs that would change placement but are outside the subset (promotable clones, rules,
  * resource sets, roles, asymmetric clusters, unfencing…) are refused with a
  * CibError unless `lenient` is set, in which case they are skipped and listed in `ignored`.
  */
@@ -1009,6 +1010,10 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 // - groups: ordered and colocated ones are read (see Note [Groups] in groups.ts); ordered=false,
 //   collocated=false, promotable, partly unmanaged groups, tickets freezing a member, Serialize orders
 //   with a group, and constraints inside one group are refused;
+// - clones: anonymous clones of one primitive are read, with locations, orders and tickets naming
+//   them (see Note [Clones] and Note [Clone orders] in clones.ts); promotable and globally-unique
+//   clones, clones of groups, colocations naming a clone, constraints naming a cloned primitive,
+//   several histories of one clone on a node and more active instances than clone-max are refused;
 // - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;
 // - operation history: see auditOps;
 // - fencing: see Note [Fencing] (fencing.ts); pending nodes, unfencing, and anything Pacemaker
