@@ -1,6 +1,7 @@
 import { startDigest } from './digest';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import {
+  CloneSpec,
   ClusterObservedState,
   ClusterSpec,
   ColocationConstraint,
@@ -224,7 +225,8 @@ function timeoutMs(text: string): number | undefined {
  *
  * Safe on untrusted input: size-limited, and any DOCTYPE or ENTITY declaration is refused.
  * Groups are read as their members plus `ClusterSpec.groups` (see Note [Groups] in groups.ts).
- * Constructs that would change placement but are outside the subset (clones, rules,
+ * Anonymous clones of a primitive are read as their instances plus `ClusterSpec.clones` (see
+ * Note [Clones] in clones.ts). Constructs that would change placement but are outside the subset (promotable clones, rules,
  * resource sets, roles, asymmetric clusters, unfencing…) are refused with a
  * CibError unless `lenient` is set, in which case they are skipped and listed in `ignored`.
  */
@@ -271,7 +273,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   if (crmConfig.has('is-managed-default') && !isTrue(crmConfig.get('is-managed-default'))) unsupported('is-managed-default=false');
   if ((parseScore(crmConfig.get('default-resource-stickiness')) ?? 0) !== 0) unsupported('default-resource-stickiness');
   const resourcesEl = child(conf, 'resources');
-  for (const kind of ['clone', 'master', 'bundle', 'template']) {
+  for (const kind of ['master', 'bundle', 'template']) {
     if (children(resourcesEl, kind).length > 0) unsupported(`<${kind}> resources`);
   }
   // Utilization of clone instances (`pcmk__clone_add_utilization`) is not modelled.
@@ -436,10 +438,34 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     }
     resources.push(r);
   };
-  // Primitives and groups in CIB order: a group's members take its place (see Note [Groups]).
+  // Primitives, groups and clones in CIB order: a group's members, a clone's instances take its
+  // place (see Note [Groups], Note [Clones]).
+  const clones: CloneSpec[] = [];
+  const clonePrimitive = new Map<string, CloneSpec>();
   for (const { kind, el } of topLevelResources(xml, resourcesEl)) {
     if (kind === 'primitive') {
       readPrimitive(el);
+      continue;
+    }
+    if (kind === 'clone') {
+      const c = readClone(el, { nodes: nodes.length, rscDefaults, refuse: unsupported, nvpairs: (x) => nvpairs(x, 'meta_attributes', unsupported), auditMeta: (m, w) => auditMeta(m, w, unsupported), num });
+      if (!c) continue;
+      const before = resources.length;
+      readPrimitive(c.primitive, { id: c.id, meta: c.meta });
+      const r = resources.pop()!;
+      if (resources.length !== before) throw new CibError(`clone ${c.id} could not be read`);
+      const spec: CloneSpec = { id: c.id, instances: [], max: c.max };
+      const eff = (k: string): string | undefined => c.meta.get(k) ?? rscDefaults.get(k);
+      if (isTrue(eff('interleave'))) spec.interleave = true;
+      if (eff('clone-min') !== undefined) spec.min = scanMinInt(eff('clone-min')!);
+      for (let i = 0; i < Math.max(1, c.max); i++) {
+        resources.push({ ...r, id: `${r.id}:${i}` });
+        (spec.instances as string[]).push(`${r.id}:${i}`);
+      }
+      if (c.priority !== undefined) spec.priority = c.priority;
+      clones.push(spec);
+      clonePrimitive.set(r.id, spec);
+      metaOf.set(c.id, c.meta);
       continue;
     }
     const gid = attr(el, 'id');
@@ -472,11 +498,22 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const groupOf = new Map<string, string>();
   for (const g of groups) for (const m of g.members) groupOf.set(m, g.id);
   for (const id of groupIds) if (resourceIds.has(id)) unsupported(`group ${id} with the id of a primitive`);
+  const cloneIds = new Set(clones.map((c) => c.id));
+  const cloneOfInstance = new Map<string, string>();
+  for (const c of clones) for (const i of c.instances) cloneOfInstance.set(i, c.id);
+  for (const id of cloneIds) if (resourceIds.has(id) || groupIds.has(id) || clonePrimitive.has(id)) unsupported(`clone ${id} with the id of another resource`);
+  // Constraints on clones: locations only, and never on the cloned primitive itself.
+  const cloneConstraint = (kind: string, id: string, names: Array<string | undefined>): boolean => {
+    const hit = names.find((n) => n !== undefined && (cloneIds.has(n) || clonePrimitive.has(n) || cloneOfInstance.has(n)));
+    if (hit === undefined) return false;
+    unsupported(`${kind} ${id} with ${cloneIds.has(hit) ? 'clone' : 'the primitive of clone'} ${hit}`);
+    return true;
+  };
 
   // Constraints.
   const cons = child(conf, 'constraints');
   const constraintKinds = new Set(['rsc_location', 'rsc_colocation', 'rsc_order', 'rsc_ticket']);
-  const ticketDeps = children(cons, 'rsc_ticket').flatMap((t) => unpackTicket(t, stonithEnabled, unsupported));
+  const ticketDeps = children(cons, 'rsc_ticket').flatMap((t) => unpackTicket(t, stonithEnabled, unsupported)).filter((d) => cloneIds.has(d.resource) || !cloneConstraint('rsc_ticket', d.id, [d.resource]));
   for (const k of Object.keys(cons ?? {})) {
     if (!constraintKinds.has(k) && !k.startsWith('#')) unsupported(`<${k}>`);
   }
@@ -485,11 +522,14 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     for (const n of nodes) {
       const h = nodeHealth(healthStrategy, nodeAttributes.get(n.name)!, crmConfig, health, addScores);
       if (h === 0) continue;
-      // Per top-level resource: a group's is its own (so it reaches its first member only).
+      // Per top-level resource: a group's is its own (so it reaches its first member only), a
+      // clone's too (it reaches every instance).
       for (const r of resources) {
         const g = groupOf.get(r.id);
         if (g !== undefined && groups.find((x) => x.id === g)!.members[0] !== r.id) continue;
-        const id = g ?? r.id;
+        const c = cloneOfInstance.get(r.id);
+        if (c !== undefined && clones.find((x) => x.id === c)!.instances[0] !== r.id) continue;
+        const id = g ?? c ?? r.id;
         if (h < 0 && isTrue(metaOf.get(id)?.get('allow-unhealthy-nodes') ?? rscDefaults.get('allow-unhealthy-nodes'))) continue;
         locations.push({ id: `node-health-strategy=${healthStrategy}`, resource: id, node: n.name, score: h });
       }
@@ -499,7 +539,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const exclusive = new Map<string, Set<string>>();
   for (const l of children(cons, 'rsc_location')) {
     const u = unpackLocation(l, ruleNodes, nowSec, health, unsupported);
-    if (!u || !(resourceIds.has(u.resource) || groupIds.has(u.resource))) continue;
+    if (u && (clonePrimitive.has(u.resource) || cloneOfInstance.has(u.resource))) unsupported(`rsc_location on ${u.resource} in clone ${(clonePrimitive.get(u.resource)?.id ?? cloneOfInstance.get(u.resource))!}`);
+    if (!u || !(resourceIds.has(u.resource) || groupIds.has(u.resource) || cloneIds.has(u.resource))) continue;
     for (const e of u.entries) locations.push({ id: e.id, resource: u.resource, node: e.node, score: e.score });
     if (u.exclusive) {
       const set = exclusive.get(u.resource) ?? new Set<string>();
@@ -533,6 +574,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       continue;
     }
     if (c['lifetime'] !== undefined) unsupported(`lifetime in ${id}`);
+    if (cloneConstraint('rsc_colocation', id, [rsc, withRsc])) continue;
     const [ga, gb] = [groupOf.get(rsc) ?? (groupIds.has(rsc) ? rsc : undefined), groupOf.get(withRsc) ?? (groupIds.has(withRsc) ? withRsc : undefined)];
     if (ga !== undefined && ga === gb) unsupported(`rsc_colocation ${id} inside group ${ga}`);
     const col: ColocationConstraint = { id, resource: rsc, withResource: withRsc, score };
@@ -546,13 +588,16 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const pairOrders = children(cons, 'rsc_order').flatMap((o) => (children(o, 'resource_set').length > 0 ? unpackOrderSets(o, isEntity, unsupported) : [unpackOrder(o, unsupported)]));
   for (const u of pairOrders) {
     if (!u) continue;
+    // Orders may name a clone (see Note [Clone orders] in clones.ts), never its primitive.
+    if (cloneConstraint('rsc_order', u.id, [u.first, u.then].filter((n) => !cloneIds.has(n)))) continue;
+    if (u.kind === 'Serialize' && (cloneIds.has(u.first) || cloneIds.has(u.then))) unsupported(`Serialize rsc_order ${u.id} with a clone`);
     // Every kind carries `pe_order_optional`, and `order_actions` drops an ordering between two
     // actions already ordered with a common flag: the first order of a pair wins (CIB order).
     if (orders.some((x) => x.first === u.first && x.then === u.then)) continue;
     // An unmanaged resource never carries out the restart an order implies, and Pacemaker's
     // transition then stalls on it: outside the subset.
     // A group with an unmanaged member counts as unmanaged here.
-    const unmanagedId = (x: string): boolean => resources.some((r) => (r.id === x || groupOf.get(r.id) === x) && r.managed === false);
+    const unmanagedId = (x: string): boolean => resources.some((r) => (r.id === x || groupOf.get(r.id) === x || cloneOfInstance.get(r.id) === x) && r.managed === false);
     const unmanaged = [u.first, u.then].filter(unmanagedId);
     if (unmanaged.length > 0) unsupported(`rsc_order ${u.id} with unmanaged ${unmanaged.join(', ')}`);
     if (groupIds.has(u.first) || groupIds.has(u.then)) {
@@ -585,6 +630,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   };
   collectIds(resourcesEl);
   const seenNodes = new Set<string>();
+  const claimedInstances = new Set<string>();
   const fencing = newFencingFacts();
   for (const ns of children(child(cib, 'status'), 'node_state')) {
     const id = attr(ns, 'id');
@@ -632,8 +678,13 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     // see Note [Fail counts]
     const nodeFails = new Map<string, { count: number; last: number }>();
     for (const rsc of resources) {
-      const fc = failCountPattern(rsc.id, 'fail-count', legacyFailCounts);
-      const lf = failCountPattern(rsc.id, 'last-failure', legacyFailCounts);
+      // An anonymous clone's fail count is its primitive's, with or without an instance number;
+      // it counts for the clone (see Note [Clones] in clones.ts).
+      const clone = clones.find((c) => c.id === cloneOfInstance.get(rsc.id));
+      if (clone && clone.instances[0] !== rsc.id) continue;
+      const baseId = clone ? rsc.id.replace(/:\d+$/, '') : rsc.id;
+      const fc = failCountPattern(baseId, 'fail-count', legacyFailCounts, clone !== undefined);
+      const lf = failCountPattern(baseId, 'last-failure', legacyFailCounts, clone !== undefined);
       let count = 0;
       let last = 0;
       for (const [k, v] of merged) {
@@ -644,19 +695,32 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
         }
       }
       if (count === 0) continue;
-      nodeFails.set(rsc.id, { count, last });
-      const rec: FailureRecord = { resource: rsc.id, node: name, count };
+      for (const id of clone?.instances ?? [rsc.id]) nodeFails.set(id, { count, last });
+      const rec: FailureRecord = { resource: clone?.id ?? rsc.id, node: name, count };
       if (last > 0) rec.lastFailureAt = last * 1000;
       history.push(rec);
     }
+    const clonesHere = new Set<string>();
     for (const lr of children(child(child(ns, 'lrm'), 'lrm_resources'), 'lrm_resource')) {
-      const rid = attr(lr, 'id');
+      let rid = attr(lr, 'id');
       if (rid === undefined) continue;
       if (attr(lr, 'container') !== undefined) unsupported(`lrm_resource ${rid} in a container`);
       if (attr(lr, 'shutdown-lock') !== undefined) unsupported(`shutdown-lock on ${rid}`);
       const ops = children(lr, 'lrm_rsc_op');
       if (onFailOf.has(rid) && ops.some(opFailed)) unsupported(`on-fail=${onFailOf.get(rid)} on ${rid} with a failed operation`);
       auditOps(ops, rid, unsupported, fencing.unclean.get(name)?.reason === `${rid} failed there`);
+      // A clone's history on a node is that of the first instance active nowhere yet (Note [Clones]).
+      const cloneSpec = clonePrimitive.get(rid.replace(/:\d+$/, ''));
+      if (cloneSpec) {
+        if (clonesHere.has(cloneSpec.id)) unsupported(`several histories of clone ${cloneSpec.id} on node ${name}`);
+        clonesHere.add(cloneSpec.id);
+        const free = cloneSpec.instances.find((i) => !claimedInstances.has(i));
+        if (free === undefined) {
+          if (lastOpState(ops, true) !== 'stopped') unsupported(`clone ${cloneSpec.id} active on more nodes than clone-max`);
+          continue;
+        }
+        rid = free;
+      }
       if (!resourceIds.has(rid)) {
         // An orphan (active, no longer configured) is stopped, unless nothing is managed.
         // Then it stays where it runs, and is listed among the resources (unmanaged).
@@ -683,6 +747,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       };
       const state = lastOpState(ops.filter((op) => !(expired(op) && opFailed(op))), r.managed !== false);
       if (state === 'stopped') continue;
+      claimedInstances.add(rid);
       if (!up) {
         fencing.activeOffline.push({ rid, node: name, managed: r.managed !== false });
         continue;
@@ -694,13 +759,15 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       running[rid] = state === 'failed' ? { node: name, failed: true } : { node: name };
       // Pacemaker restarts a resource active with another agent than configured
       // (`pcmk__rsc_agent_changed`), or with other parameters (see Note [Definition digests]);
-      // it checks only the history of nodes that can run resources (not in standby).
-      const agent = agentOf.get(rid);
+      // it checks only the history of nodes that can run resources (not in standby). A clone
+      // instance's definition is its primitive's.
+      const pid = cloneOfInstance.has(rid) ? rid.replace(/:\d+$/, '') : rid;
+      const agent = agentOf.get(pid);
       if (nodeStandby.get(name)) {
         // not checked
       } else if (agent && (['class', 'provider', 'type'] as const).some((k) => attr(lr, k) !== agent[k])) running[rid]!.definitionChanged = true;
-      else if (primitiveEl.has(rid)) {
-        const change = definitionChange(primitiveEl.get(rid)!, ops);
+      else if (primitiveEl.has(pid)) {
+        const change = definitionChange(primitiveEl.get(pid)!, ops);
         if (change === 'restart') running[rid]!.definitionChanged = true;
         else if (change !== undefined && change !== 'reload') unsupported(`${rid} on ${name}: ${change}`);
       }
@@ -730,7 +797,10 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const ticketStates = readTicketStates(child(cib, 'status'));
   // A ticket on a group is one on each member, judged by the member's own activity
   // (`constraints_for_ticket`); freezing a member (unmanaged in its group) is refused.
-  const ticketTargets = ticketDeps.flatMap((dep) => (groups.find((g) => g.id === dep.resource)?.members ?? [dep.resource]).map((rid) => ({ dep, rid })));
+  // A ticket on a clone is one on each instance (`rsc_ticket_constraint` recurses).
+  const ticketTargets = ticketDeps.flatMap((dep) =>
+    (groups.find((g) => g.id === dep.resource)?.members ?? clones.find((c) => c.id === dep.resource)?.instances ?? [dep.resource]).map((rid) => ({ dep, rid })),
+  );
   for (const { dep, rid } of ticketTargets) {
     const r = rscById.get(rid);
     if (!r) continue;
@@ -774,6 +844,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     defaults,
   };
   if (groups.length > 0) spec.groups = groups;
+  if (clones.length > 0) spec.clones = clones;
   if (utilization.strategy !== 'default') {
     spec.utilization = utilization;
     // A group's current node is the first in status order where a member is active; the
@@ -801,24 +872,78 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
 }
 
 /**
- * The top-level primitives and groups of `<resources>` in document order (the parsed tree keeps
- * the order within each element name only); re-parsed with order kept only when there are groups.
+ * The top-level primitives, groups and clones of `<resources>` in document order (the parsed tree
+ * keeps the order within each element name only); re-parsed with order kept only when needed.
  */
-function topLevelResources(xml: string, resourcesEl: XmlNode | undefined): Array<{ kind: 'primitive' | 'group'; el: XmlNode }> {
-  const primitives = children(resourcesEl, 'primitive');
-  const groups = children(resourcesEl, 'group');
-  if (groups.length === 0) return primitives.map((el) => ({ kind: 'primitive', el }));
+function topLevelResources(xml: string, resourcesEl: XmlNode | undefined): Array<{ kind: 'primitive' | 'group' | 'clone'; el: XmlNode }> {
+  const kinds = ['primitive', 'group', 'clone'] as const;
+  const lists = kinds.map((k) => children(resourcesEl, k));
+  if (lists[1]!.length === 0 && lists[2]!.length === 0) return lists[0]!.map((el) => ({ kind: 'primitive', el }));
   type Ordered = Record<string, unknown>;
   const ordered = new XMLParser({ ignoreAttributes: true, preserveOrder: true, processEntities: false, htmlEntities: false }).parse(xml) as Ordered[];
   const enter = (list: Ordered[] | undefined, name: string): Ordered[] | undefined => list?.find((x) => name in x)?.[name] as Ordered[] | undefined;
   const top = enter(enter(enter(ordered, 'cib'), 'configuration'), 'resources') ?? [];
-  const out: Array<{ kind: 'primitive' | 'group'; el: XmlNode }> = [];
-  let [p, g] = [0, 0];
+  const out: Array<{ kind: 'primitive' | 'group' | 'clone'; el: XmlNode }> = [];
+  const next = [0, 0, 0];
   for (const x of top) {
-    if ('primitive' in x && p < primitives.length) out.push({ kind: 'primitive', el: primitives[p++]! });
-    else if ('group' in x && g < groups.length) out.push({ kind: 'group', el: groups[g++]! });
+    kinds.forEach((k, i) => {
+      if (k in x && next[i]! < lists[i]!.length) out.push({ kind: k, el: lists[i]![next[i]!++]! });
+    });
   }
-  if (p !== primitives.length || g !== groups.length) throw new CibError('<resources> could not be read in order');
+  if (kinds.some((_, i) => next[i] !== lists[i]!.length)) throw new CibError('<resources> could not be read in order');
+  return out;
+}
+
+/** What readClone needs from readCib. */
+interface CloneReadContext {
+  nodes: number;
+  rscDefaults: Map<string, string>;
+  refuse: (what: string) => void;
+  nvpairs: (el: XmlNode) => Map<string, string>;
+  auditMeta: (meta: Map<string, string>, where: string) => void;
+  num: (v: string | undefined, what: string) => number | undefined;
+}
+
+/** Pacemaker's `pcmk__scan_min_int(text, &out, 0)`: a leading integer, at least 0; junk is 0. */
+function scanMinInt(text: string): number {
+  const m = /^\s*[+-]?\d+/.exec(text);
+  return m ? Math.max(0, Number(m[0])) : 0;
+}
+
+/**
+ * A `<clone>` the reader supports (see Note [Clones] in clones.ts): an anonymous, non-promotable
+ * clone of one primitive. Returns its primitive element, its meta attributes as the primitive
+ * inherits them (resource-stickiness defaulting to 1) and its clone-max; refuses the rest.
+ */
+function readClone(el: XmlNode, ctx: CloneReadContext): { id: string; primitive: XmlNode; meta: Map<string, string>; max: number; priority?: number } | undefined {
+  const id = attr(el, 'id');
+  if (id === undefined) throw new CibError('<clone> without id');
+  if (!/^[A-Za-z0-9_.-]+$/.test(id)) ctx.refuse(`clone id ${JSON.stringify(id)}`);
+  const meta = ctx.nvpairs(el);
+  ctx.auditMeta(meta, `clone ${id}`);
+  // The clone's own, then rsc_defaults (`get_meta_attributes`); the primitive inherits the
+  // clone's own (it falls back to rsc_defaults by itself).
+  const eff = (k: string): string | undefined => meta.get(k) ?? ctx.rscDefaults.get(k);
+  if (isTrue(eff('promotable'))) ctx.refuse('promotable <clone>');
+  if (isTrue(eff('globally-unique'))) ctx.refuse('<clone> with globally-unique=true');
+  for (const k of Object.keys(el)) {
+    if (!['primitive', 'group', 'meta_attributes', 'instance_attributes', 'id', 'description', '#text'].includes(k)) ctx.refuse(`<${k}> in clone ${id}`);
+  }
+  if (children(el, 'group').length > 0) {
+    ctx.refuse('<clone> of a <group>');
+    return undefined;
+  }
+  const prims = children(el, 'primitive');
+  if (prims.length !== 1) {
+    ctx.refuse(`clone ${id} with ${prims.length} primitives`);
+    return undefined;
+  }
+  const max = eff('clone-max') !== undefined ? scanMinInt(eff('clone-max')!) : Math.max(1, ctx.nodes);
+  if (max === 0) ctx.refuse(`clone-max=0 on clone ${id}`);
+  if (eff('resource-stickiness') === undefined) meta.set('resource-stickiness', '1');
+  const out: { id: string; primitive: XmlNode; meta: Map<string, string>; max: number; priority?: number } = { id, primitive: prims[0]!, meta, max };
+  const priority = ctx.num(eff('priority'), `priority of ${id}`);
+  if (priority !== undefined) out.priority = priority;
   return out;
 }
 
@@ -936,6 +1061,10 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 // - groups: ordered and colocated ones are read (see Note [Groups] in groups.ts); ordered=false,
 //   collocated=false, promotable, partly unmanaged groups, tickets freezing a member, Serialize orders
 //   with a group, and constraints inside one group are refused;
+// - clones: anonymous clones of one primitive are read, with locations, orders and tickets naming
+//   them (see Note [Clones] and Note [Clone orders] in clones.ts); promotable and globally-unique
+//   clones, clones of groups, colocations naming a clone, constraints naming a cloned primitive,
+//   several histories of one clone on a node and more active instances than clone-max are refused;
 // - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;
 // - operation history: see auditOps;
 // - fencing: see Note [Fencing] (fencing.ts); pending nodes, unfencing, and anything Pacemaker
@@ -990,10 +1119,10 @@ function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void, f
 // pattern unescaped, as Pacemaker does (the reader refuses ids with other regex characters than
 // `.`, which then matches any character in both). A count expires when now > last + timeout.
 
-function failCountPattern(id: string, prefix: string, legacy: boolean): RegExp {
+function failCountPattern(id: string, prefix: string, legacy: boolean, anonymousClone = false): RegExp {
   // Only the lenient reader gets here with other regex characters: they are taken literally.
   const pattern = id.replace(/[\\^$*+?()[\]{}|/]/g, '\\$&');
-  return new RegExp(`^${prefix}-${pattern}${legacy ? '' : '#.+_[0-9]+'}$`);
+  return new RegExp(`^${prefix}-${pattern}${anonymousClone ? '(:[0-9]+)?' : ''}${legacy ? '' : '#.+_[0-9]+'}$`);
 }
 
 /** Pacemaker's `compare_version`: dotted integers, a missing version is the lowest. */
