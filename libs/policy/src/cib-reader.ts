@@ -613,6 +613,20 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   // Status.
   const rscById = new Map(resources.map((r) => [r.id, r]));
   const legacyFailCounts = compareVersion(attr(cib, 'crm_feature_set'), '3.0.13') < 0;
+  // What a resource's fail counts are matched with depends on the resource only: worked out once,
+  // not once per node.
+  const failInfo = new Map<ResourceSpec, { clone?: CloneSpec; baseId: string; fc: RegExp; lf: RegExp }>();
+  const failInfoOf = (rsc: ResourceSpec): { clone?: CloneSpec; baseId: string; fc: RegExp; lf: RegExp } => {
+    let info = failInfo.get(rsc);
+    if (!info) {
+      const clone = clones.find((c) => c.id === cloneOfInstance.get(rsc.id));
+      const baseId = clone ? rsc.id.replace(/:\d+$/, '') : rsc.id;
+      info = { baseId, fc: failCountPattern(baseId, 'fail-count', legacyFailCounts, clone !== undefined), lf: failCountPattern(baseId, 'last-failure', legacyFailCounts, clone !== undefined) };
+      if (clone) info.clone = clone;
+      failInfo.set(rsc, info);
+    }
+    return info;
+  };
   const online: Record<string, boolean> = {};
   const running: Record<string, ResourceObservation | undefined> = {};
   const history: FailureRecord[] = [];
@@ -677,17 +691,15 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     }
     // see Note [Fail counts]
     const nodeFails = new Map<string, { count: number; last: number }>();
+    const failAttrs = failAttributesById(merged, legacyFailCounts);
     for (const rsc of resources) {
       // An anonymous clone's fail count is its primitive's, with or without an instance number;
       // it counts for the clone (see Note [Clones] in clones.ts).
-      const clone = clones.find((c) => c.id === cloneOfInstance.get(rsc.id));
+      const { clone, baseId, fc, lf } = failInfoOf(rsc);
       if (clone && clone.instances[0] !== rsc.id) continue;
-      const baseId = clone ? rsc.id.replace(/:\d+$/, '') : rsc.id;
-      const fc = failCountPattern(baseId, 'fail-count', legacyFailCounts, clone !== undefined);
-      const lf = failCountPattern(baseId, 'last-failure', legacyFailCounts, clone !== undefined);
       let count = 0;
       let last = 0;
-      for (const [k, v] of merged) {
+      for (const [k, v] of baseId.includes('.') ? failAttrs.all : (failAttrs.byId.get(baseId) ?? [])) {
         if (fc.test(k)) count = addScores(count, parseScore(v) ?? 0);
         else if (lf.test(k)) {
           const t = /^\s*[+-]?\d+/.exec(v);
@@ -1118,6 +1130,35 @@ function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void, f
 // current CIB, and a per-operation one counts for nothing in an old one. The id is put into the
 // pattern unescaped, as Pacemaker does (the reader refuses ids with other regex characters than
 // `.`, which then matches any character in both). A count expires when now > last + timeout.
+
+/**
+ * A node's fail-count and last-failure attributes, indexed by the resource id they can only belong
+ * to (the text before the first `#`, or all of it in a legacy CIB, without a clone instance
+ * number): each resource then tests its patterns against its own few. Ids with a `.` (a regex
+ * wildcard in Pacemaker's pattern) test all of them (`all`).
+ */
+function failAttributesById(attrs: ReadonlyMap<string, string>, legacy: boolean): { all: Array<[string, string]>; byId: Map<string, Array<[string, string]>> } {
+  const all: Array<[string, string]> = [];
+  const byId = new Map<string, Array<[string, string]>>();
+  const add = (id: string, kv: [string, string]): void => {
+    const list = byId.get(id);
+    if (list) list.push(kv);
+    else byId.set(id, [kv]);
+  };
+  for (const [k, v] of attrs) {
+    const prefix = k.startsWith('fail-count-') ? 'fail-count-' : k.startsWith('last-failure-') ? 'last-failure-' : undefined;
+    if (prefix === undefined) continue;
+    all.push([k, v]);
+    const rest = k.slice(prefix.length);
+    const hash = rest.indexOf('#');
+    const id = legacy ? rest : hash >= 0 ? rest.slice(0, hash) : undefined;
+    if (id === undefined) continue;
+    add(id, [k, v]);
+    const base = id.replace(/:\d+$/, '');
+    if (base !== id) add(base, [k, v]);
+  }
+  return { all, byId };
+}
 
 function failCountPattern(id: string, prefix: string, legacy: boolean, anonymousClone = false): RegExp {
   // Only the lenient reader gets here with other regex characters: they are taken literally.
