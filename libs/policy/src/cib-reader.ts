@@ -273,7 +273,9 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   if (crmConfig.has('is-managed-default') && !isTrue(crmConfig.get('is-managed-default'))) unsupported('is-managed-default=false');
   if ((parseScore(crmConfig.get('default-resource-stickiness')) ?? 0) !== 0) unsupported('default-resource-stickiness');
   const resourcesEl = child(conf, 'resources');
-  for (const kind of ['master', 'bundle', 'template']) {
+  const templateIds = expandTemplates(resourcesEl, unsupported);
+  for (const id of templateIds) if (constraintNames(child(conf, 'constraints')).has(id)) unsupported(`a constraint naming template ${id}`);
+  for (const kind of ['master', 'bundle']) {
     if (children(resourcesEl, kind).length > 0) unsupported(`<${kind}> resources`);
   }
   // Utilization of clone instances (`pcmk__clone_add_utilization`) is not modelled.
@@ -392,7 +394,6 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const readPrimitive = (p: XmlNode, group?: { id: string; meta: Map<string, string> }): void => {
     const id = attr(p, 'id');
     if (id === undefined) throw new CibError('<primitive> without id');
-    if (attr(p, 'template') !== undefined) unsupported(`primitive ${id} from a template`);
     if (attr(p, 'class') === 'ocf' && attr(p, 'provider') === 'pacemaker' && attr(p, 'type') === 'remote') unsupported(`remote node connection ${id}`);
     if (!/^[A-Za-z0-9_.:-]+$/.test(id)) unsupported(`resource id ${JSON.stringify(id)} (fail-count attribute names could not be matched exactly)`);
     const meta = nvpairs(p, 'meta_attributes', unsupported);
@@ -1246,4 +1247,65 @@ function definitionChange(primitive: XmlNode, ops: XmlNode[]): 'restart' | 'relo
   const forced = (attr(start, 'op-force-restart') ?? '').split(/\s+/).filter(Boolean);
   const restartParams = new Map([...params].filter(([k]) => forced.includes(k)));
   return restartDigest === startDigest(restartParams) ? 'reload' : 'parameters changed that its agent cannot reload (op-restart-digest)';
+}
+
+// Note [Templates]
+// ~~~~~~~~~~~~~~~~
+// A primitive with `template="T"` is the template's copy under the primitive's id (`unpack_template`
+// in Pacemaker 2.1.5): the template's attributes (class, provider, type) and child elements, then
+// the primitive's own child elements; of the operations, the primitive's, plus the template's that
+// the primitive does not define (same name, role and interval). Templates are not resources
+// themselves; a constraint naming one (it would stand for every primitive made from it) is refused.
+
+/** Expands every template reference in `<resources>` in place; returns the templates' ids. */
+function expandTemplates(resourcesEl: XmlNode | undefined, refuse: (what: string) => void): Set<string> {
+  const templates = new Map(children(resourcesEl, 'template').map((t) => [attr(t, 'id') ?? '', t]));
+  if (templates.size === 0) return new Set();
+  const opKey = (op: XmlNode): string => `${attr(op, 'name')}\0${attr(op, 'role') ?? ''}\0${timeoutMs(attr(op, 'interval') ?? '0') ?? attr(op, 'interval')}`;
+  const expand = (p: XmlNode): void => {
+    const ref = attr(p, 'template');
+    if (ref === undefined) return;
+    const t = templates.get(ref);
+    if (!t) return refuse(`primitive ${attr(p, 'id')} from an unknown template ${ref}`);
+    const own = { ...p };
+    for (const k of Object.keys(p)) delete p[k];
+    for (const [k, v] of Object.entries(t)) {
+      if (typeof v === 'string') p[k] = v;
+      else p[k] = Array.isArray(v) ? [...v] : [v];
+    }
+    p['id'] = own['id'];
+    for (const [k, v] of Object.entries(own)) {
+      if (typeof v === 'string' || k === 'operations') continue;
+      p[k] = [...((p[k] as unknown[] | undefined) ?? []), ...(Array.isArray(v) ? v : [v])];
+    }
+    const ownOps = children(own, 'operations');
+    const tOps = children(t, 'operations');
+    if (ownOps.length > 0) {
+      const defined = new Set(ownOps.flatMap((o) => children(o, 'op')).map(opKey));
+      const inherited = tOps.flatMap((o) => children(o, 'op')).filter((op) => !defined.has(opKey(op)));
+      p['operations'] = [{ ...ownOps[0], op: [...children(ownOps[0], 'op'), ...inherited] }, ...ownOps.slice(1)];
+    }
+  };
+  const walk = (el: XmlNode | undefined): void => {
+    for (const prim of children(el, 'primitive')) expand(prim);
+    for (const k of ['group', 'clone', 'master']) for (const c of children(el, k)) walk(c);
+  };
+  walk(resourcesEl);
+  delete resourcesEl![`template`];
+  return new Set(templates.keys());
+}
+
+/** Every resource id the constraints name (directly or in resource sets). */
+function constraintNames(cons: XmlNode | undefined): Set<string> {
+  const out = new Set<string>();
+  for (const kind of ['rsc_location', 'rsc_colocation', 'rsc_order', 'rsc_ticket']) {
+    for (const c of children(cons, kind)) {
+      for (const a of ['rsc', 'with-rsc', 'first', 'then']) {
+        const v = attr(c, a);
+        if (v !== undefined) out.add(v);
+      }
+      for (const set of children(c, 'resource_set')) for (const r of children(set, 'resource_ref')) if (attr(r, 'id') !== undefined) out.add(attr(r, 'id')!);
+    }
+  }
+  return out;
 }

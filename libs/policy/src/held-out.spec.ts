@@ -81,4 +81,16 @@ describe('held-out CIBs answered as crm_simulate answers them', () => {
     // Another digest: both are restarted, p's forced start cannot run, so d cannot either.
     expect(planned(digested('0'.repeat(32)))).toEqual({ placement: { p: null, d: null }, actions: ['stop:p', 'stop:d'] });
   });
+
+  it('expands templates: the primitive is the template under its id, its own meta attributes winning (unpack_template)', () => {
+    const resources =
+      '<template id="t" class="ocf" provider="pacemaker" type="Dummy"><meta_attributes id="t-m"><nvpair id="t-m1" name="resource-stickiness" value="0"/>' +
+      '<nvpair id="t-m2" name="target-role" value="Stopped"/></meta_attributes></template><primitive id="a" template="t"/>' +
+      '<primitive id="b" template="t"><meta_attributes id="b-m"><nvpair id="b-m1" name="target-role" value="Started"/></meta_attributes></primitive>';
+    // crm_simulate: Start b (n2); a inherits target-role=Stopped.
+    expect(planned(cib(['n1', 'n2'], resources, '<rsc_location id="l1" rsc="b" node="n2" score="10"/>', {}))).toEqual({ placement: { a: null, b: 'n2' }, actions: ['start:b'] });
+    // A constraint naming the template stands for all its primitives: refused.
+    expect(() => readCib(cib(['n1'], resources, '<rsc_location id="l1" rsc="t" node="n1" score="10"/>', {}))).toThrow(/constraint naming template t/);
+  });
 });
+
