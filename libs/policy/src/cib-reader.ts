@@ -603,9 +603,11 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (unmanaged.length > 0) unsupported(`rsc_order ${u.id} with unmanaged ${unmanaged.join(', ')}`);
     if (groupIds.has(u.first) || groupIds.has(u.then)) {
       if (u.kind === 'Serialize') unsupported(`${u.kind} ${u.symmetrical ? '' : 'asymmetrical '}rsc_order ${u.id} with a group`);
-      const [ga, gb] = [groupOf.get(u.first) ?? u.first, groupOf.get(u.then) ?? u.then];
-      if (ga === gb) unsupported(`rsc_order ${u.id} inside group ${ga}`);
     }
+    // Between members of one group (or a group and its member): the group's own order already
+    // orders them, and the two together loop or stall in Pacemaker's graph.
+    const [ga, gb] = [groupOf.get(u.first) ?? u.first, groupOf.get(u.then) ?? u.then];
+    if (ga === gb && (groupIds.has(ga) || groupOf.has(u.first))) unsupported(`rsc_order ${u.id} inside group ${ga}`);
     orders.push(u);
   }
   const loop = orderLoop(orders.map((o) => [groupOf.get(o.first) ?? o.first, groupOf.get(o.then) ?? o.then]));

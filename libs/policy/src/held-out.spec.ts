@@ -44,6 +44,9 @@ describe('held-out CIBs answered as crm_simulate answers them', () => {
     const xml = cib(['n1'], prim('a') + prim('b'), '<rsc_order id="ord1" first="a" then="b"/><rsc_order id="ord2" first="b" then="a" kind="Optional"/>', {});
     expect(() => readCib(xml)).toThrow(CibError);
     expect(() => readCib(xml)).toThrow(/rsc_order constraints that form a loop \(a → b → a\)/);
+    // An order between two members of one group (against or along the group's own order).
+    const grouped = cib(['n1'], `<group id="g">${prim('a')}${prim('b')}</group>`, '<rsc_order id="ord1" first="b" then="a"/>', {});
+    expect(() => readCib(grouped)).toThrow(/rsc_order ord1 inside group g/);
   });
 
   it('stalls the start a Serialize order makes wait for an active first that stops', () => {
