@@ -44,6 +44,11 @@ function clusterRows(): BenchRow[] {
     locationsPerResource: 0.5,
     colocationsPerResource: 0.3,
     ordersPerResource: 0.3,
+    // Groups and anonymous clones as the generator draws them; no fencing or utilization (they
+    // would change what is measured, not add to it).
+    fencingChance: 0,
+    utilizationChance: 0,
+    cloneChance: 0.01,
   });
   const xml = writeCib(g.spec, g.state, g.history, { now: g.now, disableProbes: true, extraNodeAttributes: g.extraNodeAttributes });
   const dir = mkdtempSync(join(tmpdir(), 'nephele-policy-bench-'));
@@ -70,7 +75,9 @@ function clusterRows(): BenchRow[] {
     const running = Object.values(g.state.resources).filter((o) => o !== undefined).length;
     const failed = Object.values(g.state.resources).filter((o) => o?.failed).length;
     const size =
-      `${g.spec.nodes.length} nodes × ${g.spec.resources.length} primitives (no groups or clones: outside the subset), ` +
+      `${g.spec.nodes.length} nodes × ${g.spec.resources.length} primitives ` +
+      `(${g.spec.groups?.length ?? 0} groups of ${(g.spec.groups ?? []).reduce((n, x) => n + x.members.length, 0)}, ` +
+      `${g.spec.clones?.length ?? 0} anonymous clones of ${(g.spec.clones ?? []).reduce((n, x) => n + x.instances.length, 0)} instances), ` +
       `${g.spec.locations?.length} locations, ${g.spec.colocations?.length} colocations, ${g.spec.orders?.length} orders, ` +
       `${running} running (${failed} failed), ${g.history.length + g.extraNodeAttributes.length} fail-count attributes; ` +
       `startup probes off, crm_simulate -R (scheduler only, no transition simulated)`;
@@ -124,7 +131,7 @@ export function deployable(assemblies: number, services: number, seed: number): 
   return { spec, observed, history, now };
 }
 
-function deployableRow(assemblies: number, services: number, label: string): BenchRow {
+function deployableRow(assemblies: number, services: number, label: string, targetMs: number): BenchRow {
   const d = deployable(assemblies, services, 7);
   for (let i = 0; i < 200; i++) planDeployable(d.spec, d.observed, d.history, d.now);
   const times: number[] = [];
@@ -134,7 +141,7 @@ function deployableRow(assemblies: number, services: number, label: string): Ben
     times.push(ms(t));
   }
   const p99 = percentile(times, 99);
-  return { benchmark: 'policy', figure: `planDeployable p99, ${label} (2000 runs)`, value: round(p99, 3), unit: 'ms', target: '<= 10 ms', met: p99 <= 10 };
+  return { benchmark: 'policy', figure: `planDeployable p99, ${label} (2000 runs)`, value: round(p99, 3), unit: 'ms', target: `<= ${targetMs} ms`, met: p99 <= targetMs };
 }
 
 function round(x: number, digits = 1): number {
@@ -144,8 +151,8 @@ function round(x: number, digits = 1): number {
 
 // Deployables first: the large CIB leaves garbage whose collection would land in their p99.
 const run = async (): Promise<BenchRow[]> => {
-  const small = deployableRow(10, 50, '10 assemblies × 50 services');
-  const large = deployableRow(10, 500, '10 assemblies × 50 services each (500)');
+  const small = deployableRow(10, 50, '10 assemblies × 50 services', 5);
+  const large = deployableRow(10, 500, '10 assemblies × 50 services each (500)', 10);
   return [...clusterRows(), small, large];
 };
 

@@ -81,6 +81,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 function reasonKey(detail: string): string {
   return detail
     .replace(/^unsupported CIB construct: /, '')
+    .replace(/ (with|in|of) (clone|the primitive of clone) \S+/g, ' $1 $2 …')
     .replace(/ (on|of|for) \S+/g, ' $1 …')
     .replace(/^(rsc_\w+|node) \S+/, '$1 …')
     .replace(/\S+ active on several nodes/, '… active on several nodes');

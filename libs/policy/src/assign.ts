@@ -7,6 +7,7 @@ import {
 } from './cluster.types';
 import { INFINITY, addScores } from './score.util';
 import { Amounts, PlacementStrategy, addAmounts, compareCapacities, consumeCapacity, insufficientCapacity } from './utilization';
+import { assignClone } from './clones';
 
 // Note [Pacemaker assignment]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~
@@ -82,6 +83,12 @@ export interface Rsc {
   use?: Amounts;
   /** Its scores before the capacity bans, as crm_simulate shows them (set when there were bans). */
   shownScores?: Int32Array;
+  /** A clone: its instances, in instance-number order (see Note [Clones] in clones.ts). */
+  instances?: Rsc[];
+  /** A clone: clone-max. */
+  cloneMax?: number;
+  /** A clone instance: its clone. */
+  clone?: Rsc;
 }
 
 /** Result of the assignment phase. */
@@ -95,6 +102,8 @@ export interface Assignment {
   groups: Map<string, Rsc>;
   /** Choices Pacemaker makes in an order this model cannot know (see Note [Utilization]). */
   ambiguities: string[];
+  /** Clones by id (not in `resources`; their instances are). */
+  clones: Map<string, Rsc>;
 }
 
 /** Pacemaker's default migration-threshold. */
@@ -185,7 +194,8 @@ export function assignResources(
   const byId = new Map<string, Rsc>();
   for (const r of resources) byId.set(r.id, r);
   const groups = buildGroups(spec, byId, N);
-  const entity = (id: string): Rsc | undefined => byId.get(id) ?? groups.get(id);
+  const clones = buildClones(spec, byId, N);
+  const entity = (id: string): Rsc | undefined => byId.get(id) ?? groups.get(id) ?? clones.get(id);
 
   // Locations, in reverse CIB order (see Note [Pacemaker assignment], step 2).
   const locations = spec.locations ?? [];
@@ -196,7 +206,8 @@ export function assignResources(
     if (!target || n === undefined) continue;
     // A location on a group applies to the group and its first member; the later members get it
     // with score 0 (`pcmk__group_apply_location` resets the copy they see).
-    for (const r of [target, ...(target.members ?? []).slice(0, 1)]) {
+    // A location on a clone applies to the clone and to every instance.
+    for (const r of [target, ...(target.members ?? []).slice(0, 1), ...(target.instances ?? [])]) {
       r.w[n] = addScores(r.w[n]!, l.score);
       if (l.score <= -INFINITY) r.bans.set(n, `location ${l.id}`);
     }
@@ -227,7 +238,7 @@ export function assignResources(
   }
   for (const [key, f] of fails) {
     const [rid, node] = key.split('\u0000') as [string, string];
-    const r = byId.get(rid);
+    const r = byId.get(rid) ?? clones.get(rid);
     const n = nodeIndex.get(node);
     if (!r || n === undefined) continue;
     const threshold = r.spec.migrationThreshold ?? defaults.migrationThreshold ?? DEFAULT_MIGRATION_THRESHOLD;
@@ -235,8 +246,11 @@ export function assignResources(
     const timeout = r.spec.failureTimeoutMs ?? defaults.failureTimeoutMs ?? 0;
     const count = effectiveFailCount(f.count, f.last, timeout, now);
     if (count > 0 && threshold - count <= 0) {
-      r.w[n] = addScores(r.w[n]!, -INFINITY);
-      r.bans.set(n, `fail count ${count >= INFINITY ? 'INFINITY' : count} reached migration-threshold ${threshold}`);
+      // An anonymous clone's fail count bans the clone and all its instances (Note [Clones]).
+      for (const t of [r, ...(r.instances ?? [])]) {
+        t.w[n] = addScores(t.w[n]!, -INFINITY);
+        t.bans.set(n, `fail count ${count >= INFINITY ? 'INFINITY' : count} reached migration-threshold ${threshold}`);
+      }
     }
   }
 
@@ -269,13 +283,14 @@ export function assignResources(
     strategy,
     free: nodeNames.map((n) => toAmounts(spec.utilization?.capacity[n])),
     ambiguities: [],
+    assignInstance: (inst, prefer) => assign(ctx, inst, prefer),
   };
   if (strategy !== 'default') for (const r of resources) r.use = toAmounts(spec.utilization?.use[r.id]);
 
   // Priority order, stable; a group takes its first member's place.
   const top: Rsc[] = [];
   for (const r of resources) {
-    const t = r.group ?? r;
+    const t = r.group ?? r.clone ?? r;
     if (!top.includes(t)) top.push(t);
   }
   const position = new Map(top.map((t, i) => [t, i]));
@@ -283,7 +298,7 @@ export function assignResources(
   if (strategy !== 'default') sortForUtilization(ctx, order);
   for (const r of order) assign(ctx, r);
 
-  return { nodeNames, available, resources, byId, groups, ambiguities: ctx.ambiguities };
+  return { nodeNames, available, resources, byId, groups, clones, ambiguities: ctx.ambiguities };
 }
 
 /** `compare_nodes` after the score: capacity (balanced), assigned resources, `active`, name. */
@@ -389,6 +404,42 @@ function banInsufficientCapacity(ctx: Ctx, r: Rsc): number[] {
   return mostCapable;
 }
 
+/** The clone entities of `spec.clones`, linked to their instances (see Note [Clones] in clones.ts). */
+function buildClones(spec: ClusterSpec, byId: Map<string, Rsc>, N: number): Map<string, Rsc> {
+  const clones = new Map<string, Rsc>();
+  for (const c of spec.clones ?? []) {
+    const instances = c.instances.map((id) => byId.get(id)).filter((m): m is Rsc => m !== undefined && m.group === undefined && m.clone === undefined);
+    if (instances.length === 0 || byId.has(c.id) || clones.has(c.id)) continue;
+    const clone: Rsc = {
+      index: -1,
+      spec: instances[0]!.spec,
+      id: c.id,
+      priority: c.priority ?? 0,
+      stickiness: 0,
+      stopped: false,
+      unmanaged: false,
+      running: -1,
+      active: instances.some((m) => m.active),
+      activeNode: -1,
+      failed: false,
+      definitionChanged: false,
+      w: new Int32Array(N),
+      thisWith: [],
+      withThis: [],
+      provisional: true,
+      allocating: false,
+      merging: false,
+      assigned: -1,
+      bans: new Map(),
+      instances,
+      cloneMax: c.max,
+    };
+    for (const m of instances) m.clone = clone;
+    clones.set(c.id, clone);
+  }
+  return clones;
+}
+
 /** The group entities of `spec.groups`, linked to their members (see Note [Groups] in groups.ts). */
 function buildGroups(spec: ClusterSpec, byId: Map<string, Rsc>, N: number): Map<string, Rsc> {
   const groups = new Map<string, Rsc>();
@@ -434,6 +485,7 @@ interface Ctx {
   /** Free capacity per node (see Note [Utilization]). */
   free: Map<string, number>[];
   ambiguities: string[];
+  assignInstance(instance: Rsc, prefer: number): number;
 }
 
 function anyAvailable(ctx: Ctx, w: Int32Array): boolean {
@@ -441,10 +493,12 @@ function anyAvailable(ctx: Ctx, w: Int32Array): boolean {
   return false;
 }
 
-function assign(ctx: Ctx, r: Rsc): number {
-  // A member is never assigned before its group (`pcmk__primitive_assign`).
+function assign(ctx: Ctx, r: Rsc, prefer = -1): number {
+  // A member is never assigned before its group (`pcmk__primitive_assign`), nor an instance before its clone.
   if (r.group && !r.group.allocating) assign(ctx, r.group);
+  if (r.clone && !r.clone.allocating) assign(ctx, r.clone);
   if (r.members) return assignGroup(ctx, r);
+  if (r.instances) return assignClone(ctx, r);
   if (!r.provisional) return r.assigned;
   if (r.allocating) return -1; // assignment loop
   r.allocating = true;
@@ -462,7 +516,7 @@ function assign(ctx: Ctx, r: Rsc): number {
     r.assigned = r.running;
     if (r.running >= 0) ctx.numResources[r.running]!++;
     if (r.running >= 0 && r.use) consumeCapacity(ctx.free[r.running]!, r.use);
-  } else assignBestNode(ctx, r);
+  } else assignBestNode(ctx, r, prefer);
   r.allocating = false;
   return r.assigned;
 }
@@ -603,9 +657,12 @@ function addNodeScoresMatchingAttr(ctx: Ctx, work: Int32Array, rsc: Rsc, factor:
  * takes the first, or the current node when it scores the same as the first: a linear scan for
  * the first in that order gives the same node.
  */
-function assignBestNode(ctx: Ctx, r: Rsc): void {
+function assignBestNode(ctx: Ctx, r: Rsc, prefer = -1): void {
   const { N, available, numResources } = ctx;
-  const prefers = banInsufficientCapacity(ctx, r);
+  // Capacity bans apply in any case; the most capable node is preferred only without a preference
+  // of the caller (a clone instance's current node), as in `assign_best_node`.
+  const mostCapable = banInsufficientCapacity(ctx, r);
+  const prefers = prefer >= 0 ? [prefer] : mostCapable;
   const w = r.w;
   const eff = (n: number): number => (available[n] ? w[n]! : -INFINITY);
   const better = (n: number, best: number): boolean => (eff(n) !== eff(best) ? eff(n) > eff(best) : compareNodes(ctx, n, best, r.running) < 0);

@@ -3,6 +3,7 @@ import {
   ClusterSpec,
   ColocationConstraint,
   FailureRecord,
+  CloneSpec,
   GroupSpec,
   LocationConstraint,
   NodeSpec,
@@ -52,6 +53,8 @@ export interface GeneratorOptions {
   fencingChance?: number;
   /** Chance of a placement-strategy other than default, with capacities and uses (default 0.15). */
   utilizationChance?: number;
+  /** Chance of each eligible resource being turned into an anonymous clone (default 0.15). */
+  cloneChance?: number;
 }
 
 const NOW = Date.UTC(2024, 0, 1) + 3_600_000;
@@ -294,6 +297,8 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
     for (const r of resources) if (rnd.chance(0.8)) use[r.id] = { cpu: 1000 * rnd.int(0, 3) };
     spec.utilization = { strategy: rnd.pick(['utilization', 'balanced', 'minimal'] as const), capacity, use };
   }
+  // Clones and utilization are not planned together (the reader refuses them): clones only without.
+  if (!spec.utilization) addClones(createPrng(seed * 7919 + 17), spec, state, history, tickets, ruleLocations, fencingDevices, options.cloneChance ?? 0.15);
 
   return {
     fencingDevices,
@@ -307,4 +312,62 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
     now,
     extraNodeAttributes: extra,
   };
+}
+
+/**
+ * Turns some resources into anonymous clones of themselves (see Note [Clones] in clones.ts),
+ * drawn from their own PRNG so that the rest of a seed's cluster stays as it was. Only managed
+ * resources outside groups that no colocation or ticket names, that are no fencing device and
+ * that are not active on an offline node qualify; locations, rule locations and orders naming the
+ * resource then name the clone. Instances run where the resource ran, and on some other nodes.
+ */
+function addClones(
+  rnd: ReturnType<typeof createPrng>,
+  spec: ClusterSpec,
+  state: ClusterObservedState,
+  history: FailureRecord[],
+  tickets: GeneratedCluster['tickets'],
+  ruleLocations: RuleLocationSpec[],
+  fencingDevices: string[],
+  chance: number,
+): void {
+  const resources = spec.resources as ResourceSpec[];
+  const running = state.resources as Record<string, ResourceObservation | undefined>;
+  const inGroup = new Set((spec.groups ?? []).flatMap((g) => g.members));
+  const named = new Set([...(spec.colocations ?? []).flatMap((c) => [c.resource, c.withResource]), ...tickets.map((t) => t.resource), ...fencingDevices]);
+  const upNodes = spec.nodes.filter((n) => state.online[n.name] === true).map((n) => n.name);
+  const clones: CloneSpec[] = [];
+  for (const r of [...resources]) {
+    if (r.managed === false || inGroup.has(r.id) || named.has(r.id) || !rnd.chance(chance)) continue;
+    const obs = running[r.id];
+    if (obs && state.online[obs.node] !== true) continue;
+    const cloneId = `${r.id}-clone`;
+    const max = rnd.chance(0.5) ? spec.nodes.length : rnd.int(1, spec.nodes.length + 1);
+    const c: CloneSpec = { id: cloneId, instances: Array.from({ length: max }, (_, i) => `${r.id}:${i}`), max };
+    if (rnd.chance(0.3)) c.priority = rnd.int(-2, 5);
+    if (rnd.chance(0.5)) c.interleave = true;
+    if (rnd.chance(0.1)) c.min = rnd.int(1, 3);
+    // Instances inherit the clone's priority, and its stickiness of 1 unless rsc_defaults set one
+    // (as readCib reads them back).
+    const inst: ResourceSpec = { ...r };
+    if (r.priority === undefined && c.priority !== undefined) inst.priority = c.priority;
+    if (r.stickiness === undefined && spec.defaults?.stickiness === undefined) inst.stickiness = 1;
+    resources.splice(resources.indexOf(r), 1, ...c.instances.map((id) => ({ ...inst, id })));
+    // Where it ran, then on some other nodes that are up (at most clone-max).
+    delete running[r.id];
+    // Instances are numbered in node order, as readCib maps the history to them.
+    const where = upNodes.filter((n) => n === obs?.node || rnd.chance(0.4)).slice(0, max);
+    if (obs && !where.includes(obs.node)) where[where.length - 1] = obs.node;
+    where.sort((x, y) => upNodes.indexOf(x) - upNodes.indexOf(y));
+    where.forEach((node, i) => (running[c.instances[i]!] = node === obs?.node ? { ...obs } : { node }));
+    for (const f of history) if (f.resource === r.id) f.resource = cloneId;
+    for (const l of spec.locations ?? []) if (l.resource === r.id) (l as { resource: string }).resource = cloneId;
+    for (const l of ruleLocations) if (l.resource === r.id) l.resource = cloneId;
+    for (const o of spec.orders ?? []) {
+      if (o.first === r.id) (o as { first: string }).first = cloneId;
+      if (o.then === r.id) (o as { then: string }).then = cloneId;
+    }
+    clones.push(c);
+  }
+  if (clones.length > 0) spec.clones = clones;
 }

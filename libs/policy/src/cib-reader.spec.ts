@@ -27,9 +27,11 @@ describe(readCib.name, () => {
   });
 
   it('refuses constructs outside the subset unless lenient', () => {
-    const xml = minimal('<clone id="g"><primitive id="a" class="ocf" provider="pacemaker" type="Dummy"/></clone>');
-    expect(() => readCib(xml)).toThrow(/<clone> resources/);
-    expect(readCib(xml, { lenient: true }).ignored).toEqual(['<clone> resources']);
+    const xml = minimal(
+      '<clone id="g"><meta_attributes id="g-m"><nvpair id="g-p" name="promotable" value="true"/></meta_attributes><primitive id="a" class="ocf" provider="pacemaker" type="Dummy"/></clone>',
+    );
+    expect(() => readCib(xml)).toThrow(/promotable <clone>/);
+    expect(readCib(xml, { lenient: true }).ignored).toEqual(['promotable <clone>']);
   });
 
   it('leaves every resource unmanaged when fencing is enabled without a device (as Pacemaker does)', () => {

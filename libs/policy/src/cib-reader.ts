@@ -1,6 +1,7 @@
 import { startDigest } from './digest';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import {
+  CloneSpec,
   ClusterObservedState,
   ClusterSpec,
   ColocationConstraint,
@@ -224,7 +225,8 @@ function timeoutMs(text: string): number | undefined {
  *
  * Safe on untrusted input: size-limited, and any DOCTYPE or ENTITY declaration is refused.
  * Groups are read as their members plus `ClusterSpec.groups` (see Note [Groups] in groups.ts).
- * Constructs that would change placement but are outside the subset (clones, rules,
+ * Anonymous clones of a primitive are read as their instances plus `ClusterSpec.clones` (see
+ * Note [Clones] in clones.ts). Constructs that would change placement but are outside the subset (promotable clones, rules,
  * resource sets, roles, asymmetric clusters, unfencing…) are refused with a
  * CibError unless `lenient` is set, in which case they are skipped and listed in `ignored`.
  */
@@ -271,7 +273,9 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   if (crmConfig.has('is-managed-default') && !isTrue(crmConfig.get('is-managed-default'))) unsupported('is-managed-default=false');
   if ((parseScore(crmConfig.get('default-resource-stickiness')) ?? 0) !== 0) unsupported('default-resource-stickiness');
   const resourcesEl = child(conf, 'resources');
-  for (const kind of ['clone', 'master', 'bundle', 'template']) {
+  const templateIds = expandTemplates(resourcesEl, unsupported);
+  for (const id of templateIds) if (constraintNames(child(conf, 'constraints')).has(id)) unsupported(`a constraint naming template ${id}`);
+  for (const kind of ['master', 'bundle']) {
     if (children(resourcesEl, kind).length > 0) unsupported(`<${kind}> resources`);
   }
   // Utilization of clone instances (`pcmk__clone_add_utilization`) is not modelled.
@@ -390,7 +394,6 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const readPrimitive = (p: XmlNode, group?: { id: string; meta: Map<string, string> }): void => {
     const id = attr(p, 'id');
     if (id === undefined) throw new CibError('<primitive> without id');
-    if (attr(p, 'template') !== undefined) unsupported(`primitive ${id} from a template`);
     if (attr(p, 'class') === 'ocf' && attr(p, 'provider') === 'pacemaker' && attr(p, 'type') === 'remote') unsupported(`remote node connection ${id}`);
     if (!/^[A-Za-z0-9_.:-]+$/.test(id)) unsupported(`resource id ${JSON.stringify(id)} (fail-count attribute names could not be matched exactly)`);
     const meta = nvpairs(p, 'meta_attributes', unsupported);
@@ -436,10 +439,34 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     }
     resources.push(r);
   };
-  // Primitives and groups in CIB order: a group's members take its place (see Note [Groups]).
+  // Primitives, groups and clones in CIB order: a group's members, a clone's instances take its
+  // place (see Note [Groups], Note [Clones]).
+  const clones: CloneSpec[] = [];
+  const clonePrimitive = new Map<string, CloneSpec>();
   for (const { kind, el } of topLevelResources(xml, resourcesEl)) {
     if (kind === 'primitive') {
       readPrimitive(el);
+      continue;
+    }
+    if (kind === 'clone') {
+      const c = readClone(el, { nodes: nodes.length, rscDefaults, refuse: unsupported, nvpairs: (x) => nvpairs(x, 'meta_attributes', unsupported), auditMeta: (m, w) => auditMeta(m, w, unsupported), num });
+      if (!c) continue;
+      const before = resources.length;
+      readPrimitive(c.primitive, { id: c.id, meta: c.meta });
+      const r = resources.pop()!;
+      if (resources.length !== before) throw new CibError(`clone ${c.id} could not be read`);
+      const spec: CloneSpec = { id: c.id, instances: [], max: c.max };
+      const eff = (k: string): string | undefined => c.meta.get(k) ?? rscDefaults.get(k);
+      if (isTrue(eff('interleave'))) spec.interleave = true;
+      if (eff('clone-min') !== undefined) spec.min = scanMinInt(eff('clone-min')!);
+      for (let i = 0; i < Math.max(1, c.max); i++) {
+        resources.push({ ...r, id: `${r.id}:${i}` });
+        (spec.instances as string[]).push(`${r.id}:${i}`);
+      }
+      if (c.priority !== undefined) spec.priority = c.priority;
+      clones.push(spec);
+      clonePrimitive.set(r.id, spec);
+      metaOf.set(c.id, c.meta);
       continue;
     }
     const gid = attr(el, 'id');
@@ -472,11 +499,22 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const groupOf = new Map<string, string>();
   for (const g of groups) for (const m of g.members) groupOf.set(m, g.id);
   for (const id of groupIds) if (resourceIds.has(id)) unsupported(`group ${id} with the id of a primitive`);
+  const cloneIds = new Set(clones.map((c) => c.id));
+  const cloneOfInstance = new Map<string, string>();
+  for (const c of clones) for (const i of c.instances) cloneOfInstance.set(i, c.id);
+  for (const id of cloneIds) if (resourceIds.has(id) || groupIds.has(id) || clonePrimitive.has(id)) unsupported(`clone ${id} with the id of another resource`);
+  // Constraints on clones: locations only, and never on the cloned primitive itself.
+  const cloneConstraint = (kind: string, id: string, names: Array<string | undefined>): boolean => {
+    const hit = names.find((n) => n !== undefined && (cloneIds.has(n) || clonePrimitive.has(n) || cloneOfInstance.has(n)));
+    if (hit === undefined) return false;
+    unsupported(`${kind} ${id} with ${cloneIds.has(hit) ? 'clone' : 'the primitive of clone'} ${hit}`);
+    return true;
+  };
 
   // Constraints.
   const cons = child(conf, 'constraints');
   const constraintKinds = new Set(['rsc_location', 'rsc_colocation', 'rsc_order', 'rsc_ticket']);
-  const ticketDeps = children(cons, 'rsc_ticket').flatMap((t) => unpackTicket(t, stonithEnabled, unsupported));
+  const ticketDeps = children(cons, 'rsc_ticket').flatMap((t) => unpackTicket(t, stonithEnabled, unsupported)).filter((d) => cloneIds.has(d.resource) || !cloneConstraint('rsc_ticket', d.id, [d.resource]));
   for (const k of Object.keys(cons ?? {})) {
     if (!constraintKinds.has(k) && !k.startsWith('#')) unsupported(`<${k}>`);
   }
@@ -485,11 +523,14 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     for (const n of nodes) {
       const h = nodeHealth(healthStrategy, nodeAttributes.get(n.name)!, crmConfig, health, addScores);
       if (h === 0) continue;
-      // Per top-level resource: a group's is its own (so it reaches its first member only).
+      // Per top-level resource: a group's is its own (so it reaches its first member only), a
+      // clone's too (it reaches every instance).
       for (const r of resources) {
         const g = groupOf.get(r.id);
         if (g !== undefined && groups.find((x) => x.id === g)!.members[0] !== r.id) continue;
-        const id = g ?? r.id;
+        const c = cloneOfInstance.get(r.id);
+        if (c !== undefined && clones.find((x) => x.id === c)!.instances[0] !== r.id) continue;
+        const id = g ?? c ?? r.id;
         if (h < 0 && isTrue(metaOf.get(id)?.get('allow-unhealthy-nodes') ?? rscDefaults.get('allow-unhealthy-nodes'))) continue;
         locations.push({ id: `node-health-strategy=${healthStrategy}`, resource: id, node: n.name, score: h });
       }
@@ -499,7 +540,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const exclusive = new Map<string, Set<string>>();
   for (const l of children(cons, 'rsc_location')) {
     const u = unpackLocation(l, ruleNodes, nowSec, health, unsupported);
-    if (!u || !(resourceIds.has(u.resource) || groupIds.has(u.resource))) continue;
+    if (u && (clonePrimitive.has(u.resource) || cloneOfInstance.has(u.resource))) unsupported(`rsc_location on ${u.resource} in clone ${(clonePrimitive.get(u.resource)?.id ?? cloneOfInstance.get(u.resource))!}`);
+    if (!u || !(resourceIds.has(u.resource) || groupIds.has(u.resource) || cloneIds.has(u.resource))) continue;
     for (const e of u.entries) locations.push({ id: e.id, resource: u.resource, node: e.node, score: e.score });
     if (u.exclusive) {
       const set = exclusive.get(u.resource) ?? new Set<string>();
@@ -533,6 +575,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       continue;
     }
     if (c['lifetime'] !== undefined) unsupported(`lifetime in ${id}`);
+    if (cloneConstraint('rsc_colocation', id, [rsc, withRsc])) continue;
     const [ga, gb] = [groupOf.get(rsc) ?? (groupIds.has(rsc) ? rsc : undefined), groupOf.get(withRsc) ?? (groupIds.has(withRsc) ? withRsc : undefined)];
     if (ga !== undefined && ga === gb) unsupported(`rsc_colocation ${id} inside group ${ga}`);
     const col: ColocationConstraint = { id, resource: rsc, withResource: withRsc, score };
@@ -546,20 +589,25 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const pairOrders = children(cons, 'rsc_order').flatMap((o) => (children(o, 'resource_set').length > 0 ? unpackOrderSets(o, isEntity, unsupported) : [unpackOrder(o, unsupported)]));
   for (const u of pairOrders) {
     if (!u) continue;
+    // Orders may name a clone (see Note [Clone orders] in clones.ts), never its primitive.
+    if (cloneConstraint('rsc_order', u.id, [u.first, u.then].filter((n) => !cloneIds.has(n)))) continue;
+    if (u.kind === 'Serialize' && (cloneIds.has(u.first) || cloneIds.has(u.then))) unsupported(`Serialize rsc_order ${u.id} with a clone`);
     // Every kind carries `pe_order_optional`, and `order_actions` drops an ordering between two
     // actions already ordered with a common flag: the first order of a pair wins (CIB order).
     if (orders.some((x) => x.first === u.first && x.then === u.then)) continue;
     // An unmanaged resource never carries out the restart an order implies, and Pacemaker's
     // transition then stalls on it: outside the subset.
     // A group with an unmanaged member counts as unmanaged here.
-    const unmanagedId = (x: string): boolean => resources.some((r) => (r.id === x || groupOf.get(r.id) === x) && r.managed === false);
+    const unmanagedId = (x: string): boolean => resources.some((r) => (r.id === x || groupOf.get(r.id) === x || cloneOfInstance.get(r.id) === x) && r.managed === false);
     const unmanaged = [u.first, u.then].filter(unmanagedId);
     if (unmanaged.length > 0) unsupported(`rsc_order ${u.id} with unmanaged ${unmanaged.join(', ')}`);
     if (groupIds.has(u.first) || groupIds.has(u.then)) {
       if (u.kind === 'Serialize') unsupported(`${u.kind} ${u.symmetrical ? '' : 'asymmetrical '}rsc_order ${u.id} with a group`);
-      const [ga, gb] = [groupOf.get(u.first) ?? u.first, groupOf.get(u.then) ?? u.then];
-      if (ga === gb) unsupported(`rsc_order ${u.id} inside group ${ga}`);
     }
+    // Between members of one group (or a group and its member): the group's own order already
+    // orders them, and the two together loop or stall in Pacemaker's graph.
+    const [ga, gb] = [groupOf.get(u.first) ?? u.first, groupOf.get(u.then) ?? u.then];
+    if (ga === gb && (groupIds.has(ga) || groupOf.has(u.first))) unsupported(`rsc_order ${u.id} inside group ${ga}`);
     orders.push(u);
   }
   const loop = orderLoop(orders.map((o) => [groupOf.get(o.first) ?? o.first, groupOf.get(o.then) ?? o.then]));
@@ -568,6 +616,20 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   // Status.
   const rscById = new Map(resources.map((r) => [r.id, r]));
   const legacyFailCounts = compareVersion(attr(cib, 'crm_feature_set'), '3.0.13') < 0;
+  // What a resource's fail counts are matched with depends on the resource only: worked out once,
+  // not once per node.
+  const failInfo = new Map<ResourceSpec, { clone?: CloneSpec; baseId: string; fc: RegExp; lf: RegExp }>();
+  const failInfoOf = (rsc: ResourceSpec): { clone?: CloneSpec; baseId: string; fc: RegExp; lf: RegExp } => {
+    let info = failInfo.get(rsc);
+    if (!info) {
+      const clone = clones.find((c) => c.id === cloneOfInstance.get(rsc.id));
+      const baseId = clone ? rsc.id.replace(/:\d+$/, '') : rsc.id;
+      info = { baseId, fc: failCountPattern(baseId, 'fail-count', legacyFailCounts, clone !== undefined), lf: failCountPattern(baseId, 'last-failure', legacyFailCounts, clone !== undefined) };
+      if (clone) info.clone = clone;
+      failInfo.set(rsc, info);
+    }
+    return info;
+  };
   const online: Record<string, boolean> = {};
   const running: Record<string, ResourceObservation | undefined> = {};
   const history: FailureRecord[] = [];
@@ -585,6 +647,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   };
   collectIds(resourcesEl);
   const seenNodes = new Set<string>();
+  const claimedInstances = new Set<string>();
   const fencing = newFencingFacts();
   for (const ns of children(child(cib, 'status'), 'node_state')) {
     const id = attr(ns, 'id');
@@ -631,12 +694,15 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     }
     // see Note [Fail counts]
     const nodeFails = new Map<string, { count: number; last: number }>();
+    const failAttrs = failAttributesById(merged, legacyFailCounts);
     for (const rsc of resources) {
-      const fc = failCountPattern(rsc.id, 'fail-count', legacyFailCounts);
-      const lf = failCountPattern(rsc.id, 'last-failure', legacyFailCounts);
+      // An anonymous clone's fail count is its primitive's, with or without an instance number;
+      // it counts for the clone (see Note [Clones] in clones.ts).
+      const { clone, baseId, fc, lf } = failInfoOf(rsc);
+      if (clone && clone.instances[0] !== rsc.id) continue;
       let count = 0;
       let last = 0;
-      for (const [k, v] of merged) {
+      for (const [k, v] of baseId.includes('.') ? failAttrs.all : (failAttrs.byId.get(baseId) ?? [])) {
         if (fc.test(k)) count = addScores(count, parseScore(v) ?? 0);
         else if (lf.test(k)) {
           const t = /^\s*[+-]?\d+/.exec(v);
@@ -644,19 +710,32 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
         }
       }
       if (count === 0) continue;
-      nodeFails.set(rsc.id, { count, last });
-      const rec: FailureRecord = { resource: rsc.id, node: name, count };
+      for (const id of clone?.instances ?? [rsc.id]) nodeFails.set(id, { count, last });
+      const rec: FailureRecord = { resource: clone?.id ?? rsc.id, node: name, count };
       if (last > 0) rec.lastFailureAt = last * 1000;
       history.push(rec);
     }
+    const clonesHere = new Set<string>();
     for (const lr of children(child(child(ns, 'lrm'), 'lrm_resources'), 'lrm_resource')) {
-      const rid = attr(lr, 'id');
+      let rid = attr(lr, 'id');
       if (rid === undefined) continue;
       if (attr(lr, 'container') !== undefined) unsupported(`lrm_resource ${rid} in a container`);
       if (attr(lr, 'shutdown-lock') !== undefined) unsupported(`shutdown-lock on ${rid}`);
       const ops = children(lr, 'lrm_rsc_op');
       if (onFailOf.has(rid) && ops.some(opFailed)) unsupported(`on-fail=${onFailOf.get(rid)} on ${rid} with a failed operation`);
       auditOps(ops, rid, unsupported, fencing.unclean.get(name)?.reason === `${rid} failed there`);
+      // A clone's history on a node is that of the first instance active nowhere yet (Note [Clones]).
+      const cloneSpec = clonePrimitive.get(rid.replace(/:\d+$/, ''));
+      if (cloneSpec) {
+        if (clonesHere.has(cloneSpec.id)) unsupported(`several histories of clone ${cloneSpec.id} on node ${name}`);
+        clonesHere.add(cloneSpec.id);
+        const free = cloneSpec.instances.find((i) => !claimedInstances.has(i));
+        if (free === undefined) {
+          if (lastOpState(ops, true) !== 'stopped') unsupported(`clone ${cloneSpec.id} active on more nodes than clone-max`);
+          continue;
+        }
+        rid = free;
+      }
       if (!resourceIds.has(rid)) {
         // An orphan (active, no longer configured) is stopped, unless nothing is managed.
         // Then it stays where it runs, and is listed among the resources (unmanaged).
@@ -683,6 +762,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       };
       const state = lastOpState(ops.filter((op) => !(expired(op) && opFailed(op))), r.managed !== false);
       if (state === 'stopped') continue;
+      claimedInstances.add(rid);
       if (!up) {
         fencing.activeOffline.push({ rid, node: name, managed: r.managed !== false });
         continue;
@@ -693,11 +773,16 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       }
       running[rid] = state === 'failed' ? { node: name, failed: true } : { node: name };
       // Pacemaker restarts a resource active with another agent than configured
-      // (`pcmk__rsc_agent_changed`).
-      const agent = agentOf.get(rid);
-      if (agent && (['class', 'provider', 'type'] as const).some((k) => attr(lr, k) !== agent[k])) running[rid]!.definitionChanged = true;
-      else if (primitiveEl.has(rid)) {
-        const change = definitionChange(primitiveEl.get(rid)!, ops);
+      // (`pcmk__rsc_agent_changed`), or with other parameters (see Note [Definition digests]);
+      // it checks only the history of nodes that can run resources (not in standby). A clone
+      // instance's definition is its primitive's.
+      const pid = cloneOfInstance.has(rid) ? rid.replace(/:\d+$/, '') : rid;
+      const agent = agentOf.get(pid);
+      if (nodeStandby.get(name)) {
+        // not checked
+      } else if (agent && (['class', 'provider', 'type'] as const).some((k) => attr(lr, k) !== agent[k])) running[rid]!.definitionChanged = true;
+      else if (primitiveEl.has(pid)) {
+        const change = definitionChange(primitiveEl.get(pid)!, ops);
         if (change === 'restart') running[rid]!.definitionChanged = true;
         else if (change !== undefined && change !== 'reload') unsupported(`${rid} on ${name}: ${change}`);
       }
@@ -727,7 +812,10 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const ticketStates = readTicketStates(child(cib, 'status'));
   // A ticket on a group is one on each member, judged by the member's own activity
   // (`constraints_for_ticket`); freezing a member (unmanaged in its group) is refused.
-  const ticketTargets = ticketDeps.flatMap((dep) => (groups.find((g) => g.id === dep.resource)?.members ?? [dep.resource]).map((rid) => ({ dep, rid })));
+  // A ticket on a clone is one on each instance (`rsc_ticket_constraint` recurses).
+  const ticketTargets = ticketDeps.flatMap((dep) =>
+    (groups.find((g) => g.id === dep.resource)?.members ?? clones.find((c) => c.id === dep.resource)?.instances ?? [dep.resource]).map((rid) => ({ dep, rid })),
+  );
   for (const { dep, rid } of ticketTargets) {
     const r = rscById.get(rid);
     if (!r) continue;
@@ -771,6 +859,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     defaults,
   };
   if (groups.length > 0) spec.groups = groups;
+  if (clones.length > 0) spec.clones = clones;
   if (utilization.strategy !== 'default') {
     spec.utilization = utilization;
     // A group's current node is the first in status order where a member is active; the
@@ -798,24 +887,78 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
 }
 
 /**
- * The top-level primitives and groups of `<resources>` in document order (the parsed tree keeps
- * the order within each element name only); re-parsed with order kept only when there are groups.
+ * The top-level primitives, groups and clones of `<resources>` in document order (the parsed tree
+ * keeps the order within each element name only); re-parsed with order kept only when needed.
  */
-function topLevelResources(xml: string, resourcesEl: XmlNode | undefined): Array<{ kind: 'primitive' | 'group'; el: XmlNode }> {
-  const primitives = children(resourcesEl, 'primitive');
-  const groups = children(resourcesEl, 'group');
-  if (groups.length === 0) return primitives.map((el) => ({ kind: 'primitive', el }));
+function topLevelResources(xml: string, resourcesEl: XmlNode | undefined): Array<{ kind: 'primitive' | 'group' | 'clone'; el: XmlNode }> {
+  const kinds = ['primitive', 'group', 'clone'] as const;
+  const lists = kinds.map((k) => children(resourcesEl, k));
+  if (lists[1]!.length === 0 && lists[2]!.length === 0) return lists[0]!.map((el) => ({ kind: 'primitive', el }));
   type Ordered = Record<string, unknown>;
   const ordered = new XMLParser({ ignoreAttributes: true, preserveOrder: true, processEntities: false, htmlEntities: false }).parse(xml) as Ordered[];
   const enter = (list: Ordered[] | undefined, name: string): Ordered[] | undefined => list?.find((x) => name in x)?.[name] as Ordered[] | undefined;
   const top = enter(enter(enter(ordered, 'cib'), 'configuration'), 'resources') ?? [];
-  const out: Array<{ kind: 'primitive' | 'group'; el: XmlNode }> = [];
-  let [p, g] = [0, 0];
+  const out: Array<{ kind: 'primitive' | 'group' | 'clone'; el: XmlNode }> = [];
+  const next = [0, 0, 0];
   for (const x of top) {
-    if ('primitive' in x && p < primitives.length) out.push({ kind: 'primitive', el: primitives[p++]! });
-    else if ('group' in x && g < groups.length) out.push({ kind: 'group', el: groups[g++]! });
+    kinds.forEach((k, i) => {
+      if (k in x && next[i]! < lists[i]!.length) out.push({ kind: k, el: lists[i]![next[i]!++]! });
+    });
   }
-  if (p !== primitives.length || g !== groups.length) throw new CibError('<resources> could not be read in order');
+  if (kinds.some((_, i) => next[i] !== lists[i]!.length)) throw new CibError('<resources> could not be read in order');
+  return out;
+}
+
+/** What readClone needs from readCib. */
+interface CloneReadContext {
+  nodes: number;
+  rscDefaults: Map<string, string>;
+  refuse: (what: string) => void;
+  nvpairs: (el: XmlNode) => Map<string, string>;
+  auditMeta: (meta: Map<string, string>, where: string) => void;
+  num: (v: string | undefined, what: string) => number | undefined;
+}
+
+/** Pacemaker's `pcmk__scan_min_int(text, &out, 0)`: a leading integer, at least 0; junk is 0. */
+function scanMinInt(text: string): number {
+  const m = /^\s*[+-]?\d+/.exec(text);
+  return m ? Math.max(0, Number(m[0])) : 0;
+}
+
+/**
+ * A `<clone>` the reader supports (see Note [Clones] in clones.ts): an anonymous, non-promotable
+ * clone of one primitive. Returns its primitive element, its meta attributes as the primitive
+ * inherits them (resource-stickiness defaulting to 1) and its clone-max; refuses the rest.
+ */
+function readClone(el: XmlNode, ctx: CloneReadContext): { id: string; primitive: XmlNode; meta: Map<string, string>; max: number; priority?: number } | undefined {
+  const id = attr(el, 'id');
+  if (id === undefined) throw new CibError('<clone> without id');
+  if (!/^[A-Za-z0-9_.-]+$/.test(id)) ctx.refuse(`clone id ${JSON.stringify(id)}`);
+  const meta = ctx.nvpairs(el);
+  ctx.auditMeta(meta, `clone ${id}`);
+  // The clone's own, then rsc_defaults (`get_meta_attributes`); the primitive inherits the
+  // clone's own (it falls back to rsc_defaults by itself).
+  const eff = (k: string): string | undefined => meta.get(k) ?? ctx.rscDefaults.get(k);
+  if (isTrue(eff('promotable'))) ctx.refuse('promotable <clone>');
+  if (isTrue(eff('globally-unique'))) ctx.refuse('<clone> with globally-unique=true');
+  for (const k of Object.keys(el)) {
+    if (!['primitive', 'group', 'meta_attributes', 'instance_attributes', 'id', 'description', '#text'].includes(k)) ctx.refuse(`<${k}> in clone ${id}`);
+  }
+  if (children(el, 'group').length > 0) {
+    ctx.refuse('<clone> of a <group>');
+    return undefined;
+  }
+  const prims = children(el, 'primitive');
+  if (prims.length !== 1) {
+    ctx.refuse(`clone ${id} with ${prims.length} primitives`);
+    return undefined;
+  }
+  const max = eff('clone-max') !== undefined ? scanMinInt(eff('clone-max')!) : Math.max(1, ctx.nodes);
+  if (max === 0) ctx.refuse(`clone-max=0 on clone ${id}`);
+  if (eff('resource-stickiness') === undefined) meta.set('resource-stickiness', '1');
+  const out: { id: string; primitive: XmlNode; meta: Map<string, string>; max: number; priority?: number } = { id, primitive: prims[0]!, meta, max };
+  const priority = ctx.num(eff('priority'), `priority of ${id}`);
+  if (priority !== undefined) out.priority = priority;
   return out;
 }
 
@@ -933,6 +1076,10 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 // - groups: ordered and colocated ones are read (see Note [Groups] in groups.ts); ordered=false,
 //   collocated=false, promotable, partly unmanaged groups, tickets freezing a member, Serialize orders
 //   with a group, and constraints inside one group are refused;
+// - clones: anonymous clones of one primitive are read, with locations, orders and tickets naming
+//   them (see Note [Clones] and Note [Clone orders] in clones.ts); promotable and globally-unique
+//   clones, clones of groups, colocations naming a clone, constraints naming a cloned primitive,
+//   several histories of one clone on a node and more active instances than clone-max are refused;
 // - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;
 // - operation history: see auditOps;
 // - fencing: see Note [Fencing] (fencing.ts); pending nodes, unfencing, and anything Pacemaker
@@ -987,10 +1134,39 @@ function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void, f
 // pattern unescaped, as Pacemaker does (the reader refuses ids with other regex characters than
 // `.`, which then matches any character in both). A count expires when now > last + timeout.
 
-function failCountPattern(id: string, prefix: string, legacy: boolean): RegExp {
+/**
+ * A node's fail-count and last-failure attributes, indexed by the resource id they can only belong
+ * to (the text before the first `#`, or all of it in a legacy CIB, without a clone instance
+ * number): each resource then tests its patterns against its own few. Ids with a `.` (a regex
+ * wildcard in Pacemaker's pattern) test all of them (`all`).
+ */
+function failAttributesById(attrs: ReadonlyMap<string, string>, legacy: boolean): { all: Array<[string, string]>; byId: Map<string, Array<[string, string]>> } {
+  const all: Array<[string, string]> = [];
+  const byId = new Map<string, Array<[string, string]>>();
+  const add = (id: string, kv: [string, string]): void => {
+    const list = byId.get(id);
+    if (list) list.push(kv);
+    else byId.set(id, [kv]);
+  };
+  for (const [k, v] of attrs) {
+    const prefix = k.startsWith('fail-count-') ? 'fail-count-' : k.startsWith('last-failure-') ? 'last-failure-' : undefined;
+    if (prefix === undefined) continue;
+    all.push([k, v]);
+    const rest = k.slice(prefix.length);
+    const hash = rest.indexOf('#');
+    const id = legacy ? rest : hash >= 0 ? rest.slice(0, hash) : undefined;
+    if (id === undefined) continue;
+    add(id, [k, v]);
+    const base = id.replace(/:\d+$/, '');
+    if (base !== id) add(base, [k, v]);
+  }
+  return { all, byId };
+}
+
+function failCountPattern(id: string, prefix: string, legacy: boolean, anonymousClone = false): RegExp {
   // Only the lenient reader gets here with other regex characters: they are taken literally.
   const pattern = id.replace(/[\\^$*+?()[\]{}|/]/g, '\\$&');
-  return new RegExp(`^${prefix}-${pattern}${legacy ? '' : '#.+_[0-9]+'}$`);
+  return new RegExp(`^${prefix}-${pattern}${anonymousClone ? '(:[0-9]+)?' : ''}${legacy ? '' : '#.+_[0-9]+'}$`);
 }
 
 /** Pacemaker's `compare_version`: dotted integers, a missing version is the lowest. */
@@ -1073,4 +1249,65 @@ function definitionChange(primitive: XmlNode, ops: XmlNode[]): 'restart' | 'relo
   const forced = (attr(start, 'op-force-restart') ?? '').split(/\s+/).filter(Boolean);
   const restartParams = new Map([...params].filter(([k]) => forced.includes(k)));
   return restartDigest === startDigest(restartParams) ? 'reload' : 'parameters changed that its agent cannot reload (op-restart-digest)';
+}
+
+// Note [Templates]
+// ~~~~~~~~~~~~~~~~
+// A primitive with `template="T"` is the template's copy under the primitive's id (`unpack_template`
+// in Pacemaker 2.1.5): the template's attributes (class, provider, type) and child elements, then
+// the primitive's own child elements; of the operations, the primitive's, plus the template's that
+// the primitive does not define (same name, role and interval). Templates are not resources
+// themselves; a constraint naming one (it would stand for every primitive made from it) is refused.
+
+/** Expands every template reference in `<resources>` in place; returns the templates' ids. */
+function expandTemplates(resourcesEl: XmlNode | undefined, refuse: (what: string) => void): Set<string> {
+  const templates = new Map(children(resourcesEl, 'template').map((t) => [attr(t, 'id') ?? '', t]));
+  if (templates.size === 0) return new Set();
+  const opKey = (op: XmlNode): string => `${attr(op, 'name')}\0${attr(op, 'role') ?? ''}\0${timeoutMs(attr(op, 'interval') ?? '0') ?? attr(op, 'interval')}`;
+  const expand = (p: XmlNode): void => {
+    const ref = attr(p, 'template');
+    if (ref === undefined) return;
+    const t = templates.get(ref);
+    if (!t) return refuse(`primitive ${attr(p, 'id')} from an unknown template ${ref}`);
+    const own = { ...p };
+    for (const k of Object.keys(p)) delete p[k];
+    for (const [k, v] of Object.entries(t)) {
+      if (typeof v === 'string') p[k] = v;
+      else p[k] = Array.isArray(v) ? [...v] : [v];
+    }
+    p['id'] = own['id'];
+    for (const [k, v] of Object.entries(own)) {
+      if (typeof v === 'string' || k === 'operations') continue;
+      p[k] = [...((p[k] as unknown[] | undefined) ?? []), ...(Array.isArray(v) ? v : [v])];
+    }
+    const ownOps = children(own, 'operations');
+    const tOps = children(t, 'operations');
+    if (ownOps.length > 0) {
+      const defined = new Set(ownOps.flatMap((o) => children(o, 'op')).map(opKey));
+      const inherited = tOps.flatMap((o) => children(o, 'op')).filter((op) => !defined.has(opKey(op)));
+      p['operations'] = [{ ...ownOps[0], op: [...children(ownOps[0], 'op'), ...inherited] }, ...ownOps.slice(1)];
+    }
+  };
+  const walk = (el: XmlNode | undefined): void => {
+    for (const prim of children(el, 'primitive')) expand(prim);
+    for (const k of ['group', 'clone', 'master']) for (const c of children(el, k)) walk(c);
+  };
+  walk(resourcesEl);
+  delete resourcesEl![`template`];
+  return new Set(templates.keys());
+}
+
+/** Every resource id the constraints name (directly or in resource sets). */
+function constraintNames(cons: XmlNode | undefined): Set<string> {
+  const out = new Set<string>();
+  for (const kind of ['rsc_location', 'rsc_colocation', 'rsc_order', 'rsc_ticket']) {
+    for (const c of children(cons, kind)) {
+      for (const a of ['rsc', 'with-rsc', 'first', 'then']) {
+        const v = attr(c, a);
+        if (v !== undefined) out.add(v);
+      }
+      for (const set of children(c, 'resource_set')) for (const r of children(set, 'resource_ref')) if (attr(r, 'id') !== undefined) out.add(attr(r, 'id')!);
+    }
+  }
+  return out;
 }

@@ -96,7 +96,7 @@ export function writeCib(
   const groupOf = new Map((spec.groups ?? []).flatMap((g) => g.members.map((m) => [m, g] as const)));
   const rscById = new Map(spec.resources.map((r) => [r.id, r]));
   const written = new Set<string>();
-  const primitive = (r: ClusterSpec['resources'][number], indent: string): void => {
+  const primitive = (r: ClusterSpec['resources'][number], indent: string, failed = state.resources[r.id]?.failed === true): void => {
     const meta: string[] = [];
     if (r.priority !== undefined) meta.push(nv(`${r.id}-priority`, 'priority', String(r.priority)));
     if (r.stickiness !== undefined) meta.push(nv(`${r.id}-stickiness`, 'resource-stickiness', formatScore(r.stickiness)));
@@ -107,13 +107,28 @@ export function writeCib(
     const m = meta.length > 0 ? `<meta_attributes id="${esc(r.id)}-meta">${meta.join('')}</meta_attributes>` : '';
     // A failed monitor must match a configured one, or Pacemaker sees a changed definition and
     // clears the fail count.
-    const ops = state.resources[r.id]?.failed
+    const ops = failed
       ? `<operations><op id="${esc(r.id)}-monitor-10s" name="monitor" interval="10s"/></operations>`
       : '';
     out.push(`${indent}<primitive id="${esc(r.id)}" ${agent(r.id)}>${m}${utilizationXml(r.id, spec.utilization?.use[r.id])}${ops}</primitive>`);
   };
+  // A clone is written where its first instance is, around its primitive (see Note [Clones]).
+  const cloneOf = new Map((spec.clones ?? []).flatMap((c) => c.instances.map((m) => [m, c] as const)));
+  const baseId = (id: string): string => (cloneOf.has(id) ? id.replace(/:\d+$/, '') : id);
   for (const r of spec.resources) {
     if (written.has(r.id)) continue;
+    const c = cloneOf.get(r.id);
+    if (c) {
+      const cm: string[] = [nv(`${c.id}-max`, 'clone-max', String(c.max))];
+      if (c.priority !== undefined) cm.push(nv(`${c.id}-priority`, 'priority', String(c.priority)));
+      if (c.interleave) cm.push(nv(`${c.id}-interleave`, 'interleave', 'true'));
+      if (c.min !== undefined) cm.push(nv(`${c.id}-min`, 'clone-min', String(c.min)));
+      out.push(`      <clone id="${esc(c.id)}"><meta_attributes id="${esc(c.id)}-meta">${cm.join('')}</meta_attributes>`);
+      primitive({ ...r, id: baseId(r.id) }, '        ', state.resources[r.id]?.failed === true || c.instances.some((i) => state.resources[i]?.failed));
+      out.push('      </clone>');
+      for (const i of c.instances) written.add(i);
+      continue;
+    }
     const g = groupOf.get(r.id);
     if (!g) {
       primitive(r, '      ');
@@ -182,16 +197,21 @@ export function writeCib(
         if (!obs || obs.node !== n.name) continue;
         const op = (opId: string, key: string, operation: string, call: number, rc: number, interval: number, digest: string, at = now): string =>
           `<lrm_rsc_op id="${esc(opId)}" operation_key="${esc(key)}" operation="${operation}" crm-debug-origin="nephele" crm_feature_set="3.16.1" transition-key="${call}:1:0:00000000-0000-0000-0000-000000000000" transition-magic="0:${rc};${call}:1:0:00000000-0000-0000-0000-000000000000" call-id="${call}" rc-code="${rc}" op-status="0" interval="${interval}" last-rc-change="${secs(at)}" exec-time="1" queue-time="0" op-digest="${digest}"/>`;
-        const start = op(`${r.id}_last_0`, `${r.id}_start_0`, 'start', 1, 0, 0, DUMMY_DIGEST);
-        const failed = obs.failed ? op(`${r.id}_last_failure_0`, `${r.id}_monitor_10000`, 'monitor', 2, 1, 10000, MONITOR_DIGEST, obs.failedAt ?? now) : '';
-        ops.push(`<lrm_resource id="${esc(r.id)}" ${agent(r.id)}>${start}${failed}</lrm_resource>`);
+        // A clone instance's history is under its primitive's id.
+        const id = baseId(r.id);
+        const start = op(`${id}_last_0`, `${id}_start_0`, 'start', 1, 0, 0, DUMMY_DIGEST);
+        const failed = obs.failed ? op(`${id}_last_failure_0`, `${id}_monitor_10000`, 'monitor', 2, 1, 10000, MONITOR_DIGEST, obs.failedAt ?? now) : '';
+        ops.push(`<lrm_resource id="${esc(id)}" ${agent(id)}>${start}${failed}</lrm_resource>`);
       }
     }
     const fails: string[] = [];
     for (const f of history) {
       if (f.node !== n.name) continue;
-      fails.push(nv(`fc-${f.resource}-${n.name}`, `fail-count-${f.resource}#monitor_10000`, formatScore(f.count)));
-      if (f.lastFailureAt !== undefined) fails.push(nv(`lf-${f.resource}-${n.name}`, `last-failure-${f.resource}#monitor_10000`, secs(f.lastFailureAt)));
+      // A clone's fail count is its primitive's.
+      const clone = spec.clones?.find((c) => c.id === f.resource);
+      const rid = clone ? baseId(clone.instances[0]!) : f.resource;
+      fails.push(nv(`fc-${rid}-${n.name}`, `fail-count-${rid}#monitor_10000`, formatScore(f.count)));
+      if (f.lastFailureAt !== undefined) fails.push(nv(`lf-${rid}-${n.name}`, `last-failure-${rid}#monitor_10000`, secs(f.lastFailureAt)));
     }
     for (const [i, a] of (options.extraNodeAttributes ?? []).entries()) {
       if (a.node === n.name) fails.push(nv(`extra-${i}`, a.name, a.value));

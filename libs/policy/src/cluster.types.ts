@@ -96,6 +96,26 @@ export interface GroupSpec {
   priority?: number;
 }
 
+/**
+ * An anonymous Pacemaker `<clone>` of one primitive (see Note [Clones] in clones.ts): its
+ * instances are resources of `ClusterSpec.resources` (ids `<primitive>:<n>`, with the clone's
+ * meta attributes already inherited). Constraints may name the clone id.
+ */
+export interface CloneSpec {
+  /** Unique id (distinct from every resource and group id). */
+  id: string;
+  /** Instance resource ids, in instance-number order. */
+  instances: readonly string[];
+  /** `clone-max`: at most this many instances run (at most one per node). */
+  max: number;
+  /** The clone's own priority: where it comes in the assignment order (default 0). */
+  priority?: number;
+  /** `interleave`: an order between two clones binds instances on the same node only. */
+  interleave?: boolean;
+  /** `clone-min`: what is ordered after the clone needs this many instances (default 1). */
+  min?: number;
+}
+
 /** Cluster-wide defaults (`rsc_defaults`). */
 export interface ResourceDefaults {
   stickiness?: number;
@@ -113,6 +133,8 @@ export interface ClusterSpec {
   orders?: readonly OrderConstraint[];
   /** Groups; constraints may name a group id in place of a resource id. */
   groups?: readonly GroupSpec[];
+  /** Anonymous clones; constraints may name a clone id (see Note [Clones] in clones.ts). */
+  clones?: readonly CloneSpec[];
   defaults?: ResourceDefaults;
   /**
    * Fencing is enabled but no fencing device is configured: Pacemaker then leaves every resource

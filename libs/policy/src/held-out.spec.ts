@@ -44,6 +44,9 @@ describe('held-out CIBs answered as crm_simulate answers them', () => {
     const xml = cib(['n1'], prim('a') + prim('b'), '<rsc_order id="ord1" first="a" then="b"/><rsc_order id="ord2" first="b" then="a" kind="Optional"/>', {});
     expect(() => readCib(xml)).toThrow(CibError);
     expect(() => readCib(xml)).toThrow(/rsc_order constraints that form a loop \(a → b → a\)/);
+    // An order between two members of one group (against or along the group's own order).
+    const grouped = cib(['n1'], `<group id="g">${prim('a')}${prim('b')}</group>`, '<rsc_order id="ord1" first="b" then="a"/>', {});
+    expect(() => readCib(grouped)).toThrow(/rsc_order ord1 inside group g/);
   });
 
   it('stalls the start a Serialize order makes wait for an active first that stops', () => {
@@ -67,4 +70,30 @@ describe('held-out CIBs answered as crm_simulate answers them', () => {
     const blocked = cib(['n1'], prim('z', '<nvpair id="z-t" name="target-role" value="Stopped"/>') + prim('a'), '<rsc_order id="ord1" first="z" then="a" symmetrical="false"/>', { n1: changed });
     expect(planned(blocked)).toEqual({ placement: { z: null, a: null }, actions: ['stop:a'] });
   });
+
+  it('restarts on a changed definition (op-digest), and a forced start that cannot run blocks INFINITY dependents', () => {
+    const digested = (digest: string): string =>
+      cib(
+        ['n1', 'n2'],
+        prim('p', '<nvpair id="p-t" name="target-role" value="Stopped"/>') + prim('d'),
+        '<rsc_colocation id="c1" rsc="d" with-rsc="p" score="INFINITY"/><rsc_colocation id="c2" rsc="p" with-rsc="d" score="10"/>',
+        { n1: lrm('p', op('p', 'n1', 'start', 0, 0, T - 100, 2)) + lrm('d', op('d', 'n1', 'start', 0, 0, T - 100, 3)) },
+      ).replace(/op-status="0" interval="0"/g, `op-status="0" op-digest="${digest}" interval="0"`);
+    // The digest of no parameters: nothing changed; d was placed while p was still provisional.
+    expect(planned(digested('f2317cad3d54cec5d7d7aa7d0bf35cf8'))).toEqual({ placement: { p: null, d: 'n1' }, actions: ['stop:p'] });
+    // Another digest: both are restarted, p's forced start cannot run, so d cannot either.
+    expect(planned(digested('0'.repeat(32)))).toEqual({ placement: { p: null, d: null }, actions: ['stop:p', 'stop:d'] });
+  });
+
+  it('expands templates: the primitive is the template under its id, its own meta attributes winning (unpack_template)', () => {
+    const resources =
+      '<template id="t" class="ocf" provider="pacemaker" type="Dummy"><meta_attributes id="t-m"><nvpair id="t-m1" name="resource-stickiness" value="0"/>' +
+      '<nvpair id="t-m2" name="target-role" value="Stopped"/></meta_attributes></template><primitive id="a" template="t"/>' +
+      '<primitive id="b" template="t"><meta_attributes id="b-m"><nvpair id="b-m1" name="target-role" value="Started"/></meta_attributes></primitive>';
+    // crm_simulate: Start b (n2); a inherits target-role=Stopped.
+    expect(planned(cib(['n1', 'n2'], resources, '<rsc_location id="l1" rsc="b" node="n2" score="10"/>', {}))).toEqual({ placement: { a: null, b: 'n2' }, actions: ['start:b'] });
+    // A constraint naming the template stands for all its primitives: refused.
+    expect(() => readCib(cib(['n1'], resources, '<rsc_location id="l1" rsc="t" node="n1" score="10"/>', {}))).toThrow(/constraint naming template t/);
+  });
 });
+

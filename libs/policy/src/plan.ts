@@ -3,6 +3,7 @@ import { Assignment, Rsc, assignResources } from './assign';
 import { ClusterObservedState, ClusterSpec, FailureHistory } from './cluster.types';
 import { FenceAction, planFencing } from './fencing';
 import { expandGroupConstraints } from './groups';
+import { OrderEdge, cloneOrderEdges } from './clones';
 import { INFINITY, formatScore } from './score.util';
 
 // Note [Runnability]
@@ -117,18 +118,27 @@ export function plan(
 /** Greatest fixed point of "start is runnable" (see Note [Runnability]). */
 function computeRunnable(spec: ClusterSpec, a: Assignment, restarted: ReadonlySet<number>): boolean[] {
   const runnable = a.resources.map((r) => r.assigned >= 0);
-  const edges: Array<[number, number]> = []; // [first, then]
+  const edges: OrderEdge[] = [];
   const colocEdges: Array<[number, number]> = []; // [primary, dependent]
   const firsts: number[] = [];
+  // An asymmetrical order leaves alone a `then` that already runs where it stays.
+  const spared = (o: { symmetrical?: boolean }, t: Rsc): boolean =>
+    o.symmetrical === false && t.running >= 0 && t.running === t.assigned && !t.failed && !t.definitionChanged && !restarted.has(t.index);
   for (const o of spec.orders ?? []) {
+    if (a.clones.has(o.first) || a.clones.has(o.then)) {
+      // see Note [Clone orders] in clones.ts
+      const ce = cloneOrderEdges(spec, a, o);
+      firsts.push(...ce.firsts);
+      if ((o.kind ?? 'Mandatory') === 'Mandatory') edges.push(...ce.edges.filter((e) => !spared(o, a.resources[e.then]!)));
+      continue;
+    }
     const f = a.byId.get(o.first);
     const t = a.byId.get(o.then);
     if (!f || !t || f === t) continue;
     firsts.push(f.index);
     if ((o.kind ?? 'Mandatory') !== 'Mandatory') continue; // see Note [Order kinds]
-    // An asymmetrical order leaves alone a `then` that already runs where it stays.
-    if (o.symmetrical === false && t.running >= 0 && t.running === t.assigned && !t.failed && !t.definitionChanged && !restarted.has(t.index)) continue;
-    edges.push([f.index, t.index]);
+    if (spared(o, t)) continue;
+    edges.push({ firsts: [f.index], min: 1, then: t.index });
   }
   for (const c of spec.colocations ?? []) {
     const d = a.byId.get(c.resource);
@@ -137,8 +147,10 @@ function computeRunnable(spec: ClusterSpec, a: Assignment, restarted: ReadonlySe
     if (d && p && d !== p && c.score >= INFINITY && !p.group) colocEdges.push([p.index, d.index]);
   }
   // Only a primary that has a start action blocks its dependents: it has one when it is
-  // assigned, or when it is the `first` of an order (Pacemaker creates it, unrunnable, then).
-  const hasStart = a.resources.map((r) => r.assigned >= 0);
+  // assigned, when a changed definition forces its restart (`force_restart` creates the start
+  // even where it cannot run), or when it is the `first` of an order (Pacemaker creates it,
+  // unrunnable, then).
+  const hasStart = a.resources.map((r) => r.assigned >= 0 || (r.running >= 0 && r.definitionChanged));
   for (const f of firsts) hasStart[f] = true;
   // An unmanaged resource has no action to block: it stays as it is.
   for (const r of a.resources) if (r.unmanaged) hasStart[r.index] = false;
@@ -146,8 +158,11 @@ function computeRunnable(spec: ClusterSpec, a: Assignment, restarted: ReadonlySe
   let changed = true;
   while (changed) {
     changed = false;
-    for (const [p, d] of edges) {
-      if (!runnable[p] && runnable[d] && blockable[d]) {
+    for (const { firsts: fs, min, then: d } of edges) {
+      if (!runnable[d] || !blockable[d]) continue;
+      let n = 0;
+      for (const f of fs) if (runnable[f]) n++;
+      if (n < min) {
         runnable[d] = false;
         changed = true;
       }

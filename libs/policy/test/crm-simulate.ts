@@ -12,6 +12,8 @@ export interface PacemakerResult {
   actions: Array<{ action: string; resource: string; node?: string; from?: string; reason?: string }>;
   /** Nodes the transition fences, as sorted `node:action`. */
   fencing: string[];
+  /** Sorted nodes where each anonymous clone's primitive runs (by primitive id). */
+  cloneNodes: Record<string, string[]>;
 }
 
 type X = Record<string, unknown>;
@@ -51,9 +53,19 @@ export function parseCrmSimulateXml(xml: string): PacemakerResult {
   const revised = res['revised_cluster_status'] as X | undefined;
   const before = res['cluster_status'] as X | undefined;
   const status = revised ?? before;
-  // Group members are listed inside their group.
+  // Group members are listed inside their group, clone instances inside their clone.
   const resources = status?.['resources'] as X | undefined;
+  // Clone instances (`rsc:N`) inside their clone.
   const listed = [...arr(resources?.['resource']), ...arr(resources?.['group']).flatMap((g) => arr(g['resource']))];
+  // Anonymous clone instances are listed by their primitive's id: the nodes they run on.
+  const cloneNodes: Record<string, string[]> = {};
+  for (const r of arr(resources?.['clone']).flatMap((c) => arr(c['resource']))) {
+    const id = String(r['id']).replace(/:\d+$/, '');
+    const list = (cloneNodes[id] ??= []);
+    const nodes = arr(r['node']).map((n) => String(n['name']));
+    if (r['role'] === 'Started') for (const n of nodes) if (![...lastOp].some(([k, op]) => op === 'stop' && k.replace(/:\d+@/, '@') === `${id}@${n}`)) list.push(n);
+  }
+  for (const list of Object.values(cloneNodes)) list.sort();
   for (const r of listed) {
     const id = String(r['id']);
     const nodes = arr(r['node']).map((n) => String(n['name'])).filter((n) => lastOp.get(`${id}@${n}`) !== 'stop');
@@ -78,7 +90,7 @@ export function parseCrmSimulateXml(xml: string): PacemakerResult {
     actions.push(entry);
   }
   const fencing = arr((res['transition'] as X | undefined)?.['fencing_action']).map((f) => `${String(f['target'])}:${String(f['op'])}`).sort();
-  return { placement, scores, actions, fencing };
+  return { placement, scores, actions, fencing, cloneNodes };
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
