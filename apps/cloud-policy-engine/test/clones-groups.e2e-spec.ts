@@ -1,17 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { LocalBroker, NepheleClient, seedLocalBroker } from '@nephele/client';
-import {
-  buildApps,
-  createTestDatabase,
-  createTestVhost,
-  ServiceProcess,
-  TestResource,
-  waitFor,
-  WORKSPACE_ROOT,
-} from '@nephele/testing';
+import { LocalBroker, NepheleClient } from '@nephele/client';
+import { ServiceProcess, TestResource, waitFor } from '@nephele/testing';
+import { startCpeWorld } from './cpe-world';
 
 const TOKEN = 'clones-e2e-admin-token-0123456789abcdef';
 // Service commands carry markers unique to this run, so pgrep finds this run's processes only.
@@ -52,54 +44,12 @@ describe('clones and groups kept healthy (E2E)', () => {
   const created: string[] = [];
 
   beforeAll(async () => {
-    buildApps(
-      'config-api',
-      'iaas-gateway',
-      'state-tracker',
-      'cloud-policy-engine',
-      'dpe-worker',
-      'event-log',
-      'agent',
-    );
-    [db, vhost] = await Promise.all([createTestDatabase('cln_e2e'), createTestVhost('cln_e2e')]);
-    dataDir = mkdtempSync(path.join(tmpdir(), 'nephele-cln-'));
-    const env = {
-      DATABASE_URL: db.url,
-      AMQP_URL: vhost.url,
-      AMQP10_URL: `amqp://guest:guest@127.0.0.1:5672/${vhost.name}`,
-      NEPHELE_BOOTSTRAP_TOKEN: TOKEN,
-      NEPHELE_DATA_DIR: dataDir,
-      NEPHELE_MASTER_KEY: Buffer.alloc(32, 5).toString('base64'),
-      LOG_LEVEL: 'warn',
-    };
-    const config = await ServiceProcess.start('config-api', env);
-    procs.push(config);
-    procs.push(await ServiceProcess.start('iaas-gateway', { ...env, GATEWAY_CONFIG_TTL_MS: '2000' }));
-    procs.push(
-      await ServiceProcess.start('state-tracker', {
-        ...env,
-        TRACKER_POLL_MS: '1000',
-        TRACKER_FAST_POLL_MS: '300',
-      }),
-    );
-    eventLog = await ServiceProcess.start('event-log', env);
-    procs.push(eventLog);
-    world = await seedLocalBroker(new NepheleClient({ url: config.url, token: TOKEN }), {
-      project: 'cln-e2e',
-      images: {
-        agent: { command: [process.execPath, path.join(WORKSPACE_ROOT, 'dist/apps/agent/main.js')] },
-      },
-      imageNames: { 'debian-12': 'agent' },
-    });
-    const cpe = await ServiceProcess.start('cloud-policy-engine', {
-      ...env,
-      CPE_RUNTIME: 'process',
-      CPE_DEFAULT_PROJECT: world.projectId,
-      DPE_HEARTBEAT_TIMEOUT_MS: '3000',
-      DPE_WORKER_MAIN: path.join(WORKSPACE_ROOT, 'dist/apps/dpe-worker/main.js'),
-    });
-    procs.push(cpe);
-    api = new NepheleClient({ url: cpe.url, token: TOKEN });
+    ({ db, vhost, dataDir, world, eventLog, api } = await startCpeWorld({
+      tag: 'cln',
+      token: TOKEN,
+      keyByte: 5,
+      procs,
+    }));
   }, 400_000); // builds seven apps on a loaded machine
 
   afterAll(async () => {

@@ -1,20 +1,11 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { LocalBroker, NepheleClient, seedLocalBroker } from '@nephele/client';
-import {
-  buildApps,
-  createTestDatabase,
-  createTestVhost,
-  freePort,
-  ServiceProcess,
-  TestResource,
-  waitFor,
-  WORKSPACE_ROOT,
-} from '@nephele/testing';
+import { LocalBroker, NepheleClient } from '@nephele/client';
+import { freePort, ServiceProcess, TestResource, waitFor, WORKSPACE_ROOT } from '@nephele/testing';
+import { startCpeWorld } from './cpe-world';
 
 const run = promisify(execFile);
 const TOKEN = 'deployables-e2e-admin-token-0123456789';
@@ -47,7 +38,6 @@ describe('deployables kept healthy (E2E: CPE, DPE workers, agents, gateway, trac
   let dataDir: string;
   let world: LocalBroker;
   const procs: ServiceProcess[] = [];
-  let cpe: ServiceProcess;
   let eventLog: ServiceProcess;
   let api: NepheleClient;
   let pg: Client;
@@ -56,56 +46,13 @@ describe('deployables kept healthy (E2E: CPE, DPE workers, agents, gateway, trac
   let xmlId: string;
 
   beforeAll(async () => {
-    buildApps(
-      'config-api',
-      'iaas-gateway',
-      'state-tracker',
-      'cloud-policy-engine',
-      'dpe-worker',
-      'event-log',
-      'agent',
-    );
-    [db, vhost] = await Promise.all([createTestDatabase('dpl_e2e'), createTestVhost('dpl_e2e')]);
-    dataDir = mkdtempSync(path.join(tmpdir(), 'nephele-dpl-'));
+    ({ db, vhost, dataDir, world, eventLog, api } = await startCpeWorld({
+      tag: 'dpl',
+      token: TOKEN,
+      keyByte: 9,
+      procs,
+    }));
     webPort = await freePort();
-    const edge = `amqp://guest:guest@127.0.0.1:5672/${vhost.name}`;
-    const env = {
-      DATABASE_URL: db.url,
-      AMQP_URL: vhost.url,
-      AMQP10_URL: edge,
-      NEPHELE_BOOTSTRAP_TOKEN: TOKEN,
-      NEPHELE_DATA_DIR: dataDir,
-      NEPHELE_MASTER_KEY: Buffer.alloc(32, 9).toString('base64'),
-      LOG_LEVEL: 'warn',
-    };
-    const config = await ServiceProcess.start('config-api', env);
-    procs.push(config);
-    procs.push(await ServiceProcess.start('iaas-gateway', { ...env, GATEWAY_CONFIG_TTL_MS: '2000' }));
-    procs.push(
-      await ServiceProcess.start('state-tracker', {
-        ...env,
-        TRACKER_POLL_MS: '1000',
-        TRACKER_FAST_POLL_MS: '300',
-      }),
-    );
-    eventLog = await ServiceProcess.start('event-log', env);
-    procs.push(eventLog);
-    world = await seedLocalBroker(new NepheleClient({ url: config.url, token: TOKEN }), {
-      project: 'dpl-e2e',
-      images: {
-        agent: { command: [process.execPath, path.join(WORKSPACE_ROOT, 'dist/apps/agent/main.js')] },
-      },
-      imageNames: { 'debian-12': 'agent' },
-    });
-    cpe = await ServiceProcess.start('cloud-policy-engine', {
-      ...env,
-      CPE_RUNTIME: 'process',
-      CPE_DEFAULT_PROJECT: world.projectId,
-      DPE_HEARTBEAT_TIMEOUT_MS: '3000',
-      DPE_WORKER_MAIN: path.join(WORKSPACE_ROOT, 'dist/apps/dpe-worker/main.js'),
-    });
-    procs.push(cpe);
-    api = new NepheleClient({ url: cpe.url, token: TOKEN });
     pg = new Client({ connectionString: db.url });
     await pg.connect();
   }, 400_000); // builds seven apps; a loaded 2-core machine needs minutes

@@ -1,20 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { EdgeClient } from '@nephele/bus';
-import { LocalBroker, NepheleClient, seedLocalBroker } from '@nephele/client';
-import {
-  buildApps,
-  createTestDatabase,
-  createTestVhost,
-  freePort,
-  ServiceProcess,
-  TestResource,
-  waitFor,
-  WORKSPACE_ROOT,
-} from '@nephele/testing';
+import { LocalBroker, NepheleClient } from '@nephele/client';
+import { freePort, ServiceProcess, TestResource, waitFor } from '@nephele/testing';
+import { startCpeWorld } from './cpe-world';
 
 const TOKEN = 'recovery-e2e-admin-token-0123456789abc';
 const RUN = 100_000 + Math.floor(Math.random() * 800_000);
@@ -61,56 +52,13 @@ describe('recovery budgets, conditions, orderly destroy and agent identity (E2E)
   const created: string[] = [];
 
   beforeAll(async () => {
-    buildApps(
-      'config-api',
-      'iaas-gateway',
-      'state-tracker',
-      'cloud-policy-engine',
-      'dpe-worker',
-      'event-log',
-      'agent',
-    );
-    [db, vhost] = await Promise.all([createTestDatabase('rcv_e2e'), createTestVhost('rcv_e2e')]);
-    dataDir = mkdtempSync(path.join(tmpdir(), 'nephele-rcv-'));
+    ({ db, vhost, dataDir, world, eventLog, api, edgeUrl } = await startCpeWorld({
+      tag: 'rcv',
+      token: TOKEN,
+      keyByte: 7,
+      procs,
+    }));
     webPort = await freePort();
-    edgeUrl = `amqp://guest:guest@127.0.0.1:5672/${vhost.name}`;
-    const env = {
-      DATABASE_URL: db.url,
-      AMQP_URL: vhost.url,
-      AMQP10_URL: edgeUrl,
-      NEPHELE_BOOTSTRAP_TOKEN: TOKEN,
-      NEPHELE_DATA_DIR: dataDir,
-      NEPHELE_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
-      LOG_LEVEL: 'warn',
-    };
-    const config = await ServiceProcess.start('config-api', env);
-    procs.push(config);
-    procs.push(await ServiceProcess.start('iaas-gateway', { ...env, GATEWAY_CONFIG_TTL_MS: '2000' }));
-    procs.push(
-      await ServiceProcess.start('state-tracker', {
-        ...env,
-        TRACKER_POLL_MS: '1000',
-        TRACKER_FAST_POLL_MS: '300',
-      }),
-    );
-    eventLog = await ServiceProcess.start('event-log', env);
-    procs.push(eventLog);
-    world = await seedLocalBroker(new NepheleClient({ url: config.url, token: TOKEN }), {
-      project: 'rcv-e2e',
-      images: {
-        agent: { command: [process.execPath, path.join(WORKSPACE_ROOT, 'dist/apps/agent/main.js')] },
-      },
-      imageNames: { 'debian-12': 'agent' },
-    });
-    const cpe = await ServiceProcess.start('cloud-policy-engine', {
-      ...env,
-      CPE_RUNTIME: 'process',
-      CPE_DEFAULT_PROJECT: world.projectId,
-      DPE_HEARTBEAT_TIMEOUT_MS: '3000',
-      DPE_WORKER_MAIN: path.join(WORKSPACE_ROOT, 'dist/apps/dpe-worker/main.js'),
-    });
-    procs.push(cpe);
-    api = new NepheleClient({ url: cpe.url, token: TOKEN });
   }, 400_000); // builds seven apps on a loaded machine
 
   afterAll(async () => {
