@@ -1,9 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { LocalBroker, NepheleClient } from '@nephele/client';
 import { ServiceProcess, TestResource, waitFor } from '@nephele/testing';
-import { startCpeWorld } from './cpe-world';
+import { localRecords as localRecordsIn, pgrep, startCpeWorld } from './cpe-world';
 
 const TOKEN = 'clones-e2e-admin-token-0123456789abcdef';
 // Service commands carry markers unique to this run, so pgrep finds this run's processes only.
@@ -20,11 +18,6 @@ interface View {
   id: string;
   status: string;
   assemblies: { name: string; state: string; instanceId?: string; services: ServiceView[] }[];
-}
-interface LocalRecord {
-  id: string;
-  metadata?: Record<string, string>;
-  process?: { pid: number };
 }
 
 /**
@@ -76,33 +69,7 @@ describe('clones and groups kept healthy (E2E)', () => {
       return false;
     }
   };
-  function localRecords(): LocalRecord[] {
-    const root = path.join(dataDir, 'local-driver', world.providerId, 'instances');
-    let ids: string[] = [];
-    try {
-      ids = readdirSync(root);
-    } catch {
-      return [];
-    }
-    return ids.flatMap((id) => {
-      try {
-        return [JSON.parse(readFileSync(path.join(root, id, 'instance.json'), 'utf8')) as LocalRecord];
-      } catch {
-        return [];
-      }
-    });
-  }
-  const pgrep = (pattern: string): number[] => {
-    try {
-      return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' })
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map(Number);
-    } catch {
-      return [];
-    }
-  };
+  const localRecords = () => localRecordsIn(dataDir, world.providerId);
   const parentOf = (pid: number): number | undefined => {
     try {
       // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.

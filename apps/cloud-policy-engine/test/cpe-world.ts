@@ -1,4 +1,5 @@
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalBroker, NepheleClient, seedLocalBroker } from '@nephele/client';
@@ -92,4 +93,42 @@ export async function startCpeWorld(o: {
     cpe,
     api: new NepheleClient({ url: cpe.url, token: o.token }),
   };
+}
+
+/** What the `local` driver keeps of an instance (the fields the specs read). */
+export interface LocalRecord {
+  id: string;
+  metadata?: Record<string, string>;
+  process?: { pid: number };
+}
+
+/** The `local` driver's instance records under a data directory (none yet: empty). */
+export function localRecords(dataDir: string, providerId: string): LocalRecord[] {
+  const root = path.join(dataDir, 'local-driver', providerId, 'instances');
+  let ids: string[] = [];
+  try {
+    ids = readdirSync(root);
+  } catch {
+    return [];
+  }
+  return ids.flatMap((id) => {
+    try {
+      return [JSON.parse(readFileSync(path.join(root, id, 'instance.json'), 'utf8')) as LocalRecord];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Pids of processes whose command line matches `pattern` (`pgrep -f`). */
+export function pgrep(pattern: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
 }

@@ -1,11 +1,11 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { LocalBroker, NepheleClient } from '@nephele/client';
 import { freePort, ServiceProcess, TestResource, waitFor, WORKSPACE_ROOT } from '@nephele/testing';
-import { startCpeWorld } from './cpe-world';
+import { localRecords as localRecordsIn, pgrep, startCpeWorld } from './cpe-world';
 
 const run = promisify(execFile);
 const TOKEN = 'deployables-e2e-admin-token-0123456789';
@@ -80,35 +80,9 @@ describe('deployables kept healthy (E2E: CPE, DPE workers, agents, gateway, trac
       /* gone */
     }
   }
-  function localRecords(): { id: string; metadata?: Record<string, string>; process?: { pid: number } }[] {
-    const root = path.join(dataDir, 'local-driver', world.providerId, 'instances');
-    let ids: string[] = [];
-    try {
-      ids = readdirSync(root);
-    } catch {
-      return [];
-    }
-    return ids.flatMap((id) => {
-      try {
-        return [JSON.parse(readFileSync(path.join(root, id, 'instance.json'), 'utf8'))];
-      } catch {
-        return [];
-      }
-    });
-  }
+  const localRecords = () => localRecordsIn(dataDir, world.providerId);
   const instancesOf = (deployableId: string) =>
     localRecords().filter((r) => r.metadata?.nephele_deployable === deployableId);
-  const pgrep = (pattern: string): number[] => {
-    try {
-      return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' })
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map(Number);
-    } catch {
-      return [];
-    }
-  };
   const view = (id: string) => api.get<View>(`/v1/deployables/${id}`);
   /** Where a service runs (a running report wins over a stopped one left on another assembly). */
   const svc = (v: View, name: string) => {

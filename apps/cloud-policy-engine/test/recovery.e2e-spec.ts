@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { EdgeClient } from '@nephele/bus';
 import { LocalBroker, NepheleClient } from '@nephele/client';
 import { freePort, ServiceProcess, TestResource, waitFor } from '@nephele/testing';
-import { startCpeWorld } from './cpe-world';
+import { localRecords as localRecordsIn, pgrep, startCpeWorld } from './cpe-world';
 
 const TOKEN = 'recovery-e2e-admin-token-0123456789abc';
 const RUN = 100_000 + Math.floor(Math.random() * 800_000);
@@ -77,34 +76,8 @@ describe('recovery budgets, conditions, orderly destroy and agent identity (E2E)
       /* gone */
     }
   }
-  function localRecords(): { id: string; metadata?: Record<string, string>; process?: { pid: number } }[] {
-    const root = path.join(dataDir, 'local-driver', world.providerId, 'instances');
-    let ids: string[] = [];
-    try {
-      ids = readdirSync(root);
-    } catch {
-      return [];
-    }
-    return ids.flatMap((id) => {
-      try {
-        return [JSON.parse(readFileSync(path.join(root, id, 'instance.json'), 'utf8'))];
-      } catch {
-        return [];
-      }
-    });
-  }
+  const localRecords = () => localRecordsIn(dataDir, world.providerId);
   const instancesOf = (id: string) => localRecords().filter((r) => r.metadata?.nephele_deployable === id);
-  const pgrep = (pattern: string): number[] => {
-    try {
-      return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' })
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map(Number);
-    } catch {
-      return [];
-    }
-  };
   const view = (id: string) => api.get<View>(`/v1/deployables/${id}`);
   const until = (id: string, status: string, timeoutMs: number) =>
     waitFor(

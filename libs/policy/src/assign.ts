@@ -410,34 +410,37 @@ function buildClones(spec: ClusterSpec, byId: Map<string, Rsc>, N: number): Map<
   for (const c of spec.clones ?? []) {
     const instances = c.instances.map((id) => byId.get(id)).filter((m): m is Rsc => m !== undefined && m.group === undefined && m.clone === undefined);
     if (instances.length === 0 || byId.has(c.id) || clones.has(c.id)) continue;
-    const clone: Rsc = {
-      index: -1,
-      spec: instances[0]!.spec,
-      id: c.id,
-      priority: c.priority ?? 0,
-      stickiness: 0,
-      stopped: false,
-      unmanaged: false,
-      running: -1,
-      active: instances.some((m) => m.active),
-      activeNode: -1,
-      failed: false,
-      definitionChanged: false,
-      w: new Int32Array(N),
-      thisWith: [],
-      withThis: [],
-      provisional: true,
-      allocating: false,
-      merging: false,
-      assigned: -1,
-      bans: new Map(),
-      instances,
-      cloneMax: c.max,
-    };
+    const clone: Rsc = { ...collective(c.id, instances[0]!.spec, c.priority, N), active: instances.some((m) => m.active), instances, cloneMax: c.max };
     for (const m of instances) m.clone = clone;
     clones.set(c.id, clone);
   }
   return clones;
+}
+
+/** A group or clone entity before its members are linked: nothing runs, nothing assigned yet. */
+function collective(id: string, spec: ResourceSpec, priority: number | undefined, N: number): Rsc {
+  return {
+    index: -1,
+    spec,
+    id,
+    priority: priority ?? 0,
+    stickiness: 0,
+    stopped: false,
+    unmanaged: false,
+    running: -1,
+    active: false,
+    activeNode: -1,
+    failed: false,
+    definitionChanged: false,
+    w: new Int32Array(N),
+    thisWith: [],
+    withThis: [],
+    provisional: true,
+    allocating: false,
+    merging: false,
+    assigned: -1,
+    bans: new Map(),
+  };
 }
 
 /** The group entities of `spec.groups`, linked to their members (see Note [Groups] in groups.ts). */
@@ -447,27 +450,11 @@ function buildGroups(spec: ClusterSpec, byId: Map<string, Rsc>, N: number): Map<
     const members = g.members.map((id) => byId.get(id)).filter((m): m is Rsc => m !== undefined && m.group === undefined);
     if (members.length === 0 || byId.has(g.id) || groups.has(g.id)) continue;
     const group: Rsc = {
-      index: -1,
-      spec: { id: g.id },
-      id: g.id,
-      priority: g.priority ?? 0,
-      stickiness: 0,
-      stopped: false,
-      unmanaged: false,
+      ...collective(g.id, { id: g.id }, g.priority, N),
       // A member's activity counts for its group (`native_add_running`).
       running: members.find((m) => m.running >= 0)?.running ?? -1,
       active: members.some((m) => m.active),
       activeNode: members.find((m) => m.activeNode >= 0)?.activeNode ?? -1,
-      failed: false,
-      definitionChanged: false,
-      w: new Int32Array(N),
-      thisWith: [],
-      withThis: [],
-      provisional: true,
-      allocating: false,
-      merging: false,
-      assigned: -1,
-      bans: new Map(),
       members,
     };
     for (const m of members) m.group = group;
