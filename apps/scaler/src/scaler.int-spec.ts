@@ -593,11 +593,9 @@ describe('scaler (real PostgreSQL + RabbitMQ + HAProxy)', () => {
       expect.arrayContaining([
         'bogus',
         'config.name',
-        'config.maxEntities',
         'config.cooldown',
         'launchConfig.hardwareProfile',
         'launchConfig.extra',
-        'launchConfig.loadBalancers[0].id',
         'launchConfig.loadBalancers[0].port',
         'policies[0].desiredCapacity',
         'policies[0].args.cron',
@@ -605,6 +603,17 @@ describe('scaler (real PostgreSQL + RabbitMQ + HAProxy)', () => {
         'policies[2].args.alarmCriteria',
       ]),
     );
+    // Rules that need the scaler's configuration (its maxEntities limit, its balancers) are
+    // checked once the body is well-formed, and name their fields the same way.
+    const configured = await call('POST', `${url}/v1/groups`, {
+      config: { name: 'x', minEntities: 3, maxEntities: 2000 },
+      launchConfig: { image: 'x', hardwareProfile: 'h', loadBalancers: [{ id: 'nope', port: 80 }] },
+    });
+    expect(configured.status).toBe(400);
+    expect(configured.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'config.maxEntities',
+      'launchConfig.loadBalancers[0].id',
+    ]);
     expect((await call('GET', `${url}/v1/groups/not-a-uuid`)).status).toBe(404);
     expect((await call('GET', `${url}/v1/groups/00000000-0000-4000-8000-000000000000/state`)).status).toBe(
       404,
