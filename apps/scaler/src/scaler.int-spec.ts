@@ -374,6 +374,20 @@ describe('scaler (real PostgreSQL + RabbitMQ + HAProxy)', () => {
       await active(gid, 2);
       const again = await call('POST', `${url}/v1/alarms/alertmanager`, body, headers);
       expect(again.body).toMatchObject({ duplicates: 2, executions: [] });
+      // Fields newer Alertmanagers add are ignored, not refused.
+      const newer = await call(
+        'POST',
+        `${url}/v1/alarms/alertmanager`,
+        { ...body, newField: { x: 1 }, alerts: body.alerts.map((a) => ({ ...a, silencedBy: [] })) },
+        headers,
+      );
+      expect([newer.status, newer.body.duplicates]).toEqual([200, 2]);
+      // The bearer token is checked before the body: a wrong token with a bad body is a 401.
+      const deniedBad = await call('POST', `${url}/v1/alarms/alertmanager`, { version: '3' }, {
+        ...headers,
+        authorization: 'Bearer nope',
+      });
+      expect(deniedBad.status).toBe(401);
       const bad = await call(
         'POST',
         `${url}/v1/alarms/alertmanager`,
@@ -615,6 +629,20 @@ describe('scaler (real PostgreSQL + RabbitMQ + HAProxy)', () => {
       'launchConfig.loadBalancers[0].id',
     ]);
     expect((await call('GET', `${url}/v1/groups/not-a-uuid`)).status).toBe(404);
+    // A group or policy the caller cannot see is a 404 even with a bad body (guards before pipes):
+    // a bad body must not tell another project's ids from random ones.
+    const nobody = '00000000-0000-4000-8000-000000000000';
+    const own = (await call('GET', `${url}/v1/groups`)).body.items[0].id as string;
+    for (const [method, path] of [
+      ['PUT', `/v1/groups/${nobody}/config`],
+      ['PUT', `/v1/groups/${nobody}/launch`],
+      ['POST', `/v1/groups/${nobody}/policies`],
+      ['PUT', `/v1/groups/${own}/policies/${nobody}`],
+      ['POST', `/v1/groups/${own}/policies/${nobody}/webhooks`],
+    ] as const) {
+      const bad = await call(method, `${url}${path}`, { bogus: true });
+      expect([path, bad.status]).toEqual([path, 404]);
+    }
     expect((await call('GET', `${url}/v1/groups/00000000-0000-4000-8000-000000000000/state`)).status).toBe(
       404,
     );
