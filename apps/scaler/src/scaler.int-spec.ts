@@ -636,6 +636,9 @@ describe('scaler (real PostgreSQL + RabbitMQ + HAProxy)', () => {
     for (const [method, path] of [
       ['PUT', `/v1/groups/${nobody}/config`],
       ['PUT', `/v1/groups/${nobody}/launch`],
+      ['POST', `/v1/groups/${nobody}/refresh`],
+      ['PUT', `/v1/groups/${nobody}/lifecycle-hooks/h`],
+      ['PUT', `/v1/groups/${nobody}/servers/${nobody}/protection`],
       ['POST', `/v1/groups/${nobody}/policies`],
       ['PUT', `/v1/groups/${own}/policies/${nobody}`],
       ['POST', `/v1/groups/${own}/policies/${nobody}/webhooks`],

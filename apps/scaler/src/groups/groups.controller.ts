@@ -231,6 +231,7 @@ export class GroupsController {
   }
 
   @Put(':id/servers/:sid/protection')
+  @UseGuards(GroupVisibleGuard)
   @ApiOperation({ summary: 'Protect a server from scale-in, or lift the protection: {protected}' })
   @ApiOkResponse({ type: ServerProtectionView })
   @ApiProblems(400, 401, 403, 404)

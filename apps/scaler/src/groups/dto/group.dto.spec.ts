@@ -118,3 +118,10 @@ describe('group request DTOs', () => {
     expect(urlProblem('/relative')).toMatch(/absolute/);
   });
 });
+
+describe('hostile policy bodies', () => {
+  it.each([['__proto__'], ['constructor'], ['toString'], [{}], [null]])('answer 400 for type %j', async (type) => {
+    const r = await check(PolicyDto, { name: 'p', type, change: 1, args: { cron: '* * * * *' } });
+    expect(fields(r.errors)).toContain('type');
+  });
+});

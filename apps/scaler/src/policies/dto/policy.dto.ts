@@ -89,11 +89,11 @@ export class TargetArgsDto {
 /** `args` of a webhook policy: none. */
 export class NoArgsDto {}
 
-const ARGS: Record<string, new () => object> = {
-  schedule: ScheduleArgsDto,
-  alarm: AlarmArgsDto,
-  target: TargetArgsDto,
-};
+const ARGS = new Map<unknown, new () => object>([
+  ['schedule', ScheduleArgsDto],
+  ['alarm', AlarmArgsDto],
+  ['target', TargetArgsDto],
+]);
 
 /** `POST /v1/groups/{id}/policies`, `PUT …/{pid}` and each of a new group's `policies`. */
 export class PolicyDto {
@@ -131,7 +131,7 @@ export class PolicyDto {
     return typeof v === 'object' && v !== null ? problemAt(errors, 'args') : problemUnder(errors, 'args');
   })
   @ValidateNested()
-  @Type((t) => ARGS[String((t?.object as Obj | undefined)?.type)] ?? NoArgsDto)
+  @Type((t) => ARGS.get((t?.object as Obj | undefined)?.type) ?? NoArgsDto)
   args?: ScheduleArgsDto | AlarmArgsDto | TargetArgsDto;
 }
 
