@@ -1,5 +1,12 @@
 import 'reflect-metadata';
-import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  IsObject,
+  registerDecorator,
+  ValidateNested,
+  ValidationArguments,
+  ValidationOptions,
+} from 'class-validator';
 
 // Note [Request DTOs]
 // Every JSON body is a class-validator DTO, checked once by the global ValidationPipe
@@ -34,6 +41,12 @@ export function Check(
           problem(value, a.object as Record<string, unknown>) === undefined,
       },
     });
+}
+
+/** A nested DTO: an object (else `message`), validated as `cls`. */
+export function Nested(cls: () => new () => object, message: string): PropertyDecorator {
+  const decorators = [IsObject({ message }), ValidateNested(), Type(cls)];
+  return (target, key) => decorators.forEach((d) => d(target, key));
 }
 
 const ACCEPTS_UNKNOWN_FIELDS = Symbol('nephele:acceptsUnknownFields');

@@ -54,10 +54,14 @@ export class OwnEventTypesGuard implements CanActivate {
     if (req.principal?.role === 'admin') return true;
     const body: unknown = req.body;
     const items: unknown[] = Array.isArray(body) ? body : [body];
-    const own = items.findIndex((e) => /^nephele\./.test(String((e as { type?: unknown } | null)?.type ?? '')));
+    const own = items.findIndex((e) =>
+      /^nephele\./.test(String((e as { type?: unknown } | null)?.type ?? '')),
+    );
     if (own >= 0)
       throw new ProblemException(403, 'only admin tokens may log events of Nephele’s own types (nephele.*)', {
-        errors: [{ field: `${Array.isArray(body) ? `[${own}].` : ''}type`, message: 'use a type of your own' }],
+        errors: [
+          { field: `${Array.isArray(body) ? `[${own}].` : ''}type`, message: 'use a type of your own' },
+        ],
       });
     return true;
   }

@@ -19,27 +19,19 @@ export async function heatContext(auth: OpenStackAuthService, req: Request, ref:
   return { c, pool };
 }
 
-/** The Nova context of the request: the guard's, or resolved now (routes without a body). */
-export function novaContextOf(
-  auth: OpenStackAuthService,
-  req: Request,
-  res: Response,
-  ref: string,
-): Promise<ComputeContext> {
-  const done = (req as WithContext).novaContext;
-  return done ? Promise.resolve(done) : computeContext(auth, req, res, ref);
+/** What the route's guard resolved, or `resolve()` now (routes without a body have no guard). */
+function resolved<T>(req: Request, key: keyof WithContext & `${string}Context`, resolve: () => Promise<T>) {
+  const done = (req as WithContext)[key] as T | undefined;
+  return done ? Promise.resolve(done) : resolve();
 }
 
-/** The Heat context of the request: the guard's, or resolved now (routes without a body). */
-export function heatContextOf(
-  auth: OpenStackAuthService,
-  req: Request,
-  ref: string,
-  tenant: string,
-): Promise<HeatContext> {
-  const done = (req as WithContext).heatContext;
-  return done ? Promise.resolve(done) : heatContext(auth, req, ref, tenant);
-}
+/** The Nova context of the request. */
+export const novaContextOf = (auth: OpenStackAuthService, req: Request, res: Response, ref: string) =>
+  resolved(req, 'novaContext', () => computeContext(auth, req, res, ref));
+
+/** The Heat context of the request. */
+export const heatContextOf = (auth: OpenStackAuthService, req: Request, ref: string, tenant: string) =>
+  resolved(req, 'heatContext', () => heatContext(auth, req, ref, tenant));
 
 @Injectable()
 export class NovaAuthGuard implements CanActivate {

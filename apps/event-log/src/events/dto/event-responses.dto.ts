@@ -23,12 +23,17 @@ export class NewCloudEventDto {
   @ApiProperty({ maxLength: 256, description: 'unique per source: a repeated (source, id) is logged once' })
   id!: string;
   @ApiProperty({ maxLength: 1024 }) source!: string;
-  @ApiProperty({ maxLength: 200, pattern: '^[A-Za-z0-9._-]+$', description: 'nephele.* types: admin tokens only' })
+  @ApiProperty({
+    maxLength: 200,
+    pattern: '^[A-Za-z0-9._-]+$',
+    description: 'nephele.* types: admin tokens only',
+  })
   type!: string;
   @ApiPropertyOptional({ maxLength: 1024 }) subject?: string;
   @ApiPropertyOptional({ format: 'date-time', description: 'default: when it is received' }) time?: string;
   @ApiPropertyOptional({ maxLength: 200 }) datacontenttype?: string;
-  @ApiPropertyOptional({ description: 'admins only; a project token logs into its own project' }) project?: string;
+  @ApiPropertyOptional({ description: 'admins only; a project token logs into its own project' })
+  project?: string;
   @ApiPropertyOptional({ description: 'W3C trace context' }) traceparent?: string;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true }) data?: Record<string, unknown>;
   @ApiPropertyOptional({ description: 'binary data, base64 (instead of data)' }) data_base64?: string;

@@ -4,24 +4,10 @@
 // body but a server action drops unknown fields instead of refusing them. A 400 names the field in
 // the body each service answers with (OpenStackErrorFilter); what needs the database (does the
 // keypair exist, is the template in the subset) stays with the handler.
-import { Type } from 'class-transformer';
-import {
-  Allow,
-  ArrayMinSize,
-  IsArray,
-  IsObject,
-  IsOptional,
-  IsString,
-  MaxLength,
-  ValidateNested,
-} from 'class-validator';
-import { AcceptsUnknownFields, Check } from '@nephele/service-kit';
+import { Allow, ArrayMinSize, IsArray, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { AcceptsUnknownFields, Check, Nested } from '@nephele/service-kit';
 import { NAME } from '../compute.util';
 
-const Nested = (cls: () => new () => object, message: string): PropertyDecorator => {
-  const decorators = [IsObject({ message }), ValidateNested(), Type(cls)];
-  return (target, key) => decorators.forEach((d) => d(target, key));
-};
 /** A Heat template_url this subset serves: an appliance's template. */
 export const APPLIANCE_URL = /^nephele:appliances\/([^/]+)(?:\/([^/]+))?$/;
 const isMap = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -46,7 +46,17 @@ describe('group request DTOs', () => {
     ],
     [{ name: 'x', minEntities: 0, serverReadyWebhook: 'http://x' }, 'serverReadyWebhook'],
     [{ name: 'x', minEntities: 0, terminationPolicy: 'custom' }, 'terminationWebhook'],
-    [{ name: 'x', minEntities: 0, metricSources: [{ metric: 'a', prometheusQueryUrl: 'http://p' }, { metric: 'a', prometheusQueryUrl: 'http://q' }] }, 'metricSources'],
+    [
+      {
+        name: 'x',
+        minEntities: 0,
+        metricSources: [
+          { metric: 'a', prometheusQueryUrl: 'http://p' },
+          { metric: 'a', prometheusQueryUrl: 'http://q' },
+        ],
+      },
+      'metricSources',
+    ],
     [{ name: 'x', minEntities: 0, what: 1 }, 'what'],
   ])('refuses %j naming %s, once', async (input, field) => {
     const { errors } = await check(GroupConfigDto, input);
@@ -71,9 +81,17 @@ describe('group request DTOs', () => {
   });
 
   it('refuses control characters in names and references, allows lines in user data', async () => {
-    const ok = await check(LaunchConfigDto, { image: 'i', hardwareProfile: 'h', userData: '#!/bin/sh\n\techo hi\r\n' });
+    const ok = await check(LaunchConfigDto, {
+      image: 'i',
+      hardwareProfile: 'h',
+      userData: '#!/bin/sh\n\techo hi\r\n',
+    });
     expect(ok.errors).toEqual([]);
-    const { errors } = await check(LaunchConfigDto, { image: 'debian\u0000', hardwareProfile: 'small\n', userData: 'a\u0000b' });
+    const { errors } = await check(LaunchConfigDto, {
+      image: 'debian\u0000',
+      hardwareProfile: 'small\n',
+      userData: 'a\u0000b',
+    });
     expect(errors).toEqual([
       { field: 'image', message: 'must not contain control characters' },
       { field: 'hardwareProfile', message: 'must not contain control characters' },
@@ -84,8 +102,12 @@ describe('group request DTOs', () => {
   it('takes a refresh spec or false with a launch config', async () => {
     const base = { image: 'i', hardwareProfile: 'h' };
     expect((await check(PutLaunchConfigDto, { ...base, refresh: false })).errors).toEqual([]);
-    expect((await check(PutLaunchConfigDto, { ...base, refresh: { batchSize: 2 } })).dto!.refresh).toMatchObject({ batchSize: 2 });
-    expect(fields((await check(PutLaunchConfigDto, { ...base, refresh: { batchSize: 0 } })).errors)).toEqual(['refresh.batchSize']);
+    expect(
+      (await check(PutLaunchConfigDto, { ...base, refresh: { batchSize: 2 } })).dto!.refresh,
+    ).toMatchObject({ batchSize: 2 });
+    expect(fields((await check(PutLaunchConfigDto, { ...base, refresh: { batchSize: 0 } })).errors)).toEqual([
+      'refresh.batchSize',
+    ]);
     expect(fields((await check(PutLaunchConfigDto, { ...base, refresh: true })).errors)).toEqual(['refresh']);
   });
 
@@ -97,15 +119,31 @@ describe('group request DTOs', () => {
     const cases: [unknown, string[]][] = [
       [{ name: 'p', type: 'schedule', change: 1, args: { cron: '* * *' } }, ['args.cron']],
       [{ name: 'p', type: 'schedule', change: 1 }, ['args']],
-      [{ name: 'p', type: 'schedule', change: 1, args: { cron: '0 9 * * *', at: '2030-01-01T00:00:00Z' } }, ['args']],
+      [
+        { name: 'p', type: 'schedule', change: 1, args: { cron: '0 9 * * *', at: '2030-01-01T00:00:00Z' } },
+        ['args'],
+      ],
       [{ name: 'p', type: 'alarm', change: 1, args: { alarmCriteria: {} } }, ['args.alarmCriteria']],
       [{ name: 'p', type: 'alarm', change: 1 }, ['args']],
-      [{ name: 'p', type: 'target', args: { metric: 'cpu', target: 1, scaleOutCooldown: 0, scaleInCooldown: 0, x: 1 } }, ['args.x']],
+      [
+        {
+          name: 'p',
+          type: 'target',
+          args: { metric: 'cpu', target: 1, scaleOutCooldown: 0, scaleInCooldown: 0, x: 1 },
+        },
+        ['args.x'],
+      ],
       [{ name: 'p', type: 'webhook', change: 1, desiredCapacity: 2 }, ['desiredCapacity']],
       [{ name: 'p', type: 'nope', change: 1 }, ['type']],
     ];
-    for (const [body, expected] of cases) expect(fields((await check(PolicyDto, body)).errors)).toEqual(expected);
-    const past = await check(PolicyDto, { name: 'p', type: 'schedule', change: 1, args: { at: '2025-01-01T00:00:00Z' } });
+    for (const [body, expected] of cases)
+      expect(fields((await check(PolicyDto, body)).errors)).toEqual(expected);
+    const past = await check(PolicyDto, {
+      name: 'p',
+      type: 'schedule',
+      change: 1,
+      args: { at: '2025-01-01T00:00:00Z' },
+    });
     const pastErrors: FieldError[] = [];
     expect(policyInput(past.dto!, now, '', pastErrors).args).toEqual({ at: '2025-01-01T00:00:00Z' });
     expect(fields(pastErrors)).toEqual(['args.at']);
@@ -120,8 +158,11 @@ describe('group request DTOs', () => {
 });
 
 describe('hostile policy bodies', () => {
-  it.each([['__proto__'], ['constructor'], ['toString'], [{}], [null]])('answer 400 for type %j', async (type) => {
-    const r = await check(PolicyDto, { name: 'p', type, change: 1, args: { cron: '* * * * *' } });
-    expect(fields(r.errors)).toContain('type');
-  });
+  it.each([['__proto__'], ['constructor'], ['toString'], [{}], [null]])(
+    'answer 400 for type %j',
+    async (type) => {
+      const r = await check(PolicyDto, { name: 'p', type, change: 1, args: { cron: '* * * * *' } });
+      expect(fields(r.errors)).toContain('type');
+    },
+  );
 });

@@ -8,7 +8,6 @@ import {
   ArrayMaxSize,
   IsArray,
   IsIn,
-  IsObject,
   IsOptional,
   IsString,
   MinLength,
@@ -22,7 +21,7 @@ import {
   TERMINATION_POLICIES,
   validateGroupBounds,
 } from '@nephele/scaling';
-import { Check, stringMapProblem } from '@nephele/service-kit';
+import { Check, Nested, stringMapProblem } from '@nephele/service-kit';
 import { PolicyDto, PolicyView } from '../../policies/dto/policy.dto';
 import { StartRefreshDto } from './refresh.dto';
 
@@ -72,10 +71,6 @@ const Seconds = (min: number) =>
       ? undefined
       : `must be an integer number of seconds from ${min} to ${MAX_SECONDS}`,
   );
-const Nested = (cls: () => new () => object, shape: string): PropertyDecorator => {
-  const decorators = [IsObject({ message: `must be ${shape}` }), ValidateNested(), Type(cls)];
-  return (target, key) => decorators.forEach((d) => d(target, key));
-};
 const NestedArray = (cls: () => new () => object, max: number, what: string): PropertyDecorator => {
   const message = `must be an array of at most ${max} ${what}`;
   const decorators = [
@@ -93,7 +88,9 @@ export class ServerReadyWebhookDto {
   @ApiPropertyOptional({ description: 'HMAC signing secret, 16–256 characters (never returned)' })
   @IsOptional()
   @Check((v) =>
-    typeof v === 'string' && v.length >= 16 && v.length <= 256 ? undefined : 'must be a string of 16 to 256 characters',
+    typeof v === 'string' && v.length >= 16 && v.length <= 256
+      ? undefined
+      : 'must be a string of 16 to 256 characters',
   )
   secret?: string;
 }
@@ -113,14 +110,20 @@ export class TerminationWebhookDto {
 
 export class MetricSourceDto {
   @ApiProperty()
-  @Check((v) => (typeof v === 'string' && METRIC_NAME.test(v) ? undefined : 'must be a metric name (letters, digits, _:.-)'))
+  @Check((v) =>
+    typeof v === 'string' && METRIC_NAME.test(v)
+      ? undefined
+      : 'must be a metric name (letters, digits, _:.-)',
+  )
   metric!: string;
 
   @ApiProperty({ description: 'Prometheus instant-query URL' }) @Url() prometheusQueryUrl!: string;
 
   @ApiPropertyOptional({ description: 'seconds, 1–3600', default: 15 })
   @IsOptional()
-  @Check((v) => (isInt(v) && v >= 1 && v <= 3600 ? undefined : 'must be an integer number of seconds from 1 to 3600'))
+  @Check((v) =>
+    isInt(v) && v >= 1 && v <= 3600 ? undefined : 'must be an integer number of seconds from 1 to 3600',
+  )
   interval?: number;
 }
 
@@ -155,14 +158,13 @@ export class GroupConfigDto {
 
   @ApiPropertyOptional({ type: ServerReadyWebhookDto, nullable: true, description: 'null removes it' })
   @IsOptional()
-  @Nested(() => ServerReadyWebhookDto, '{url, secret?}')
+  @Nested(() => ServerReadyWebhookDto, 'must be {url, secret?}')
   serverReadyWebhook?: ServerReadyWebhookDto | null;
 
   @ApiPropertyOptional({ type: [MetricSourceDto], maxItems: 16 })
   @IsOptional()
   @Check((v) =>
-    Array.isArray(v) &&
-    new Set(v.map((s: { metric?: unknown }) => s?.metric)).size !== v.length
+    Array.isArray(v) && new Set(v.map((s: { metric?: unknown }) => s?.metric)).size !== v.length
       ? 'each metric may have one source'
       : undefined,
   )
@@ -177,9 +179,11 @@ export class GroupConfigDto {
   @ApiPropertyOptional({ type: TerminationWebhookDto, nullable: true })
   @ValidateIf((o: GroupConfigDto) => o.terminationWebhook != null || o.terminationPolicy === 'custom')
   @Check((v, o) =>
-    v == null && o.terminationPolicy === 'custom' ? 'terminationPolicy custom needs a terminationWebhook' : undefined,
+    v == null && o.terminationPolicy === 'custom'
+      ? 'terminationPolicy custom needs a terminationWebhook'
+      : undefined,
   )
-  @Nested(() => TerminationWebhookDto, '{url, timeout?}')
+  @Nested(() => TerminationWebhookDto, 'must be {url, timeout?}')
   terminationWebhook?: TerminationWebhookDto | null;
 }
 
@@ -194,7 +198,11 @@ export class LoadBalancerRefDto {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @Check((v) => (typeof v === 'string' && BACKEND_NAME.test(v) ? undefined : 'must be a backend name (letters, digits, _.:-)'))
+  @Check((v) =>
+    typeof v === 'string' && BACKEND_NAME.test(v)
+      ? undefined
+      : 'must be a backend name (letters, digits, _.:-)',
+  )
   backend?: string;
 }
 
@@ -219,8 +227,14 @@ export class LaunchConfigDto {
   @NestedArray(() => LoadBalancerRefDto, 16, 'load balancers')
   loadBalancers?: LoadBalancerRefDto[];
 
-  @ApiPropertyOptional({ description: 'seconds', default: 0 }) @IsOptional() @Seconds(0) drainingTimeout?: number;
-  @ApiPropertyOptional({ description: 'seconds', default: 3600 }) @IsOptional() @Seconds(1) buildTimeout?: number;
+  @ApiPropertyOptional({ description: 'seconds', default: 0 })
+  @IsOptional()
+  @Seconds(0)
+  drainingTimeout?: number;
+  @ApiPropertyOptional({ description: 'seconds', default: 3600 })
+  @IsOptional()
+  @Seconds(1)
+  buildTimeout?: number;
 }
 
 /** `PUT …/launch`: a launch config and the refresh it starts (or `false` for none). */
@@ -230,15 +244,20 @@ export class PutLaunchConfigDto extends LaunchConfigDto {
     oneOf: [{ $ref: '#/components/schemas/StartRefreshDto' }, { type: 'boolean', enum: [false] }],
   })
   @ValidateIf((o: PutLaunchConfigDto) => o.refresh !== undefined && o.refresh !== false)
-  @Nested(() => StartRefreshDto, '{minHealthyPercentage?, batchSize?, warmup?, launchBeforeRetire?} or false')
+  @Nested(
+    () => StartRefreshDto,
+    'must be {minHealthyPercentage?, batchSize?, warmup?, launchBeforeRetire?} or false',
+  )
   refresh?: StartRefreshDto | false;
 }
 
 export class CreateGroupDto {
-  @ApiProperty({ type: GroupConfigDto }) @Nested(() => GroupConfigDto, 'an object') config!: GroupConfigDto;
+  @ApiProperty({ type: GroupConfigDto })
+  @Nested(() => GroupConfigDto, 'must be an object')
+  config!: GroupConfigDto;
 
   @ApiProperty({ type: LaunchConfigDto })
-  @Nested(() => LaunchConfigDto, 'an object')
+  @Nested(() => LaunchConfigDto, 'must be an object')
   launchConfig!: LaunchConfigDto;
 
   @ApiPropertyOptional({ type: [PolicyDto], maxItems: MAX_POLICIES })
@@ -263,7 +282,10 @@ export class GroupConfigView {
   @ApiProperty() minEntities!: number;
   @ApiProperty() maxEntities!: number;
   @ApiProperty({ description: 'seconds' }) cooldown!: number;
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) metadata!: Record<string, string>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) metadata!: Record<
+    string,
+    string
+  >;
   @ApiPropertyOptional({ type: [MetricSourceDto] }) metricSources?: MetricSourceDto[];
   @ApiProperty({ enum: TERMINATION_POLICIES }) terminationPolicy!: string;
   @ApiPropertyOptional({ type: TerminationWebhookDto }) terminationWebhook?: TerminationWebhookDto;

@@ -32,7 +32,9 @@ const PolicyRule = (field: string) => Check((_v, o) => policyProblem(o, field));
 
 /** The first problem of `errors` at `field` or below it, the deeper ones prefixed with their path. */
 function problemUnder(errors: { field: string; message: string }[], field: string): string | undefined {
-  const e = errors.find((x) => x.field === field || x.field.startsWith(`${field}.`) || x.field.startsWith(`${field}[`));
+  const e = errors.find(
+    (x) => x.field === field || x.field.startsWith(`${field}.`) || x.field.startsWith(`${field}[`),
+  );
   if (!e) return undefined;
   return e.field === field ? e.message : `${e.field.slice(field.length).replace(/^\./, '')}: ${e.message}`;
 }
@@ -75,7 +77,9 @@ const TargetRule = (k: string) => Check((_v, o) => problemAt(targetArgsProblems(
 
 /** `args` of a target policy (Note [Target tracking]). */
 export class TargetArgsDto {
-  @ApiProperty({ description: 'a metric name (letters, digits, _:.-)' }) @TargetRule('metric') metric!: string;
+  @ApiProperty({ description: 'a metric name (letters, digits, _:.-)' })
+  @TargetRule('metric')
+  metric!: string;
   @ApiProperty({ description: 'the value per server to hold, > 0' }) @TargetRule('target') target!: number;
   @ApiProperty({ description: 'seconds' }) @TargetRule('scaleOutCooldown') scaleOutCooldown!: number;
   @ApiProperty({ description: 'seconds' }) @TargetRule('scaleInCooldown') scaleInCooldown!: number;
@@ -99,7 +103,12 @@ const ARGS = new Map<unknown, new () => object>([
 export class PolicyDto {
   @ApiProperty({ maxLength: MAX_NAME_LENGTH }) @PolicyRule('name') name!: string;
 
-  @ApiPropertyOptional({ description: 'seconds (a fraction allowed)', default: 0, minimum: 0, maximum: MAX_SECONDS })
+  @ApiPropertyOptional({
+    description: 'seconds (a fraction allowed)',
+    default: 0,
+    minimum: 0,
+    maximum: MAX_SECONDS,
+  })
   @IsOptional()
   @Check((v) =>
     typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_SECONDS
@@ -123,7 +132,8 @@ export class PolicyDto {
       { $ref: '#/components/schemas/AlarmArgsDto' },
       { $ref: '#/components/schemas/TargetArgsDto' },
     ],
-    description: 'by type: schedule {cron, timezone?} or {at}; alarm {alarmCriteria}; target {metric, target, …}; webhook none',
+    description:
+      'by type: schedule {cron, timezone?} or {at}; alarm {alarmCriteria}; target {metric, target, …}; webhook none',
   })
   @Check((v, o) => {
     const errors = validatePolicy(o);
@@ -148,7 +158,12 @@ export class PolicyView {
   @ApiProperty({ nullable: true, type: String }) lastExecutedAt!: string | null;
   @ApiPropertyOptional({ nullable: true, type: String, description: 'schedule policies' })
   nextFiringAt?: string | null;
-  @ApiPropertyOptional({ nullable: true, type: 'object', additionalProperties: true, description: 'target policies' })
+  @ApiPropertyOptional({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description: 'target policies',
+  })
   lastDecision?: unknown;
 }
 
@@ -185,7 +200,10 @@ export class WebhookView {
   @ApiProperty() groupId!: string;
   @ApiProperty() policyId!: string;
   @ApiProperty() name!: string;
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) metadata!: Record<string, string>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) metadata!: Record<
+    string,
+    string
+  >;
   @ApiProperty() createdAt!: string;
 }
 
