@@ -236,6 +236,23 @@ describe('scaler (real PostgreSQL + RabbitMQ + HAProxy)', () => {
       expect(pol.body.lastExecutedAt).toBeNull();
     });
 
+    it('takes back the config it returned (GET then PUT keeps the ready webhook and its secret)', async () => {
+      const read = await call('GET', `${url}/v1/groups/${gid}/config`);
+      expect(read.body.serverReadyWebhook).toEqual({ url: `${receiver.url}/ready`, hasSecret: true });
+      const back = await call('PUT', `${url}/v1/groups/${gid}/config`, read.body, {
+        ...authHeaders(),
+        'if-match': read.headers.get('etag')!,
+      });
+      expect(back.status).toBe(200);
+      expect(back.body.serverReadyWebhook).toEqual({ url: `${receiver.url}/ready`, hasSecret: true });
+      const wrong = await call('PUT', `${url}/v1/groups/${gid}/config`, {
+        ...read.body,
+        serverReadyWebhook: { url: `${receiver.url}/ready`, hasSecret: 'yes' },
+      });
+      expect(wrong.status).toBe(400);
+      expect(JSON.stringify(wrong.body)).toContain('serverReadyWebhook.hasSecret');
+    });
+
     it('replaces the group config only with a fresh If-Match (412 when stale)', async () => {
       const g = await call('GET', `${url}/v1/groups/${gid}`);
       const etag = g.headers.get('etag')!;

@@ -7,6 +7,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsOptional,
   IsString,
@@ -93,6 +94,13 @@ export class ServerReadyWebhookDto {
       : 'must be a string of 16 to 256 characters',
   )
   secret?: string;
+
+  // What GET returns beside the url: accepted so that a config read can be written back as it is
+  // (the secret then stays); it changes nothing.
+  @ApiPropertyOptional({ readOnly: true, description: 'read-only: whether a secret is set (ignored on input)' })
+  @IsOptional()
+  @IsBoolean({ message: 'must be a boolean (read-only; ignored)' })
+  hasSecret?: boolean;
 }
 
 export class TerminationWebhookDto {
