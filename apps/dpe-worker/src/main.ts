@@ -34,6 +34,9 @@ async function main(): Promise<void> {
     onEmpty: () => void shutdown(0),
   });
   await host.start();
+  // The CPE's process runtime sends control messages once the control queue is bound.
+  process.send?.({ ready: true });
+  process.channel?.unref();
   const server = env.PORT
     ? createServer((req, res) => {
         const ok = bus.isReady() && edge.isConnected();

@@ -57,7 +57,8 @@ export class DpeHost {
       handler: async (e) => {
         const d = e.data as DpeControlData;
         if (d.workerId !== this.o.workerId) return Outcome.ack();
-        if (d.action === 'stop') await this.stopDpe(d.deployableId);
+        // A stop names the epoch it ends (0: whichever runs): a newer DPE of ours is not touched.
+        if (d.action === 'stop') await this.stopDpe(d.deployableId, d.epoch || undefined);
         else await this.run(d.deployableId, d.epoch);
         return Outcome.ack();
       },
@@ -77,8 +78,9 @@ export class DpeHost {
     if (o) this.dpes.get(o.deployableId)?.onInstanceEvent(e);
   }
 
-  private async beat(): Promise<void> {
-    const events = [...this.dpes.values()].map((d) =>
+  /** One `nephele.dpe.heartbeat` per DPE of this host (or of the DPEs given). */
+  private async beat(dpes: Iterable<Dpe> = this.dpes.values()): Promise<void> {
+    const events = [...dpes].map((d) =>
       createEvent(
         'dpe-worker',
         DpeHeartbeat.type,
@@ -112,14 +114,16 @@ export class DpeHost {
       },
     });
     this.dpes.set(deployableId, dpe);
-    await this.beat();
+    // Heard at once (not with the host's next beat): only this DPE, so starting n DPEs costs n
+    // heartbeats, not n²/2.
+    await this.beat([dpe]);
     await dpe.start();
     return dpe;
   }
 
-  async stopDpe(deployableId: string): Promise<void> {
+  async stopDpe(deployableId: string, epoch?: number): Promise<void> {
     const d = this.dpes.get(deployableId);
-    if (!d) return;
+    if (!d || (epoch !== undefined && d.epoch > epoch)) return;
     this.dpes.delete(deployableId);
     await d.stop();
   }
