@@ -34,6 +34,7 @@ const ASSEMBLIES = 10;
 const INTERVAL_MS = 1000;
 const MISSES = 3;
 const FLOOR = INTERVAL_MS * MISSES;
+const RAMP_MS = 5000;
 /** The worker's default (DPE_PER_EDGE); BENCH_HB_PER_EDGE=100000 shows one connection per host. */
 const DPES_PER_EDGE = Number(process.env.BENCH_HB_PER_EDGE ?? 200);
 
@@ -167,7 +168,7 @@ async function runCase(hostCount: number): Promise<CaseResult> {
     const t = now();
     for (let i = slice; i < all.length; i += slices) {
       const x = all[i]!;
-      if (silencedAt.has(x.key)) continue;
+      if (silencedAt.has(x.key) || performance.now() < rampFrom + (i / all.length) * RAMP_MS) continue;
       lastSent.set(x.key, t);
       const assemblyId = `${x.id}.${x.a}.1`;
       const p = gen
@@ -190,6 +191,8 @@ async function runCase(hostCount: number): Promise<CaseResult> {
     }
   };
   // Every assembly heartbeats once per interval, spread over the interval (slices on a fixed clock).
+  // The agents come online over RAMP_MS (as booting ones do), not all in the first slice.
+  const rampFrom = performance.now();
   const ticker = (async () => {
     const t0 = performance.now();
     for (let k = 0; !stop; k++) {
@@ -199,7 +202,7 @@ async function runCase(hostCount: number): Promise<CaseResult> {
     }
   })();
 
-  await sleep(5000); // warm-up: every assembly online
+  await sleep(RAMP_MS + 5000); // warm-up: every assembly online
   const steady = await Promise.all(hosts.map((h) => h.ask({ kind: 'measure' }, 'steady')));
   const sent0 = sent;
   const tMeasure = performance.now();
