@@ -5,7 +5,6 @@ import { Client } from 'pg';
 import { RabbitMqBus } from '@nephele/bus';
 import {
   CloudEvent,
-  ConfigExport,
   createEvent,
   DpeControl,
   DpeHeartbeat,
@@ -72,12 +71,11 @@ describe('DPE hosts: placement and failover (real PostgreSQL + RabbitMQ + two wo
       await ch.bindQueue(q.queue, x, key);
       await ch.consume(q.queue, (m) => m && sink(JSON.parse(m.content.toString())), { noAck: true });
     }
-    // The state tracker's, config-api's and token side: nothing runs, nothing is configured.
+    // The state tracker's and the token side: nothing runs.
     peer = new RabbitMqBus({ url: vhost.url, service: 'hoststest' });
     await peer.start();
     await peer.respond('hoststest.instances', [InstanceQuery.type], async () => ({ items: [] }));
     await peer.respond('hoststest.tokens', [TokenIntrospect.type], async () => null);
-    await peer.respond('hoststest.config', [ConfigExport.type], async () => ({}));
     app = await createHttpApp(
       CpeAppModule.forRoot(
         loadCpeConfig({
