@@ -8,6 +8,7 @@ import {
 import { INFINITY, addScores } from './score.util';
 import { Amounts, PlacementStrategy, addAmounts, compareCapacities, consumeCapacity, insufficientCapacity } from './utilization';
 import { assignClone } from './clones';
+import { addPromotionScores } from './promotable';
 
 // Note [Pacemaker assignment]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~
@@ -89,6 +90,8 @@ export interface Rsc {
   cloneMax?: number;
   /** A clone instance: its clone. */
   clone?: Rsc;
+  /** A promotable clone: its instances' promotion scores (see Note [Promotable clones] in promotable.ts). */
+  promotionScores?: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 /** Result of the assignment phase. */
@@ -412,6 +415,7 @@ function buildClones(spec: ClusterSpec, byId: Map<string, Rsc>, N: number): Map<
     if (instances.length === 0 || byId.has(c.id) || clones.has(c.id)) continue;
     const clone: Rsc = { ...collective(c.id, instances[0]!.spec, c.priority, N), active: instances.some((m) => m.active), instances, cloneMax: c.max };
     for (const m of instances) m.clone = clone;
+    if (c.promotable) clone.promotionScores = c.promotable.scores;
     clones.set(c.id, clone);
   }
   return clones;
@@ -485,7 +489,10 @@ function assign(ctx: Ctx, r: Rsc, prefer = -1): number {
   if (r.group && !r.group.allocating) assign(ctx, r.group);
   if (r.clone && !r.clone.allocating) assign(ctx, r.clone);
   if (r.members) return assignGroup(ctx, r);
-  if (r.instances) return assignClone(ctx, r);
+  if (r.instances) {
+    if (r.promotionScores && r.provisional && !r.allocating) addPromotionScores(r, r.promotionScores, ctx.nodeNames, ctx.available);
+    return assignClone(ctx, r);
+  }
   if (!r.provisional) return r.assigned;
   if (r.allocating) return -1; // assignment loop
   r.allocating = true;

@@ -23,6 +23,7 @@ import { unpackOrderSets } from './order-sets';
 import { readTicketStates, ticketEffect, unpackTicket } from './tickets';
 import { healthScores, nodeHealth, parseHealthStrategy } from './health';
 import { checkFenceable, fencingNodeState, newFencingFacts, resolveUnclean } from './fencing';
+import { PROMOTABLE_OPERATIONS, promotedResult, promotionScores } from './promotable';
 
 /** What `readCib()` returns: everything `plan()` needs except `now`. */
 export interface CibInput {
@@ -275,9 +276,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const resourcesEl = child(conf, 'resources');
   const templateIds = expandTemplates(resourcesEl, unsupported);
   for (const id of templateIds) if (constraintNames(child(conf, 'constraints')).has(id)) unsupported(`a constraint naming template ${id}`);
-  for (const kind of ['master', 'bundle']) {
-    if (children(resourcesEl, kind).length > 0) unsupported(`<${kind}> resources`);
-  }
+  if (children(resourcesEl, 'bundle').length > 0) unsupported('<bundle> resources');
   // Utilization of clone instances (`pcmk__clone_add_utilization`) is not modelled.
   if (utilization.strategy !== 'default' && ['clone', 'master', 'bundle'].some((k) => children(resourcesEl, k).length > 0)) unsupported(`placement-strategy=${utilization.strategy} with clones`);
   const stonith = crmConfig.get('stonith-enabled');
@@ -431,7 +430,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       if (t === 'stopped') r.targetRole = 'Stopped';
       else if (t === 'started') {
         if (meta.has('target-role')) r.targetRole = 'Started';
-      } else unsupported(`target-role=${role} on ${id}`);
+      } else if (!['promoted', 'unpromoted', 'master', 'slave'].includes(t)) unsupported(`target-role=${role} on ${id}`);
+      // Promoted and Unpromoted place as Started does (see Note [Promotable clones] in promotable.ts).
     }
     const managed = meta.get('is-managed') ?? rscDefaults.get('is-managed');
     if (managed !== undefined && !isTrue(managed)) {
@@ -448,14 +448,19 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       readPrimitive(el);
       continue;
     }
-    if (kind === 'clone') {
-      const c = readClone(el, { nodes: nodes.length, rscDefaults, refuse: unsupported, nvpairs: (x) => nvpairs(x, 'meta_attributes', unsupported), auditMeta: (m, w) => auditMeta(m, w, unsupported), num });
+    if (kind === 'clone' || kind === 'master') {
+      const c = readClone(
+        el,
+        { nodes: nodes.length, rscDefaults, refuse: unsupported, nvpairs: (x) => nvpairs(x, 'meta_attributes', unsupported), auditMeta: (m, w) => auditMeta(m, w, unsupported), num },
+        kind === 'master',
+      );
       if (!c) continue;
       const before = resources.length;
       readPrimitive(c.primitive, { id: c.id, meta: c.meta });
       const r = resources.pop()!;
       if (resources.length !== before) throw new CibError(`clone ${c.id} could not be read`);
       const spec: CloneSpec = { id: c.id, instances: [], max: c.max };
+      if (c.promotedMax !== undefined) spec.promotable = { promotedMax: c.promotedMax, scores: {} };
       const eff = (k: string): string | undefined => c.meta.get(k) ?? rscDefaults.get(k);
       if (isTrue(eff('interleave'))) spec.interleave = true;
       if (eff('clone-min') !== undefined) spec.min = scanMinInt(eff('clone-min')!);
@@ -500,6 +505,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   for (const g of groups) for (const m of g.members) groupOf.set(m, g.id);
   for (const id of groupIds) if (resourceIds.has(id)) unsupported(`group ${id} with the id of a primitive`);
   const cloneIds = new Set(clones.map((c) => c.id));
+  const promotablePrimitives = new Set([...clonePrimitive].filter(([, c]) => c.promotable !== undefined).map(([p]) => p));
   const cloneOfInstance = new Map<string, string>();
   for (const c of clones) for (const i of c.instances) cloneOfInstance.set(i, c.id);
   for (const id of cloneIds) if (resourceIds.has(id) || groupIds.has(id) || clonePrimitive.has(id)) unsupported(`clone ${id} with the id of another resource`);
@@ -570,7 +576,11 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     const withRsc = attr(c, 'with-rsc');
     const score = parseScore(attr(c, 'score'));
     const roles = ['rsc-role', 'with-rsc-role'].map((k) => attr(c, k)).filter((v) => v !== undefined && v !== 'Started');
-    if (rsc === undefined || withRsc === undefined || score === undefined || roles.length > 0 || attr(c, 'node-attribute') !== undefined) {
+    if (roles.length > 0) {
+      unsupported(`rsc_colocation ${id} with role ${roles.join('/')}`);
+      continue;
+    }
+    if (rsc === undefined || withRsc === undefined || score === undefined || attr(c, 'node-attribute') !== undefined) {
       unsupported(`rsc_colocation ${id} (only rsc + with-rsc + score)`);
       continue;
     }
@@ -648,6 +658,9 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   collectIds(resourcesEl);
   const seenNodes = new Set<string>();
   const claimedInstances = new Set<string>();
+  const knownOn = new Map<string, Set<string>>();
+  const promotedNow = new Set<string>();
+  const cloneName = new Map<string, string>();
   const fencing = newFencingFacts();
   for (const ns of children(child(cib, 'status'), 'node_state')) {
     const id = attr(ns, 'id');
@@ -723,7 +736,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       if (attr(lr, 'shutdown-lock') !== undefined) unsupported(`shutdown-lock on ${rid}`);
       const ops = children(lr, 'lrm_rsc_op');
       if (onFailOf.has(rid) && ops.some(opFailed)) unsupported(`on-fail=${onFailOf.get(rid)} on ${rid} with a failed operation`);
-      auditOps(ops, rid, unsupported, fencing.unclean.get(name)?.reason === `${rid} failed there`);
+      auditOps(ops, rid, unsupported, fencing.unclean.get(name)?.reason === `${rid} failed there`, promotablePrimitives.has(rid.replace(/:\d+$/, '')));
       // A clone's history on a node is that of the first instance active nowhere yet (Note [Clones]).
       const cloneSpec = clonePrimitive.get(rid.replace(/:\d+$/, ''));
       if (cloneSpec) {
@@ -732,6 +745,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
         const free = cloneSpec.instances.find((i) => !claimedInstances.has(i));
         if (free === undefined) {
           if (lastOpState(ops, true) !== 'stopped') unsupported(`clone ${cloneSpec.id} active on more nodes than clone-max`);
+          // An orphan instance, known there (see Note [Promotable clones] in promotable.ts).
+          if (cloneSpec.promotable && ops.length > 0 && (up || stonithEnabled)) knownOn.set(`${cloneSpec.id}\u0000orphans`, (knownOn.get(`${cloneSpec.id}\u0000orphans`) ?? new Set<string>()).add(name));
           continue;
         }
         rid = free;
@@ -748,6 +763,11 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       }
       // Without fencing the history of an offline node is not read: what ran there is stopped.
       if (!up && !stonithEnabled) continue;
+      if (cloneSpec?.promotable && ops.length > 0) {
+        // see Note [Promotable clones] (promotable.ts)
+        knownOn.set(rid, (knownOn.get(rid) ?? new Set<string>()).add(name));
+        if (attr(lr, 'id') !== rid) cloneName.set(rid, attr(lr, 'id')!);
+      }
       // see Note [Expired failures]
       const r = rscById.get(rid)!;
       const timeoutSec = Math.floor((r.failureTimeoutMs ?? defaults.failureTimeoutMs ?? 0) / 1000);
@@ -760,9 +780,11 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
         if (Number(attr(op, 'interval') ?? '0') !== 0 && !up) return false;
         return f === undefined || effective === 0;
       };
-      const state = lastOpState(ops.filter((op) => !(expired(op) && opFailed(op))), r.managed !== false);
+      const liveOps = ops.filter((op) => !(expired(op) && opFailed(op)));
+      const state = lastOpState(liveOps, r.managed !== false);
       if (state === 'stopped') continue;
       claimedInstances.add(rid);
+      if (cloneSpec?.promotable && state === 'running' && promotedLast(liveOps)) promotedNow.add(rid);
       if (!up) {
         fencing.activeOffline.push({ rid, node: name, managed: r.managed !== false });
         continue;
@@ -803,6 +825,21 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     for (const { rid, node } of onUnclean) if (rscById.has(rid) && running[rid] === undefined) running[rid] = { node };
   }
 
+  for (const c of clones) {
+    if (!c.promotable) continue;
+    c.promotable.scores = promotionScores({
+      primitive: c.instances[0]!.replace(/:\d+$/, ''),
+      instances: c.instances,
+      nodes: nodes.map((n) => n.name),
+      activeOn: (i) => running[i]?.node,
+      knownOn,
+      orphansKnownOn: knownOn.get(`${c.id}\u0000orphans`) ?? new Set(),
+      cloneName,
+      nodeAttr: (n, k) => nodeAttributes.get(n)?.get(k),
+      score: (t) => char2score(t, health),
+    });
+  }
+
   for (const [rid, node] of orphans) {
     resources.push({ id: rid, managed: false });
     running[rid] = { node };
@@ -819,7 +856,9 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   for (const { dep, rid } of ticketTargets) {
     const r = rscById.get(rid);
     if (!r) continue;
-    const effect = ticketEffect(dep, ticketStates.get(dep.ticket), running[r.id] !== undefined);
+    // A failed instance's role is not tracked (see Note [Tickets]).
+    if (dep.promotedRole && ['fence', 'freeze'].includes(dep.lossPolicy) && running[r.id]?.failed) unsupported(`rsc_ticket ${dep.id} for role Promoted with failed ${r.id}`);
+    const effect = ticketEffect(dep, ticketStates.get(dep.ticket), running[r.id] !== undefined, promotedNow.has(r.id));
     if (effect === 'ban' || effect === 'fence') for (const n of nodes) locations.push({ id: dep.id, resource: r.id, node: n.name, score: -INFINITY });
     if (effect === 'fence') {
       // The node it is active on becomes unclean: what runs there is active on a node to fence.
@@ -890,16 +929,16 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
  * The top-level primitives, groups and clones of `<resources>` in document order (the parsed tree
  * keeps the order within each element name only); re-parsed with order kept only when needed.
  */
-function topLevelResources(xml: string, resourcesEl: XmlNode | undefined): Array<{ kind: 'primitive' | 'group' | 'clone'; el: XmlNode }> {
-  const kinds = ['primitive', 'group', 'clone'] as const;
+function topLevelResources(xml: string, resourcesEl: XmlNode | undefined): Array<{ kind: 'primitive' | 'group' | 'clone' | 'master'; el: XmlNode }> {
+  const kinds = ['primitive', 'group', 'clone', 'master'] as const;
   const lists = kinds.map((k) => children(resourcesEl, k));
-  if (lists[1]!.length === 0 && lists[2]!.length === 0) return lists[0]!.map((el) => ({ kind: 'primitive', el }));
+  if (lists[1]!.length === 0 && lists[2]!.length === 0 && lists[3]!.length === 0) return lists[0]!.map((el) => ({ kind: 'primitive', el }));
   type Ordered = Record<string, unknown>;
   const ordered = new XMLParser({ ignoreAttributes: true, preserveOrder: true, processEntities: false, htmlEntities: false }).parse(xml) as Ordered[];
   const enter = (list: Ordered[] | undefined, name: string): Ordered[] | undefined => list?.find((x) => name in x)?.[name] as Ordered[] | undefined;
   const top = enter(enter(enter(ordered, 'cib'), 'configuration'), 'resources') ?? [];
-  const out: Array<{ kind: 'primitive' | 'group' | 'clone'; el: XmlNode }> = [];
-  const next = [0, 0, 0];
+  const out: Array<{ kind: 'primitive' | 'group' | 'clone' | 'master'; el: XmlNode }> = [];
+  const next = [0, 0, 0, 0];
   for (const x of top) {
     kinds.forEach((k, i) => {
       if (k in x && next[i]! < lists[i]!.length) out.push({ kind: k, el: lists[i]![next[i]!++]! });
@@ -930,16 +969,21 @@ function scanMinInt(text: string): number {
  * clone of one primitive. Returns its primitive element, its meta attributes as the primitive
  * inherits them (resource-stickiness defaulting to 1) and its clone-max; refuses the rest.
  */
-function readClone(el: XmlNode, ctx: CloneReadContext): { id: string; primitive: XmlNode; meta: Map<string, string>; max: number; priority?: number } | undefined {
+function readClone(
+  el: XmlNode,
+  ctx: CloneReadContext,
+  legacyMaster = false,
+): { id: string; primitive: XmlNode; meta: Map<string, string>; max: number; priority?: number; promotedMax?: number } | undefined {
   const id = attr(el, 'id');
-  if (id === undefined) throw new CibError('<clone> without id');
+  if (id === undefined) throw new CibError(`<${legacyMaster ? 'master' : 'clone'}> without id`);
   if (!/^[A-Za-z0-9_.-]+$/.test(id)) ctx.refuse(`clone id ${JSON.stringify(id)}`);
   const meta = ctx.nvpairs(el);
   ctx.auditMeta(meta, `clone ${id}`);
   // The clone's own, then rsc_defaults (`get_meta_attributes`); the primitive inherits the
   // clone's own (it falls back to rsc_defaults by itself).
   const eff = (k: string): string | undefined => meta.get(k) ?? ctx.rscDefaults.get(k);
-  if (isTrue(eff('promotable'))) ctx.refuse('promotable <clone>');
+  // see Note [Promotable clones] (promotable.ts)
+  const promotable = legacyMaster || isTrue(eff('promotable'));
   if (isTrue(eff('globally-unique'))) ctx.refuse('<clone> with globally-unique=true');
   for (const k of Object.keys(el)) {
     if (!['primitive', 'group', 'meta_attributes', 'instance_attributes', 'id', 'description', '#text'].includes(k)) ctx.refuse(`<${k}> in clone ${id}`);
@@ -956,7 +1000,8 @@ function readClone(el: XmlNode, ctx: CloneReadContext): { id: string; primitive:
   const max = eff('clone-max') !== undefined ? scanMinInt(eff('clone-max')!) : Math.max(1, ctx.nodes);
   if (max === 0) ctx.refuse(`clone-max=0 on clone ${id}`);
   if (eff('resource-stickiness') === undefined) meta.set('resource-stickiness', '1');
-  const out: { id: string; primitive: XmlNode; meta: Map<string, string>; max: number; priority?: number } = { id, primitive: prims[0]!, meta, max };
+  const out: { id: string; primitive: XmlNode; meta: Map<string, string>; max: number; priority?: number; promotedMax?: number } = { id, primitive: prims[0]!, meta, max };
+  if (promotable) out.promotedMax = scanMinInt(eff('promoted-max') ?? eff('master-max') ?? '1');
   const priority = ctx.num(eff('priority'), `priority of ${id}`);
   if (priority !== undefined) out.priority = priority;
   return out;
@@ -1001,6 +1046,7 @@ function opFailed(op: XmlNode): boolean {
   const rc = Number(attr(op, 'rc-code') ?? '0');
   if (execStatus(op) !== 0) return true;
   if (rc === 0) return false;
+  if (rc === 8 || rc === 9) return promotedResult(operation ?? '', Number(attr(op, 'interval') ?? '0'), rc, attr(op, 'transition-key')) === 'failed';
   if (rc === 7) {
     const probe = operation === 'monitor' && Number(attr(op, 'interval') ?? '0') === 0;
     const target = Number((attr(op, 'transition-key') ?? '').split(':')[2] ?? 'NaN');
@@ -1021,6 +1067,14 @@ function lastOp(ops: XmlNode[]): XmlNode | undefined {
     }
   }
   return best;
+}
+
+/** Whether the last operation left a (promotable) resource promoted: a promote, or a monitor returning 8 as expected. */
+function promotedLast(ops: XmlNode[]): boolean {
+  const op = lastOp(ops);
+  if (!op || opFailed(op)) return false;
+  const operation = attr(op, 'operation');
+  return operation === 'promote' || (operation === 'monitor' && attr(op, 'rc-code') === '8');
 }
 
 /** Whether the last operation is a stop that failed with rc 1 (see failedStopOk). */
@@ -1045,6 +1099,7 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
   const rc = Number(attr(best, 'rc-code') ?? '0');
   const status = execStatus(best);
   if (operation === 'stop') return rc === 0 && status === 0 ? 'stopped' : 'failed';
+  if ((rc === 8 || rc === 9) && status === 0) return promotedResult(operation ?? '', Number(attr(best, 'interval') ?? '0'), rc, attr(best, 'transition-key'));
   if (rc === 7 && status === 0) {
     // Not running: expected from a probe or when the transition expected it (transition-key's
     // third field); otherwise the resource stopped behind Pacemaker's back, a failure.
@@ -1097,12 +1152,23 @@ function auditMeta(meta: Map<string, string>, where: string, refuse: (what: stri
  * rc 0 (ok), 7 (not running) or 1 (a soft failure, recovered by restart), a failed stop excepted
  * (a blocked resource), unless it is the last operation and fences the node (`fencedStop`).
  */
-function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void, fencedStop = false): void {
+function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void, fencedStop = false, promotable = false): void {
   const last = lastOp(ops);
   for (const op of ops) {
     const operation = attr(op, 'operation') ?? '';
     const rc = attr(op, 'rc-code') ?? '0';
     const status = attr(op, 'op-status') ?? '0';
+    // see Note [Promotable clones] (promotable.ts)
+    if (promotable && PROMOTABLE_OPERATIONS.includes(operation)) {
+      if (rc !== '0' || !['0', '4'].includes(status)) refuse(`failed ${operation} of ${rid}`);
+      else if (Number(attr(op, 'call-id') ?? '0') < 0) refuse(`pending ${operation} of ${rid}`);
+      continue;
+    }
+    if (promotable && operation === 'monitor' && (rc === '8' || rc === '9')) {
+      if (status !== '0' && status !== '4') refuse(`op-status ${status} of ${operation} in the history of ${rid}`);
+      else if (Number(attr(op, 'call-id') ?? '0') < 0) refuse(`pending ${operation} of ${rid}`);
+      continue;
+    }
     if (!['start', 'stop', 'monitor'].includes(operation)) {
       refuse(`${operation || 'unnamed'} operation in the history of ${rid}`);
       continue;

@@ -114,6 +114,19 @@ export interface CloneSpec {
   interleave?: boolean;
   /** `clone-min`: what is ordered after the clone needs this many instances (default 1). */
   min?: number;
+  /** Set for a promotable clone (see Note [Promotable clones] in promotable.ts). */
+  promotable?: PromotableSpec;
+}
+
+/** What a promotable clone adds to a clone (see Note [Promotable clones] in promotable.ts). */
+export interface PromotableSpec {
+  /** `promoted-max` (`master-max`): at most this many promoted instances (default 1). */
+  promotedMax: number;
+  /**
+   * Promotion score per instance id and node name, where Pacemaker counts it (zero ones left out),
+   * before the checks made at assignment (node available, instance's node score not negative).
+   */
+  scores: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 /** Cluster-wide defaults (`rsc_defaults`). */

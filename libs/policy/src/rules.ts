@@ -327,6 +327,8 @@ export function unpackLocation(
   const out: UnpackedLocation = { resource: rsc, entries: [] };
   if (node !== undefined && score !== undefined) {
     const role = xmlAttr(l, 'role');
+    // Never applied when placing (see Note [Promotable clones] in promotable.ts).
+    if (role !== undefined && PROMOTED_ROLES.includes(role.toLowerCase())) return out;
     if (role !== undefined && !['started', 'unpromoted', 'slave'].includes(role.toLowerCase())) refuse(`rsc_location ${id} for role ${role}`);
     const s = char2score(score, health);
     if (!/^\s*([+-]?\d+|[+-]?INFINITY)\s*$/.test(score)) refuse(`rsc_location ${id} with score ${score}`);
@@ -341,6 +343,12 @@ export function unpackLocation(
   for (const rule of rules) {
     const ruleId = xmlAttr(rule, 'id') ?? id;
     const role = xmlAttr(rule, 'role');
+    if (role !== undefined && PROMOTED_ROLES.includes(role.toLowerCase())) {
+      // Never applied when placing (see Note [Promotable clones] in promotable.ts); with
+      // resource-discovery=exclusive it would still count among the nodes named.
+      if (out.exclusive) refuse(`rule ${ruleId} in ${id} for role ${role} with resource-discovery=exclusive`);
+      continue;
+    }
     if (role !== undefined && !['unpromoted', 'slave'].includes(role.toLowerCase())) refuse(`rule ${ruleId} in ${id} for role ${role}`);
     const ruleScore = xmlAttr(rule, 'score');
     if (ruleScore !== undefined && !/^\s*([+-]?\d+|[+-]?INFINITY)\s*$/.test(ruleScore)) refuse(`rule ${ruleId} in ${id} with score ${ruleScore}`);
@@ -351,6 +359,9 @@ export function unpackLocation(
   }
   return out;
 }
+
+/** Roles of a location that applies only to a resource about to be promoted. */
+const PROMOTED_ROLES = ['promoted', 'master'];
 
 /** crm_str_to_boolean: a boolean text, or undefined when it is none. */
 function parseBoolean(text: string | undefined): boolean | undefined {
