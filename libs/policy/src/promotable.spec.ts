@@ -166,6 +166,16 @@ export const PROMOTABLE_CASES: Array<{ name: string; xml: string; expected: Reco
     xml: cib(2, M('ms', P('d')), ticket('t1', 'ms', 'T'), { n1: [['d', H.promoted('d')]] }, { tickets: '<tickets><ticket_state id="T" granted="true" standby="true"/></tickets>' }),
     expected: { d: ['n1', 'n2'] },
   },
+  {
+    name: 'resource sets of a ticket: role Promoted (default loss-policy demote) moves nothing, a set without role stops',
+    xml: cib(
+      2,
+      M('ms', P('d')) + P('x'),
+      '<rsc_ticket id="t1" ticket="T"><resource_set id="s1" role="Promoted"><resource_ref id="ms"/></resource_set><resource_set id="s2"><resource_ref id="x"/></resource_set></rsc_ticket>',
+      { n1: [['d', H.promoted('d')], ['x', H.started('x')]], n2: [['d', H.started('d')]] },
+    ),
+    expected: { d: ['n1', 'n2'], x: [] },
+  },
 ];
 
 describe('promotable clones (measured with crm_simulate)', () => {

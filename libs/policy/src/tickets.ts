@@ -48,12 +48,15 @@ export function readTicketStates(status: RuleXml | undefined): Map<string, { gra
 export function unpackTicket(xml: RuleXml, stonithEnabled: boolean, refuse: (what: string) => void): TicketDependency[] {
   const id = ruleAttr(xml, 'id') ?? 'rsc_ticket';
   const ticket = ruleAttr(xml, 'ticket');
-  const promotedRole = ['promoted', 'master'].includes((ruleAttr(xml, 'rsc-role') ?? '').toLowerCase());
-  const loss = (ruleAttr(xml, 'loss-policy') ?? (promotedRole ? 'demote' : 'stop')).toLowerCase();
-  let lossPolicy: TicketDependency['lossPolicy'];
-  if (loss === 'fence') lossPolicy = stonithEnabled ? 'fence' : 'stop';
-  else if (loss === 'freeze' || loss === 'demote' || loss === 'stop') lossPolicy = loss;
-  else lossPolicy = promotedRole ? 'demote' : 'stop';
+  const isPromoted = (role: string | undefined): boolean => ['promoted', 'master'].includes((role ?? '').toLowerCase());
+  const lossFor = (promotedRole: boolean): TicketDependency['lossPolicy'] => {
+    const loss = (ruleAttr(xml, 'loss-policy') ?? (promotedRole ? 'demote' : 'stop')).toLowerCase();
+    if (loss === 'fence') return stonithEnabled ? 'fence' : 'stop';
+    if (loss === 'freeze' || loss === 'demote' || loss === 'stop') return loss;
+    return promotedRole ? 'demote' : 'stop';
+  };
+  const dependency = (depId: string, resource: string, role: string | undefined): TicketDependency =>
+    isPromoted(role) ? { id: depId, resource, ticket: ticket!, lossPolicy: lossFor(true), promotedRole: true } : { id: depId, resource, ticket: ticket!, lossPolicy: lossFor(false) };
   if (ticket === undefined) return [];
   for (const k of ['rsc-instance']) if (ruleAttr(xml, k) !== undefined) refuse(`${k} in rsc_ticket ${id}`);
   const out: TicketDependency[] = [];
@@ -63,17 +66,17 @@ export function unpackTicket(xml: RuleXml, stonithEnabled: boolean, refuse: (wha
     for (const set of sets) {
       const setId = ruleAttr(set, 'id') ?? id;
       if (ruleAttr(set, 'id-ref') !== undefined) refuse(`resource_set id-ref in rsc_ticket ${id}`);
-      if (!roleOk(ruleAttr(set, 'role'))) refuse(`rsc_ticket ${id} for role ${ruleAttr(set, 'role')}`);
+      if (!roleOk(ruleAttr(set, 'role')) && !isPromoted(ruleAttr(set, 'role'))) refuse(`rsc_ticket ${id} for role ${ruleAttr(set, 'role')}`);
       for (const ref of ruleChildren(set, 'resource_ref')) {
         const rid = ruleAttr(ref, 'id');
-        if (rid !== undefined) out.push({ id: setId, resource: rid, ticket, lossPolicy });
+        if (rid !== undefined) out.push(dependency(setId, rid, ruleAttr(set, 'role')));
       }
     }
     return out;
   }
-  if (!roleOk(ruleAttr(xml, 'rsc-role')) && !promotedRole) refuse(`rsc_ticket ${id} for role ${ruleAttr(xml, 'rsc-role')}`);
+  if (!roleOk(ruleAttr(xml, 'rsc-role')) && !isPromoted(ruleAttr(xml, 'rsc-role'))) refuse(`rsc_ticket ${id} for role ${ruleAttr(xml, 'rsc-role')}`);
   const rsc = ruleAttr(xml, 'rsc');
-  if (rsc !== undefined) out.push({ id, resource: rsc, ticket, lossPolicy, ...(promotedRole ? { promotedRole } : {}) });
+  if (rsc !== undefined) out.push(dependency(id, rsc, ruleAttr(xml, 'rsc-role')));
   return out;
 }
 
