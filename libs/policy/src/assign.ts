@@ -3,12 +3,13 @@ import {
   ClusterSpec,
   ColocationConstraint,
   FailureHistory,
+  PromotableSpec,
   ResourceSpec,
 } from './cluster.types';
 import { INFINITY, addScores } from './score.util';
 import { Amounts, PlacementStrategy, addAmounts, compareCapacities, consumeCapacity, insufficientCapacity } from './utilization';
-import { assignClone } from './clones';
-import { addPromotionScores } from './promotable';
+import { assignClone, compareInstances } from './clones';
+import { PromotedColoc, addPromotionScores, applyPromotedColocation, assignRoles, mergePromotedDependents, stableSorted } from './promotable';
 
 // Note [Pacemaker assignment]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~
@@ -90,8 +91,12 @@ export interface Rsc {
   cloneMax?: number;
   /** A clone instance: its clone. */
   clone?: Rsc;
-  /** A promotable clone: its instances' promotion scores (see Note [Promotable clones] in promotable.ts). */
-  promotionScores?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** A promotable clone (see Note [Promotable clones] in promotable.ts). */
+  promotable?: PromotableSpec;
+  /** A promotable clone: its promoted instances, once assigned (see Note [Colocation with the promoted role]). */
+  promoted?: Rsc[];
+  /** A promotable clone: the colocations with its promoted role. A dependent: its own ones. */
+  promotedColocs?: PromotedColoc[];
 }
 
 /** Result of the assignment phase. */
@@ -266,6 +271,16 @@ export function assignResources(
     insertSorted(dep.thisWith, coloc, cmpByPrimary);
     insertSorted(prim.withThis, coloc, cmpByDependent);
   }
+  // Colocations with the promoted role (see Note [Colocation with the promoted role] in promotable.ts):
+  // the clone keeps its dependents sorted as its other colocations are.
+  for (const c of spec.promotedColocations ?? []) {
+    const dep = byId.get(c.resource);
+    const clone = clones.get(c.clone);
+    if (!dep || !clone || c.score === 0) continue;
+    const pc: PromotedColoc = { id: c.id, dep, clone, score: c.score, influence: c.influence ?? true };
+    (dep.promotedColocs ??= []).push(pc);
+    insertSorted((clone.promotedColocs ??= []), pc, (a, b) => (a.dep.priority !== b.dep.priority ? (a.dep.priority > b.dep.priority ? -1 : 1) : cmpStr(a.dep.id, b.dep.id)));
+  }
   // The groups' internal colocations come after the configured ones (`pcmk__group_internal_constraints`).
   for (const g of groups.values()) {
     const m = g.members!;
@@ -415,7 +430,7 @@ function buildClones(spec: ClusterSpec, byId: Map<string, Rsc>, N: number): Map<
     if (instances.length === 0 || byId.has(c.id) || clones.has(c.id)) continue;
     const clone: Rsc = { ...collective(c.id, instances[0]!.spec, c.priority, N), active: instances.some((m) => m.active), instances, cloneMax: c.max };
     for (const m of instances) m.clone = clone;
-    if (c.promotable) clone.promotionScores = c.promotable.scores;
+    if (c.promotable) clone.promotable = c.promotable;
     clones.set(c.id, clone);
   }
   return clones;
@@ -489,15 +504,16 @@ function assign(ctx: Ctx, r: Rsc, prefer = -1): number {
   if (r.group && !r.group.allocating) assign(ctx, r.group);
   if (r.clone && !r.clone.allocating) assign(ctx, r.clone);
   if (r.members) return assignGroup(ctx, r);
-  if (r.instances) {
-    if (r.promotionScores && r.provisional && !r.allocating) addPromotionScores(r, r.promotionScores, ctx.nodeNames, ctx.available);
-    return assignClone(ctx, r);
-  }
+  if (r.instances) return r.promotable ? assignPromotable(ctx, r, r.promotable) : assignClone(ctx, r);
   if (!r.provisional) return r.assigned;
   if (r.allocating) return -1; // assignment loop
   r.allocating = true;
 
   for (const c of r.thisWith) applyThisWith(ctx, c, r);
+  for (const c of r.promotedColocs ?? []) {
+    assign(ctx, c.clone);
+    if (c.clone.promoted) applyPromotedColocation(c, c.clone.promoted, ctx.available);
+  }
   for (const c of r.withThis) mergeDependentScores(ctx, c, r);
 
   if (r.stopped) {
@@ -565,6 +581,19 @@ function applyThisWith(ctx: Ctx, c: Coloc, r: Rsc): void {
   // `pcmk__colocation_affects`: nothing while the primary is still unassigned (a loop).
   if (!c.prim.provisional && !prim.provisional && r.provisional) applyColocToWeights(ctx, r, c, prim.assigned);
   if (archive && !anyAvailable(ctx, r.w)) r.w = archive;
+}
+
+/** A promotable clone's assignment (see Note [Promotable clones] in promotable.ts). */
+function assignPromotable(ctx: Ctx, clone: Rsc, spec: PromotableSpec): number {
+  if (!clone.provisional || clone.allocating) return assignClone(ctx, clone);
+  addPromotionScores(clone, spec.scores, ctx.nodeNames, ctx.available);
+  const deps = clone.promotedColocs ?? [];
+  mergePromotedDependents(clone, deps, ctx.available);
+  const cmp = (a: Rsc, b: Rsc): number => compareInstances(ctx, a, b);
+  const order = deps.length > 0 ? stableSorted(clone.instances!, cmp) : [];
+  const out = assignClone(ctx, clone);
+  if (deps.length > 0) clone.promoted = assignRoles(clone, spec, order, deps, { nodeNames: ctx.nodeNames, available: ctx.available, compareInstances: cmp });
+  return out;
 }
 
 /** `pcmk__apply_coloc_to_weights` for the #uname attribute. */

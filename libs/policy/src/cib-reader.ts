@@ -10,6 +10,8 @@ import {
   LocationConstraint,
   NodeSpec,
   OrderConstraint,
+  PromotableSpec,
+  PromotedColocation,
   ResourceDefaults,
   ResourceObservation,
   ResourceSpec,
@@ -544,11 +546,14 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   }
   const ruleNodes = nodes.map((n) => ({ name: n.name, attrs: nodeAttributes.get(n.name)!, weight: nodeWeight.get(n.name) ?? 0 }));
   const exclusive = new Map<string, Set<string>>();
+  const promotedLocations = new Map<string, Array<{ id: string; node: string; score: number }>>();
   for (const l of children(cons, 'rsc_location')) {
     const u = unpackLocation(l, ruleNodes, nowSec, health, unsupported);
     if (u && (clonePrimitive.has(u.resource) || cloneOfInstance.has(u.resource))) unsupported(`rsc_location on ${u.resource} in clone ${(clonePrimitive.get(u.resource)?.id ?? cloneOfInstance.get(u.resource))!}`);
     if (!u || !(resourceIds.has(u.resource) || groupIds.has(u.resource) || cloneIds.has(u.resource))) continue;
     for (const e of u.entries) locations.push({ id: e.id, resource: u.resource, node: e.node, score: e.score });
+    // see Note [Colocation with the promoted role] (promotable.ts)
+    if (u.promoted && cloneIds.has(u.resource)) promotedLocations.set(u.resource, [...(promotedLocations.get(u.resource) ?? []), ...u.promoted]);
     if (u.exclusive) {
       const set = exclusive.get(u.resource) ?? new Set<string>();
       for (const n of u.exclusive) set.add(n);
@@ -570,6 +575,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     }
   }
   const colocations: ColocationConstraint[] = [];
+  const promotedColocations: PromotedColocation[] = [];
   for (const c of children(cons, 'rsc_colocation')) {
     const id = attr(c, 'id') ?? 'rsc_colocation';
     const rsc = attr(c, 'rsc');
@@ -577,7 +583,26 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     const score = parseScore(attr(c, 'score'));
     const roles = ['rsc-role', 'with-rsc-role'].map((k) => attr(c, k)).filter((v) => v !== undefined && v !== 'Started');
     if (roles.length > 0) {
-      unsupported(`rsc_colocation ${id} with role ${roles.join('/')}`);
+      // see Note [Colocation with the promoted role] (promotable.ts)
+      const promotedRole = ['promoted', 'master'].includes((attr(c, 'with-rsc-role') ?? '').toLowerCase()) && ['started', ''].includes((attr(c, 'rsc-role') ?? '').toLowerCase());
+      const target = withRsc !== undefined ? clones.find((x) => x.id === withRsc) : undefined;
+      const why = !promotedRole
+        ? `with role ${roles.join('/')}`
+        : !target?.promotable
+          ? 'with role Promoted of a resource other than a promotable clone of a primitive'
+          : attr(c, 'node-attribute') !== undefined
+            ? 'with role Promoted and node-attribute'
+            : rsc === undefined || score === undefined || !resourceIds.has(rsc) || groupOf.has(rsc) || cloneOfInstance.has(rsc)
+              ? 'with role Promoted of a dependent other than a primitive'
+              : undefined;
+      if (why !== undefined) {
+        unsupported(`rsc_colocation ${id} ${why}`);
+        continue;
+      }
+      if (c['lifetime'] !== undefined) unsupported(`lifetime in ${id}`);
+      const pc: PromotedColocation = { id, resource: rsc!, clone: target!.id, score: score! };
+      if (attr(c, 'influence') !== undefined) pc.influence = isTrue(attr(c, 'influence'));
+      promotedColocations.push(pc);
       continue;
     }
     if (rsc === undefined || withRsc === undefined || score === undefined || attr(c, 'node-attribute') !== undefined) {
@@ -596,7 +621,16 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const orders: OrderConstraint[] = [];
   const isEntity = (x: string): boolean => resourceIds.has(x) || groupIds.has(x);
   // see Note [Ordered sets] (order-sets.ts)
-  const pairOrders = children(cons, 'rsc_order').flatMap((o) => (children(o, 'resource_set').length > 0 ? unpackOrderSets(o, isEntity, unsupported) : [unpackOrder(o, unsupported)]));
+  // Orders of promote and demote that change no placement (see Note [Colocation with the promoted role]).
+  const roleOrderFirsts = new Set<string>();
+  const placementFree = (o: XmlNode): boolean => {
+    const r = roleOrder(o, promotedColocations, (id) => clones.find((x) => x.id === id)?.promotable !== undefined);
+    if (r !== undefined) roleOrderFirsts.add(r);
+    return r !== undefined;
+  };
+  const pairOrders = children(cons, 'rsc_order')
+    .filter((o) => !placementFree(o))
+    .flatMap((o) => (children(o, 'resource_set').length > 0 ? unpackOrderSets(o, isEntity, unsupported) : [unpackOrder(o, unsupported)]));
   for (const u of pairOrders) {
     if (!u) continue;
     // Orders may name a clone (see Note [Clone orders] in clones.ts), never its primitive.
@@ -620,6 +654,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (ga === gb && (groupIds.has(ga) || groupOf.has(u.first))) unsupported(`rsc_order ${u.id} inside group ${ga}`);
     orders.push(u);
   }
+  for (const o of orders) if (roleOrderFirsts.has(o.then)) unsupported(`rsc_order ${o.id} starting promotable clone ${o.then} after ${o.first}, with orders after its promotion`);
   const loop = orderLoop(orders.map((o) => [groupOf.get(o.first) ?? o.first, groupOf.get(o.then) ?? o.then]));
   if (loop) unsupported(`rsc_order constraints that form a loop (${loop.join(' → ')})`);
 
@@ -825,21 +860,6 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     for (const { rid, node } of onUnclean) if (rscById.has(rid) && running[rid] === undefined) running[rid] = { node };
   }
 
-  for (const c of clones) {
-    if (!c.promotable) continue;
-    c.promotable.scores = promotionScores({
-      primitive: c.instances[0]!.replace(/:\d+$/, ''),
-      instances: c.instances,
-      nodes: nodes.map((n) => n.name),
-      activeOn: (i) => running[i]?.node,
-      knownOn,
-      orphansKnownOn: knownOn.get(`${c.id}\u0000orphans`) ?? new Set(),
-      cloneName,
-      nodeAttr: (n, k) => nodeAttributes.get(n)?.get(k),
-      score: (t) => char2score(t, health),
-    });
-  }
-
   for (const [rid, node] of orphans) {
     resources.push({ id: rid, managed: false });
     running[rid] = { node };
@@ -877,6 +897,33 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     }
   }
 
+  for (const c of clones) {
+    if (!c.promotable) continue;
+    readPromotable(c, c.promotable, {
+      meta: (k) => metaOf.get(c.id)?.get(k) ?? rscDefaults.get(k),
+      instanceMeta: (k) => metaOf.get(c.instances[0]!.replace(/:\d+$/, ''))?.get(k) ?? rscDefaults.get(k),
+      promotedLocations: promotedLocations.get(c.id) ?? [],
+      promotedNow: [...promotedNow].filter((i) => c.instances.includes(i)),
+      ticketLost: ticketDeps.some((d) => d.resource === c.id && d.promotedRole && !(ticketStates.get(d.ticket)?.granted === true && ticketStates.get(d.ticket)?.standby !== true)),
+      colocations: promotedColocations.filter((pc) => pc.clone === c.id),
+      others: colocations,
+      running: (i) => running[i],
+      managed: (i) => rscById.get(i)?.managed !== false && rscById.get(i)?.blocked !== true,
+      refuse: unsupported,
+    });
+    c.promotable.scores = promotionScores({
+      primitive: c.instances[0]!.replace(/:\d+$/, ''),
+      instances: c.instances,
+      nodes: nodes.map((n) => n.name),
+      activeOn: (i) => running[i]?.node,
+      knownOn,
+      orphansKnownOn: knownOn.get(`${c.id}\u0000orphans`) ?? new Set(),
+      cloneName,
+      nodeAttr: (n, k) => nodeAttributes.get(n)?.get(k),
+      score: (t) => char2score(t, health),
+    });
+  }
+
   let unclean: Record<string, string> = {};
   if (stonithEnabled) {
     unclean = checkFenceable(fencing, {
@@ -898,6 +945,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     defaults,
   };
   if (groups.length > 0) spec.groups = groups;
+  if (promotedColocations.length > 0) spec.promotedColocations = promotedColocations;
   if (clones.length > 0) spec.clones = clones;
   if (utilization.strategy !== 'default') {
     spec.utilization = utilization;
@@ -1071,7 +1119,7 @@ function lastOp(ops: XmlNode[]): XmlNode | undefined {
 
 /** Whether the last operation left a (promotable) resource promoted: a promote, or a monitor returning 8 as expected. */
 function promotedLast(ops: XmlNode[]): boolean {
-  const op = lastOp(ops);
+  const op = lastOp(ops.filter((o) => attr(o, 'operation') !== 'notify'));
   if (!op || opFailed(op)) return false;
   const operation = attr(op, 'operation');
   return operation === 'promote' || (operation === 'monitor' && attr(op, 'rc-code') === '8');
@@ -1162,6 +1210,13 @@ function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void, f
     if (promotable && PROMOTABLE_OPERATIONS.includes(operation)) {
       if (rc !== '0' || !['0', '4'].includes(status)) refuse(`failed ${operation} of ${rid}`);
       else if (Number(attr(op, 'call-id') ?? '0') < 0) refuse(`pending ${operation} of ${rid}`);
+      continue;
+    }
+    // A notification changes no state (Pacemaker: a resource stopped before one counts as started,
+    // which is what the last operation being a success says here too).
+    if (operation === 'notify') {
+      if (rc !== '0' || !['0', '4'].includes(status)) refuse(`failed notify of ${rid}`);
+      else if (Number(attr(op, 'call-id') ?? '0') < 0) refuse(`pending notify of ${rid}`);
       continue;
     }
     if (promotable && operation === 'monitor' && (rc === '8' || rc === '9')) {
@@ -1376,4 +1431,62 @@ function constraintNames(cons: XmlNode | undefined): Set<string> {
     }
   }
   return out;
+}
+
+/** What readPromotable needs from readCib. */
+interface PromotableReadContext {
+  /** The clone's meta attribute (or rsc_defaults). */
+  meta: (name: string) => string | undefined;
+  /** Its primitive's (with the clone's inherited). */
+  instanceMeta: (name: string) => string | undefined;
+  promotedLocations: ReadonlyArray<{ node: string; score: number }>;
+  promotedNow: string[];
+  ticketLost: boolean;
+  colocations: readonly PromotedColocation[];
+  others: readonly ColocationConstraint[];
+  running: (instance: string) => ResourceObservation | undefined;
+  managed: (instance: string) => boolean;
+  refuse: (what: string) => void;
+}
+
+/** The role facts of a promotable clone (see Note [Colocation with the promoted role] in promotable.ts). */
+function readPromotable(c: CloneSpec, p: PromotableSpec, ctx: PromotableReadContext): void {
+  const nodeMax = ctx.meta('promoted-node-max') ?? ctx.meta('master-node-max');
+  if (nodeMax !== undefined) p.promotedNodeMax = scanMinInt(nodeMax);
+  // Pacemaker prepends each location to the clone's list: the last one comes first.
+  if (ctx.promotedLocations.length > 0) p.promotedLocations = ctx.promotedLocations.map((l) => ({ node: l.node, score: l.score })).reverse();
+  if (ctx.promotedNow.length > 0) p.promotedNow = ctx.promotedNow;
+  if (ctx.ticketLost) p.promotionBlocked = true;
+  const role = (ctx.instanceMeta('target-role') ?? '').toLowerCase();
+  if (role === 'unpromoted' || role === 'slave') p.unpromotedTarget = true;
+  if (ctx.colocations.length === 0) return;
+  const dependents = new Set<string>();
+  for (const pc of ctx.colocations) {
+    if (dependents.has(pc.resource)) ctx.refuse(`${pc.resource} colocated with the promoted role of ${c.id} more than once`);
+    dependents.add(pc.resource);
+    if (ctx.others.some((o) => o.resource === pc.resource || o.withResource === pc.resource)) ctx.refuse(`rsc_colocation ${pc.id} with role Promoted, with ${pc.resource} in other colocations`);
+  }
+  for (const i of c.instances) {
+    if (!ctx.managed(i)) ctx.refuse(`rsc_colocation with role Promoted of clone ${c.id} with unmanaged ${i}`);
+    if (ctx.running(i)?.failed) ctx.refuse(`rsc_colocation with role Promoted of clone ${c.id} with failed ${i}`);
+  }
+}
+
+/**
+ * An `rsc_order` of promotion that changes no placement (see Note [Colocation with the promoted
+ * role] in promotable.ts): promote → start or demote → stop of a primitive mandatorily colocated
+ * with the clone's promoted role, or demote → promote of one clone. Returns the clone, or
+ * undefined for any other order.
+ */
+function roleOrder(o: XmlNode, colocs: readonly PromotedColocation[], promotable: (id: string) => boolean): string | undefined {
+  const first = attr(o, 'first');
+  const then = attr(o, 'then');
+  const fa = attr(o, 'first-action') ?? 'start';
+  const ta = attr(o, 'then-action') ?? fa;
+  if (first === undefined || then === undefined || children(o, 'resource_set').length > 0 || o['lifetime'] !== undefined) return undefined;
+  if (['first-instance', 'then-instance', 'require-all'].some((k) => attr(o, k) !== undefined)) return undefined;
+  const pair = (fa === 'promote' && ta === 'start') || (fa === 'demote' && ta === 'stop');
+  if (pair && colocs.some((c) => c.clone === first && c.resource === then && c.score >= INFINITY)) return first;
+  if (first === then && fa === 'demote' && ta === 'promote' && promotable(first)) return first;
+  return undefined;
 }

@@ -122,11 +122,36 @@ export interface CloneSpec {
 export interface PromotableSpec {
   /** `promoted-max` (`master-max`): at most this many promoted instances (default 1). */
   promotedMax: number;
+  /** `promoted-node-max` (`master-node-max`): at most this many promoted instances per node (default 1). */
+  promotedNodeMax?: number;
   /**
-   * Promotion score per instance id and node name, where Pacemaker counts it (zero ones left out),
+   * Promotion score per instance id and node name, where Pacemaker counts it and the node has one,
    * before the checks made at assignment (node available, instance's node score not negative).
    */
   scores: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Locations for role Promoted on the clone, in the order Pacemaker adds them (reverse CIB order). */
+  promotedLocations?: ReadonlyArray<{ node: string; score: number }>;
+  /** Instances promoted now (from their history). */
+  promotedNow?: readonly string[];
+  /** No instance may be promoted (a ticket for role Promoted is lost or in standby). */
+  promotionBlocked?: boolean;
+  /** target-role Unpromoted (or Slave): no instance is promoted. */
+  unpromotedTarget?: boolean;
+}
+
+/**
+ * `rsc_colocation` of a primitive with the promoted instances of a promotable clone
+ * (`with-rsc-role=Promoted`; see Note [Colocation with the promoted role] in promotable.ts).
+ */
+export interface PromotedColocation {
+  id: string;
+  /** The dependent primitive. */
+  resource: string;
+  /** The promotable clone. */
+  clone: string;
+  score: number;
+  /** Default true. */
+  influence?: boolean;
 }
 
 /** Cluster-wide defaults (`rsc_defaults`). */
@@ -143,6 +168,8 @@ export interface ClusterSpec {
   resources: readonly ResourceSpec[];
   locations?: readonly LocationConstraint[];
   colocations?: readonly ColocationConstraint[];
+  /** Colocations with the promoted role of a promotable clone (see promotable.ts). */
+  promotedColocations?: readonly PromotedColocation[];
   orders?: readonly OrderConstraint[];
   /** Groups; constraints may name a group id in place of a resource id. */
   groups?: readonly GroupSpec[];

@@ -15,6 +15,8 @@ const M = (id: string, child: string, meta = '', legacy = false): string =>
     : `<clone id="${id}"><meta_attributes id="${id}-m">${nv(`${id}-p`, 'promotable', 'true')}${meta}</meta_attributes>${child}</clone>`;
 const loc = (id: string, rsc: string, node: string, score: string | number, role = ''): string =>
   `<rsc_location id="${id}" rsc="${rsc}" node="${node}" score="${score}"${role ? ` role="${role}"` : ''}/>`;
+const colocPromoted = (id: string, rsc: string, withRsc: string, score: string | number): string =>
+  `<rsc_colocation id="${id}" rsc="${rsc}" with-rsc="${withRsc}" with-rsc-role="Promoted" score="${score}"/>`;
 const ticket = (id: string, rsc: string, t: string, extra = ''): string => `<rsc_ticket id="${id}" rsc="${rsc}" ticket="${t}" rsc-role="Promoted"${extra}/>`;
 
 /** One operation in a resource's history (`target` is the expected rc of the transition). */
@@ -176,6 +178,52 @@ export const PROMOTABLE_CASES: Array<{ name: string; xml: string; expected: Reco
     ),
     expected: { d: ['n1', 'n2'], x: [] },
   },
+  {
+    name: 'a primitive colocated with the promoted role follows the promoted instance',
+    xml: cib(3, M('ms', P('d'), nv('cm2', 'clone-max', '2')) + P('x'), colocPromoted('c1', 'x', 'ms', 'INFINITY'), {}, { attrs: { n2: { 'master-d': '10' }, n3: { 'master-d': '5' } } }),
+    expected: { d: ['n2', 'n3'], x: ['n2'] },
+  },
+  {
+    name: 'nothing promoted (no promotion score): a mandatory dependent stays stopped',
+    xml: cib(2, M('ms', P('d')) + P('x'), colocPromoted('c1', 'x', 'ms', 'INFINITY'), { n1: [['d', H.started('d')]] }),
+    expected: { d: ['n1', 'n2'], x: [] },
+  },
+  {
+    name: "the dependent's preference decides which instance is promoted",
+    xml: cib(3, M('ms', P('d')) + P('x'), colocPromoted('c1', 'x', 'ms', 'INFINITY') + loc('l1', 'x', 'n3', 100), {}, { attrs: { n1: { 'master-d': '5' }, n2: { 'master-d': '5' }, n3: { 'master-d': '5' } } }),
+    expected: { d: ['n1', 'n2', 'n3'], x: ['n3'] },
+  },
+  {
+    name: 'an optional colocation with the promoted role adds its score there',
+    xml: cib(3, M('ms', P('d')) + P('x'), colocPromoted('c1', 'x', 'ms', 50) + loc('l1', 'x', 'n1', 20), { n2: [['d', H.promoted('d')]] }, { attrs: { n2: { 'master-d': '5' } } }),
+    expected: { d: ['n1', 'n2', 'n3'], x: ['n2'] },
+  },
+  {
+    name: 'an anti-colocation with the promoted role keeps the dependent away',
+    xml: cib(2, M('ms', P('d')) + P('x'), colocPromoted('c1', 'x', 'ms', '-INFINITY'), { n1: [['d', H.promoted('d')], ['x', H.started('x')]], n2: [['d', H.started('d')]] }, { attrs: { n1: { 'master-d': '5' } } }),
+    expected: { d: ['n1', 'n2'], x: ['n2'] },
+  },
+  {
+    name: 'a role=Promoted location steers promotion, and the dependent with it',
+    xml: cib(3, M('ms', P('d')) + P('x'), colocPromoted('c1', 'x', 'ms', 'INFINITY') + loc('l1', 'ms', 'n3', 100, 'Promoted'), {}, { attrs: { n1: { 'master-d': '10' }, n3: { 'master-d': '1' } } }),
+    expected: { d: ['n1', 'n2', 'n3'], x: ['n3'] },
+  },
+  {
+    name: 'target-role=Unpromoted: nothing promoted, the mandatory dependent stops',
+    xml: cib(2, M('ms', P('d'), nv('tr', 'target-role', 'Unpromoted')) + P('x'), colocPromoted('c1', 'x', 'ms', 'INFINITY'), { n1: [['x', H.started('x')]] }, { attrs: { n1: { 'master-d': '10' } } }),
+    expected: { d: ['n1', 'n2'], x: [] },
+  },
+  {
+    name: 'an order promote → start of the colocated dependent moves nothing else',
+    xml: cib(
+      2,
+      M('ms', P('d')) + P('x'),
+      colocPromoted('c1', 'x', 'ms', 'INFINITY') + '<rsc_order id="o1" first="ms" first-action="promote" then="x" then-action="start"/>',
+      { n1: [['d', H.promoted('d') + op('d', 'notify', 0, 0, 5)]], n2: [['d', H.started('d')]] },
+      { attrs: { n1: { 'master-d': '10' }, n2: { 'master-d': '5' } } },
+    ),
+    expected: { d: ['n1', 'n2'], x: ['n1'] },
+  },
 ];
 
 describe('promotable clones (measured with crm_simulate)', () => {
@@ -185,9 +233,11 @@ describe('promotable clones (measured with crm_simulate)', () => {
 
   it('refuses what depends on the promoted role', () => {
     const both = M('ms', P('d')) + P('x');
-    expect(() => readCib(cib(2, both, '<rsc_colocation id="c1" rsc="x" with-rsc="ms" with-rsc-role="Promoted" score="INFINITY"/>'))).toThrow(
-      'rsc_colocation c1 with role Promoted',
+    expect(() => readCib(cib(2, both, '<rsc_colocation id="c1" rsc="ms" rsc-role="Promoted" with-rsc="x" score="INFINITY"/>'))).toThrow('rsc_colocation c1 with role Promoted');
+    expect(() => readCib(cib(2, M('ms', P('d')) + `<group id="g">${P('x')}</group>`, colocPromoted('c1', 'g', 'ms', 'INFINITY')))).toThrow(
+      'rsc_colocation c1 with role Promoted of a dependent other than a primitive',
     );
+    // Without the colocation, the order decides whether x can start: refused.
     expect(() => readCib(cib(2, both, '<rsc_order id="o1" first="ms" first-action="promote" then="x" then-action="start"/>'))).toThrow('rsc_order o1 (promote then start');
     expect(() => readCib(cib(2, M('ms', P('d')), '', { n1: [['d', op('d', 'start', 0, 0, 2) + op('d', 'demote', 0, 1, 3)]] }))).toThrow('failed demote of d');
     expect(() => readCib(cib(2, M('ms', P('d')), '<rsc_ticket id="t1" rsc="ms" ticket="T" rsc-role="Unpromoted"/>'))).toThrow('rsc_ticket t1 for role Unpromoted');

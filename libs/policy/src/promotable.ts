@@ -1,5 +1,6 @@
 import type { Rsc } from './assign';
-import { addScores } from './score.util';
+import type { PromotableSpec } from './cluster.types';
+import { INFINITY, addScores } from './score.util';
 
 // Note [Promotable clones]
 // ~~~~~~~~~~~~~~~~~~~~~~~~
@@ -53,7 +54,7 @@ export interface PromotionInputs {
 /**
  * Each instance's promotion score per node where it counts (see Note [Promotable clones]), before
  * the checks made at assignment time (the node can run resources, the instance's node score there
- * is not negative). Zero scores are left out.
+ * is not negative). A node without the attribute is left out.
  */
 export function promotionScores(p: PromotionInputs): Record<string, Record<string, number>> {
   const activeHere = new Map<string, string>();
@@ -78,8 +79,7 @@ export function promotionScores(p: PromotionInputs): Record<string, Record<strin
       if (!applies(node)) continue;
       const text = p.nodeAttr(node, `master-${name}`) ?? (inst !== p.primitive ? p.nodeAttr(node, `master-${p.primitive}`) : undefined);
       if (text === undefined) continue;
-      const s = p.score(text);
-      if (s !== 0) (out[inst] ??= {})[node] = s;
+      (out[inst] ??= {})[node] = p.score(text);
     }
   }
   return out;
@@ -118,4 +118,163 @@ export function promotedResult(operation: string, interval: number, rc: number, 
   const probe = operation === 'monitor' && interval === 0;
   const expected = Number((transitionKey ?? '').split(':')[2] ?? 'NaN');
   return probe || expected === 8 ? 'running' : 'failed';
+}
+
+// Note [Colocation with the promoted role]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// A primitive X colocated with a promotable clone's promoted role (`rsc=X with-rsc=<clone>
+// with-rsc-role=Promoted`) follows the promoted instances (Pacemaker 2.1.5
+// `pcmk__clone_apply_coloc_score` → `pcmk__update_dependent_with_promotable`), so where it runs
+// depends on which instances are promoted (`pcmk__set_instance_roles`). Modelled when X takes part
+// in no other colocation and the clone in no other colocation either (the reader refuses the rest):
+// 1. when the clone is assigned, X's node scores are merged into the clone's
+//    (`pcmk__add_colocated_node_scores`, scaled by score/INFINITY, only with influence or while no
+//    instance is active; a merge that would turn a positive score negative marks the node and makes
+//    it 1 at the end, one that would turn a 0 negative is skipped, and nothing is merged when no
+//    available node would keep a score ≥ 0);
+// 2. roles: each assigned instance's promotion priority is its promotion score on its node (where
+//    it counts, see Note [Promotable clones]; −1 without one; −INFINITY with target-role
+//    Unpromoted) plus the clone's locations for role Promoted there; the clone's node scores get
+//    each non-negative priority added on the instance's node, then X's scores merged again (as
+//    in 1); a lost promotion ticket makes them −INFINITY; each instance's sort index becomes the
+//    clone's score on its node (when its priority was ≥ 0). Instances are sorted by sort index,
+//    then current role (promoted first), then as for assignment (`pcmk__cmp_instance`), and the
+//    first ones with sort index and priority ≥ 0 on an available node are promoted, up to
+//    promoted-max (at most promoted-node-max per node);
+// 3. X: an optional colocation adds its score on each promoted instance's node; a mandatory one
+//    bans X from every other node and adds the instance's own node score there. A finitely negative
+//    colocation that leaves X nowhere to run is undone (as for primitives).
+
+/** A colocation with the promoted role, as the assigner sees it. */
+export interface PromotedColoc {
+  id: string;
+  dep: Rsc;
+  clone: Rsc;
+  score: number;
+  influence: boolean;
+}
+
+/** What the role computation needs from assign.ts. */
+export interface RoleContext {
+  nodeNames: readonly string[];
+  available: readonly boolean[];
+  compareInstances: (a: Rsc, b: Rsc) => number;
+}
+
+/** `pcmk__add_colocated_node_scores` of a primitive without dependents, with `pcmk__coloc_select_active|nonnegative`. */
+function mergeNonNegative(into: Int32Array, dep: Rsc, factor: number, available: readonly boolean[]): Int32Array {
+  const HACK = -100_000_000; // INFINITY_HACK
+  const work = into.slice();
+  for (let n = 0; n < work.length; n++) {
+    const score = available[n] ? dep.w[n]! : -INFINITY;
+    if (factor < 0 && score < 0) continue;
+    if (work[n] === HACK) continue;
+    const f = Math.fround(factor * score);
+    let weight = Math.trunc(f < 0 ? f - 0.5 : f + 0.5);
+    if (weight === 0 && score !== 0) weight = factor > 0 ? 1 : factor < 0 ? -1 : 0;
+    const next = addScores(weight, work[n]!);
+    if (next < 0 && work[n]! > 0) work[n] = HACK;
+    else if (next < 0 && work[n] === 0) continue;
+    else work[n] = next;
+  }
+  let any = false;
+  for (let n = 0; n < work.length; n++) if (available[n] && work[n]! >= 0) any = true;
+  if (!any) return into;
+  for (let n = 0; n < work.length; n++) if (work[n] === HACK) work[n] = 1;
+  return work;
+}
+
+/** Step 1 of Note [Colocation with the promoted role]: the dependents' scores into the clone's. */
+export function mergePromotedDependents(clone: Rsc, deps: readonly PromotedColoc[], available: readonly boolean[]): void {
+  for (const c of deps) {
+    if (c.influence || !clone.active) clone.w = mergeNonNegative(clone.w, c.dep, Math.fround(c.score / INFINITY), available);
+  }
+}
+
+/** A stable sort (GLib's `g_list_sort` is a merge sort). */
+export function stableSorted<T>(list: readonly T[], cmp: (a: T, b: T) => number): T[] {
+  return list
+    .map((x, i) => ({ x, i }))
+    .sort((p, q) => cmp(p.x, q.x) || p.i - q.i)
+    .map((p) => p.x);
+}
+
+/**
+ * Step 2 of Note [Colocation with the promoted role]: the instances promoted, given the clone's
+ * instances in the order they were sorted for assignment.
+ */
+export function assignRoles(clone: Rsc, spec: PromotableSpec, order: readonly Rsc[], deps: readonly PromotedColoc[], ctx: RoleContext): Rsc[] {
+  const sortIndex = new Map<Rsc, number>();
+  for (const inst of order) {
+    const chosen = inst.assigned;
+    if (chosen < 0) {
+      sortIndex.set(inst, -INFINITY);
+      continue;
+    }
+    const node = ctx.nodeNames[chosen]!;
+    let priority: number;
+    if (spec.unpromotedTarget) priority = -INFINITY;
+    else {
+      const s = inst.w[chosen]! >= 0 ? spec.scores[inst.id]?.[node] : undefined;
+      priority = s ?? -1;
+    }
+    for (const l of spec.promotedLocations ?? []) if (l.node === node) priority = addScores(priority, l.score);
+    inst.priority = priority;
+    sortIndex.set(inst, priority);
+  }
+  let w: Int32Array = clone.w.slice();
+  for (const inst of order) {
+    const si = sortIndex.get(inst)!;
+    if (si >= 0 && inst.assigned >= 0) w[inst.assigned] = addScores(si, w[inst.assigned]!);
+  }
+  const saved = clone.w;
+  clone.w = w;
+  mergePromotedDependents(clone, deps, ctx.available);
+  w = clone.w;
+  clone.w = saved;
+  if (spec.promotionBlocked) for (let n = 0; n < w.length; n++) w[n] = addScores(w[n]!, -INFINITY);
+  for (const inst of order) {
+    if (inst.assigned >= 0 && sortIndex.get(inst)! >= 0) sortIndex.set(inst, w[inst.assigned]!);
+  }
+  const promotedNow = new Set(spec.promotedNow ?? []);
+  const role = (r: Rsc): number => (promotedNow.has(r.id) ? 2 : r.activeNode >= 0 ? 1 : 0);
+  const sorted = stableSorted(order, (a, b) => sortIndex.get(b)! - sortIndex.get(a)! || role(b) - role(a) || ctx.compareInstances(a, b));
+  const promoted: Rsc[] = [];
+  const perNode = new Map<number, number>();
+  for (const inst of sorted) {
+    if (sortIndex.get(inst)! < 0 || promoted.length >= spec.promotedMax) continue;
+    const n = inst.assigned;
+    if (n < 0 || inst.priority < 0 || !ctx.available[n]) continue;
+    if ((perNode.get(n) ?? 0) >= (spec.promotedNodeMax ?? 1)) continue;
+    perNode.set(n, (perNode.get(n) ?? 0) + 1);
+    promoted.push(inst);
+  }
+  return promoted;
+}
+
+/** Step 3 of Note [Colocation with the promoted role]: the dependent's node scores. */
+export function applyPromotedColocation(c: PromotedColoc, promoted: readonly Rsc[], available: readonly boolean[]): void {
+  const x = c.dep;
+  const archive = c.score < 0 && c.score > -INFINITY ? x.w.slice() : null;
+  const nodes = new Set<number>();
+  for (const inst of promoted) {
+    if (inst.assigned < 0) continue;
+    nodes.add(inst.assigned);
+    if (c.score < INFINITY) x.w[inst.assigned] = addScores(x.w[inst.assigned]!, c.score);
+  }
+  if (c.score >= INFINITY) {
+    for (let n = 0; n < x.w.length; n++) {
+      const inst = promoted.find((i) => i.assigned === n);
+      if (inst) x.w[n] = addScores(x.w[n]!, inst.w[n]!);
+      else {
+        x.w[n] = -INFINITY;
+        x.bans.set(n, `colocation ${c.id}: no promoted instance of ${c.clone.id} there`);
+      }
+    }
+  }
+  if (archive) {
+    let any = false;
+    for (let n = 0; n < x.w.length; n++) if (available[n] && x.w[n]! >= 0) any = true;
+    if (!any) x.w = archive;
+  }
 }
