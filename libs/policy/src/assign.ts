@@ -274,11 +274,12 @@ export function assignResources(
   // Colocations with the promoted role (see Note [Colocation with the promoted role] in promotable.ts):
   // the clone keeps its dependents sorted as its other colocations are.
   for (const c of spec.promotedColocations ?? []) {
-    const dep = byId.get(c.resource);
+    const dep = byId.get(c.resource) ?? groups.get(c.resource);
     const clone = clones.get(c.clone);
     if (!dep || !clone || c.score === 0) continue;
-    const pc: PromotedColoc = { id: c.id, dep, clone, score: c.score, influence: c.influence ?? true };
-    (dep.promotedColocs ??= []).push(pc);
+    const target = dep.members?.[0] ?? dep;
+    const pc: PromotedColoc = { id: c.id, dep, target, clone, score: c.score, influence: c.influence ?? true };
+    (target.promotedColocs ??= []).push(pc);
     insertSorted((clone.promotedColocs ??= []), pc, (a, b) => (a.dep.priority !== b.dep.priority ? (a.dep.priority > b.dep.priority ? -1 : 1) : cmpStr(a.dep.id, b.dep.id)));
   }
   // The groups' internal colocations come after the configured ones (`pcmk__group_internal_constraints`).

@@ -592,8 +592,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
           ? 'with role Promoted of a resource other than a promotable clone of a primitive'
           : attr(c, 'node-attribute') !== undefined
             ? 'with role Promoted and node-attribute'
-            : rsc === undefined || score === undefined || !resourceIds.has(rsc) || groupOf.has(rsc) || cloneOfInstance.has(rsc)
-              ? 'with role Promoted of a dependent other than a primitive'
+            : rsc === undefined || score === undefined || !(resourceIds.has(rsc) || groupIds.has(rsc)) || groupOf.has(rsc) || cloneOfInstance.has(rsc)
+              ? 'with role Promoted of a dependent other than a primitive or group'
               : undefined;
       if (why !== undefined) {
         unsupported(`rsc_colocation ${id} ${why}`);
@@ -654,7 +654,9 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (ga === gb && (groupIds.has(ga) || groupOf.has(u.first))) unsupported(`rsc_order ${u.id} inside group ${ga}`);
     orders.push(u);
   }
-  for (const o of orders) if (roleOrderFirsts.has(o.then)) unsupported(`rsc_order ${o.id} starting promotable clone ${o.then} after ${o.first}, with orders after its promotion`);
+  for (const o of orders) {
+    if (roleOrderFirsts.has(o.then) || promotedColocations.some((pc) => pc.clone === o.then)) unsupported(`rsc_order ${o.id} starting promotable clone ${o.then} (with the promoted role of which something is colocated) after ${o.first}`);
+  }
   const loop = orderLoop(orders.map((o) => [groupOf.get(o.first) ?? o.first, groupOf.get(o.then) ?? o.then]));
   if (loop) unsupported(`rsc_order constraints that form a loop (${loop.join(' → ')})`);
 
@@ -909,6 +911,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       others: colocations,
       running: (i) => running[i],
       managed: (i) => rscById.get(i)?.managed !== false && rscById.get(i)?.blocked !== true,
+      members: (id) => groups.find((g) => g.id === id)?.members ?? [],
       refuse: unsupported,
     });
     c.promotable.scores = promotionScores({
@@ -1446,6 +1449,8 @@ interface PromotableReadContext {
   others: readonly ColocationConstraint[];
   running: (instance: string) => ResourceObservation | undefined;
   managed: (instance: string) => boolean;
+  /** A group's members (none for a primitive). */
+  members: (id: string) => readonly string[];
   refuse: (what: string) => void;
 }
 
@@ -1464,7 +1469,8 @@ function readPromotable(c: CloneSpec, p: PromotableSpec, ctx: PromotableReadCont
   for (const pc of ctx.colocations) {
     if (dependents.has(pc.resource)) ctx.refuse(`${pc.resource} colocated with the promoted role of ${c.id} more than once`);
     dependents.add(pc.resource);
-    if (ctx.others.some((o) => o.resource === pc.resource || o.withResource === pc.resource)) ctx.refuse(`rsc_colocation ${pc.id} with role Promoted, with ${pc.resource} in other colocations`);
+    const involved = [pc.resource, ...ctx.members(pc.resource)];
+    if (ctx.others.some((o) => involved.includes(o.resource) || involved.includes(o.withResource))) ctx.refuse(`rsc_colocation ${pc.id} with role Promoted, with ${pc.resource} in other colocations`);
   }
   for (const i of c.instances) {
     if (!ctx.managed(i)) ctx.refuse(`rsc_colocation with role Promoted of clone ${c.id} with unmanaged ${i}`);

@@ -224,6 +224,17 @@ export const PROMOTABLE_CASES: Array<{ name: string; xml: string; expected: Reco
     ),
     expected: { d: ['n1', 'n2'], x: ['n1'] },
   },
+  {
+    name: 'a group colocated with the promoted role follows it as a whole, its members weighing in',
+    xml: cib(
+      3,
+      M('ms', P('d')) + `<group id="g">${P('x')}${P('y')}</group>`,
+      colocPromoted('c1', 'g', 'ms', 'INFINITY') + loc('l1', 'y', 'n3', 100),
+      {},
+      { attrs: { n1: { 'master-d': '10' }, n2: { 'master-d': '10' }, n3: { 'master-d': '10' } } },
+    ),
+    expected: { d: ['n1', 'n2', 'n3'], x: ['n3'], y: ['n3'] },
+  },
 ];
 
 describe('promotable clones (measured with crm_simulate)', () => {
@@ -234,8 +245,8 @@ describe('promotable clones (measured with crm_simulate)', () => {
   it('refuses what depends on the promoted role', () => {
     const both = M('ms', P('d')) + P('x');
     expect(() => readCib(cib(2, both, '<rsc_colocation id="c1" rsc="ms" rsc-role="Promoted" with-rsc="x" score="INFINITY"/>'))).toThrow('rsc_colocation c1 with role Promoted');
-    expect(() => readCib(cib(2, M('ms', P('d')) + `<group id="g">${P('x')}</group>`, colocPromoted('c1', 'g', 'ms', 'INFINITY')))).toThrow(
-      'rsc_colocation c1 with role Promoted of a dependent other than a primitive',
+    expect(() => readCib(cib(2, M('ms', P('d')) + `<group id="g">${P('x')}${P('y')}</group>`, colocPromoted('c1', 'y', 'ms', 'INFINITY')))).toThrow(
+      'rsc_colocation c1 with role Promoted of a dependent other than a primitive or group',
     );
     // Without the colocation, the order decides whether x can start: refused.
     expect(() => readCib(cib(2, both, '<rsc_order id="o1" first="ms" first-action="promote" then="x" then-action="start"/>'))).toThrow('rsc_order o1 (promote then start');

@@ -122,13 +122,16 @@ export function promotedResult(operation: string, interval: number, rc: number, 
 
 // Note [Colocation with the promoted role]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
-// A primitive X colocated with a promotable clone's promoted role (`rsc=X with-rsc=<clone>
-// with-rsc-role=Promoted`) follows the promoted instances (Pacemaker 2.1.5
+// A primitive or group X colocated with a promotable clone's promoted role (`rsc=X
+// with-rsc=<clone> with-rsc-role=Promoted`) follows the promoted instances (Pacemaker 2.1.5
 // `pcmk__clone_apply_coloc_score` → `pcmk__update_dependent_with_promotable`), so where it runs
-// depends on which instances are promoted (`pcmk__set_instance_roles`). Modelled when X takes part
-// in no other colocation and the clone in no other colocation either (the reader refuses the rest):
+// depends on which instances are promoted (`pcmk__set_instance_roles`). Modelled when X (a group:
+// its members) takes part in no other colocation, the clone in no other colocation either, and the
+// clone is ordered after nothing (the reader refuses the rest); a group's colocation is its first
+// member's, the others follow it:
 // 1. when the clone is assigned, X's node scores are merged into the clone's
-//    (`pcmk__add_colocated_node_scores`, scaled by score/INFINITY, only with influence or while no
+//    (`pcmk__add_colocated_node_scores`: a group's through its first member, recursively through
+//    what is colocated with it; scaled by score/INFINITY, only with influence or while no
 //    instance is active; a merge that would turn a positive score negative marks the node and makes
 //    it 1 at the end, one that would turn a 0 negative is skipped, and nothing is merged when no
 //    available node would keep a score ≥ 0);
@@ -148,7 +151,10 @@ export function promotedResult(operation: string, interval: number, rc: number, 
 /** A colocation with the promoted role, as the assigner sees it. */
 export interface PromotedColoc {
   id: string;
+  /** The dependent (a primitive or a group). */
   dep: Rsc;
+  /** What the colocation is applied to: the primitive, or the group's first member. */
+  target: Rsc;
   clone: Rsc;
   score: number;
   influence: boolean;
@@ -161,33 +167,60 @@ export interface RoleContext {
   compareInstances: (a: Rsc, b: Rsc) => number;
 }
 
-/** `pcmk__add_colocated_node_scores` of a primitive without dependents, with `pcmk__coloc_select_active|nonnegative`. */
-function mergeNonNegative(into: Int32Array, dep: Rsc, factor: number, available: readonly boolean[]): Int32Array {
-  const HACK = -100_000_000; // INFINITY_HACK
-  const work = into.slice();
+const INFINITY_HACK = -100_000_000;
+
+/** `add_node_scores_matching_attr` (#uname) with `only_positive`. */
+function addMatchingNonNegative(work: Int32Array, rsc: Rsc, factor: number, available: readonly boolean[]): void {
   for (let n = 0; n < work.length; n++) {
-    const score = available[n] ? dep.w[n]! : -INFINITY;
+    const score = available[n] ? rsc.w[n]! : -INFINITY;
     if (factor < 0 && score < 0) continue;
-    if (work[n] === HACK) continue;
+    if (work[n] === INFINITY_HACK) continue;
     const f = Math.fround(factor * score);
     let weight = Math.trunc(f < 0 ? f - 0.5 : f + 0.5);
     if (weight === 0 && score !== 0) weight = factor > 0 ? 1 : factor < 0 ? -1 : 0;
     const next = addScores(weight, work[n]!);
-    if (next < 0 && work[n]! > 0) work[n] = HACK;
+    if (next < 0 && work[n]! > 0) work[n] = INFINITY_HACK;
     else if (next < 0 && work[n] === 0) continue;
     else work[n] = next;
   }
+}
+
+/**
+ * `pcmk__add_colocated_node_scores` with `pcmk__coloc_select_nonnegative` (and
+ * `pcmk__coloc_select_active` when `active`): `rsc`'s scores (a group's through its first member)
+ * and, recursively, those of what is colocated with it, merged into a copy of `nodes`.
+ */
+function addColocatedNonNegative(rsc: Rsc, nodes: Int32Array, factor: number, active: boolean, available: readonly boolean[]): Int32Array {
+  if (rsc.merging) return nodes;
+  rsc.merging = true;
+  let work: Int32Array;
+  if (rsc.members) work = addColocatedNonNegative(rsc.members[0]!, nodes.slice(), factor, active, available);
+  else {
+    work = nodes.slice();
+    addMatchingNonNegative(work, rsc, factor, available);
+  }
   let any = false;
   for (let n = 0; n < work.length; n++) if (available[n] && work[n]! >= 0) any = true;
-  if (!any) return into;
-  for (let n = 0; n < work.length; n++) if (work[n] === HACK) work[n] = 1;
+  if (any) {
+    const multiplier = factor < 0 ? -1 : 1;
+    const withThis = rsc.members ? rsc.members[rsc.members.length - 1]!.withThis : rsc.withThis;
+    for (const c of withThis) {
+      if (!(c.influence || !c.prim.active)) continue;
+      work = addColocatedNonNegative(c.dep, work, Math.fround((multiplier * c.score) / INFINITY), true, available);
+    }
+  } else if (active) {
+    rsc.merging = false;
+    return nodes;
+  }
+  for (let n = 0; n < work.length; n++) if (work[n] === INFINITY_HACK) work[n] = 1;
+  rsc.merging = false;
   return work;
 }
 
 /** Step 1 of Note [Colocation with the promoted role]: the dependents' scores into the clone's. */
 export function mergePromotedDependents(clone: Rsc, deps: readonly PromotedColoc[], available: readonly boolean[]): void {
   for (const c of deps) {
-    if (c.influence || !clone.active) clone.w = mergeNonNegative(clone.w, c.dep, Math.fround(c.score / INFINITY), available);
+    if (c.influence || !clone.active) clone.w = addColocatedNonNegative(c.dep, clone.w, Math.fround(c.score / INFINITY), true, available);
   }
 }
 
@@ -254,7 +287,7 @@ export function assignRoles(clone: Rsc, spec: PromotableSpec, order: readonly Rs
 
 /** Step 3 of Note [Colocation with the promoted role]: the dependent's node scores. */
 export function applyPromotedColocation(c: PromotedColoc, promoted: readonly Rsc[], available: readonly boolean[]): void {
-  const x = c.dep;
+  const x = c.target;
   const archive = c.score < 0 && c.score > -INFINITY ? x.w.slice() : null;
   const nodes = new Set<number>();
   for (const inst of promoted) {
