@@ -278,7 +278,7 @@ export function assignResources(
     const clone = clones.get(c.clone);
     if (!dep || !clone || c.score === 0) continue;
     const target = dep.members?.[0] ?? dep;
-    const pc: PromotedColoc = { id: c.id, dep, target, clone, score: c.score, influence: c.influence ?? true };
+    const pc: PromotedColoc = { id: c.id, dep, target, clone, score: c.score, influence: c.influence ?? true, unpromoted: c.role === 'Unpromoted' };
     (target.promotedColocs ??= []).push(pc);
     insertSorted((clone.promotedColocs ??= []), pc, (a, b) => (a.dep.priority !== b.dep.priority ? (a.dep.priority > b.dep.priority ? -1 : 1) : cmpStr(a.dep.id, b.dep.id)));
   }
@@ -513,7 +513,8 @@ function assign(ctx: Ctx, r: Rsc, prefer = -1): number {
   for (const c of r.thisWith) applyThisWith(ctx, c, r);
   for (const c of r.promotedColocs ?? []) {
     assign(ctx, c.clone);
-    if (c.clone.promoted) applyPromotedColocation(c, c.clone.promoted, ctx.available);
+    const promoted = c.clone.promoted;
+    if (promoted) applyPromotedColocation(c, c.unpromoted ? c.clone.instances!.filter((i) => i.assigned >= 0 && !promoted.includes(i)) : promoted, ctx.available);
   }
   for (const c of r.withThis) mergeDependentScores(ctx, c, r);
 
@@ -592,8 +593,26 @@ function assignPromotable(ctx: Ctx, clone: Rsc, spec: PromotableSpec): number {
   mergePromotedDependents(clone, deps, ctx.available);
   const cmp = (a: Rsc, b: Rsc): number => compareInstances(ctx, a, b);
   const order = deps.length > 0 ? stableSorted(clone.instances!, cmp) : [];
+  // `append_parent_colocation`: each instance merges the dependents' scores itself, all of them
+  // when clone-max is below the number of available nodes, else the negative ones. Pacemaker
+  // appends them at every assignment attempt: an instance whose first attempt (on its current
+  // node) failed would merge them twice, which is not modelled (see `ambiguities`).
+  let availableNodes = 0;
+  for (let n = 0; n < ctx.N; n++) if (ctx.available[n]) availableNodes++;
+  const all = (clone.cloneMax ?? 0) < availableNodes;
+  let appended = false;
+  for (const inst of clone.instances!) {
+    for (const c of deps) {
+      if (!(c.influence || !inst.active) || !(all || c.score < 0)) continue;
+      insertSorted(inst.withThis, { id: c.id, dep: c.dep, prim: inst, score: c.score, influence: c.influence }, cmpByDependent);
+      appended = true;
+    }
+  }
   const out = assignClone(ctx, clone);
-  if (deps.length > 0) clone.promoted = assignRoles(clone, spec, order, deps, { nodeNames: ctx.nodeNames, available: ctx.available, compareInstances: cmp });
+  if (appended && clone.instances!.some((i) => i.activeNode >= 0 && !i.failed && ctx.available[i.activeNode] && i.assigned !== i.activeNode)) {
+    ctx.ambiguities.push(`rsc_colocation with a role of clone ${clone.id}: an instance may have been assigned twice, merging its dependents twice`);
+  }
+  if (deps.length > 0) clone.promoted = assignRoles(clone, spec, order, deps.filter((c) => !c.unpromoted), { nodeNames: ctx.nodeNames, available: ctx.available, compareInstances: cmp });
   return out;
 }
 

@@ -584,7 +584,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     const roles = ['rsc-role', 'with-rsc-role'].map((k) => attr(c, k)).filter((v) => v !== undefined && v !== 'Started');
     if (roles.length > 0) {
       // see Note [Colocation with the promoted role] (promotable.ts)
-      const promotedRole = ['promoted', 'master'].includes((attr(c, 'with-rsc-role') ?? '').toLowerCase()) && ['started', ''].includes((attr(c, 'rsc-role') ?? '').toLowerCase());
+      const withRole = (attr(c, 'with-rsc-role') ?? '').toLowerCase();
+      const promotedRole = ['promoted', 'master', 'unpromoted', 'slave'].includes(withRole) && ['started', ''].includes((attr(c, 'rsc-role') ?? '').toLowerCase());
       const target = withRsc !== undefined ? clones.find((x) => x.id === withRsc) : undefined;
       const why = !promotedRole
         ? `with role ${roles.join('/')}`
@@ -601,6 +602,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       }
       if (c['lifetime'] !== undefined) unsupported(`lifetime in ${id}`);
       const pc: PromotedColocation = { id, resource: rsc!, clone: target!.id, score: score! };
+      if (withRole === 'unpromoted' || withRole === 'slave') pc.role = 'Unpromoted';
       if (attr(c, 'influence') !== undefined) pc.influence = isTrue(attr(c, 'influence'));
       promotedColocations.push(pc);
       continue;
@@ -966,6 +968,11 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       const ambiguous = assignResources(spec, { online, resources: running, ...(Object.keys(unclean).length > 0 ? { unclean } : {}) }, history, nowSec * 1000).ambiguities;
       if (ambiguous.length > 0) unsupported(ambiguous[0]!);
     }
+  }
+  // see Note [Colocation with the promoted role] (promotable.ts)
+  if (promotedColocations.length > 0 && utilization.strategy === 'default' && !options.lenient) {
+    const ambiguous = assignResources(spec, { online, resources: running, ...(Object.keys(unclean).length > 0 ? { unclean } : {}) }, history, nowSec * 1000).ambiguities;
+    if (ambiguous.length > 0) unsupported(ambiguous[0]!);
   }
   if (allUnmanaged) spec.fencingWithoutDevice = true;
   if (stonithEnabled && hasStonithDevice && quorate) spec.fencing = stonithAction === 'reboot' ? {} : { action: stonithAction };
@@ -1492,7 +1499,7 @@ function roleOrder(o: XmlNode, colocs: readonly PromotedColocation[], promotable
   if (first === undefined || then === undefined || children(o, 'resource_set').length > 0 || o['lifetime'] !== undefined) return undefined;
   if (['first-instance', 'then-instance', 'require-all'].some((k) => attr(o, k) !== undefined)) return undefined;
   const pair = (fa === 'promote' && ta === 'start') || (fa === 'demote' && ta === 'stop');
-  if (pair && colocs.some((c) => c.clone === first && c.resource === then && c.score >= INFINITY)) return first;
+  if (pair && colocs.some((c) => c.clone === first && c.resource === then && c.score >= INFINITY && c.role === undefined)) return first;
   if (first === then && fa === 'demote' && ta === 'promote' && promotable(first)) return first;
   return undefined;
 }

@@ -152,6 +152,8 @@ export interface PromotedColocation {
   score: number;
   /** Default true. */
   influence?: boolean;
+  /** `with-rsc-role=Unpromoted`: with the clone's unpromoted instances instead. */
+  role?: 'Unpromoted';
 }
 
 /** Cluster-wide defaults (`rsc_defaults`). */

@@ -235,6 +235,18 @@ export const PROMOTABLE_CASES: Array<{ name: string; xml: string; expected: Reco
     ),
     expected: { d: ['n1', 'n2', 'n3'], x: ['n3'], y: ['n3'] },
   },
+  {
+    name: 'an anti-colocation with the unpromoted role: each instance takes in the dependent\'s scores (clone-max below the nodes)',
+    xml: cib(
+      3,
+      M('ms', P('d'), nv('cm2', 'clone-max', '2')) + P('x'),
+      '<rsc_colocation id="c1" rsc="x" with-rsc="ms" with-rsc-role="Unpromoted" score="-INFINITY"/>' + loc('l1', 'x', 'n1', 10),
+      {},
+      { attrs: { n2: { 'master-d': '10' } } },
+    ),
+    // The unpromoted instance avoids n1, which x prefers; x runs there, away from it.
+    expected: { d: ['n2', 'n3'], x: ['n1'] },
+  },
 ];
 
 describe('promotable clones (measured with crm_simulate)', () => {

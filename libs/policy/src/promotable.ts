@@ -147,6 +147,13 @@ export function promotedResult(operation: string, interval: number, rc: number, 
 // 3. X: an optional colocation adds its score on each promoted instance's node; a mandatory one
 //    bans X from every other node and adds the instance's own node score there. A finitely negative
 //    colocation that leaves X nowhere to run is undone (as for primitives).
+// Besides, each instance merges the dependents' scores itself when assigned (`append_parent_colocation`,
+// as Nephele merges a primitive's dependents): all of them when clone-max is below the number of
+// available nodes, else the negative ones (with influence or while the instance is inactive).
+// Pacemaker appends them again at each attempt, so an instance whose pre-assignment to its current
+// node was undone merges them twice: such CIBs are refused.
+// A colocation with the Unpromoted role is the same with the assigned instances not promoted in
+// 3, and not merged in 2 (only in 1).
 
 /** A colocation with the promoted role, as the assigner sees it. */
 export interface PromotedColoc {
@@ -158,6 +165,8 @@ export interface PromotedColoc {
   clone: Rsc;
   score: number;
   influence: boolean;
+  /** With the unpromoted instances (`with-rsc-role=Unpromoted`) instead of the promoted ones. */
+  unpromoted: boolean;
 }
 
 /** What the role computation needs from assign.ts. */
@@ -285,7 +294,7 @@ export function assignRoles(clone: Rsc, spec: PromotableSpec, order: readonly Rs
   return promoted;
 }
 
-/** Step 3 of Note [Colocation with the promoted role]: the dependent's node scores. */
+/** Step 3 of Note [Colocation with the promoted role]: the dependent's node scores, given the instances in the colocation's role. */
 export function applyPromotedColocation(c: PromotedColoc, promoted: readonly Rsc[], available: readonly boolean[]): void {
   const x = c.target;
   const archive = c.score < 0 && c.score > -INFINITY ? x.w.slice() : null;
