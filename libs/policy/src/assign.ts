@@ -97,6 +97,8 @@ export interface Rsc {
   promoted?: Rsc[];
   /** A promotable clone: the colocations with its promoted role. A dependent: its own ones. */
   promotedColocs?: PromotedColoc[];
+  /** A promotable clone: what its promoted role is colocated with (assigned before its instances). */
+  promotedWith?: Rsc[];
 }
 
 /** Result of the assignment phase. */
@@ -281,6 +283,14 @@ export function assignResources(
     const pc: PromotedColoc = { id: c.id, dep, target, clone, score: c.score, influence: c.influence ?? true, unpromoted: c.role === 'Unpromoted' };
     (target.promotedColocs ??= []).push(pc);
     insertSorted((clone.promotedColocs ??= []), pc, (a, b) => (a.dep.priority !== b.dep.priority ? (a.dep.priority > b.dep.priority ? -1 : 1) : cmpStr(a.dep.id, b.dep.id)));
+  }
+  // The clone's promoted role with a resource (see Note [Promoted with a resource] in promotable.ts).
+  for (const c of spec.promotedWith ?? []) {
+    const prim = byId.get(c.resource) ?? groups.get(c.resource);
+    const clone = clones.get(c.clone);
+    if (!prim || !clone) continue;
+    insertSorted(prim.withThis, { id: c.id, dep: clone, prim, score: c.score, influence: c.influence ?? true }, cmpByDependent);
+    (clone.promotedWith ??= []).push(prim);
   }
   // The groups' internal colocations come after the configured ones (`pcmk__group_internal_constraints`).
   for (const g of groups.values()) {
@@ -589,6 +599,9 @@ function applyThisWith(ctx: Ctx, c: Coloc, r: Rsc): void {
 function assignPromotable(ctx: Ctx, clone: Rsc, spec: PromotableSpec): number {
   if (!clone.provisional || clone.allocating) return assignClone(ctx, clone);
   addPromotionScores(clone, spec.scores, ctx.nodeNames, ctx.available);
+  clone.allocating = true;
+  for (const p of clone.promotedWith ?? []) assign(ctx, p);
+  clone.allocating = false;
   const deps = clone.promotedColocs ?? [];
   mergePromotedDependents(clone, deps, ctx.available);
   const cmp = (a: Rsc, b: Rsc): number => compareInstances(ctx, a, b);

@@ -576,6 +576,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   }
   const colocations: ColocationConstraint[] = [];
   const promotedColocations: PromotedColocation[] = [];
+  const promotedWith: PromotedColocation[] = [];
   for (const c of children(cons, 'rsc_colocation')) {
     const id = attr(c, 'id') ?? 'rsc_colocation';
     const rsc = attr(c, 'rsc');
@@ -585,6 +586,27 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (roles.length > 0) {
       // see Note [Colocation with the promoted role] (promotable.ts)
       const withRole = (attr(c, 'with-rsc-role') ?? '').toLowerCase();
+      // The clone's promoted role with a primitive or group (see Note [Promoted with a resource]).
+      const ownRole = (attr(c, 'rsc-role') ?? '').toLowerCase();
+      const dependentClone = rsc !== undefined ? clones.find((x) => x.id === rsc) : undefined;
+      if (
+        ['promoted', 'master'].includes(ownRole) &&
+        ['started', ''].includes(withRole) &&
+        dependentClone?.promotable &&
+        withRsc !== undefined &&
+        (resourceIds.has(withRsc) || groupIds.has(withRsc)) &&
+        !groupOf.has(withRsc) &&
+        !cloneOfInstance.has(withRsc) &&
+        score !== undefined &&
+        score > 0 &&
+        attr(c, 'node-attribute') === undefined &&
+        c['lifetime'] === undefined
+      ) {
+        const pw: PromotedColocation = { id, resource: withRsc, clone: dependentClone.id, score };
+        if (attr(c, 'influence') !== undefined) pw.influence = isTrue(attr(c, 'influence'));
+        promotedWith.push(pw);
+        continue;
+      }
       const promotedRole = ['promoted', 'master', 'unpromoted', 'slave'].includes(withRole) && ['started', ''].includes((attr(c, 'rsc-role') ?? '').toLowerCase());
       const target = withRsc !== undefined ? clones.find((x) => x.id === withRsc) : undefined;
       const why = !promotedRole
@@ -626,7 +648,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   // Orders of promote and demote that change no placement (see Note [Colocation with the promoted role]).
   const roleOrderFirsts = new Set<string>();
   const placementFree = (o: XmlNode): boolean => {
-    const r = roleOrder(o, promotedColocations, (id) => clones.find((x) => x.id === id)?.promotable !== undefined);
+    const r = roleOrder(o, promotedColocations, (id) => clones.find((x) => x.id === id)?.promotable !== undefined && !promotedColocations.some((pc) => pc.clone === id));
     if (r !== undefined) roleOrderFirsts.add(r);
     return r !== undefined;
   };
@@ -951,6 +973,17 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   };
   if (groups.length > 0) spec.groups = groups;
   if (promotedColocations.length > 0) spec.promotedColocations = promotedColocations;
+  if (promotedWith.length > 0) {
+    for (const pw of promotedWith) {
+      const involved = [pw.resource, ...(groups.find((g) => g.id === pw.resource)?.members ?? [])];
+      if (promotedColocations.some((pc) => pc.clone === pw.clone)) unsupported(`rsc_colocation ${pw.id} with role Promoted, and something colocated with the promoted role of ${pw.clone}`);
+      if (promotedWith.some((o) => o !== pw && (o.clone === pw.clone || involved.includes(o.resource)))) unsupported(`rsc_colocation ${pw.id} with role Promoted, with ${pw.clone} in another one`);
+      if (colocations.some((o) => involved.includes(o.resource) || involved.includes(o.withResource)) || promotedColocations.some((o) => involved.includes(o.resource))) {
+        unsupported(`rsc_colocation ${pw.id} with role Promoted, with ${pw.resource} in other colocations`);
+      }
+    }
+    spec.promotedWith = promotedWith;
+  }
   if (clones.length > 0) spec.clones = clones;
   if (utilization.strategy !== 'default') {
     spec.utilization = utilization;
@@ -1501,5 +1534,7 @@ function roleOrder(o: XmlNode, colocs: readonly PromotedColocation[], promotable
   const pair = (fa === 'promote' && ta === 'start') || (fa === 'demote' && ta === 'stop');
   if (pair && colocs.some((c) => c.clone === first && c.resource === then && c.score >= INFINITY && c.role === undefined)) return first;
   if (first === then && fa === 'demote' && ta === 'promote' && promotable(first)) return first;
+  // Nothing depends on the clone's roles (`promotable` says so): promotion after a start moves nothing.
+  if (fa === 'start' && ta === 'promote' && first !== then && promotable(then)) return then;
   return undefined;
 }

@@ -172,6 +172,11 @@ export interface ClusterSpec {
   colocations?: readonly ColocationConstraint[];
   /** Colocations with the promoted role of a promotable clone (see promotable.ts). */
   promotedColocations?: readonly PromotedColocation[];
+  /**
+   * Colocations of a promotable clone's promoted role with a primitive or group (`rsc=<clone>
+   * rsc-role=Promoted with-rsc=<resource>`, positive score): `resource` is the primary.
+   */
+  promotedWith?: readonly PromotedColocation[];
   orders?: readonly OrderConstraint[];
   /** Groups; constraints may name a group id in place of a resource id. */
   groups?: readonly GroupSpec[];

@@ -247,6 +247,20 @@ export const PROMOTABLE_CASES: Array<{ name: string; xml: string; expected: Reco
     // The unpromoted instance avoids n1, which x prefers; x runs there, away from it.
     expected: { d: ['n2', 'n3'], x: ['n1'] },
   },
+  {
+    name: "the promoted role colocated with a primitive: it takes in the clone's node scores, and a start → promote order moves nothing",
+    xml: cib(
+      3,
+      P('x') + M('ms', P('d'), nv('cm2', 'clone-max', '2')),
+      '<rsc_colocation id="c1" rsc="ms" rsc-role="Promoted" with-rsc="x" score="INFINITY"/>' +
+        loc('l1', 'ms', 'n2', 100) +
+        loc('l2', 'x', 'n3', 50) +
+        '<rsc_order id="o1" first="x" first-action="start" then="ms" then-action="promote"/>',
+      { n1: [['d', H.promoted('d')]] },
+      { attrs: { n1: { 'master-d': '10' } } },
+    ),
+    expected: { d: ['n1', 'n2'], x: ['n2'] },
+  },
 ];
 
 describe('promotable clones (measured with crm_simulate)', () => {
@@ -256,7 +270,7 @@ describe('promotable clones (measured with crm_simulate)', () => {
 
   it('refuses what depends on the promoted role', () => {
     const both = M('ms', P('d')) + P('x');
-    expect(() => readCib(cib(2, both, '<rsc_colocation id="c1" rsc="ms" rsc-role="Promoted" with-rsc="x" score="INFINITY"/>'))).toThrow('rsc_colocation c1 with role Promoted');
+    expect(() => readCib(cib(2, both, '<rsc_colocation id="c1" rsc="ms" rsc-role="Promoted" with-rsc="x" score="-INFINITY"/>'))).toThrow('rsc_colocation c1 with role Promoted');
     expect(() => readCib(cib(2, M('ms', P('d')) + `<group id="g">${P('x')}${P('y')}</group>`, colocPromoted('c1', 'y', 'ms', 'INFINITY')))).toThrow(
       'rsc_colocation c1 with role Promoted of a dependent other than a primitive or group',
     );

@@ -155,6 +155,17 @@ export function promotedResult(operation: string, interval: number, rc: number, 
 // A colocation with the Unpromoted role is the same with the assigned instances not promoted in
 // 3, and not merged in 2 (only in 1).
 
+// Note [Promoted with a resource]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// `rsc=<clone> rsc-role=Promoted with-rsc=P` with a positive score (P a primitive or group) steers
+// which instance is promoted, and places nothing of the clone: while instances are assigned, the
+// colocation (appended to each instance, `append_parent_colocation`) has no effect on their scores
+// (`pcmk__colocation_affects`: the dependent's role is still unknown). What it changes: P is
+// assigned first when the clone is (`pcmk__clone_allocate` assigns its primaries first), and P
+// takes in the clone's own node scores like any dependent's (`apply_with_this`, with influence or
+// while P is inactive). An order `start P then promote <clone>` then changes no placement either.
+// Refused with anything colocated with the clone's roles, or P in other colocations.
+
 /** A colocation with the promoted role, as the assigner sees it. */
 export interface PromotedColoc {
   id: string;
