@@ -3,11 +3,13 @@ import {
   ClusterSpec,
   ColocationConstraint,
   FailureHistory,
+  PromotableSpec,
   ResourceSpec,
 } from './cluster.types';
 import { INFINITY, addScores } from './score.util';
 import { Amounts, PlacementStrategy, addAmounts, compareCapacities, consumeCapacity, insufficientCapacity } from './utilization';
-import { assignClone } from './clones';
+import { assignClone, compareInstances } from './clones';
+import { PromotedColoc, addPromotionScores, applyPromotedColocation, assignRoles, mergePromotedDependents, stableSorted } from './promotable';
 
 // Note [Pacemaker assignment]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~
@@ -89,6 +91,14 @@ export interface Rsc {
   cloneMax?: number;
   /** A clone instance: its clone. */
   clone?: Rsc;
+  /** A promotable clone (see Note [Promotable clones] in promotable.ts). */
+  promotable?: PromotableSpec;
+  /** A promotable clone: its promoted instances, once assigned (see Note [Colocation with the promoted role]). */
+  promoted?: Rsc[];
+  /** A promotable clone: the colocations with its promoted role. A dependent: its own ones. */
+  promotedColocs?: PromotedColoc[];
+  /** A promotable clone: what its promoted role is colocated with (assigned before its instances). */
+  promotedWith?: Rsc[];
 }
 
 /** Result of the assignment phase. */
@@ -263,6 +273,25 @@ export function assignResources(
     insertSorted(dep.thisWith, coloc, cmpByPrimary);
     insertSorted(prim.withThis, coloc, cmpByDependent);
   }
+  // Colocations with the promoted role (see Note [Colocation with the promoted role] in promotable.ts):
+  // the clone keeps its dependents sorted as its other colocations are.
+  for (const c of spec.promotedColocations ?? []) {
+    const dep = byId.get(c.resource) ?? groups.get(c.resource);
+    const clone = clones.get(c.clone);
+    if (!dep || !clone || c.score === 0) continue;
+    const target = dep.members?.[0] ?? dep;
+    const pc: PromotedColoc = { id: c.id, dep, target, clone, score: c.score, influence: c.influence ?? true, unpromoted: c.role === 'Unpromoted' };
+    (target.promotedColocs ??= []).push(pc);
+    insertSorted((clone.promotedColocs ??= []), pc, (a, b) => (a.dep.priority !== b.dep.priority ? (a.dep.priority > b.dep.priority ? -1 : 1) : cmpStr(a.dep.id, b.dep.id)));
+  }
+  // The clone's promoted role with a resource (see Note [Promoted with a resource] in promotable.ts).
+  for (const c of spec.promotedWith ?? []) {
+    const prim = byId.get(c.resource) ?? groups.get(c.resource);
+    const clone = clones.get(c.clone);
+    if (!prim || !clone) continue;
+    insertSorted(prim.withThis, { id: c.id, dep: clone, prim, score: c.score, influence: c.influence ?? true }, cmpByDependent);
+    (clone.promotedWith ??= []).push(prim);
+  }
   // The groups' internal colocations come after the configured ones (`pcmk__group_internal_constraints`).
   for (const g of groups.values()) {
     const m = g.members!;
@@ -412,6 +441,7 @@ function buildClones(spec: ClusterSpec, byId: Map<string, Rsc>, N: number): Map<
     if (instances.length === 0 || byId.has(c.id) || clones.has(c.id)) continue;
     const clone: Rsc = { ...collective(c.id, instances[0]!.spec, c.priority, N), active: instances.some((m) => m.active), instances, cloneMax: c.max };
     for (const m of instances) m.clone = clone;
+    if (c.promotable) clone.promotable = c.promotable;
     clones.set(c.id, clone);
   }
   return clones;
@@ -485,12 +515,17 @@ function assign(ctx: Ctx, r: Rsc, prefer = -1): number {
   if (r.group && !r.group.allocating) assign(ctx, r.group);
   if (r.clone && !r.clone.allocating) assign(ctx, r.clone);
   if (r.members) return assignGroup(ctx, r);
-  if (r.instances) return assignClone(ctx, r);
+  if (r.instances) return r.promotable ? assignPromotable(ctx, r, r.promotable) : assignClone(ctx, r);
   if (!r.provisional) return r.assigned;
   if (r.allocating) return -1; // assignment loop
   r.allocating = true;
 
   for (const c of r.thisWith) applyThisWith(ctx, c, r);
+  for (const c of r.promotedColocs ?? []) {
+    assign(ctx, c.clone);
+    const promoted = c.clone.promoted;
+    if (promoted) applyPromotedColocation(c, c.unpromoted ? c.clone.instances!.filter((i) => i.assigned >= 0 && !promoted.includes(i)) : promoted, ctx.available);
+  }
   for (const c of r.withThis) mergeDependentScores(ctx, c, r);
 
   if (r.stopped) {
@@ -558,6 +593,40 @@ function applyThisWith(ctx: Ctx, c: Coloc, r: Rsc): void {
   // `pcmk__colocation_affects`: nothing while the primary is still unassigned (a loop).
   if (!c.prim.provisional && !prim.provisional && r.provisional) applyColocToWeights(ctx, r, c, prim.assigned);
   if (archive && !anyAvailable(ctx, r.w)) r.w = archive;
+}
+
+/** A promotable clone's assignment (see Note [Promotable clones] in promotable.ts). */
+function assignPromotable(ctx: Ctx, clone: Rsc, spec: PromotableSpec): number {
+  if (!clone.provisional || clone.allocating) return assignClone(ctx, clone);
+  addPromotionScores(clone, spec.scores, ctx.nodeNames, ctx.available);
+  clone.allocating = true;
+  for (const p of clone.promotedWith ?? []) assign(ctx, p);
+  clone.allocating = false;
+  const deps = clone.promotedColocs ?? [];
+  mergePromotedDependents(clone, deps, ctx.available);
+  const cmp = (a: Rsc, b: Rsc): number => compareInstances(ctx, a, b);
+  const order = deps.length > 0 ? stableSorted(clone.instances!, cmp) : [];
+  // `append_parent_colocation`: each instance merges the dependents' scores itself, all of them
+  // when clone-max is below the number of available nodes, else the negative ones. Pacemaker
+  // appends them at every assignment attempt: an instance whose first attempt (on its current
+  // node) failed would merge them twice, which is not modelled (see `ambiguities`).
+  let availableNodes = 0;
+  for (let n = 0; n < ctx.N; n++) if (ctx.available[n]) availableNodes++;
+  const all = (clone.cloneMax ?? 0) < availableNodes;
+  let appended = false;
+  for (const inst of clone.instances!) {
+    for (const c of deps) {
+      if (!(c.influence || !inst.active) || !(all || c.score < 0)) continue;
+      insertSorted(inst.withThis, { id: c.id, dep: c.dep, prim: inst, score: c.score, influence: c.influence }, cmpByDependent);
+      appended = true;
+    }
+  }
+  const out = assignClone(ctx, clone);
+  if (appended && clone.instances!.some((i) => i.activeNode >= 0 && !i.failed && ctx.available[i.activeNode] && i.assigned !== i.activeNode)) {
+    ctx.ambiguities.push(`rsc_colocation with a role of clone ${clone.id}: an instance may have been assigned twice, merging its dependents twice`);
+  }
+  if (deps.length > 0) clone.promoted = assignRoles(clone, spec, order, deps.filter((c) => !c.unpromoted), { nodeNames: ctx.nodeNames, available: ctx.available, compareInstances: cmp });
+  return out;
 }
 
 /** `pcmk__apply_coloc_to_weights` for the #uname attribute. */
