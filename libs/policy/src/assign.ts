@@ -5,6 +5,7 @@ import {
   FailureHistory,
   ResourceSpec,
 } from './cluster.types';
+import { OptIn } from './opt-in';
 import { INFINITY, addScores } from './score.util';
 import { Amounts, PlacementStrategy, addAmounts, compareCapacities, consumeCapacity, insufficientCapacity } from './utilization';
 import { assignClone } from './clones';
@@ -199,6 +200,7 @@ export function assignResources(
 
   // Locations, in reverse CIB order (see Note [Pacemaker assignment], step 2).
   const locations = spec.locations ?? [];
+  const optIn = spec.symmetricCluster === false ? new OptIn() : undefined;
   for (let i = locations.length - 1; i >= 0; i--) {
     const l = locations[i]!;
     const target = entity(l.resource);
@@ -211,6 +213,7 @@ export function assignResources(
       r.w[n] = addScores(r.w[n]!, l.score);
       if (l.score <= -INFINITY) r.bans.set(n, `location ${l.id}`);
     }
+    optIn?.allowLocation(target, n);
   }
 
   // Stickiness (step 3): not for an is-managed=false resource, which gets +INFINITY where it
@@ -221,7 +224,9 @@ export function assignResources(
     if (n < 0) continue;
     if (r.spec.managed === false) r.w[n] = addScores(r.w[n]!, INFINITY);
     else if (r.stickiness >= 1 && r.spec.blocked !== true) r.w[n] = addScores(r.w[n]!, r.stickiness);
+    if (r.spec.managed === false) optIn?.allow(r, n);
   }
+  optIn?.banTheRest([...resources, ...groups.values(), ...clones.values()], N);
 
   // Failure threshold (step 4). Fail counts of one resource on one node add up.
   const fails = new Map<string, { count: number; last: number | undefined }>();

@@ -23,6 +23,7 @@ import { unpackOrderSets } from './order-sets';
 import { readTicketStates, ticketEffect, unpackTicket } from './tickets';
 import { healthScores, nodeHealth, parseHealthStrategy } from './health';
 import { checkFenceable, fencingNodeState, newFencingFacts, resolveUnclean } from './fencing';
+import { noQuorumPolicy } from './quorum';
 
 /** What `readCib()` returns: everything `plan()` needs except `now`. */
 export interface CibInput {
@@ -254,7 +255,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const nowSec = attr(cib, 'execution-date') !== undefined && Number.isFinite(executionDate) ? executionDate : Math.floor((options.now ?? Date.now()) / 1000);
   const ruleNow: RuleContext = { nowSec };
   const crmConfig = nvpairs(child(conf, 'crm_config'), 'cluster_property_set', unsupported, 'cib-bootstrap-options', ruleNow);
-  if (crmConfig.has('symmetric-cluster') && !isTrue(crmConfig.get('symmetric-cluster'))) unsupported('symmetric-cluster=false');
+  // see Note [Opt-in clusters] (opt-in.ts)
+  const symmetricCluster = boolOption(crmConfig, 'symmetric-cluster', true, unsupported);
   // see Note [Utilization] (utilization.ts)
   const placementStrategy = parsePlacementStrategy(crmConfig.get('placement-strategy'));
   if (placementStrategy === undefined) unsupported(`placement-strategy=${crmConfig.get('placement-strategy')}`);
@@ -298,14 +300,19 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   if (isTrue(crmConfig.get('stop-all-resources'))) unsupported('stop-all-resources');
   if (crmConfig.get('maintenance-mode') !== undefined && isTrue(crmConfig.get('maintenance-mode'))) unsupported('maintenance-mode');
   const haveQuorum = attr(cib, 'have-quorum');
-  const noQuorumPolicy = crmConfig.get('no-quorum-policy');
-  if (haveQuorum !== undefined && !isTrue(haveQuorum) && noQuorumPolicy !== 'ignore') unsupported('no quorum (set no-quorum-policy=ignore)');
+  const noQuorumPolicyText = crmConfig.get('no-quorum-policy');
+  // see Note [Quorum] (quorum.ts)
+  const noQuorum = noQuorumPolicy(isTrue(haveQuorum), noQuorumPolicyText, {
+    stonithEnabled,
+    panic: isTrue(attr(cib, 'no-quorum-panic')),
+    refuse: unsupported,
+  });
   // see Note [Fencing] (fencing.ts)
   const startupFencing = boolOption(crmConfig, 'startup-fencing', true, unsupported);
   const stonithActionText = (crmConfig.get('stonith-action') ?? 'reboot').toLowerCase();
   if (!['reboot', 'off', 'poweroff'].includes(stonithActionText)) unsupported(`stonith-action=${crmConfig.get('stonith-action')}`);
   const stonithAction = stonithActionText === 'reboot' ? 'reboot' : 'off';
-  const quorate = isTrue(haveQuorum) || noQuorumPolicy === 'ignore';
+  const quorate = noQuorum === undefined;
 
   // Nodes.
   const nodeNameById = new Map<string, string>();
@@ -878,6 +885,16 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     }
   }
   if (allUnmanaged) spec.fencingWithoutDevice = true;
+  if (noQuorum !== undefined) {
+    const startWithoutQuorum = resources.filter((r) => (metaOf.get(r.id.replace(/:\d+$/, ''))?.get('requires') ?? rscDefaults.get('requires'))?.toLowerCase() === 'nothing').map((r) => r.id);
+    spec.noQuorum = startWithoutQuorum.length > 0 ? { policy: noQuorum, startWithoutQuorum } : { policy: noQuorum };
+    if (noQuorumPolicyText?.toLowerCase() === 'demote' && children(resourcesEl, 'clone').some((c) => isTrue(nvpairs(c, 'meta_attributes', unsupported).get('promotable')))) unsupported('no-quorum-policy=demote with a promotable clone');
+  }
+  if (!symmetricCluster) {
+    spec.symmetricCluster = false;
+    if (allUnmanaged && Object.keys(running).length > 0) unsupported('symmetric-cluster=false with resources unmanaged for want of a fencing device');
+    for (const r of resources) if (r.blocked === true && running[r.id] !== undefined) unsupported(`symmetric-cluster=false with ${r.id} blocked`);
+  }
   if (stonithEnabled && hasStonithDevice && quorate) spec.fencing = stonithAction === 'reboot' ? {} : { action: stonithAction };
   const state: ClusterObservedState = { online, resources: running };
   if (Object.keys(unclean).length > 0) state.unclean = unclean;
@@ -1061,9 +1078,11 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 // The strict reader must never accept a CIB that Pacemaker would plan differently (see issue 14
 // and `npm run policy:conformance`). Every construct is therefore either read, known to change
 // nothing Nephele plans, or refused:
-// - cluster options that change placement (symmetric-cluster, shutdown-lock, maintenance-mode,
-//   stop-orphan-resources, is-managed-default, default-resource-stickiness, quorum) are refused
+// - cluster options that change placement (shutdown-lock, maintenance-mode,
+//   stop-orphan-resources, is-managed-default, default-resource-stickiness) are refused
 //   unless at their default; placement-strategy is read (see Note [Utilization] in utilization.ts);
+//   symmetric-cluster is read (see Note [Opt-in clusters] in opt-in.ts), and so are have-quorum
+//   with no-quorum-policy (see Note [Quorum] in quorum.ts);
 //   node-health-strategy is read (see Note [Node health]);
 // - attribute sets by `id-ref` are refused; sets with `<rule>`s are evaluated for cluster options
 //   and node attributes (see Note [Rules]) and refused for meta attributes and defaults;

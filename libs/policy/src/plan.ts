@@ -4,6 +4,7 @@ import { ClusterObservedState, ClusterSpec, FailureHistory } from './cluster.typ
 import { FenceAction, planFencing } from './fencing';
 import { expandGroupConstraints } from './groups';
 import { OrderEdge, cloneOrderEdges } from './clones';
+import { startRunnableWithoutQuorum } from './quorum';
 import { INFINITY, formatScore } from './score.util';
 
 // Note [Runnability]
@@ -117,7 +118,8 @@ export function plan(
 
 /** Greatest fixed point of "start is runnable" (see Note [Runnability]). */
 function computeRunnable(spec: ClusterSpec, a: Assignment, restarted: ReadonlySet<number>): boolean[] {
-  const runnable = a.resources.map((r) => r.assigned >= 0);
+  // see Note [Quorum] (quorum.ts)
+  const runnable = a.resources.map((r) => r.assigned >= 0 && startRunnableWithoutQuorum(spec, r));
   const edges: OrderEdge[] = [];
   const colocEdges: Array<[number, number]> = []; // [primary, dependent]
   const firsts: number[] = [];
@@ -200,6 +202,7 @@ function explainPlacement(spec: ClusterSpec, a: Assignment, r: Rsc, t: number, r
   }
   if (r.stopped) return 'target-role is Stopped';
   if (r.assigned >= 0 && !runnable[r.index]) {
+    if (!startRunnableWithoutQuorum(spec, r)) return `cannot start: no quorum (no-quorum-policy=${spec.noQuorum!.policy})`;
     for (const o of spec.orders ?? []) {
       const f = a.byId.get(o.first);
       if (o.then === r.id && (o.kind ?? 'Mandatory') === 'Mandatory' && f && !runnable[f.index]) return `cannot start: order ${o.id} needs ${f.id} started first, and it cannot start`;

@@ -1,0 +1,167 @@
+import { CibError, readCib } from './cib-reader';
+import { plan } from './plan';
+
+// Opt-in clusters (Note [Opt-in clusters], opt-in.ts) and clusters without quorum (Note [Quorum],
+// quorum.ts). Every expected placement was measured with crm_simulate (Pacemaker 2.1.5,
+// `crm_simulate -x <cib> -S`) on the same CIB.
+
+const T = 1_700_000_000;
+const DIGEST = 'f2317cad3d54cec5d7d7aa7d0bf35cf8'; // a Dummy start without parameters
+const nv = (id: string, name: string, value: string): string => `<nvpair id="${id}" name="${name}" value="${value}"/>`;
+const P = (id: string, meta = ''): string =>
+  `<primitive id="${id}" class="ocf" provider="pacemaker" type="Dummy">${meta ? `<meta_attributes id="${id}-m">${meta}</meta_attributes>` : ''}</primitive>`;
+const G = (id: string, members: string): string => `<group id="${id}">${members}</group>`;
+const C = (id: string, child: string): string => `<clone id="${id}">${child}</clone>`;
+const loc = (id: string, rsc: string, node: string, score: string | number): string => `<rsc_location id="${id}" rsc="${rsc}" node="${node}" score="${score}"/>`;
+const col = (id: string, rsc: string, w: string, score: string | number): string => `<rsc_colocation id="${id}" rsc="${rsc}" with-rsc="${w}" score="${score}"/>`;
+const ord = (id: string, first: string, then: string): string => `<rsc_order id="${id}" first="${first}" then="${then}"/>`;
+
+/** One history entry: `rsc` started on a node (with the start's digest unless `digest` is false), its monitor failed when `failed`. */
+type Run = [rsc: string, node: string, failed?: boolean];
+
+function cib(nodes: number, options: string, resources: string, constraints: string, running: Run[] = [], quorum: string | null = '1', digest = true): string {
+  const names = Array.from({ length: nodes }, (_, i) => `n${i + 1}`);
+  const lrm = (node: string): string =>
+    running
+      .filter(([, n]) => n === node)
+      .map(
+        ([r, , failed], i) =>
+          `<lrm_resource id="${r}" class="ocf" provider="pacemaker" type="Dummy"><lrm_rsc_op id="${r}_last_0" operation_key="${r}_start_0" operation="start" ` +
+          `transition-key="1:1:0:x" call-id="${2 * i + 2}" rc-code="0" op-status="0" interval="0"${digest ? ` op-digest="${DIGEST}"` : ''}/>` +
+          (failed ? `<lrm_rsc_op id="${r}_mon" operation_key="${r}_monitor_10000" operation="monitor" transition-key="2:1:0:x" call-id="${2 * i + 3}" rc-code="1" op-status="0" interval="10000"/>` : '') +
+          `</lrm_resource>`,
+      )
+      .join('');
+  return (
+    `<cib ${quorum === null ? '' : `have-quorum="${quorum}" `}execution-date="${T}" crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">` +
+    `<configuration><crm_config><cluster_property_set id="o">${nv('s', 'stonith-enabled', 'false')}${options}</cluster_property_set></crm_config>` +
+    `<nodes>${names.map((n, i) => `<node id="${i + 1}" uname="${n}"/>`).join('')}</nodes>` +
+    `<resources>${resources}</resources><constraints>${constraints}</constraints></configuration><status>` +
+    names.map((n, i) => `<node_state id="${i + 1}" uname="${n}" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="${i + 1}"><lrm_resources>${lrm(n)}</lrm_resources></lrm></node_state>`).join('') +
+    `</status></cib>`
+  );
+}
+
+/** The nodes each primitive runs on, clone instances folded (as the conformance tool compares). */
+function nodesOf(xml: string): Record<string, string[]> {
+  const input = readCib(xml);
+  const out: Record<string, string[]> = {};
+  for (const [id, node] of Object.entries(plan(input.spec, input.state, input.history, input.now!).placement)) {
+    const base = id.replace(/:\d+$/, '');
+    out[base] ??= [];
+    if (node !== null) out[base]!.push(node);
+  }
+  for (const list of Object.values(out)) list.sort();
+  return out;
+}
+
+const optIn = nv('sym', 'symmetric-cluster', 'false');
+const policy = (p: string): string => nv('nq', 'no-quorum-policy', p);
+
+export const OPT_IN_CASES: Array<{ name: string; xml: string; expected: Record<string, string[]> }> = [
+  { name: 'a location of score 0 allows a node; no location, no node', xml: cib(3, optIn, P('a') + P('b'), loc('l1', 'a', 'n2', 0)), expected: { a: ['n2'], b: [] } },
+  {
+    name: 'a negative location still allows the node: a colocation can lift it',
+    xml: cib(2, optIn, P('c') + P('d'), loc('l1', 'c', 'n1', -10) + loc('l2', 'd', 'n1', 100) + col('c1', 'c', 'd', 20)),
+    expected: { c: ['n1'], d: ['n1'] },
+  },
+  {
+    name: 'a location on a group allows its node for every member',
+    xml: cib(3, optIn, G('g', P('m1') + P('m2')), loc('l1', 'g', 'n2', 5) + loc('l2', 'm2', 'n3', 10)),
+    expected: { m1: ['n2'], m2: ['n2'] },
+  },
+  { name: 'a clone runs only where a location allows it', xml: cib(3, optIn, C('cl', P('x')), loc('l1', 'cl', 'n1', 0) + loc('l2', 'cl', 'n3', 0)), expected: { x: ['n1', 'n3'] } },
+  {
+    name: 'an unmanaged resource stays; stickiness does not keep a resource where it is not allowed',
+    xml: cib(2, optIn, P('u', nv('um', 'is-managed', 'false')) + P('v', nv('st', 'resource-stickiness', '100')), loc('l1', 'v', 'n2', 0), [['u', 'n1'], ['v', 'n1']]),
+    expected: { u: ['n1'], v: ['n2'] },
+  },
+  {
+    name: 'a mandatory colocation follows its primary to a node the dependent is allowed on',
+    xml: cib(3, optIn, P('p') + P('q'), loc('l1', 'p', 'n1', 10) + loc('l2', 'q', 'n2', 0) + loc('l3', 'q', 'n1', 0) + col('c1', 'q', 'p', 'INFINITY')),
+    expected: { p: ['n1'], q: ['n1'] },
+  },
+  {
+    name: '… and cannot run when the primary is on a node it is not allowed on',
+    xml: cib(3, optIn, P('p') + P('q'), loc('l1', 'p', 'n1', 10) + loc('l2', 'q', 'n2', 0) + col('c1', 'q', 'p', 'INFINITY')),
+    expected: { p: ['n1'], q: [] },
+  },
+  {
+    name: 'an optional colocation picks among the allowed nodes',
+    xml: cib(3, optIn, P('p') + P('q'), loc('l1', 'q', 'n3', 0) + loc('l2', 'p', 'n2', 0) + loc('l3', 'p', 'n3', 0) + col('c1', 'p', 'q', 50)),
+    expected: { p: ['n3'], q: ['n3'] },
+  },
+];
+
+export const NO_QUORUM_CASES: Array<{ name: string; xml: string; expected: Record<string, string[]> }> = [
+  { name: 'stop (the default): what runs stops, nothing starts', xml: cib(2, '', P('a') + P('b'), '', [['a', 'n1']], '0'), expected: { a: [], b: [] } },
+  { name: 'an unknown policy is stop', xml: cib(2, policy('bogus'), P('a') + P('b'), '', [['a', 'n1']], '0'), expected: { a: [], b: [] } },
+  { name: 'demote is stop for resources that are not promotable', xml: cib(2, policy('demote'), P('a') + P('b'), '', [['a', 'n2']], 'false'), expected: { a: [], b: [] } },
+  { name: 'a CIB without have-quorum has no quorum', xml: cib(2, '', P('a') + P('b'), '', [['a', 'n1']], null), expected: { a: [], b: [] } },
+  { name: 'stop: a clone stops everywhere', xml: cib(3, policy('stop'), C('cl', P('x')), '', [['x', 'n2']], '0'), expected: { x: [] } },
+  {
+    name: 'stop: requires=nothing starts, unless it depends on what cannot start',
+    xml: cib(
+      2,
+      policy('stop'),
+      P('a') + P('f', nv('rq1', 'requires', 'nothing')) + P('g', nv('rq2', 'requires', 'nothing')) + P('h', nv('rq3', 'requires', 'nothing')),
+      col('c1', 'g', 'a', 'INFINITY') + ord('o1', 'a', 'h'),
+      [['a', 'n1']],
+      '0',
+    ),
+    expected: { a: [], f: ['n2'], g: [], h: [] },
+  },
+  {
+    name: 'freeze: what runs may move or recover, nothing new starts',
+    xml: cib(2, policy('freeze'), P('a') + P('b') + P('c'), loc('l1', 'a', 'n1', '-INFINITY'), [['a', 'n1'], ['c', 'n2', true]], '0'),
+    expected: { a: ['n2'], b: [], c: ['n2'] },
+  },
+  {
+    name: 'freeze: a changed definition cannot restart (its forced start stays unrunnable)',
+    xml: cib(2, policy('freeze'), P('a') + P('b') + P('c'), loc('l1', 'a', 'n1', '0'), [['a', 'n1'], ['c', 'n2', true]], '0', false),
+    expected: { a: [], b: [], c: [] },
+  },
+  {
+    name: 'freeze: a recovery and what is ordered after it',
+    xml: cib(2, policy('freeze'), P('a') + P('b'), ord('o1', 'a', 'b'), [['a', 'n1', true], ['b', 'n1']], '0'),
+    expected: { a: ['n1'], b: ['n2'] },
+  },
+  {
+    name: 'freeze: a running dependent of a primary that cannot start stops',
+    xml: cib(2, policy('freeze'), P('a') + P('b'), col('c1', 'b', 'a', 'INFINITY'), [['b', 'n1']], '0'),
+    expected: { a: [], b: [] },
+  },
+  {
+    name: 'freeze: requires=nothing ordered after what cannot start',
+    xml: cib(2, policy('freeze'), P('a', nv('rq', 'requires', 'Nothing')) + P('b'), ord('o1', 'b', 'a'), [], '0'),
+    expected: { a: [], b: [] },
+  },
+];
+
+describe('opt-in clusters (symmetric-cluster=false, measured with crm_simulate)', () => {
+  it.each(OPT_IN_CASES)('$name', ({ xml, expected }) => {
+    expect(nodesOf(xml)).toEqual(expected);
+  });
+
+  it('explains a node no location allows', () => {
+    const input = readCib(cib(2, optIn, P('a'), ''));
+    expect(plan(input.spec, input.state, input.history, input.now!).explanations['a']).toMatch(/symmetric-cluster=false/);
+  });
+});
+
+describe('clusters without quorum (no-quorum-policy, measured with crm_simulate)', () => {
+  it.each(NO_QUORUM_CASES)('$name', ({ xml, expected }) => {
+    expect(nodesOf(xml)).toEqual(expected);
+  });
+
+  it('explains a start blocked for want of quorum', () => {
+    const input = readCib(cib(2, '', P('a'), '', [], '0'));
+    expect(plan(input.spec, input.state, input.history, input.now!).explanations['a']).toBe('cannot start: no quorum (no-quorum-policy=stop)');
+  });
+
+  it('refuses suicide with no-quorum-panic (it fences every node)', () => {
+    const xml = cib(2, policy('suicide'), P('a'), '', [], '0').replace('<cib ', '<cib no-quorum-panic="1" ').replace(nv('s', 'stonith-enabled', 'false'), '');
+    expect(() => readCib(xml)).toThrow(CibError);
+    expect(() => readCib(xml)).toThrow(/no-quorum-policy=suicide without quorum/);
+  });
+});
