@@ -734,8 +734,12 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       // A clone's history on a node is that of the first instance active nowhere yet (Note [Clones]).
       const cloneSpec = clonePrimitive.get(rid.replace(/:\d+$/, ''));
       if (cloneSpec) {
-        if (clonesHere.has(cloneSpec.id)) unsupported(`several histories of clone ${cloneSpec.id} on node ${name}`);
-        clonesHere.add(cloneSpec.id);
+        // A history that leaves it stopped takes no instance (`find_anonymous_clone` maps the
+        // next one to the same inactive instance); a second active one would be an orphan.
+        if (lastOpState(ops, true) !== 'stopped' || lastOpState(ops, false) !== 'stopped') {
+          if (clonesHere.has(cloneSpec.id)) unsupported(`several active histories of clone ${cloneSpec.id} on node ${name}`);
+          clonesHere.add(cloneSpec.id);
+        }
         const free = cloneSpec.instances.find((i) => !claimedInstances.has(i));
         if (free === undefined) {
           if (lastOpState(ops, true) !== 'stopped') unsupported(`clone ${cloneSpec.id} active on more nodes than clone-max`);
@@ -1098,7 +1102,7 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 // - clones: anonymous clones of one primitive are read, with locations, orders and tickets naming
 //   them (see Note [Clones] and Note [Clone orders] in clones.ts); promotable and globally-unique
 //   clones, clones of groups, colocations naming a clone, constraints naming a cloned primitive,
-//   several histories of one clone on a node and more active instances than clone-max are refused;
+//   several active histories of one clone on a node and more active instances than clone-max are refused;
 // - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;
 // - operation history: see auditOps;
 // - fencing: see Note [Fencing] (fencing.ts); pending nodes, unfencing, and anything Pacemaker

@@ -1,8 +1,8 @@
 import { CibError, readCib } from './cib-reader';
 import { plan } from './plan';
 
-// Opt-in clusters (Note [Opt-in clusters], opt-in.ts) and clusters without quorum (Note [Quorum],
-// quorum.ts). Every expected placement was measured with crm_simulate (Pacemaker 2.1.5,
+// Opt-in clusters (Note [Opt-in clusters], opt-in.ts), clusters without quorum (Note [Quorum],
+// quorum.ts) and several histories of one clone on a node (`find_anonymous_clone`). Every expected placement was measured with crm_simulate (Pacemaker 2.1.5,
 // `crm_simulate -x <cib> -S`) on the same CIB.
 
 const T = 1_700_000_000;
@@ -137,6 +137,41 @@ export const NO_QUORUM_CASES: Array<{ name: string; xml: string; expected: Recor
     expected: { a: [], b: [] },
   },
 ];
+
+/** A clone history entry on a node: started (running), probed (not running) or stopped. */
+const hist = (id: string, op: 'start' | 'probe' | 'stop', call: number): string =>
+  `<lrm_resource id="${id}" class="ocf" provider="pacemaker" type="Dummy"><lrm_rsc_op id="${id}_last_0" operation_key="${id}_${op === 'probe' ? 'monitor' : op}_0" ` +
+  `operation="${op === 'probe' ? 'monitor' : op}" transition-key="1:1:${op === 'probe' ? 7 : 0}:x" call-id="${call}" rc-code="${op === 'probe' ? 7 : 0}" op-status="0" interval="0" op-digest="${DIGEST}"/></lrm_resource>`;
+/** A 3-node CIB whose status holds the given lrm_resource entries per node. */
+const withHistories = (resources: string, lrms: Record<string, string>): string => {
+  let xml = cib(3, '', resources, '');
+  for (const [node, entries] of Object.entries(lrms)) xml = xml.replace(`uname="${node}" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="${node.slice(1)}"><lrm_resources>`, (m) => m + entries);
+  return xml;
+};
+const clone2 = `<clone id="cl"><meta_attributes id="cl-m">${nv('cm', 'clone-max', '2')}</meta_attributes>${P('x')}</clone>`;
+
+export const HISTORY_CASES: Array<{ name: string; xml: string; expected: Record<string, string[]> }> = [
+  {
+    name: 'a probe of one instance and a start of another on one node: one active instance there',
+    xml: withHistories(clone2, { n1: hist('x:0', 'probe', 2) + hist('x:1', 'start', 3), n2: hist('x:0', 'start', 4) }),
+    expected: { x: ['n1', 'n2'] },
+  },
+  {
+    name: 'a stopped history after an active one changes nothing',
+    xml: withHistories(clone2, { n1: hist('x:1', 'start', 3) + hist('x:0', 'stop', 5), n3: hist('x', 'start', 4) }),
+    expected: { x: ['n1', 'n3'] },
+  },
+];
+
+describe('several histories of one clone on a node (measured with crm_simulate)', () => {
+  it.each(HISTORY_CASES)('$name', ({ xml, expected }) => {
+    expect(nodesOf(xml)).toEqual(expected);
+  });
+
+  it('refuses two active histories of one clone on a node (Pacemaker makes the second an orphan)', () => {
+    expect(() => readCib(withHistories(clone2, { n1: hist('x:0', 'start', 2) + hist('x:1', 'start', 3) }))).toThrow(/several active histories of clone cl on node n1/);
+  });
+});
 
 describe('opt-in clusters (symmetric-cluster=false, measured with crm_simulate)', () => {
   it.each(OPT_IN_CASES)('$name', ({ xml, expected }) => {
