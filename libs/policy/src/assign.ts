@@ -88,6 +88,10 @@ export interface Rsc {
   instances?: Rsc[];
   /** A clone: clone-max. */
   cloneMax?: number;
+  /** A clone: clone-node-max (default 1). */
+  cloneNodeMax?: number;
+  /** In an opt-in cluster: the nodes its allowed-node table holds (see Note [Opt-in clusters]). */
+  allowedNodes?: ReadonlySet<number>;
   /** A clone instance: its clone. */
   clone?: Rsc;
 }
@@ -416,6 +420,7 @@ function buildClones(spec: ClusterSpec, byId: Map<string, Rsc>, N: number): Map<
     const instances = c.instances.map((id) => byId.get(id)).filter((m): m is Rsc => m !== undefined && m.group === undefined && m.clone === undefined);
     if (instances.length === 0 || byId.has(c.id) || clones.has(c.id)) continue;
     const clone: Rsc = { ...collective(c.id, instances[0]!.spec, c.priority, N), active: instances.some((m) => m.active), instances, cloneMax: c.max };
+    if ((c.nodeMax ?? 1) > 1) clone.cloneNodeMax = c.nodeMax!;
     for (const m of instances) m.clone = clone;
     clones.set(c.id, clone);
   }

@@ -466,6 +466,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       const eff = (k: string): string | undefined => c.meta.get(k) ?? rscDefaults.get(k);
       if (isTrue(eff('interleave'))) spec.interleave = true;
       if (eff('clone-min') !== undefined) spec.min = scanMinInt(eff('clone-min')!);
+      if (c.unique) spec.unique = true;
+      if (c.nodeMax !== undefined) spec.nodeMax = c.nodeMax;
       for (let i = 0; i < Math.max(1, c.max); i++) {
         resources.push({ ...r, id: `${r.id}:${i}` });
         (spec.instances as string[]).push(`${r.id}:${i}`);
@@ -629,7 +631,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const failInfoOf = (rsc: ResourceSpec): { clone?: CloneSpec; baseId: string; fc: RegExp; lf: RegExp } => {
     let info = failInfo.get(rsc);
     if (!info) {
-      const clone = clones.find((c) => c.id === cloneOfInstance.get(rsc.id));
+      // A globally-unique clone's instances have their own fail counts, banning them alone.
+      const clone = clones.find((c) => c.id === cloneOfInstance.get(rsc.id) && c.unique !== true);
       const baseId = clone ? rsc.id.replace(/:\d+$/, '') : rsc.id;
       info = { baseId, fc: failCountPattern(baseId, 'fail-count', legacyFailCounts, clone !== undefined), lf: failCountPattern(baseId, 'last-failure', legacyFailCounts, clone !== undefined) };
       if (clone) info.clone = clone;
@@ -733,7 +736,13 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       auditOps(ops, rid, unsupported, fencing.unclean.get(name)?.reason === `${rid} failed there`);
       // A clone's history on a node is that of the first instance active nowhere yet (Note [Clones]).
       const cloneSpec = clonePrimitive.get(rid.replace(/:\d+$/, ''));
-      if (cloneSpec) {
+      if (cloneSpec?.unique) {
+        // A globally-unique clone's history names its instance; any other is an orphan's.
+        if (!cloneSpec.instances.includes(rid)) {
+          if (lastOpState(ops, true) !== 'stopped' || lastOpState(ops, false) !== 'stopped') unsupported(`orphan ${rid} of globally-unique clone ${cloneSpec.id} active on ${name}`);
+          continue;
+        }
+      } else if (cloneSpec) {
         // A history that leaves it stopped takes no instance (`find_anonymous_clone` maps the
         // next one to the same inactive instance); a second active one would be an orphan.
         if (lastOpState(ops, true) !== 'stopped' || lastOpState(ops, false) !== 'stopped') {
@@ -951,7 +960,7 @@ function scanMinInt(text: string): number {
  * clone of one primitive. Returns its primitive element, its meta attributes as the primitive
  * inherits them (resource-stickiness defaulting to 1) and its clone-max; refuses the rest.
  */
-function readClone(el: XmlNode, ctx: CloneReadContext): { id: string; primitive: XmlNode; meta: Map<string, string>; max: number; priority?: number } | undefined {
+function readClone(el: XmlNode, ctx: CloneReadContext): { id: string; primitive: XmlNode; meta: Map<string, string>; max: number; priority?: number; unique?: boolean; nodeMax?: number } | undefined {
   const id = attr(el, 'id');
   if (id === undefined) throw new CibError('<clone> without id');
   if (!/^[A-Za-z0-9_.-]+$/.test(id)) ctx.refuse(`clone id ${JSON.stringify(id)}`);
@@ -961,7 +970,8 @@ function readClone(el: XmlNode, ctx: CloneReadContext): { id: string; primitive:
   // clone's own (it falls back to rsc_defaults by itself).
   const eff = (k: string): string | undefined => meta.get(k) ?? ctx.rscDefaults.get(k);
   if (isTrue(eff('promotable'))) ctx.refuse('promotable <clone>');
-  if (isTrue(eff('globally-unique'))) ctx.refuse('<clone> with globally-unique=true');
+  // A globally-unique clone may run several instances on one node (clone-node-max).
+  const unique = isTrue(eff('globally-unique'));
   for (const k of Object.keys(el)) {
     if (!['primitive', 'group', 'meta_attributes', 'instance_attributes', 'id', 'description', '#text'].includes(k)) ctx.refuse(`<${k}> in clone ${id}`);
   }
@@ -977,7 +987,13 @@ function readClone(el: XmlNode, ctx: CloneReadContext): { id: string; primitive:
   const max = eff('clone-max') !== undefined ? scanMinInt(eff('clone-max')!) : Math.max(1, ctx.nodes);
   if (max === 0) ctx.refuse(`clone-max=0 on clone ${id}`);
   if (eff('resource-stickiness') === undefined) meta.set('resource-stickiness', '1');
-  const out: { id: string; primitive: XmlNode; meta: Map<string, string>; max: number; priority?: number } = { id, primitive: prims[0]!, meta, max };
+  const out: { id: string; primitive: XmlNode; meta: Map<string, string>; max: number; priority?: number; unique?: boolean; nodeMax?: number } = { id, primitive: prims[0]!, meta, max };
+  if (unique) {
+    out.unique = true;
+    const nodeMax = eff('clone-node-max') !== undefined ? scanMinInt(eff('clone-node-max')!) : 1;
+    if (nodeMax === 0) ctx.refuse(`clone-node-max=0 on clone ${id}`);
+    if (nodeMax > 1) out.nodeMax = nodeMax;
+  }
   const priority = ctx.num(eff('priority'), `priority of ${id}`);
   if (priority !== undefined) out.priority = priority;
   return out;
@@ -1100,7 +1116,7 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 //   collocated=false, promotable, partly unmanaged groups, tickets freezing a member, Serialize orders
 //   with a group, and constraints inside one group are refused;
 // - clones: anonymous clones of one primitive are read, with locations, orders and tickets naming
-//   them (see Note [Clones] and Note [Clone orders] in clones.ts); promotable and globally-unique
+//   them (see Note [Clones] and Note [Clone orders] in clones.ts), globally-unique ones too; promotable
 //   clones, clones of groups, colocations naming a clone, constraints naming a cloned primitive,
 //   several active histories of one clone on a node and more active instances than clone-max are refused;
 // - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;

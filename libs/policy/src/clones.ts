@@ -7,7 +7,8 @@ import { INFINITY } from './score.util';
 // An anonymous clone (globally-unique=false) of one primitive, as Pacemaker 2.1.5 plans it
 // (`clone_unpack`, `pcmk__clone_allocate`, `distribute_children`, `allocate_instance`):
 // - the clone has `clone-max` instances `<primitive>:0…` (default: the number of nodes), at most
-//   one per node (clone-node-max is forced to 1 for anonymous clones); each inherits the clone's
+//   one per node (clone-node-max is forced to 1 for anonymous clones; a globally-unique clone's
+//   instances are told apart, and at most clone-node-max of them run on a node); each inherits the clone's
 //   meta attributes it does not set, and the clone's resource-stickiness defaults to 1;
 // - a location on the clone applies to the clone and to every instance; a fail count of the
 //   primitive (with or without an instance number) that reaches migration-threshold bans the
@@ -23,9 +24,10 @@ import { INFINITY } from './score.util';
 //   2. the others are assigned in turn to their best node, until clone-max instances run (the
 //      rest get −INFINITY everywhere, and stop).
 //   Before each attempt an instance gets −INFINITY on unavailable nodes and on nodes that already
-//   run an instance, and the clone's score where the clone's is negative (`can_run_instance`).
-// Constraints naming the clone other than locations, clones of groups, promotable and
-// globally-unique clones are refused by the reader.
+//   run clone-node-max instances, and the clone's score where the clone's is negative
+//   (`can_run_instance`). The available nodes counted are the clone's allowed ones.
+// Constraints naming the clone other than locations, clones of groups and promotable clones are
+// refused by the reader.
 
 /** What the clone assigner needs from assign.ts. */
 export interface CloneAssignContext {
@@ -72,7 +74,9 @@ export function assignClone(ctx: CloneAssignContext, clone: Rsc): number {
   const max = clone.cloneMax ?? instances.length;
   const count = new Int32Array(ctx.N);
   let availableNodes = 0;
-  for (let n = 0; n < ctx.N; n++) if (ctx.available[n]) availableNodes++;
+  // The clone's allowed nodes that can run resources, whatever their score (`pcmk__node_available`).
+  for (let n = 0; n < ctx.N; n++) if (ctx.available[n] && (clone.allowedNodes?.has(n) ?? true)) availableNodes++;
+  const perHost = clone.cloneNodeMax ?? 1;
   const optimal = Math.max(1, availableNodes > 0 ? Math.floor(max / availableNodes) : 0);
   let assigned = 0;
 
@@ -84,7 +88,7 @@ export function assignClone(ctx: CloneAssignContext, clone: Rsc): number {
     for (let n = 0; n < ctx.N; n++) {
       if (!ctx.available[n]) inst.w[n] = -INFINITY;
       else if (clone.w[n]! < 0) inst.w[n] = clone.w[n]!;
-      else if (count[n]! >= 1) inst.w[n] = -INFINITY;
+      else if (count[n]! >= perHost) inst.w[n] = -INFINITY;
     }
     const backup = inst.w.slice();
     const chosen = ctx.assignInstance(inst, prefer);

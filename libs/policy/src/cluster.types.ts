@@ -114,6 +114,13 @@ export interface CloneSpec {
   interleave?: boolean;
   /** `clone-min`: what is ordered after the clone needs this many instances (default 1). */
   min?: number;
+  /**
+   * `globally-unique=true` (with clone-node-max 1): instances are told apart, in the status and
+   * in fail counts (a fail count bans its instance alone). Assignment is the same.
+   */
+  unique?: boolean;
+  /** `clone-node-max` of a globally-unique clone: at most this many instances per node (default 1). */
+  nodeMax?: number;
 }
 
 /** Cluster-wide defaults (`rsc_defaults`). */

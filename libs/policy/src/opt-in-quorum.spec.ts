@@ -2,7 +2,8 @@ import { CibError, readCib } from './cib-reader';
 import { plan } from './plan';
 
 // Opt-in clusters (Note [Opt-in clusters], opt-in.ts), clusters without quorum (Note [Quorum],
-// quorum.ts) and several histories of one clone on a node (`find_anonymous_clone`). Every expected placement was measured with crm_simulate (Pacemaker 2.1.5,
+// quorum.ts), several histories of one clone on a node (`find_anonymous_clone`) and globally-unique
+// clones. Every expected placement was measured with crm_simulate (Pacemaker 2.1.5,
 // `crm_simulate -x <cib> -S`) on the same CIB.
 
 const T = 1_700_000_000;
@@ -162,6 +163,44 @@ export const HISTORY_CASES: Array<{ name: string; xml: string; expected: Record<
     expected: { x: ['n1', 'n3'] },
   },
 ];
+
+const unique = (meta: string): string =>
+  `<clone id="cl"><meta_attributes id="cl-m">${nv('gu', 'globally-unique', 'true')}${meta}</meta_attributes>${P('x')}</clone>`;
+/** A fail count of `rsc` on node n1 (its monitor). */
+const failCount = (xml: string, rsc: string): string =>
+  xml.replace(
+    '<lrm id="1">',
+    `<transient_attributes id="1"><instance_attributes id="st-1">${nv('fc1', `fail-count-${rsc}#monitor_10000`, '1')}${nv('lf1', `last-failure-${rsc}#monitor_10000`, String(T - 1000))}</instance_attributes></transient_attributes><lrm id="1">`,
+  );
+
+export const UNIQUE_CASES: Array<{ name: string; xml: string; expected: Record<string, string[]> }> = [
+  { name: 'clone-node-max instances per node', xml: cib(2, '', unique(nv('cm', 'clone-max', '4') + nv('cnm', 'clone-node-max', '2')), ''), expected: { x: ['n1', 'n1', 'n2', 'n2'] } },
+  {
+    name: 'two instances active on one node, one allowed there: the other moves',
+    xml: withHistories(unique(nv('cm', 'clone-max', '2')), { n1: hist('x:0', 'start', 2) + hist('x:1', 'start', 3) }),
+    expected: { x: ['n1', 'n2'] },
+  },
+  {
+    name: 'a fail count bans its instance alone',
+    xml: failCount(withHistories(unique(nv('cm', 'clone-max', '2') + nv('cnm', 'clone-node-max', '2') + nv('mt', 'migration-threshold', '1')), { n1: hist('x:0', 'start', 2) + hist('x:1', 'start', 3) }), 'x:0'),
+    expected: { x: ['n1', 'n2'] },
+  },
+  {
+    name: 'a location draws every instance the node can take',
+    xml: withHistories(unique(nv('cm', 'clone-max', '3') + nv('cnm', 'clone-node-max', '3')) + P('y'), { n2: hist('x:2', 'start', 2) }).replace('<constraints>', `<constraints>${loc('l1', 'cl', 'n1', 10)}`),
+    expected: { x: ['n1', 'n1', 'n1'], y: ['n2'] },
+  },
+];
+
+describe('globally-unique clones (measured with crm_simulate)', () => {
+  it.each(UNIQUE_CASES)('$name', ({ xml, expected }) => {
+    expect(nodesOf(xml)).toEqual(expected);
+  });
+
+  it('refuses an active history of an instance the clone does not have', () => {
+    expect(() => readCib(withHistories(unique(nv('cm', 'clone-max', '2')), { n1: hist('x:5', 'start', 2) }))).toThrow(/orphan x:5 of globally-unique clone cl active on n1/);
+  });
+});
 
 describe('several histories of one clone on a node (measured with crm_simulate)', () => {
   it.each(HISTORY_CASES)('$name', ({ xml, expected }) => {

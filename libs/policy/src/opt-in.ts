@@ -38,6 +38,7 @@ export class OptIn {
   banTheRest(all: readonly Rsc[], nodes: number): void {
     for (const r of all) {
       const set = this.allowed.get(r);
+      r.allowedNodes = set ?? new Set();
       for (let n = 0; n < nodes; n++) {
         if (set?.has(n)) continue;
         r.w[n] = -INFINITY;
