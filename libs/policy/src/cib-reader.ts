@@ -903,11 +903,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     spec.noQuorum = startWithoutQuorum.length > 0 ? { policy: noQuorum, startWithoutQuorum } : { policy: noQuorum };
     if (noQuorumPolicyText?.toLowerCase() === 'demote' && children(resourcesEl, 'clone').some((c) => isTrue(nvpairs(c, 'meta_attributes', unsupported).get('promotable')))) unsupported('no-quorum-policy=demote with a promotable clone');
   }
-  if (!symmetricCluster) {
-    spec.symmetricCluster = false;
-    if (allUnmanaged && Object.keys(running).length > 0) unsupported('symmetric-cluster=false with resources unmanaged for want of a fencing device');
-    for (const r of resources) if (r.blocked === true && running[r.id] !== undefined) unsupported(`symmetric-cluster=false with ${r.id} blocked`);
-  }
+  if (!symmetricCluster) spec.symmetricCluster = false;
   if (stonithEnabled && hasStonithDevice && quorate) spec.fencing = stonithAction === 'reboot' ? {} : { action: stonithAction };
   const state: ClusterObservedState = { online, resources: running };
   if (Object.keys(unclean).length > 0) state.unclean = unclean;

@@ -92,6 +92,19 @@ export const OPT_IN_CASES: Array<{ name: string; xml: string; expected: Record<s
     xml: cib(3, optIn, P('p') + P('q'), loc('l1', 'q', 'n3', 0) + loc('l2', 'p', 'n2', 0) + loc('l3', 'p', 'n3', 0) + col('c1', 'p', 'q', 50)),
     expected: { p: ['n3'], q: ['n3'] },
   },
+  {
+    name: 'fencing enabled without a device: what runs stays, allowed or not',
+    xml: cib(2, optIn, P('a') + P('b') + P('c'), loc('l1', 'b', 'n2', 0) + col('c1', 'c', 'a', 10) + loc('l2', 'c', 'n2', 0) + loc('l3', 'c', 'n1', 0), [['a', 'n1'], ['b', 'n1']]).replace(
+      nv('s', 'stonith-enabled', 'false'),
+      '',
+    ),
+    expected: { a: ['n1'], b: ['n1'], c: [] },
+  },
+  {
+    name: 'a resource frozen by a ticket stays where no location allows it',
+    xml: cib(2, optIn, P('a') + P('b'), loc('l1', 'b', 'n1', 0) + loc('l2', 'b', 'n2', 0) + col('c1', 'b', 'a', 'INFINITY') + '<rsc_ticket id="t1" rsc="a" ticket="T" loss-policy="freeze"/>', [['a', 'n1']]),
+    expected: { a: ['n1'], b: ['n1'] },
+  },
 ];
 
 export const NO_QUORUM_CASES: Array<{ name: string; xml: string; expected: Record<string, string[]> }> = [

@@ -16,8 +16,9 @@ import { INFINITY } from './score.util';
 // colocations (`best_node_score_matching_attr` finds no score there: −INFINITY), and stickiness
 // is ignored there (`apply_stickiness`). Since −INFINITY absorbs every later addition, a node
 // outside the table is modelled as one with −INFINITY, added once the tables are complete.
-// The reader refuses opt-in clusters where resources are blocked or all unmanaged for want of a
-// fencing device (their +INFINITY would enter the node at another moment than modelled here).
+// Resources left where they run for want of a fencing device, or frozen by a ticket, become
+// unmanaged only when assigned (no +INFINITY enters their node): they stay where they run all
+// the same.
 
 /** The nodes each resource, group or clone is allowed on in an opt-in cluster. */
 export class OptIn {
