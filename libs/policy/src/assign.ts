@@ -6,6 +6,7 @@ import {
   ResourceSpec,
 } from './cluster.types';
 import { OptIn } from './opt-in';
+import { excludeNodesWithoutInstance } from './clone-colocation';
 import { INFINITY, addScores } from './score.util';
 import { Amounts, PlacementStrategy, addAmounts, compareCapacities, consumeCapacity, insufficientCapacity } from './utilization';
 import { assignClone } from './clones';
@@ -293,6 +294,9 @@ export function assignResources(
     free: nodeNames.map((n) => toAmounts(spec.utilization?.capacity[n])),
     ambiguities: [],
     assignInstance: (inst, prefer) => assign(ctx, inst, prefer),
+    appendParentColocations: (inst) => {
+      for (const c of inst.clone!.withThis) insertSorted(inst.withThis, c, cmpByDependent);
+    },
   };
   if (strategy !== 'default') for (const r of resources) r.use = toAmounts(spec.utilization?.use[r.id]);
 
@@ -483,6 +487,7 @@ interface Ctx {
   free: Map<string, number>[];
   ambiguities: string[];
   assignInstance(instance: Rsc, prefer: number): number;
+  appendParentColocations(instance: Rsc): void;
 }
 
 function anyAvailable(ctx: Ctx, w: Int32Array): boolean {
@@ -561,6 +566,11 @@ function expandGroupColocations(g: Rsc): void {
 function applyThisWith(ctx: Ctx, c: Coloc, r: Rsc): void {
   const archive = c.score < 0 && c.score > -INFINITY ? r.w.slice() : null;
   assign(ctx, c.prim);
+  if (c.prim.instances) {
+    // see Note [Colocation with a clone] (clone-colocation.ts)
+    if (!c.prim.provisional && r.provisional) excludeNodesWithoutInstance(r, c.prim);
+    return;
+  }
   // `colocate_with_group`: a mandatory colocation with a group follows its last member, an
   // optional one its first member.
   const members = c.prim.members;

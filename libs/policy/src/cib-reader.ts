@@ -584,6 +584,13 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       continue;
     }
     if (c['lifetime'] !== undefined) unsupported(`lifetime in ${id}`);
+    // A primitive's mandatory colocation with a clone (see Note [Colocation with a clone] in clone-colocation.ts).
+    if (cloneIds.has(withRsc) && resourceIds.has(rsc) && !groupOf.has(rsc) && !cloneOfInstance.has(rsc) && score >= INFINITY) {
+      const col: ColocationConstraint = { id, resource: rsc, withResource: withRsc, score };
+      if (attr(c, 'influence') !== undefined && !isTrue(attr(c, 'influence'))) unsupported(`rsc_colocation ${id} with clone ${withRsc} and influence=false`);
+      colocations.push(col);
+      continue;
+    }
     if (cloneConstraint('rsc_colocation', id, [rsc, withRsc])) continue;
     const [ga, gb] = [groupOf.get(rsc) ?? (groupIds.has(rsc) ? rsc : undefined), groupOf.get(withRsc) ?? (groupIds.has(withRsc) ? withRsc : undefined)];
     if (ga !== undefined && ga === gb) unsupported(`rsc_colocation ${id} inside group ${ga}`);
@@ -591,6 +598,11 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     const influence = attr(c, 'influence');
     if (influence !== undefined) col.influence = isTrue(influence);
     colocations.push(col);
+  }
+  for (const c of colocations) {
+    if (!cloneIds.has(c.withResource)) continue;
+    const others = colocations.filter((x) => x !== c && [x.resource, x.withResource].some((n) => n === c.resource || n === c.withResource));
+    if (others.length > 0) unsupported(`rsc_colocation ${c.id} with clone ${c.withResource} besides another colocation of ${c.resource} or ${c.withResource}`);
   }
   const orders: OrderConstraint[] = [];
   const isEntity = (x: string): boolean => resourceIds.has(x) || groupIds.has(x);
@@ -870,6 +882,10 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     });
   }
 
+  for (const c of colocations) {
+    const clone = clones.find((x) => x.id === c.withResource);
+    if (clone && clone.instances.some((i) => rscById.get(i)?.blocked === true || rscById.get(i)?.managed === false)) unsupported(`rsc_colocation ${c.id} with clone ${clone.id} whose instances are unmanaged`);
+  }
   const spec: ClusterSpec = {
     nodes: nodes.map((n) => (nodeStandby.get(n.name) ? { name: n.name, standby: true } : n)),
     resources,
@@ -1112,7 +1128,8 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 //   collocated=false, promotable, partly unmanaged groups, tickets freezing a member, Serialize orders
 //   with a group, and constraints inside one group are refused;
 // - clones: anonymous clones of one primitive are read, with locations, orders and tickets naming
-//   them (see Note [Clones] and Note [Clone orders] in clones.ts), globally-unique ones too; promotable
+//   them (see Note [Clones] and Note [Clone orders] in clones.ts), globally-unique ones too, and a
+//   primitive's mandatory colocation with one (see Note [Colocation with a clone]); promotable
 //   clones, clones of groups, colocations naming a clone, constraints naming a cloned primitive,
 //   several active histories of one clone on a node and more active instances than clone-max are refused;
 // - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;

@@ -1,5 +1,6 @@
 import type { Assignment, Rsc } from './assign';
 import type { CloneSpec, ClusterSpec, OrderConstraint } from './cluster.types';
+import { foldDependentsIntoClone, instanceColocationScore } from './clone-colocation';
 import { INFINITY } from './score.util';
 
 // Note [Clones]
@@ -36,6 +37,8 @@ export interface CloneAssignContext {
   numResources: Int32Array;
   /** Native assignment of one instance (`pcmk__native_allocate`), preferring `prefer` (−1: none). */
   assignInstance(instance: Rsc, prefer: number): number;
+  /** `append_parent_colocation` for the clone's "with" colocations (see Note [Colocation with a clone]). */
+  appendParentColocations(instance: Rsc): void;
 }
 
 /** Pacemaker's `pcmk__cmp_instance`, for the cases the reader accepts (see Note [Clones]). */
@@ -56,6 +59,9 @@ export function compareInstances(ctx: Pick<CloneAssignContext, 'available'>, a: 
   const canB = ctx.available[curB]!;
   if (canA !== canB) return canA ? -1 : 1;
   if (a.failed !== b.failed) return a.failed ? 1 : -1;
+  const ca = instanceColocationScore(ctx.available, a);
+  const cb = instanceColocationScore(ctx.available, b);
+  if (ca !== cb) return ca > cb ? -1 : 1;
   return instanceNumber(a.id) - instanceNumber(b.id);
 }
 
@@ -70,6 +76,7 @@ function instanceNumber(id: string): number {
 export function assignClone(ctx: CloneAssignContext, clone: Rsc): number {
   if (!clone.provisional || clone.allocating) return -1;
   clone.allocating = true;
+  foldDependentsIntoClone(ctx.available, clone);
   const instances = stableSort(clone.instances!, (a, b) => compareInstances(ctx, a, b));
   const max = clone.cloneMax ?? instances.length;
   const count = new Int32Array(ctx.N);
@@ -77,6 +84,8 @@ export function assignClone(ctx: CloneAssignContext, clone: Rsc): number {
   // The clone's allowed nodes that can run resources, whatever their score (`pcmk__node_available`).
   for (let n = 0; n < ctx.N; n++) if (ctx.available[n] && (clone.allowedNodes?.has(n) ?? true)) availableNodes++;
   const perHost = clone.cloneNodeMax ?? 1;
+  // Only when not every node gets an instance do they take their dependents' preferences.
+  const allColoc = max < availableNodes && clone.withThis.length > 0;
   const optimal = Math.max(1, availableNodes > 0 ? Math.floor(max / availableNodes) : 0);
   let assigned = 0;
 
@@ -91,6 +100,7 @@ export function assignClone(ctx: CloneAssignContext, clone: Rsc): number {
       else if (count[n]! >= perHost) inst.w[n] = -INFINITY;
     }
     const backup = inst.w.slice();
+    if (allColoc) ctx.appendParentColocations(inst);
     const chosen = ctx.assignInstance(inst, prefer);
     if (chosen >= 0 && prefer >= 0 && chosen !== prefer) {
       inst.w = backup;

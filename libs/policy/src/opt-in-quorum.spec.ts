@@ -2,8 +2,8 @@ import { CibError, readCib } from './cib-reader';
 import { plan } from './plan';
 
 // Opt-in clusters (Note [Opt-in clusters], opt-in.ts), clusters without quorum (Note [Quorum],
-// quorum.ts), several histories of one clone on a node (`find_anonymous_clone`) and globally-unique
-// clones. Every expected placement was measured with crm_simulate (Pacemaker 2.1.5,
+// quorum.ts), several histories of one clone on a node (`find_anonymous_clone`), globally-unique
+// clones and a primitive's colocation with a clone (Note [Colocation with a clone]). Every expected placement was measured with crm_simulate (Pacemaker 2.1.5,
 // `crm_simulate -x <cib> -S`) on the same CIB.
 
 const T = 1_700_000_000;
@@ -204,6 +204,43 @@ export const UNIQUE_CASES: Array<{ name: string; xml: string; expected: Record<s
     expected: { x: ['n1', 'n1', 'n1'], y: ['n2'] },
   },
 ];
+
+const clone = (max?: number): string => `<clone id="cl">${max ? `<meta_attributes id="cl-m">${nv('cm', 'clone-max', String(max))}</meta_attributes>` : ''}${P('x')}</clone>`;
+const withClone = col('c1', 'd', 'cl', 'INFINITY');
+
+export const CLONE_COLOCATION_CASES: Array<{ name: string; xml: string; expected: Record<string, string[]> }> = [
+  { name: 'the clone takes the dependent’s preference when not every node gets an instance', xml: cib(3, '', clone(2) + P('d'), withClone + loc('l1', 'd', 'n3', 100)), expected: { d: ['n3'], x: ['n1', 'n3'] } },
+  {
+    name: '… even moving an active instance',
+    xml: cib(3, '', clone(2) + P('d'), withClone + loc('l1', 'd', 'n3', 100), [['x', 'n1'], ['x', 'n2']]),
+    expected: { d: ['n3'], x: ['n2', 'n3'] },
+  },
+  {
+    name: 'instances are kept by the dependent’s score on their node',
+    xml: cib(3, '', clone(2) + P('d'), withClone + loc('l1', 'd', 'n1', '-INFINITY'), [['x', 'n1'], ['x', 'n2']]),
+    expected: { d: ['n2'], x: ['n2', 'n3'] },
+  },
+  { name: 'the dependent runs only where an instance runs', xml: cib(3, '', clone() + P('d'), withClone + loc('l1', 'cl', 'n2', '-INFINITY') + loc('l2', 'd', 'n2', 50)), expected: { d: ['n1'], x: ['n1', 'n3'] } },
+  { name: 'the dependent’s preference lifts a negative clone score', xml: cib(3, '', P('d') + clone(1), withClone + loc('l1', 'cl', 'n1', '-10') + loc('l2', 'd', 'n1', 20)), expected: { d: ['n1'], x: ['n1'] } },
+  {
+    name: 'a clone that cannot start blocks the dependent',
+    xml: cib(3, '', clone(2) + P('d') + P('z'), withClone + ord('o1', 'z', 'cl') + ['n1', 'n2', 'n3'].map((n, i) => loc(`l${i}`, 'z', n, '-INFINITY')).join('')),
+    expected: { d: [], x: [], z: [] },
+  },
+  { name: 'an instance follows the dependent elsewhere', xml: cib(3, '', clone(1) + P('d'), withClone + loc('l1', 'd', 'n2', 100), [['x', 'n1'], ['d', 'n1']]), expected: { d: ['n2'], x: ['n2'] } },
+];
+
+describe('a primitive colocated with a clone (measured with crm_simulate)', () => {
+  it.each(CLONE_COLOCATION_CASES)('$name', ({ xml, expected }) => {
+    expect(nodesOf(xml)).toEqual(expected);
+  });
+
+  it('refuses other colocations with clones', () => {
+    expect(() => readCib(cib(2, '', clone() + P('d'), col('c1', 'd', 'cl', 100)))).toThrow(/rsc_colocation c1 with clone cl/);
+    expect(() => readCib(cib(2, '', clone() + P('d'), col('c1', 'cl', 'd', 'INFINITY')))).toThrow(/rsc_colocation c1 with clone cl/);
+    expect(() => readCib(cib(2, '', clone() + P('d') + P('e'), withClone + col('c2', 'e', 'd', 10)))).toThrow(/besides another colocation/);
+  });
+});
 
 describe('globally-unique clones (measured with crm_simulate)', () => {
   it.each(UNIQUE_CASES)('$name', ({ xml, expected }) => {

@@ -122,6 +122,7 @@ function computeRunnable(spec: ClusterSpec, a: Assignment, restarted: ReadonlySe
   const runnable = a.resources.map((r) => r.assigned >= 0 && startRunnableWithoutQuorum(spec, r));
   const edges: OrderEdge[] = [];
   const colocEdges: Array<[number, number]> = []; // [primary, dependent]
+  const cloneColocEdges: Array<[number[], number]> = []; // [primary's instances, dependent]
   const firsts: number[] = [];
   // An asymmetrical order leaves alone a `then` that already runs where it stays.
   const spared = (o: { symmetrical?: boolean }, t: Rsc): boolean =>
@@ -147,6 +148,9 @@ function computeRunnable(spec: ClusterSpec, a: Assignment, restarted: ReadonlySe
     const p = a.byId.get(c.withResource);
     // A primary in a group never blocks (see Note [Groups] in groups.ts).
     if (d && p && d !== p && c.score >= INFINITY && !p.group) colocEdges.push([p.index, d.index]);
+    // A clone blocks only when none of its instances can start (Note [Colocation with a clone]).
+    const pc = a.clones.get(c.withResource);
+    if (d && pc && c.score >= INFINITY) cloneColocEdges.push([pc.instances!.map((i) => i.index), d.index]);
   }
   // Only a primary that has a start action blocks its dependents: it has one when it is
   // assigned, when a changed definition forces its restart (`force_restart` creates the start
@@ -171,6 +175,12 @@ function computeRunnable(spec: ClusterSpec, a: Assignment, restarted: ReadonlySe
     }
     for (const [p, d] of colocEdges) {
       if (!runnable[p] && hasStart[p] && runnable[d] && blockable[d]) {
+        runnable[d] = false;
+        changed = true;
+      }
+    }
+    for (const [ps, d] of cloneColocEdges) {
+      if (runnable[d] && blockable[d] && ps.every((p) => hasStart[p] && !runnable[p])) {
         runnable[d] = false;
         changed = true;
       }
@@ -217,7 +227,7 @@ function explainPlacement(spec: ClusterSpec, a: Assignment, r: Rsc, t: number, r
   }
   if (!a.available.some(Boolean)) return 'no node is available';
   for (const c of r.thisWith) {
-    if (c.score >= INFINITY && c.prim.assigned < 0) return `colocation ${c.id} needs ${c.prim.id}, which cannot run`;
+    if (c.score >= INFINITY && c.prim.assigned < 0 && !c.prim.instances) return `colocation ${c.id} needs ${c.prim.id}, which cannot run`;
   }
   for (const c of r.thisWith) {
     if (c.score >= INFINITY && c.prim.assigned >= 0) {
