@@ -55,6 +55,10 @@ export interface GeneratorOptions {
   utilizationChance?: number;
   /** Chance of each eligible resource being turned into an anonymous clone (default 0.15). */
   cloneChance?: number;
+  /** Chance of an opt-in cluster, symmetric-cluster=false (default 0.1). */
+  optInChance?: number;
+  /** Chance of a cluster without quorum, when fencing is off (default 0.1). */
+  noQuorumChance?: number;
 }
 
 const NOW = Date.UTC(2024, 0, 1) + 3_600_000;
@@ -299,6 +303,11 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
   }
   // Clones and utilization are not planned together (the reader refuses them): clones only without.
   if (!spec.utilization) addClones(createPrng(seed * 7919 + 17), spec, state, history, tickets, ruleLocations, fencingDevices, options.cloneChance ?? 0.15);
+  // Cluster options from their own stream too: opt-in (Note [Opt-in clusters]) and no quorum
+  // (Note [Quorum]; without fencing, which cannot fence out of the membership then).
+  const optionsRnd = createPrng(seed * 104729 + 31);
+  if (optionsRnd.chance(options.optInChance ?? 0.1)) spec.symmetricCluster = false;
+  if (optionsRnd.chance(options.noQuorumChance ?? 0.1) && !spec.fencing) spec.noQuorum = { policy: optionsRnd.pick(['stop', 'freeze'] as const) };
 
   return {
     fencingDevices,

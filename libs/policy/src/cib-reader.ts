@@ -915,7 +915,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   }
   if (allUnmanaged) spec.fencingWithoutDevice = true;
   if (noQuorum !== undefined) {
-    const startWithoutQuorum = resources.filter((r) => (metaOf.get(r.id.replace(/:\d+$/, ''))?.get('requires') ?? rscDefaults.get('requires'))?.toLowerCase() === 'nothing').map((r) => r.id);
+    const startWithoutQuorum = resources.filter((r) => (metaOf.get(cloneOfInstance.has(r.id) ? r.id.replace(/:\d+$/, '') : r.id)?.get('requires') ?? rscDefaults.get('requires'))?.toLowerCase() === 'nothing').map((r) => r.id);
     spec.noQuorum = startWithoutQuorum.length > 0 ? { policy: noQuorum, startWithoutQuorum } : { policy: noQuorum };
     if (noQuorumPolicyText?.toLowerCase() === 'demote' && children(resourcesEl, 'clone').some((c) => isTrue(nvpairs(c, 'meta_attributes', unsupported).get('promotable')))) unsupported('no-quorum-policy=demote with a promotable clone');
   }

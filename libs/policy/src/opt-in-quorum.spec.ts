@@ -126,6 +126,16 @@ export const NO_QUORUM_CASES: Array<{ name: string; xml: string; expected: Recor
     expected: { a: [], f: ['n2'], g: [], h: [] },
   },
   {
+    name: 'stop: a clone with requires=nothing starts everywhere',
+    xml: cib(3, policy('stop'), `<clone id="cl"><meta_attributes id="cl-m">${nv('rqc', 'requires', 'nothing')}</meta_attributes>${P('x')}</clone>` + P('a'), '', [['x', 'n1'], ['a', 'n2']], '0'),
+    expected: { a: [], x: ['n1', 'n2', 'n3'] },
+  },
+  {
+    name: 'freeze: a clone keeps its active instances, starts no other',
+    xml: cib(3, policy('freeze'), `<clone id="cl"><meta_attributes id="cl-m">${nv('cm', 'clone-max', '2')}</meta_attributes>${P('x')}</clone>`, '', [['x', 'n3']], '0'),
+    expected: { x: ['n3'] },
+  },
+  {
     name: 'freeze: what runs may move or recover, nothing new starts',
     xml: cib(2, policy('freeze'), P('a') + P('b') + P('c'), loc('l1', 'a', 'n1', '-INFINITY'), [['a', 'n1'], ['c', 'n2', true]], '0'),
     expected: { a: ['n2'], b: [], c: ['n2'] },
