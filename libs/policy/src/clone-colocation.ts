@@ -16,8 +16,8 @@ import { INFINITY, addScores } from './score.util';
 // - when clone-max is below the number of available nodes, each attempt to assign an instance
 //   first appends the colocation to the instance (`append_parent_colocation`, once more on every
 //   attempt), whose assignment then folds D's scores into its own like any primitive's;
-// - D cannot start when every instance of C has a start and none can run
-//   (`pcmk__block_colocation_dependents`).
+// - D cannot start when no instance of C can start (`pcmk__block_colocation_dependents`; an
+//   unassigned instance has a start that cannot run).
 // Only this shape is read: D a primitive outside groups and clones, with no other colocation,
 // C with no other colocation, influence not disabled, C's instances managed; the reader refuses
 // the rest (optional or negative scores, clones as dependents, interleaving).

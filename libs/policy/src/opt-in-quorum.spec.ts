@@ -237,6 +237,17 @@ export const CLONE_COLOCATION_CASES: Array<{ name: string; xml: string; expected
     xml: cib(3, '', clone(2) + P('d') + P('z'), withClone + ord('o1', 'z', 'cl') + ['n1', 'n2', 'n3'].map((n, i) => loc(`l${i}`, 'z', n, '-INFINITY')).join('')),
     expected: { d: [], x: [], z: [] },
   },
+  {
+    name: 'unassigned instances count as instances that cannot start',
+    xml: cib(
+      3,
+      '',
+      clone() + P('d') + P('z'),
+      withClone + ord('o1', 'z', 'cl') + loc('l1', 'cl', 'n2', '-INFINITY') + loc('l2', 'cl', 'n3', '-INFINITY') + ['n1', 'n2', 'n3'].map((n, i) => loc(`lz${i}`, 'z', n, '-INFINITY')).join(''),
+      [['x', 'n1']],
+    ),
+    expected: { d: [], x: [], z: [] },
+  },
   { name: 'an instance follows the dependent elsewhere', xml: cib(3, '', clone(1) + P('d'), withClone + loc('l1', 'd', 'n2', 100), [['x', 'n1'], ['d', 'n1']]), expected: { d: ['n2'], x: ['n2'] } },
 ];
 

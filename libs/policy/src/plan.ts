@@ -180,7 +180,8 @@ function computeRunnable(spec: ClusterSpec, a: Assignment, restarted: ReadonlySe
       }
     }
     for (const [ps, d] of cloneColocEdges) {
-      if (runnable[d] && blockable[d] && ps.every((p) => hasStart[p] && !runnable[p])) {
+      // Every instance has a start action (unassigned ones one that cannot run).
+      if (runnable[d] && blockable[d] && ps.every((p) => !runnable[p])) {
         runnable[d] = false;
         changed = true;
       }
