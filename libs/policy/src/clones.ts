@@ -181,6 +181,9 @@ export function cloneOrderEdges(spec: ClusterSpec, a: Assignment, o: OrderConstr
   for (const t of ts) {
     if (fClone && tClone?.interleave && fClone.min === undefined) {
       const local = fs.filter((f) => f.assigned >= 0 && f.assigned === t.assigned).map((f) => f.index);
+      // No instance on its node: only a symmetrical order inhibits it (`pe_order_runnable_left|
+      // pe_order_implies_then` in `multi_update_interleave_actions`), an asymmetrical one does not.
+      if (local.length === 0 && o.symmetrical === false) continue;
       edges.push({ firsts: local, min: 1, then: t.index });
     } else edges.push({ firsts, min, then: t.index });
   }

@@ -263,6 +263,18 @@ describe('a primitive colocated with a clone (measured with crm_simulate)', () =
   });
 });
 
+describe('an asymmetrical order between interleaved clones (measured with crm_simulate)', () => {
+  it('does not keep an instance from starting where no instance of the first runs', () => {
+    const xml = cib(
+      3,
+      '',
+      `<clone id="a">${P('x')}</clone><clone id="b"><meta_attributes id="b-m">${nv('il', 'interleave', 'true')}</meta_attributes>${P('y')}</clone>`,
+      loc('l1', 'a', 'n1', '-INFINITY') + '<rsc_order id="ord1" first="a" then="b" symmetrical="false"/>',
+    );
+    expect(nodesOf(xml)).toEqual({ x: ['n2', 'n3'], y: ['n1', 'n2', 'n3'] });
+  });
+});
+
 describe('globally-unique clones (measured with crm_simulate)', () => {
   it.each(UNIQUE_CASES)('$name', ({ xml, expected }) => {
     expect(nodesOf(xml)).toEqual(expected);
