@@ -6,6 +6,8 @@ import {
   PromotableSpec,
   ResourceSpec,
 } from './cluster.types';
+import { OptIn } from './opt-in';
+import { excludeNodesWithoutInstance } from './clone-colocation';
 import { INFINITY, addScores } from './score.util';
 import { Amounts, PlacementStrategy, addAmounts, compareCapacities, consumeCapacity, insufficientCapacity } from './utilization';
 import { assignClone, compareInstances } from './clones';
@@ -89,6 +91,10 @@ export interface Rsc {
   instances?: Rsc[];
   /** A clone: clone-max. */
   cloneMax?: number;
+  /** A clone: clone-node-max (default 1). */
+  cloneNodeMax?: number;
+  /** In an opt-in cluster: the nodes its allowed-node table holds (see Note [Opt-in clusters]). */
+  allowedNodes?: ReadonlySet<number>;
   /** A clone instance: its clone. */
   clone?: Rsc;
   /** A promotable clone (see Note [Promotable clones] in promotable.ts). */
@@ -209,6 +215,7 @@ export function assignResources(
 
   // Locations, in reverse CIB order (see Note [Pacemaker assignment], step 2).
   const locations = spec.locations ?? [];
+  const optIn = spec.symmetricCluster === false ? new OptIn() : undefined;
   for (let i = locations.length - 1; i >= 0; i--) {
     const l = locations[i]!;
     const target = entity(l.resource);
@@ -221,6 +228,7 @@ export function assignResources(
       r.w[n] = addScores(r.w[n]!, l.score);
       if (l.score <= -INFINITY) r.bans.set(n, `location ${l.id}`);
     }
+    optIn?.allowLocation(target, n);
   }
 
   // Stickiness (step 3): not for an is-managed=false resource, which gets +INFINITY where it
@@ -231,7 +239,9 @@ export function assignResources(
     if (n < 0) continue;
     if (r.spec.managed === false) r.w[n] = addScores(r.w[n]!, INFINITY);
     else if (r.stickiness >= 1 && r.spec.blocked !== true) r.w[n] = addScores(r.w[n]!, r.stickiness);
+    if (r.spec.managed === false) optIn?.allow(r, n);
   }
+  optIn?.banTheRest([...resources, ...groups.values(), ...clones.values()], N);
 
   // Failure threshold (step 4). Fail counts of one resource on one node add up.
   const fails = new Map<string, { count: number; last: number | undefined }>();
@@ -313,6 +323,9 @@ export function assignResources(
     free: nodeNames.map((n) => toAmounts(spec.utilization?.capacity[n])),
     ambiguities: [],
     assignInstance: (inst, prefer) => assign(ctx, inst, prefer),
+    appendParentColocations: (inst) => {
+      for (const c of inst.clone!.withThis) insertSorted(inst.withThis, c, cmpByDependent);
+    },
   };
   if (strategy !== 'default') for (const r of resources) r.use = toAmounts(spec.utilization?.use[r.id]);
 
@@ -440,6 +453,7 @@ function buildClones(spec: ClusterSpec, byId: Map<string, Rsc>, N: number): Map<
     const instances = c.instances.map((id) => byId.get(id)).filter((m): m is Rsc => m !== undefined && m.group === undefined && m.clone === undefined);
     if (instances.length === 0 || byId.has(c.id) || clones.has(c.id)) continue;
     const clone: Rsc = { ...collective(c.id, instances[0]!.spec, c.priority, N), active: instances.some((m) => m.active), instances, cloneMax: c.max };
+    if ((c.nodeMax ?? 1) > 1) clone.cloneNodeMax = c.nodeMax!;
     for (const m of instances) m.clone = clone;
     if (c.promotable) clone.promotable = c.promotable;
     clones.set(c.id, clone);
@@ -503,6 +517,7 @@ interface Ctx {
   free: Map<string, number>[];
   ambiguities: string[];
   assignInstance(instance: Rsc, prefer: number): number;
+  appendParentColocations(instance: Rsc): void;
 }
 
 function anyAvailable(ctx: Ctx, w: Int32Array): boolean {
@@ -586,6 +601,11 @@ function expandGroupColocations(g: Rsc): void {
 function applyThisWith(ctx: Ctx, c: Coloc, r: Rsc): void {
   const archive = c.score < 0 && c.score > -INFINITY ? r.w.slice() : null;
   assign(ctx, c.prim);
+  if (c.prim.instances) {
+    // see Note [Colocation with a clone] (clone-colocation.ts)
+    if (!c.prim.provisional && r.provisional) excludeNodesWithoutInstance(r, c.prim);
+    return;
+  }
   // `colocate_with_group`: a mandatory colocation with a group follows its last member, an
   // optional one its first member.
   const members = c.prim.members;

@@ -26,6 +26,7 @@ import { readTicketStates, ticketEffect, unpackTicket } from './tickets';
 import { healthScores, nodeHealth, parseHealthStrategy } from './health';
 import { checkFenceable, fencingNodeState, newFencingFacts, resolveUnclean } from './fencing';
 import { PROMOTABLE_OPERATIONS, promotedResult, promotionScores } from './promotable';
+import { noQuorumPolicy } from './quorum';
 
 /** What `readCib()` returns: everything `plan()` needs except `now`. */
 export interface CibInput {
@@ -257,7 +258,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const nowSec = attr(cib, 'execution-date') !== undefined && Number.isFinite(executionDate) ? executionDate : Math.floor((options.now ?? Date.now()) / 1000);
   const ruleNow: RuleContext = { nowSec };
   const crmConfig = nvpairs(child(conf, 'crm_config'), 'cluster_property_set', unsupported, 'cib-bootstrap-options', ruleNow);
-  if (crmConfig.has('symmetric-cluster') && !isTrue(crmConfig.get('symmetric-cluster'))) unsupported('symmetric-cluster=false');
+  // see Note [Opt-in clusters] (opt-in.ts)
+  const symmetricCluster = boolOption(crmConfig, 'symmetric-cluster', true, unsupported);
   // see Note [Utilization] (utilization.ts)
   const placementStrategy = parsePlacementStrategy(crmConfig.get('placement-strategy'));
   if (placementStrategy === undefined) unsupported(`placement-strategy=${crmConfig.get('placement-strategy')}`);
@@ -299,14 +301,19 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   if (isTrue(crmConfig.get('stop-all-resources'))) unsupported('stop-all-resources');
   if (crmConfig.get('maintenance-mode') !== undefined && isTrue(crmConfig.get('maintenance-mode'))) unsupported('maintenance-mode');
   const haveQuorum = attr(cib, 'have-quorum');
-  const noQuorumPolicy = crmConfig.get('no-quorum-policy');
-  if (haveQuorum !== undefined && !isTrue(haveQuorum) && noQuorumPolicy !== 'ignore') unsupported('no quorum (set no-quorum-policy=ignore)');
+  const noQuorumPolicyText = crmConfig.get('no-quorum-policy');
+  // see Note [Quorum] (quorum.ts)
+  const noQuorum = noQuorumPolicy(isTrue(haveQuorum), noQuorumPolicyText, {
+    stonithEnabled,
+    panic: isTrue(attr(cib, 'no-quorum-panic')),
+    refuse: unsupported,
+  });
   // see Note [Fencing] (fencing.ts)
   const startupFencing = boolOption(crmConfig, 'startup-fencing', true, unsupported);
   const stonithActionText = (crmConfig.get('stonith-action') ?? 'reboot').toLowerCase();
   if (!['reboot', 'off', 'poweroff'].includes(stonithActionText)) unsupported(`stonith-action=${crmConfig.get('stonith-action')}`);
   const stonithAction = stonithActionText === 'reboot' ? 'reboot' : 'off';
-  const quorate = isTrue(haveQuorum) || noQuorumPolicy === 'ignore';
+  const quorate = noQuorum === undefined;
 
   // Nodes.
   const nodeNameById = new Map<string, string>();
@@ -466,6 +473,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       const eff = (k: string): string | undefined => c.meta.get(k) ?? rscDefaults.get(k);
       if (isTrue(eff('interleave'))) spec.interleave = true;
       if (eff('clone-min') !== undefined) spec.min = scanMinInt(eff('clone-min')!);
+      if (c.unique) spec.unique = true;
+      if (c.nodeMax !== undefined) spec.nodeMax = c.nodeMax;
       for (let i = 0; i < Math.max(1, c.max); i++) {
         resources.push({ ...r, id: `${r.id}:${i}` });
         (spec.instances as string[]).push(`${r.id}:${i}`);
@@ -634,6 +643,13 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       continue;
     }
     if (c['lifetime'] !== undefined) unsupported(`lifetime in ${id}`);
+    // A primitive's mandatory colocation with a clone (see Note [Colocation with a clone] in clone-colocation.ts).
+    if (cloneIds.has(withRsc) && resourceIds.has(rsc) && !groupOf.has(rsc) && !cloneOfInstance.has(rsc) && score >= INFINITY) {
+      const col: ColocationConstraint = { id, resource: rsc, withResource: withRsc, score };
+      if (attr(c, 'influence') !== undefined && !isTrue(attr(c, 'influence'))) unsupported(`rsc_colocation ${id} with clone ${withRsc} and influence=false`);
+      colocations.push(col);
+      continue;
+    }
     if (cloneConstraint('rsc_colocation', id, [rsc, withRsc])) continue;
     const [ga, gb] = [groupOf.get(rsc) ?? (groupIds.has(rsc) ? rsc : undefined), groupOf.get(withRsc) ?? (groupIds.has(withRsc) ? withRsc : undefined)];
     if (ga !== undefined && ga === gb) unsupported(`rsc_colocation ${id} inside group ${ga}`);
@@ -641,6 +657,11 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     const influence = attr(c, 'influence');
     if (influence !== undefined) col.influence = isTrue(influence);
     colocations.push(col);
+  }
+  for (const c of colocations) {
+    if (!cloneIds.has(c.withResource)) continue;
+    const others = colocations.filter((x) => x !== c && [x.resource, x.withResource].some((n) => n === c.resource || n === c.withResource));
+    if (others.length > 0) unsupported(`rsc_colocation ${c.id} with clone ${c.withResource} besides another colocation of ${c.resource} or ${c.withResource}`);
   }
   const orders: OrderConstraint[] = [];
   const isEntity = (x: string): boolean => resourceIds.has(x) || groupIds.has(x);
@@ -693,7 +714,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const failInfoOf = (rsc: ResourceSpec): { clone?: CloneSpec; baseId: string; fc: RegExp; lf: RegExp } => {
     let info = failInfo.get(rsc);
     if (!info) {
-      const clone = clones.find((c) => c.id === cloneOfInstance.get(rsc.id));
+      // A globally-unique clone's instances have their own fail counts, banning them alone.
+      const clone = clones.find((c) => c.id === cloneOfInstance.get(rsc.id) && c.unique !== true);
       const baseId = clone ? rsc.id.replace(/:\d+$/, '') : rsc.id;
       info = { baseId, fc: failCountPattern(baseId, 'fail-count', legacyFailCounts, clone !== undefined), lf: failCountPattern(baseId, 'last-failure', legacyFailCounts, clone !== undefined) };
       if (clone) info.clone = clone;
@@ -800,9 +822,19 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       auditOps(ops, rid, unsupported, fencing.unclean.get(name)?.reason === `${rid} failed there`, promotablePrimitives.has(rid.replace(/:\d+$/, '')));
       // A clone's history on a node is that of the first instance active nowhere yet (Note [Clones]).
       const cloneSpec = clonePrimitive.get(rid.replace(/:\d+$/, ''));
-      if (cloneSpec) {
-        if (clonesHere.has(cloneSpec.id)) unsupported(`several histories of clone ${cloneSpec.id} on node ${name}`);
-        clonesHere.add(cloneSpec.id);
+      if (cloneSpec?.unique) {
+        // A globally-unique clone's history names its instance; any other is an orphan's.
+        if (!cloneSpec.instances.includes(rid)) {
+          if (lastOpState(ops, true) !== 'stopped' || lastOpState(ops, false) !== 'stopped') unsupported(`orphan ${rid} of globally-unique clone ${cloneSpec.id} active on ${name}`);
+          continue;
+        }
+      } else if (cloneSpec) {
+        // A history that leaves it stopped takes no instance (`find_anonymous_clone` maps the
+        // next one to the same inactive instance); a second active one would be an orphan.
+        if (lastOpState(ops, true) !== 'stopped' || lastOpState(ops, false) !== 'stopped') {
+          if (clonesHere.has(cloneSpec.id)) unsupported(`several active histories of clone ${cloneSpec.id} on node ${name}`);
+          clonesHere.add(cloneSpec.id);
+        }
         const free = cloneSpec.instances.find((i) => !claimedInstances.has(i));
         if (free === undefined) {
           if (lastOpState(ops, true) !== 'stopped') unsupported(`clone ${cloneSpec.id} active on more nodes than clone-max`);
@@ -963,6 +995,10 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     });
   }
 
+  for (const c of colocations) {
+    const clone = clones.find((x) => x.id === c.withResource);
+    if (clone && clone.instances.some((i) => rscById.get(i)?.blocked === true || rscById.get(i)?.managed === false)) unsupported(`rsc_colocation ${c.id} with clone ${clone.id} whose instances are unmanaged`);
+  }
   const spec: ClusterSpec = {
     nodes: nodes.map((n) => (nodeStandby.get(n.name) ? { name: n.name, standby: true } : n)),
     resources,
@@ -1008,6 +1044,12 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (ambiguous.length > 0) unsupported(ambiguous[0]!);
   }
   if (allUnmanaged) spec.fencingWithoutDevice = true;
+  if (noQuorum !== undefined) {
+    const startWithoutQuorum = resources.filter((r) => (metaOf.get(cloneOfInstance.has(r.id) ? r.id.replace(/:\d+$/, '') : r.id)?.get('requires') ?? rscDefaults.get('requires'))?.toLowerCase() === 'nothing').map((r) => r.id);
+    spec.noQuorum = startWithoutQuorum.length > 0 ? { policy: noQuorum, startWithoutQuorum } : { policy: noQuorum };
+    if (noQuorumPolicyText?.toLowerCase() === 'demote' && children(resourcesEl, 'clone').some((c) => isTrue(nvpairs(c, 'meta_attributes', unsupported).get('promotable')))) unsupported('no-quorum-policy=demote with a promotable clone');
+  }
+  if (!symmetricCluster) spec.symmetricCluster = false;
   if (stonithEnabled && hasStonithDevice && quorate) spec.fencing = stonithAction === 'reboot' ? {} : { action: stonithAction };
   const state: ClusterObservedState = { online, resources: running };
   if (Object.keys(unclean).length > 0) state.unclean = unclean;
@@ -1049,6 +1091,18 @@ interface CloneReadContext {
   num: (v: string | undefined, what: string) => number | undefined;
 }
 
+/** A `<clone>` as readClone returns it. */
+interface ReadClone {
+  id: string;
+  primitive: XmlNode;
+  meta: Map<string, string>;
+  max: number;
+  priority?: number;
+  promotedMax?: number;
+  unique?: boolean;
+  nodeMax?: number;
+}
+
 /** Pacemaker's `pcmk__scan_min_int(text, &out, 0)`: a leading integer, at least 0; junk is 0. */
 function scanMinInt(text: string): number {
   const m = /^\s*[+-]?\d+/.exec(text);
@@ -1064,7 +1118,7 @@ function readClone(
   el: XmlNode,
   ctx: CloneReadContext,
   legacyMaster = false,
-): { id: string; primitive: XmlNode; meta: Map<string, string>; max: number; priority?: number; promotedMax?: number } | undefined {
+): ReadClone | undefined {
   const id = attr(el, 'id');
   if (id === undefined) throw new CibError(`<${legacyMaster ? 'master' : 'clone'}> without id`);
   if (!/^[A-Za-z0-9_.-]+$/.test(id)) ctx.refuse(`clone id ${JSON.stringify(id)}`);
@@ -1075,7 +1129,9 @@ function readClone(
   const eff = (k: string): string | undefined => meta.get(k) ?? ctx.rscDefaults.get(k);
   // see Note [Promotable clones] (promotable.ts)
   const promotable = legacyMaster || isTrue(eff('promotable'));
-  if (isTrue(eff('globally-unique'))) ctx.refuse('<clone> with globally-unique=true');
+  // A globally-unique clone may run several instances on one node (clone-node-max).
+  const unique = isTrue(eff('globally-unique'));
+  if (promotable && unique) ctx.refuse('promotable <clone> with globally-unique=true');
   for (const k of Object.keys(el)) {
     if (!['primitive', 'group', 'meta_attributes', 'instance_attributes', 'id', 'description', '#text'].includes(k)) ctx.refuse(`<${k}> in clone ${id}`);
   }
@@ -1091,8 +1147,14 @@ function readClone(
   const max = eff('clone-max') !== undefined ? scanMinInt(eff('clone-max')!) : Math.max(1, ctx.nodes);
   if (max === 0) ctx.refuse(`clone-max=0 on clone ${id}`);
   if (eff('resource-stickiness') === undefined) meta.set('resource-stickiness', '1');
-  const out: { id: string; primitive: XmlNode; meta: Map<string, string>; max: number; priority?: number; promotedMax?: number } = { id, primitive: prims[0]!, meta, max };
+  const out: ReadClone = { id, primitive: prims[0]!, meta, max };
   if (promotable) out.promotedMax = scanMinInt(eff('promoted-max') ?? eff('master-max') ?? '1');
+  if (unique) {
+    out.unique = true;
+    const nodeMax = eff('clone-node-max') !== undefined ? scanMinInt(eff('clone-node-max')!) : 1;
+    if (nodeMax === 0) ctx.refuse(`clone-node-max=0 on clone ${id}`);
+    if (nodeMax > 1) out.nodeMax = nodeMax;
+  }
   const priority = ctx.num(eff('priority'), `priority of ${id}`);
   if (priority !== undefined) out.priority = priority;
   return out;
@@ -1207,9 +1269,11 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 // The strict reader must never accept a CIB that Pacemaker would plan differently (see issue 14
 // and `npm run policy:conformance`). Every construct is therefore either read, known to change
 // nothing Nephele plans, or refused:
-// - cluster options that change placement (symmetric-cluster, shutdown-lock, maintenance-mode,
-//   stop-orphan-resources, is-managed-default, default-resource-stickiness, quorum) are refused
+// - cluster options that change placement (shutdown-lock, maintenance-mode,
+//   stop-orphan-resources, is-managed-default, default-resource-stickiness) are refused
 //   unless at their default; placement-strategy is read (see Note [Utilization] in utilization.ts);
+//   symmetric-cluster is read (see Note [Opt-in clusters] in opt-in.ts), and so are have-quorum
+//   with no-quorum-policy (see Note [Quorum] in quorum.ts);
 //   node-health-strategy is read (see Note [Node health]);
 // - attribute sets by `id-ref` are refused; sets with `<rule>`s are evaluated for cluster options
 //   and node attributes (see Note [Rules]) and refused for meta attributes and defaults;
@@ -1223,9 +1287,10 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 //   collocated=false, promotable, partly unmanaged groups, tickets freezing a member, Serialize orders
 //   with a group, and constraints inside one group are refused;
 // - clones: anonymous clones of one primitive are read, with locations, orders and tickets naming
-//   them (see Note [Clones] and Note [Clone orders] in clones.ts); promotable and globally-unique
+//   them (see Note [Clones] and Note [Clone orders] in clones.ts), globally-unique ones too, and a
+//   primitive's mandatory colocation with one (see Note [Colocation with a clone]); promotable
 //   clones, clones of groups, colocations naming a clone, constraints naming a cloned primitive,
-//   several histories of one clone on a node and more active instances than clone-max are refused;
+//   several active histories of one clone on a node and more active instances than clone-max are refused;
 // - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;
 // - operation history: see auditOps;
 // - fencing: see Note [Fencing] (fencing.ts); pending nodes, unfencing, and anything Pacemaker

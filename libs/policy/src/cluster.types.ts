@@ -116,6 +116,13 @@ export interface CloneSpec {
   min?: number;
   /** Set for a promotable clone (see Note [Promotable clones] in promotable.ts). */
   promotable?: PromotableSpec;
+  /**
+   * `globally-unique=true` (with clone-node-max 1): instances are told apart, in the status and
+   * in fail counts (a fail count bans its instance alone). Assignment is the same.
+   */
+  unique?: boolean;
+  /** `clone-node-max` of a globally-unique clone: at most this many instances per node (default 1). */
+  nodeMax?: number;
 }
 
 /** What a promotable clone adds to a clone (see Note [Promotable clones] in promotable.ts). */
@@ -196,6 +203,21 @@ export interface ClusterSpec {
   fencing?: FencingSpec;
   /** Pacemaker's `placement-strategy` with node capacities and resource use (default: none). */
   utilization?: UtilizationSpec;
+  /**
+   * false: an opt-in cluster (`symmetric-cluster=false`), where a resource may run only on nodes
+   * a location constraint names for it (see Note [Opt-in clusters] in opt-in.ts). Default true.
+   */
+  symmetricCluster?: boolean;
+  /** Without quorum: what Pacemaker does (see Note [Quorum] in quorum.ts). Default: quorate. */
+  noQuorum?: NoQuorumSpec;
+}
+
+/** How a cluster without quorum (and no-quorum-policy other than ignore) plans. */
+export interface NoQuorumSpec {
+  /** `stop` (also demote, for resources that are not promotable) or `freeze`. */
+  policy: 'stop' | 'freeze';
+  /** Resources whose start needs no quorum (`requires=nothing`). */
+  startWithoutQuorum?: readonly string[];
 }
 
 /** Node capacities and resource use, and how placement weighs them (see Note [Utilization] in utilization.ts). */
