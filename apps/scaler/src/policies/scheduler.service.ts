@@ -41,9 +41,13 @@ import { PolicyExecutorService, PolicyOutcome } from './policy-executor.service'
 // decision in memory (PolicyExecutorService.planMany), one statement that writes the firings with
 // their outcomes, the policies and the groups (by primary key), and one outbox insert; the relay
 // is held while a pass fires (released at its end), as the converger is (Note [Firing first]).
-// About 1.5 core-seconds for 10,000 firings, lateness p99 2.3-2.9 s on the same loaded machine.
+// About 1.5 core-seconds for 10,000 firings; lateness p99, interleaved runs on the same loaded
+// machine: before 11.0/5.2 s, after 3.5/2.9 s (4 workers), then 1.0-1.35 s with 2 workers.
 
-const CONCURRENCY = 4;
+// Claiming workers per replica: measured with two replicas on 2 shared cores, 10,000 due at once,
+// same-period runs: 4 workers 1.76/1.69 s p99, 2 workers 1.15/1.35/1.04 s, 1 worker 1.47/1.12 s
+// (eight concurrent batch transactions mostly competed with one another for the CPU).
+const CONCURRENCY = 2;
 // Firings per claimed batch: each batch costs a handful of set-based statements whatever its
 // size, so 10,000 due at once are 20 transactions, not 200 (profiled: at 50 per batch the
 // scaler processes spent most of their CPU writing small queries to PostgreSQL).
