@@ -17,15 +17,20 @@ export function baseId(id: string): string {
 /** Placement per primitive id: the sorted nodes where it is active (empty = stopped). */
 export type NormalisedPlacement = Map<string, string[]>;
 
-function collect(el: X, out: NormalisedPlacement): void {
+/** Instances of globally-unique clones: where each is active, by its own id. */
+type UniqueInstances = Map<string, string[]>;
+
+function collect(el: X, out: NormalisedPlacement, unique: UniqueInstances, inUnique = false): void {
   for (const r of arr(el['resource'])) {
     const id = baseId(String(r['id']));
     const list = out.get(id) ?? [];
-    if (ACTIVE_ROLES.has(String(r['role']))) for (const n of arr(r['node'])) list.push(String(n['name']));
+    const nodes = ACTIVE_ROLES.has(String(r['role'])) ? arr(r['node']).map((n) => String(n['name'])) : [];
+    list.push(...nodes);
     out.set(id, list);
+    if (inUnique) unique.set(String(r['id']), nodes);
   }
-  for (const kind of ['group', 'clone', 'bundle']) for (const sub of arr(el[kind])) collect(sub, out);
-  for (const replica of arr(el['replica'])) collect(replica, out);
+  for (const kind of ['group', 'clone', 'bundle']) for (const sub of arr(el[kind])) collect(sub, out, unique, kind === 'clone' ? String(sub['unique']) === 'true' : inUnique);
+  for (const replica of arr(el['replica'])) collect(replica, out, unique, inUnique);
 }
 
 /** The revised cluster status of a crm_simulate run (or the initial one if there is none). */
@@ -36,19 +41,23 @@ export function parseSimulatedPlacement(xml: string): NormalisedPlacement {
   const status = (res['revised_cluster_status'] ?? res['cluster_status']) as X | undefined;
   const out: NormalisedPlacement = new Map();
   const resources = status?.['resources'];
-  if (resources && typeof resources === 'object') collect(resources as X, out);
+  const unique: UniqueInstances = new Map();
+  if (resources && typeof resources === 'object') collect(resources as X, out, unique);
   // A node where the transition's last start/stop of a resource was a stop does not run it, even
   // when the simulated transition then ran a monitor there (Pacemaker 2.1.5 reschedules the
-  // recurring monitor of an expired failure on the old node, after the stop).
+  // recurring monitor of an expired failure on the old node, after the stop). The instances of a
+  // globally-unique clone are told apart (several may run on one node).
   const last = new Map<string, string>();
   for (const a of arr((res['transition'] as X | undefined)?.['rsc_action'])) {
     const op = String(a['op']);
-    if (op === 'stop' || op === 'start' || op === 'migrate_from') last.set(`${baseId(String(a['resource']))}\u0000${String(a['node'])}`, op);
+    const rid = String(a['resource']);
+    if (op === 'stop' || op === 'start' || op === 'migrate_from') last.set(`${unique.has(rid) ? rid : baseId(rid)}\u0000${String(a['node'])}`, op);
   }
   for (const [key, op] of last) {
     if (op !== 'stop') continue;
-    const [id, node] = key.split('\u0000') as [string, string];
-    const list = out.get(id);
+    const [rid, node] = key.split('\u0000') as [string, string];
+    if (unique.has(rid) && !unique.get(rid)!.includes(node)) continue;
+    const list = out.get(baseId(rid));
     const i = list?.indexOf(node) ?? -1;
     if (list && i >= 0) list.splice(i, 1);
   }

@@ -16,13 +16,17 @@ async function main(): Promise<void> {
     throw new Error('AMQP_URL is required: a DPE worker process talks to the others over RabbitMQ');
   const bus = createBus({ url: env.AMQP_URL, service: 'dpe-worker', logger: log });
   await bus.start();
-  const edge = createEdgeConnection({
-    mode: 'broker',
-    url: env.AMQP10_URL,
-    id: `dpe-${env.DPE_WORKER_ID}`,
-    logger: log,
-  });
-  await edge.start();
+  const openEdge = async (n: number) => {
+    const e = createEdgeConnection({
+      mode: 'broker',
+      url: env.AMQP10_URL,
+      id: n ? `dpe-${env.DPE_WORKER_ID}-${n}` : `dpe-${env.DPE_WORKER_ID}`,
+      logger: log,
+    });
+    await e.start();
+    return e;
+  };
+  const edge = await openEdge(0);
   let shuttingDown = false;
   const host = new DpeHost({
     bus,
@@ -31,9 +35,14 @@ async function main(): Promise<void> {
     workerId: env.DPE_WORKER_ID,
     agentEdgeUrl: env.NEPHELE_AGENT_EDGE_URL ?? env.AMQP10_URL,
     bootTimeoutMs: env.DPE_BOOT_TIMEOUT_MS,
+    openEdge,
+    dpesPerEdge: env.DPE_PER_EDGE,
     onEmpty: () => void shutdown(0),
   });
   await host.start();
+  // The CPE's process runtime sends control messages once the control queue is bound.
+  process.send?.({ ready: true });
+  process.channel?.unref();
   const server = env.PORT
     ? createServer((req, res) => {
         const ok = bus.isReady() && edge.isConnected();

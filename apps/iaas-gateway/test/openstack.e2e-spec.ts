@@ -306,6 +306,47 @@ outputs:
     expect(await json(['server', 'list'])).toEqual([]);
   }, 180_000);
 
+  it('answers a bad body in the error format of each service, naming the field, and 401 before 400', async () => {
+    const admin = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    const pool = ((await (await fetch(`${svc.url}/v1/pools?name=default`, { headers: admin })).json()) as any)
+      .items[0].id as string;
+    const project = ((await (await fetch(`${svc.url}/v1/projects?name=default`, { headers: admin })).json()) as any)
+      .items[0].id as string;
+    const send = async (p: string, body: unknown, headers: Record<string, string>) => {
+      const r = await fetch(`${svc.url}${p}`, { method: 'POST', headers, body: JSON.stringify(body) });
+      return { status: r.status, body: (await r.json()) as any };
+    };
+    const json = { 'content-type': 'application/json' };
+    const keystone = await send('/openstack/identity/v3/auth/tokens', { auth: { identity: { methods: [] } } }, json);
+    expect(keystone.status).toBe(400);
+    expect(keystone.body.error).toMatchObject({ code: 400, title: 'Bad Request' });
+    expect(keystone.body.error.message).toContain('auth.identity.methods');
+    const auth = await fetch(`${svc.url}/openstack/identity/v3/auth/tokens`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ auth: { identity: { methods: ['token'], token: { id: memberToken } } } }),
+    });
+    const os = { ...json, 'x-auth-token': auth.headers.get('x-subject-token')! };
+    const servers = `/openstack/${pool}/compute/v2.1/servers`;
+    const badServer = { server: { name: 'no spaces allowed', flavorRef: 'small', min_count: 1, networks: 'auto' } };
+    // No token: 401 whatever the body (the guard runs before the body's validation).
+    expect((await send(servers, badServer, json)).status).toBe(401);
+    const nova = await send(servers, badServer, os);
+    expect(nova.status).toBe(400);
+    expect(nova.body.badRequest.code).toBe(400);
+    expect(nova.body.badRequest.message).toMatch(/field\/attribute server\.name: .*; .*field\/attribute server\.imageRef: required/);
+    const action = await send(`${servers}/00000000-0000-4000-8000-000000000000/action`, { createImage: {} }, os);
+    expect([action.status, action.body.badRequest.message]).toEqual([400, expect.stringContaining('createImage')]);
+    const keypair = await send(`/openstack/${pool}/compute/v2.1/os-keypairs`, { keypair: { name: 'k' } }, os);
+    expect(keypair.body.badRequest.message).toContain('keypair.public_key');
+    const stacks = `/openstack/${pool}/orchestration/v1/${project}/stacks`;
+    expect((await send(stacks, { stack_name: '1bad' }, json)).status).toBe(401);
+    const heat = await send(stacks, { stack_name: '1bad', disable_rollback: true }, os);
+    expect(heat.status).toBe(400);
+    expect(heat.body).toMatchObject({ code: 400, title: 'Bad Request', error: { type: 'BadRequest' } });
+    expect(heat.body.error.message).toMatch(/stack_name: stack_name must start with a letter.*template_url: a template is required/);
+  }, 60_000);
+
   it('refuses what is outside the subset with a clear CLI error', async () => {
     const template = path.join(dir, 'net.yaml');
     writeFileSync(

@@ -236,6 +236,23 @@ describe('scaler (real PostgreSQL + RabbitMQ + HAProxy)', () => {
       expect(pol.body.lastExecutedAt).toBeNull();
     });
 
+    it('takes back the config it returned (GET then PUT keeps the ready webhook and its secret)', async () => {
+      const read = await call('GET', `${url}/v1/groups/${gid}/config`);
+      expect(read.body.serverReadyWebhook).toEqual({ url: `${receiver.url}/ready`, hasSecret: true });
+      const back = await call('PUT', `${url}/v1/groups/${gid}/config`, read.body, {
+        ...authHeaders(),
+        'if-match': read.headers.get('etag')!,
+      });
+      expect(back.status).toBe(200);
+      expect(back.body.serverReadyWebhook).toEqual({ url: `${receiver.url}/ready`, hasSecret: true });
+      const wrong = await call('PUT', `${url}/v1/groups/${gid}/config`, {
+        ...read.body,
+        serverReadyWebhook: { url: `${receiver.url}/ready`, hasSecret: 'yes' },
+      });
+      expect(wrong.status).toBe(400);
+      expect(JSON.stringify(wrong.body)).toContain('serverReadyWebhook.hasSecret');
+    });
+
     it('replaces the group config only with a fresh If-Match (412 when stale)', async () => {
       const g = await call('GET', `${url}/v1/groups/${gid}`);
       const etag = g.headers.get('etag')!;
@@ -374,6 +391,20 @@ describe('scaler (real PostgreSQL + RabbitMQ + HAProxy)', () => {
       await active(gid, 2);
       const again = await call('POST', `${url}/v1/alarms/alertmanager`, body, headers);
       expect(again.body).toMatchObject({ duplicates: 2, executions: [] });
+      // Fields newer Alertmanagers add are ignored, not refused.
+      const newer = await call(
+        'POST',
+        `${url}/v1/alarms/alertmanager`,
+        { ...body, newField: { x: 1 }, alerts: body.alerts.map((a) => ({ ...a, silencedBy: [] })) },
+        headers,
+      );
+      expect([newer.status, newer.body.duplicates]).toEqual([200, 2]);
+      // The bearer token is checked before the body: a wrong token with a bad body is a 401.
+      const deniedBad = await call('POST', `${url}/v1/alarms/alertmanager`, { version: '3' }, {
+        ...headers,
+        authorization: 'Bearer nope',
+      });
+      expect(deniedBad.status).toBe(401);
       const bad = await call(
         'POST',
         `${url}/v1/alarms/alertmanager`,
@@ -593,11 +624,9 @@ describe('scaler (real PostgreSQL + RabbitMQ + HAProxy)', () => {
       expect.arrayContaining([
         'bogus',
         'config.name',
-        'config.maxEntities',
         'config.cooldown',
         'launchConfig.hardwareProfile',
         'launchConfig.extra',
-        'launchConfig.loadBalancers[0].id',
         'launchConfig.loadBalancers[0].port',
         'policies[0].desiredCapacity',
         'policies[0].args.cron',
@@ -605,7 +634,35 @@ describe('scaler (real PostgreSQL + RabbitMQ + HAProxy)', () => {
         'policies[2].args.alarmCriteria',
       ]),
     );
+    // Rules that need the scaler's configuration (its maxEntities limit, its balancers) are
+    // checked once the body is well-formed, and name their fields the same way.
+    const configured = await call('POST', `${url}/v1/groups`, {
+      config: { name: 'x', minEntities: 3, maxEntities: 2000 },
+      launchConfig: { image: 'x', hardwareProfile: 'h', loadBalancers: [{ id: 'nope', port: 80 }] },
+    });
+    expect(configured.status).toBe(400);
+    expect(configured.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'config.maxEntities',
+      'launchConfig.loadBalancers[0].id',
+    ]);
     expect((await call('GET', `${url}/v1/groups/not-a-uuid`)).status).toBe(404);
+    // A group or policy the caller cannot see is a 404 even with a bad body (guards before pipes):
+    // a bad body must not tell another project's ids from random ones.
+    const nobody = '00000000-0000-4000-8000-000000000000';
+    const own = (await call('GET', `${url}/v1/groups`)).body.items[0].id as string;
+    for (const [method, path] of [
+      ['PUT', `/v1/groups/${nobody}/config`],
+      ['PUT', `/v1/groups/${nobody}/launch`],
+      ['POST', `/v1/groups/${nobody}/refresh`],
+      ['PUT', `/v1/groups/${nobody}/lifecycle-hooks/h`],
+      ['PUT', `/v1/groups/${nobody}/servers/${nobody}/protection`],
+      ['POST', `/v1/groups/${nobody}/policies`],
+      ['PUT', `/v1/groups/${own}/policies/${nobody}`],
+      ['POST', `/v1/groups/${own}/policies/${nobody}/webhooks`],
+    ] as const) {
+      const bad = await call(method, `${url}${path}`, { bogus: true });
+      expect([path, bad.status]).toEqual([path, 404]);
+    }
     expect((await call('GET', `${url}/v1/groups/00000000-0000-4000-8000-000000000000/state`)).status).toBe(
       404,
     );

@@ -3,11 +3,15 @@ import {
   ClusterSpec,
   ColocationConstraint,
   FailureHistory,
+  PromotableSpec,
   ResourceSpec,
 } from './cluster.types';
+import { OptIn } from './opt-in';
+import { excludeNodesWithoutInstance } from './clone-colocation';
 import { INFINITY, addScores } from './score.util';
 import { Amounts, PlacementStrategy, addAmounts, compareCapacities, consumeCapacity, insufficientCapacity } from './utilization';
-import { assignClone } from './clones';
+import { assignClone, compareInstances } from './clones';
+import { PromotedColoc, addPromotionScores, applyPromotedColocation, assignRoles, mergePromotedDependents, stableSorted } from './promotable';
 
 // Note [Pacemaker assignment]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~
@@ -87,8 +91,20 @@ export interface Rsc {
   instances?: Rsc[];
   /** A clone: clone-max. */
   cloneMax?: number;
+  /** A clone: clone-node-max (default 1). */
+  cloneNodeMax?: number;
+  /** In an opt-in cluster: the nodes its allowed-node table holds (see Note [Opt-in clusters]). */
+  allowedNodes?: ReadonlySet<number>;
   /** A clone instance: its clone. */
   clone?: Rsc;
+  /** A promotable clone (see Note [Promotable clones] in promotable.ts). */
+  promotable?: PromotableSpec;
+  /** A promotable clone: its promoted instances, once assigned (see Note [Colocation with the promoted role]). */
+  promoted?: Rsc[];
+  /** A promotable clone: the colocations with its promoted role. A dependent: its own ones. */
+  promotedColocs?: PromotedColoc[];
+  /** A promotable clone: what its promoted role is colocated with (assigned before its instances). */
+  promotedWith?: Rsc[];
 }
 
 /** Result of the assignment phase. */
@@ -199,6 +215,7 @@ export function assignResources(
 
   // Locations, in reverse CIB order (see Note [Pacemaker assignment], step 2).
   const locations = spec.locations ?? [];
+  const optIn = spec.symmetricCluster === false ? new OptIn() : undefined;
   for (let i = locations.length - 1; i >= 0; i--) {
     const l = locations[i]!;
     const target = entity(l.resource);
@@ -211,6 +228,7 @@ export function assignResources(
       r.w[n] = addScores(r.w[n]!, l.score);
       if (l.score <= -INFINITY) r.bans.set(n, `location ${l.id}`);
     }
+    optIn?.allowLocation(target, n);
   }
 
   // Stickiness (step 3): not for an is-managed=false resource, which gets +INFINITY where it
@@ -221,7 +239,9 @@ export function assignResources(
     if (n < 0) continue;
     if (r.spec.managed === false) r.w[n] = addScores(r.w[n]!, INFINITY);
     else if (r.stickiness >= 1 && r.spec.blocked !== true) r.w[n] = addScores(r.w[n]!, r.stickiness);
+    if (r.spec.managed === false) optIn?.allow(r, n);
   }
+  optIn?.banTheRest([...resources, ...groups.values(), ...clones.values()], N);
 
   // Failure threshold (step 4). Fail counts of one resource on one node add up.
   const fails = new Map<string, { count: number; last: number | undefined }>();
@@ -263,6 +283,25 @@ export function assignResources(
     insertSorted(dep.thisWith, coloc, cmpByPrimary);
     insertSorted(prim.withThis, coloc, cmpByDependent);
   }
+  // Colocations with the promoted role (see Note [Colocation with the promoted role] in promotable.ts):
+  // the clone keeps its dependents sorted as its other colocations are.
+  for (const c of spec.promotedColocations ?? []) {
+    const dep = byId.get(c.resource) ?? groups.get(c.resource);
+    const clone = clones.get(c.clone);
+    if (!dep || !clone || c.score === 0) continue;
+    const target = dep.members?.[0] ?? dep;
+    const pc: PromotedColoc = { id: c.id, dep, target, clone, score: c.score, influence: c.influence ?? true, unpromoted: c.role === 'Unpromoted' };
+    (target.promotedColocs ??= []).push(pc);
+    insertSorted((clone.promotedColocs ??= []), pc, (a, b) => (a.dep.priority !== b.dep.priority ? (a.dep.priority > b.dep.priority ? -1 : 1) : cmpStr(a.dep.id, b.dep.id)));
+  }
+  // The clone's promoted role with a resource (see Note [Promoted with a resource] in promotable.ts).
+  for (const c of spec.promotedWith ?? []) {
+    const prim = byId.get(c.resource) ?? groups.get(c.resource);
+    const clone = clones.get(c.clone);
+    if (!prim || !clone) continue;
+    insertSorted(prim.withThis, { id: c.id, dep: clone, prim, score: c.score, influence: c.influence ?? true }, cmpByDependent);
+    (clone.promotedWith ??= []).push(prim);
+  }
   // The groups' internal colocations come after the configured ones (`pcmk__group_internal_constraints`).
   for (const g of groups.values()) {
     const m = g.members!;
@@ -284,6 +323,9 @@ export function assignResources(
     free: nodeNames.map((n) => toAmounts(spec.utilization?.capacity[n])),
     ambiguities: [],
     assignInstance: (inst, prefer) => assign(ctx, inst, prefer),
+    appendParentColocations: (inst) => {
+      for (const c of inst.clone!.withThis) insertSorted(inst.withThis, c, cmpByDependent);
+    },
   };
   if (strategy !== 'default') for (const r of resources) r.use = toAmounts(spec.utilization?.use[r.id]);
 
@@ -411,7 +453,9 @@ function buildClones(spec: ClusterSpec, byId: Map<string, Rsc>, N: number): Map<
     const instances = c.instances.map((id) => byId.get(id)).filter((m): m is Rsc => m !== undefined && m.group === undefined && m.clone === undefined);
     if (instances.length === 0 || byId.has(c.id) || clones.has(c.id)) continue;
     const clone: Rsc = { ...collective(c.id, instances[0]!.spec, c.priority, N), active: instances.some((m) => m.active), instances, cloneMax: c.max };
+    if ((c.nodeMax ?? 1) > 1) clone.cloneNodeMax = c.nodeMax!;
     for (const m of instances) m.clone = clone;
+    if (c.promotable) clone.promotable = c.promotable;
     clones.set(c.id, clone);
   }
   return clones;
@@ -473,6 +517,7 @@ interface Ctx {
   free: Map<string, number>[];
   ambiguities: string[];
   assignInstance(instance: Rsc, prefer: number): number;
+  appendParentColocations(instance: Rsc): void;
 }
 
 function anyAvailable(ctx: Ctx, w: Int32Array): boolean {
@@ -485,12 +530,17 @@ function assign(ctx: Ctx, r: Rsc, prefer = -1): number {
   if (r.group && !r.group.allocating) assign(ctx, r.group);
   if (r.clone && !r.clone.allocating) assign(ctx, r.clone);
   if (r.members) return assignGroup(ctx, r);
-  if (r.instances) return assignClone(ctx, r);
+  if (r.instances) return r.promotable ? assignPromotable(ctx, r, r.promotable) : assignClone(ctx, r);
   if (!r.provisional) return r.assigned;
   if (r.allocating) return -1; // assignment loop
   r.allocating = true;
 
   for (const c of r.thisWith) applyThisWith(ctx, c, r);
+  for (const c of r.promotedColocs ?? []) {
+    assign(ctx, c.clone);
+    const promoted = c.clone.promoted;
+    if (promoted) applyPromotedColocation(c, c.unpromoted ? c.clone.instances!.filter((i) => i.assigned >= 0 && !promoted.includes(i)) : promoted, ctx.available);
+  }
   for (const c of r.withThis) mergeDependentScores(ctx, c, r);
 
   if (r.stopped) {
@@ -551,6 +601,11 @@ function expandGroupColocations(g: Rsc): void {
 function applyThisWith(ctx: Ctx, c: Coloc, r: Rsc): void {
   const archive = c.score < 0 && c.score > -INFINITY ? r.w.slice() : null;
   assign(ctx, c.prim);
+  if (c.prim.instances) {
+    // see Note [Colocation with a clone] (clone-colocation.ts)
+    if (!c.prim.provisional && r.provisional) excludeNodesWithoutInstance(r, c.prim);
+    return;
+  }
   // `colocate_with_group`: a mandatory colocation with a group follows its last member, an
   // optional one its first member.
   const members = c.prim.members;
@@ -558,6 +613,40 @@ function applyThisWith(ctx: Ctx, c: Coloc, r: Rsc): void {
   // `pcmk__colocation_affects`: nothing while the primary is still unassigned (a loop).
   if (!c.prim.provisional && !prim.provisional && r.provisional) applyColocToWeights(ctx, r, c, prim.assigned);
   if (archive && !anyAvailable(ctx, r.w)) r.w = archive;
+}
+
+/** A promotable clone's assignment (see Note [Promotable clones] in promotable.ts). */
+function assignPromotable(ctx: Ctx, clone: Rsc, spec: PromotableSpec): number {
+  if (!clone.provisional || clone.allocating) return assignClone(ctx, clone);
+  addPromotionScores(clone, spec.scores, ctx.nodeNames, ctx.available);
+  clone.allocating = true;
+  for (const p of clone.promotedWith ?? []) assign(ctx, p);
+  clone.allocating = false;
+  const deps = clone.promotedColocs ?? [];
+  mergePromotedDependents(clone, deps, ctx.available);
+  const cmp = (a: Rsc, b: Rsc): number => compareInstances(ctx, a, b);
+  const order = deps.length > 0 ? stableSorted(clone.instances!, cmp) : [];
+  // `append_parent_colocation`: each instance merges the dependents' scores itself, all of them
+  // when clone-max is below the number of available nodes, else the negative ones. Pacemaker
+  // appends them at every assignment attempt: an instance whose first attempt (on its current
+  // node) failed would merge them twice, which is not modelled (see `ambiguities`).
+  let availableNodes = 0;
+  for (let n = 0; n < ctx.N; n++) if (ctx.available[n]) availableNodes++;
+  const all = (clone.cloneMax ?? 0) < availableNodes;
+  let appended = false;
+  for (const inst of clone.instances!) {
+    for (const c of deps) {
+      if (!(c.influence || !inst.active) || !(all || c.score < 0)) continue;
+      insertSorted(inst.withThis, { id: c.id, dep: c.dep, prim: inst, score: c.score, influence: c.influence }, cmpByDependent);
+      appended = true;
+    }
+  }
+  const out = assignClone(ctx, clone);
+  if (appended && clone.instances!.some((i) => i.activeNode >= 0 && !i.failed && ctx.available[i.activeNode] && i.assigned !== i.activeNode)) {
+    ctx.ambiguities.push(`rsc_colocation with a role of clone ${clone.id}: an instance may have been assigned twice, merging its dependents twice`);
+  }
+  if (deps.length > 0) clone.promoted = assignRoles(clone, spec, order, deps.filter((c) => !c.unpromoted), { nodeNames: ctx.nodeNames, available: ctx.available, compareInstances: cmp });
+  return out;
 }
 
 /** `pcmk__apply_coloc_to_weights` for the #uname attribute. */

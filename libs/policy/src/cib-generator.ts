@@ -55,6 +55,12 @@ export interface GeneratorOptions {
   utilizationChance?: number;
   /** Chance of each eligible resource being turned into an anonymous clone (default 0.15). */
   cloneChance?: number;
+  /** Chance of each clone getting a primitive colocated with it at +INFINITY (default 0.3). */
+  cloneColocationChance?: number;
+  /** Chance of an opt-in cluster, symmetric-cluster=false (default 0.1). */
+  optInChance?: number;
+  /** Chance of a cluster without quorum, when fencing is off (default 0.1). */
+  noQuorumChance?: number;
 }
 
 const NOW = Date.UTC(2024, 0, 1) + 3_600_000;
@@ -299,6 +305,12 @@ export function generateCluster(seed: number, options: GeneratorOptions = {}): G
   }
   // Clones and utilization are not planned together (the reader refuses them): clones only without.
   if (!spec.utilization) addClones(createPrng(seed * 7919 + 17), spec, state, history, tickets, ruleLocations, fencingDevices, options.cloneChance ?? 0.15);
+  addCloneColocations(createPrng(seed * 7927 + 5), spec, tickets, fencingDevices, options.cloneColocationChance ?? 0.3);
+  // Cluster options from their own stream too: opt-in (Note [Opt-in clusters]) and no quorum
+  // (Note [Quorum]; without fencing, which cannot fence out of the membership then).
+  const optionsRnd = createPrng(seed * 104729 + 31);
+  if (optionsRnd.chance(options.optInChance ?? 0.1)) spec.symmetricCluster = false;
+  if (optionsRnd.chance(options.noQuorumChance ?? 0.1) && !spec.fencing) spec.noQuorum = { policy: optionsRnd.pick(['stop', 'freeze'] as const) };
 
   return {
     fencingDevices,
@@ -370,4 +382,23 @@ function addClones(
     clones.push(c);
   }
   if (clones.length > 0) spec.clones = clones;
+}
+
+/**
+ * Colocates some primitive with some clones at +INFINITY (see Note [Colocation with a clone] in
+ * clone-colocation.ts), from its own PRNG: a managed primitive outside groups and clones that no
+ * other colocation or ticket names and that is no fencing device, one per clone at most.
+ */
+function addCloneColocations(rnd: ReturnType<typeof createPrng>, spec: ClusterSpec, tickets: GeneratedCluster['tickets'], fencingDevices: string[], chance: number): void {
+  const colocations = spec.colocations as ColocationConstraint[];
+  const taken = new Set([...colocations.flatMap((c) => [c.resource, c.withResource]), ...tickets.map((t) => t.resource), ...fencingDevices]);
+  const grouped = new Set([...(spec.groups ?? []).flatMap((g) => g.members), ...(spec.clones ?? []).flatMap((c) => c.instances)]);
+  for (const c of spec.clones ?? []) {
+    if (!rnd.chance(chance)) continue;
+    const candidates = spec.resources.filter((r) => r.managed !== false && !grouped.has(r.id) && !taken.has(r.id));
+    if (candidates.length === 0) continue;
+    const d = rnd.pick(candidates);
+    colocations.push({ id: `col-${d.id}-with-${c.id}`, resource: d.id, withResource: c.id, score: INFINITY });
+    taken.add(d.id);
+  }
 }

@@ -27,11 +27,9 @@ describe(readCib.name, () => {
   });
 
   it('refuses constructs outside the subset unless lenient', () => {
-    const xml = minimal(
-      '<clone id="g"><meta_attributes id="g-m"><nvpair id="g-p" name="promotable" value="true"/></meta_attributes><primitive id="a" class="ocf" provider="pacemaker" type="Dummy"/></clone>',
-    );
-    expect(() => readCib(xml)).toThrow(/promotable <clone>/);
-    expect(readCib(xml, { lenient: true }).ignored).toEqual(['promotable <clone>']);
+    const xml = minimal('<bundle id="b"><docker image="x"/></bundle>');
+    expect(() => readCib(xml)).toThrow(/<bundle> resources/);
+    expect(readCib(xml, { lenient: true }).ignored).toEqual(['<bundle> resources']);
   });
 
   it('leaves every resource unmanaged when fencing is enabled without a device (as Pacemaker does)', () => {

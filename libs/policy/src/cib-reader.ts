@@ -10,6 +10,8 @@ import {
   LocationConstraint,
   NodeSpec,
   OrderConstraint,
+  PromotableSpec,
+  PromotedColocation,
   ResourceDefaults,
   ResourceObservation,
   ResourceSpec,
@@ -23,6 +25,8 @@ import { unpackOrderSets } from './order-sets';
 import { readTicketStates, ticketEffect, unpackTicket } from './tickets';
 import { healthScores, nodeHealth, parseHealthStrategy } from './health';
 import { checkFenceable, fencingNodeState, newFencingFacts, resolveUnclean } from './fencing';
+import { PROMOTABLE_OPERATIONS, promotedResult, promotionScores } from './promotable';
+import { noQuorumPolicy } from './quorum';
 
 /** What `readCib()` returns: everything `plan()` needs except `now`. */
 export interface CibInput {
@@ -254,7 +258,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const nowSec = attr(cib, 'execution-date') !== undefined && Number.isFinite(executionDate) ? executionDate : Math.floor((options.now ?? Date.now()) / 1000);
   const ruleNow: RuleContext = { nowSec };
   const crmConfig = nvpairs(child(conf, 'crm_config'), 'cluster_property_set', unsupported, 'cib-bootstrap-options', ruleNow);
-  if (crmConfig.has('symmetric-cluster') && !isTrue(crmConfig.get('symmetric-cluster'))) unsupported('symmetric-cluster=false');
+  // see Note [Opt-in clusters] (opt-in.ts)
+  const symmetricCluster = boolOption(crmConfig, 'symmetric-cluster', true, unsupported);
   // see Note [Utilization] (utilization.ts)
   const placementStrategy = parsePlacementStrategy(crmConfig.get('placement-strategy'));
   if (placementStrategy === undefined) unsupported(`placement-strategy=${crmConfig.get('placement-strategy')}`);
@@ -275,9 +280,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const resourcesEl = child(conf, 'resources');
   const templateIds = expandTemplates(resourcesEl, unsupported);
   for (const id of templateIds) if (constraintNames(child(conf, 'constraints')).has(id)) unsupported(`a constraint naming template ${id}`);
-  for (const kind of ['master', 'bundle']) {
-    if (children(resourcesEl, kind).length > 0) unsupported(`<${kind}> resources`);
-  }
+  if (children(resourcesEl, 'bundle').length > 0) unsupported('<bundle> resources');
   // Utilization of clone instances (`pcmk__clone_add_utilization`) is not modelled.
   if (utilization.strategy !== 'default' && ['clone', 'master', 'bundle'].some((k) => children(resourcesEl, k).length > 0)) unsupported(`placement-strategy=${utilization.strategy} with clones`);
   const stonith = crmConfig.get('stonith-enabled');
@@ -298,14 +301,19 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   if (isTrue(crmConfig.get('stop-all-resources'))) unsupported('stop-all-resources');
   if (crmConfig.get('maintenance-mode') !== undefined && isTrue(crmConfig.get('maintenance-mode'))) unsupported('maintenance-mode');
   const haveQuorum = attr(cib, 'have-quorum');
-  const noQuorumPolicy = crmConfig.get('no-quorum-policy');
-  if (haveQuorum !== undefined && !isTrue(haveQuorum) && noQuorumPolicy !== 'ignore') unsupported('no quorum (set no-quorum-policy=ignore)');
+  const noQuorumPolicyText = crmConfig.get('no-quorum-policy');
+  // see Note [Quorum] (quorum.ts)
+  const noQuorum = noQuorumPolicy(isTrue(haveQuorum), noQuorumPolicyText, {
+    stonithEnabled,
+    panic: isTrue(attr(cib, 'no-quorum-panic')),
+    refuse: unsupported,
+  });
   // see Note [Fencing] (fencing.ts)
   const startupFencing = boolOption(crmConfig, 'startup-fencing', true, unsupported);
   const stonithActionText = (crmConfig.get('stonith-action') ?? 'reboot').toLowerCase();
   if (!['reboot', 'off', 'poweroff'].includes(stonithActionText)) unsupported(`stonith-action=${crmConfig.get('stonith-action')}`);
   const stonithAction = stonithActionText === 'reboot' ? 'reboot' : 'off';
-  const quorate = isTrue(haveQuorum) || noQuorumPolicy === 'ignore';
+  const quorate = noQuorum === undefined;
 
   // Nodes.
   const nodeNameById = new Map<string, string>();
@@ -431,7 +439,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       if (t === 'stopped') r.targetRole = 'Stopped';
       else if (t === 'started') {
         if (meta.has('target-role')) r.targetRole = 'Started';
-      } else unsupported(`target-role=${role} on ${id}`);
+      } else if (!['promoted', 'unpromoted', 'master', 'slave'].includes(t)) unsupported(`target-role=${role} on ${id}`);
+      // Promoted and Unpromoted place as Started does (see Note [Promotable clones] in promotable.ts).
     }
     const managed = meta.get('is-managed') ?? rscDefaults.get('is-managed');
     if (managed !== undefined && !isTrue(managed)) {
@@ -448,17 +457,24 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       readPrimitive(el);
       continue;
     }
-    if (kind === 'clone') {
-      const c = readClone(el, { nodes: nodes.length, rscDefaults, refuse: unsupported, nvpairs: (x) => nvpairs(x, 'meta_attributes', unsupported), auditMeta: (m, w) => auditMeta(m, w, unsupported), num });
+    if (kind === 'clone' || kind === 'master') {
+      const c = readClone(
+        el,
+        { nodes: nodes.length, rscDefaults, refuse: unsupported, nvpairs: (x) => nvpairs(x, 'meta_attributes', unsupported), auditMeta: (m, w) => auditMeta(m, w, unsupported), num },
+        kind === 'master',
+      );
       if (!c) continue;
       const before = resources.length;
       readPrimitive(c.primitive, { id: c.id, meta: c.meta });
       const r = resources.pop()!;
       if (resources.length !== before) throw new CibError(`clone ${c.id} could not be read`);
       const spec: CloneSpec = { id: c.id, instances: [], max: c.max };
+      if (c.promotedMax !== undefined) spec.promotable = { promotedMax: c.promotedMax, scores: {} };
       const eff = (k: string): string | undefined => c.meta.get(k) ?? rscDefaults.get(k);
       if (isTrue(eff('interleave'))) spec.interleave = true;
       if (eff('clone-min') !== undefined) spec.min = scanMinInt(eff('clone-min')!);
+      if (c.unique) spec.unique = true;
+      if (c.nodeMax !== undefined) spec.nodeMax = c.nodeMax;
       for (let i = 0; i < Math.max(1, c.max); i++) {
         resources.push({ ...r, id: `${r.id}:${i}` });
         (spec.instances as string[]).push(`${r.id}:${i}`);
@@ -500,6 +516,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   for (const g of groups) for (const m of g.members) groupOf.set(m, g.id);
   for (const id of groupIds) if (resourceIds.has(id)) unsupported(`group ${id} with the id of a primitive`);
   const cloneIds = new Set(clones.map((c) => c.id));
+  const promotablePrimitives = new Set([...clonePrimitive].filter(([, c]) => c.promotable !== undefined).map(([p]) => p));
   const cloneOfInstance = new Map<string, string>();
   for (const c of clones) for (const i of c.instances) cloneOfInstance.set(i, c.id);
   for (const id of cloneIds) if (resourceIds.has(id) || groupIds.has(id) || clonePrimitive.has(id)) unsupported(`clone ${id} with the id of another resource`);
@@ -538,11 +555,14 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   }
   const ruleNodes = nodes.map((n) => ({ name: n.name, attrs: nodeAttributes.get(n.name)!, weight: nodeWeight.get(n.name) ?? 0 }));
   const exclusive = new Map<string, Set<string>>();
+  const promotedLocations = new Map<string, Array<{ id: string; node: string; score: number }>>();
   for (const l of children(cons, 'rsc_location')) {
     const u = unpackLocation(l, ruleNodes, nowSec, health, unsupported);
     if (u && (clonePrimitive.has(u.resource) || cloneOfInstance.has(u.resource))) unsupported(`rsc_location on ${u.resource} in clone ${(clonePrimitive.get(u.resource)?.id ?? cloneOfInstance.get(u.resource))!}`);
     if (!u || !(resourceIds.has(u.resource) || groupIds.has(u.resource) || cloneIds.has(u.resource))) continue;
     for (const e of u.entries) locations.push({ id: e.id, resource: u.resource, node: e.node, score: e.score });
+    // see Note [Colocation with the promoted role] (promotable.ts)
+    if (u.promoted && cloneIds.has(u.resource)) promotedLocations.set(u.resource, [...(promotedLocations.get(u.resource) ?? []), ...u.promoted]);
     if (u.exclusive) {
       const set = exclusive.get(u.resource) ?? new Set<string>();
       for (const n of u.exclusive) set.add(n);
@@ -564,17 +584,72 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     }
   }
   const colocations: ColocationConstraint[] = [];
+  const promotedColocations: PromotedColocation[] = [];
+  const promotedWith: PromotedColocation[] = [];
   for (const c of children(cons, 'rsc_colocation')) {
     const id = attr(c, 'id') ?? 'rsc_colocation';
     const rsc = attr(c, 'rsc');
     const withRsc = attr(c, 'with-rsc');
     const score = parseScore(attr(c, 'score'));
     const roles = ['rsc-role', 'with-rsc-role'].map((k) => attr(c, k)).filter((v) => v !== undefined && v !== 'Started');
-    if (rsc === undefined || withRsc === undefined || score === undefined || roles.length > 0 || attr(c, 'node-attribute') !== undefined) {
+    if (roles.length > 0) {
+      // see Note [Colocation with the promoted role] (promotable.ts)
+      const withRole = (attr(c, 'with-rsc-role') ?? '').toLowerCase();
+      // The clone's promoted role with a primitive or group (see Note [Promoted with a resource]).
+      const ownRole = (attr(c, 'rsc-role') ?? '').toLowerCase();
+      const dependentClone = rsc !== undefined ? clones.find((x) => x.id === rsc) : undefined;
+      if (
+        ['promoted', 'master'].includes(ownRole) &&
+        ['started', ''].includes(withRole) &&
+        dependentClone?.promotable &&
+        withRsc !== undefined &&
+        (resourceIds.has(withRsc) || groupIds.has(withRsc)) &&
+        !groupOf.has(withRsc) &&
+        !cloneOfInstance.has(withRsc) &&
+        score !== undefined &&
+        score > 0 &&
+        attr(c, 'node-attribute') === undefined &&
+        c['lifetime'] === undefined
+      ) {
+        const pw: PromotedColocation = { id, resource: withRsc, clone: dependentClone.id, score };
+        if (attr(c, 'influence') !== undefined) pw.influence = isTrue(attr(c, 'influence'));
+        promotedWith.push(pw);
+        continue;
+      }
+      const promotedRole = ['promoted', 'master', 'unpromoted', 'slave'].includes(withRole) && ['started', ''].includes((attr(c, 'rsc-role') ?? '').toLowerCase());
+      const target = withRsc !== undefined ? clones.find((x) => x.id === withRsc) : undefined;
+      const why = !promotedRole
+        ? `with role ${roles.join('/')}`
+        : !target?.promotable
+          ? 'with role Promoted of a resource other than a promotable clone of a primitive'
+          : attr(c, 'node-attribute') !== undefined
+            ? 'with role Promoted and node-attribute'
+            : rsc === undefined || score === undefined || !(resourceIds.has(rsc) || groupIds.has(rsc)) || groupOf.has(rsc) || cloneOfInstance.has(rsc)
+              ? 'with role Promoted of a dependent other than a primitive or group'
+              : undefined;
+      if (why !== undefined) {
+        unsupported(`rsc_colocation ${id} ${why}`);
+        continue;
+      }
+      if (c['lifetime'] !== undefined) unsupported(`lifetime in ${id}`);
+      const pc: PromotedColocation = { id, resource: rsc!, clone: target!.id, score: score! };
+      if (withRole === 'unpromoted' || withRole === 'slave') pc.role = 'Unpromoted';
+      if (attr(c, 'influence') !== undefined) pc.influence = isTrue(attr(c, 'influence'));
+      promotedColocations.push(pc);
+      continue;
+    }
+    if (rsc === undefined || withRsc === undefined || score === undefined || attr(c, 'node-attribute') !== undefined) {
       unsupported(`rsc_colocation ${id} (only rsc + with-rsc + score)`);
       continue;
     }
     if (c['lifetime'] !== undefined) unsupported(`lifetime in ${id}`);
+    // A primitive's mandatory colocation with a clone (see Note [Colocation with a clone] in clone-colocation.ts).
+    if (cloneIds.has(withRsc) && resourceIds.has(rsc) && !groupOf.has(rsc) && !cloneOfInstance.has(rsc) && score >= INFINITY) {
+      const col: ColocationConstraint = { id, resource: rsc, withResource: withRsc, score };
+      if (attr(c, 'influence') !== undefined && !isTrue(attr(c, 'influence'))) unsupported(`rsc_colocation ${id} with clone ${withRsc} and influence=false`);
+      colocations.push(col);
+      continue;
+    }
     if (cloneConstraint('rsc_colocation', id, [rsc, withRsc])) continue;
     const [ga, gb] = [groupOf.get(rsc) ?? (groupIds.has(rsc) ? rsc : undefined), groupOf.get(withRsc) ?? (groupIds.has(withRsc) ? withRsc : undefined)];
     if (ga !== undefined && ga === gb) unsupported(`rsc_colocation ${id} inside group ${ga}`);
@@ -583,10 +658,24 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (influence !== undefined) col.influence = isTrue(influence);
     colocations.push(col);
   }
+  for (const c of colocations) {
+    if (!cloneIds.has(c.withResource)) continue;
+    const others = colocations.filter((x) => x !== c && [x.resource, x.withResource].some((n) => n === c.resource || n === c.withResource));
+    if (others.length > 0) unsupported(`rsc_colocation ${c.id} with clone ${c.withResource} besides another colocation of ${c.resource} or ${c.withResource}`);
+  }
   const orders: OrderConstraint[] = [];
   const isEntity = (x: string): boolean => resourceIds.has(x) || groupIds.has(x);
   // see Note [Ordered sets] (order-sets.ts)
-  const pairOrders = children(cons, 'rsc_order').flatMap((o) => (children(o, 'resource_set').length > 0 ? unpackOrderSets(o, isEntity, unsupported) : [unpackOrder(o, unsupported)]));
+  // Orders of promote and demote that change no placement (see Note [Colocation with the promoted role]).
+  const roleOrderFirsts = new Set<string>();
+  const placementFree = (o: XmlNode): boolean => {
+    const r = roleOrder(o, promotedColocations, (id) => clones.find((x) => x.id === id)?.promotable !== undefined && !promotedColocations.some((pc) => pc.clone === id));
+    if (r !== undefined) roleOrderFirsts.add(r);
+    return r !== undefined;
+  };
+  const pairOrders = children(cons, 'rsc_order')
+    .filter((o) => !placementFree(o))
+    .flatMap((o) => (children(o, 'resource_set').length > 0 ? unpackOrderSets(o, isEntity, unsupported) : [unpackOrder(o, unsupported)]));
   for (const u of pairOrders) {
     if (!u) continue;
     // Orders may name a clone (see Note [Clone orders] in clones.ts), never its primitive.
@@ -610,6 +699,9 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (ga === gb && (groupIds.has(ga) || groupOf.has(u.first))) unsupported(`rsc_order ${u.id} inside group ${ga}`);
     orders.push(u);
   }
+  for (const o of orders) {
+    if (roleOrderFirsts.has(o.then) || promotedColocations.some((pc) => pc.clone === o.then)) unsupported(`rsc_order ${o.id} starting promotable clone ${o.then} (with the promoted role of which something is colocated) after ${o.first}`);
+  }
   const loop = orderLoop(orders.map((o) => [groupOf.get(o.first) ?? o.first, groupOf.get(o.then) ?? o.then]));
   if (loop) unsupported(`rsc_order constraints that form a loop (${loop.join(' → ')})`);
 
@@ -622,7 +714,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const failInfoOf = (rsc: ResourceSpec): { clone?: CloneSpec; baseId: string; fc: RegExp; lf: RegExp } => {
     let info = failInfo.get(rsc);
     if (!info) {
-      const clone = clones.find((c) => c.id === cloneOfInstance.get(rsc.id));
+      // A globally-unique clone's instances have their own fail counts, banning them alone.
+      const clone = clones.find((c) => c.id === cloneOfInstance.get(rsc.id) && c.unique !== true);
       const baseId = clone ? rsc.id.replace(/:\d+$/, '') : rsc.id;
       info = { baseId, fc: failCountPattern(baseId, 'fail-count', legacyFailCounts, clone !== undefined), lf: failCountPattern(baseId, 'last-failure', legacyFailCounts, clone !== undefined) };
       if (clone) info.clone = clone;
@@ -648,6 +741,9 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   collectIds(resourcesEl);
   const seenNodes = new Set<string>();
   const claimedInstances = new Set<string>();
+  const knownOn = new Map<string, Set<string>>();
+  const promotedNow = new Set<string>();
+  const cloneName = new Map<string, string>();
   const fencing = newFencingFacts();
   for (const ns of children(child(cib, 'status'), 'node_state')) {
     const id = attr(ns, 'id');
@@ -723,15 +819,27 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       if (attr(lr, 'shutdown-lock') !== undefined) unsupported(`shutdown-lock on ${rid}`);
       const ops = children(lr, 'lrm_rsc_op');
       if (onFailOf.has(rid) && ops.some(opFailed)) unsupported(`on-fail=${onFailOf.get(rid)} on ${rid} with a failed operation`);
-      auditOps(ops, rid, unsupported, fencing.unclean.get(name)?.reason === `${rid} failed there`);
+      auditOps(ops, rid, unsupported, fencing.unclean.get(name)?.reason === `${rid} failed there`, promotablePrimitives.has(rid.replace(/:\d+$/, '')));
       // A clone's history on a node is that of the first instance active nowhere yet (Note [Clones]).
       const cloneSpec = clonePrimitive.get(rid.replace(/:\d+$/, ''));
-      if (cloneSpec) {
-        if (clonesHere.has(cloneSpec.id)) unsupported(`several histories of clone ${cloneSpec.id} on node ${name}`);
-        clonesHere.add(cloneSpec.id);
+      if (cloneSpec?.unique) {
+        // A globally-unique clone's history names its instance; any other is an orphan's.
+        if (!cloneSpec.instances.includes(rid)) {
+          if (lastOpState(ops, true) !== 'stopped' || lastOpState(ops, false) !== 'stopped') unsupported(`orphan ${rid} of globally-unique clone ${cloneSpec.id} active on ${name}`);
+          continue;
+        }
+      } else if (cloneSpec) {
+        // A history that leaves it stopped takes no instance (`find_anonymous_clone` maps the
+        // next one to the same inactive instance); a second active one would be an orphan.
+        if (lastOpState(ops, true) !== 'stopped' || lastOpState(ops, false) !== 'stopped') {
+          if (clonesHere.has(cloneSpec.id)) unsupported(`several active histories of clone ${cloneSpec.id} on node ${name}`);
+          clonesHere.add(cloneSpec.id);
+        }
         const free = cloneSpec.instances.find((i) => !claimedInstances.has(i));
         if (free === undefined) {
           if (lastOpState(ops, true) !== 'stopped') unsupported(`clone ${cloneSpec.id} active on more nodes than clone-max`);
+          // An orphan instance, known there (see Note [Promotable clones] in promotable.ts).
+          if (cloneSpec.promotable && ops.length > 0 && (up || stonithEnabled)) knownOn.set(`${cloneSpec.id}\u0000orphans`, (knownOn.get(`${cloneSpec.id}\u0000orphans`) ?? new Set<string>()).add(name));
           continue;
         }
         rid = free;
@@ -748,6 +856,11 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       }
       // Without fencing the history of an offline node is not read: what ran there is stopped.
       if (!up && !stonithEnabled) continue;
+      if (cloneSpec?.promotable && ops.length > 0) {
+        // see Note [Promotable clones] (promotable.ts)
+        knownOn.set(rid, (knownOn.get(rid) ?? new Set<string>()).add(name));
+        if (attr(lr, 'id') !== rid) cloneName.set(rid, attr(lr, 'id')!);
+      }
       // see Note [Expired failures]
       const r = rscById.get(rid)!;
       const timeoutSec = Math.floor((r.failureTimeoutMs ?? defaults.failureTimeoutMs ?? 0) / 1000);
@@ -760,9 +873,11 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
         if (Number(attr(op, 'interval') ?? '0') !== 0 && !up) return false;
         return f === undefined || effective === 0;
       };
-      const state = lastOpState(ops.filter((op) => !(expired(op) && opFailed(op))), r.managed !== false);
+      const liveOps = ops.filter((op) => !(expired(op) && opFailed(op)));
+      const state = lastOpState(liveOps, r.managed !== false);
       if (state === 'stopped') continue;
       claimedInstances.add(rid);
+      if (cloneSpec?.promotable && state === 'running' && promotedLast(liveOps)) promotedNow.add(rid);
       if (!up) {
         fencing.activeOffline.push({ rid, node: name, managed: r.managed !== false });
         continue;
@@ -819,7 +934,9 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   for (const { dep, rid } of ticketTargets) {
     const r = rscById.get(rid);
     if (!r) continue;
-    const effect = ticketEffect(dep, ticketStates.get(dep.ticket), running[r.id] !== undefined);
+    // A failed instance's role is not tracked (see Note [Tickets]).
+    if (dep.promotedRole && ['fence', 'freeze'].includes(dep.lossPolicy) && running[r.id]?.failed) unsupported(`rsc_ticket ${dep.id} for role Promoted with failed ${r.id}`);
+    const effect = ticketEffect(dep, ticketStates.get(dep.ticket), running[r.id] !== undefined, promotedNow.has(r.id));
     if (effect === 'ban' || effect === 'fence') for (const n of nodes) locations.push({ id: dep.id, resource: r.id, node: n.name, score: -INFINITY });
     if (effect === 'fence') {
       // The node it is active on becomes unclean: what runs there is active on a node to fence.
@@ -838,6 +955,34 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     }
   }
 
+  for (const c of clones) {
+    if (!c.promotable) continue;
+    readPromotable(c, c.promotable, {
+      meta: (k) => metaOf.get(c.id)?.get(k) ?? rscDefaults.get(k),
+      instanceMeta: (k) => metaOf.get(c.instances[0]!.replace(/:\d+$/, ''))?.get(k) ?? rscDefaults.get(k),
+      promotedLocations: promotedLocations.get(c.id) ?? [],
+      promotedNow: [...promotedNow].filter((i) => c.instances.includes(i)),
+      ticketLost: ticketDeps.some((d) => d.resource === c.id && d.promotedRole && !(ticketStates.get(d.ticket)?.granted === true && ticketStates.get(d.ticket)?.standby !== true)),
+      colocations: promotedColocations.filter((pc) => pc.clone === c.id),
+      others: colocations,
+      running: (i) => running[i],
+      managed: (i) => rscById.get(i)?.managed !== false && rscById.get(i)?.blocked !== true,
+      members: (id) => groups.find((g) => g.id === id)?.members ?? [],
+      refuse: unsupported,
+    });
+    c.promotable.scores = promotionScores({
+      primitive: c.instances[0]!.replace(/:\d+$/, ''),
+      instances: c.instances,
+      nodes: nodes.map((n) => n.name),
+      activeOn: (i) => running[i]?.node,
+      knownOn,
+      orphansKnownOn: knownOn.get(`${c.id}\u0000orphans`) ?? new Set(),
+      cloneName,
+      nodeAttr: (n, k) => nodeAttributes.get(n)?.get(k),
+      score: (t) => char2score(t, health),
+    });
+  }
+
   let unclean: Record<string, string> = {};
   if (stonithEnabled) {
     unclean = checkFenceable(fencing, {
@@ -850,6 +995,10 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     });
   }
 
+  for (const c of colocations) {
+    const clone = clones.find((x) => x.id === c.withResource);
+    if (clone && clone.instances.some((i) => rscById.get(i)?.blocked === true || rscById.get(i)?.managed === false)) unsupported(`rsc_colocation ${c.id} with clone ${clone.id} whose instances are unmanaged`);
+  }
   const spec: ClusterSpec = {
     nodes: nodes.map((n) => (nodeStandby.get(n.name) ? { name: n.name, standby: true } : n)),
     resources,
@@ -859,6 +1008,18 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     defaults,
   };
   if (groups.length > 0) spec.groups = groups;
+  if (promotedColocations.length > 0) spec.promotedColocations = promotedColocations;
+  if (promotedWith.length > 0) {
+    for (const pw of promotedWith) {
+      const involved = [pw.resource, ...(groups.find((g) => g.id === pw.resource)?.members ?? [])];
+      if (promotedColocations.some((pc) => pc.clone === pw.clone)) unsupported(`rsc_colocation ${pw.id} with role Promoted, and something colocated with the promoted role of ${pw.clone}`);
+      if (promotedWith.some((o) => o !== pw && (o.clone === pw.clone || involved.includes(o.resource)))) unsupported(`rsc_colocation ${pw.id} with role Promoted, with ${pw.clone} in another one`);
+      if (colocations.some((o) => involved.includes(o.resource) || involved.includes(o.withResource)) || promotedColocations.some((o) => involved.includes(o.resource))) {
+        unsupported(`rsc_colocation ${pw.id} with role Promoted, with ${pw.resource} in other colocations`);
+      }
+    }
+    spec.promotedWith = promotedWith;
+  }
   if (clones.length > 0) spec.clones = clones;
   if (utilization.strategy !== 'default') {
     spec.utilization = utilization;
@@ -877,7 +1038,18 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       if (ambiguous.length > 0) unsupported(ambiguous[0]!);
     }
   }
+  // see Note [Colocation with the promoted role] (promotable.ts)
+  if (promotedColocations.length > 0 && utilization.strategy === 'default' && !options.lenient) {
+    const ambiguous = assignResources(spec, { online, resources: running, ...(Object.keys(unclean).length > 0 ? { unclean } : {}) }, history, nowSec * 1000).ambiguities;
+    if (ambiguous.length > 0) unsupported(ambiguous[0]!);
+  }
   if (allUnmanaged) spec.fencingWithoutDevice = true;
+  if (noQuorum !== undefined) {
+    const startWithoutQuorum = resources.filter((r) => (metaOf.get(cloneOfInstance.has(r.id) ? r.id.replace(/:\d+$/, '') : r.id)?.get('requires') ?? rscDefaults.get('requires'))?.toLowerCase() === 'nothing').map((r) => r.id);
+    spec.noQuorum = startWithoutQuorum.length > 0 ? { policy: noQuorum, startWithoutQuorum } : { policy: noQuorum };
+    if (noQuorumPolicyText?.toLowerCase() === 'demote' && children(resourcesEl, 'clone').some((c) => isTrue(nvpairs(c, 'meta_attributes', unsupported).get('promotable')))) unsupported('no-quorum-policy=demote with a promotable clone');
+  }
+  if (!symmetricCluster) spec.symmetricCluster = false;
   if (stonithEnabled && hasStonithDevice && quorate) spec.fencing = stonithAction === 'reboot' ? {} : { action: stonithAction };
   const state: ClusterObservedState = { online, resources: running };
   if (Object.keys(unclean).length > 0) state.unclean = unclean;
@@ -890,16 +1062,16 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
  * The top-level primitives, groups and clones of `<resources>` in document order (the parsed tree
  * keeps the order within each element name only); re-parsed with order kept only when needed.
  */
-function topLevelResources(xml: string, resourcesEl: XmlNode | undefined): Array<{ kind: 'primitive' | 'group' | 'clone'; el: XmlNode }> {
-  const kinds = ['primitive', 'group', 'clone'] as const;
+function topLevelResources(xml: string, resourcesEl: XmlNode | undefined): Array<{ kind: 'primitive' | 'group' | 'clone' | 'master'; el: XmlNode }> {
+  const kinds = ['primitive', 'group', 'clone', 'master'] as const;
   const lists = kinds.map((k) => children(resourcesEl, k));
-  if (lists[1]!.length === 0 && lists[2]!.length === 0) return lists[0]!.map((el) => ({ kind: 'primitive', el }));
+  if (lists[1]!.length === 0 && lists[2]!.length === 0 && lists[3]!.length === 0) return lists[0]!.map((el) => ({ kind: 'primitive', el }));
   type Ordered = Record<string, unknown>;
   const ordered = new XMLParser({ ignoreAttributes: true, preserveOrder: true, processEntities: false, htmlEntities: false }).parse(xml) as Ordered[];
   const enter = (list: Ordered[] | undefined, name: string): Ordered[] | undefined => list?.find((x) => name in x)?.[name] as Ordered[] | undefined;
   const top = enter(enter(enter(ordered, 'cib'), 'configuration'), 'resources') ?? [];
-  const out: Array<{ kind: 'primitive' | 'group' | 'clone'; el: XmlNode }> = [];
-  const next = [0, 0, 0];
+  const out: Array<{ kind: 'primitive' | 'group' | 'clone' | 'master'; el: XmlNode }> = [];
+  const next = [0, 0, 0, 0];
   for (const x of top) {
     kinds.forEach((k, i) => {
       if (k in x && next[i]! < lists[i]!.length) out.push({ kind: k, el: lists[i]![next[i]!++]! });
@@ -919,6 +1091,18 @@ interface CloneReadContext {
   num: (v: string | undefined, what: string) => number | undefined;
 }
 
+/** A `<clone>` as readClone returns it. */
+interface ReadClone {
+  id: string;
+  primitive: XmlNode;
+  meta: Map<string, string>;
+  max: number;
+  priority?: number;
+  promotedMax?: number;
+  unique?: boolean;
+  nodeMax?: number;
+}
+
 /** Pacemaker's `pcmk__scan_min_int(text, &out, 0)`: a leading integer, at least 0; junk is 0. */
 function scanMinInt(text: string): number {
   const m = /^\s*[+-]?\d+/.exec(text);
@@ -930,17 +1114,24 @@ function scanMinInt(text: string): number {
  * clone of one primitive. Returns its primitive element, its meta attributes as the primitive
  * inherits them (resource-stickiness defaulting to 1) and its clone-max; refuses the rest.
  */
-function readClone(el: XmlNode, ctx: CloneReadContext): { id: string; primitive: XmlNode; meta: Map<string, string>; max: number; priority?: number } | undefined {
+function readClone(
+  el: XmlNode,
+  ctx: CloneReadContext,
+  legacyMaster = false,
+): ReadClone | undefined {
   const id = attr(el, 'id');
-  if (id === undefined) throw new CibError('<clone> without id');
+  if (id === undefined) throw new CibError(`<${legacyMaster ? 'master' : 'clone'}> without id`);
   if (!/^[A-Za-z0-9_.-]+$/.test(id)) ctx.refuse(`clone id ${JSON.stringify(id)}`);
   const meta = ctx.nvpairs(el);
   ctx.auditMeta(meta, `clone ${id}`);
   // The clone's own, then rsc_defaults (`get_meta_attributes`); the primitive inherits the
   // clone's own (it falls back to rsc_defaults by itself).
   const eff = (k: string): string | undefined => meta.get(k) ?? ctx.rscDefaults.get(k);
-  if (isTrue(eff('promotable'))) ctx.refuse('promotable <clone>');
-  if (isTrue(eff('globally-unique'))) ctx.refuse('<clone> with globally-unique=true');
+  // see Note [Promotable clones] (promotable.ts)
+  const promotable = legacyMaster || isTrue(eff('promotable'));
+  // A globally-unique clone may run several instances on one node (clone-node-max).
+  const unique = isTrue(eff('globally-unique'));
+  if (promotable && unique) ctx.refuse('promotable <clone> with globally-unique=true');
   for (const k of Object.keys(el)) {
     if (!['primitive', 'group', 'meta_attributes', 'instance_attributes', 'id', 'description', '#text'].includes(k)) ctx.refuse(`<${k}> in clone ${id}`);
   }
@@ -956,7 +1147,14 @@ function readClone(el: XmlNode, ctx: CloneReadContext): { id: string; primitive:
   const max = eff('clone-max') !== undefined ? scanMinInt(eff('clone-max')!) : Math.max(1, ctx.nodes);
   if (max === 0) ctx.refuse(`clone-max=0 on clone ${id}`);
   if (eff('resource-stickiness') === undefined) meta.set('resource-stickiness', '1');
-  const out: { id: string; primitive: XmlNode; meta: Map<string, string>; max: number; priority?: number } = { id, primitive: prims[0]!, meta, max };
+  const out: ReadClone = { id, primitive: prims[0]!, meta, max };
+  if (promotable) out.promotedMax = scanMinInt(eff('promoted-max') ?? eff('master-max') ?? '1');
+  if (unique) {
+    out.unique = true;
+    const nodeMax = eff('clone-node-max') !== undefined ? scanMinInt(eff('clone-node-max')!) : 1;
+    if (nodeMax === 0) ctx.refuse(`clone-node-max=0 on clone ${id}`);
+    if (nodeMax > 1) out.nodeMax = nodeMax;
+  }
   const priority = ctx.num(eff('priority'), `priority of ${id}`);
   if (priority !== undefined) out.priority = priority;
   return out;
@@ -1001,6 +1199,7 @@ function opFailed(op: XmlNode): boolean {
   const rc = Number(attr(op, 'rc-code') ?? '0');
   if (execStatus(op) !== 0) return true;
   if (rc === 0) return false;
+  if (rc === 8 || rc === 9) return promotedResult(operation ?? '', Number(attr(op, 'interval') ?? '0'), rc, attr(op, 'transition-key')) === 'failed';
   if (rc === 7) {
     const probe = operation === 'monitor' && Number(attr(op, 'interval') ?? '0') === 0;
     const target = Number((attr(op, 'transition-key') ?? '').split(':')[2] ?? 'NaN');
@@ -1021,6 +1220,14 @@ function lastOp(ops: XmlNode[]): XmlNode | undefined {
     }
   }
   return best;
+}
+
+/** Whether the last operation left a (promotable) resource promoted: a promote, or a monitor returning 8 as expected. */
+function promotedLast(ops: XmlNode[]): boolean {
+  const op = lastOp(ops.filter((o) => attr(o, 'operation') !== 'notify'));
+  if (!op || opFailed(op)) return false;
+  const operation = attr(op, 'operation');
+  return operation === 'promote' || (operation === 'monitor' && attr(op, 'rc-code') === '8');
 }
 
 /** Whether the last operation is a stop that failed with rc 1 (see failedStopOk). */
@@ -1045,6 +1252,7 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
   const rc = Number(attr(best, 'rc-code') ?? '0');
   const status = execStatus(best);
   if (operation === 'stop') return rc === 0 && status === 0 ? 'stopped' : 'failed';
+  if ((rc === 8 || rc === 9) && status === 0) return promotedResult(operation ?? '', Number(attr(best, 'interval') ?? '0'), rc, attr(best, 'transition-key'));
   if (rc === 7 && status === 0) {
     // Not running: expected from a probe or when the transition expected it (transition-key's
     // third field); otherwise the resource stopped behind Pacemaker's back, a failure.
@@ -1061,9 +1269,11 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 // The strict reader must never accept a CIB that Pacemaker would plan differently (see issue 14
 // and `npm run policy:conformance`). Every construct is therefore either read, known to change
 // nothing Nephele plans, or refused:
-// - cluster options that change placement (symmetric-cluster, shutdown-lock, maintenance-mode,
-//   stop-orphan-resources, is-managed-default, default-resource-stickiness, quorum) are refused
+// - cluster options that change placement (shutdown-lock, maintenance-mode,
+//   stop-orphan-resources, is-managed-default, default-resource-stickiness) are refused
 //   unless at their default; placement-strategy is read (see Note [Utilization] in utilization.ts);
+//   symmetric-cluster is read (see Note [Opt-in clusters] in opt-in.ts), and so are have-quorum
+//   with no-quorum-policy (see Note [Quorum] in quorum.ts);
 //   node-health-strategy is read (see Note [Node health]);
 // - attribute sets by `id-ref` are refused; sets with `<rule>`s are evaluated for cluster options
 //   and node attributes (see Note [Rules]) and refused for meta attributes and defaults;
@@ -1077,9 +1287,10 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 //   collocated=false, promotable, partly unmanaged groups, tickets freezing a member, Serialize orders
 //   with a group, and constraints inside one group are refused;
 // - clones: anonymous clones of one primitive are read, with locations, orders and tickets naming
-//   them (see Note [Clones] and Note [Clone orders] in clones.ts); promotable and globally-unique
+//   them (see Note [Clones] and Note [Clone orders] in clones.ts), globally-unique ones too, and a
+//   primitive's mandatory colocation with one (see Note [Colocation with a clone]); promotable
 //   clones, clones of groups, colocations naming a clone, constraints naming a cloned primitive,
-//   several histories of one clone on a node and more active instances than clone-max are refused;
+//   several active histories of one clone on a node and more active instances than clone-max are refused;
 // - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;
 // - operation history: see auditOps;
 // - fencing: see Note [Fencing] (fencing.ts); pending nodes, unfencing, and anything Pacemaker
@@ -1097,12 +1308,30 @@ function auditMeta(meta: Map<string, string>, where: string, refuse: (what: stri
  * rc 0 (ok), 7 (not running) or 1 (a soft failure, recovered by restart), a failed stop excepted
  * (a blocked resource), unless it is the last operation and fences the node (`fencedStop`).
  */
-function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void, fencedStop = false): void {
+function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void, fencedStop = false, promotable = false): void {
   const last = lastOp(ops);
   for (const op of ops) {
     const operation = attr(op, 'operation') ?? '';
     const rc = attr(op, 'rc-code') ?? '0';
     const status = attr(op, 'op-status') ?? '0';
+    // see Note [Promotable clones] (promotable.ts)
+    if (promotable && PROMOTABLE_OPERATIONS.includes(operation)) {
+      if (rc !== '0' || !['0', '4'].includes(status)) refuse(`failed ${operation} of ${rid}`);
+      else if (Number(attr(op, 'call-id') ?? '0') < 0) refuse(`pending ${operation} of ${rid}`);
+      continue;
+    }
+    // A notification changes no state (Pacemaker: a resource stopped before one counts as started,
+    // which is what the last operation being a success says here too).
+    if (operation === 'notify') {
+      if (rc !== '0' || !['0', '4'].includes(status)) refuse(`failed notify of ${rid}`);
+      else if (Number(attr(op, 'call-id') ?? '0') < 0) refuse(`pending notify of ${rid}`);
+      continue;
+    }
+    if (promotable && operation === 'monitor' && (rc === '8' || rc === '9')) {
+      if (status !== '0' && status !== '4') refuse(`op-status ${status} of ${operation} in the history of ${rid}`);
+      else if (Number(attr(op, 'call-id') ?? '0') < 0) refuse(`pending ${operation} of ${rid}`);
+      continue;
+    }
     if (!['start', 'stop', 'monitor'].includes(operation)) {
       refuse(`${operation || 'unnamed'} operation in the history of ${rid}`);
       continue;
@@ -1310,4 +1539,67 @@ function constraintNames(cons: XmlNode | undefined): Set<string> {
     }
   }
   return out;
+}
+
+/** What readPromotable needs from readCib. */
+interface PromotableReadContext {
+  /** The clone's meta attribute (or rsc_defaults). */
+  meta: (name: string) => string | undefined;
+  /** Its primitive's (with the clone's inherited). */
+  instanceMeta: (name: string) => string | undefined;
+  promotedLocations: ReadonlyArray<{ node: string; score: number }>;
+  promotedNow: string[];
+  ticketLost: boolean;
+  colocations: readonly PromotedColocation[];
+  others: readonly ColocationConstraint[];
+  running: (instance: string) => ResourceObservation | undefined;
+  managed: (instance: string) => boolean;
+  /** A group's members (none for a primitive). */
+  members: (id: string) => readonly string[];
+  refuse: (what: string) => void;
+}
+
+/** The role facts of a promotable clone (see Note [Colocation with the promoted role] in promotable.ts). */
+function readPromotable(c: CloneSpec, p: PromotableSpec, ctx: PromotableReadContext): void {
+  const nodeMax = ctx.meta('promoted-node-max') ?? ctx.meta('master-node-max');
+  if (nodeMax !== undefined) p.promotedNodeMax = scanMinInt(nodeMax);
+  // Pacemaker prepends each location to the clone's list: the last one comes first.
+  if (ctx.promotedLocations.length > 0) p.promotedLocations = ctx.promotedLocations.map((l) => ({ node: l.node, score: l.score })).reverse();
+  if (ctx.promotedNow.length > 0) p.promotedNow = ctx.promotedNow;
+  if (ctx.ticketLost) p.promotionBlocked = true;
+  const role = (ctx.instanceMeta('target-role') ?? '').toLowerCase();
+  if (role === 'unpromoted' || role === 'slave') p.unpromotedTarget = true;
+  if (ctx.colocations.length === 0) return;
+  const dependents = new Set<string>();
+  for (const pc of ctx.colocations) {
+    if (dependents.has(pc.resource)) ctx.refuse(`${pc.resource} colocated with the promoted role of ${c.id} more than once`);
+    dependents.add(pc.resource);
+    const involved = [pc.resource, ...ctx.members(pc.resource)];
+    if (ctx.others.some((o) => involved.includes(o.resource) || involved.includes(o.withResource))) ctx.refuse(`rsc_colocation ${pc.id} with role Promoted, with ${pc.resource} in other colocations`);
+  }
+  for (const i of c.instances) {
+    if (!ctx.managed(i)) ctx.refuse(`rsc_colocation with role Promoted of clone ${c.id} with unmanaged ${i}`);
+    if (ctx.running(i)?.failed) ctx.refuse(`rsc_colocation with role Promoted of clone ${c.id} with failed ${i}`);
+  }
+}
+
+/**
+ * An `rsc_order` of promotion that changes no placement (see Note [Colocation with the promoted
+ * role] in promotable.ts): promote → start or demote → stop of a primitive mandatorily colocated
+ * with the clone's promoted role, or demote → promote of one clone. Returns the clone, or
+ * undefined for any other order.
+ */
+function roleOrder(o: XmlNode, colocs: readonly PromotedColocation[], promotable: (id: string) => boolean): string | undefined {
+  const first = attr(o, 'first');
+  const then = attr(o, 'then');
+  const fa = attr(o, 'first-action') ?? 'start';
+  const ta = attr(o, 'then-action') ?? fa;
+  if (first === undefined || then === undefined || children(o, 'resource_set').length > 0 || o['lifetime'] !== undefined) return undefined;
+  if (['first-instance', 'then-instance', 'require-all'].some((k) => attr(o, k) !== undefined)) return undefined;
+  const pair = (fa === 'promote' && ta === 'start') || (fa === 'demote' && ta === 'stop');
+  if (pair && colocs.some((c) => c.clone === first && c.resource === then && c.score >= INFINITY && c.role === undefined)) return first;
+  if (first === then && fa === 'demote' && ta === 'promote' && promotable(first)) return first;
+  // Nothing depends on the clone's roles (`promotable` says so): promotion after a start moves nothing.
+  if (fa === 'start' && ta === 'promote' && first !== then && promotable(then)) return then;
+  return undefined;
 }

@@ -69,7 +69,7 @@ export function writeCib(
   const now = options.now ?? 0;
   const out: string[] = [];
   out.push(
-    `<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0" have-quorum="1" execution-date="${secs(now)}"${
+    `<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0" have-quorum="${spec.noQuorum ? '0' : '1'}" execution-date="${secs(now)}"${
       spec.nodes.length > 0 ? ` dc-uuid="${esc(spec.nodes[0]!.name)}"` : ''
     }>`,
   );
@@ -79,7 +79,8 @@ export function writeCib(
   if (spec.fencing?.action === 'off') out.push(`      ${nv('opt-stonith-action', 'stonith-action', 'off')}`);
   const devices = new Set(options.fencingDevices ?? []);
   const agent = (id: string): string => (devices.has(id) ? 'class="stonith" type="fence_dummy"' : 'class="ocf" provider="pacemaker" type="Dummy"');
-  out.push(`      ${nv('opt-quorum', 'no-quorum-policy', 'ignore')}`);
+  out.push(`      ${nv('opt-quorum', 'no-quorum-policy', spec.noQuorum?.policy ?? 'ignore')}`);
+  if (spec.symmetricCluster === false) out.push(`      ${nv('opt-symmetric', 'symmetric-cluster', 'false')}`);
   if (options.disableProbes !== false) out.push(`      ${nv('opt-probes', 'enable-startup-probes', 'false')}`);
   if (spec.utilization) out.push(`      ${nv('opt-placement', 'placement-strategy', spec.utilization.strategy)}`);
   out.push('    </cluster_property_set></crm_config>');

@@ -1,5 +1,6 @@
 import type { Assignment, Rsc } from './assign';
 import type { CloneSpec, ClusterSpec, OrderConstraint } from './cluster.types';
+import { foldDependentsIntoClone, instanceColocationScore } from './clone-colocation';
 import { INFINITY } from './score.util';
 
 // Note [Clones]
@@ -7,7 +8,8 @@ import { INFINITY } from './score.util';
 // An anonymous clone (globally-unique=false) of one primitive, as Pacemaker 2.1.5 plans it
 // (`clone_unpack`, `pcmk__clone_allocate`, `distribute_children`, `allocate_instance`):
 // - the clone has `clone-max` instances `<primitive>:0…` (default: the number of nodes), at most
-//   one per node (clone-node-max is forced to 1 for anonymous clones); each inherits the clone's
+//   one per node (clone-node-max is forced to 1 for anonymous clones; a globally-unique clone's
+//   instances are told apart, and at most clone-node-max of them run on a node); each inherits the clone's
 //   meta attributes it does not set, and the clone's resource-stickiness defaults to 1;
 // - a location on the clone applies to the clone and to every instance; a fail count of the
 //   primitive (with or without an instance number) that reaches migration-threshold bans the
@@ -23,9 +25,10 @@ import { INFINITY } from './score.util';
 //   2. the others are assigned in turn to their best node, until clone-max instances run (the
 //      rest get −INFINITY everywhere, and stop).
 //   Before each attempt an instance gets −INFINITY on unavailable nodes and on nodes that already
-//   run an instance, and the clone's score where the clone's is negative (`can_run_instance`).
-// Constraints naming the clone other than locations, clones of groups, promotable and
-// globally-unique clones are refused by the reader.
+//   run clone-node-max instances, and the clone's score where the clone's is negative
+//   (`can_run_instance`). The available nodes counted are the clone's allowed ones.
+// Constraints naming the clone other than locations, clones of groups and promotable clones are
+// refused by the reader.
 
 /** What the clone assigner needs from assign.ts. */
 export interface CloneAssignContext {
@@ -34,6 +37,8 @@ export interface CloneAssignContext {
   numResources: Int32Array;
   /** Native assignment of one instance (`pcmk__native_allocate`), preferring `prefer` (−1: none). */
   assignInstance(instance: Rsc, prefer: number): number;
+  /** `append_parent_colocation` for the clone's "with" colocations (see Note [Colocation with a clone]). */
+  appendParentColocations(instance: Rsc): void;
 }
 
 /** Pacemaker's `pcmk__cmp_instance`, for the cases the reader accepts (see Note [Clones]). */
@@ -54,6 +59,9 @@ export function compareInstances(ctx: Pick<CloneAssignContext, 'available'>, a: 
   const canB = ctx.available[curB]!;
   if (canA !== canB) return canA ? -1 : 1;
   if (a.failed !== b.failed) return a.failed ? 1 : -1;
+  const ca = instanceColocationScore(ctx.available, a);
+  const cb = instanceColocationScore(ctx.available, b);
+  if (ca !== cb) return ca > cb ? -1 : 1;
   return instanceNumber(a.id) - instanceNumber(b.id);
 }
 
@@ -68,11 +76,16 @@ function instanceNumber(id: string): number {
 export function assignClone(ctx: CloneAssignContext, clone: Rsc): number {
   if (!clone.provisional || clone.allocating) return -1;
   clone.allocating = true;
+  foldDependentsIntoClone(ctx.available, clone);
   const instances = stableSort(clone.instances!, (a, b) => compareInstances(ctx, a, b));
   const max = clone.cloneMax ?? instances.length;
   const count = new Int32Array(ctx.N);
   let availableNodes = 0;
-  for (let n = 0; n < ctx.N; n++) if (ctx.available[n]) availableNodes++;
+  // The clone's allowed nodes that can run resources, whatever their score (`pcmk__node_available`).
+  for (let n = 0; n < ctx.N; n++) if (ctx.available[n] && (clone.allowedNodes?.has(n) ?? true)) availableNodes++;
+  const perHost = clone.cloneNodeMax ?? 1;
+  // Only when not every node gets an instance do they take their dependents' preferences.
+  const allColoc = max < availableNodes && clone.withThis.length > 0;
   const optimal = Math.max(1, availableNodes > 0 ? Math.floor(max / availableNodes) : 0);
   let assigned = 0;
 
@@ -84,9 +97,10 @@ export function assignClone(ctx: CloneAssignContext, clone: Rsc): number {
     for (let n = 0; n < ctx.N; n++) {
       if (!ctx.available[n]) inst.w[n] = -INFINITY;
       else if (clone.w[n]! < 0) inst.w[n] = clone.w[n]!;
-      else if (count[n]! >= 1) inst.w[n] = -INFINITY;
+      else if (count[n]! >= perHost) inst.w[n] = -INFINITY;
     }
     const backup = inst.w.slice();
+    if (allColoc) ctx.appendParentColocations(inst);
     const chosen = ctx.assignInstance(inst, prefer);
     if (chosen >= 0 && prefer >= 0 && chosen !== prefer) {
       inst.w = backup;
@@ -167,6 +181,9 @@ export function cloneOrderEdges(spec: ClusterSpec, a: Assignment, o: OrderConstr
   for (const t of ts) {
     if (fClone && tClone?.interleave && fClone.min === undefined) {
       const local = fs.filter((f) => f.assigned >= 0 && f.assigned === t.assigned).map((f) => f.index);
+      // No instance on its node: only a symmetrical order inhibits it (`pe_order_runnable_left|
+      // pe_order_implies_then` in `multi_update_interleave_actions`), an asymmetrical one does not.
+      if (local.length === 0 && o.symmetrical === false) continue;
       edges.push({ firsts: local, min: 1, then: t.index });
     } else edges.push({ firsts, min, then: t.index });
   }

@@ -114,6 +114,53 @@ export interface CloneSpec {
   interleave?: boolean;
   /** `clone-min`: what is ordered after the clone needs this many instances (default 1). */
   min?: number;
+  /** Set for a promotable clone (see Note [Promotable clones] in promotable.ts). */
+  promotable?: PromotableSpec;
+  /**
+   * `globally-unique=true` (with clone-node-max 1): instances are told apart, in the status and
+   * in fail counts (a fail count bans its instance alone). Assignment is the same.
+   */
+  unique?: boolean;
+  /** `clone-node-max` of a globally-unique clone: at most this many instances per node (default 1). */
+  nodeMax?: number;
+}
+
+/** What a promotable clone adds to a clone (see Note [Promotable clones] in promotable.ts). */
+export interface PromotableSpec {
+  /** `promoted-max` (`master-max`): at most this many promoted instances (default 1). */
+  promotedMax: number;
+  /** `promoted-node-max` (`master-node-max`): at most this many promoted instances per node (default 1). */
+  promotedNodeMax?: number;
+  /**
+   * Promotion score per instance id and node name, where Pacemaker counts it and the node has one,
+   * before the checks made at assignment (node available, instance's node score not negative).
+   */
+  scores: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Locations for role Promoted on the clone, in the order Pacemaker adds them (reverse CIB order). */
+  promotedLocations?: ReadonlyArray<{ node: string; score: number }>;
+  /** Instances promoted now (from their history). */
+  promotedNow?: readonly string[];
+  /** No instance may be promoted (a ticket for role Promoted is lost or in standby). */
+  promotionBlocked?: boolean;
+  /** target-role Unpromoted (or Slave): no instance is promoted. */
+  unpromotedTarget?: boolean;
+}
+
+/**
+ * `rsc_colocation` of a primitive with the promoted instances of a promotable clone
+ * (`with-rsc-role=Promoted`; see Note [Colocation with the promoted role] in promotable.ts).
+ */
+export interface PromotedColocation {
+  id: string;
+  /** The dependent primitive. */
+  resource: string;
+  /** The promotable clone. */
+  clone: string;
+  score: number;
+  /** Default true. */
+  influence?: boolean;
+  /** `with-rsc-role=Unpromoted`: with the clone's unpromoted instances instead. */
+  role?: 'Unpromoted';
 }
 
 /** Cluster-wide defaults (`rsc_defaults`). */
@@ -130,6 +177,13 @@ export interface ClusterSpec {
   resources: readonly ResourceSpec[];
   locations?: readonly LocationConstraint[];
   colocations?: readonly ColocationConstraint[];
+  /** Colocations with the promoted role of a promotable clone (see promotable.ts). */
+  promotedColocations?: readonly PromotedColocation[];
+  /**
+   * Colocations of a promotable clone's promoted role with a primitive or group (`rsc=<clone>
+   * rsc-role=Promoted with-rsc=<resource>`, positive score): `resource` is the primary.
+   */
+  promotedWith?: readonly PromotedColocation[];
   orders?: readonly OrderConstraint[];
   /** Groups; constraints may name a group id in place of a resource id. */
   groups?: readonly GroupSpec[];
@@ -149,6 +203,21 @@ export interface ClusterSpec {
   fencing?: FencingSpec;
   /** Pacemaker's `placement-strategy` with node capacities and resource use (default: none). */
   utilization?: UtilizationSpec;
+  /**
+   * false: an opt-in cluster (`symmetric-cluster=false`), where a resource may run only on nodes
+   * a location constraint names for it (see Note [Opt-in clusters] in opt-in.ts). Default true.
+   */
+  symmetricCluster?: boolean;
+  /** Without quorum: what Pacemaker does (see Note [Quorum] in quorum.ts). Default: quorate. */
+  noQuorum?: NoQuorumSpec;
+}
+
+/** How a cluster without quorum (and no-quorum-policy other than ignore) plans. */
+export interface NoQuorumSpec {
+  /** `stop` (also demote, for resources that are not promotable) or `freeze`. */
+  policy: 'stop' | 'freeze';
+  /** Resources whose start needs no quorum (`requires=nothing`). */
+  startWithoutQuorum?: readonly string[];
 }
 
 /** Node capacities and resource use, and how placement weighs them (see Note [Utilization] in utilization.ts). */

@@ -133,7 +133,8 @@ export function checkFenceable(
     refuse: (what: string) => void;
   },
 ): Record<string, string> {
-  const fences = opts.canFence && opts.anyManaged;
+  // Without quorum, only nodes in the membership can be fenced (`pe_can_fence`, see Note [Quorum] in quorum.ts).
+  const fences = opts.canFence && opts.anyManaged && opts.quorate;
   const unclean: Record<string, string> = {};
   for (const [node, u] of facts.unclean) {
     unclean[node] = u.reason;

@@ -4,6 +4,7 @@ import { ClusterObservedState, ClusterSpec, FailureHistory } from './cluster.typ
 import { FenceAction, planFencing } from './fencing';
 import { expandGroupConstraints } from './groups';
 import { OrderEdge, cloneOrderEdges } from './clones';
+import { startRunnableWithoutQuorum } from './quorum';
 import { INFINITY, formatScore } from './score.util';
 
 // Note [Runnability]
@@ -117,9 +118,11 @@ export function plan(
 
 /** Greatest fixed point of "start is runnable" (see Note [Runnability]). */
 function computeRunnable(spec: ClusterSpec, a: Assignment, restarted: ReadonlySet<number>): boolean[] {
-  const runnable = a.resources.map((r) => r.assigned >= 0);
+  // see Note [Quorum] (quorum.ts)
+  const runnable = a.resources.map((r) => r.assigned >= 0 && startRunnableWithoutQuorum(spec, r));
   const edges: OrderEdge[] = [];
   const colocEdges: Array<[number, number]> = []; // [primary, dependent]
+  const cloneColocEdges: Array<[number[], number]> = []; // [primary's instances, dependent]
   const firsts: number[] = [];
   // An asymmetrical order leaves alone a `then` that already runs where it stays.
   const spared = (o: { symmetrical?: boolean }, t: Rsc): boolean =>
@@ -145,6 +148,9 @@ function computeRunnable(spec: ClusterSpec, a: Assignment, restarted: ReadonlySe
     const p = a.byId.get(c.withResource);
     // A primary in a group never blocks (see Note [Groups] in groups.ts).
     if (d && p && d !== p && c.score >= INFINITY && !p.group) colocEdges.push([p.index, d.index]);
+    // A clone blocks only when none of its instances can start (Note [Colocation with a clone]).
+    const pc = a.clones.get(c.withResource);
+    if (d && pc && c.score >= INFINITY) cloneColocEdges.push([pc.instances!.map((i) => i.index), d.index]);
   }
   // Only a primary that has a start action blocks its dependents: it has one when it is
   // assigned, when a changed definition forces its restart (`force_restart` creates the start
@@ -169,6 +175,13 @@ function computeRunnable(spec: ClusterSpec, a: Assignment, restarted: ReadonlySe
     }
     for (const [p, d] of colocEdges) {
       if (!runnable[p] && hasStart[p] && runnable[d] && blockable[d]) {
+        runnable[d] = false;
+        changed = true;
+      }
+    }
+    for (const [ps, d] of cloneColocEdges) {
+      // Every instance has a start action (unassigned ones one that cannot run).
+      if (runnable[d] && blockable[d] && ps.every((p) => !runnable[p])) {
         runnable[d] = false;
         changed = true;
       }
@@ -200,6 +213,7 @@ function explainPlacement(spec: ClusterSpec, a: Assignment, r: Rsc, t: number, r
   }
   if (r.stopped) return 'target-role is Stopped';
   if (r.assigned >= 0 && !runnable[r.index]) {
+    if (!startRunnableWithoutQuorum(spec, r)) return `cannot start: no quorum (no-quorum-policy=${spec.noQuorum!.policy})`;
     for (const o of spec.orders ?? []) {
       const f = a.byId.get(o.first);
       if (o.then === r.id && (o.kind ?? 'Mandatory') === 'Mandatory' && f && !runnable[f.index]) return `cannot start: order ${o.id} needs ${f.id} started first, and it cannot start`;
@@ -214,7 +228,7 @@ function explainPlacement(spec: ClusterSpec, a: Assignment, r: Rsc, t: number, r
   }
   if (!a.available.some(Boolean)) return 'no node is available';
   for (const c of r.thisWith) {
-    if (c.score >= INFINITY && c.prim.assigned < 0) return `colocation ${c.id} needs ${c.prim.id}, which cannot run`;
+    if (c.score >= INFINITY && c.prim.assigned < 0 && !c.prim.instances) return `colocation ${c.id} needs ${c.prim.id}, which cannot run`;
   }
   for (const c of r.thisWith) {
     if (c.score >= INFINITY && c.prim.assigned >= 0) {

@@ -54,7 +54,7 @@ describe('location rules (Note [Rules])', () => {
   it('refuses what it cannot evaluate exactly', () => {
     const spec = '<rsc_location id="l" rsc="r"><rule id="ru" score="1"><date_expression id="d" operation="date_spec"><date_spec id="ds" hours="12"/></date_expression></rule></rsc_location>';
     expect(() => readCib(cib(nodes, spec, up))).toThrow(/date_spec/);
-    expect(() => readCib(cib(nodes, '<rsc_location id="l" rsc="r"><rule id="ru" role="Promoted" score="1"/></rsc_location>', up))).toThrow(/role Promoted/);
+    expect(() => readCib(cib(nodes, '<rsc_location id="l" rsc="r"><rule id="ru" role="Stopped" score="1"/></rsc_location>', up))).toThrow(/role Stopped/);
   });
 
   it('lets transient attributes overwrite configured ones (standby=off wins)', () => {

@@ -300,6 +300,8 @@ export interface UnpackedLocation {
   entries: Array<{ id: string; node: string; score: number }>;
   /** `resource-discovery=exclusive`: the nodes it names (the resource is banned from all others). */
   exclusive?: string[];
+  /** Entries for role Promoted: they only steer promotion (see Note [Promotable clones] in promotable.ts). */
+  promoted?: Array<{ id: string; node: string; score: number }>;
 }
 
 /**
@@ -327,11 +329,16 @@ export function unpackLocation(
   const out: UnpackedLocation = { resource: rsc, entries: [] };
   if (node !== undefined && score !== undefined) {
     const role = xmlAttr(l, 'role');
-    if (role !== undefined && !['started', 'unpromoted', 'slave'].includes(role.toLowerCase())) refuse(`rsc_location ${id} for role ${role}`);
+    if (role !== undefined && !['started', 'unpromoted', 'slave', ...PROMOTED_ROLES].includes(role.toLowerCase())) refuse(`rsc_location ${id} for role ${role}`);
     const s = char2score(score, health);
     if (!/^\s*([+-]?\d+|[+-]?INFINITY)\s*$/.test(score)) refuse(`rsc_location ${id} with score ${score}`);
     const match = nodes.find((n) => n.name.toLowerCase() === node.toLowerCase());
     if (!match) return undefined;
+    // Never applied when placing (see Note [Promotable clones] in promotable.ts).
+    if (role !== undefined && PROMOTED_ROLES.includes(role.toLowerCase())) {
+      out.promoted = [{ id, node: match.name, score: s }];
+      return out;
+    }
     out.entries.push({ id, node: match.name, score: s });
     if (discovery === 'exclusive') out.exclusive = [match.name];
     return out;
@@ -341,6 +348,15 @@ export function unpackLocation(
   for (const rule of rules) {
     const ruleId = xmlAttr(rule, 'id') ?? id;
     const role = xmlAttr(rule, 'role');
+    if (role !== undefined && PROMOTED_ROLES.includes(role.toLowerCase())) {
+      // Never applied when placing (see Note [Promotable clones] in promotable.ts); with
+      // resource-discovery=exclusive it would still count among the nodes named.
+      if (out.exclusive) refuse(`rule ${ruleId} in ${id} for role ${role} with resource-discovery=exclusive`);
+      const ruleScore = xmlAttr(rule, 'score');
+      if (ruleScore !== undefined && !/^\s*([+-]?\d+|[+-]?INFINITY)\s*$/.test(ruleScore)) refuse(`rule ${ruleId} in ${id} with score ${ruleScore}`);
+      for (const m of ruleLocationScores(rule, nodes, nowSec, health, refuse)) (out.promoted ??= []).push({ id: ruleId, node: m.node, score: m.score });
+      continue;
+    }
     if (role !== undefined && !['unpromoted', 'slave'].includes(role.toLowerCase())) refuse(`rule ${ruleId} in ${id} for role ${role}`);
     const ruleScore = xmlAttr(rule, 'score');
     if (ruleScore !== undefined && !/^\s*([+-]?\d+|[+-]?INFINITY)\s*$/.test(ruleScore)) refuse(`rule ${ruleId} in ${id} with score ${ruleScore}`);
@@ -351,6 +367,9 @@ export function unpackLocation(
   }
   return out;
 }
+
+/** Roles of a location that applies only to a resource about to be promoted. */
+const PROMOTED_ROLES = ['promoted', 'master'];
 
 /** crm_str_to_boolean: a boolean text, or undefined when it is none. */
 function parseBoolean(text: string | undefined): boolean | undefined {

@@ -122,9 +122,12 @@ function combineClusters(gs: GeneratedCluster[]): GeneratedCluster {
     capacity: Object.fromEntries(gs.flatMap((g, k) => Object.entries(g.spec.utilization?.capacity ?? {}).map(([n, c]) => [pre(k, n), c]))),
     use: Object.fromEntries(gs.flatMap((g, k) => Object.entries(g.spec.utilization?.use ?? {}).map(([r, u]) => [pre(k, r), u]))),
   };
+  // Opt-in when any cluster is; without quorum as the first cluster without it, unless fencing is on.
+  const optIn = gs.some((g) => g.spec.symmetricCluster === false) ? { symmetricCluster: false } : {};
+  const noQuorum = fencing ? undefined : gs.find((g) => g.spec.noQuorum)?.spec.noQuorum;
   return {
     seed: gs[0]!.seed,
-    spec: { nodes, resources, locations, colocations, orders, defaults, groups, clones, ...(fencing ? { fencing } : {}), ...(utilization ? { utilization } : {}) },
+    spec: { nodes, resources, locations, colocations, orders, defaults, groups, clones, ...(fencing ? { fencing } : {}), ...(utilization ? { utilization } : {}), ...optIn, ...(noQuorum ? { noQuorum } : {}) },
     state: { online, resources: running, ...(Object.keys(unclean).length > 0 ? { unclean } : {}) },
     fencingDevices: gs.flatMap((g, k) => g.fencingDevices.map((d) => pre(k, d))),
     history: gs.flatMap((g, k) => g.history.map((f) => ({ ...f, resource: pre(k, f.resource), node: pre(k, f.node) }))),

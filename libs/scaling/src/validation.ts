@@ -13,6 +13,14 @@ export const MAX_NAME_LENGTH = 255;
 /** Bound of a policy's change, changePercent and desiredCapacity: far beyond any group, inside an int column. */
 export const MAX_POLICY_ADJUSTMENT = 1_000_000;
 
+/** Longest cooldown or timeout, in seconds (a year and a day). */
+export const MAX_SECONDS = 366 * 24 * 3600;
+
+/** The message of `errors` about exactly `field`, if any. */
+export function problemAt(errors: FieldError[], field: string): string | undefined {
+  return errors.find((e) => e.field === field)?.message;
+}
+
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -132,7 +140,7 @@ function adjustmentProblems(p: Record<string, unknown>, f: (name: string) => str
 }
 
 /** A schedule's `cron` (5 fields, known `timezone`) or `at` (RFC 3339), not both. */
-function scheduleArgsProblems(args: unknown, f: (name: string) => string): FieldError[] {
+export function scheduleArgsProblems(args: unknown, f: (name: string) => string): FieldError[] {
   const errors: FieldError[] = [];
   if (isCronArgs(args)) {
     if (isAtArgs(args)) errors.push({ field: f('args'), message: 'give either cron or at, not both' });
@@ -158,7 +166,7 @@ function scheduleArgsProblems(args: unknown, f: (name: string) => string): Field
 }
 
 /** An alarm's criteria: labels and/or matchers, at least one. */
-function alarmArgsProblems(args: unknown, f: (name: string) => string): FieldError[] {
+export function alarmArgsProblems(args: unknown, f: (name: string) => string): FieldError[] {
   const errors: FieldError[] = [];
   if (!isAlarmArgs(args)) {
     return [{ field: f('args.alarmCriteria'), message: 'alarm policies need args.alarmCriteria' }];

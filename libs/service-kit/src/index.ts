@@ -13,3 +13,4 @@ export * from './ssrf';
 export * from './reconciler';
 export * from './bus-transport';
 export * from './openapi';
+export * from './validation';

@@ -1,4 +1,5 @@
 import { applyDecorators, INestApplication, Module, Type } from '@nestjs/common';
+import { GUARDS_METADATA } from '@nestjs/common/constants';
 import { NestFactory } from '@nestjs/core';
 import {
   ApiExtraModels,
@@ -16,7 +17,9 @@ import {
 // Every operation in `/docs` names its success body (`@ApiOkResponse({ type })`, `ApiPage(Item)`
 // for lists, 204 for bodiless deletes) and the problems it answers (`ApiProblems(400, 404, …)`,
 // RFC 9457 bodies: ProblemDto). `openApiGaps(document)` lists the operations that do not, and each
-// service's spec asserts it finds none, so a new route without its schemas fails a unit test.
+// service's spec asserts it finds none, so a new route without its schemas fails a unit test; a
+// request body must have a schema too (a DTO, see Note [Request DTOs]). `npm run docs:check`
+// runs the same check over every service (tools/arch/openapi-gaps.ts).
 
 /** One field-level error of a 400 (`errors[]`). */
 export class FieldErrorDto {
@@ -81,7 +84,19 @@ export function buildOpenApiDocument(app: INestApplication, title: string): Open
   );
 }
 
-/** Operations without a described success body or without a documented 4xx (Note [OpenAPI responses]). */
+/** Whether an OpenAPI schema says more than "some object": a $ref, properties, items or variants. */
+function hasShape(schema: Record<string, unknown> | undefined): boolean {
+  if (!schema) return false;
+  if (schema.$ref || schema.properties || schema.oneOf || schema.anyOf || schema.allOf) return true;
+  if (schema.type === 'array') return hasShape(schema.items as Record<string, unknown> | undefined);
+  // A text body (YAML, XML) or a map of strings is its own shape.
+  return schema.type === 'string' || !!schema.additionalProperties;
+}
+
+/**
+ * Operations without a described success body, without a documented 4xx, or with a request body
+ * whose schema says nothing (Note [OpenAPI responses]).
+ */
 export function openApiGaps(doc: OpenAPIObject): string[] {
   const gaps: string[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
@@ -102,6 +117,11 @@ export function openApiGaps(doc: OpenAPIObject): string[] {
           Object.values(r.content ?? {}).some((c) => c.schema !== undefined),
       );
       if (!described) gaps.push(`${at}: no 2xx response with a schema`);
+      // A body is documented by its schema: a $ref to its DTO, or properties, items or variants.
+      const body = op.requestBody as { content?: Record<string, { schema?: Record<string, unknown> }> } | undefined;
+      if (body && !Object.values(body.content ?? {}).some((c) => hasShape(c.schema))) {
+        gaps.push(`${at}: a request body without a schema`);
+      }
       if (!responses.some(([code]) => /^4\d\d$/.test(code))) gaps.push(`${at}: no documented 4xx`);
     }
   }
@@ -115,11 +135,20 @@ export function openApiGaps(doc: OpenAPIObject): string[] {
  */
 export async function openApiOf(title: string, controllers: readonly Type[]): Promise<OpenAPIObject> {
   const tokens = new Set<unknown>();
-  for (const c of controllers) {
+  const dependenciesOf = (c: Type) => {
     const types = (Reflect.getMetadata('design:paramtypes', c) as unknown[] | undefined) ?? [];
     const injected =
       (Reflect.getMetadata('self:paramtypes', c) as { index: number; param: unknown }[] | undefined) ?? [];
     types.forEach((t, i) => tokens.add(injected.find((s) => s.index === i)?.param ?? t));
+  };
+  for (const c of controllers) {
+    dependenciesOf(c);
+    // The guards of the controller and of its routes are instantiated too.
+    const methods = Object.getOwnPropertyNames(c.prototype).map((m) => (c.prototype as Record<string, unknown>)[m]);
+    for (const target of [c, ...methods]) {
+      const guards = (Reflect.getMetadata(GUARDS_METADATA, target as object) as unknown[] | undefined) ?? [];
+      for (const g of guards) if (typeof g === 'function') dependenciesOf(g as Type);
+    }
   }
   @Module({
     controllers: [...controllers],

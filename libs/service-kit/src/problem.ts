@@ -9,8 +9,10 @@ import {
   ValidationPipe,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import type { ValidatorOptions } from 'class-validator';
 import { FieldError, toFieldErrors } from '@nephele/contracts';
 import type { LoggerLike } from '@nephele/bus';
+import { acceptsUnknownFields } from './validation';
 
 /** RFC 9457 problem details: the error body of every Nephele REST API. */
 export interface Problem {
@@ -143,11 +145,23 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 }
 
-/** Validation of bodies, queries and params: unknown fields refused, each bad field named. */
+/**
+ * The global ValidationPipe: a DTO marked `@AcceptsUnknownFields()` has its unknown fields dropped
+ * instead of refused (Note [Request DTOs]).
+ */
+class NepheleValidationPipe extends ValidationPipe {
+  protected override validate(object: object, options?: ValidatorOptions) {
+    const lenient = acceptsUnknownFields((object as { constructor?: unknown }).constructor);
+    return super.validate(object, lenient ? { ...options, forbidNonWhitelisted: false } : options);
+  }
+}
+
+/** Validation of bodies, queries and params: unknown fields refused, each bad field named once. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new NepheleValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
+    stopAtFirstError: true,
     transform: true,
     transformOptions: { enableImplicitConversion: false },
     exceptionFactory: (errors: ValidationError[]) =>

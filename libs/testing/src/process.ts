@@ -77,7 +77,13 @@ export class ServiceProcess {
         return r?.ok;
       },
       { timeoutMs: opts.readyTimeoutMs ?? 30_000, what: `${this.app} to be ready` },
-    ).catch((e: Error) => {
+    ).catch(async (e: Error) => {
+      // A process that did not become ready is not left running: the caller never gets a handle
+      // to stop it, and a live child keeps the test runner from exiting.
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+        await this.exited;
+      }
       throw new Error(`${e.message}\n--- ${this.app} output ---\n${this.output.slice(-4000)}`);
     });
   }
@@ -98,6 +104,9 @@ export class ServiceProcess {
 const built = new Set<string>();
 /** Builds apps for an E2E test (`node tools/build.mjs <app>`), once per test process. */
 export function buildApps(...apps: string[]): void {
+  // `npm test` builds every app once before the E2E tier and runs E2E projects side by side: a
+  // file rebuilding dist/apps/<app> then could rewrite it under another file's starting process.
+  if (process.env.NEPHELE_E2E_PREBUILT === '1') return;
   for (const app of apps) {
     if (built.has(app)) continue;
     // eslint-disable-next-line @typescript-eslint/no-require-imports

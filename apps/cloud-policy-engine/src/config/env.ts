@@ -8,7 +8,12 @@ export class CpeEnv extends ServiceEnv {
   /** How DPEs run: child processes, Kubernetes pods, or inside this process (all-in-one). */
   @IsIn(['process', 'kubernetes', 'inline']) CPE_RUNTIME: string = 'process';
   /** DPEs per worker process or pod (density vs isolation). */
-  @IsInt() @Min(1) @Max(1000) DPE_PER_WORKER: number = 1;
+  @IsInt() @Min(1) @Max(10_000) DPE_PER_WORKER: number = 1;
+  /**
+   * process runtime: a pool of this many workers sharing the DPEs (each new DPE goes to the least
+   * loaded; a dead worker's DPEs move to the others). 0: a new worker whenever the others are full.
+   */
+  @IsInt() @Min(0) @Max(1000) DPE_WORKERS: number = 0;
   /** A DPE silent this long is declared dead and restarted. */
   @IsInt() @Min(500) DPE_HEARTBEAT_TIMEOUT_MS: number = 5000;
   /** A DPE started this recently is not judged by its heartbeats yet (node start-up on a loaded host takes a while). */
@@ -39,6 +44,7 @@ export interface CpeConfig extends ServiceConfig {
   amqp10Url?: string;
   runtime: 'process' | 'kubernetes' | 'inline';
   dpePerWorker: number;
+  dpeWorkers: number;
   heartbeatTimeoutMs: number;
   startGraceMs: number;
   agentEdgeUrl?: string;
@@ -56,6 +62,7 @@ export function loadCpeConfig(env: NodeJS.ProcessEnv = process.env): CpeConfig {
     amqp10Url: e.AMQP10_URL,
     runtime: e.CPE_RUNTIME as CpeConfig['runtime'],
     dpePerWorker: e.DPE_PER_WORKER,
+    dpeWorkers: e.DPE_WORKERS,
     heartbeatTimeoutMs: e.DPE_HEARTBEAT_TIMEOUT_MS,
     startGraceMs: e.DPE_START_GRACE_MS,
     agentEdgeUrl: e.NEPHELE_AGENT_EDGE_URL ?? e.AMQP10_URL,

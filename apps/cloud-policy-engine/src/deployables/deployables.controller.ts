@@ -18,10 +18,12 @@ import {
   ApiBody,
   ApiConsumes,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
   ApiQuery,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import {
@@ -36,6 +38,7 @@ import {
   ProblemException,
 } from '@nephele/service-kit';
 import { DeployableFormat } from './deployable-parser';
+import { DeployableManifestDto } from './dto/manifest.dto';
 import {
   DeletionDto,
   DeployableVersionDetailDto,
@@ -46,6 +49,20 @@ import { Actor, DeployablesService, DeployableView } from './deployables.service
 import { DeployablesRepository } from './deployables.repository';
 
 const UUID = /^[0-9a-f-]{36}$/i;
+
+/**
+ * The deployable document: XML (pacemaker-cloud) or YAML text by design, or the same manifest as
+ * JSON; deployable-parser checks all three, naming the bad field.
+ */
+const DEPLOYABLE_BODY = {
+  description: 'the deployable document: the manifest as JSON, or YAML or pacemaker-cloud XML text',
+  schema: {
+    oneOf: [
+      { $ref: getSchemaPath(DeployableManifestDto) },
+      { type: 'string', description: 'application/yaml or application/xml text' },
+    ],
+  },
+};
 
 export function actorOf(p: Principal, project?: string): Actor {
   return { id: p.tokenId, admin: p.role === 'admin', project: p.role === 'admin' ? project : p.project };
@@ -82,7 +99,8 @@ export class DeployablesController {
   @Post()
   @ApiOperation({ summary: 'Create a deployable (Nephele JSON/YAML or pacemaker-cloud XML) and start it' })
   @ApiConsumes('application/json', 'application/yaml', 'application/xml')
-  @ApiBody({ schema: { type: 'object' }, description: 'the deployable document' })
+  @ApiExtraModels(DeployableManifestDto)
+  @ApiBody(DEPLOYABLE_BODY)
   @ApiQuery({ name: 'project', required: false, description: 'admin tokens: the project' })
   @ApiQuery({ name: 'start', required: false, description: 'false: store it without starting' })
   @ApiCreatedResponse({ type: DeployableViewDto })
@@ -141,6 +159,8 @@ export class DeployablesController {
   @ApiOkResponse({ type: DeployableViewDto })
   @ApiProblems(400, 403, 404, 409, 412, 415)
   @ApiConsumes('application/json', 'application/yaml', 'application/xml')
+  @ApiExtraModels(DeployableManifestDto)
+  @ApiBody(DEPLOYABLE_BODY)
   async update(
     @Param('id') id: string,
     @Req() req: Request,

@@ -12,5 +12,7 @@ export interface DpeRuntime {
   ): Promise<{ workerId: string; pid?: number }>;
   /** Stops one DPE (the worker too, when it hosts nothing else). */
   stop(deployableId: string, workerId: string | null, pid: number | null): Promise<void>;
+  /** A DPE of this worker went silent: place no new DPE there (process runtime). */
+  suspect?(workerId: string | null): void;
   close(): Promise<void>;
 }

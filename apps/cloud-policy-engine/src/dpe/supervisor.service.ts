@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Bus, enqueueEvents, LoggerLike, OutboxRelay } from '@nephele/bus';
-import { createEvent, DpeDied, DpeEventData, DpeStarted } from '@nephele/contracts';
+import { createEvent, DpeControl, DpeDied, DpeEventData, DpeStarted, Topology } from '@nephele/contracts';
 import { AppLogger, gauge } from '@nephele/observability';
 import { LeaderLock } from '@nephele/persistence';
 import {
@@ -56,6 +56,8 @@ export class SupervisorService
     Reconciler<void, SupervisionObservation, SupervisionStep>
 {
   private readonly heartbeats = new Map<string, { epoch: number; at: number }>();
+  /** Stale DPEs told to stop (deployable:epoch:worker → not again before). */
+  private readonly fenced = new Map<string, number>();
   private readonly leader: LeaderLock;
   private runtime!: DpeRuntime;
   private timer?: NodeJS.Timeout;
@@ -89,6 +91,26 @@ export class SupervisorService
   heard(d: DpeEventData): void {
     const cur = this.heartbeats.get(d.deployableId);
     if (!cur || d.epoch >= cur.epoch) this.heartbeats.set(d.deployableId, { epoch: d.epoch, at: Date.now() });
+    else if (d.workerId && this.leader.isLeader()) this.fence(d.deployableId, d.epoch, d.workerId);
+  }
+
+  /**
+   * A DPE heartbeats under an older epoch than its successor (its host came back after its DPEs had
+   * moved): tell its host to stop it (Note [Fencing] keeps it from acting meanwhile).
+   */
+  private fence(deployableId: string, epoch: number, workerId: string): void {
+    const key = `${deployableId}:${epoch}:${workerId}`;
+    const now = Date.now();
+    if ((this.fenced.get(key) ?? 0) > now) return;
+    this.fenced.set(key, now + 5000);
+    if (this.fenced.size > 10_000) for (const [k, t] of this.fenced) if (t < now) this.fenced.delete(k);
+    this.log.warn({ deployableId, epoch, workerId }, 'a stale DPE still heartbeats: stopping it');
+    void this.bus
+      .publish(
+        createEvent(SERVICE, DpeControl.type, { workerId, deployableId, action: 'stop' as const, epoch }),
+        { exchange: Topology.commands },
+      )
+      .catch((e: Error) => this.log.warn({ err: e.message }, 'stopping a stale DPE failed'));
   }
 
   isLeader(): boolean {
@@ -152,6 +174,7 @@ export class SupervisorService
           workerMain: this.config.workerMain,
           env,
           dpePerWorker: this.config.dpePerWorker,
+          workers: this.config.dpeWorkers,
           bus: this.bus,
           log: this.log,
         });
@@ -224,6 +247,7 @@ export class SupervisorService
           await this.repo.markRegistry(s.deployableId, { restarts: 0 });
           break;
         case 'died':
+          this.runtime.suspect?.(s.row.worker_id);
           await this.died(s.row, s.reason);
           break;
       }

@@ -16,6 +16,8 @@ export class DpeWorkerEnv {
   @IsInt() @Min(0) @Max(65535) PORT: number = 0;
   @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) LOG_LEVEL: string = 'info';
   @IsInt() @Min(1000) DPE_BOOT_TIMEOUT_MS: number = 90_000;
+  /** DPEs per edge connection: the worker opens one more per this many (Note [Edge connections per host]). */
+  @IsInt() @Min(1) @Max(2000) DPE_PER_EDGE: number = 200;
 }
 
 export function loadDpeWorkerConfig(env: NodeJS.ProcessEnv = process.env): DpeWorkerEnv {

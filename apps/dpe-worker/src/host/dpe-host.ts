@@ -19,8 +19,29 @@ export interface DpeHostOptions {
   /** `nephele.dpe.heartbeat` period (default 1 s). */
   heartbeatMs?: number;
   bootTimeoutMs?: number;
+  /**
+   * Opens the host's n-th edge connection (n ≥ 1; the first is `edge`): one per `dpesPerEdge` DPEs
+   * (Note [Edge connections per host]). Without it every DPE uses `edge`.
+   */
+  openEdge?: (n: number) => Promise<EdgeConnection>;
+  /** DPEs per edge connection (default 200). */
+  dpesPerEdge?: number;
   /** Called when the last DPE of the host stopped (a worker process exits then). */
   onEmpty?: () => void;
+}
+
+// Note [Edge connections per host]
+// Each DPE holds a receiver for its agents' events and the edge client gives every link a session
+// of its own (Note [Edge client]). rhea walks every session of a connection on each pass over it,
+// so one connection carrying the links of 2,500 DPEs spent its time walking sessions (the profile of
+// the 25,000-assembly bench: rhea's Session._process on top, on both ends), and RabbitMQ refuses
+// more sessions than its channel_max (2,047 by default) on one connection. So a host opens one more
+// edge connection per DPE_PER_EDGE DPEs (default 200) and gives each new DPE the least loaded one.
+
+interface EdgeSlot {
+  edge: EdgeConnection;
+  dpes: number;
+  owned: boolean;
 }
 
 /**
@@ -29,10 +50,44 @@ export interface DpeHostOptions {
  */
 export class DpeHost {
   private readonly dpes = new Map<string, Dpe>();
+  private readonly edges: EdgeSlot[];
+  private readonly slotOf = new Map<Dpe, EdgeSlot>();
+  private opening?: Promise<EdgeSlot>;
   private heartbeat?: NodeJS.Timeout;
   private cancel: (() => Promise<void>)[] = [];
 
-  constructor(private readonly o: DpeHostOptions) {}
+  constructor(private readonly o: DpeHostOptions) {
+    this.edges = [{ edge: o.edge, dpes: 0, owned: false }];
+  }
+
+  /** The edge connection a new DPE uses (Note [Edge connections per host]). */
+  private async edgeFor(): Promise<EdgeSlot> {
+    const cap = this.o.dpesPerEdge ?? 200;
+    const least = () => this.edges.reduce((a, b) => (b.dpes < a.dpes ? b : a));
+    while (this.opening) await this.opening;
+    let slot = least();
+    if (slot.dpes >= cap && this.o.openEdge) {
+      const open = this.o.openEdge(this.edges.length).then((edge) => {
+        const s: EdgeSlot = { edge, dpes: 0, owned: true };
+        this.edges.push(s);
+        return s;
+      });
+      this.opening = open;
+      try {
+        slot = await open;
+      } finally {
+        this.opening = undefined;
+      }
+    }
+    slot.dpes++;
+    return slot;
+  }
+
+  private release(dpe: Dpe): void {
+    const slot = this.slotOf.get(dpe);
+    if (slot) slot.dpes--;
+    this.slotOf.delete(dpe);
+  }
 
   async start(): Promise<void> {
     // The worker is not a Nest app: it subscribes through the bus port, to its Topology queues.
@@ -57,7 +112,8 @@ export class DpeHost {
       handler: async (e) => {
         const d = e.data as DpeControlData;
         if (d.workerId !== this.o.workerId) return Outcome.ack();
-        if (d.action === 'stop') await this.stopDpe(d.deployableId);
+        // A stop names the epoch it ends (0: whichever runs): a newer DPE of ours is not touched.
+        if (d.action === 'stop') await this.stopDpe(d.deployableId, d.epoch || undefined);
         else await this.run(d.deployableId, d.epoch);
         return Outcome.ack();
       },
@@ -77,8 +133,9 @@ export class DpeHost {
     if (o) this.dpes.get(o.deployableId)?.onInstanceEvent(e);
   }
 
-  private async beat(): Promise<void> {
-    const events = [...this.dpes.values()].map((d) =>
+  /** One `nephele.dpe.heartbeat` per DPE of this host (or of the DPEs given). */
+  private async beat(dpes: Iterable<Dpe> = this.dpes.values()): Promise<void> {
+    const events = [...dpes].map((d) =>
       createEvent(
         'dpe-worker',
         DpeHeartbeat.type,
@@ -95,32 +152,41 @@ export class DpeHost {
   async run(deployableId: string, epoch: number): Promise<Dpe> {
     const existing = this.dpes.get(deployableId);
     if (existing && existing.epoch >= epoch) return existing;
-    if (existing) await existing.stop();
-    const dpe = new Dpe({
+    if (existing) {
+      this.release(existing);
+      await existing.stop();
+    }
+    const slot = await this.edgeFor();
+    const dpe: Dpe = new Dpe({
       deployableId,
       epoch,
       workerId: this.o.workerId,
       bus: this.o.bus,
-      edge: this.o.edge,
+      edge: slot.edge,
       log: this.o.log,
       agentEdgeUrl: this.o.agentEdgeUrl,
       bootTimeoutMs: this.o.bootTimeoutMs,
       onStop: (reason) => {
+        this.release(dpe);
         if (this.dpes.get(deployableId) === dpe) this.dpes.delete(deployableId);
         this.o.log.info({ deployableId, epoch, reason }, 'DPE stopped');
         if (this.dpes.size === 0) this.o.onEmpty?.();
       },
     });
     this.dpes.set(deployableId, dpe);
-    await this.beat();
+    this.slotOf.set(dpe, slot);
+    // Heard at once (not with the host's next beat): only this DPE, so starting n DPEs costs n
+    // heartbeats, not n²/2.
+    await this.beat([dpe]);
     await dpe.start();
     return dpe;
   }
 
-  async stopDpe(deployableId: string): Promise<void> {
+  async stopDpe(deployableId: string, epoch?: number): Promise<void> {
     const d = this.dpes.get(deployableId);
-    if (!d) return;
+    if (!d || (epoch !== undefined && d.epoch > epoch)) return;
     this.dpes.delete(deployableId);
+    this.release(d);
     await d.stop();
   }
 
@@ -136,6 +202,8 @@ export class DpeHost {
     if (this.heartbeat) clearInterval(this.heartbeat);
     await Promise.all([...this.dpes.values()].map((d) => d.stop()));
     this.dpes.clear();
+    this.slotOf.clear();
     for (const c of this.cancel) await c().catch(() => undefined);
+    for (const s of this.edges.splice(1)) if (s.owned) await s.edge.close().catch(() => undefined);
   }
 }

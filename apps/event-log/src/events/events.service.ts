@@ -1,14 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Bus } from '@nephele/bus';
-import { CloudEvent, FieldError, validateMessage } from '@nephele/contracts';
+import { CloudEvent } from '@nephele/contracts';
 import { outgoingTraceparent } from '@nephele/observability';
 import { BUS, Page, ProblemException, decodeCursor, encodeCursor, parseLimit } from '@nephele/service-kit';
 import { EventFilter, EventsRepository, StoredEvent } from './events.repository';
 import { EventsNotifier } from './events.notifier';
-import { unstorableFields } from './storable.util';
 import { QueryEventsDto } from './dto/query-events.dto';
-
-export const MAX_BATCH = 1000;
 
 // Note [Durable acceptance]
 // `POST /v1/events` answers 202 only once the events cannot be lost. Through RabbitMQ that is the
@@ -27,44 +24,21 @@ export class EventsService {
   ) {}
 
   /**
-   * The "API to log important events": validates one CloudEvent or a batch, makes them durable, then
+   * The "API to log important events": makes validated events (LogEventsPipe) durable, then
    * publishes them; see Note [Durable acceptance].
    *
    * @param project set for a project's token: every event is logged into that project (its `project`
    *   extension is set, whatever the event said), so a project cannot write into another one.
    */
-  async log(body: unknown, project?: string): Promise<{ accepted: number; ids: string[] }> {
-    const items = Array.isArray(body) ? body : [body];
-    if (items.length === 0)
-      throw ProblemException.badRequest('empty batch', [{ field: '', message: 'send at least one event' }]);
-    if (items.length > MAX_BATCH) {
-      throw ProblemException.badRequest('batch too large', [
-        { field: '', message: `at most ${MAX_BATCH} events per request` },
-      ]);
-    }
-    const errors: FieldError[] = [];
-    const events: CloudEvent[] = [];
-    items.forEach((item, i) => {
-      const withTime =
-        item && typeof item === 'object' && !Array.isArray(item) && (item as CloudEvent).time === undefined
-          ? { ...(item as object), time: new Date().toISOString() }
-          : item;
-      const prefix = Array.isArray(body) ? `[${i}].` : '';
-      const unstorable = unstorableFields(withTime);
-      if (unstorable.length) {
-        errors.push(...unstorable.map((e) => ({ field: `${prefix}${e.field}`, message: e.message })));
-        return;
-      }
-      const r = validateMessage(withTime);
-      if (!r.ok) errors.push(...r.errors.map((e) => ({ field: `${prefix}${e.field}`, message: e.message })));
-      else
-        events.push({
-          ...r.value,
+  async log(valid: CloudEvent[], project?: string): Promise<{ accepted: number; ids: string[] }> {
+    const events = valid.map(
+      (e) =>
+        ({
+          ...e,
           ...(project !== undefined ? { project } : {}),
-          traceparent: r.value.traceparent ?? outgoingTraceparent(),
-        } as CloudEvent);
-    });
-    if (errors.length) throw ProblemException.badRequest('invalid CloudEvent', errors);
+          traceparent: e.traceparent ?? outgoingTraceparent(),
+        }) as CloudEvent,
+    );
     // see Note [Durable acceptance]
     if (this.bus.kind === 'memory') {
       const r = await this.repo.insertBatch(events);

@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Req,
+  Res,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
@@ -6,7 +18,9 @@ import { Public } from '@nephele/service-kit';
 import { OpenStackAuthService } from './openstack-auth.service';
 import { OpenStackErrorFilter, OsError } from './openstack.errors';
 import { OpenStackRepository } from './openstack.repository';
-import { computeContext, ComputeContext, obj } from './compute.util';
+import { ComputeContext } from './compute.util';
+import { KeypairCreateBodyDto } from './dto/openstack.dto';
+import { NovaAuthGuard, novaContextOf } from './openstack.guards';
 
 /** Nova v2.1 keypairs of a project: imported OpenSSH public keys (generating keys is not served). */
 @ApiExcludeController()
@@ -20,7 +34,7 @@ export class ComputeKeypairsController {
   ) {}
 
   private ctx(req: Request, res: Response, ref: string): Promise<ComputeContext> {
-    return computeContext(this.auth, req, res, ref);
+    return novaContextOf(this.auth, req, res, ref);
   }
 
   // --- keypairs -------------------------------------------------------------------------
@@ -61,21 +75,15 @@ export class ComputeKeypairsController {
   }
 
   @Post('v2.1/os-keypairs')
+  @UseGuards(NovaAuthGuard)
   async keypairCreate(
     @Param('pool') ref: string,
-    @Body() body: unknown,
+    @Body() body: KeypairCreateBodyDto,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<unknown> {
     const { pool } = await this.ctx(req, res, ref);
-    const k = obj(obj(body)?.keypair);
-    if (!k || typeof k.name !== 'string' || !/^[A-Za-z0-9 _.@-]{1,255}$/.test(k.name))
-      throw new OsError(400, 'Invalid input for field/attribute keypair.name');
-    if (typeof k.public_key !== 'string')
-      throw new OsError(
-        400,
-        'Invalid input for field/attribute keypair.public_key: generating keys is not served; import a public key',
-      );
+    const k = body.keypair;
     const parts = k.public_key.trim().split(/\s+/);
     let blob: Buffer | undefined;
     if (parts.length >= 2 && /^(ssh-|ecdsa-)/.test(parts[0]!) && parts[0]!.length < 64)

@@ -10,6 +10,7 @@ import {
   Req,
   Res,
   UseFilters,
+  UseGuards,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
@@ -19,15 +20,9 @@ import { baseUrl, OpenStackAuthService } from './openstack-auth.service';
 import { OpenStackErrorFilter, OsError } from './openstack.errors';
 import { OpenStackRepository } from './openstack.repository';
 import { ServersService, ServerView } from './servers.service';
-import {
-  computeContext,
-  ComputeContext,
-  computeVersion,
-  microversion,
-  NAME,
-  obj,
-  withAuthorizedKey,
-} from './compute.util';
+import { ComputeContext, computeVersion, microversion, withAuthorizedKey } from './compute.util';
+import { ServerActionDto, ServerCreateBodyDto } from './dto/openstack.dto';
+import { NovaAuthGuard, novaContextOf } from './openstack.guards';
 
 /**
  * Nova v2.1 (a subset) for one pool (region): the version documents and servers (the pool's
@@ -45,7 +40,7 @@ export class ComputeController {
   ) {}
 
   private ctx(req: Request, res: Response, ref: string): Promise<ComputeContext> {
-    return computeContext(this.auth, req, res, ref);
+    return novaContextOf(this.auth, req, res, ref);
   }
 
   @Get()
@@ -166,52 +161,21 @@ export class ComputeController {
 
   @Post('v2.1/servers')
   @HttpCode(202)
+  @UseGuards(NovaAuthGuard)
   async serverCreate(
     @Param('pool') ref: string,
-    @Body() body: unknown,
+    @Body() body: ServerCreateBodyDto,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<unknown> {
     const { c, pool, snapshot } = await this.ctx(req, res, ref);
-    const s = obj(obj(body)?.server);
-    if (!s) throw new OsError(400, 'Missing server in the request body');
+    const s = body.server;
     const name = s.name;
-    if (typeof name !== 'string' || !NAME.test(name))
-      throw new OsError(
-        400,
-        "Invalid input for field/attribute name: letters, digits, '.', '_', '-' (at most 63)",
-      );
-    if (typeof s.imageRef !== 'string' || !s.imageRef)
-      throw new OsError(400, 'Invalid input for field/attribute imageRef: required');
-    if (typeof s.flavorRef !== 'string' || !s.flavorRef)
-      throw new OsError(400, 'Invalid input for field/attribute flavorRef: required');
-    let userData: string | undefined;
-    if (s.user_data !== undefined && s.user_data !== null) {
-      if (
-        typeof s.user_data !== 'string' ||
-        !/^[A-Za-z0-9+/=\s]*$/.test(s.user_data) ||
-        s.user_data.length > 87_380
-      )
-        throw new OsError(400, 'Invalid input for field/attribute user_data: base64 of at most 64 KiB');
-      userData = Buffer.from(s.user_data, 'base64').toString('utf8');
-    }
-    const metadata: Record<string, string> = {};
-    if (s.metadata !== undefined) {
-      const m = obj(s.metadata);
-      if (!m) throw new OsError(400, 'Invalid input for field/attribute metadata: an object');
-      for (const [k, v] of Object.entries(m)) {
-        if (typeof v !== 'string' || k.length > 255 || v.length > 255)
-          throw new OsError(
-            400,
-            `Invalid input for field/attribute metadata.${k}: a string of at most 255 characters`,
-          );
-        metadata[k] = v;
-      }
-    }
+    let userData =
+      typeof s.user_data === 'string' ? Buffer.from(s.user_data, 'base64').toString('utf8') : undefined;
+    const metadata: Record<string, string> = { ...s.metadata };
     let keyName: string | undefined;
-    if (s.key_name !== undefined && s.key_name !== null) {
-      if (typeof s.key_name !== 'string')
-        throw new OsError(400, 'Invalid input for field/attribute key_name');
+    if (typeof s.key_name === 'string') {
       const k = await this.repo.keypair(pool.project, s.key_name);
       if (!k) throw new OsError(400, `Invalid key_name provided: no keypair ${s.key_name}`);
       keyName = k.name;
@@ -259,25 +223,22 @@ export class ComputeController {
 
   @Post('v2.1/servers/:id/action')
   @HttpCode(202)
+  @UseGuards(NovaAuthGuard)
   async serverAction(
     @Param('pool') ref: string,
     @Param('id') id: string,
-    @Body() body: unknown,
+    @Body() body: ServerActionDto,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<void> {
     const { c, pool } = await this.ctx(req, res, ref);
-    const b = obj(body) ?? {};
-    const keys = Object.keys(b);
-    const map: Record<string, 'start' | 'stop' | 'reboot'> = {
-      'os-start': 'start',
-      'os-stop': 'stop',
-      reboot: 'reboot',
-    };
-    if (keys.length !== 1 || !(keys[0]! in map))
+    // The DTO refuses any other action; exactly one is asked for.
+    const keys = (['os-start', 'os-stop', 'reboot'] as const).filter((k) => body[k] !== undefined);
+    const map = { 'os-start': 'start', 'os-stop': 'stop', reboot: 'reboot' } as const;
+    if (keys.length !== 1)
       throw new OsError(
         400,
-        `Unsupported server action ${keys.join(', ') || '(none)'}: os-start, os-stop and reboot are served`,
+        `Give exactly one server action (${keys.join(', ') || 'none given'}): os-start, os-stop and reboot are served`,
       );
     const s = await this.servers.get(pool, id);
     if (!s) throw new OsError(404, `Instance ${id} could not be found.`);

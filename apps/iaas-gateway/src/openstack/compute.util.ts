@@ -6,8 +6,6 @@ import { baseUrl, OpenStackAuthService, OsContext } from './openstack-auth.servi
 
 /** The highest compute microversion served: 2.1's representations, which every client speaks. */
 export const MAX_MICROVERSION = '2.1';
-export const obj = (x: unknown): Record<string, unknown> | undefined =>
-  x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : undefined;
 export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 /** Answers the microversion headers Nova answers (the version asked is served as 2.1). */

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Principal, Public } from '@nephele/service-kit';
 import { baseUrl, OpenStackAuthService, OS_TOKEN_TTL_MS, OsToken, osRoles } from './openstack-auth.service';
 import { OpenStackErrorFilter, OsError } from './openstack.errors';
+import { AuthRequestDto } from './dto/openstack.dto';
 
 const UPDATED = '2024-01-01T00:00:00Z';
 const DOMAIN = { id: 'default', name: 'Default' };
@@ -48,19 +49,16 @@ export class IdentityController {
 
   @Post('v3/auth/tokens')
   async issue(
-    @Body() body: unknown,
+    @Body() body: AuthRequestDto,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<unknown> {
-    const auth = obj(obj(body)?.auth);
-    const identity = obj(auth?.identity);
-    const methods = identity?.methods;
-    if (!auth || !identity || !Array.isArray(methods) || methods.length === 0)
-      throw new OsError(400, 'Expecting to find auth.identity.methods in the request body.');
+    const { auth } = body;
+    const { identity } = auth;
     let secret: string | undefined;
-    const method = String(methods[0]);
-    if (method === 'token') secret = str(obj(identity.token)?.id);
-    else if (method === 'application_credential') secret = str(obj(identity.application_credential)?.secret);
+    const method = identity.methods[0]!;
+    if (method === 'token') secret = identity.token?.id;
+    else if (method === 'application_credential') secret = identity.application_credential?.secret;
     else
       throw new OsError(
         401,

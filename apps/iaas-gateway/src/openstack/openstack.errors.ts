@@ -71,13 +71,18 @@ export class OpenStackErrorFilter implements ExceptionFilter {
       fault = exception.fault;
     } else if (exception instanceof HttpException) {
       status = exception.getStatus();
-      const body = exception.getResponse() as { detail?: string; message?: string | string[] } | string;
+      const body = exception.getResponse() as
+        | { detail?: string; message?: string | string[]; errors?: { field: string; message: string }[] }
+        | string;
       message =
         typeof body === 'string'
           ? body
-          : (body.detail ??
-            (Array.isArray(body.message) ? body.message.join('; ') : body.message) ??
-            message);
+          : body.errors?.length
+            ? // A request DTO's 400 (Note [Request DTOs]): each bad field, named as Nova names them.
+              body.errors.map((e) => `Invalid input for field/attribute ${e.field}: ${e.message}`).join('; ')
+            : (body.detail ??
+              (Array.isArray(body.message) ? body.message.join('; ') : body.message) ??
+              message);
     } else {
       this.log.error({ err: (exception as Error)?.message, path: req.path }, 'openstack API error');
     }

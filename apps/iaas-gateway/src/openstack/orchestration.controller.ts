@@ -10,19 +10,20 @@ import {
   Req,
   Res,
   UseFilters,
+  UseGuards,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { PoolConfig } from '@nephele/broker';
 import { HotTemplate } from '@nephele/hot';
 import { Public } from '@nephele/service-kit';
-import { baseUrl, OpenStackAuthService, OsContext } from './openstack-auth.service';
+import { baseUrl, OpenStackAuthService } from './openstack-auth.service';
+import { StackCreateDto, StackValidateDto } from './dto/openstack.dto';
+import { HeatAuthGuard, HeatContext, heatContextOf } from './openstack.guards';
 import { OpenStackErrorFilter, OsError } from './openstack.errors';
 import { OpenStackRepository, StackRow } from './openstack.repository';
 import { StacksService } from './stacks.service';
 
-const obj = (x: unknown): Record<string, unknown> =>
-  x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : {};
 
 /**
  * Heat v1 (a subset) for one pool (region): stacks from HOT templates, their outputs, resources
@@ -39,11 +40,8 @@ export class OrchestrationController {
     private readonly stacks: StacksService,
   ) {}
 
-  private async ctx(req: Request, ref: string, tenant: string): Promise<{ c: OsContext; pool: PoolConfig }> {
-    const c = await this.auth.authenticate(req);
-    if (tenant !== c.project.id) throw new OsError(404, `no project ${tenant} in this token's scope`);
-    const { pool } = await this.auth.pool(c, ref);
-    return { c, pool };
+  private ctx(req: Request, ref: string, tenant: string): Promise<HeatContext> {
+    return heatContextOf(this.auth, req, ref, tenant);
   }
 
   private async find(pool: PoolConfig, name: string, id?: string): Promise<StackRow> {
@@ -114,15 +112,16 @@ export class OrchestrationController {
   }
 
   @Post('stacks')
+  @UseGuards(HeatAuthGuard)
   async create(
     @Param('pool') ref: string,
     @Param('tenant') tenant: string,
-    @Body() body: unknown,
+    @Body() body: StackCreateDto,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<unknown> {
     const { c, pool } = await this.ctx(req, ref, tenant);
-    const s = await this.stacks.create(c.principal, pool, obj(body));
+    const s = await this.stacks.create(c.principal, pool, body);
     const links = this.links(req, ref, tenant, s);
     res.status(201).setHeader('Location', links[0]!.href);
     return { stack: { id: s.id, links } };
@@ -130,15 +129,15 @@ export class OrchestrationController {
 
   @Post('validate')
   @HttpCode(200)
+  @UseGuards(HeatAuthGuard)
   async validate(
     @Param('pool') ref: string,
     @Param('tenant') tenant: string,
-    @Body() body: unknown,
+    @Body() body: StackValidateDto,
     @Req() req: Request,
   ): Promise<unknown> {
     const { pool } = await this.ctx(req, ref, tenant);
-    const b = obj(body);
-    const { template } = await this.stacks.validate(pool, { ...b, parameters: b.parameters ?? {} });
+    const { template } = await this.stacks.validate(pool, body);
     return {
       Description: template.description ?? 'No description',
       Parameters: Object.fromEntries(

@@ -21,6 +21,7 @@ import { BrokerConfigService } from '../config-cache/broker-config.service';
 import { SERVICE } from '../gateway.tokens';
 import { findFlavor, ServersService, ServerView } from './servers.service';
 import { OsError } from './openstack.errors';
+import { APPLIANCE_URL, StackCreateDto, StackValidateDto } from './dto/openstack.dto';
 import {
   OpenStackRepository,
   StackEvent,
@@ -227,10 +228,10 @@ export class StacksService implements OnApplicationBootstrap, OnApplicationShutd
     };
   }
 
-  /** Validates a create request; throws 400 naming what is wrong or outside the subset. */
+  /** Checks a template and its values against the subset; throws 400 naming what is wrong. */
   async validate(
     pool: PoolConfig,
-    body: { template?: unknown; parameters?: unknown; environment?: unknown },
+    body: StackValidateDto,
   ): Promise<{ template: HotTemplate; values: Record<string, unknown> }> {
     const read = readHot(body.template);
     if (read.error) throw new OsError(400, read.error, 'StackValidationFailed');
@@ -243,19 +244,14 @@ export class StacksService implements OnApplicationBootstrap, OnApplicationShutd
       );
     const given: Record<string, unknown> = {};
     const env = body.environment;
-    if (env !== undefined && env !== null) {
-      if (typeof env !== 'object' || Array.isArray(env)) throw new OsError(400, 'environment must be a map');
+    if (env) {
       for (const [k, x] of Object.entries(env))
         if (!['parameters', 'parameter_defaults'].includes(k) && x && Object.keys(x).length)
           throw new OsError(400, `the environment section ${k} is not supported`, 'StackValidationFailed');
-      Object.assign(given, (env as { parameter_defaults?: object }).parameter_defaults ?? {});
-      Object.assign(given, (env as { parameters?: object }).parameters ?? {});
+      Object.assign(given, env.parameter_defaults ?? {});
+      Object.assign(given, env.parameters ?? {});
     }
-    if (body.parameters !== undefined) {
-      if (!body.parameters || typeof body.parameters !== 'object' || Array.isArray(body.parameters))
-        throw new OsError(400, 'parameters must be a map');
-      Object.assign(given, body.parameters);
-    }
+    Object.assign(given, body.parameters ?? {});
     const snapshot = await this.brokerConfig.get().catch((e: Error) => {
       throw new OsError(503, e.message);
     });
@@ -278,36 +274,11 @@ export class StacksService implements OnApplicationBootstrap, OnApplicationShutd
     return { template: v.template, values: bound.values };
   }
 
-  async create(
-    p: Principal,
-    pool: PoolConfig,
-    body: {
-      stack_name?: unknown;
-      template?: unknown;
-      parameters?: unknown;
-      environment?: unknown;
-      template_url?: unknown;
-    },
-  ): Promise<StackRow> {
+  async create(p: Principal, pool: PoolConfig, body: StackCreateDto): Promise<StackRow> {
     const name = body.stack_name;
-    if (typeof name !== 'string' || !/^[A-Za-z][A-Za-z0-9_.-]{0,254}$/.test(name))
-      throw new OsError(
-        400,
-        'stack_name must start with a letter and contain only letters, digits, "_", "-" and "."',
-      );
-    if (body.template_url !== undefined) {
-      const m =
-        typeof body.template_url === 'string'
-          ? /^nephele:appliances\/([^/]+)(?:\/([^/]+))?$/.exec(body.template_url)
-          : null;
-      if (!m || body.template !== undefined)
-        throw new OsError(
-          400,
-          'template_url may only name an appliance (nephele:appliances/<appliance>[/<implementation>]); send other templates themselves',
-        );
-      body = { ...body, template: await this.applianceTemplate(pool.project, m[1]!, m[2]) };
-    }
-    if (body.template === undefined) throw new OsError(400, 'a template is required');
+    // The DTO allowed only an appliance's URL, and only without a template.
+    const m = body.template_url !== undefined ? APPLIANCE_URL.exec(body.template_url) : null;
+    if (m) body = { ...body, template: await this.applianceTemplate(pool.project, m[1]!, m[2]) };
     const { template, values } = await this.validate(pool, body);
     const id = randomUUID();
     const resources: Record<string, StackResourceState> = Object.fromEntries(

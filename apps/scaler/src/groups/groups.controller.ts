@@ -10,12 +10,14 @@ import {
   Put,
   Query,
   Res,
+  UseGuards,
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
   ApiBody,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -36,7 +38,10 @@ import {
 import type { Response } from 'express';
 import { ApiProblems, CurrentPrincipal, etagOf, Principal, ProblemException } from '@nephele/service-kit';
 import { ServerProtectionDto } from './dto/server-protection.dto';
+import { StartRefreshDto } from './dto/refresh.dto';
+import { AlarmArgsDto, ScheduleArgsDto, TargetArgsDto } from '../policies/dto/policy.dto';
 import { GroupsService } from './groups.service';
+import { GroupVisibleGuard } from './group-visible.guard';
 import { GroupServersService } from './group-servers.service';
 
 function flag(raw: string | undefined, field: string, def: boolean): boolean {
@@ -47,6 +52,7 @@ function flag(raw: string | undefined, field: string, def: boolean): boolean {
 }
 
 @ApiTags('groups')
+@ApiExtraModels(StartRefreshDto, ScheduleArgsDto, AlarmArgsDto, TargetArgsDto)
 @ApiBearerAuth()
 @Controller('v1/groups')
 export class GroupsController {
@@ -61,7 +67,7 @@ export class GroupsController {
   @ApiCreatedResponse({ type: GroupView })
   @ApiProblems(400, 401, 403)
   async create(
-    @Body() body: unknown,
+    @Body() body: CreateGroupDto,
     @CurrentPrincipal() p: Principal,
     @Res({ passthrough: true }) res: Response,
   ) {
@@ -115,9 +121,10 @@ export class GroupsController {
   @ApiBody({ type: GroupConfigDto })
   @ApiOkResponse({ type: GroupConfigView })
   @ApiProblems(400, 401, 403, 404, 412)
+  @UseGuards(GroupVisibleGuard)
   async putConfig(
     @Param('id') id: string,
-    @Body() body: unknown,
+    @Body() body: GroupConfigDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentPrincipal() p: Principal,
     @Res({ passthrough: true }) res: Response,
@@ -148,9 +155,10 @@ export class GroupsController {
   @ApiBody({ type: PutLaunchConfigDto })
   @ApiOkResponse({ type: LaunchConfigView })
   @ApiProblems(400, 401, 403, 404, 409, 412)
+  @UseGuards(GroupVisibleGuard)
   async putLaunch(
     @Param('id') id: string,
-    @Body() body: unknown,
+    @Body() body: PutLaunchConfigDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentPrincipal() p: Principal,
     @Res({ passthrough: true }) res: Response,
@@ -223,6 +231,7 @@ export class GroupsController {
   }
 
   @Put(':id/servers/:sid/protection')
+  @UseGuards(GroupVisibleGuard)
   @ApiOperation({ summary: 'Protect a server from scale-in, or lift the protection: {protected}' })
   @ApiOkResponse({ type: ServerProtectionView })
   @ApiProblems(400, 401, 403, 404)

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { FieldError, validateData } from '@nephele/contracts';
+import { FieldError } from '@nephele/contracts';
 import { clampDesired, firstFiringAfter } from '@nephele/scaling';
 import {
   checkIfMatch,
@@ -21,7 +21,6 @@ import { LoadBalancerRegistry } from '../convergence/lb.registry';
 import { DeliveriesRepository } from '../notifications/deliveries.repository';
 import { DeliveriesService } from '../notifications/deliveries.service';
 import { SCALER_CONFIG } from '../scaler.tokens';
-import { StartRefreshDto } from './dto/refresh.dto';
 import { RefreshService } from './refresh.service';
 import {
   GroupConfigInput,
@@ -32,17 +31,12 @@ import {
   policyView,
   toPlannerPolicy,
 } from '../state/group.types';
-import {
-  failIfErrors,
-  isObject,
-  validateGroupConfig,
-  validateLaunchConfig,
-  validatePolicyInput,
-} from './group.validation';
+import { CreateGroupDto, GroupConfigDto, MAX_POLICIES, PutLaunchConfigDto } from './dto/group.dto';
+import { failIfErrors, groupConfigInput, launchConfigInput, policyInput } from './group.inputs';
 import { GroupsRepository } from '../state/groups.repository';
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const MAX_POLICIES = 100;
+export { MAX_POLICIES };
 
 export type GroupView = ReturnType<GroupsService['view']>;
 
@@ -117,53 +111,31 @@ export class GroupsService {
     return firstFiringAfter(toPlannerPolicy({ ...policyRowOf(p, id), created_at: now } as PolicyRow), now);
   }
 
-  async create(body: unknown, p: Principal): Promise<{ group: GroupRow; policies: PolicyRow[] }> {
+  async create(body: CreateGroupDto, p: Principal): Promise<{ group: GroupRow; policies: PolicyRow[] }> {
     const errors: FieldError[] = [];
-    if (!isObject(body))
-      throw ProblemException.badRequest('validation failed', [
-        { field: 'body', message: 'must be an object' },
-      ]);
-    for (const k of Object.keys(body)) {
-      if (!['config', 'launchConfig', 'policies', 'project'].includes(k)) {
-        errors.push({ field: k, message: `unknown field ${k}` });
-      }
-    }
     const now = this.clock.now();
-    const config = validateGroupConfig(body.config, 'config.', this.config.maxEntitiesLimit, errors);
-    const launch = validateLaunchConfig(body.launchConfig, 'launchConfig.', this.lbs.ids(), errors);
-    const policies: PolicyInput[] = [];
-    if (body.policies !== undefined) {
-      if (!Array.isArray(body.policies) || body.policies.length > MAX_POLICIES) {
-        errors.push({ field: 'policies', message: `must be an array of at most ${MAX_POLICIES} policies` });
-      } else {
-        body.policies.forEach((x: unknown, i) => {
-          const v = validatePolicyInput(x, `policies[${i}].`, now, errors);
-          if (v) policies.push(v);
-        });
-      }
-    }
-    if (body.project !== undefined && (typeof body.project !== 'string' || body.project === '')) {
-      errors.push({ field: 'project', message: 'must be a project id' });
-    }
+    const config = groupConfigInput(body.config, this.config.maxEntitiesLimit, 'config.', errors);
+    const launch = launchConfigInput(body.launchConfig, this.lbs.ids(), 'launchConfig.', errors);
+    const policies = (body.policies ?? []).map((x, i) => policyInput(x, now, `policies[${i}].`, errors));
     const id = randomUUID();
-    const hook = config ? this.sealHook(id, config.serverReadyWebhook, null, errors) : null;
+    const hook = this.sealHook(id, config.serverReadyWebhook, null, errors);
     failIfErrors(errors);
-    const project = projectScope(p, body.project as string | undefined) ?? null;
+    const project = projectScope(p, body.project) ?? null;
     await this.repo.transaction(async (tx) => {
       await this.repo.insertGroup(tx, {
         id,
         project,
-        name: config!.name,
-        minEntities: config!.minEntities,
-        maxEntities: config!.maxEntities,
-        cooldownMs: config!.cooldown * 1000,
-        metadata: config!.metadata,
-        metricSources: config!.metricSources,
-        terminationPolicy: config!.terminationPolicy,
-        terminationWebhook: config!.terminationWebhook,
+        name: config.name,
+        minEntities: config.minEntities,
+        maxEntities: config.maxEntities,
+        cooldownMs: config.cooldown * 1000,
+        metadata: config.metadata,
+        metricSources: config.metricSources,
+        terminationPolicy: config.terminationPolicy,
+        terminationWebhook: config.terminationWebhook,
         readyWebhook: hook,
-        launchConfig: launch!,
-        desired: config!.minEntities,
+        launchConfig: launch,
+        desired: config.minEntities,
       });
       for (const pol of policies) {
         const pid = randomUUID();
@@ -174,7 +146,7 @@ export class GroupsService {
         action: 'create',
         id,
         project,
-        after: { ...sizeOf(config!), policies: policies.length },
+        after: { ...sizeOf(config), policies: policies.length },
       });
     });
     this.audit.committed();
@@ -205,36 +177,37 @@ export class GroupsService {
     return { group, policies: await this.repo.listPolicies(id) };
   }
 
+  /** Replaces the group config (the route's GroupVisibleGuard answered 404 before the body's 400). */
   async updateConfig(
     id: string,
-    body: unknown,
+    body: GroupConfigDto,
     ifMatch: string | undefined,
     p: Principal,
   ): Promise<GroupRow> {
     await this.visible(id, p);
     const errors: FieldError[] = [];
-    const config = validateGroupConfig(body, '', this.config.maxEntitiesLimit, errors);
+    const config = groupConfigInput(body, this.config.maxEntitiesLimit, '', errors);
     failIfErrors(errors);
     await this.repo.transaction(async (tx) => {
       const g = await this.repo.lockGroup(tx, id);
       if (!g) throw ProblemException.notFound(`group ${id}`);
       checkIfMatch(ifMatch, g.version);
-      const hook = this.sealHook(id, config!.serverReadyWebhook, g.ready_webhook, errors);
+      const hook = this.sealHook(id, config.serverReadyWebhook, g.ready_webhook, errors);
       failIfErrors(errors);
       await this.repo.updateGroup(
         tx,
         id,
         {
-          name: config!.name,
-          min_entities: config!.minEntities,
-          max_entities: config!.maxEntities,
-          cooldown_ms: config!.cooldown * 1000,
-          metadata: config!.metadata,
-          metric_sources: config!.metricSources,
-          termination_policy: config!.terminationPolicy,
-          termination_webhook: config!.terminationWebhook,
+          name: config.name,
+          min_entities: config.minEntities,
+          max_entities: config.maxEntities,
+          cooldown_ms: config.cooldown * 1000,
+          metadata: config.metadata,
+          metric_sources: config.metricSources,
+          termination_policy: config.terminationPolicy,
+          termination_webhook: config.terminationWebhook,
           ready_webhook: hook,
-          desired: clampDesired(config!, g.desired),
+          desired: clampDesired(config, g.desired),
         },
         { bumpVersion: true, converge: true },
       );
@@ -243,7 +216,7 @@ export class GroupsService {
         action: 'update',
         id,
         project: g.project,
-        after: { ...sizeOf(config!), version: g.version + 1 },
+        after: { ...sizeOf(config), version: g.version + 1 },
       });
     });
     this.audit.committed();
@@ -258,25 +231,14 @@ export class GroupsService {
    */
   async updateLaunch(
     id: string,
-    body: unknown,
+    body: PutLaunchConfigDto,
     ifMatch: string | undefined,
     p: Principal,
   ): Promise<GroupRow> {
     await this.visible(id, p);
     const errors: FieldError[] = [];
-    let refresh: StartRefreshDto | false | undefined;
-    let input = body;
-    if (isObject(body) && 'refresh' in body) {
-      const { refresh: raw, ...rest } = body;
-      input = rest;
-      if (raw === false) refresh = false;
-      else {
-        const v = validateData(StartRefreshDto, raw, 'refresh');
-        if (v.ok) refresh = v.value;
-        else errors.push(...v.errors);
-      }
-    }
-    const launch = validateLaunchConfig(input, '', this.lbs.ids(), errors);
+    const { refresh, ...input } = body;
+    const launch = launchConfigInput(input, this.lbs.ids(), '', errors);
     failIfErrors(errors);
     const now = this.clock.now();
     await this.repo.transaction(async (tx) => {
@@ -289,7 +251,7 @@ export class GroupsService {
       await this.repo.updateGroup(
         tx,
         id,
-        { launch_config: launch!, launch_failures: 0, launch_version: version },
+        { launch_config: launch, launch_failures: 0, launch_version: version },
         { bumpVersion: true, converge: true },
       );
       let refreshId: string | undefined;
@@ -309,9 +271,9 @@ export class GroupsService {
         id,
         project: g.project,
         after: {
-          pool: launch!.pool,
-          image: launch!.image,
-          hardwareProfile: launch!.hardwareProfile,
+          pool: launch.pool,
+          image: launch.image,
+          hardwareProfile: launch.hardwareProfile,
           version: g.version + 1,
           launchConfigVersion: version,
           ...(refreshId ? { refreshId } : {}),

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Res, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiConflictResponse,
@@ -20,10 +20,12 @@ import {
 } from './dto/lifecycle.dto';
 import { GroupsService } from './groups.service';
 import { LifecycleHooksService } from './lifecycle-hooks.service';
+import { GroupVisibleGuard } from './group-visible.guard';
 
 /** Lifecycle hooks and the calls that end or extend a server's wait (Note [Lifecycle hooks]). */
 @ApiTags('groups')
 @ApiBearerAuth()
+@UseGuards(GroupVisibleGuard)
 @Controller('v1/groups/:id')
 export class LifecycleHooksController {
   constructor(

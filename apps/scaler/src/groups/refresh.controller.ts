@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiConflictResponse,
@@ -13,10 +13,12 @@ import { ApiProblems, CurrentPrincipal, Principal } from '@nephele/service-kit';
 import { RefreshView, StartRefreshDto } from './dto/refresh.dto';
 import { GroupsService } from './groups.service';
 import { RefreshService } from './refresh.service';
+import { GroupVisibleGuard } from './group-visible.guard';
 
 /** Instance refresh of a group: progress, start, pause, resume, cancel (Note [Instance refresh]). */
 @ApiTags('groups')
 @ApiBearerAuth()
+@UseGuards(GroupVisibleGuard)
 @Controller('v1/groups/:id/refresh')
 export class RefreshController {
   constructor(

@@ -10,19 +10,24 @@ import {
   Post,
   Put,
   Res,
+  UseGuards,
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
   ApiBody,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import {
+  AlarmArgsDto,
   CreateWebhookDto,
+  ScheduleArgsDto,
+  TargetArgsDto,
   ExecutionView,
   PolicyDto,
   PolicyListView,
@@ -39,8 +44,10 @@ import { policyView, webhookView } from '../state/group.types';
 import { SCALER_CONFIG } from '../scaler.tokens';
 import { capabilityHash, PoliciesService } from './policies.service';
 import { CapabilityRateLimiter } from './rate-limiter';
+import { GroupVisibleGuard } from '../groups/group-visible.guard';
 
 @ApiTags('policies')
+@ApiExtraModels(ScheduleArgsDto, AlarmArgsDto, TargetArgsDto)
 @ApiBearerAuth()
 @Controller('v1/groups/:id/policies')
 export class PoliciesController {
@@ -53,9 +60,10 @@ export class PoliciesController {
   @ApiBody({ type: PolicyDto })
   @ApiCreatedResponse({ type: PolicyView })
   @ApiProblems(400, 401, 403, 404, 409)
+  @UseGuards(GroupVisibleGuard)
   async create(
     @Param('id') id: string,
-    @Body() body: unknown,
+    @Body() body: PolicyDto,
     @CurrentPrincipal() p: Principal,
     @Res({ passthrough: true }) res: Response,
   ) {
@@ -92,10 +100,11 @@ export class PoliciesController {
   @ApiBody({ type: PolicyDto })
   @ApiOkResponse({ type: PolicyView })
   @ApiProblems(400, 401, 403, 404, 412)
+  @UseGuards(GroupVisibleGuard)
   async replace(
     @Param('id') id: string,
     @Param('pid') pid: string,
-    @Body() body: unknown,
+    @Body() body: PolicyDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentPrincipal() p: Principal,
     @Res({ passthrough: true }) res: Response,
@@ -130,6 +139,7 @@ export class PoliciesController {
   @ApiOperation({ summary: 'Create a capability webhook; its URL is shown this once' })
   @ApiCreatedResponse({ type: WebhookCreatedView })
   @ApiProblems(400, 401, 403, 404)
+  @UseGuards(GroupVisibleGuard)
   async createWebhook(
     @Param('id') id: string,
     @Param('pid') pid: string,

@@ -4,11 +4,11 @@ import { FieldError } from '@nephele/contracts';
 import { CLOCK, Clock, checkIfMatch, Principal, ProblemException } from '@nephele/service-kit';
 import { AuditRecorder } from '../audit/audit.recorder';
 import { GroupRow, PolicyRow, WebhookRow } from '../state/group.types';
-import { failIfErrors, validatePolicyInput } from '../groups/group.validation';
+import { failIfErrors, policyInput } from '../groups/group.inputs';
 import { PoliciesRepository } from '../state/policies.repository';
 import { GroupsRepository } from '../state/groups.repository';
 import { GroupsService, MAX_POLICIES, UUID } from '../groups/groups.service';
-import { CreateWebhookDto } from './dto/policy.dto';
+import { CreateWebhookDto, PolicyDto } from './dto/policy.dto';
 import { PolicyExecutorService } from './policy-executor.service';
 
 export const CAPABILITY = /^[0-9a-f]{64}$/;
@@ -49,11 +49,11 @@ export class PoliciesService {
     return this.repo.listPolicies(groupId);
   }
 
-  async create(groupId: string, body: unknown, p: Principal): Promise<PolicyRow> {
+  async create(groupId: string, body: PolicyDto, p: Principal): Promise<PolicyRow> {
     await this.groups.visible(groupId, p);
     const now = this.clock.now();
     const errors: FieldError[] = [];
-    const input = validatePolicyInput(body, '', now, errors);
+    const input = policyInput(body, now, '', errors);
     failIfErrors(errors);
     const id = randomUUID();
     await this.repo.transaction(async (tx) => {
@@ -62,13 +62,13 @@ export class PoliciesService {
       if ((await this.repo.countPolicies(tx, groupId)) >= MAX_POLICIES) {
         throw ProblemException.conflict(`group ${groupId} already has ${MAX_POLICIES} policies`);
       }
-      await this.repo.insertPolicy(tx, id, groupId, input!, this.groups.nextFiring(input!, id, now), now);
+      await this.repo.insertPolicy(tx, id, groupId, input, this.groups.nextFiring(input, id, now), now);
       await this.audit.record(tx, p, {
         resource: 'policies',
         action: 'create',
         id,
         project: g.project,
-        after: { groupId, name: input!.name, type: input!.type },
+        after: { groupId, name: input.name, type: input.type },
       });
     });
     this.audit.committed();
@@ -78,14 +78,14 @@ export class PoliciesService {
   async replace(
     groupId: string,
     policyId: string,
-    body: unknown,
+    body: PolicyDto,
     ifMatch: string | undefined,
     p: Principal,
   ): Promise<PolicyRow> {
     await this.policy(groupId, policyId, p);
     const now = this.clock.now();
     const errors: FieldError[] = [];
-    const input = validatePolicyInput(body, '', now, errors);
+    const input = policyInput(body, now, '', errors);
     failIfErrors(errors);
     await this.repo.transaction(async (tx) => {
       const g = await this.repo.lockGroup(tx, groupId);
@@ -94,7 +94,7 @@ export class PoliciesService {
       checkIfMatch(ifMatch, row.version);
       // A capability URL was handed out for what the policy is; a new type would make an old URL
       // do something else. Delete the policy and create another instead.
-      if (input!.type !== row.type) {
+      if (input.type !== row.type) {
         throw ProblemException.badRequest('a policy type cannot change', [
           {
             field: 'type',
@@ -103,13 +103,13 @@ export class PoliciesService {
         ]);
       }
       // Firings are counted from the change: a new schedule does not catch up on the old one's.
-      await this.repo.replacePolicy(tx, policyId, input!, this.groups.nextFiring(input!, policyId, now), now);
+      await this.repo.replacePolicy(tx, policyId, input, this.groups.nextFiring(input, policyId, now), now);
       await this.audit.record(tx, p, {
         resource: 'policies',
         action: 'update',
         id: policyId,
         project: g!.project,
-        after: { groupId, name: input!.name, type: input!.type, version: row.version + 1 },
+        after: { groupId, name: input.name, type: input.type, version: row.version + 1 },
       });
     });
     this.audit.committed();
