@@ -90,6 +90,26 @@ describe(OutboxRelay.name, () => {
     await waitUntil(() => bus.published.length === 2);
   });
 
+  it('holds its loop until every hold is released, then publishes what is pending', async () => {
+    const first = sut.hold();
+    const second = sut.hold();
+    sut.start();
+    store.add(ev(1));
+    sut.nudge();
+    await new Promise((r) => setTimeout(r, 100)); // ten polls
+    expect(bus.published).toHaveLength(0);
+    first();
+    first(); // releasing twice counts once
+    await new Promise((r) => setTimeout(r, 50));
+    expect(bus.published).toHaveLength(0);
+    second();
+    await waitUntil(() => bus.published.length === 1);
+    // drain() publishes even while held (a caller that must announce something first).
+    sut.hold();
+    store.add(ev(2));
+    expect(await sut.drain()).toBe(1);
+  });
+
   it('keeps retrying with backoff while the broker is down', async () => {
     bus.refuse = 2;
     store.add(ev(1));

@@ -9,7 +9,7 @@ import { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
 import { SCALER_SCHEMA, SERVICE } from '../data-source';
 import { ConvergeSignal } from '../state/converge.signal';
-import { toPlannerGroup, toPlannerPolicy } from '../state/group.types';
+import { PlannerGroupRow, PolicyRow, toPlannerGroup, toPlannerPolicy } from '../state/group.types';
 import { PoliciesRepository } from '../state/policies.repository';
 import { GroupsRepository } from '../state/groups.repository';
 import { SCALER_OUTBOX } from '../scaler.tokens';
@@ -81,10 +81,28 @@ export class PolicyExecutorService {
         )
       ).map((p) => [p.id, p]),
     );
+    const { out, executed, scaled, events } = this.planMany(items, groups, policies, now);
+    await this.policies.markExecuted(tx, executed, now);
+    await this.repo.setDesiredMany(tx, scaled, now);
+    await enqueueEvents(tx, SCALER_SCHEMA, events);
+    return out;
+  }
+
+  /**
+   * Decides many executions from locked rows (no I/O): the outcomes, the policies whose cooldown
+   * starts, the groups' new desired capacity and the events to enqueue. Executions of one group
+   * chain in the order given, each seeing the previous one's capacity and cooldown.
+   */
+  planMany(
+    items: readonly { policyId: string; groupId: string; trigger: string }[],
+    groups: ReadonlyMap<string, PlannerGroupRow>,
+    policies: ReadonlyMap<string, PolicyRow>,
+    now: Date,
+  ): { out: PolicyOutcome[]; executed: string[]; scaled: Map<string, number>; events: CloudEvent[] } {
     const planned = new Map<string, ReturnType<typeof toPlannerGroup>>();
     const scaled = new Map<string, number>();
     const executed: string[] = [];
-    const events = [];
+    const events: CloudEvent[] = [];
     const out: PolicyOutcome[] = [];
     for (const it of items) {
       const row = groups.get(it.groupId);
@@ -115,10 +133,7 @@ export class PolicyExecutorService {
       planned.set(row.id, r.changed ? { ...g, desired: r.desiredAfter, lastScaledAt: now } : g);
       if (r.changed) scaled.set(row.id, r.desiredAfter);
     }
-    await this.policies.markExecuted(tx, executed, now);
-    await this.repo.setDesiredMany(tx, scaled, now);
-    await enqueueEvents(tx, SCALER_SCHEMA, events);
-    return out;
+    return { out, executed, scaled, events };
   }
 
   /**

@@ -151,6 +151,32 @@ describe('SchedulerService (two replicas, real PostgreSQL + RabbitMQ)', () => {
     }
   });
 
+  it('fires a policy whose group another transaction holds once the group is free, exactly once', async () => {
+    const [a, b] = await Promise.all([startScaler(env()), startScaler(env())]);
+    const holder = new Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      const at = new Date(Date.now() + 3000);
+      const { gid, pid } = await groupWithSchedule(a.url, at, 'held');
+      // Something else (an API change, a convergence pass) holds the group row across the due time.
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM scaler.groups WHERE id = $1 FOR UPDATE', [gid]);
+      await sleep(Math.max(0, at.getTime() - Date.now()) + 1000);
+      expect(await firings([pid])).toHaveLength(0); // nothing can commit a firing of this group yet
+      await holder.query('COMMIT');
+      await waitFor(async () => (await firings([pid])).length === 1, { what: 'the firing' });
+      await waitFor(() => executed([pid]).length === 1, { what: 'its policy.executed event' });
+      await sleep(500); // a duplicate would have shown up by now
+      expect((await firings([pid])).map((f) => f.outcome)).toEqual(['executed']);
+      expect(executed([pid])).toHaveLength(1);
+      expect((await call('GET', `${a.url}/v1/groups/${gid}/state`)).body.desiredCapacity).toBe(1);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('runs a firing missed during downtime once on recovery, and records older ones as missed', async () => {
     let app = await startScaler(env());
     const { gid, pid } = await groupWithSchedule(app.url, new Date(Date.now() + 800), 'downtime');

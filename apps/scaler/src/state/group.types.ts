@@ -129,7 +129,22 @@ export interface WebhookRow {
   created_at: Date;
 }
 
-export function toPlannerGroup(g: GroupRow): Group {
+/** The group columns that planning an execution reads. */
+export type PlannerGroupRow = Pick<
+  GroupRow,
+  | 'id'
+  | 'project'
+  | 'min_entities'
+  | 'max_entities'
+  | 'cooldown_ms'
+  | 'desired'
+  | 'paused'
+  | 'deleting'
+  | 'last_scaled_at'
+  | 'termination_policy'
+>;
+
+export function toPlannerGroup(g: PlannerGroupRow): Group {
   return {
     id: g.id,
     minEntities: g.min_entities,

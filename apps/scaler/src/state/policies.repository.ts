@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { SqlRepository } from '@nephele/persistence';
 import { SCALER_DB } from '../scaler.tokens';
-import { PolicyRow } from './group.types';
+import { PlannerGroupRow, PolicyRow } from './group.types';
 
 /** One schedule firing's outcome, as `recordFiringOutcomes` stores it. */
 export interface FiringOutcome {
@@ -20,6 +20,27 @@ export interface ScheduleAdvance {
 }
 
 /**
+ * A due policy claimed with its group (both locked): the policy row, the group's planning columns
+ * and the latest firing already recorded for the policy (null when none).
+ */
+export interface ClaimedFiring {
+  readonly policy: PolicyRow;
+  readonly group: PlannerGroupRow;
+  readonly lastRecorded: Date | null;
+}
+
+/** What one batch of schedule firings writes (`recordFiringBatch`). */
+export interface FiringBatchWrite {
+  /** One firing row per policy, with its final outcome. */
+  readonly firings: readonly FiringOutcome[];
+  /** Every claimed policy's next firing (and, for executed ones, `executedAt`). */
+  readonly advances: readonly (ScheduleAdvance & { readonly executed: boolean })[];
+  /** New desired capacity of the groups that scaled. */
+  readonly desired: ReadonlyMap<string, number>;
+  readonly at: Date;
+}
+
+/**
  * The I/O of executing policies: schedule claims and firings, execution marks, alarm receipts and
  * the webhook quota. Policy and webhook rows themselves are read and written by GroupsRepository.
  */
@@ -30,63 +51,111 @@ export class PoliciesRepository extends SqlRepository {
   }
 
   /**
-   * Claims up to `limit` policies due at `now` that no other transaction holds (`FOR UPDATE SKIP
-   * LOCKED`); with `policyId` only that one; never those in `skip`.
+   * Claims up to `limit` policies due at `now` together with their groups, locking both and
+   * skipping any row another transaction holds (`FOR UPDATE OF p, g SKIP LOCKED`: this never
+   * waits, so it cannot deadlock with the paths that lock a group and then wait for its policy);
+   * with `policyId` only that one; never those in `skip`. One statement instead of a claim, a
+   * group lock and a policy lock per batch (see Note [Schedules across replicas]).
    */
-  claimDue(
+  async claimDueWithGroups(
     tx: EntityManager,
     now: Date,
     policyId: string | undefined,
     skip: readonly string[],
     limit: number,
-  ): Promise<PolicyRow[]> {
-    return tx.query(
-      `SELECT id, group_id, name, type, cooldown_ms, change, change_percent, desired_capacity, args,
-         last_executed_at, last_fired_at, next_firing_at, version, created_at
-       FROM scaler.policies WHERE next_firing_at <= $1 AND ($2::uuid IS NULL OR id = $2)
-         AND NOT (id = ANY($3::uuid[]))
-       ORDER BY next_firing_at LIMIT ${Math.trunc(limit)} FOR UPDATE SKIP LOCKED`,
+  ): Promise<ClaimedFiring[]> {
+    const rows: (PolicyRow & {
+      g_project: string | null;
+      g_min: number;
+      g_max: number;
+      g_cooldown_ms: string | number;
+      g_desired: number;
+      g_paused: boolean;
+      g_deleting: boolean;
+      g_last_scaled_at: Date | null;
+      g_termination_policy: PlannerGroupRow['termination_policy'];
+      last_recorded: Date | null;
+    })[] = await tx.query(
+      `SELECT p.id, p.group_id, p.name, p.type, p.cooldown_ms, p.change, p.change_percent, p.desired_capacity,
+         p.args, p.last_executed_at, p.last_fired_at, p.next_firing_at, p.version, p.created_at,
+         g.project AS g_project, g.min_entities AS g_min, g.max_entities AS g_max, g.cooldown_ms AS g_cooldown_ms,
+         g.desired AS g_desired, g.paused AS g_paused, g.deleting AS g_deleting,
+         g.last_scaled_at AS g_last_scaled_at, g.termination_policy AS g_termination_policy,
+         (SELECT max(f.scheduled_at) FROM scaler.schedule_firings f WHERE f.policy_id = p.id) AS last_recorded
+       FROM scaler.policies p JOIN scaler.groups g ON g.id = p.group_id
+       WHERE p.next_firing_at <= $1 AND ($2::uuid IS NULL OR p.id = $2) AND NOT (p.id = ANY($3::uuid[]))
+       ORDER BY p.next_firing_at LIMIT ${Math.trunc(limit)} FOR UPDATE OF p, g SKIP LOCKED`,
       [now, policyId ?? null, skip],
     );
+    return rows.map((r) => ({
+      policy: {
+        id: r.id,
+        group_id: r.group_id,
+        name: r.name,
+        type: r.type,
+        cooldown_ms: r.cooldown_ms,
+        change: r.change,
+        change_percent: r.change_percent,
+        desired_capacity: r.desired_capacity,
+        args: r.args,
+        last_executed_at: r.last_executed_at,
+        last_fired_at: r.last_fired_at,
+        next_firing_at: r.next_firing_at,
+        version: r.version,
+        created_at: r.created_at,
+      },
+      group: {
+        id: r.group_id,
+        project: r.g_project,
+        min_entities: r.g_min,
+        max_entities: r.g_max,
+        cooldown_ms: r.g_cooldown_ms,
+        desired: r.g_desired,
+        paused: r.g_paused,
+        deleting: r.g_deleting,
+        last_scaled_at: r.g_last_scaled_at,
+        termination_policy: r.g_termination_policy,
+      },
+      lastRecorded: r.last_recorded,
+    }));
   }
 
   /**
-   * Inserts a pending firing per policy (in policy-id order); returns the policies whose firing
-   * this transaction inserted (another replica may have fired the same time already).
+   * Writes a claimed batch's firings in one statement: the firing rows with their outcomes
+   * (executed_at is the statement's clock), each policy's next firing (and the start of its own
+   * cooldown when it executed), and the groups' new desired capacity (due for convergence).
    */
-  async claimFirings(tx: EntityManager, firings: readonly { id: string; at: Date }[]): Promise<Set<string>> {
-    if (!firings.length) return new Set();
-    const rows: { policy_id: string }[] = await tx.query(
-      `INSERT INTO scaler.schedule_firings (policy_id, scheduled_at, outcome)
-       SELECT p, t, 'pending' FROM unnest($1::uuid[], $2::timestamptz[]) AS f(p, t) ORDER BY p
-       ON CONFLICT DO NOTHING RETURNING policy_id`,
-      [firings.map((f) => f.id), firings.map((f) => f.at)],
-    );
-    return new Set(rows.map((r) => r.policy_id));
-  }
-
-  async recordFiringOutcomes(tx: EntityManager, results: readonly FiringOutcome[]): Promise<void> {
-    if (!results.length) return;
+  async recordFiringBatch(tx: EntityManager, w: FiringBatchWrite): Promise<void> {
+    const a = w.advances;
+    // Timestamps as ISO strings: node-postgres formats Date parameters slowly (local time zone).
+    // `= ANY` beside each join: the rows are found by primary key instead of by hashing the table.
+    const iso = (d: Date | null) => d && d.toISOString();
     await tx.query(
-      `UPDATE scaler.schedule_firings f SET outcome = r.o, executed_at = clock_timestamp()
-       FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS r(p, t, o)
-       WHERE f.policy_id = r.p AND f.scheduled_at = r.t`,
-      [results.map((r) => r.id), results.map((r) => r.at), results.map((r) => r.outcome)],
-    );
-  }
-
-  /** Moves each policy on to its next firing, unless it was changed meanwhile (its version). */
-  async advanceSchedules(tx: EntityManager, rows: readonly ScheduleAdvance[]): Promise<void> {
-    await tx.query(
-      `UPDATE scaler.policies p SET next_firing_at = u.n,
-         last_fired_at = GREATEST(COALESCE(p.last_fired_at, u.f), u.f)
-       FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::int[]) AS u(id, n, f, v)
-       WHERE p.id = u.id AND p.version = u.v`,
+      `WITH f AS (
+         INSERT INTO scaler.schedule_firings (policy_id, scheduled_at, outcome, executed_at)
+         SELECT p, t, o, clock_timestamp() FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS x(p, t, o)
+         ORDER BY p
+         ON CONFLICT DO NOTHING),
+       p AS (
+         UPDATE scaler.policies p SET next_firing_at = u.n,
+           last_fired_at = GREATEST(COALESCE(p.last_fired_at, u.f), u.f),
+           last_executed_at = CASE WHEN u.e THEN $11::timestamptz ELSE p.last_executed_at END
+         FROM unnest($4::uuid[], $5::timestamptz[], $6::timestamptz[], $7::int[], $8::bool[]) AS u(id, n, f, v, e)
+         WHERE p.id = ANY($4::uuid[]) AND p.id = u.id AND p.version = u.v)
+       UPDATE scaler.groups g SET desired = u.d, last_scaled_at = $11, converge_after = now(), updated_at = now()
+       FROM unnest($9::uuid[], $10::int[]) AS u(id, d) WHERE g.id = ANY($9::uuid[]) AND g.id = u.id`,
       [
-        rows.map((r) => r.id),
-        rows.map((r) => r.next),
-        rows.map((r) => r.firedAt),
-        rows.map((r) => r.version),
+        w.firings.map((r) => r.id),
+        w.firings.map((r) => iso(r.at)),
+        w.firings.map((r) => r.outcome),
+        a.map((r) => r.id),
+        a.map((r) => iso(r.next)),
+        a.map((r) => iso(r.firedAt)),
+        a.map((r) => r.version),
+        a.map((r) => r.executed),
+        [...w.desired.keys()],
+        [...w.desired.values()],
+        iso(w.at),
       ],
     );
   }
