@@ -978,6 +978,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       knownOn,
       orphansKnownOn: knownOn.get(`${c.id}\u0000orphans`) ?? new Set(),
       cloneName,
+      unique: c.unique === true,
       nodeAttr: (n, k) => nodeAttributes.get(n)?.get(k),
       score: (t) => char2score(t, health),
     });
@@ -1110,8 +1111,8 @@ function scanMinInt(text: string): number {
 }
 
 /**
- * A `<clone>` the reader supports (see Note [Clones] in clones.ts): an anonymous, non-promotable
- * clone of one primitive. Returns its primitive element, its meta attributes as the primitive
+ * A `<clone>` the reader supports (see Note [Clones] in clones.ts): a clone (anonymous or globally unique, promotable or not)
+ * of one primitive. Returns its primitive element, its meta attributes as the primitive
  * inherits them (resource-stickiness defaulting to 1) and its clone-max; refuses the rest.
  */
 function readClone(
@@ -1131,7 +1132,6 @@ function readClone(
   const promotable = legacyMaster || isTrue(eff('promotable'));
   // A globally-unique clone may run several instances on one node (clone-node-max).
   const unique = isTrue(eff('globally-unique'));
-  if (promotable && unique) ctx.refuse('promotable <clone> with globally-unique=true');
   for (const k of Object.keys(el)) {
     if (!['primitive', 'group', 'meta_attributes', 'instance_attributes', 'id', 'description', '#text'].includes(k)) ctx.refuse(`<${k}> in clone ${id}`);
   }
