@@ -215,6 +215,41 @@ function parseMsec(text: string): number | undefined {
   return n * factor[unit]!;
 }
 
+/**
+ * Pacemaker's `crm_parse_interval_spec`: an ISO 8601 duration (P…), else `crm_get_msec`;
+ * undefined when not read exactly here.
+ */
+function intervalSpecMs(text: string): number | undefined {
+  const t = text.trim();
+  if (!t.startsWith('P')) return parseMsec(t);
+  const m = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(t);
+  if (!m || t === 'P' || t.endsWith('T')) return undefined;
+  const [w, d, h, min, sec] = m.slice(1).map((x) => Number(x ?? '0'));
+  return ((((w! * 7 + d!) * 24 + h!) * 60 + min!) * 60 + sec!) * 1000;
+}
+
+/** An `<op>` of a primitive as failure handling matches it (Note [Failure handling]). */
+interface OpConfig {
+  name: string;
+  intervalMs: number | undefined;
+  onFail: string | undefined;
+}
+
+/**
+ * The on-fail of a failed operation (`unpack_operation`): that of the `<op>` (even disabled) with its name
+ * and interval (`find_rsc_op_entry`; its attribute, else its meta attribute), else op_defaults',
+ * else restart. Undefined when it cannot be told exactly here: a stop, demote, migration or
+ * notify (their defaults and fallbacks differ), or an `<op>` interval not read.
+ */
+function failedOpOnFail(op: XmlNode, configured: readonly OpConfig[], defaultOnFail: string | undefined): string | undefined {
+  const task = attr(op, 'operation') ?? '';
+  if (!['start', 'monitor', 'promote'].includes(task) || configured.some((c) => c.intervalMs === undefined)) return undefined;
+  const interval = Number(attr(op, 'interval') ?? '0');
+  const entry = configured.find((c) => c.name.toLowerCase() === task && c.intervalMs === interval);
+  const value = (entry?.onFail ?? defaultOnFail ?? 'restart').toLowerCase();
+  return value === 'demote' ? undefined : value;
+}
+
 /** Failure timeouts count in whole seconds in Pacemaker. */
 function timeoutMs(text: string): number | undefined {
   const ms = parseMsec(text);
@@ -375,6 +410,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   // fails, so it is read as long as the resource has no failure (in its history or fail counts).
   const ON_FAIL = ['ignore', 'block', 'stop', 'restart', 'standby', 'fence', 'demote', 'restart-container'];
   const onFailOf = new Map<string, string>();
+  const opConfigs = new Map<string, OpConfig[]>();
   const defaultOnFail = opDefaults.get('on-fail');
   if (defaultOnFail !== undefined && !ON_FAIL.includes(defaultOnFail)) unsupported(`on-fail=${defaultOnFail} in op_defaults`);
   const defaults: ResourceDefaults = {};
@@ -415,8 +451,11 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     primitiveEl.set(id, p);
     auditMeta(meta, `primitive ${id}`, unsupported);
     (utilization.use as Record<string, Record<string, number>>)[id] = readAmounts(nvpairs(p, 'utilization', unsupported), `primitive ${id}`);
+    const configured: OpConfig[] = [];
+    opConfigs.set(id, configured);
     for (const op of children(child(p, 'operations'), 'op')) {
       const onFail = attr(op, 'on-fail') ?? nvpairs(op, 'meta_attributes', unsupported).get('on-fail');
+      configured.push({ name: attr(op, 'name') ?? '', intervalMs: intervalSpecMs(attr(op, 'interval') ?? '0'), onFail });
       // on-fail=fence on a stop is what a failed stop does anyway with fencing (see failedStopOk).
       const fenceStop = onFail === 'fence' && attr(op, 'name') === 'stop' && stonithEnabled && hasStonithDevice;
       if (onFail !== undefined && !ON_FAIL.includes(onFail)) unsupported(`on-fail=${onFail} on ${id}`);
@@ -818,7 +857,13 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       if (attr(lr, 'container') !== undefined) unsupported(`lrm_resource ${rid} in a container`);
       if (attr(lr, 'shutdown-lock') !== undefined) unsupported(`shutdown-lock on ${rid}`);
       const ops = children(lr, 'lrm_rsc_op');
-      if (onFailOf.has(rid) && ops.some(opFailed)) unsupported(`on-fail=${onFailOf.get(rid)} on ${rid} with a failed operation`);
+      if (onFailOf.has(rid) || onFailOf.has(rid.replace(/:\d+$/, ''))) {
+        const configured = opConfigs.get(rid) ?? opConfigs.get(rid.replace(/:\d+$/, '')) ?? [];
+        for (const op of ops.filter(opFailed)) {
+          const onFail = failedOpOnFail(op, configured, defaultOnFail) ?? onFailOf.get(rid) ?? onFailOf.get(rid.replace(/:\d+$/, ''));
+          if (onFail !== 'restart') unsupported(`on-fail=${onFail} on ${rid} with a failed operation`);
+        }
+      }
       auditOps(ops, rid, unsupported, fencing.unclean.get(name)?.reason === `${rid} failed there`, promotablePrimitives.has(rid.replace(/:\d+$/, '')));
       // A clone's history on a node is that of the first instance active nowhere yet (Note [Clones]).
       const cloneSpec = clonePrimitive.get(rid.replace(/:\d+$/, ''));
@@ -1350,7 +1395,12 @@ function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void, f
 // standby, fence, ignore, demote). It is applied while unpacking a failed operation of the history
 // (`unpack_rsc_op_failure`); on-fail=ignore also makes the resource ignore its migration-threshold
 // then. Without any failed operation and any fail count of the resource, the value is therefore
-// never consulted: the reader accepts it, and refuses the resource as soon as it has either.
+// never consulted: the reader accepts it, and refuses the resource as soon as it has either, unless
+// each failed operation is a start, monitor or promote whose own on-fail is restart: that of the
+// `<op>` (even a disabled one: `custom_action` includes them) with the operation's name and interval (`find_rsc_op_entry`, the interval read
+// with `crm_parse_interval_spec`, ISO 8601 durations included; its attribute over its meta
+// attribute), else op_defaults', else restart (`unpack_operation`). An on-fail set on another
+// operation of the resource then changes nothing.
 
 // Note [Fail counts]
 // ~~~~~~~~~~~~~~~~~~
