@@ -794,10 +794,12 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (inCcm !== undefined && !/^(true|false|yes|no|on|off|0|1)$/i.test(inCcm.trim())) unsupported(`node_state in_ccm=${inCcm} on ${name}`);
     const join = attr(ns, 'join') ?? 'member';
     if (join !== 'member' && join !== 'down' && isTrue(inCcm) && attr(ns, 'crmd') === 'online') unsupported(`node ${name} pending (join=${join})`);
-    const shutdownAttr = attr(ns, 'shutdown');
-    if (shutdownAttr !== undefined && shutdownAttr !== '0') unsupported(`node ${name} shutting down`);
+    // see Note [Shutting down]
+    const shutdownValue = nodeAttributes.get(name)!.get('shutdown');
+    const shuttingDown = shutdownValue !== undefined && shutdownValue !== '0';
     let up = isTrue(inCcm) && attr(ns, 'crmd') === 'online' && join === 'member';
-    if (stonithEnabled) {
+    if (stonithEnabled && shuttingDown) up = (attr(ns, 'crmd') ?? '').toLowerCase() === 'online';
+    else if (stonithEnabled) {
       const fs = fencingNodeState({ inCcm, crmd: attr(ns, 'crmd'), join: attr(ns, 'join'), expected: attr(ns, 'expected') }, false, isTrue);
       // A pending node is online in standby, and Pacemaker blocks actions that wait on it (measured:
       // the stop of what runs there, and starts elsewhere): outside the subset.
@@ -821,9 +823,9 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       break;
     }
     const merged = nodeAttributes.get(name)!;
-    if (isTrue(merged.get('standby'))) nodeStandby.set(name, true);
+    if (isTrue(merged.get('standby')) || (up && shuttingDown)) nodeStandby.set(name, true);
     if (isTrue(merged.get('maintenance'))) unsupported(`node ${name} in maintenance`);
-    for (const k of ['shutdown', 'terminate']) {
+    for (const k of ['terminate']) {
       const v = merged.get(k);
       if (v !== undefined && v !== '0' && v !== '' && v !== 'false') unsupported(`node attribute ${k}=${v} on ${name}`);
     }
@@ -1336,7 +1338,7 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 //   primitive's mandatory colocation with one (see Note [Colocation with a clone]); promotable
 //   clones, clones of groups, colocations naming a clone, constraints naming a cloned primitive,
 //   several active histories of one clone on a node and more active instances than clone-max are refused;
-// - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;
+// - nodes of another type (remote, ping), nodes in maintenance or pending;
 // - operation history: see auditOps;
 // - fencing: see Note [Fencing] (fencing.ts); pending nodes, unfencing, and anything Pacemaker
 //   would leave active on a node it does not fence are refused.
@@ -1388,6 +1390,14 @@ function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void, f
     else if (Number(attr(op, 'call-id') ?? '0') < 0) refuse(`pending ${operation} of ${rid}`);
   }
 }
+
+// Note [Shutting down]
+// ~~~~~~~~~~~~~~~~~~~~
+// A node whose `shutdown` node attribute is set to anything but "0" (`pe__shutdown_requested`)
+// is shutting down: with fencing it is online exactly when its controller is (crmd=online; it is
+// neither unclean nor pending then), and online it runs nothing (`unpack_node_state`: weight
+// -INFINITY; `pcmk__node_available`): resources move off it as off a node in standby. The
+// node_state's own `shutdown` XML attribute is not read by the 2.1.5 scheduler.
 
 // Note [Failure handling]
 // ~~~~~~~~~~~~~~~~~~~~~~~
