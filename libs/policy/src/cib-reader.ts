@@ -215,6 +215,41 @@ function parseMsec(text: string): number | undefined {
   return n * factor[unit]!;
 }
 
+/**
+ * Pacemaker's `crm_parse_interval_spec`: an ISO 8601 duration (P…), else `crm_get_msec`;
+ * undefined when not read exactly here.
+ */
+function intervalSpecMs(text: string): number | undefined {
+  const t = text.trim();
+  if (!t.startsWith('P')) return parseMsec(t);
+  const m = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(t);
+  if (!m || t === 'P' || t.endsWith('T')) return undefined;
+  const [w, d, h, min, sec] = m.slice(1).map((x) => Number(x ?? '0'));
+  return ((((w! * 7 + d!) * 24 + h!) * 60 + min!) * 60 + sec!) * 1000;
+}
+
+/** An `<op>` of a primitive as failure handling matches it (Note [Failure handling]). */
+interface OpConfig {
+  name: string;
+  intervalMs: number | undefined;
+  onFail: string | undefined;
+}
+
+/**
+ * The on-fail of a failed operation (`unpack_operation`): that of the `<op>` (even disabled) with its name
+ * and interval (`find_rsc_op_entry`; its attribute, else its meta attribute), else op_defaults',
+ * else restart. Undefined when it cannot be told exactly here: a stop, demote, migration or
+ * notify (their defaults and fallbacks differ), or an `<op>` interval not read.
+ */
+function failedOpOnFail(op: XmlNode, configured: readonly OpConfig[], defaultOnFail: string | undefined): string | undefined {
+  const task = attr(op, 'operation') ?? '';
+  if (!['start', 'monitor', 'promote'].includes(task) || configured.some((c) => c.intervalMs === undefined)) return undefined;
+  const interval = Number(attr(op, 'interval') ?? '0');
+  const entry = configured.find((c) => c.name.toLowerCase() === task && c.intervalMs === interval);
+  const value = (entry?.onFail ?? defaultOnFail ?? 'restart').toLowerCase();
+  return value === 'demote' ? undefined : value;
+}
+
 /** Failure timeouts count in whole seconds in Pacemaker. */
 function timeoutMs(text: string): number | undefined {
   const ms = parseMsec(text);
@@ -375,6 +410,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   // fails, so it is read as long as the resource has no failure (in its history or fail counts).
   const ON_FAIL = ['ignore', 'block', 'stop', 'restart', 'standby', 'fence', 'demote', 'restart-container'];
   const onFailOf = new Map<string, string>();
+  const opConfigs = new Map<string, OpConfig[]>();
   const defaultOnFail = opDefaults.get('on-fail');
   if (defaultOnFail !== undefined && !ON_FAIL.includes(defaultOnFail)) unsupported(`on-fail=${defaultOnFail} in op_defaults`);
   const defaults: ResourceDefaults = {};
@@ -415,8 +451,11 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     primitiveEl.set(id, p);
     auditMeta(meta, `primitive ${id}`, unsupported);
     (utilization.use as Record<string, Record<string, number>>)[id] = readAmounts(nvpairs(p, 'utilization', unsupported), `primitive ${id}`);
+    const configured: OpConfig[] = [];
+    opConfigs.set(id, configured);
     for (const op of children(child(p, 'operations'), 'op')) {
       const onFail = attr(op, 'on-fail') ?? nvpairs(op, 'meta_attributes', unsupported).get('on-fail');
+      configured.push({ name: attr(op, 'name') ?? '', intervalMs: intervalSpecMs(attr(op, 'interval') ?? '0'), onFail });
       // on-fail=fence on a stop is what a failed stop does anyway with fencing (see failedStopOk).
       const fenceStop = onFail === 'fence' && attr(op, 'name') === 'stop' && stonithEnabled && hasStonithDevice;
       if (onFail !== undefined && !ON_FAIL.includes(onFail)) unsupported(`on-fail=${onFail} on ${id}`);
@@ -755,10 +794,12 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (inCcm !== undefined && !/^(true|false|yes|no|on|off|0|1)$/i.test(inCcm.trim())) unsupported(`node_state in_ccm=${inCcm} on ${name}`);
     const join = attr(ns, 'join') ?? 'member';
     if (join !== 'member' && join !== 'down' && isTrue(inCcm) && attr(ns, 'crmd') === 'online') unsupported(`node ${name} pending (join=${join})`);
-    const shutdownAttr = attr(ns, 'shutdown');
-    if (shutdownAttr !== undefined && shutdownAttr !== '0') unsupported(`node ${name} shutting down`);
+    // see Note [Shutting down]
+    const shutdownValue = nodeAttributes.get(name)!.get('shutdown');
+    const shuttingDown = shutdownValue !== undefined && shutdownValue !== '0';
     let up = isTrue(inCcm) && attr(ns, 'crmd') === 'online' && join === 'member';
-    if (stonithEnabled) {
+    if (stonithEnabled && shuttingDown) up = (attr(ns, 'crmd') ?? '').toLowerCase() === 'online';
+    else if (stonithEnabled) {
       const fs = fencingNodeState({ inCcm, crmd: attr(ns, 'crmd'), join: attr(ns, 'join'), expected: attr(ns, 'expected') }, false, isTrue);
       // A pending node is online in standby, and Pacemaker blocks actions that wait on it (measured:
       // the stop of what runs there, and starts elsewhere): outside the subset.
@@ -782,9 +823,9 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       break;
     }
     const merged = nodeAttributes.get(name)!;
-    if (isTrue(merged.get('standby'))) nodeStandby.set(name, true);
+    if (isTrue(merged.get('standby')) || (up && shuttingDown)) nodeStandby.set(name, true);
     if (isTrue(merged.get('maintenance'))) unsupported(`node ${name} in maintenance`);
-    for (const k of ['shutdown', 'terminate']) {
+    for (const k of ['terminate']) {
       const v = merged.get(k);
       if (v !== undefined && v !== '0' && v !== '' && v !== 'false') unsupported(`node attribute ${k}=${v} on ${name}`);
     }
@@ -818,7 +859,13 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       if (attr(lr, 'container') !== undefined) unsupported(`lrm_resource ${rid} in a container`);
       if (attr(lr, 'shutdown-lock') !== undefined) unsupported(`shutdown-lock on ${rid}`);
       const ops = children(lr, 'lrm_rsc_op');
-      if (onFailOf.has(rid) && ops.some(opFailed)) unsupported(`on-fail=${onFailOf.get(rid)} on ${rid} with a failed operation`);
+      if (onFailOf.has(rid) || onFailOf.has(rid.replace(/:\d+$/, ''))) {
+        const configured = opConfigs.get(rid) ?? opConfigs.get(rid.replace(/:\d+$/, '')) ?? [];
+        for (const op of ops.filter(opFailed)) {
+          const onFail = failedOpOnFail(op, configured, defaultOnFail) ?? onFailOf.get(rid) ?? onFailOf.get(rid.replace(/:\d+$/, ''));
+          if (onFail !== 'restart') unsupported(`on-fail=${onFail} on ${rid} with a failed operation`);
+        }
+      }
       auditOps(ops, rid, unsupported, fencing.unclean.get(name)?.reason === `${rid} failed there`, promotablePrimitives.has(rid.replace(/:\d+$/, '')));
       // A clone's history on a node is that of the first instance active nowhere yet (Note [Clones]).
       const cloneSpec = clonePrimitive.get(rid.replace(/:\d+$/, ''));
@@ -978,6 +1025,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       knownOn,
       orphansKnownOn: knownOn.get(`${c.id}\u0000orphans`) ?? new Set(),
       cloneName,
+      unique: c.unique === true,
       nodeAttr: (n, k) => nodeAttributes.get(n)?.get(k),
       score: (t) => char2score(t, health),
     });
@@ -1110,8 +1158,8 @@ function scanMinInt(text: string): number {
 }
 
 /**
- * A `<clone>` the reader supports (see Note [Clones] in clones.ts): an anonymous, non-promotable
- * clone of one primitive. Returns its primitive element, its meta attributes as the primitive
+ * A `<clone>` the reader supports (see Note [Clones] in clones.ts): a clone (anonymous or globally unique, promotable or not)
+ * of one primitive. Returns its primitive element, its meta attributes as the primitive
  * inherits them (resource-stickiness defaulting to 1) and its clone-max; refuses the rest.
  */
 function readClone(
@@ -1131,7 +1179,6 @@ function readClone(
   const promotable = legacyMaster || isTrue(eff('promotable'));
   // A globally-unique clone may run several instances on one node (clone-node-max).
   const unique = isTrue(eff('globally-unique'));
-  if (promotable && unique) ctx.refuse('promotable <clone> with globally-unique=true');
   for (const k of Object.keys(el)) {
     if (!['primitive', 'group', 'meta_attributes', 'instance_attributes', 'id', 'description', '#text'].includes(k)) ctx.refuse(`<${k}> in clone ${id}`);
   }
@@ -1291,7 +1338,7 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 //   primitive's mandatory colocation with one (see Note [Colocation with a clone]); promotable
 //   clones, clones of groups, colocations naming a clone, constraints naming a cloned primitive,
 //   several active histories of one clone on a node and more active instances than clone-max are refused;
-// - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;
+// - nodes of another type (remote, ping), nodes in maintenance or pending;
 // - operation history: see auditOps;
 // - fencing: see Note [Fencing] (fencing.ts); pending nodes, unfencing, and anything Pacemaker
 //   would leave active on a node it does not fence are refused.
@@ -1344,13 +1391,26 @@ function auditOps(ops: XmlNode[], rid: string, refuse: (what: string) => void, f
   }
 }
 
+// Note [Shutting down]
+// ~~~~~~~~~~~~~~~~~~~~
+// A node whose `shutdown` node attribute is set to anything but "0" (`pe__shutdown_requested`)
+// is shutting down: with fencing it is online exactly when its controller is (crmd=online; it is
+// neither unclean nor pending then), and online it runs nothing (`unpack_node_state`: weight
+// -INFINITY; `pcmk__node_available`): resources move off it as off a node in standby. The
+// node_state's own `shutdown` XML attribute is not read by the 2.1.5 scheduler.
+
 // Note [Failure handling]
 // ~~~~~~~~~~~~~~~~~~~~~~~
 // `on-fail` says what Pacemaker does when an operation fails (restart, the default; block, stop,
 // standby, fence, ignore, demote). It is applied while unpacking a failed operation of the history
 // (`unpack_rsc_op_failure`); on-fail=ignore also makes the resource ignore its migration-threshold
 // then. Without any failed operation and any fail count of the resource, the value is therefore
-// never consulted: the reader accepts it, and refuses the resource as soon as it has either.
+// never consulted: the reader accepts it, and refuses the resource as soon as it has either, unless
+// each failed operation is a start, monitor or promote whose own on-fail is restart: that of the
+// `<op>` (even a disabled one: `custom_action` includes them) with the operation's name and interval (`find_rsc_op_entry`, the interval read
+// with `crm_parse_interval_spec`, ISO 8601 durations included; its attribute over its meta
+// attribute), else op_defaults', else restart (`unpack_operation`). An on-fail set on another
+// operation of the resource then changes nothing.
 
 // Note [Fail counts]
 // ~~~~~~~~~~~~~~~~~~

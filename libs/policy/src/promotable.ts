@@ -4,8 +4,8 @@ import { INFINITY, addScores } from './score.util';
 
 // Note [Promotable clones]
 // ~~~~~~~~~~~~~~~~~~~~~~~~
-// A promotable clone (meta promotable=true, or the legacy `<master>` element) is an anonymous
-// clone (Note [Clones] in clones.ts) whose instances are then given a role, Promoted or
+// A promotable clone (meta promotable=true, or the legacy `<master>` element) is a clone (Note
+// [Clones] in clones.ts), anonymous or globally unique, whose instances are then given a role, Promoted or
 // Unpromoted (Pacemaker 2.1.5 `pcmk__set_instance_roles`, after the instances are assigned). What
 // changes *where* instances run, as opposed to in which role:
 // - promotion scores (`pcmk__add_promotion_scores`, when the clone is assigned): for each instance
@@ -20,6 +20,8 @@ import { INFINITY, addScores } from './score.util';
 //   · everywhere when the instance is active nowhere and has history nowhere;
 //   · otherwise where it has history or is active;
 //   and only where the instance's node score is not negative at that moment.
+//   For a globally-unique clone (`pe_rsc_unique`) the first two rules do not apply, <name> is the
+//   instance id (its history is recorded under it) and there is no fallback to `master-<primitive>`.
 // - nothing else Nephele reads: a location with role=Promoted applies only to a resource whose next
 //   role is Promoted when locations are applied, which never happens then (target-role=Promoted is
 //   ignored, `get_target_role`, so the next role is still unknown); it only steers promotion.
@@ -45,6 +47,8 @@ export interface PromotionInputs {
   orphansKnownOn: ReadonlySet<string>;
   /** The last history id mapped to an instance that differs from its id (Pacemaker's `clone_name`). */
   cloneName: ReadonlyMap<string, string>;
+  /** A globally-unique clone: its instances' history is their own (no "active here"/"probed here" rules, no fallback name). */
+  unique?: boolean;
   /** A node attribute (merged: transient over permanent). */
   nodeAttr: (node: string, name: string) => string | undefined;
   /** Pacemaker's char2score. */
@@ -69,15 +73,15 @@ export function promotionScores(p: PromotionInputs): Record<string, Record<strin
     const where = p.activeOn(inst);
     const applies = (node: string): boolean => {
       const active = activeHere.get(node);
-      if (active === inst) return true;
-      if (active === undefined && anyKnown(node)) return true;
+      if (!p.unique && active === inst) return true;
+      if (!p.unique && active === undefined && anyKnown(node)) return true;
       if (where === undefined && known.size === 0) return true;
       return known.has(node) || where === node;
     };
     const name = p.cloneName.get(inst) ?? inst;
     for (const node of p.nodes) {
       if (!applies(node)) continue;
-      const text = p.nodeAttr(node, `master-${name}`) ?? (inst !== p.primitive ? p.nodeAttr(node, `master-${p.primitive}`) : undefined);
+      const text = p.nodeAttr(node, `master-${name}`) ?? (inst !== p.primitive && !p.unique ? p.nodeAttr(node, `master-${p.primitive}`) : undefined);
       if (text === undefined) continue;
       (out[inst] ??= {})[node] = p.score(text);
     }
