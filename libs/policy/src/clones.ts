@@ -1,7 +1,7 @@
 import type { Assignment, Rsc } from './assign';
 import type { CloneSpec, ClusterSpec, OrderConstraint } from './cluster.types';
 import { foldDependentsIntoClone, instanceColocationScore } from './clone-colocation';
-import { INFINITY } from './score.util';
+import { INFINITY, addScores } from './score.util';
 
 // Note [Clones]
 // ~~~~~~~~~~~~~
@@ -99,9 +99,21 @@ export function assignClone(ctx: CloneAssignContext, clone: Rsc): number {
       else if (clone.w[n]! < 0) inst.w[n] = clone.w[n]!;
       else if (count[n]! >= perHost) inst.w[n] = -INFINITY;
     }
+    // A group instance: `common_update_score` reaches its members too (see Note [Clones of groups]).
+    for (const m of inst.members ?? []) {
+      for (let n = 0; n < ctx.N; n++) {
+        if (!ctx.available[n] || (clone.w[n]! >= 0 && count[n]! >= perHost)) m.w[n] = -INFINITY;
+        else if (clone.w[n]! < 0) m.w[n] = addScores(m.w[n]!, clone.w[n]!);
+      }
+    }
     const backup = inst.w.slice();
     if (allColoc) ctx.appendParentColocations(inst);
     const chosen = ctx.assignInstance(inst, prefer);
+    if (chosen >= 0 && prefer >= 0 && chosen !== prefer && inst.members) {
+      // `pcmk__unassign_resource` does nothing for a group: its members stay assigned, uncounted.
+      inst.w = backup;
+      return false;
+    }
     if (chosen >= 0 && prefer >= 0 && chosen !== prefer) {
       inst.w = backup;
       inst.provisional = true;
@@ -123,10 +135,12 @@ export function assignClone(ctx: CloneAssignContext, clone: Rsc): number {
   for (const inst of instances) {
     if (!inst.provisional) continue;
     if (assigned >= max) {
-      for (let n = 0; n < ctx.N; n++) inst.w[n] = -INFINITY;
-      inst.bans.set(-1, `clone-max ${max} reached`);
-      inst.provisional = false;
-      inst.assigned = -1;
+      for (const r of [inst, ...(inst.members ?? [])]) {
+        for (let n = 0; n < ctx.N; n++) r.w[n] = -INFINITY;
+        r.bans.set(-1, `clone-max ${max} reached`);
+        r.provisional = false;
+        r.assigned = -1;
+      }
     } else if (attempt(inst, -1)) assigned++;
   }
   clone.provisional = false;
