@@ -726,7 +726,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     if (roleOrderFirsts.has(o.then) || promotedColocations.some((pc) => pc.clone === o.then)) unsupported(`rsc_order ${o.id} starting promotable clone ${o.then} (with the promoted role of which something is colocated) after ${o.first}`);
   }
   const clonesOfGroups = new Set([...clonedGroupMember.values()].map((m) => m.clone.id));
-  for (const o of orders) for (const n of [o.first, o.then]) if (clonesOfGroups.has(n)) unsupported(`rsc_order ${o.id} with clone ${n} of a group`);
+  for (const o of orders) for (const n of [o.first, o.then]) if (clonesOfGroups.has(n) && (o.kind ?? 'Mandatory') === 'Serialize') unsupported(`Serialize rsc_order ${o.id} with clone ${n} of a group`);
   for (const t of ticketDeps) if (clonesOfGroups.has(t.resource)) unsupported(`rsc_ticket ${t.id} with clone ${t.resource} of a group`);
   const loop = orderLoop(orders.map((o) => [groupOf.get(o.first) ?? o.first, groupOf.get(o.then) ?? o.then]));
   if (loop) unsupported(`rsc_order constraints that form a loop (${loop.join(' → ')})`);

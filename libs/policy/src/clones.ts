@@ -184,17 +184,19 @@ export function cloneOrderEdges(spec: ClusterSpec, a: Assignment, o: OrderConstr
     const r = a.byId.get(id);
     return r ? [r] : [];
   };
-  const fs = members(o.first);
-  const ts = members(o.then);
+  // A group instance (see Note [Clones of groups] in clone-groups.ts) runs when its last member
+  // can (the members start in turn); what it is ordered after binds each member.
+  const fs = members(o.first).map((r) => (r.members ? r.members[r.members.length - 1]! : r));
+  const ts = members(o.then).flatMap((r) => (r.members ? r.members.map((m) => ({ m, at: r })) : [{ m: r, at: r }]));
   const firsts = fs.map((r) => r.index);
   if (fs.length === 0 || ts.length === 0 || o.first === o.then) return { firsts: [], edges: [] };
   const fClone = specOf(o.first);
   const tClone = specOf(o.then);
   const min = fClone?.min ?? 1;
   const edges: OrderEdge[] = [];
-  for (const t of ts) {
+  for (const { m: t, at } of ts) {
     if (fClone && tClone?.interleave && fClone.min === undefined) {
-      const local = fs.filter((f) => f.assigned >= 0 && f.assigned === t.assigned).map((f) => f.index);
+      const local = fs.filter((f) => f.assigned >= 0 && f.assigned === at.assigned).map((f) => f.index);
       // No instance on its node: only a symmetrical order inhibits it (`pe_order_runnable_left|
       // pe_order_implies_then` in `multi_update_interleave_actions`), an asymmetrical one does not.
       if (local.length === 0 && o.symmetrical === false) continue;
