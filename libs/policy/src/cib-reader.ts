@@ -1334,7 +1334,8 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 // - clones: anonymous clones of one primitive are read, with locations, orders and tickets naming
 //   them (see Note [Clones] and Note [Clone orders] in clones.ts), globally-unique ones too, and a
 //   primitive's mandatory colocation with one (see Note [Colocation with a clone]); promotable
-//   clones, clones of groups, colocations naming a clone, constraints naming a cloned primitive,
+//   clones, promotable or globally-unique clones of groups (anonymous ones: Note [Clones of groups]
+//   in clone-groups.ts), colocations naming a clone, constraints naming a cloned primitive,
 //   several active histories of one clone on a node and more active instances than clone-max are refused;
 // - nodes of another type (remote, ping), nodes in maintenance, shutting down or pending;
 // - operation history: see auditOps;

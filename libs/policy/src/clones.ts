@@ -27,8 +27,9 @@ import { INFINITY, addScores } from './score.util';
 //   Before each attempt an instance gets −INFINITY on unavailable nodes and on nodes that already
 //   run clone-node-max instances, and the clone's score where the clone's is negative
 //   (`can_run_instance`). The available nodes counted are the clone's allowed ones.
-// Constraints naming the clone other than locations, clones of groups and promotable clones are
-// refused by the reader.
+// Clones of groups: see Note [Clones of groups] (clone-groups.ts). Constraints naming the clone
+// other than locations, orders and the colocations of Note [Colocation with a clone] are refused
+// by the reader.
 
 /** What the clone assigner needs from assign.ts. */
 export interface CloneAssignContext {
