@@ -42,7 +42,7 @@ const steps = {
   lint: [
     'sh',
     '-c',
-    'npx nx show projects >/dev/null && npx eslint . --max-warnings 0 && node tools/ts-run.js tools/docs/src/check.ts && node tools/ts-run.js tools/arch/measure.ts --check',
+    'npx nx show projects >/dev/null && npx eslint . --max-warnings 0 && node tools/ts-run.js tools/docs/src/check.ts && node tools/ts-run.js tools/arch/openapi-gaps.ts --check && node tools/ts-run.js tools/arch/measure.ts --check',
   ],
   unit: nx(['test'], 2),
   build: nx(['build'], 2),
