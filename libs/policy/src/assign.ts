@@ -210,7 +210,7 @@ export function assignResources(
   const byId = new Map<string, Rsc>();
   for (const r of resources) byId.set(r.id, r);
   const groups = buildGroups(spec, byId, N);
-  const clones = buildClones(spec, byId, N);
+  const clones = buildClones(spec, byId, groups, N);
   const entity = (id: string): Rsc | undefined => byId.get(id) ?? groups.get(id) ?? clones.get(id);
 
   // Locations, in reverse CIB order (see Note [Pacemaker assignment], step 2).
@@ -224,7 +224,7 @@ export function assignResources(
     // A location on a group applies to the group and its first member; the later members get it
     // with score 0 (`pcmk__group_apply_location` resets the copy they see).
     // A location on a clone applies to the clone and to every instance.
-    for (const r of [target, ...(target.members ?? []).slice(0, 1), ...(target.instances ?? [])]) {
+    for (const r of [target, ...(target.members ?? []).slice(0, 1), ...(target.instances ?? []).flatMap((i) => [i, ...(i.members ?? []).slice(0, 1)])]) {
       r.w[n] = addScores(r.w[n]!, l.score);
       if (l.score <= -INFINITY) r.bans.set(n, `location ${l.id}`);
     }
@@ -332,7 +332,8 @@ export function assignResources(
   // Priority order, stable; a group takes its first member's place.
   const top: Rsc[] = [];
   for (const r of resources) {
-    const t = r.group ?? r.clone ?? r;
+    const g = r.group ?? r;
+    const t = g.clone ?? g;
     if (!top.includes(t)) top.push(t);
   }
   const position = new Map(top.map((t, i) => [t, i]));
@@ -447,10 +448,11 @@ function banInsufficientCapacity(ctx: Ctx, r: Rsc): number[] {
 }
 
 /** The clone entities of `spec.clones`, linked to their instances (see Note [Clones] in clones.ts). */
-function buildClones(spec: ClusterSpec, byId: Map<string, Rsc>, N: number): Map<string, Rsc> {
+function buildClones(spec: ClusterSpec, byId: Map<string, Rsc>, groups: Map<string, Rsc>, N: number): Map<string, Rsc> {
   const clones = new Map<string, Rsc>();
   for (const c of spec.clones ?? []) {
-    const instances = c.instances.map((id) => byId.get(id)).filter((m): m is Rsc => m !== undefined && m.group === undefined && m.clone === undefined);
+    // An instance is a primitive, or a group (see Note [Clones of groups] in clone-groups.ts).
+    const instances = c.instances.map((id) => byId.get(id) ?? groups.get(id)).filter((m): m is Rsc => m !== undefined && m.group === undefined && m.clone === undefined);
     if (instances.length === 0 || byId.has(c.id) || clones.has(c.id)) continue;
     const clone: Rsc = { ...collective(c.id, instances[0]!.spec, c.priority, N), active: instances.some((m) => m.active), instances, cloneMax: c.max };
     if ((c.nodeMax ?? 1) > 1) clone.cloneNodeMax = c.nodeMax!;
@@ -529,7 +531,7 @@ function assign(ctx: Ctx, r: Rsc, prefer = -1): number {
   // A member is never assigned before its group (`pcmk__primitive_assign`), nor an instance before its clone.
   if (r.group && !r.group.allocating) assign(ctx, r.group);
   if (r.clone && !r.clone.allocating) assign(ctx, r.clone);
-  if (r.members) return assignGroup(ctx, r);
+  if (r.members) return assignGroup(ctx, r, prefer);
   if (r.instances) return r.promotable ? assignPromotable(ctx, r, r.promotable) : assignClone(ctx, r);
   if (!r.provisional) return r.assigned;
   if (r.allocating) return -1; // assignment loop
@@ -562,14 +564,14 @@ function assign(ctx: Ctx, r: Rsc, prefer = -1): number {
  * `pcmk__group_assign`: expand the group's colocations to its members, then assign the members
  * in order. The group's node is the first member's node that is assigned.
  */
-function assignGroup(ctx: Ctx, g: Rsc): number {
+function assignGroup(ctx: Ctx, g: Rsc, prefer = -1): number {
   if (!g.provisional) return g.assigned;
   if (g.allocating) return -1; // assignment loop
   g.allocating = true;
   expandGroupColocations(g);
   let first = -1;
   for (const m of g.members!) {
-    const n = assign(ctx, m);
+    const n = assign(ctx, m, prefer);
     if (first < 0) first = n;
   }
   g.provisional = false;

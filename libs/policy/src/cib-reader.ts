@@ -1,4 +1,5 @@
 import { startDigest } from './digest';
+import { ClonedGroupMember, ClonedGroupStatus } from './clone-groups';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import {
   CloneSpec,
@@ -491,6 +492,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   // place (see Note [Groups], Note [Clones]).
   const clones: CloneSpec[] = [];
   const clonePrimitive = new Map<string, CloneSpec>();
+  const clonedGroupMember = new Map<string, ClonedGroupMember>();
+  const clonedGroupIds = new Set<string>();
   for (const { kind, el } of topLevelResources(xml, resourcesEl)) {
     if (kind === 'primitive') {
       readPrimitive(el);
@@ -503,6 +506,22 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
         kind === 'master',
       );
       if (!c) continue;
+      if (children(el, 'group').length > 0) {
+        const g = readClonedGroup(c, { rscDefaults, refuse: unsupported, nvpairs: (x) => nvpairs(x, 'meta_attributes', unsupported), auditMeta: (m, w) => auditMeta(m, w, unsupported), num }, (p, meta) => {
+          const before = resources.length;
+          readPrimitive(p, meta);
+          const r = resources.pop()!;
+          if (resources.length !== before) throw new CibError(`clone ${c.id} could not be read`);
+          return r;
+        });
+        resources.push(...g.resources);
+        groups.push(...g.groups);
+        clones.push(g.clone);
+        for (const [m, info] of g.members) clonedGroupMember.set(m, info);
+        clonedGroupIds.add(g.groupId);
+        metaOf.set(c.id, c.meta);
+        continue;
+      }
       const before = resources.length;
       readPrimitive(c.primitive, { id: c.id, meta: c.meta });
       const r = resources.pop()!;
@@ -561,8 +580,11 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   for (const id of cloneIds) if (resourceIds.has(id) || groupIds.has(id) || clonePrimitive.has(id)) unsupported(`clone ${id} with the id of another resource`);
   // Constraints on clones: locations only, and never on the cloned primitive itself.
   const cloneConstraint = (kind: string, id: string, names: Array<string | undefined>): boolean => {
-    const hit = names.find((n) => n !== undefined && (cloneIds.has(n) || clonePrimitive.has(n) || cloneOfInstance.has(n)));
+    const hit = names.find((n) => n !== undefined && (cloneIds.has(n) || clonePrimitive.has(n) || cloneOfInstance.has(n) || clonedGroupIds.has(n) || clonedGroupMember.has(n) || groupOf.has(n) && cloneOfInstance.has(groupOf.get(n)!)));
     if (hit === undefined) return false;
+    if (clonedGroupIds.has(hit) || clonedGroupMember.has(hit)) unsupported(`${kind} ${id} with ${hit} in a cloned group`);
+    const ofGroups = clones.find((c) => c.id === hit && clonedGroupMember.size > 0 && [...clonedGroupMember.values()].some((m) => m.clone === c));
+    if (ofGroups) unsupported(`${kind} ${id} with clone ${hit} of a group`);
     unsupported(`${kind} ${id} with ${cloneIds.has(hit) ? 'clone' : 'the primitive of clone'} ${hit}`);
     return true;
   };
@@ -597,6 +619,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   const promotedLocations = new Map<string, Array<{ id: string; node: string; score: number }>>();
   for (const l of children(cons, 'rsc_location')) {
     const u = unpackLocation(l, ruleNodes, nowSec, health, unsupported);
+    if (u && (clonedGroupIds.has(u.resource) || clonedGroupMember.has(u.resource))) unsupported(`rsc_location on ${u.resource} in a cloned group`);
     if (u && (clonePrimitive.has(u.resource) || cloneOfInstance.has(u.resource))) unsupported(`rsc_location on ${u.resource} in clone ${(clonePrimitive.get(u.resource)?.id ?? cloneOfInstance.get(u.resource))!}`);
     if (!u || !(resourceIds.has(u.resource) || groupIds.has(u.resource) || cloneIds.has(u.resource))) continue;
     for (const e of u.entries) locations.push({ id: e.id, resource: u.resource, node: e.node, score: e.score });
@@ -741,6 +764,9 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   for (const o of orders) {
     if (roleOrderFirsts.has(o.then) || promotedColocations.some((pc) => pc.clone === o.then)) unsupported(`rsc_order ${o.id} starting promotable clone ${o.then} (with the promoted role of which something is colocated) after ${o.first}`);
   }
+  const clonesOfGroups = new Set([...clonedGroupMember.values()].map((m) => m.clone.id));
+  for (const o of orders) for (const n of [o.first, o.then]) if (clonesOfGroups.has(n) && (o.kind ?? 'Mandatory') === 'Serialize') unsupported(`Serialize rsc_order ${o.id} with clone ${n} of a group`);
+  for (const t of ticketDeps) if (clonesOfGroups.has(t.resource)) unsupported(`rsc_ticket ${t.id} with clone ${t.resource} of a group`);
   const loop = orderLoop(orders.map((o) => [groupOf.get(o.first) ?? o.first, groupOf.get(o.then) ?? o.then]));
   if (loop) unsupported(`rsc_order constraints that form a loop (${loop.join(' → ')})`);
 
@@ -780,6 +806,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
   collectIds(resourcesEl);
   const seenNodes = new Set<string>();
   const claimedInstances = new Set<string>();
+  const clonedGroupStatus = new ClonedGroupStatus();
   const knownOn = new Map<string, Set<string>>();
   const promotedNow = new Set<string>();
   const cloneName = new Map<string, string>();
@@ -832,7 +859,11 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
     // see Note [Fail counts]
     const nodeFails = new Map<string, { count: number; last: number }>();
     const failAttrs = failAttributesById(merged, legacyFailCounts);
+    for (const m of clonedGroupMember.keys()) {
+      if (failAttrs.byId.has(m) || failAttrs.all.some(([k]) => k.includes(m))) unsupported(`fail count of ${m} in a cloned group`);
+    }
     for (const rsc of resources) {
+      if (groupOf.has(rsc.id) && clonedGroupMember.has(rsc.id.replace(/:\d+$/, ''))) continue;
       // An anonymous clone's fail count is its primitive's, with or without an instance number;
       // it counts for the clone (see Note [Clones] in clones.ts).
       const { clone, baseId, fc, lf } = failInfoOf(rsc);
@@ -867,6 +898,16 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
         }
       }
       auditOps(ops, rid, unsupported, fencing.unclean.get(name)?.reason === `${rid} failed there`, promotablePrimitives.has(rid.replace(/:\d+$/, '')));
+      const member = clonedGroupMember.get(rid.replace(/:\d+$/, ''));
+      if (member) {
+        // see Note [Clones of groups] (clone-groups.ts)
+        const inst = clonedGroupStatus.instanceOf(name, member, rid.replace(/:\d+$/, ''), (i) => running[i] !== undefined);
+        if (inst === undefined) {
+          if (lastOpState(ops, true) !== 'stopped' || lastOpState(ops, false) !== 'stopped') unsupported(`orphan ${rid} of cloned group active on ${name}`);
+          continue;
+        }
+        rid = inst;
+      }
       // A clone's history on a node is that of the first instance active nowhere yet (Note [Clones]).
       const cloneSpec = clonePrimitive.get(rid.replace(/:\d+$/, ''));
       if (cloneSpec?.unique) {
@@ -924,6 +965,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       const state = lastOpState(liveOps, r.managed !== false);
       if (state === 'stopped') continue;
       claimedInstances.add(rid);
+      if (member) clonedGroupStatus.active(name, member, rid);
       if (cloneSpec?.promotable && state === 'running' && promotedLast(liveOps)) promotedNow.add(rid);
       if (!up) {
         fencing.activeOffline.push({ rid, node: name, managed: r.managed !== false });
@@ -938,7 +980,7 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
       // (`pcmk__rsc_agent_changed`), or with other parameters (see Note [Definition digests]);
       // it checks only the history of nodes that can run resources (not in standby). A clone
       // instance's definition is its primitive's.
-      const pid = cloneOfInstance.has(rid) ? rid.replace(/:\d+$/, '') : rid;
+      const pid = cloneOfInstance.has(rid) || member ? rid.replace(/:\d+$/, '') : rid;
       const agent = agentOf.get(pid);
       if (nodeStandby.get(name)) {
         // not checked
@@ -1182,11 +1224,14 @@ function readClone(
   for (const k of Object.keys(el)) {
     if (!['primitive', 'group', 'meta_attributes', 'instance_attributes', 'id', 'description', '#text'].includes(k)) ctx.refuse(`<${k}> in clone ${id}`);
   }
-  if (children(el, 'group').length > 0) {
-    ctx.refuse('<clone> of a <group>');
-    return undefined;
+  const cloned = children(el, 'group');
+  if (cloned.length > 0) {
+    // see Note [Clones of groups] (clone-groups.ts)
+    if (promotable) ctx.refuse(`promotable <clone> ${id} of a <group>`);
+    if (unique) ctx.refuse(`globally-unique <clone> ${id} of a <group>`);
+    if (cloned.length > 1 || children(el, 'primitive').length > 0) ctx.refuse(`clone ${id} of several resources`);
   }
-  const prims = children(el, 'primitive');
+  const prims = cloned.length > 0 ? cloned : children(el, 'primitive');
   if (prims.length !== 1) {
     ctx.refuse(`clone ${id} with ${prims.length} primitives`);
     return undefined;
@@ -1336,7 +1381,8 @@ function lastOpState(ops: XmlNode[], managed: boolean): 'running' | 'stopped' | 
 // - clones: anonymous clones of one primitive are read, with locations, orders and tickets naming
 //   them (see Note [Clones] and Note [Clone orders] in clones.ts), globally-unique ones too, and a
 //   primitive's mandatory colocation with one (see Note [Colocation with a clone]); promotable
-//   clones, clones of groups, colocations naming a clone, constraints naming a cloned primitive,
+//   clones, promotable or globally-unique clones of groups (anonymous ones: Note [Clones of groups]
+//   in clone-groups.ts), colocations naming a clone, constraints naming a cloned primitive,
 //   several active histories of one clone on a node and more active instances than clone-max are refused;
 // - nodes of another type (remote, ping), nodes in maintenance or pending;
 // - operation history: see auditOps;
@@ -1662,4 +1708,56 @@ function roleOrder(o: XmlNode, colocs: readonly PromotedColocation[], promotable
   // Nothing depends on the clone's roles (`promotable` says so): promotion after a start moves nothing.
   if (fa === 'start' && ta === 'promote' && first !== then && promotable(then)) return then;
   return undefined;
+}
+
+/** A clone of a group as readClonedGroup returns it (see Note [Clones of groups] in clone-groups.ts). */
+interface ReadClonedGroup {
+  groupId: string;
+  resources: ResourceSpec[];
+  groups: GroupSpec[];
+  clone: CloneSpec;
+  members: Map<string, ClonedGroupMember>;
+}
+
+/**
+ * The instances of a clone of a group (see Note [Clones of groups] in clone-groups.ts): the
+ * members read once by `readMember` (with the meta attributes they inherit), copied per instance.
+ */
+function readClonedGroup(
+  c: ReadClone,
+  ctx: Omit<CloneReadContext, 'nodes'>,
+  readMember: (p: XmlNode, parent: { id: string; meta: Map<string, string> }) => ResourceSpec,
+): ReadClonedGroup {
+  const el = c.primitive;
+  const gid = attr(el, 'id');
+  if (gid === undefined) throw new CibError('<group> without id');
+  if (!/^[A-Za-z0-9_.-]+$/.test(gid)) ctx.refuse(`group id ${JSON.stringify(gid)}`);
+  const gmeta = ctx.nvpairs(el);
+  ctx.auditMeta(gmeta, `group ${gid}`);
+  for (const k of ['ordered', 'collocated']) if (gmeta.has(k) && !isTrue(gmeta.get(k))) ctx.refuse(`${k}=${gmeta.get(k)} on group ${gid}`);
+  for (const k of ['promotable', 'globally-unique', 'clone-max', 'clone-node-max', 'clone-min', 'interleave', 'priority']) if (gmeta.has(k)) ctx.refuse(`${k} on group ${gid} in clone ${c.id}`);
+  for (const k of Object.keys(el)) {
+    if (!['primitive', 'meta_attributes', 'instance_attributes', 'id', 'description', '#text'].includes(k)) ctx.refuse(`<${k}> in group ${gid}`);
+  }
+  const prims = children(el, 'primitive');
+  if (prims.length === 0) ctx.refuse(`empty group ${gid}`);
+  // A member inherits the group's meta attributes, which inherit the clone's.
+  const meta = new Map(c.meta);
+  for (const [k, v] of gmeta) meta.set(k, v);
+  const read = prims.map((p) => readMember(p, { id: gid, meta }));
+  if (read.some((r) => r.managed === false)) ctx.refuse(`is-managed=false in cloned group ${gid}`);
+  const clone: CloneSpec = { id: c.id, instances: [], max: c.max };
+  const eff = (k: string): string | undefined => c.meta.get(k) ?? ctx.rscDefaults.get(k);
+  if (isTrue(eff('interleave'))) clone.interleave = true;
+  if (eff('clone-min') !== undefined) clone.min = scanMinInt(eff('clone-min')!);
+  if (c.priority !== undefined) clone.priority = c.priority;
+  const out: ReadClonedGroup = { groupId: gid, resources: [], groups: [], clone, members: new Map() };
+  for (let i = 0; i < Math.max(1, c.max); i++) {
+    const members = read.map((r) => ({ ...r, id: `${r.id}:${i}` }));
+    out.resources.push(...members);
+    out.groups.push({ id: `${gid}:${i}`, members: members.map((m) => m.id) });
+    (clone.instances as string[]).push(`${gid}:${i}`);
+  }
+  read.forEach((r, position) => out.members.set(r.id, { clone, position }));
+  return out;
 }

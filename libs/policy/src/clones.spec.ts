@@ -120,7 +120,7 @@ describe('anonymous clones (measured with crm_simulate)', () => {
   });
 
   it('refuses what it does not plan', () => {
-    expect(() => readCib(cloneCib(2, C('c', `<group id="g">${P('d')}</group>`), ''))).toThrow('<clone> of a <group>');
+    expect(() => readCib(cloneCib(2, C('c', `<group id="g">${P('d')}</group>`, nv('p', 'promotable', 'true')), ''))).toThrow('promotable <clone> c of a <group>');
     expect(() => readCib(cloneCib(2, C('c', P('d')), loc('l', 'd', 'n1', 5)))).toThrow('rsc_location on d in clone c');
   });
 });

@@ -1,7 +1,7 @@
 import type { Assignment, Rsc } from './assign';
 import type { CloneSpec, ClusterSpec, OrderConstraint } from './cluster.types';
 import { foldDependentsIntoClone, instanceColocationScore } from './clone-colocation';
-import { INFINITY } from './score.util';
+import { INFINITY, addScores } from './score.util';
 
 // Note [Clones]
 // ~~~~~~~~~~~~~
@@ -27,8 +27,9 @@ import { INFINITY } from './score.util';
 //   Before each attempt an instance gets −INFINITY on unavailable nodes and on nodes that already
 //   run clone-node-max instances, and the clone's score where the clone's is negative
 //   (`can_run_instance`). The available nodes counted are the clone's allowed ones.
-// Constraints naming the clone other than locations, clones of groups and promotable clones are
-// refused by the reader.
+// Clones of groups: see Note [Clones of groups] (clone-groups.ts). Constraints naming the clone
+// other than locations, orders and the colocations of Note [Colocation with a clone] are refused
+// by the reader.
 
 /** What the clone assigner needs from assign.ts. */
 export interface CloneAssignContext {
@@ -99,9 +100,21 @@ export function assignClone(ctx: CloneAssignContext, clone: Rsc): number {
       else if (clone.w[n]! < 0) inst.w[n] = clone.w[n]!;
       else if (count[n]! >= perHost) inst.w[n] = -INFINITY;
     }
+    // A group instance: `common_update_score` reaches its members too (see Note [Clones of groups]).
+    for (const m of inst.members ?? []) {
+      for (let n = 0; n < ctx.N; n++) {
+        if (!ctx.available[n] || (clone.w[n]! >= 0 && count[n]! >= perHost)) m.w[n] = -INFINITY;
+        else if (clone.w[n]! < 0) m.w[n] = addScores(m.w[n]!, clone.w[n]!);
+      }
+    }
     const backup = inst.w.slice();
     if (allColoc) ctx.appendParentColocations(inst);
     const chosen = ctx.assignInstance(inst, prefer);
+    if (chosen >= 0 && prefer >= 0 && chosen !== prefer && inst.members) {
+      // `pcmk__unassign_resource` does nothing for a group: its members stay assigned, uncounted.
+      inst.w = backup;
+      return false;
+    }
     if (chosen >= 0 && prefer >= 0 && chosen !== prefer) {
       inst.w = backup;
       inst.provisional = true;
@@ -123,10 +136,12 @@ export function assignClone(ctx: CloneAssignContext, clone: Rsc): number {
   for (const inst of instances) {
     if (!inst.provisional) continue;
     if (assigned >= max) {
-      for (let n = 0; n < ctx.N; n++) inst.w[n] = -INFINITY;
-      inst.bans.set(-1, `clone-max ${max} reached`);
-      inst.provisional = false;
-      inst.assigned = -1;
+      for (const r of [inst, ...(inst.members ?? [])]) {
+        for (let n = 0; n < ctx.N; n++) r.w[n] = -INFINITY;
+        r.bans.set(-1, `clone-max ${max} reached`);
+        r.provisional = false;
+        r.assigned = -1;
+      }
     } else if (attempt(inst, -1)) assigned++;
   }
   clone.provisional = false;
@@ -170,17 +185,19 @@ export function cloneOrderEdges(spec: ClusterSpec, a: Assignment, o: OrderConstr
     const r = a.byId.get(id);
     return r ? [r] : [];
   };
-  const fs = members(o.first);
-  const ts = members(o.then);
+  // A group instance (see Note [Clones of groups] in clone-groups.ts) runs when its last member
+  // can (the members start in turn); what it is ordered after binds each member.
+  const fs = members(o.first).map((r) => (r.members ? r.members[r.members.length - 1]! : r));
+  const ts = members(o.then).flatMap((r) => (r.members ? r.members.map((m) => ({ m, at: r })) : [{ m: r, at: r }]));
   const firsts = fs.map((r) => r.index);
   if (fs.length === 0 || ts.length === 0 || o.first === o.then) return { firsts: [], edges: [] };
   const fClone = specOf(o.first);
   const tClone = specOf(o.then);
   const min = fClone?.min ?? 1;
   const edges: OrderEdge[] = [];
-  for (const t of ts) {
+  for (const { m: t, at } of ts) {
     if (fClone && tClone?.interleave && fClone.min === undefined) {
-      const local = fs.filter((f) => f.assigned >= 0 && f.assigned === t.assigned).map((f) => f.index);
+      const local = fs.filter((f) => f.assigned >= 0 && f.assigned === at.assigned).map((f) => f.index);
       // No instance on its node: only a symmetrical order inhibits it (`pe_order_runnable_left|
       // pe_order_implies_then` in `multi_update_interleave_actions`), an asymmetrical one does not.
       if (local.length === 0 && o.symmetrical === false) continue;

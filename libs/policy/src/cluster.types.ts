@@ -99,7 +99,9 @@ export interface GroupSpec {
 /**
  * An anonymous Pacemaker `<clone>` of one primitive (see Note [Clones] in clones.ts): its
  * instances are resources of `ClusterSpec.resources` (ids `<primitive>:<n>`, with the clone's
- * meta attributes already inherited). Constraints may name the clone id.
+ * meta attributes already inherited). Constraints may name the clone id. A clone of a group
+ * (see Note [Clones of groups] in clone-groups.ts) has group instances instead: ids of
+ * `ClusterSpec.groups` (`<group>:<n>`, members `<member>:<n>`).
  */
 export interface CloneSpec {
   /** Unique id (distinct from every resource and group id). */

@@ -32,7 +32,7 @@ export class OptIn {
 
   /** A location naming node `n` for `target` (a resource, group or clone). */
   allowLocation(target: Rsc, n: number): void {
-    for (const r of [target, ...(target.members ?? []), ...(target.instances ?? [])]) this.allow(r, n);
+    for (const r of [target, ...(target.members ?? []), ...(target.instances ?? []).flatMap((i) => [i, ...(i.members ?? [])])]) this.allow(r, n);
   }
 
   /** −INFINITY on every node not in the table (see Note [Opt-in clusters]). */

@@ -150,7 +150,8 @@ function computeRunnable(spec: ClusterSpec, a: Assignment, restarted: ReadonlySe
     if (d && p && d !== p && c.score >= INFINITY && !p.group) colocEdges.push([p.index, d.index]);
     // A clone blocks only when none of its instances can start (Note [Colocation with a clone]).
     const pc = a.clones.get(c.withResource);
-    if (d && pc && c.score >= INFINITY) cloneColocEdges.push([pc.instances!.map((i) => i.index), d.index]);
+    // A group instance can start when its last member can (see Note [Clones of groups]).
+    if (d && pc && c.score >= INFINITY) cloneColocEdges.push([pc.instances!.map((i) => (i.members ? i.members[i.members.length - 1]! : i).index), d.index]);
   }
   // Only a primary that has a start action blocks its dependents: it has one when it is
   // assigned, when a changed definition forces its restart (`force_restart` creates the start
