@@ -991,6 +991,8 @@ export function readCib(xml: string, options: ReadCibOptions = {}): CibInput {
         else if (change !== undefined && change !== 'reload') unsupported(`${rid} on ${name}: ${change}`);
       }
     }
+    const gap = clonedGroupStatus.activeAfterGap(name);
+    if (gap) unsupported(`${gap} of a cloned group active on ${name} without the members before it`);
   }
 
   for (const rid of onFailOf.keys()) if (history.some((h) => h.resource === rid)) unsupported(`on-fail=${onFailOf.get(rid)} on ${rid} with a fail count`);

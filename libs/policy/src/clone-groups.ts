@@ -16,7 +16,8 @@ import type { CloneSpec } from './cluster.types';
 // - the status maps a member's history on a node (with or without instance number) to the
 //   instance partly active there already, else to the first instance active nowhere yet.
 // Refused by the reader: promotable or globally-unique clones of groups, constraints other than
-// locations naming the clone, the group or a member, fail counts of members.
+// locations naming the clone, the group or a member, fail counts of members, and a member
+// active on a node where a member before it in its instance is not.
 
 /** A member of a cloned group, by its configured id. */
 export interface ClonedGroupMember {
@@ -44,10 +45,30 @@ export class ClonedGroupStatus {
     return free < 0 ? undefined : `${memberId}:${free}`;
   }
 
+  /** Per node and instance: the positions of its active members, by member id. */
+  private readonly positions = new Map<string, Map<number, string>>();
+
   /** Records that `instanceId` (`<member>:i`) is active on `node`. */
   active(node: string, info: ClonedGroupMember, instanceId: string): void {
     const k = Number(instanceId.slice(instanceId.lastIndexOf(':') + 1));
     this.here.set(`${info.clone.id}\u0000${node}`, k);
     this.activeInstances.add(info.clone.instances[k]!);
+    const key = `${info.clone.instances[k]!}\u0000${node}`;
+    const at = this.positions.get(key) ?? new Map<number, string>();
+    at.set(info.position, instanceId);
+    this.positions.set(key, at);
+  }
+
+  /**
+   * A member active on `node` while a member before it in its group instance is not (held-out
+   * CIBs placed such instances differently from crm_simulate: refused, not modelled).
+   */
+  activeAfterGap(node: string): string | undefined {
+    for (const [key, at] of this.positions) {
+      if (!key.endsWith(`\u0000${node}`)) continue;
+      const last = Math.max(...at.keys());
+      for (let p = 0; p < last; p++) if (!at.has(p)) return at.get(last);
+    }
+    return undefined;
   }
 }

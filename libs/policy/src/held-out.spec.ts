@@ -49,6 +49,28 @@ describe('held-out CIBs answered as crm_simulate answers them', () => {
     expect(() => readCib(grouped)).toThrow(/rsc_order ord1 inside group g/);
   });
 
+  it('stalls the start a Serialize order makes wait for a first assigned a node whose start is blocked', () => {
+    // b can run nowhere, f must start after b (mandatory): f is assigned n1 but its start cannot run.
+    const cons =
+      '<rsc_location id="l1" rsc="b" node="n1" score="-INFINITY"/><rsc_order id="ord1" first="b" then="f"/>' +
+      '<rsc_order id="s1" first="f" then="t" kind="Serialize"/>';
+    const xml = cib(['n1'], prim('b') + prim('f') + prim('t'), cons, {});
+    // crm_simulate: "Start f (n1) due to unrunnable b start (blocked)", "Start t (n1)", and the
+    // simulated transition leaves t stopped: its start waits for f's, which never runs.
+    expect(planned(xml).placement).toEqual({ b: null, f: null, t: null });
+    // Without the Serialize order t starts.
+    expect(planned(xml.replace('<rsc_order id="s1" first="f" then="t" kind="Serialize"/>', '')).placement).toEqual({ b: null, f: null, t: 'n1' });
+  });
+
+  it('refuses a cloned group whose member is active where a member before it is not', () => {
+    const clone = `<clone id="c"><group id="g">${prim('m1')}${prim('m2')}</group></clone>`;
+    const xml = cib(['n1', 'n2'], clone, '', { n1: lrm('m2', op('m2', 'n1', 'start', 0, 0, T - 100, 2)) });
+    expect(() => readCib(xml)).toThrow(/m2:0 of a cloned group active on n1 without the members before it/);
+    // Both members active there: read.
+    const both = cib(['n1', 'n2'], clone, '', { n1: lrm('m1', op('m1', 'n1', 'start', 0, 0, T - 100, 2)) + lrm('m2', op('m2', 'n1', 'start', 0, 0, T - 100, 3)) });
+    expect(planned(both).placement).toEqual({ 'm1:0': 'n1', 'm2:0': 'n1', 'm1:1': 'n2', 'm2:1': 'n2' });
+  });
+
   it('stalls the start a Serialize order makes wait for an active first that stops', () => {
     const cons = '<rsc_location id="l1" rsc="f" node="n1" score="-INFINITY"/><rsc_order id="s1" first="f" then="t" kind="Serialize"/>';
     const probe = lrm('t', op('t', 'n1', 'monitor', 0, 7, T - 100, 3, 7));

@@ -403,8 +403,10 @@ function buildActions(
 // drops), a Serialize order's unrunnable input is kept (`ordering_can_change_actions`). A required
 // start of T then waits for an action that never runs: the transition stalls (crm_simulate: "An
 // invalid transition was produced"), and so does every step that waits for T's start. Stops still
-// run. Nephele plans what Pacemaker would do: the stalled starts are dropped and their resources
-// end stopped, the explanation saying why.
+// run. The same when F is not active but was assigned a node and its start there is unrunnable
+// (a mandatory order or an INFINITY colocation blocks it): that start is required too (held-out
+// CIB, measured). Nephele plans what Pacemaker would do: the stalled starts are dropped and their
+// resources end stopped, the explanation saying why.
 
 /** Drops the starts a Serialize order stalls (see Note [Serialize stalls]), in place. */
 function stallSerialized(
@@ -420,7 +422,11 @@ function stallSerialized(
     if (o.kind !== 'Serialize') continue;
     const f = a.byId.get(o.first);
     const t = a.byId.get(o.then);
-    if (!f || !t || f === t || target[f.index]! >= 0 || f.running < 0) continue;
+    if (!f || !t || f === t || target[f.index]! >= 0) continue;
+    // F's start is required when F runs and cannot stay, or when F was assigned a node it does
+    // not run on but its start cannot run (blocked by an order or a colocation).
+    // (A start held back for want of quorum does not stall it: measured.)
+    if (f.running < 0 && (f.assigned < 0 || !startRunnableWithoutQuorum(spec, f))) continue;
     const start = built.steps.find((x) => x.op === 'start' && x.resource === t.id);
     if (start && !stalled.has(start.id)) stalled.set(start.id, `Serialize order ${o.id} makes its start wait for ${f.id}'s start, which cannot run`);
   }
