@@ -1,5 +1,5 @@
 import { readCib } from './cib-reader';
-import { plan } from './plan';
+import { nodesOf } from './nodes-of.spec-util';
 
 // Anonymous clones of groups through readCib + plan (see Note [Clones of groups] in
 // clone-groups.ts). Every expected placement here was measured with crm_simulate
@@ -37,18 +37,6 @@ function cib(nodes: number, resources: string, constraints: string, running: Arr
   );
 }
 
-/** The nodes each primitive runs on, clone instances folded (as the conformance tool compares). */
-function nodesOf(xml: string): Record<string, string[]> {
-  const input = readCib(xml);
-  const out: Record<string, string[]> = {};
-  for (const [id, node] of Object.entries(plan(input.spec, input.state, input.history, input.now!).placement)) {
-    const base = id.replace(/:\d+$/, '');
-    out[base] ??= [];
-    if (node !== null) out[base]!.push(node);
-  }
-  for (const list of Object.values(out)) list.sort();
-  return out;
-}
 
 const CG = (m = ''): string => C('c', G('g', ['a', 'b']), m);
 

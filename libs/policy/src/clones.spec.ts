@@ -1,5 +1,5 @@
 import { readCib } from './cib-reader';
-import { plan } from './plan';
+import { nodesOf } from './nodes-of.spec-util';
 
 // Anonymous clone assignment through readCib + plan (see Note [Clones] in clones.ts). Every
 // expected placement here was measured with crm_simulate (Pacemaker 2.1.5) on the same CIB.
@@ -39,18 +39,6 @@ export function cloneCib(nodes: number, resources: string, constraints: string, 
   );
 }
 
-/** The nodes each primitive runs on, clone instances folded (as the conformance tool compares). */
-function nodesOf(xml: string): Record<string, string[]> {
-  const input = readCib(xml);
-  const out: Record<string, string[]> = {};
-  for (const [id, node] of Object.entries(plan(input.spec, input.state, input.history, input.now!).placement)) {
-    const base = id.replace(/:\d+$/, '');
-    out[base] ??= [];
-    if (node !== null) out[base]!.push(node);
-  }
-  for (const list of Object.values(out)) list.sort();
-  return out;
-}
 
 export const CLONE_CASES: Array<{ name: string; xml: string; expected: Record<string, string[]> }> = [
   { name: 'runs on every node by default', xml: cloneCib(3, C('c', P('d')), ''), expected: { d: ['n1', 'n2', 'n3'] } },

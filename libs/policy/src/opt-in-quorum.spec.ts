@@ -1,5 +1,6 @@
 import { CibError, readCib } from './cib-reader';
 import { plan } from './plan';
+import { nodesOf } from './nodes-of.spec-util';
 
 // Opt-in clusters (Note [Opt-in clusters], opt-in.ts), clusters without quorum (Note [Quorum],
 // quorum.ts), several histories of one clone on a node (`find_anonymous_clone`), globally-unique
@@ -43,18 +44,6 @@ function cib(nodes: number, options: string, resources: string, constraints: str
   );
 }
 
-/** The nodes each primitive runs on, clone instances folded (as the conformance tool compares). */
-function nodesOf(xml: string): Record<string, string[]> {
-  const input = readCib(xml);
-  const out: Record<string, string[]> = {};
-  for (const [id, node] of Object.entries(plan(input.spec, input.state, input.history, input.now!).placement)) {
-    const base = id.replace(/:\d+$/, '');
-    out[base] ??= [];
-    if (node !== null) out[base]!.push(node);
-  }
-  for (const list of Object.values(out)) list.sort();
-  return out;
-}
 
 const optIn = nv('sym', 'symmetric-cluster', 'false');
 const policy = (p: string): string => nv('nq', 'no-quorum-policy', p);

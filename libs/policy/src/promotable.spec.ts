@@ -1,5 +1,5 @@
 import { readCib } from './cib-reader';
-import { plan } from './plan';
+import { nodesOf } from './nodes-of.spec-util';
 
 // Promotable clones through readCib + plan (see Note [Promotable clones] in promotable.ts). Every
 // expected placement here was measured with crm_simulate (Pacemaker 2.1.5) on the same CIB.
@@ -63,18 +63,6 @@ function cib(
   );
 }
 
-/** The nodes each primitive runs on, clone instances folded (as the conformance tool compares). */
-function nodesOf(xml: string): Record<string, string[]> {
-  const input = readCib(xml);
-  const out: Record<string, string[]> = {};
-  for (const [id, node] of Object.entries(plan(input.spec, input.state, input.history, input.now!).placement)) {
-    const base = id.replace(/:\d+$/, '');
-    out[base] ??= [];
-    if (node !== null) out[base]!.push(node);
-  }
-  for (const list of Object.values(out)) list.sort();
-  return out;
-}
 
 const one = nv('cm', 'clone-max', '1');
 
