@@ -124,10 +124,12 @@ async function runCase(hostCount: number): Promise<CaseResult> {
   const asm = Array.from({ length: ASSEMBLIES }, (_, i) => `a${i}`);
   // The generated agents sign their heartbeats as real ones do (Note [Agent identity]).
   const agentKey = randomBytes(32).toString('base64url');
+  // The DPE hosts log in as every edge peer does (SASL PLAIN), with a secret of this run.
+  const hostSecret = randomBytes(24).toString('base64url');
   const listener = new EdgeListener({
     port: 0,
     host: '127.0.0.1',
-    allowAnonymous: true,
+    verify: (_user, password) => (password === hostSecret ? { name: 'bench-dpe-host' } : null),
     maxLinksPerConnection: 100_000,
     logger: silentLogger,
   });
@@ -139,7 +141,7 @@ async function runCase(hostCount: number): Promise<CaseResult> {
   const setups = hosts.map((h, k) => {
     const setup: HostSetup = {
       workerId: `bench-${k}`,
-      edgeUrl: `amqp://127.0.0.1:${listener.port}`,
+      edgeUrl: `amqp://bench:${hostSecret}@127.0.0.1:${listener.port}`,
       ids: ids.filter((_, i) => i % hostCount === k),
       assemblies: asm,
       agentKey,

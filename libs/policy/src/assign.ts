@@ -197,14 +197,7 @@ export function assignResources(
       activeNode: running >= 0 || (runningIdx >= 0 && observed.unclean?.[obs!.node] !== undefined) ? runningIdx : -1,
       failed: running >= 0 && obs?.failed === true,
       definitionChanged: running >= 0 && obs?.definitionChanged === true,
-      w: new Int32Array(N),
-      thisWith: [],
-      withThis: [],
-      provisional: true,
-      allocating: false,
-      merging: false,
-      assigned: -1,
-      bans: new Map(),
+      ...undecided(N),
     };
   });
   const byId = new Map<string, Rsc>();
@@ -463,6 +456,11 @@ function buildClones(spec: ClusterSpec, byId: Map<string, Rsc>, groups: Map<stri
   return clones;
 }
 
+/** What every entity starts assignment with: zero scores, no colocations, nothing assigned. */
+function undecided(N: number): Pick<Rsc, 'w' | 'thisWith' | 'withThis' | 'provisional' | 'allocating' | 'merging' | 'assigned' | 'bans'> {
+  return { w: new Int32Array(N), thisWith: [], withThis: [], provisional: true, allocating: false, merging: false, assigned: -1, bans: new Map() };
+}
+
 /** A group or clone entity before its members are linked: nothing runs, nothing assigned yet. */
 function collective(id: string, spec: ResourceSpec, priority: number | undefined, N: number): Rsc {
   return {
@@ -478,14 +476,7 @@ function collective(id: string, spec: ResourceSpec, priority: number | undefined
     activeNode: -1,
     failed: false,
     definitionChanged: false,
-    w: new Int32Array(N),
-    thisWith: [],
-    withThis: [],
-    provisional: true,
-    allocating: false,
-    merging: false,
-    assigned: -1,
-    bans: new Map(),
+    ...undecided(N),
   };
 }
 
