@@ -97,7 +97,7 @@ export default async function run(): Promise<BenchRow[]> {
     };
 
     const poller = app.get(PollerService);
-    await poller.cycle(); // warm-up (JIT, first last_seen touch)
+    await poller.cycle(); // warm-up (JIT)
     await baseline();
     // Each cycle right after a baseline run: the machine's load at the time weighs on both.
     const times: number[] = [];

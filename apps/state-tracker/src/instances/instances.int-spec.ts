@@ -205,6 +205,26 @@ describe('state tracker (real PostgreSQL + RabbitMQ)', () => {
     expect(r.providerCalls).toBe(1);
   });
 
+  it("moves an unchanged instance's last-seen time with each poll without rewriting its row", async () => {
+    provider.set('p-seen', { id: 'p-seen', state: 'running', addresses: ['10.0.0.9'] });
+    const id = await launch('p-seen', 'running');
+    await waitFor(() => getInstance(id));
+    const poller = app.get(PollerService);
+    await poller.cycle();
+    const before = await getInstance(id);
+    await new Promise((r) => setTimeout(r, 20));
+    await poller.cycle();
+    const after = await getInstance(id);
+    expect(Date.parse(after.lastSeen)).toBeGreaterThan(Date.parse(before.lastSeen));
+    expect(after.version).toBe(before.version);
+    expect(after.history).toEqual(before.history);
+    provider.delete('p-seen');
+    await waitFor(async () => (await getInstance(id))?.state === 'terminated', { what: 'terminated' });
+    const gone = await getInstance(id);
+    await poller.cycle();
+    expect((await getInstance(id)).lastSeen).toBe(gone.lastSeen);
+  });
+
   it('answers 400/404 for bad queries and ids, 401 without a token', async () => {
     expect((await fetch(`${url}/v1/instances?state=flying`, { headers: auth })).status).toBe(400);
     expect((await fetch(`${url}/v1/instances/not-a-uuid`, { headers: auth })).status).toBe(404);

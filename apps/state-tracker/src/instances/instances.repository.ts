@@ -85,7 +85,6 @@ function splitCandidates(rows: CandidateRow[]): {
         state: r.state,
         addresses: r.addresses,
         created_at: r.created_at,
-        last_seen: r.last_seen,
       });
   }
   if (Number.isNaN(at)) throw new Error('the list reply has no valid "at"');
@@ -94,6 +93,18 @@ function splitCandidates(rows: CandidateRow[]): {
 
 const COLS = `id, owner, project, pool, provider_account_id, provider_instance_id, idempotency_key, name, image,
   hardware_profile, state, addresses, reason, last_seen, version, created_at, updated_at`;
+
+// A live instance was last seen at its own last_seen (set when the tracker wrote its state) or at
+// its account's last poll when that poll listed it (Note [Poll cost]), whichever is later.
+const LAST_SEEN = `CASE WHEN i.state <> 'terminated' AND NOT (i.provider_instance_id = ANY (m.unlisted))
+  THEN GREATEST(i.last_seen, m.listed_at) ELSE i.last_seen END AS last_seen`;
+
+/** COLS of `i` (a subquery of instances) with last_seen as LAST_SEEN, and the join it needs. */
+const VIEW_FROM = (inner: string) =>
+  `SELECT i.id, i.owner, i.project, i.pool, i.provider_account_id, i.provider_instance_id, i.idempotency_key,
+     i.name, i.image, i.hardware_profile, i.state, i.addresses, i.reason, ${LAST_SEEN}, i.version,
+     i.created_at, i.updated_at
+   FROM (${inner}) i LEFT JOIN state_tracker.account_polls m ON m.provider_account_id = i.provider_account_id`;
 
 @Injectable()
 export class InstancesRepository extends SqlRepository {
@@ -197,13 +208,17 @@ export class InstancesRepository extends SqlRepository {
     );
   }
 
-  /** Marks instances seen now, at most once a minute each (keeps a 100k-instance poll from rewriting every row). */
-  async touch(ids: string[]): Promise<void> {
-    if (!ids.length) return;
+  /**
+   * An account's instances were listed at `listedAt`: every live one but `unlisted` (provider ids)
+   * counts as seen then (one row per account, not one write per instance: Note [Poll cost]). A
+   * mark never moves back (an older poll finishing late leaves a newer mark).
+   */
+  async markPolled(accountId: string, listedAt: Date, unlisted: string[]): Promise<void> {
     await this.db.query(
-      `UPDATE state_tracker.instances SET last_seen = now()
-       WHERE id = ANY($1::uuid[]) AND (last_seen IS NULL OR last_seen < now() - interval '60 seconds')`,
-      [ids],
+      `INSERT INTO state_tracker.account_polls (provider_account_id, listed_at, unlisted) VALUES ($1, $2, $3::text[])
+       ON CONFLICT (provider_account_id) DO UPDATE SET listed_at = EXCLUDED.listed_at, unlisted = EXCLUDED.unlisted
+       WHERE account_polls.listed_at <= EXCLUDED.listed_at`,
+      [accountId, listedAt.toISOString(), unlisted],
     );
   }
 
@@ -223,37 +238,33 @@ export class InstancesRepository extends SqlRepository {
    * The set-based half of a poll (Note [Poll cost]): the gateway's reply (`{at, instances}`, the
    * JSON bytes as they came off the bus) goes to the database as one jsonb parameter, joined there
    * with the account's live rows. Returns only the rows a plan can act on — listed with another
-   * state or other addresses, not listed, or unchanged with a last-seen time due (older than
-   * `touchEveryMs` at the reply's `at`) — with what the provider listed for them, the listed
+   * state or other addresses, or not listed — with what the provider listed for them, the listed
    * instances no live row has, and the reply's `at`.
    */
   async pollCandidates(
     accountId: string,
     reply: Buffer,
-    touchEveryMs: number,
   ): Promise<{ rows: PollRow[]; listed: ProviderInstanceView[]; unknownProviderIds: string[]; at: Date }> {
     const rows: CandidateRow[] = await this.db.query(
-      `WITH p AS (SELECT ($2::jsonb ->> 'at')::timestamptz AS at),
-       l AS (
+      `WITH l AS (
          SELECT x.id AS pid, x.state AS st, COALESCE(x.addresses, '[]') AS ad
          FROM jsonb_to_recordset($2::jsonb -> 'instances') AS x(id text, state text, addresses jsonb)
        ), i AS (
-         SELECT id, provider_instance_id, state, addresses, created_at, last_seen
+         SELECT id, provider_instance_id, state, addresses, created_at
          FROM state_tracker.instances WHERE provider_account_id = $1 AND state <> 'terminated'
        )
        SELECT i.id, COALESCE(i.provider_instance_id, l.pid) AS provider_instance_id, i.state, i.addresses,
          (extract(epoch FROM i.created_at) * 1000)::float8 AS created_at,
-         (extract(epoch FROM i.last_seen) * 1000)::float8 AS last_seen,
          l.pid IS NOT NULL AS listed, l.st AS listed_state, l.ad AS listed_addresses, NULL::float8 AS at
        FROM i FULL JOIN l ON l.pid = i.provider_instance_id
        WHERE CASE WHEN i.id IS NULL THEN l.st <> 'terminated'
          ELSE i.provider_instance_id IS NOT NULL
-           AND (l.pid IS NULL OR l.st IS DISTINCT FROM i.state OR l.ad <> i.addresses OR i.last_seen IS NULL
-                OR i.last_seen <= (SELECT at FROM p) - $3 * interval '1 millisecond') END
+           AND (l.pid IS NULL OR l.st IS DISTINCT FROM i.state OR l.ad <> i.addresses) END
        UNION ALL
-       SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, (extract(epoch FROM at) * 1000)::float8 FROM p`,
+       SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+         (extract(epoch FROM ($2::jsonb ->> 'at')::timestamptz) * 1000)::float8`,
       // Binary jsonb: a version byte, then the text (no decoding to a string here: Note [Poll cost]).
-      [accountId, Buffer.concat([JSONB_V1, reply]), touchEveryMs],
+      [accountId, Buffer.concat([JSONB_V1, reply])],
     );
     return splitCandidates(rows);
   }
@@ -282,16 +293,14 @@ export class InstancesRepository extends SqlRepository {
     if (f.state) where.push(`state = ${p(f.state)}`);
     if (f.providerAccountId) where.push(`provider_account_id = ${p(f.providerAccountId)}`);
     if (f.afterId) where.push(`id > ${p(f.afterId)}::uuid`);
-    return this.db.query(
-      `SELECT ${COLS} FROM state_tracker.instances ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY id LIMIT ${p(limit)}`,
-      params,
-    );
+    const inner = `SELECT ${COLS} FROM state_tracker.instances ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY id LIMIT ${p(limit)}`;
+    return this.db.query(`${VIEW_FROM(inner)} ORDER BY i.id`, params);
   }
 
   async get(id: string): Promise<InstanceRow | undefined> {
     const rows: InstanceRow[] = await this.db.query(
-      `SELECT ${COLS} FROM state_tracker.instances WHERE id = $1`,
+      VIEW_FROM(`SELECT ${COLS} FROM state_tracker.instances WHERE id = $1`),
       [id],
     );
     return rows[0];

@@ -15,7 +15,7 @@ import { TRACKER_CONFIG, TRACKER_DB, TRACKER_EMBEDDED } from '../state-tracker.t
 import { DataSource } from 'typeorm';
 import { InstancesRepository } from './instances.repository';
 import { InstancesService, SERVICE } from './instances.service';
-import { planPoll, PollPlan, PollRow, TOUCH_EVERY_MS } from './poll.plan';
+import { planPoll, PollPlan, PollRow } from './poll.plan';
 
 interface AccountPollObservation {
   accountId: string;
@@ -119,7 +119,7 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
           { timeoutMs: 30_000 },
         );
         report.providerCalls++;
-        const c = await this.repo.pollCandidates(accountId, reply, TOUCH_EVERY_MS);
+        const c = await this.repo.pollCandidates(accountId, reply);
         return {
           accountId,
           candidates: c.rows,
