@@ -220,7 +220,10 @@ export class MemoryBus implements Bus {
     }
   }
 
-  async requestJson(event: CloudEvent, opts: { timeoutMs?: number; exchange?: string } = {}): Promise<Buffer> {
+  async requestJson(
+    event: CloudEvent,
+    opts: { timeoutMs?: number; exchange?: string } = {},
+  ): Promise<Buffer> {
     return Buffer.from(JSON.stringify(await this.request(event, opts)) ?? 'null');
   }
 

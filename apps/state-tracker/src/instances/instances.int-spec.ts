@@ -13,6 +13,7 @@ import { createHttpApp } from '@nephele/service-kit';
 import { createTestDatabase, createTestVhost, TestResource, waitFor } from '@nephele/testing';
 import { StateTrackerAppModule } from '../app.module';
 import { loadStateTrackerConfig } from '../config/env';
+import { InstancesRepository } from './instances.repository';
 import { PollerService } from './poller.service';
 
 const TOKEN = 'tracker-int-admin-token-0123456789';
@@ -223,6 +224,18 @@ describe('state tracker (real PostgreSQL + RabbitMQ)', () => {
     const gone = await getInstance(id);
     await poller.cycle();
     expect((await getInstance(id)).lastSeen).toBe(gone.lastSeen);
+  });
+
+  it('fails the poll of an account whose list reply has no list, instead of finding every instance gone', async () => {
+    const sut = app.get(InstancesRepository);
+    const at = new Date().toISOString();
+    await expect(sut.pollCandidates(account, Buffer.from(JSON.stringify({ at })))).rejects.toThrow(
+      /instances/,
+    );
+    await expect(sut.pollCandidates(account, Buffer.from('{"instances":[]}'))).rejects.toThrow(/at/);
+    await expect(
+      sut.pollCandidates(account, Buffer.from(JSON.stringify({ at, instances: [] }))),
+    ).resolves.toEqual(expect.objectContaining({ unknownProviderIds: [] }));
   });
 
   it('answers 400/404 for bad queries and ids, 401 without a token', async () => {

@@ -68,7 +68,11 @@ function splitCandidates(rows: CandidateRow[]): {
   unknownProviderIds: string[];
   at: Date;
 } {
-  const out = { rows: [] as PollRow[], listed: [] as ProviderInstanceView[], unknownProviderIds: [] as string[] };
+  const out = {
+    rows: [] as PollRow[],
+    listed: [] as ProviderInstanceView[],
+    unknownProviderIds: [] as string[],
+  };
   let at = NaN;
   for (const r of rows) {
     if (r.provider_instance_id === null) {
@@ -87,7 +91,8 @@ function splitCandidates(rows: CandidateRow[]): {
         created_at: r.created_at,
       });
   }
-  if (Number.isNaN(at)) throw new Error('the list reply has no valid "at"');
+  // Without a list, every live row would look gone: the poll of the account fails instead.
+  if (Number.isNaN(at)) throw new Error('the list reply has no "instances" array or no valid "at"');
   return { ...out, at: new Date(at) };
 }
 
@@ -262,7 +267,8 @@ export class InstancesRepository extends SqlRepository {
            AND (l.pid IS NULL OR l.st IS DISTINCT FROM i.state OR l.ad <> i.addresses) END
        UNION ALL
        SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-         (extract(epoch FROM ($2::jsonb ->> 'at')::timestamptz) * 1000)::float8`,
+         CASE WHEN jsonb_typeof($2::jsonb -> 'instances') = 'array'
+           THEN (extract(epoch FROM ($2::jsonb ->> 'at')::timestamptz) * 1000)::float8 END`,
       // Binary jsonb: a version byte, then the text (no decoding to a string here: Note [Poll cost]).
       [accountId, Buffer.concat([JSONB_V1, reply])],
     );

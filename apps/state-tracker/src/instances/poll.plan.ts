@@ -107,8 +107,7 @@ export function planPoll(
     }
   }
   const unknownProviderIds =
-    unknown ??
-    listed.filter((p) => !knownProviderIds.has(p.id) && p.state !== 'terminated').map((p) => p.id);
+    unknown ?? listed.filter((p) => !knownProviderIds.has(p.id) && p.state !== 'terminated').map((p) => p.id);
   return { observations, listedAt, unlisted, unknownProviderIds };
 }
 
