@@ -37,6 +37,18 @@ function equal(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+// Signatures are 43 ASCII characters (SIGNATURE): compared in two buffers kept for it, not two
+// allocated per message (the check is synchronous, so one pair serves every call).
+const SIG_A = Buffer.alloc(43);
+const SIG_B = Buffer.alloc(43);
+
+function equalSignature(expected: string, sig: string): boolean {
+  if (expected.length !== 43 || sig.length !== 43) return false;
+  SIG_A.write(expected, 'latin1');
+  SIG_B.write(sig, 'latin1');
+  return timingSafeEqual(SIG_A, SIG_B);
+}
+
 /**
  * Whether `password` is the credential of `assemblyId` under the deployable's key: the pure check
  * an edge listener's SASL PLAIN verifier plugs in (username = assemblyId). Constant time.
@@ -54,13 +66,22 @@ export function deployableOfAssembly(assemblyId: string): string | undefined {
 
 /** JSON with object keys sorted, `sig` left out at the top: what a signature covers. */
 export function canonicalJson(value: unknown, top = true): string {
+  // Loops rather than filter/map/join: every agent message is verified (Note [Heartbeat fast path]).
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, false)).join(',')}]`;
+  if (Array.isArray(value)) {
+    let s = '[';
+    for (let i = 0; i < value.length; i++) s += (i ? ',' : '') + canonicalJson(value[i], false);
+    return s + ']';
+  }
   const o = value as Record<string, unknown>;
-  const keys = Object.keys(o)
-    .filter((k) => o[k] !== undefined && !(top && k === 'sig'))
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k], false)}`).join(',')}}`;
+  const keys = Object.keys(o).sort();
+  let s = '{';
+  for (const k of keys) {
+    const v = o[k];
+    if (v === undefined || (top && k === 'sig')) continue;
+    s += (s.length > 1 ? ',' : '') + JSON.stringify(k) + ':' + canonicalJson(v, false);
+  }
+  return s + '}';
 }
 
 function signatureOf(credential: string, body: unknown): string {
@@ -78,7 +99,7 @@ export function verifyAgentMessage(credential: string, body: unknown): boolean {
   const sig = (body as { sig?: unknown }).sig;
   if (typeof sig !== 'string' || !SIGNATURE.test(sig)) return false;
   try {
-    return equal(signatureOf(credential, body), sig);
+    return equalSignature(signatureOf(credential, body), sig);
   } catch {
     return false;
   }
