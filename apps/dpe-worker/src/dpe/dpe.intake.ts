@@ -176,7 +176,9 @@ export class DpeIntake {
     a.lastHeartbeat = now;
     a.firstHeartbeat ??= now;
     const sent = Date.parse(hb.sentAt);
-    for (const [name, state] of Object.entries(hb.services)) {
+    // Loops without copies: one heartbeat per assembly and interval (Note [Heartbeat fast path]).
+    for (const name in hb.services) {
+      const state = hb.services[name]!;
       const prev = a.services.get(name);
       if (prev && prev.reportedAt > sent) continue; // a newer report already said more
       if (!prev || prev.state !== state) {
@@ -184,7 +186,7 @@ export class DpeIntake {
         changed = true;
       } else prev.reportedAt = sent;
     }
-    for (const name of [...a.services.keys()]) {
+    for (const name of a.services.keys()) {
       if (!(name in hb.services)) {
         a.services.delete(name);
         changed = true;

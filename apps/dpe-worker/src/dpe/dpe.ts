@@ -3,6 +3,7 @@ import { AgentAddresses, CloudEvent, DeployableStatus, parseAgentEvent } from '@
 import { DeployableObservedState } from '@nephele/policy';
 import { ReconcileResult, runReconcile } from '@nephele/service-kit';
 import { DpeStateStore } from './dpe-state.store';
+import { DpeClock, OBSERVED_EVERY, TICK_MS } from './dpe.clock';
 import { DpeIntake } from './dpe.intake';
 import { DpeReconciler } from './dpe.reconciler';
 import { DpeReporter } from './dpe.reporter';
@@ -11,6 +12,7 @@ import { DeployableState } from './observed-state';
 import { DpeStepExecutor } from './step.executor';
 
 export type { DpeDeps } from './dpe.types';
+export { DpeClock } from './dpe.clock';
 export { agentServiceName, ownerOf, parseOwner, serviceIdOf } from './dpe.types';
 
 // Note [DPE]
@@ -36,10 +38,10 @@ export { agentServiceName, ownerOf, parseOwner, serviceIdOf } from './dpe.types'
 // (events, status, snapshots), DpeStateStore (the CPE and the tracker, over the bus). This class
 // wires them, owns the lifecycle and the clock, and serialises the passes.
 
-/** The periodic level-based pass runs every this many clock ticks (of 250 ms). */
-const TICKS_PER_PASS = 8;
+/** The periodic level-based pass runs every this many clock ticks (Note [Host clock]). */
+const TICKS_PER_PASS = OBSERVED_EVERY;
 /** A pass that threw is tried again by the periodic pass. */
-const ERROR_DELAY_MS = TICKS_PER_PASS * 250;
+const ERROR_DELAY_MS = TICKS_PER_PASS * TICK_MS;
 
 /** See Note [DPE]. */
 export class Dpe {
@@ -55,8 +57,7 @@ export class Dpe {
   private reconciling = false;
   private again = false;
   private ticks = 0;
-  private timer?: NodeJS.Timeout;
-  private observedTimer?: NodeJS.Timeout;
+  private leaveClock?: () => void;
   private wakeTimer?: NodeJS.Timeout;
   private agentSub?: EdgeSubscription;
   private offConnected?: () => void;
@@ -114,8 +115,11 @@ export class Dpe {
       return EdgeOutcomes.accept();
     });
     this.offConnected = this.d.edge.onConnected(() => this.state.edgeConnected(this.ctx.now()));
-    this.timer = setInterval(() => this.tick(), 250);
-    this.observedTimer = setInterval(() => void this.publishObserved(), 2000);
+    this.leaveClock = (this.d.clock ?? new DpeClock()).join({
+      tick: () => this.tick(),
+      observe: () => void this.publishObserved(),
+    });
+    if (this.stopped) this.leaveClock(); // stopped while starting
     await this.report.decision({
       action: 'resume',
       explanation: `DPE started (epoch ${this.epoch}, config v${this.state.version})`,
@@ -125,8 +129,7 @@ export class Dpe {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    if (this.observedTimer) clearInterval(this.observedTimer);
+    this.leaveClock?.();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.offConnected?.();
     await this.agentSub?.close().catch(() => undefined);

@@ -1,5 +1,6 @@
 import { Bus, EdgeConnection, LoggerLike } from '@nephele/bus';
 import { InstanceState, ServiceState } from '@nephele/contracts';
+import type { DpeClock } from './dpe.clock';
 import { TerminalFailure } from './recovery-budget';
 
 export const SERVICE = 'dpe-worker';
@@ -14,6 +15,8 @@ export interface DpeDeps {
   /** The AMQP 1.0 URL agents connect to (put in their user data). */
   agentEdgeUrl: string;
   now?: () => number;
+  /** The host's clock (Note [Host clock]); without it the DPE ticks on a timer of its own. */
+  clock?: DpeClock;
   /** An instance that runs but never heartbeats is failed after this (default 90 s). */
   bootTimeoutMs?: number;
   /** How long an agent command may take before it counts as failed (default 60 s). */

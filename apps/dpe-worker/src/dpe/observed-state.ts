@@ -65,7 +65,10 @@ export class DeployableState {
   }
 
   assemblyById(assemblyId: string): AssemblyRt | undefined {
-    const a = this.assemblies.get(assemblyId.split('.')[1] ?? '');
+    // The second dot-separated part (no array: every heartbeat comes through here).
+    const i = assemblyId.indexOf('.');
+    const j = i < 0 ? -1 : assemblyId.indexOf('.', i + 1);
+    const a = this.assemblies.get(i < 0 ? '' : assemblyId.slice(i + 1, j < 0 ? undefined : j));
     return a && this.assemblyIdOf(a) === assemblyId ? a : undefined;
   }
 

@@ -9,7 +9,7 @@ import {
   DpeHeartbeat,
 } from '@nephele/contracts';
 import { BusServer } from '@nephele/service-kit';
-import { Dpe, parseOwner } from '../dpe/dpe';
+import { Dpe, DpeClock, parseOwner } from '../dpe/dpe';
 import { DpeHostModule, DpeHostPort } from './dpe-host.consumer';
 
 export interface DpeHostOptions {
@@ -56,6 +56,8 @@ export class DpeHost implements DpeHostPort {
   private readonly edges: EdgeSlot[];
   private readonly slotOf = new Map<Dpe, EdgeSlot>();
   private opening?: Promise<EdgeSlot>;
+  /** One timer for all its DPEs (Note [Host clock]). */
+  private readonly clock = new DpeClock();
   private heartbeat?: NodeJS.Timeout;
   private app?: INestMicroservice;
 
@@ -163,6 +165,7 @@ export class DpeHost implements DpeHostPort {
       log: this.o.log,
       agentEdgeUrl: this.o.agentEdgeUrl,
       bootTimeoutMs: this.o.bootTimeoutMs,
+      clock: this.clock,
       onStop: (reason) => {
         this.release(dpe);
         if (this.dpes.get(deployableId) === dpe) this.dpes.delete(deployableId);

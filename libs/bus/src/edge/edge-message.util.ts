@@ -108,8 +108,18 @@ export function decodeMessage(
   const contentType = typeof m.content_type === 'string' ? m.content_type : undefined;
   try {
     if (isSection(m.body) && m.body.typecode === DATA) {
-      const parts = (m.body.multiple ? m.body.content : [m.body.content]) as unknown[];
-      const buf = Buffer.concat(parts.map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(String(p)))));
+      // One data section (every agent message): read in place; a binary body still gets a copy of
+      // its own (a view would keep rhea's whole input chunk alive).
+      const single: Buffer | undefined =
+        !m.body.multiple && Buffer.isBuffer(m.body.content) ? m.body.content : undefined;
+      const buf =
+        single ??
+        Buffer.concat(
+          ((m.body.multiple ? m.body.content : [m.body.content]) as unknown[]).map((p) =>
+            Buffer.isBuffer(p) ? p : Buffer.from(String(p)),
+          ),
+        );
+      const own = (): Buffer => (single ? Buffer.from(single) : buf);
       if (isJsonType(contentType)) {
         try {
           body = JSON.parse(buf.toString('utf8'));
@@ -122,11 +132,11 @@ export function decodeMessage(
           body = JSON.parse(buf.toString('utf8'));
           bodyFormat = 'json';
         } catch {
-          body = buf;
+          body = own();
           bodyFormat = 'binary';
         }
       } else {
-        body = buf;
+        body = own();
         bodyFormat = 'binary';
       }
     } else if (isSection(m.body) && m.body.typecode === SEQUENCE) {
