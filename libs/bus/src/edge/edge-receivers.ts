@@ -15,13 +15,16 @@ type ReceiverEntry = {
   session?: Session;
   closed: boolean;
   attempt: number;
+  /** Settlements on the current link not yet given back as credit (Note [Credit in batches]). */
+  owed: number;
   retry?: NodeJS.Timeout;
 };
 
 /**
  * The receiving side of an edge client: every live subscription, each on its own link and
- * session, granted credit by hand one per settled message (so `prefetch` bounds the unsettled
- * messages), re-attached after a detach and after every reconnect (see Note [Edge client]).
+ * session, granted credit by hand for settled messages (so `prefetch` bounds the unsettled
+ * messages; Note [Credit in batches]), re-attached after a detach and after every reconnect (see
+ * Note [Edge client]).
  */
 export class EdgeReceivers {
   private readonly receivers = new Set<ReceiverEntry>();
@@ -41,6 +44,7 @@ export class EdgeReceivers {
       durable: opts.durable ?? false,
       closed: false,
       attempt: 0,
+      owed: 0,
     };
     this.receivers.add(entry);
     if (this.host.connected) {
@@ -145,6 +149,7 @@ export class EdgeReceivers {
           if (!remoteTerminus(link, 'source')) return;
           opened = true;
           entry.attempt = 0;
+          entry.owed = 0;
           link.add_credit(entry.prefetch);
           resolve();
         }),
@@ -169,7 +174,7 @@ export class EdgeReceivers {
         'edge: undecodable message rejected',
       );
       delivery.reject({ condition: 'amqp:decode-error', description: decoded.reason });
-      link.add_credit(1);
+      this.grant(entry, link);
       return;
     }
     rawMessages.set(decoded.message, ctx.message!);
@@ -179,6 +184,17 @@ export class EdgeReceivers {
       this.host.log,
       () => !entry.closed && !this.host.closing,
     ).then((outcome) => this.settle(entry, link, delivery, outcome));
+  }
+
+  // Note [Credit in batches]
+  // Credit given back one per settlement made a flow frame per message (a DPE host at 10,000
+  // heartbeats a second wrote 10,000 flows a second and the edge read them). It is given back once
+  // half the prefetch is settled: the peer still holds at least half of it, so it never waits for
+  // credit while the receiver keeps up, and the unsettled messages stay bounded by `prefetch`.
+  private grant(entry: ReceiverEntry, link: Receiver): void {
+    if (entry.link !== link || ++entry.owed < Math.ceil(entry.prefetch / 2)) return;
+    link.add_credit(entry.owed);
+    entry.owed = 0;
   }
 
   private settle(entry: ReceiverEntry, link: Receiver, delivery: Delivery, outcome: EdgeOutcome): void {
@@ -199,7 +215,7 @@ export class EdgeReceivers {
           });
           break;
       }
-      link.add_credit(1);
+      this.grant(entry, link);
     });
   }
 }
