@@ -64,9 +64,8 @@ export interface SingleSubscription extends SubscriptionBase {
 }
 
 /**
- * Collects up to `batchSize` messages and hands them to one call, e.g. to insert them with one
- * statement and acknowledge them after the commit. A partial batch goes as soon as the consumer
- * has no batch in flight, else after at most `maxWaitMs` (RabbitMQ: Note [Batch flush]).
+ * Collects up to `batchSize` messages (or what arrived within `maxWaitMs`) and hands them to one
+ * call, e.g. to insert them with one statement and acknowledge them after the commit.
  */
 export interface BatchSubscription extends SubscriptionBase {
   batchSize: number;

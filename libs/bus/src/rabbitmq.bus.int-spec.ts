@@ -139,26 +139,6 @@ describe(RabbitMqBus.name, () => {
     await conn.close();
   });
 
-  it('hands a partial batch to an idle batch handler without waiting for maxWaitMs (Note [Batch flush])', async () => {
-    const batches: number[] = [];
-    await sut.subscribe({
-      queue: 'bustest.partial',
-      exchange: Topology.events,
-      bindings: ['nephele.group.scaled'],
-      batchSize: 1000,
-      // Far beyond waitFor's timeout: only the idle flush can deliver these in time.
-      maxWaitMs: 600_000,
-      batchHandler: async (items) => {
-        batches.push(items.length);
-        return items.map(() => Outcome.ack());
-      },
-    });
-    await sut.publishAll([1, 2, 3].map((n) => scaled(n)));
-    await waitFor(() => batches.reduce((a, n) => a + n, 0) === 3, { what: 'three deliveries in batches' });
-    await sut.publish(scaled(4));
-    await waitFor(() => batches.reduce((a, n) => a + n, 0) === 4, { what: 'the fourth delivery' });
-  });
-
   it('answers request/reply through direct reply-to', async () => {
     await sut.respond('bustest.rpc', ['nephele.test.double'], async (e) => (e.data as { n: number }).n * 2);
     await expect(sut.request(createEvent('t', 'nephele.test.double', { n: 21 }))).resolves.toBe(42);

@@ -307,15 +307,18 @@ export class RabbitMqBus implements Bus {
   }
 
   /**
-   * Buffers a batch subscription's messages and hands them to its handler: see Note [Batch
-   * flush]. A handler that throws retries the whole batch.
+   * Buffers a batch subscription's messages and hands them to its handler `batchSize` at a time,
+   * or after `maxWaitMs`; a handler that throws retries the whole batch.
    */
   private batcher(ch: amqp.Channel, sub: BatchSubscription, acks: AckWindow): (item: Buffered) => void {
     let buffer: Buffered[] = [];
-    let inFlight = 0;
     let timer: NodeJS.Timeout | undefined;
-    let readScheduled = false;
-    const run = async (items: Buffered[]) => {
+    const flush = async () => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      const items = buffer;
+      buffer = [];
+      if (!items.length) return;
       let outcomes: HandlerOutcome[];
       try {
         outcomes = await sub.batchHandler(items.map(({ event, ctx }) => ({ event, ctx })));
@@ -331,29 +334,10 @@ export class RabbitMqBus implements Bus {
       );
       acks.flush();
     };
-    const flush = () => {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      const items = buffer;
-      buffer = [];
-      if (!items.length) return;
-      inFlight++;
-      void run(items).finally(() => {
-        inFlight--;
-        if (!inFlight && buffer.length) flush();
-      });
-    };
     return (item) => {
       buffer.push(item);
-      if (buffer.length >= sub.batchSize) return flush();
-      timer ??= setTimeout(flush, sub.maxWaitMs);
-      if (readScheduled) return;
-      // After the deliveries of this socket read: flush then unless a batch is in flight.
-      readScheduled = true;
-      setImmediate(() => {
-        readScheduled = false;
-        if (!inFlight) flush();
-      });
+      if (buffer.length >= sub.batchSize) void flush();
+      else if (!timer) timer = setTimeout(() => void flush(), sub.maxWaitMs);
     };
   }
 
@@ -433,18 +417,6 @@ export class RabbitMqBus implements Bus {
     return this.rpc.respond(queue, bindings, handler);
   }
 }
-
-// Note [Batch flush]
-// A batch subscription hands its handler (the event log's INSERT) what it has buffered when (a)
-// `batchSize` deliveries are buffered, (b) the deliveries of the current socket read are in and
-// no batch of the subscription is in flight (checked in setImmediate, and again when the last
-// batch in flight settles), or (c) `maxWaitMs` after the first buffered delivery. While the
-// consumer is idle a delivery waits for nothing; under load, deliveries gather behind the batch
-// in flight (group commit) instead of going out as many small statements, each with its own
-// transaction and plan (measured: batches of 50 cost the database ~50 % more CPU per event than
-// batches of 1,000). Until 2026-12 only (a) and (c) flushed: a publisher that waits for its
-// confirms (the broker confirms a persistent message once it is acked or on disk) waited up to
-// `maxWaitMs` for every partial batch, e.g. each of two replicas sharing a window of 1,000.
 
 // Note [Batch acks]
 // A batch subscription acknowledges with one `basic.ack multiple` frame up to the highest
