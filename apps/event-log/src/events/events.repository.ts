@@ -121,7 +121,7 @@ export class EventsRepository {
          SELECT e, n, e->>'source' AS s, e->>'id' AS i FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n)),
        c AS (
          INSERT INTO event_log.event_ids (source, id, time)
-         SELECT s, i, (e->>'time')::timestamptz FROM x ORDER BY s, i
+         SELECT s, i, (e->>'time')::timestamptz FROM x ORDER BY s COLLATE "C", i COLLATE "C"
          ON CONFLICT DO NOTHING
          RETURNING source, id),
        ins AS (
