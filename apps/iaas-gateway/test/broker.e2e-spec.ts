@@ -111,6 +111,14 @@ describe('broker: CIMI → gateway → local driver → state tracker (E2E)', ()
     expect(configs.machineConfigurations.map((m: { name: string }) => m.name)).toEqual(['small']);
     const images = await api(gateway.url).get<any>(`/cimi/${world.poolId}/machineImages`);
     expect(images.machineImages.map((m: { name: string }) => m.name)).toEqual(['debian-12']);
+    const small = world.hardwareProfiles.small;
+    const one = await api(gateway.url).get<any>(`/cimi/${world.poolId}/machineConfigs/${small}`);
+    expect(one).toMatchObject({ id: `${cimi}/machineConfigs/${small}`, name: 'small' });
+    const missing = await fetch(`${gateway.url}/cimi/${world.poolId}/machineImages/no-such-image`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { detail: string }).detail).toMatch(/machine image no-such-image/);
   });
 
   it('creates a machine through CIMI: running within 2 s; killed → stopped in one poll; deleted → gone', async () => {

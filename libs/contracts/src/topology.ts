@@ -216,27 +216,25 @@ const queues = {
   }),
 
   /** The instance events and config changes of the DPEs a worker hosts (one queue per worker). */
-  dpeWorkerEvents: (workerId: string) =>
-    q({
-      name: `dpe-worker.${workerId}.events`,
-      exchange: EVENTS,
-      exclusive: true,
-      carries: [
-        LaunchSucceeded.type,
-        LaunchFailed.type,
-        InstanceStateChanged.type,
-        DeployableConfigChanged.type,
-      ],
-      prefetch: 256,
-    }),
-  /** Start/stop of the DPEs a worker hosts. */
-  dpeWorkerControl: (workerId: string) =>
-    q({
-      name: `dpe-worker.${workerId}.control`,
-      exchange: COMMANDS,
-      exclusive: true,
-      carries: [DpeControl.type],
-    }),
+  dpeWorkerEvents: q({
+    name: 'dpe-worker.events',
+    exchange: EVENTS,
+    exclusive: true,
+    carries: [
+      LaunchSucceeded.type,
+      LaunchFailed.type,
+      InstanceStateChanged.type,
+      DeployableConfigChanged.type,
+    ],
+    prefetch: 256,
+  }),
+  /** Start/stop of the DPEs a worker hosts (each host reads every one and acts on its own). */
+  dpeWorkerControl: q({
+    name: 'dpe-worker.control',
+    exchange: COMMANDS,
+    exclusive: true,
+    carries: [DpeControl.type],
+  }),
 } as const;
 
 /** Exchange and queue names of the core bus (ARCHITECTURE §1). */

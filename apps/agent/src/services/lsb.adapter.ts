@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ServiceSpec } from '@nephele/contracts';
-import { abnormal, runAction } from './run-action.util';
-import { ActionResult, ServiceAdapter, startTimeoutMs, stopTimeoutMs } from './service-adapter.types';
+import { runAction, scriptResult } from './run-action.util';
+import { ActionResult, ScriptAdapter } from './service-adapter.types';
 
 /** LSB init-script `status` exit codes (LSB 3.0 core, 20.2). */
 export const LSB_STATUS_CODES: Record<number, string> = {
@@ -35,31 +35,22 @@ export function lsbResult(action: LsbAction, code: number): ActionResult {
 }
 
 /** `lsb` class: init scripts `<dir>/<type> start|stop|status`. */
-export class LsbAdapter implements ServiceAdapter {
-  constructor(private readonly dir: string) {}
+export class LsbAdapter extends ScriptAdapter {
+  constructor(private readonly dir: string) {
+    super();
+  }
 
   scriptPath(spec: ServiceSpec): string {
     return path.join(this.dir, spec.type ?? '');
   }
 
-  private async act(action: LsbAction, spec: ServiceSpec, timeoutMs: number): Promise<ActionResult> {
+  protected async act(
+    kind: 'start' | 'stop' | 'monitor',
+    spec: ServiceSpec,
+    timeoutMs: number,
+  ): Promise<ActionResult> {
+    const action: LsbAction = kind === 'monitor' ? 'status' : kind;
     const run = await runAction(this.scriptPath(spec), [action], { timeoutMs });
-    const why = abnormal(run, `LSB ${spec.type} ${action}`, timeoutMs);
-    if (why) return { state: 'failed', reason: why };
-    const r = lsbResult(action, run.exitCode!);
-    if (r.state === 'failed' && run.output) r.reason = `${r.reason}: ${run.output.slice(-500)}`;
-    return r;
-  }
-
-  start(spec: ServiceSpec): Promise<ActionResult> {
-    return this.act('start', spec, startTimeoutMs(spec));
-  }
-
-  stop(spec: ServiceSpec): Promise<ActionResult> {
-    return this.act('stop', spec, stopTimeoutMs(spec));
-  }
-
-  monitor(spec: ServiceSpec): Promise<ActionResult> {
-    return this.act('status', spec, spec.monitor.timeoutMs);
+    return scriptResult(run, `LSB ${spec.type} ${action}`, timeoutMs, (code) => lsbResult(action, code));
   }
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ServiceSpec } from '@nephele/contracts';
-import { abnormal, runAction } from './run-action.util';
-import { ActionResult, ServiceAdapter, startTimeoutMs, stopTimeoutMs } from './service-adapter.types';
+import { runAction, scriptResult } from './run-action.util';
+import { ActionResult, ScriptAdapter } from './service-adapter.types';
 
 /** OCF resource agent exit codes (OCF Resource Agent API 1.1). */
 export const OCF_CODES: Record<number, string> = {
@@ -57,35 +57,22 @@ export function ocfEnvironment(spec: ServiceSpec, ocfRoot: string, timeoutMs: nu
 }
 
 /** `ocf` class: real OCF resource agents under <OCF_ROOT>/resource.d/<provider>/<type>. */
-export class OcfAdapter implements ServiceAdapter {
-  constructor(private readonly ocfRoot: string) {}
+export class OcfAdapter extends ScriptAdapter {
+  constructor(private readonly ocfRoot: string) {
+    super();
+  }
 
   agentPath(spec: ServiceSpec): string {
     // provider and type are validated against RESOURCE_NAME (no separators, no `..`).
     return path.join(this.ocfRoot, 'resource.d', spec.provider ?? '', spec.type ?? '');
   }
 
-  private async act(action: OcfAction, spec: ServiceSpec, timeoutMs: number): Promise<ActionResult> {
+  protected async act(action: OcfAction, spec: ServiceSpec, timeoutMs: number): Promise<ActionResult> {
     const run = await runAction(this.agentPath(spec), [action], {
       env: ocfEnvironment(spec, this.ocfRoot, timeoutMs),
       timeoutMs,
     });
-    const why = abnormal(run, `OCF ${spec.provider}:${spec.type} ${action}`, timeoutMs);
-    if (why) return { state: 'failed', reason: why };
-    const r = ocfResult(action, run.exitCode!);
-    if (r.state === 'failed' && run.output) r.reason = `${r.reason}: ${run.output.slice(-500)}`;
-    return r;
-  }
-
-  start(spec: ServiceSpec): Promise<ActionResult> {
-    return this.act('start', spec, startTimeoutMs(spec));
-  }
-
-  stop(spec: ServiceSpec): Promise<ActionResult> {
-    return this.act('stop', spec, stopTimeoutMs(spec));
-  }
-
-  monitor(spec: ServiceSpec): Promise<ActionResult> {
-    return this.act('monitor', spec, spec.monitor.timeoutMs);
+    const what = `OCF ${spec.provider}:${spec.type} ${action}`;
+    return scriptResult(run, what, timeoutMs, (code) => ocfResult(action, code));
   }
 }

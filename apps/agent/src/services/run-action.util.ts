@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { ActionResult } from './service-adapter.types';
 
 export interface ActionRun {
   /** The exit code; undefined when the program could not start, timed out or died of a signal. */
@@ -69,4 +70,21 @@ export function abnormal(run: ActionRun, what: string, timeoutMs: number): strin
   if (run.timedOut) return `${what} timed out after ${timeoutMs} ms`;
   if (run.exitCode === undefined) return `${what} was killed by ${run.signal ?? 'a signal'}`;
   return undefined;
+}
+
+/**
+ * What a script's run means: its abnormal end, else `interpret(exit code)`; a failure carries the
+ * tail of the script's output.
+ */
+export function scriptResult(
+  run: ActionRun,
+  what: string,
+  timeoutMs: number,
+  interpret: (code: number) => ActionResult,
+): ActionResult {
+  const why = abnormal(run, what, timeoutMs);
+  if (why) return { state: 'failed', reason: why };
+  const r = interpret(run.exitCode!);
+  if (r.state === 'failed' && run.output) r.reason = `${r.reason}: ${run.output.slice(-500)}`;
+  return r;
 }

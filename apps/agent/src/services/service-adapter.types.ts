@@ -26,3 +26,25 @@ export const startTimeoutMs = (spec: ServiceSpec): number =>
 /** How long a scripted stop may take: its own timeout, else at least the default. */
 export const stopTimeoutMs = (spec: ServiceSpec): number =>
   spec.stopTimeoutMs ?? Math.max(spec.monitor.timeoutMs, DEFAULT_STOP_TIMEOUT_MS);
+
+/** An adapter whose every action is one run of a program (LSB init scripts, OCF agents). */
+export abstract class ScriptAdapter implements ServiceAdapter {
+  /** Runs the program for `kind` (`monitor` is the script's own status action) within `timeoutMs`. */
+  protected abstract act(
+    kind: 'start' | 'stop' | 'monitor',
+    spec: ServiceSpec,
+    timeoutMs: number,
+  ): Promise<ActionResult>;
+
+  start(spec: ServiceSpec): Promise<ActionResult> {
+    return this.act('start', spec, startTimeoutMs(spec));
+  }
+
+  stop(spec: ServiceSpec): Promise<ActionResult> {
+    return this.act('stop', spec, stopTimeoutMs(spec));
+  }
+
+  monitor(spec: ServiceSpec): Promise<ActionResult> {
+    return this.act('monitor', spec, spec.monitor.timeoutMs);
+  }
+}

@@ -119,4 +119,20 @@ describe('DpeHost', () => {
     await waitFor(() => host.get(id(0)) === undefined, { what: 'the epoch-2 DPE stopped' });
     expect(host.size()).toBe(1);
   });
+
+  it('its queues are exclusive to it and named after its worker id; another worker\'s control is left alone, an invalid one dead-lettered with the reason', async () => {
+    const send = (data: object) =>
+      bus.publish(createEvent('cloud-policy-engine', DpeControl.type, data as never), {
+        exchange: Topology.commands,
+      });
+    await send({ workerId: 'w2', deployableId: id(7), action: 'start', epoch: 1 });
+    await send({ workerId: 'w1', deployableId: id(8), action: 'launch', epoch: 1 });
+    await send({ workerId: 'w1', deployableId: id(9), action: 'start', epoch: 1 });
+    await waitFor(() => host.get(id(9)), { what: 'the DPE started by a valid control' });
+    expect(host.get(id(7))).toBeUndefined();
+    expect(host.get(id(8))).toBeUndefined();
+    expect(bus.deadLetters.map((d) => [d.queue, d.reason])).toEqual([
+      [expect.stringMatching(/^dpe-worker\.control\.w1\.[0-9a-f]{8}$/), expect.stringMatching(/action/)],
+    ]);
+  });
 });

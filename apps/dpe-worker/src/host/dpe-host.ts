@@ -1,14 +1,16 @@
-import { Bus, EdgeConnection, LoggerLike, Outcome } from '@nephele/bus';
+import { INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Bus, EdgeConnection, LoggerLike } from '@nephele/bus';
 import {
   CloudEvent,
   createEvent,
-  DeployableConfigChanged,
   DeployableConfigChangedData,
   DpeControlData,
   DpeHeartbeat,
-  Topology,
 } from '@nephele/contracts';
+import { BusServer } from '@nephele/service-kit';
 import { Dpe, parseOwner } from '../dpe/dpe';
+import { DpeHostModule, DpeHostPort } from './dpe-host.consumer';
 
 export interface DpeHostOptions {
   bus: Bus;
@@ -45,16 +47,17 @@ interface EdgeSlot {
 }
 
 /**
- * Runs the DPEs of one worker (a process, a pod, or the all-in-one process): one bus subscription
- * for the instance events of all of them, dispatched by owner; DPE heartbeats; start/stop by the CPE.
+ * Runs the DPEs of one worker (a process, a pod, or the all-in-one process): one queue for the
+ * instance events of all of them, dispatched by owner (`DpeHostConsumer`); DPE heartbeats;
+ * start/stop by the CPE.
  */
-export class DpeHost {
+export class DpeHost implements DpeHostPort {
   private readonly dpes = new Map<string, Dpe>();
   private readonly edges: EdgeSlot[];
   private readonly slotOf = new Map<Dpe, EdgeSlot>();
   private opening?: Promise<EdgeSlot>;
   private heartbeat?: NodeJS.Timeout;
-  private cancel: (() => Promise<void>)[] = [];
+  private app?: INestMicroservice;
 
   constructor(private readonly o: DpeHostOptions) {
     this.edges = [{ edge: o.edge, dpes: 0, owned: false }];
@@ -89,48 +92,42 @@ export class DpeHost {
     this.slotOf.delete(dpe);
   }
 
+  /**
+   * Opens the host's queues — a NestJS microservice context whose bus transport discovers
+   * `DpeHostConsumer`'s handlers (the queues are exclusive, named after the worker id) — and starts
+   * the heartbeats.
+   */
   async start(): Promise<void> {
-    // The worker is not a Nest app: it subscribes through the bus port, to its Topology queues.
-    const events = Topology.queues.dpeWorkerEvents(this.o.workerId);
-    const sub = await this.o.bus.subscribe({
-      queue: events.name,
-      exclusive: true,
-      exchange: events.exchange,
-      bindings: [...events.carries],
-      prefetch: events.prefetch,
-      handler: async (e) => {
-        this.dispatch(e);
-        return Outcome.ack();
-      },
+    const strategy = new BusServer(this.o.bus, {
+      service: 'dpe-worker',
+      log: this.o.log,
+      instance: this.o.workerId,
     });
-    const controlQueue = Topology.queues.dpeWorkerControl(this.o.workerId);
-    const control = await this.o.bus.subscribe({
-      queue: controlQueue.name,
-      exclusive: true,
-      exchange: controlQueue.exchange,
-      bindings: [...controlQueue.carries],
-      handler: async (e) => {
-        const d = e.data as DpeControlData;
-        if (d.workerId !== this.o.workerId) return Outcome.ack();
-        // A stop names the epoch it ends (0: whichever runs): a newer DPE of ours is not touched.
-        if (d.action === 'stop') await this.stopDpe(d.deployableId, d.epoch || undefined);
-        else await this.run(d.deployableId, d.epoch);
-        return Outcome.ack();
-      },
+    const app = await NestFactory.createMicroservice(DpeHostModule.forHost(this), {
+      strategy,
+      logger: false,
+      abortOnError: false,
     });
-    this.cancel.push(sub.cancel, control.cancel);
+    this.app = app;
+    await app.listen();
     this.heartbeat = setInterval(() => void this.beat(), this.o.heartbeatMs ?? 1000);
   }
 
-  private dispatch(e: CloudEvent): void {
-    if (e.type === DeployableConfigChanged.type) {
-      const d = e.data as DeployableConfigChangedData;
-      void this.dpes.get(d.deployableId)?.configChanged(d.version);
-      return;
-    }
+  instanceEvent(e: CloudEvent): void {
     const owner = (e.data as { owner?: string }).owner;
     const o = owner ? parseOwner(owner) : undefined;
     if (o) this.dpes.get(o.deployableId)?.onInstanceEvent(e);
+  }
+
+  configChanged(d: DeployableConfigChangedData): void {
+    void this.dpes.get(d.deployableId)?.configChanged(d.version);
+  }
+
+  async control(d: DpeControlData): Promise<void> {
+    if (d.workerId !== this.o.workerId) return;
+    // A stop names the epoch it ends (0: whichever runs): a newer DPE of ours is not touched.
+    if (d.action === 'stop') await this.stopDpe(d.deployableId, d.epoch || undefined);
+    else await this.run(d.deployableId, d.epoch);
   }
 
   /** One `nephele.dpe.heartbeat` per DPE of this host (or of the DPEs given). */
@@ -203,7 +200,8 @@ export class DpeHost {
     await Promise.all([...this.dpes.values()].map((d) => d.stop()));
     this.dpes.clear();
     this.slotOf.clear();
-    for (const c of this.cancel) await c().catch(() => undefined);
+    await this.app?.close().catch(() => undefined);
+    this.app = undefined;
     for (const s of this.edges.splice(1)) if (s.owned) await s.edge.close().catch(() => undefined);
   }
 }

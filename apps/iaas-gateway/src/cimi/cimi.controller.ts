@@ -40,7 +40,14 @@ import {
   MACHINE_TEMPLATES_SCHEMA,
   MACHINES_SCHEMA,
 } from './cimi.schemas';
-import { InstanceView, machine, machineConfig, machineImage, templates } from './cimi.representation';
+import {
+  cimiCollection,
+  InstanceView,
+  machine,
+  machineConfig,
+  machineImage,
+  templates,
+} from './cimi.representation';
 import { CIMI } from './cimi.types';
 import { ActionDto, MachineCreateDto } from './dto/cimi.dto';
 import { resolveMachineCreate } from './machine-create.util';
@@ -53,6 +60,18 @@ const OPS = { start: 'start', stop: 'stop', restart: 'reboot' } as const;
  * profiles, machine images its images, and machine templates every image × configuration pair.
  * Errors are RFC 9457 problem details like the rest of the API, with CIMI's HTTP status codes.
  */
+/** The item `id` of the pool's project (another project's is not found: 404, not 403). */
+function ofProject<T extends { id: string; project: string }>(
+  items: T[],
+  pool: PoolConfig,
+  id: string,
+  what: string,
+): T {
+  const found = items.find((x) => x.id === id && x.project === pool.project);
+  if (!found) throw ProblemException.notFound(`${what} ${id}`);
+  return found;
+}
+
 @ApiTags('cimi')
 @ApiBearerAuth()
 @ApiProblems(401)
@@ -147,12 +166,12 @@ export class CimiController {
     const items = snapshot.hardwareProfiles
       .filter((h) => h.project === pool.project)
       .map((h) => machineConfig(this.base(req, pool), h));
-    return {
-      resourceURI: `${CIMI}/MachineConfigurationCollection`,
-      id: `${this.base(req, pool)}/machineConfigs`,
-      count: items.length,
-      machineConfigurations: items,
-    };
+    return cimiCollection(
+      'MachineConfigurationCollection',
+      `${this.base(req, pool)}/machineConfigs`,
+      'machineConfigurations',
+      items,
+    );
   }
 
   @Get(':pool/machineConfigs/:id')
@@ -166,8 +185,7 @@ export class CimiController {
     @CurrentPrincipal() p: Principal,
   ): Promise<unknown> {
     const { pool, snapshot } = await this.pool(ref, p);
-    const h = snapshot.hardwareProfiles.find((x) => x.id === id && x.project === pool.project);
-    if (!h) throw ProblemException.notFound(`machine configuration ${id}`);
+    const h = ofProject(snapshot.hardwareProfiles, pool, id, 'machine configuration');
     return machineConfig(this.base(req, pool), h);
   }
 
@@ -184,12 +202,12 @@ export class CimiController {
     const items = snapshot.images
       .filter((i) => i.project === pool.project)
       .map((i) => machineImage(this.base(req, pool), i));
-    return {
-      resourceURI: `${CIMI}/MachineImageCollection`,
-      id: `${this.base(req, pool)}/machineImages`,
-      count: items.length,
-      machineImages: items,
-    };
+    return cimiCollection(
+      'MachineImageCollection',
+      `${this.base(req, pool)}/machineImages`,
+      'machineImages',
+      items,
+    );
   }
 
   @Get(':pool/machineImages/:id')
@@ -203,8 +221,7 @@ export class CimiController {
     @CurrentPrincipal() p: Principal,
   ): Promise<unknown> {
     const { pool, snapshot } = await this.pool(ref, p);
-    const i = snapshot.images.find((x) => x.id === id && x.project === pool.project);
-    if (!i) throw ProblemException.notFound(`machine image ${id}`);
+    const i = ofProject(snapshot.images, pool, id, 'machine image');
     return machineImage(this.base(req, pool), i);
   }
 
@@ -219,12 +236,12 @@ export class CimiController {
   ): Promise<unknown> {
     const { pool, snapshot } = await this.pool(ref, p);
     const items = templates(this.base(req, pool), pool, snapshot);
-    return {
-      resourceURI: `${CIMI}/MachineTemplateCollection`,
-      id: `${this.base(req, pool)}/machineTemplates`,
-      count: items.length,
-      machineTemplates: items,
-    };
+    return cimiCollection(
+      'MachineTemplateCollection',
+      `${this.base(req, pool)}/machineTemplates`,
+      'machineTemplates',
+      items,
+    );
   }
 
   @Get(':pool/machineTemplates/:id')
@@ -254,13 +271,9 @@ export class CimiController {
   ): Promise<unknown> {
     const { pool } = await this.pool(ref, p);
     const items = (await this.instances({ pool: pool.id })).map((m) => machine(this.base(req, pool), m));
-    return {
-      resourceURI: `${CIMI}/MachineCollection`,
-      id: `${this.base(req, pool)}/machines`,
-      count: items.length,
-      machines: items,
+    return cimiCollection('MachineCollection', `${this.base(req, pool)}/machines`, 'machines', items, {
       operations: [{ rel: 'add', href: `${this.base(req, pool)}/machines` }],
-    };
+    });
   }
 
   private async findMachine(pool: PoolConfig, id: string): Promise<InstanceView> {

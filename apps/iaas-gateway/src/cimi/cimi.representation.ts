@@ -88,3 +88,14 @@ export function templates(base: string, pool: PoolConfig, snapshot: BrokerConfig
     })),
   );
 }
+
+/** A CIMI collection resource (`<type>` e.g. `MachineCollection`) holding `items` under `property`. */
+export function cimiCollection(
+  type: string,
+  id: string,
+  property: string,
+  items: unknown[],
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return { resourceURI: `${CIMI}/${type}`, id, count: items.length, [property]: items, ...extra };
+}

@@ -60,7 +60,13 @@ export class BusServer extends Server implements CustomTransportStrategy {
 
   constructor(
     private readonly bus: Bus,
-    private readonly o: { service: string; log: LoggerLike; tuning?: BusQueueTuning },
+    private readonly o: {
+      service: string;
+      log: LoggerLike;
+      tuning?: BusQueueTuning;
+      /** Names this consumer's exclusive queues (a DPE worker's id); default: the process id. */
+      instance?: string;
+    },
   ) {
     super();
   }
@@ -133,7 +139,7 @@ export class BusServer extends Server implements CustomTransportStrategy {
 
   private queueName(spec: QueueSpec): string {
     const name = spec.name.includes('.') ? spec.name : `${this.o.service}.${spec.name}`;
-    return spec.exclusive ? `${name}.${process.pid}.${randomUUID().slice(0, 8)}` : name;
+    return spec.exclusive ? `${name}.${this.o.instance ?? process.pid}.${randomUUID().slice(0, 8)}` : name;
   }
 
   private async open(route: Route): Promise<void> {
