@@ -10,6 +10,7 @@
 // figures meet the same load).
 import * as amqp from 'amqplib';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { createEvent, InstanceStateChanged, Topology } from '@nephele/contracts';
 import {
@@ -88,7 +89,7 @@ async function nephele(
   dbUrl: string,
   replicas: number,
   subject: string,
-): Promise<{ rate: number; rss: number; stored: number }> {
+): Promise<{ rate: number; rss: number; stored: number; elCpuUs?: number; dbCpuUs?: number }> {
   const env = {
     DATABASE_URL: dbUrl,
     AMQP_URL: vhostUrl,
@@ -111,8 +112,23 @@ async function nephele(
   // a share of the database from the inserts it measures); the count confirms at the end.
   const seq = async () =>
     Number((await pg.query(`SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS v FROM event_log.events_seq`)).rows[0].v);
+  // CPU per event of the event-log processes and of their database backends (a local server only).
+  const backends = async () =>
+    (
+      await pg.query(
+        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'nephele-event_log'`,
+      )
+    ).rows.map((r: { pid: number }) => r.pid);
+  const cpuOf = (pids: number[]) => pids.map(cpuMs);
+  const perEvent = (before: (number | undefined)[], after: (number | undefined)[]) =>
+    after.some((a) => a === undefined)
+      ? undefined
+      : (after.reduce((sum: number, a, k) => sum + a! - (before[k] ?? 0), 0) * 1000) / N;
   try {
     const base = await seq();
+    const dbPids0 = await backends();
+    const db0 = new Map(dbPids0.map((p) => [p, cpuMs(p)]));
+    const el0 = cpuOf(svcs.map((s) => s.child!.pid!));
     const t0 = performance.now();
     await publish(pub, Topology.events, InstanceStateChanged.type, subject);
     await waitFor(async () => (await seq()) - base >= N && (await count()) >= N, {
@@ -121,13 +137,19 @@ async function nephele(
       what: 'all events stored',
     });
     const rate = N / ((performance.now() - t0) / 1000);
+    const elCpuUs = perEvent(el0, cpuOf(svcs.map((s) => s.child!.pid!)));
+    const dbPids = await backends();
+    const dbCpuUs = perEvent(
+      dbPids.map((p) => db0.get(p)),
+      cpuOf(dbPids),
+    );
     const rss = svcs.map((s) => {
       const ps = spawnSync('ps', ['-o', 'rss=', '-p', String(s.child!.pid)], { encoding: 'utf8' });
       return Number(ps.stdout.trim()) / 1024;
     });
     // Settle: nothing more may arrive (a duplicate insert would show here).
     await new Promise((r) => setTimeout(r, 500));
-    return { rate, rss: Math.max(...rss), stored: await count() };
+    return { rate, rss: Math.max(...rss), stored: await count(), elCpuUs, dbCpuUs };
   } finally {
     await conn.close();
     await pg.end();
@@ -135,8 +157,36 @@ async function nephele(
   }
 }
 
+const TICK_MS = 1000 / (Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100);
+/** CPU time (user + system) of a local process so far, in ms; undefined when it is not readable. */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * TICK_MS;
+  } catch {
+    return undefined;
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
+
+/** CPU per stored event (medians of the rounds), where it could be read: see Note [Group commit]. */
+function cpuRows(runs: { elCpuUs?: number; dbCpuUs?: number }[], what: string): BenchRow[] {
+  const rows: BenchRow[] = [];
+  const el = runs.map((r) => r.elCpuUs).filter((v): v is number => v !== undefined);
+  const db = runs.map((r) => r.dbCpuUs).filter((v): v is number => v !== undefined);
+  if (el.length === runs.length)
+    rows.push({ benchmark: 'event-log', figure: `event-log CPU per event, ${what}`, value: median(el), unit: 'µs' });
+  if (db.length === runs.length)
+    rows.push({
+      benchmark: 'event-log',
+      figure: `its PostgreSQL backends' CPU per event, ${what}`,
+      value: median(db),
+      unit: 'µs',
+    });
+  return rows;
+}
 
 export default async function run(): Promise<BenchRow[]> {
   spawnSync(process.execPath, ['tools/build.mjs', 'event-log'], { cwd: WORKSPACE_ROOT, stdio: 'ignore' });
@@ -185,6 +235,8 @@ export default async function run(): Promise<BenchRow[]> {
         target: `${N} in every round`,
         met: stored.every((n) => n === N),
       },
+      ...cpuRows(rounds.map(({ b }) => b), 'one replica'),
+      ...cpuRows(rounds.map(({ c }) => c), 'two replicas'),
       {
         benchmark: 'event-log',
         figure: 'event-log process RSS after the run (largest round)',

@@ -49,13 +49,13 @@ const PARTITIONS_LOCK = advisoryKey('nephele-event-log-partitions');
 
 // Note [Group commit]
 // The consumer hands the repository batches of up to EVENT_LOG_BATCH_SIZE deliveries and acks
-// them only after the commit. One transaction per batch, two statements: (1) mark the
-// transaction in flight (Note [Event order]); (2) one statement over one jsonb array parameter
-// (the batch's distinct identities, first occurrence, in arrival order) that claims the
-// identities in `event_ids` with INSERT … ON CONFLICT DO NOTHING in identity order (two
-// transactions — two replicas, or two batches of one — claiming overlapping identities wait for
-// each other in one order and never deadlock; a duplicate waits for the holder's commit and then
-// finds it claimed) and inserts the events whose identity it claimed, in arrival order, returning
+// them only after the commit. One statement per batch, its own transaction (no BEGIN or COMMIT
+// round trips), over one jsonb array parameter (the batch's distinct identities, first
+// occurrence, in arrival order) that first marks the transaction in flight (Note [Event order]),
+// then claims the identities in `event_ids` with INSERT … ON CONFLICT DO NOTHING in identity order
+// (two transactions — two replicas, or two batches of one — claiming overlapping identities wait
+// for each other in one order and never deadlock; a duplicate waits for the holder's commit and
+// then finds it claimed) and inserts the events whose identity it claimed, in arrival order, returning
 // only their count and highest seq. Nothing serialises two batches: their inserts and commits
 // overlap, and PostgreSQL's group commit shares one WAL flush among the commits that meet.
 // Profiled (`npm run bench -- event-log`, BENCH_CPU_PROF, and per-process CPU during the run):
@@ -63,10 +63,11 @@ const PARTITIONS_LOCK = advisoryKey('nephele-event-log-partitions');
 // insert to the commit (WAL flush included) serialised every batch of every replica, so a second
 // replica added no capacity. Until 2026-12 the claim was its own statement with three array
 // parameters returning every claimed identity to the process (three statements per batch). Per
-// event the run costs about 20 µs of event-log CPU and 21 µs of its database backends' CPU (24 µs
-// before the events insert lost its ON CONFLICT and the keys their collation, 2026-12) beside the
-// broker's 55 µs (/proc, one replica, 30,000 events); on two shared cores that CPU, not waiting, is
-// what keeps the end-to-end rate below the raw publish+consume rate. Smaller batches do not help:
+// event the run costs 17-19 µs of event-log CPU and 22-25 µs of its database backends' CPU
+// (19-20 and 25-27 µs before, 2026-12: the events insert lost its ON CONFLICT, the keys their
+// collation, the batch its BEGIN and COMMIT round trips and its JSON.stringify) beside the
+// broker's ~55 µs (one replica; the bench prints these); on two shared cores that CPU, not
+// waiting, is what keeps the end-to-end rate below the raw publish+consume rate. Smaller batches do not help:
 // flushing a partial batch whenever the consumer was idle, or pipelining up to 2-3 batches flushed
 // after every socket read, made 1.7-4x the transactions and 15-35 % more database CPU per event
 // for no faster run (interleaved A/B, 2026-12).
@@ -100,12 +101,13 @@ export class EventsRepository {
     json?: string[],
   ): Promise<{ stored: number; maxSeq?: string }> {
     if (!events.length) return { stored: 0 };
-    return this.db.transaction((tx) => this.insertIn(tx, events, json));
+    // One statement outside a transaction block: its own transaction (Note [Group commit]).
+    return this.insertIn(this.db, events, json);
   }
 
   /**
-   * insertBatch's statements in the caller's transaction (which commits it): see Note [Group
-   * commit] and Note [Event order].
+   * insertBatch's statement, in the caller's transaction if it has one: see Note [Group commit]
+   * and Note [Event order].
    */
   async insertIn(
     tx: Db,
@@ -119,20 +121,21 @@ export class EventsRepository {
       const key = `${e.source}\u0000${e.id}`;
       if (!firsts.has(key)) firsts.set(key, json?.[i] ?? JSON.stringify(e));
     });
-    // see Note [Event order]: the in-flight mark comes before the seqs are drawn.
-    await tx.query(
-      `SELECT pg_advisory_xact_lock_shared((k >> 31)::int, (k & 2147483647)::int)
-       FROM (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END AS k
-             FROM event_log.events_seq) s`,
-    );
-    // One statement, one jsonb array parameter (Note [Group commit]): the identities are claimed
-    // in key order (two transactions claiming overlapping identities wait for each other in the
-    // same order instead of deadlocking), and the events whose identity this statement claimed are
-    // inserted in arrival order, which is the order of their seqs, with no ON CONFLICT of their
-    // own (see Note [Event identity]).
+    // One statement, one jsonb array parameter (Note [Group commit]). `l` takes the in-flight
+    // mark (Note [Event order]) before any seq is drawn: every row of `x` joins its one row, and
+    // every insert reads from `x`. The identities are claimed in key order (two transactions
+    // claiming overlapping identities wait for each other in the same order instead of
+    // deadlocking), and the events whose identity this statement claimed are inserted in arrival
+    // order, which is the order of their seqs, with no ON CONFLICT of their own (see Note [Event
+    // identity]).
     const [r]: { n: number; max: string | null }[] = await tx.query(
-      `WITH x AS MATERIALIZED (
-         SELECT e, n, e->>'source' AS s, e->>'id' AS i FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n)),
+      `WITH l AS MATERIALIZED (
+         SELECT pg_advisory_xact_lock_shared((k >> 31)::int, (k & 2147483647)::int)
+         FROM (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END AS k
+               FROM event_log.events_seq) s),
+       x AS MATERIALIZED (
+         SELECT e, n, e->>'source' AS s, e->>'id' AS i
+         FROM l, jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n)),
        c AS (
          INSERT INTO event_log.event_ids (source, id, time)
          SELECT s, i, (e->>'time')::timestamptz FROM x ORDER BY s COLLATE "C", i COLLATE "C"
