@@ -101,6 +101,12 @@ export interface Bus {
   subscribe(sub: Subscription): Promise<{ cancel(): Promise<void> }>;
   /** Sends a command and waits for the reply of the service that owns it. */
   request<R = unknown>(event: CloudEvent, opts?: { timeoutMs?: number; exchange?: string }): Promise<R>;
+  /**
+   * As `request`, but the reply's result comes back unparsed, as its JSON encoding in UTF-8: for a
+   * caller that hands a large reply on as it is (the state tracker's poll gives the provider's list
+   * to PostgreSQL as one jsonb parameter) instead of building objects it never reads.
+   */
+  requestJson(event: CloudEvent, opts?: { timeoutMs?: number; exchange?: string }): Promise<Buffer>;
   /** Answers requests sent with `request` (routing keys bound on `nephele.commands`). */
   respond(queue: string, bindings: string[], handler: RequestHandler): Promise<void>;
   /** Whether the transport is connected now (used by /readyz). */

@@ -97,4 +97,10 @@ describe(MemoryBus.name, () => {
     const r = await sut.request(createEvent('t', 'nephele.test.echo', { x: 1 }));
     expect(r).toEqual({ echoed: { x: 1 } });
   });
+
+  it('answers requestJson with the result as JSON bytes', async () => {
+    await sut.respond('t.rpc', ['nephele.test.echo'], async (e) => ({ echoed: e.data }));
+    const r = await sut.requestJson(createEvent('t', 'nephele.test.echo', { x: 'é' }));
+    expect(JSON.parse(r.toString('utf8'))).toEqual({ echoed: { x: 'é' } });
+  });
 });

@@ -220,6 +220,13 @@ export class MemoryBus implements Bus {
     }
   }
 
+  async requestJson(
+    event: CloudEvent,
+    opts: { timeoutMs?: number; exchange?: string } = {},
+  ): Promise<Buffer> {
+    return Buffer.from(JSON.stringify(await this.request(event, opts)) ?? 'null');
+  }
+
   async respond(_queue: string, bindings: string[], handler: RequestHandler): Promise<void> {
     this.responders.push({ bindings, exchange: Topology.commands, handler });
   }

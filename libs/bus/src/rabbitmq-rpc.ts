@@ -5,6 +5,18 @@ import { PublishOptions, RequestHandler } from './bus.types';
 import { decodeMessage } from './decode.util';
 import { LoggerLike } from './logger.types';
 
+// A reply is `{"ok":true,"result":…}` (the responder below writes it so): a raw request (`raw`,
+// Bus.requestJson) takes the result's bytes out of it without parsing them.
+const OK_PREFIX = Buffer.from('{"ok":true,"result":');
+
+function isOkReply(content: Buffer): boolean {
+  return (
+    content.length > OK_PREFIX.length &&
+    content[content.length - 1] === 0x7d && // }
+    content.subarray(0, OK_PREFIX.length).equals(OK_PREFIX)
+  );
+}
+
 /** What request/reply needs of the bus that carries it. */
 export interface RabbitRpcHost {
   readonly log: LoggerLike;
@@ -23,7 +35,10 @@ export class RabbitRpc {
   private conn?: amqp.ChannelModel;
   private channel?: amqp.Channel;
   private readonly responders: { queue: string; bindings: string[]; handler: RequestHandler }[] = [];
-  private readonly pending = new Map<string, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private readonly pending = new Map<
+    string,
+    { raw: boolean; resolve(v: unknown): void; reject(e: Error): void }
+  >();
 
   constructor(private readonly host: RabbitRpcHost) {}
 
@@ -47,13 +62,18 @@ export class RabbitRpc {
         if (!waiter) return;
         this.pending.delete(String(msg.properties.correlationId));
         try {
+          if (waiter.raw && isOkReply(msg.content)) {
+            waiter.resolve(msg.content.subarray(OK_PREFIX.length, msg.content.length - 1));
+            return;
+          }
           const reply = JSON.parse(msg.content.toString('utf8')) as {
             ok: boolean;
             result?: unknown;
             error?: string;
           };
-          if (reply.ok) waiter.resolve(reply.result);
-          else waiter.reject(new Error(reply.error ?? 'request failed'));
+          if (!reply.ok) waiter.reject(new Error(reply.error ?? 'request failed'));
+          else if (waiter.raw) waiter.resolve(Buffer.from(JSON.stringify(reply.result) ?? 'null'));
+          else waiter.resolve(reply.result);
         } catch (e) {
           waiter.reject(e as Error);
         }
@@ -83,7 +103,7 @@ export class RabbitRpc {
 
   async request<R = unknown>(
     event: CloudEvent,
-    opts: { timeoutMs?: number; exchange?: string } = {},
+    opts: { timeoutMs?: number; exchange?: string; raw?: boolean } = {},
   ): Promise<R> {
     await this.host.waitReady();
     const ch = this.channel!;
@@ -95,6 +115,7 @@ export class RabbitRpc {
         reject(new Error(`request ${event.type} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(correlationId, {
+        raw: opts.raw ?? false,
         resolve: (v) => {
           clearTimeout(t);
           resolve(v as R);

@@ -155,6 +155,25 @@ describe(RabbitMqBus.name, () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
+  it('answers requestJson with the result bytes unparsed, and rejects a failed request', async () => {
+    await sut.respond('bustest.rpcjson', ['nephele.test.json.*'], async (e) => {
+      if (e.type === 'nephele.test.json.fail') throw new Error('no such account');
+      if (e.type === 'nephele.test.json.none') return undefined;
+      return { at: 'now', items: [{ id: 'a', note: '{"ok":true,"result":é}' }] };
+    });
+    const r = await sut.requestJson(createEvent('t', 'nephele.test.json.list', {}));
+    expect(JSON.parse(r.toString('utf8'))).toEqual({
+      at: 'now',
+      items: [{ id: 'a', note: '{"ok":true,"result":é}' }],
+    });
+    await expect(sut.requestJson(createEvent('t', 'nephele.test.json.none', {}))).resolves.toEqual(
+      Buffer.from('null'),
+    );
+    await expect(sut.requestJson(createEvent('t', 'nephele.test.json.fail', {}))).rejects.toThrow(
+      'no such account',
+    );
+  });
+
   it('reconnects and re-subscribes after the broker drops the connection', async () => {
     const got: number[] = [];
     await sut.subscribe({

@@ -413,6 +413,10 @@ export class RabbitMqBus implements Bus {
     return this.rpc.request<R>(event, opts);
   }
 
+  requestJson(event: CloudEvent, opts: { timeoutMs?: number; exchange?: string } = {}): Promise<Buffer> {
+    return this.rpc.request<Buffer>(event, { ...opts, raw: true });
+  }
+
   respond(queue: string, bindings: string[], handler: RequestHandler): Promise<void> {
     return this.rpc.respond(queue, bindings, handler);
   }

@@ -22,6 +22,11 @@ export class ScalerEnv extends ServiceEnv {
   @IsInt() @Min(1) SCALER_MAX_LAUNCH_FAILURES: number = 3;
   /** Poll period of the schedule loop (it also wakes up at the next firing). */
   @IsInt() @Min(10) SCALER_SCHEDULE_POLL_MS: number = 1000;
+  /**
+   * Firings due within this time are prepared ahead and commit at their time (rows locked
+   * meanwhile; Note [Staged firings]); 0: fired only once due. Off on the embedded database.
+   */
+  @IsInt() @Min(0) SCALER_SCHEDULE_LEAD_MS: number = 2000;
   /** A firing missed during downtime still runs when it is at most this old. */
   @IsInt() @Min(0) SCALER_SCHEDULE_GRACE_MS: number = 300_000;
   /** How often target-tracking policies are evaluated (also soon after a metric arrives). */
@@ -71,7 +76,7 @@ export interface ScalerConfig extends ServiceConfig {
     leaseMs: number;
     maxLaunchFailures: number;
   };
-  schedule: { pollMs: number; graceMs: number };
+  schedule: { pollMs: number; graceMs: number; leadMs: number };
   rateLimit: { burst: number; perSecond: number; globalBurst: number; globalPerSecond: number };
   alertmanagerToken?: string;
   webhooks: { allowPrivate: boolean; retryForMs: number; retryBaseMs: number; timeoutMs: number };
@@ -119,7 +124,11 @@ export function loadScalerConfig(env: NodeJS.ProcessEnv = process.env): ScalerCo
       leaseMs: e.SCALER_CONVERGE_LEASE_MS,
       maxLaunchFailures: e.SCALER_MAX_LAUNCH_FAILURES,
     },
-    schedule: { pollMs: e.SCALER_SCHEDULE_POLL_MS, graceMs: e.SCALER_SCHEDULE_GRACE_MS },
+    schedule: {
+      pollMs: e.SCALER_SCHEDULE_POLL_MS,
+      graceMs: e.SCALER_SCHEDULE_GRACE_MS,
+      leadMs: e.SCALER_SCHEDULE_LEAD_MS,
+    },
     target: { evalMs: e.SCALER_TARGET_EVAL_MS, maxAgeMs: e.SCALER_METRIC_MAX_AGE_MS },
     rateLimit: {
       burst: e.SCALER_WEBHOOK_BURST,

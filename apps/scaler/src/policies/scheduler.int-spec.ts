@@ -98,7 +98,7 @@ describe('SchedulerService (two replicas, real PostgreSQL + RabbitMQ)', () => {
     }
   });
 
-  it('fires 400 schedules due at the same instant exactly once with two replicas claiming batches', async () => {
+  it('fires 400 schedules due at the same instant exactly once with two replicas claiming batches: staged, none before its time', async () => {
     const [a, b] = await Promise.all([startScaler(env()), startScaler(env())]);
     try {
       // One group made through the API, 399 copies of it in SQL (400 HTTP creations would take
@@ -127,6 +127,21 @@ describe('SchedulerService (two replicas, real PostgreSQL + RabbitMQ)', () => {
          WHERE id = ANY($3::uuid[])`,
         [at, at.toISOString(), pids],
       );
+      // Staged ahead (Note [Staged firings]), yet nothing shows before the due time.
+      await sleep(Math.max(0, at.getTime() - 300 - Date.now()));
+      const early = await pg.query(
+        `SELECT (SELECT count(*)::int FROM scaler.groups WHERE name LIKE 'many-%' AND desired <> 0) AS scaled,
+           (SELECT count(*)::int FROM scaler.schedule_firings WHERE policy_id = ANY($1::uuid[])) AS fired`,
+        [pids],
+      );
+      // The staging replicas hold the claimed groups (a reader that skips locked rows misses them).
+      const free = await pg.query(
+        `SELECT count(*)::int AS n FROM (SELECT id FROM scaler.groups WHERE name LIKE 'many-%' FOR UPDATE SKIP LOCKED) x`,
+      );
+      if (Date.now() < at.getTime()) {
+        expect(early.rows[0]).toEqual({ scaled: 0, fired: 0 });
+        expect(free.rows[0].n).toBeLessThan(400);
+      }
       await waitFor(async () => (await firings(pids)).filter((f) => f.outcome !== 'pending').length === 400, {
         what: '400 firings',
         timeoutMs: 60_000,
@@ -142,6 +157,11 @@ describe('SchedulerService (two replicas, real PostgreSQL + RabbitMQ)', () => {
         true,
       );
       expect(executed(pids)).toHaveLength(400);
+      const { rows: late } = await pg.query(
+        `SELECT count(*)::int AS n FROM scaler.schedule_firings WHERE policy_id = ANY($1::uuid[]) AND executed_at >= scheduled_at`,
+        [pids],
+      );
+      expect(late).toEqual([{ n: 400 }]);
       const { rows: desired } = await pg.query(
         `SELECT desired, count(*)::int AS n FROM scaler.groups WHERE name LIKE 'many-%' GROUP BY desired`,
       );

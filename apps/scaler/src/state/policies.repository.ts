@@ -29,6 +29,21 @@ export interface ClaimedFiring {
   readonly lastRecorded: Date | null;
 }
 
+// The statements of a firing batch, their parameters numbered from `o + 1`.
+const FIRINGS_SQL = (o: number) =>
+  `INSERT INTO scaler.schedule_firings (policy_id, scheduled_at, outcome, executed_at)
+   SELECT p, t, o, clock_timestamp() FROM unnest($${o + 1}::uuid[], $${o + 2}::timestamptz[], $${o + 3}::text[]) AS x(p, t, o)
+   ORDER BY p ON CONFLICT DO NOTHING`;
+const ADVANCE_SQL = (o: number) =>
+  `UPDATE scaler.policies p SET next_firing_at = u.n,
+     last_fired_at = GREATEST(COALESCE(p.last_fired_at, u.f), u.f),
+     last_executed_at = CASE WHEN u.e THEN $${o + 6}::timestamptz ELSE p.last_executed_at END
+   FROM unnest($${o + 1}::uuid[], $${o + 2}::timestamptz[], $${o + 3}::timestamptz[], $${o + 4}::int[], $${o + 5}::bool[]) AS u(id, n, f, v, e)
+   WHERE p.id = ANY($${o + 1}::uuid[]) AND p.id = u.id AND p.version = u.v`;
+const SCALE_SQL = (o: number) =>
+  `UPDATE scaler.groups g SET desired = u.d, last_scaled_at = $${o + 3}, converge_after = now(), updated_at = now()
+   FROM unnest($${o + 1}::uuid[], $${o + 2}::int[]) AS u(id, d) WHERE g.id = ANY($${o + 1}::uuid[]) AND g.id = u.id`;
+
 /** What one batch of schedule firings writes (`recordFiringBatch`). */
 export interface FiringBatchWrite {
   /** One firing row per policy, with its final outcome. */
@@ -121,43 +136,38 @@ export class PoliciesRepository extends SqlRepository {
   }
 
   /**
-   * Writes a claimed batch's firings in one statement: the firing rows with their outcomes
-   * (executed_at is the statement's clock), each policy's next firing (and the start of its own
-   * cooldown when it executed), and the groups' new desired capacity (due for convergence).
+   * Writes a claimed batch's firings: the firing rows with their outcomes (executed_at is the
+   * statement's clock), each policy's next firing (and the start of its own cooldown when it
+   * executed), and the groups' new desired capacity (due for convergence). `all` in one statement;
+   * a staged batch (Note [Staged firings]) writes the `changes` ahead and the `firings` at its time.
    */
-  async recordFiringBatch(tx: EntityManager, w: FiringBatchWrite): Promise<void> {
+  async recordFiringBatch(
+    tx: EntityManager,
+    w: FiringBatchWrite,
+    part: 'all' | 'changes' | 'firings' = 'all',
+  ): Promise<void> {
     const a = w.advances;
     // Timestamps as ISO strings: node-postgres formats Date parameters slowly (local time zone).
     // `= ANY` beside each join: the rows are found by primary key instead of by hashing the table.
     const iso = (d: Date | null) => d && d.toISOString();
-    await tx.query(
-      `WITH f AS (
-         INSERT INTO scaler.schedule_firings (policy_id, scheduled_at, outcome, executed_at)
-         SELECT p, t, o, clock_timestamp() FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS x(p, t, o)
-         ORDER BY p
-         ON CONFLICT DO NOTHING),
-       p AS (
-         UPDATE scaler.policies p SET next_firing_at = u.n,
-           last_fired_at = GREATEST(COALESCE(p.last_fired_at, u.f), u.f),
-           last_executed_at = CASE WHEN u.e THEN $11::timestamptz ELSE p.last_executed_at END
-         FROM unnest($4::uuid[], $5::timestamptz[], $6::timestamptz[], $7::int[], $8::bool[]) AS u(id, n, f, v, e)
-         WHERE p.id = ANY($4::uuid[]) AND p.id = u.id AND p.version = u.v)
-       UPDATE scaler.groups g SET desired = u.d, last_scaled_at = $11, converge_after = now(), updated_at = now()
-       FROM unnest($9::uuid[], $10::int[]) AS u(id, d) WHERE g.id = ANY($9::uuid[]) AND g.id = u.id`,
-      [
-        w.firings.map((r) => r.id),
-        w.firings.map((r) => iso(r.at)),
-        w.firings.map((r) => r.outcome),
-        a.map((r) => r.id),
-        a.map((r) => iso(r.next)),
-        a.map((r) => iso(r.firedAt)),
-        a.map((r) => r.version),
-        a.map((r) => r.executed),
-        [...w.desired.keys()],
-        [...w.desired.values()],
-        iso(w.at),
-      ],
-    );
+    const at = iso(w.at);
+    const firings = [
+      w.firings.map((r) => r.id),
+      w.firings.map((r) => iso(r.at)),
+      w.firings.map((r) => r.outcome),
+    ];
+    const changes = [
+      ...[a.map((r) => r.id), a.map((r) => iso(r.next)), a.map((r) => iso(r.firedAt))],
+      ...[a.map((r) => r.version), a.map((r) => r.executed), at],
+      ...[[...w.desired.keys()], [...w.desired.values()], at],
+    ];
+    if (part === 'firings') await tx.query(FIRINGS_SQL(0), firings);
+    else if (part === 'changes') await tx.query(`WITH p AS (${ADVANCE_SQL(0)}) ${SCALE_SQL(6)}`, changes);
+    else
+      await tx.query(`WITH f AS (${FIRINGS_SQL(0)}), p AS (${ADVANCE_SQL(3)}) ${SCALE_SQL(9)}`, [
+        ...firings,
+        ...changes,
+      ]);
   }
 
   /** Starts the policies' own cooldown. */

@@ -13,6 +13,7 @@ import { createHttpApp } from '@nephele/service-kit';
 import { createTestDatabase, createTestVhost, TestResource, waitFor } from '@nephele/testing';
 import { StateTrackerAppModule } from '../app.module';
 import { loadStateTrackerConfig } from '../config/env';
+import { InstancesRepository } from './instances.repository';
 import { PollerService } from './poller.service';
 
 const TOKEN = 'tracker-int-admin-token-0123456789';
@@ -203,6 +204,38 @@ describe('state tracker (real PostgreSQL + RabbitMQ)', () => {
     const r = await app.get(PollerService).cycle();
     expect(r.accounts).toBe(1);
     expect(r.providerCalls).toBe(1);
+  });
+
+  it("moves an unchanged instance's last-seen time with each poll without rewriting its row", async () => {
+    provider.set('p-seen', { id: 'p-seen', state: 'running', addresses: ['10.0.0.9'] });
+    const id = await launch('p-seen', 'running');
+    await waitFor(() => getInstance(id));
+    const poller = app.get(PollerService);
+    await poller.cycle();
+    const before = await getInstance(id);
+    await new Promise((r) => setTimeout(r, 20));
+    await poller.cycle();
+    const after = await getInstance(id);
+    expect(Date.parse(after.lastSeen)).toBeGreaterThan(Date.parse(before.lastSeen));
+    expect(after.version).toBe(before.version);
+    expect(after.history).toEqual(before.history);
+    provider.delete('p-seen');
+    await waitFor(async () => (await getInstance(id))?.state === 'terminated', { what: 'terminated' });
+    const gone = await getInstance(id);
+    await poller.cycle();
+    expect((await getInstance(id)).lastSeen).toBe(gone.lastSeen);
+  });
+
+  it('fails the poll of an account whose list reply has no list, instead of finding every instance gone', async () => {
+    const sut = app.get(InstancesRepository);
+    const at = new Date().toISOString();
+    await expect(sut.pollCandidates(account, Buffer.from(JSON.stringify({ at })))).rejects.toThrow(
+      /instances/,
+    );
+    await expect(sut.pollCandidates(account, Buffer.from('{"instances":[]}'))).rejects.toThrow(/at/);
+    await expect(
+      sut.pollCandidates(account, Buffer.from(JSON.stringify({ at, instances: [] }))),
+    ).resolves.toEqual(expect.objectContaining({ unknownProviderIds: [] }));
   });
 
   it('answers 400/404 for bad queries and ids, 401 without a token', async () => {

@@ -51,8 +51,65 @@ export interface InstanceFilter {
   afterId?: string;
 }
 
+/** One row of `pollCandidates`: a live row, a listed id no live row has, or (last) the reply's time. */
+type CandidateRow = PollRow & {
+  listed: boolean | null;
+  listed_state: InstanceState | null;
+  listed_addresses: string[] | null;
+  at?: number | null;
+};
+
+// jsonb's binary input format: a version byte, then the JSON text.
+const JSONB_V1 = Buffer.of(1);
+
+function splitCandidates(rows: CandidateRow[]): {
+  rows: PollRow[];
+  listed: ProviderInstanceView[];
+  unknownProviderIds: string[];
+  at: Date;
+} {
+  const out = {
+    rows: [] as PollRow[],
+    listed: [] as ProviderInstanceView[],
+    unknownProviderIds: [] as string[],
+  };
+  let at = NaN;
+  for (const r of rows) {
+    if (r.provider_instance_id === null) {
+      at = r.at ?? NaN;
+      continue;
+    }
+    if (r.listed)
+      out.listed.push({ id: r.provider_instance_id, state: r.listed_state!, addresses: r.listed_addresses! });
+    if (r.id === null) out.unknownProviderIds.push(r.provider_instance_id);
+    else
+      out.rows.push({
+        id: r.id,
+        provider_instance_id: r.provider_instance_id,
+        state: r.state,
+        addresses: r.addresses,
+        created_at: r.created_at,
+      });
+  }
+  // Without a list, every live row would look gone: the poll of the account fails instead.
+  if (Number.isNaN(at)) throw new Error('the list reply has no "instances" array or no valid "at"');
+  return { ...out, at: new Date(at) };
+}
+
 const COLS = `id, owner, project, pool, provider_account_id, provider_instance_id, idempotency_key, name, image,
   hardware_profile, state, addresses, reason, last_seen, version, created_at, updated_at`;
+
+// A live instance was last seen at its own last_seen (set when the tracker wrote its state) or at
+// its account's last poll when that poll listed it (Note [Poll cost]), whichever is later.
+const LAST_SEEN = `CASE WHEN i.state <> 'terminated' AND NOT (i.provider_instance_id = ANY (m.unlisted))
+  THEN GREATEST(i.last_seen, m.listed_at) ELSE i.last_seen END AS last_seen`;
+
+/** COLS of `i` (a subquery of instances) with last_seen as LAST_SEEN, and the join it needs. */
+const VIEW_FROM = (inner: string) =>
+  `SELECT i.id, i.owner, i.project, i.pool, i.provider_account_id, i.provider_instance_id, i.idempotency_key,
+     i.name, i.image, i.hardware_profile, i.state, i.addresses, i.reason, ${LAST_SEEN}, i.version,
+     i.created_at, i.updated_at
+   FROM (${inner}) i LEFT JOIN state_tracker.account_polls m ON m.provider_account_id = i.provider_account_id`;
 
 @Injectable()
 export class InstancesRepository extends SqlRepository {
@@ -156,78 +213,66 @@ export class InstancesRepository extends SqlRepository {
     );
   }
 
-  /** Marks instances seen now, at most once a minute each (keeps a 100k-instance poll from rewriting every row). */
-  async touch(ids: string[]): Promise<void> {
-    if (!ids.length) return;
+  /**
+   * An account's instances were listed at `listedAt`: every live one but `unlisted` (provider ids)
+   * counts as seen then (one row per account, not one write per instance: Note [Poll cost]). A
+   * mark never moves back (an older poll finishing late leaves a newer mark).
+   */
+  async markPolled(accountId: string, listedAt: Date, unlisted: string[]): Promise<void> {
     await this.db.query(
-      `UPDATE state_tracker.instances SET last_seen = now()
-       WHERE id = ANY($1::uuid[]) AND (last_seen IS NULL OR last_seen < now() - interval '60 seconds')`,
-      [ids],
+      `INSERT INTO state_tracker.account_polls (provider_account_id, listed_at, unlisted) VALUES ($1, $2, $3::text[])
+       ON CONFLICT (provider_account_id) DO UPDATE SET listed_at = EXCLUDED.listed_at, unlisted = EXCLUDED.unlisted
+       WHERE account_polls.listed_at <= EXCLUDED.listed_at`,
+      [accountId, listedAt.toISOString(), unlisted],
     );
-  }
-
-  /** Accounts with live instances, and whether any of their instances is in a transitional state. */
-  async liveAccounts(): Promise<{ accountId: string; transitional: boolean }[]> {
-    const rows: { a: string; t: boolean }[] = await this.db.query(
-      `SELECT provider_account_id AS a, bool_or(state IN ('pending','stopping','rebooting','terminating')) AS t
-       FROM state_tracker.instances WHERE state <> 'terminated' GROUP BY provider_account_id`,
-    );
-    return rows.map((r) => ({ accountId: r.a, transitional: r.t }));
   }
 
   /**
-   * The set-based half of a poll (Note [Poll cost]): the provider's list goes to the database as
-   * one JSON array, joined there with the account's live rows. Returns only the rows a plan can act
-   * on — listed with another state or other addresses, not listed, or unchanged with a last-seen
-   * time due (older than `touchEveryMs` at `listedAt`) — the listed ids no live row has, and the
-   * count of live rows.
+   * Accounts with live instances: how many, and whether any of them is in a transitional state.
+   */
+  async liveAccounts(): Promise<{ accountId: string; live: number; transitional: boolean }[]> {
+    const rows: { a: string; n: number; t: boolean }[] = await this.db.query(
+      `SELECT provider_account_id AS a, count(*)::int AS n,
+         bool_or(state IN ('pending','stopping','rebooting','terminating')) AS t
+       FROM state_tracker.instances WHERE state <> 'terminated' GROUP BY provider_account_id`,
+    );
+    return rows.map((r) => ({ accountId: r.a, live: r.n, transitional: r.t }));
+  }
+
+  /**
+   * The set-based half of a poll (Note [Poll cost]): the gateway's reply (`{at, instances}`, the
+   * JSON bytes as they came off the bus) goes to the database as one jsonb parameter, joined there
+   * with the account's live rows. Returns only the rows a plan can act on — listed with another
+   * state or other addresses, or not listed — with what the provider listed for them, the listed
+   * instances no live row has, and the reply's `at`.
    */
   async pollCandidates(
     accountId: string,
-    listed: ProviderInstanceView[],
-    listedAt: Date,
-    touchEveryMs: number,
-  ): Promise<{ rows: PollRow[]; unknownProviderIds: string[]; live: number }> {
-    const rows: (PollRow & { k: 'row' | 'unknown' | 'live' })[] = await this.db.query(
-      `WITH l AS MATERIALIZED (
-         SELECT id AS pid, state AS st, COALESCE(addresses, '[]') AS ad
-         FROM jsonb_to_recordset($2::jsonb) AS x(id text, state text, addresses jsonb)
-       ), live AS MATERIALIZED (
-         SELECT i.id, i.provider_instance_id, i.state, i.addresses, i.created_at, i.last_seen,
-           l.pid AS lpid, l.st AS lst, l.ad AS lad
-         FROM state_tracker.instances i LEFT JOIN l ON l.pid = i.provider_instance_id
-         WHERE i.provider_account_id = $1 AND i.state <> 'terminated'
+    reply: Buffer,
+  ): Promise<{ rows: PollRow[]; listed: ProviderInstanceView[]; unknownProviderIds: string[]; at: Date }> {
+    const rows: CandidateRow[] = await this.db.query(
+      `WITH l AS (
+         SELECT x.id AS pid, x.state AS st, COALESCE(x.addresses, '[]') AS ad
+         FROM jsonb_to_recordset($2::jsonb -> 'instances') AS x(id text, state text, addresses jsonb)
+       ), i AS (
+         SELECT id, provider_instance_id, state, addresses, created_at
+         FROM state_tracker.instances WHERE provider_account_id = $1 AND state <> 'terminated'
        )
-       SELECT 'row' AS k, id, provider_instance_id, state, addresses,
-         (extract(epoch FROM created_at) * 1000)::float8 AS created_at,
-         (extract(epoch FROM last_seen) * 1000)::float8 AS last_seen
-       FROM live
-       WHERE provider_instance_id IS NOT NULL
-         AND (lpid IS NULL OR lst IS DISTINCT FROM state::text OR lad <> addresses
-              OR last_seen IS NULL OR last_seen <= $3::timestamptz - $4 * interval '1 millisecond')
+       SELECT i.id, COALESCE(i.provider_instance_id, l.pid) AS provider_instance_id, i.state, i.addresses,
+         (extract(epoch FROM i.created_at) * 1000)::float8 AS created_at,
+         l.pid IS NOT NULL AS listed, l.st AS listed_state, l.ad AS listed_addresses, NULL::float8 AS at
+       FROM i FULL JOIN l ON l.pid = i.provider_instance_id
+       WHERE CASE WHEN i.id IS NULL THEN l.st <> 'terminated'
+         ELSE i.provider_instance_id IS NOT NULL
+           AND (l.pid IS NULL OR l.st IS DISTINCT FROM i.state OR l.ad <> i.addresses) END
        UNION ALL
-       SELECT 'unknown', NULL, l.pid, NULL, NULL, NULL, NULL FROM l
-       WHERE l.st <> 'terminated' AND NOT EXISTS (SELECT 1 FROM live WHERE live.provider_instance_id = l.pid)
-       UNION ALL
-       SELECT 'live', NULL, count(*)::text, NULL, NULL, NULL, NULL FROM live`,
-      // One JSON parameter: no per-element array-literal escaping (Note [Poll cost]).
-      [
-        accountId,
-        JSON.stringify(listed),
-        listedAt.toISOString(),
-        touchEveryMs,
-      ],
+       SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+         CASE WHEN jsonb_typeof($2::jsonb -> 'instances') = 'array'
+           THEN (extract(epoch FROM ($2::jsonb ->> 'at')::timestamptz) * 1000)::float8 END`,
+      // Binary jsonb: a version byte, then the text (no decoding to a string here: Note [Poll cost]).
+      [accountId, Buffer.concat([JSONB_V1, reply])],
     );
-    const out = { rows: [] as PollRow[], unknownProviderIds: [] as string[], live: 0 };
-    for (const r of rows) {
-      if (r.k === 'live') out.live = Number(r.provider_instance_id);
-      else if (r.k === 'unknown') out.unknownProviderIds.push(r.provider_instance_id!);
-      else {
-        const { k: _k, ...row } = r;
-        out.rows.push(row);
-      }
-    }
-    return out;
+    return splitCandidates(rows);
   }
 
   async newOrphans(accountId: string, providerIds: string[]): Promise<string[]> {
@@ -254,16 +299,14 @@ export class InstancesRepository extends SqlRepository {
     if (f.state) where.push(`state = ${p(f.state)}`);
     if (f.providerAccountId) where.push(`provider_account_id = ${p(f.providerAccountId)}`);
     if (f.afterId) where.push(`id > ${p(f.afterId)}::uuid`);
-    return this.db.query(
-      `SELECT ${COLS} FROM state_tracker.instances ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY id LIMIT ${p(limit)}`,
-      params,
-    );
+    const inner = `SELECT ${COLS} FROM state_tracker.instances ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY id LIMIT ${p(limit)}`;
+    return this.db.query(`${VIEW_FROM(inner)} ORDER BY i.id`, params);
   }
 
   async get(id: string): Promise<InstanceRow | undefined> {
     const rows: InstanceRow[] = await this.db.query(
-      `SELECT ${COLS} FROM state_tracker.instances WHERE id = $1`,
+      VIEW_FROM(`SELECT ${COLS} FROM state_tracker.instances WHERE id = $1`),
       [id],
     );
     return rows[0];

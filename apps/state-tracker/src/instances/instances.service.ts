@@ -244,7 +244,7 @@ export class InstancesService {
     listed: ProviderInstanceView[],
   ): Promise<{ changed: number; vanished: number; orphans: number }> {
     const { changed, vanished } = await this.applyPoll(accountId, plan.observations);
-    await this.repo.touch(plan.unchanged);
+    await this.repo.markPolled(accountId, plan.listedAt, plan.unlisted);
     const orphans = await this.recordOrphans(accountId, plan.unknownProviderIds, listed);
     return { changed, vanished, orphans };
   }

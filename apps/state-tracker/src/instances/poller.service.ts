@@ -3,7 +3,6 @@ import { Bus, LoggerLike } from '@nephele/bus';
 import {
   createEvent,
   ListAccountInstances,
-  ListAccountInstancesReply,
   ProviderInstanceView,
 } from '@nephele/contracts';
 import { AppLogger, gauge, histogram } from '@nephele/observability';
@@ -16,13 +15,14 @@ import { TRACKER_CONFIG, TRACKER_DB, TRACKER_EMBEDDED } from '../state-tracker.t
 import { DataSource } from 'typeorm';
 import { InstancesRepository } from './instances.repository';
 import { InstancesService, SERVICE } from './instances.service';
-import { planPoll, PollPlan, PollRow, TOUCH_EVERY_MS } from './poll.plan';
+import { planPoll, PollPlan, PollRow } from './poll.plan';
 
 interface AccountPollObservation {
   accountId: string;
   /** The live rows a plan can act on (Note [Poll cost]). */
   candidates: PollRow[];
   unknownProviderIds: string[];
+  /** What the provider listed for the candidates and the unknown ids (not the whole list). */
   listed: ProviderInstanceView[];
   at: Date;
 }
@@ -113,20 +113,19 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
   private accountPoll(report: CycleReport): Reconciler<string, AccountPollObservation, PollPlan> {
     return {
       gather: async (accountId) => {
-        const reply = await this.bus.request<ListAccountInstancesReply>(
+        // The reply stays JSON bytes: the database reads it (Note [Poll cost]).
+        const reply = await this.bus.requestJson(
           createEvent(SERVICE, ListAccountInstances.type, { providerAccountId: accountId }),
           { timeoutMs: 30_000 },
         );
         report.providerCalls++;
-        const at = new Date(reply.at);
-        const c = await this.repo.pollCandidates(accountId, reply.instances, at, TOUCH_EVERY_MS);
-        report.instances += c.live;
+        const c = await this.repo.pollCandidates(accountId, reply);
         return {
           accountId,
           candidates: c.rows,
           unknownProviderIds: c.unknownProviderIds,
-          listed: reply.instances,
-          at,
+          listed: c.listed,
+          at: c.at,
         };
       },
       plan: (o) => ({
@@ -151,7 +150,7 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     const report = {
       accounts: accounts.length,
       providerCalls: 0,
-      instances: 0,
+      instances: accounts.reduce((n, a) => n + a.live, 0),
       changed: 0,
       vanished: 0,
       orphans: 0,
