@@ -37,9 +37,12 @@ export interface MessageContext {
 }
 
 export type Handler<T = unknown> = (event: CloudEvent<T>, ctx: MessageContext) => Promise<HandlerOutcome>;
-export type BatchHandler = (
-  events: { event: CloudEvent; ctx: MessageContext }[],
-) => Promise<HandlerOutcome[]>;
+/**
+ * One message of a batch: `json` is its body as received, the text `event` was parsed from (a sink
+ * such as the event log stores it instead of serialising the event again).
+ */
+export type BatchItem = { event: CloudEvent; ctx: MessageContext; json: string };
+export type BatchHandler = (events: BatchItem[]) => Promise<HandlerOutcome[]>;
 
 export interface SubscriptionBase {
   /** Durable queue name, `<service>.<purpose>`. */

@@ -1,12 +1,14 @@
 import { CloudEvent, validateCloudEvent, validateMessage } from '@nephele/contracts';
 
-export type Decoded = { ok: true; event: CloudEvent } | { ok: false; reason: string };
+/** `json`: the body as text, the JSON the event was parsed from. */
+export type Decoded = { ok: true; event: CloudEvent; json: string } | { ok: false; reason: string };
 
 /** Parses and validates a message body. Never throws: a bad body becomes a dead-letter reason. */
 export function decodeMessage(body: Buffer | string, validateData: boolean): Decoded {
   let parsed: unknown;
+  const json = typeof body === 'string' ? body : body.toString('utf8');
   try {
-    parsed = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+    parsed = JSON.parse(json);
   } catch (e) {
     return { ok: false, reason: `malformed JSON: ${(e as Error).message}` };
   }
@@ -17,5 +19,5 @@ export function decodeMessage(body: Buffer | string, validateData: boolean): Dec
       reason: `invalid CloudEvent: ${r.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
     };
   }
-  return { ok: true, event: r.value };
+  return { ok: true, event: r.value, json };
 }

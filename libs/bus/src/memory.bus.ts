@@ -126,16 +126,16 @@ export class MemoryBus implements Bus {
       while (q.items.length && q.inFlight === 0) {
         const take = q.items.splice(0, sub.batchSize);
         const decoded = take.map((it) => ({ it, d: decodeMessage(it.body, sub.validate ?? true) }));
-        const good: { it: (typeof take)[number]; event: CloudEvent; ctx: MessageContext }[] = [];
+        const good: { it: (typeof take)[number]; event: CloudEvent; ctx: MessageContext; json: string }[] = [];
         for (const { it, d } of decoded) {
-          if (d.ok) good.push({ it, event: d.event, ctx: this.ctx(q, it) });
+          if (d.ok) good.push({ it, event: d.event, ctx: this.ctx(q, it), json: d.json });
           else this.deadLetter(q, it.body, d.reason);
         }
         if (!good.length) continue;
         q.inFlight = good.length;
         let outcomes: HandlerOutcome[];
         try {
-          outcomes = await sub.batchHandler(good.map(({ event, ctx }) => ({ event, ctx })));
+          outcomes = await sub.batchHandler(good.map(({ event, ctx, json }) => ({ event, ctx, json })));
         } catch (e) {
           this.log.error({ err: (e as Error).message, queue: q.name }, 'batch handler threw; retrying');
           outcomes = good.map(() => ({ kind: 'retry', afterMs: 1000 }));

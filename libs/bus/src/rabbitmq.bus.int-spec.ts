@@ -100,6 +100,7 @@ describe(RabbitMqBus.name, () => {
 
   it('settles every delivery of a batch subscription (acked in batches, retried, dead-lettered) and leaves none unacked', async () => {
     const seen = new Map<number, number>();
+    let bodiesUnlikeEvents = 0;
     const sub = await sut.subscribe({
       queue: 'bustest.batch',
       exchange: Topology.events,
@@ -110,6 +111,10 @@ describe(RabbitMqBus.name, () => {
       batchHandler: async (items) => {
         // Batches overlap: a later one may finish first.
         await new Promise((r) => setTimeout(r, Math.random() * 30));
+        // Each item carries the body its event was parsed from.
+        bodiesUnlikeEvents += items.filter(
+          ({ event, json }) => JSON.stringify(JSON.parse(json)) !== JSON.stringify(event),
+        ).length;
         return items.map(({ event }) => {
           const n = (event.data as { to: number }).to;
           const times = (seen.get(n) ?? 0) + 1;
@@ -136,6 +141,7 @@ describe(RabbitMqBus.name, () => {
     expect((await ch.checkQueue('bustest.batch')).messageCount).toBe(0);
     expect((await ch.checkQueue(Topology.dlq('bustest'))).messageCount).toBe(10);
     expect([...seen.values()].filter((t) => t > 1)).toHaveLength(100 - 1);
+    expect(bodiesUnlikeEvents).toBe(0);
     await conn.close();
   });
 

@@ -32,7 +32,7 @@ function serviceOf(queue: string, fallback: string): string {
 
 type Active = { sub: Subscription; channel?: amqp.Channel; cancelled: boolean };
 /** A decoded message of a batch subscription waiting for its batch. */
-type Buffered = { msg: amqp.ConsumeMessage; event: CloudEvent; ctx: MessageContext };
+type Buffered = { msg: amqp.ConsumeMessage; event: CloudEvent; ctx: MessageContext; json: string };
 
 // Note [Reconnect]
 // One connection; a confirm channel for publishing, one channel per subscription (its own prefetch,
@@ -260,7 +260,7 @@ export class RabbitMqBus implements Bus {
         queue: sub.queue,
       };
       if (push) {
-        push({ msg, event: decoded.event, ctx });
+        push({ msg, event: decoded.event, ctx, json: decoded.json });
         return;
       }
       (sub as Exclude<Subscription, BatchSubscription>)
@@ -321,7 +321,7 @@ export class RabbitMqBus implements Bus {
       if (!items.length) return;
       let outcomes: HandlerOutcome[];
       try {
-        outcomes = await sub.batchHandler(items.map(({ event, ctx }) => ({ event, ctx })));
+        outcomes = await sub.batchHandler(items.map(({ event, ctx, json }) => ({ event, ctx, json })));
       } catch (e) {
         this.log.error(
           { err: (e as Error).message, queue: sub.queue },

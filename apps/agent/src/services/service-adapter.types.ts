@@ -27,7 +27,7 @@ export const startTimeoutMs = (spec: ServiceSpec): number =>
 export const stopTimeoutMs = (spec: ServiceSpec): number =>
   spec.stopTimeoutMs ?? Math.max(spec.monitor.timeoutMs, DEFAULT_STOP_TIMEOUT_MS);
 
-/** An adapter whose every action is one run of a program (LSB init scripts, OCF agents). */
+/** An adapter whose every action is one run of a program (LSB init scripts, OCF agents, systemctl). */
 export abstract class ScriptAdapter implements ServiceAdapter {
   /** Runs the program for `kind` (`monitor` is the script's own status action) within `timeoutMs`. */
   protected abstract act(

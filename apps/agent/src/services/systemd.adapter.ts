@@ -1,6 +1,6 @@
 import { ServiceSpec } from '@nephele/contracts';
 import { abnormal, ActionRun, runAction } from './run-action.util';
-import { ActionResult, ServiceAdapter, startTimeoutMs, stopTimeoutMs } from './service-adapter.types';
+import { ActionResult, ScriptAdapter } from './service-adapter.types';
 
 export type SystemdAction = 'start' | 'stop' | 'monitor';
 
@@ -50,25 +50,15 @@ export function systemdResult(
 }
 
 /** `systemd` class: `systemctl start|stop|is-active <unit>`. */
-export class SystemdAdapter implements ServiceAdapter {
-  constructor(private readonly systemctl = 'systemctl') {}
+export class SystemdAdapter extends ScriptAdapter {
+  constructor(private readonly systemctl = 'systemctl') {
+    super();
+  }
 
-  private async act(action: SystemdAction, spec: ServiceSpec, timeoutMs: number): Promise<ActionResult> {
+  protected async act(action: SystemdAction, spec: ServiceSpec, timeoutMs: number): Promise<ActionResult> {
     const run = await runAction(this.systemctl, systemctlArgs(action, unitOf(spec)), { timeoutMs });
     const why = abnormal(run, `systemctl ${action} ${unitOf(spec)}`, timeoutMs);
     if (why) return { state: 'failed', reason: why };
     return systemdResult(action, run);
-  }
-
-  start(spec: ServiceSpec): Promise<ActionResult> {
-    return this.act('start', spec, startTimeoutMs(spec));
-  }
-
-  stop(spec: ServiceSpec): Promise<ActionResult> {
-    return this.act('stop', spec, stopTimeoutMs(spec));
-  }
-
-  monitor(spec: ServiceSpec): Promise<ActionResult> {
-    return this.act('monitor', spec, spec.monitor.timeoutMs);
   }
 }

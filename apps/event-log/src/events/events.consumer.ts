@@ -42,30 +42,31 @@ export class EventsConsumer {
    */
   @EventPattern('#', { queue: Topology.queues.eventLog })
   async storeBatch(items: BusBatch): Promise<HandlerOutcome[]> {
-    return this.store(items.map((i) => i.event));
+    return this.store(items);
   }
 
-  async store(events: CloudEvent[]): Promise<HandlerOutcome[]> {
+  /** Stores each event as the JSON it arrived in (`json`), not serialised again. */
+  async store(items: { event: CloudEvent; json: string }[]): Promise<HandlerOutcome[]> {
     const keep = this.config.storeTransient
-      ? events
-      : events.filter((e) => !findMessageDefinition(e.type)?.transient);
+      ? items
+      : items.filter((i) => !findMessageDefinition(i.event.type)?.transient);
     try {
       this.stored.inc(await this.insert(keep));
-      return events.map(() => Outcome.ack());
+      return items.map(() => Outcome.ack());
     } catch (e) {
       if (!isDataError(e)) {
         this.log.warn(
-          { err: (e as Error).message, count: events.length },
+          { err: (e as Error).message, count: items.length },
           'storing a batch failed; will retry',
         );
-        return events.map(() => Outcome.retry(1000, (e as Error).message));
+        return items.map(() => Outcome.retry(1000, (e as Error).message));
       }
     }
     // One event in the batch is refused by the database: find it, store the others.
     const outcomes: HandlerOutcome[] = [];
-    for (const ev of events) {
+    for (const item of items) {
       try {
-        if (keep.includes(ev)) this.stored.inc(await this.insert([ev]));
+        if (keep.includes(item)) this.stored.inc(await this.insert([item]));
         outcomes.push(Outcome.ack());
       } catch (e) {
         outcomes.push(
@@ -78,8 +79,11 @@ export class EventsConsumer {
     return outcomes;
   }
 
-  private async insert(events: CloudEvent[]): Promise<number> {
-    const r = await this.repo.insertBatch(events);
+  private async insert(items: { event: CloudEvent; json: string }[]): Promise<number> {
+    const r = await this.repo.insertBatch(
+      items.map((i) => i.event),
+      items.map((i) => i.json),
+    );
     if (r.maxSeq) this.notifier.committed(r.maxSeq);
     return r.stored;
   }

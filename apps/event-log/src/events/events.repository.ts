@@ -35,16 +35,27 @@ const PARTITIONS_LOCK = advisoryKey('nephele-event-log-partitions');
 // the consumer bound. A partition-independent key would need a global unique index, which
 // PostgreSQL's partitioned tables do not have. Idempotent consumers key on the same pair
 // (markProcessed in @nephele/bus).
+// The claim is the only conflict check: the events insert has no ON CONFLICT. Every stored event's
+// identity is in `event_ids` (claimed in the event's transaction; the migration that made the table
+// filled it from the events; maintainPartitions deletes identities with the events' cutoff, after
+// them), so an event whose identity this transaction claimed cannot collide with a stored one.
+// Should it ever (a row written by hand, or the later copy of an identity stored twice before
+// `event_ids` existed, once the earlier copy has expired), the batch fails with 23505 and the
+// consumer stores the others one by one and dead-letters that event. ON CONFLICT costs a
+// speculative insertion per row: a probe of every unique index before the insert and a second WAL
+// record after. Profiled with perf on a backend (batches of 1,000, 2026-12):
+// ExecCheckIndexConstraints was 30 % of its CPU, 14 % on the events' primary key alone; without
+// ON CONFLICT there the backend spends ~10 % less CPU per event.
 
 // Note [Group commit]
 // The consumer hands the repository batches of up to EVENT_LOG_BATCH_SIZE deliveries and acks
-// them only after the commit. One transaction per batch, two statements: (1) mark the
-// transaction in flight (Note [Event order]); (2) one statement over one jsonb array parameter
-// (the batch's distinct identities, first occurrence, in arrival order) that claims the
-// identities in `event_ids` with INSERT … ON CONFLICT DO NOTHING in identity order (two
-// transactions — two replicas, or two batches of one — claiming overlapping identities wait for
-// each other in one order and never deadlock; a duplicate waits for the holder's commit and then
-// finds it claimed) and inserts the events whose identity it claimed, in arrival order, returning
+// them only after the commit. One statement per batch, its own transaction (no BEGIN or COMMIT
+// round trips), over one jsonb array parameter (the batch's distinct identities, first
+// occurrence, in arrival order) that first marks the transaction in flight (Note [Event order]),
+// then claims the identities in `event_ids` with INSERT … ON CONFLICT DO NOTHING in identity order
+// (two transactions — two replicas, or two batches of one — claiming overlapping identities wait
+// for each other in one order and never deadlock; a duplicate waits for the holder's commit and
+// then finds it claimed) and inserts the events whose identity it claimed, in arrival order, returning
 // only their count and highest seq. Nothing serialises two batches: their inserts and commits
 // overlap, and PostgreSQL's group commit shares one WAL flush among the commits that meet.
 // Profiled (`npm run bench -- event-log`, BENCH_CPU_PROF, and per-process CPU during the run):
@@ -52,9 +63,14 @@ const PARTITIONS_LOCK = advisoryKey('nephele-event-log-partitions');
 // insert to the commit (WAL flush included) serialised every batch of every replica, so a second
 // replica added no capacity. Until 2026-12 the claim was its own statement with three array
 // parameters returning every claimed identity to the process (three statements per batch). Per
-// event the run costs about 26 µs of event-log CPU and 33 µs of PostgreSQL CPU (six indexes on
-// `events`, one on `event_ids`) beside the broker's 75 µs; on two shared cores that CPU, not
-// waiting, is what keeps the end-to-end rate below the raw publish+consume rate.
+// event the run costs 17-19 µs of event-log CPU and 22-25 µs of its database backends' CPU
+// (19-20 and 25-27 µs before, 2026-12: the events insert lost its ON CONFLICT, the keys their
+// collation, the batch its BEGIN and COMMIT round trips and its JSON.stringify) beside the
+// broker's ~55 µs (one replica; the bench prints these); on two shared cores that CPU, not
+// waiting, is what keeps the end-to-end rate below the raw publish+consume rate. Smaller batches do not help:
+// flushing a partial batch whenever the consumer was idle, or pipelining up to 2-3 batches flushed
+// after every socket read, made 1.7-4x the transactions and 15-35 % more database CPU per event
+// for no faster run (interleaved A/B, 2026-12).
 
 // Note [Event order]
 // `seq` comes from one sequence (CACHE 1: a drawn value is at most the sequence's last_value), but
@@ -76,40 +92,53 @@ export class EventsRepository {
   /**
    * Inserts a batch; an event whose (source, id) is already known is skipped whatever its time
    * (see Note [Event identity]). Returns how many were stored and the highest seq.
+   *
+   * @param json each event's JSON text when the caller has it (a message body as received): stored
+   *   as is instead of serialising the event again.
    */
-  async insertBatch(events: CloudEvent[]): Promise<{ stored: number; maxSeq?: string }> {
+  async insertBatch(
+    events: CloudEvent[],
+    json?: string[],
+  ): Promise<{ stored: number; maxSeq?: string }> {
     if (!events.length) return { stored: 0 };
-    return this.db.transaction((tx) => this.insertIn(tx, events));
+    // One statement outside a transaction block: its own transaction (Note [Group commit]).
+    return this.insertIn(this.db, events, json);
   }
 
   /**
-   * insertBatch's statements in the caller's transaction (which commits it): see Note [Group
-   * commit] and Note [Event order].
+   * insertBatch's statement, in the caller's transaction if it has one: see Note [Group commit]
+   * and Note [Event order].
    */
-  async insertIn(tx: Db, events: CloudEvent[]): Promise<{ stored: number; maxSeq?: string }> {
+  async insertIn(
+    tx: Db,
+    events: CloudEvent[],
+    json?: string[],
+  ): Promise<{ stored: number; maxSeq?: string }> {
     if (!events.length) return { stored: 0 };
-    // Each distinct identity once (the first), in arrival order.
-    const firsts = new Map<string, CloudEvent>();
-    for (const e of events) {
+    // Each distinct identity once (the first), in arrival order, as JSON text.
+    const firsts = new Map<string, string>();
+    events.forEach((e, i) => {
       const key = `${e.source}\u0000${e.id}`;
-      if (!firsts.has(key)) firsts.set(key, e);
-    }
-    // see Note [Event order]: the in-flight mark comes before the seqs are drawn.
-    await tx.query(
-      `SELECT pg_advisory_xact_lock_shared((k >> 31)::int, (k & 2147483647)::int)
-       FROM (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END AS k
-             FROM event_log.events_seq) s`,
-    );
-    // One statement, one jsonb array parameter (Note [Group commit]): the identities are claimed
-    // in key order (two transactions claiming overlapping identities wait for each other in the
-    // same order instead of deadlocking), and the events whose identity this statement claimed are
-    // inserted in arrival order, which is the order of their seqs.
+      if (!firsts.has(key)) firsts.set(key, json?.[i] ?? JSON.stringify(e));
+    });
+    // One statement, one jsonb array parameter (Note [Group commit]). `l` takes the in-flight
+    // mark (Note [Event order]) before any seq is drawn: every row of `x` joins its one row, and
+    // every insert reads from `x`. The identities are claimed in key order (two transactions
+    // claiming overlapping identities wait for each other in the same order instead of
+    // deadlocking), and the events whose identity this statement claimed are inserted in arrival
+    // order, which is the order of their seqs, with no ON CONFLICT of their own (see Note [Event
+    // identity]).
     const [r]: { n: number; max: string | null }[] = await tx.query(
-      `WITH x AS MATERIALIZED (
-         SELECT e, n, e->>'source' AS s, e->>'id' AS i FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n)),
+      `WITH l AS MATERIALIZED (
+         SELECT pg_advisory_xact_lock_shared((k >> 31)::int, (k & 2147483647)::int)
+         FROM (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END AS k
+               FROM event_log.events_seq) s),
+       x AS MATERIALIZED (
+         SELECT e, n, e->>'source' AS s, e->>'id' AS i
+         FROM l, jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n)),
        c AS (
          INSERT INTO event_log.event_ids (source, id, time)
-         SELECT s, i, (e->>'time')::timestamptz FROM x ORDER BY s, i
+         SELECT s, i, (e->>'time')::timestamptz FROM x ORDER BY s COLLATE "C", i COLLATE "C"
          ON CONFLICT DO NOTHING
          RETURNING source, id),
        ins AS (
@@ -117,10 +146,9 @@ export class EventsRepository {
          SELECT x.i, x.s, e->>'type', e->>'subject', (e->>'time')::timestamptz, e,
            COALESCE(e->>'project', e->'data'->>'project')
          FROM x JOIN c ON c.source = x.s AND c.id = x.i ORDER BY x.n
-         ON CONFLICT DO NOTHING
          RETURNING seq)
        SELECT count(*)::int AS n, max(seq)::text AS max FROM ins`,
-      [JSON.stringify([...firsts.values()])],
+      [`[${[...firsts.values()].join(',')}]`],
     );
     return { stored: r?.n ?? 0, maxSeq: r?.max ?? undefined };
   }

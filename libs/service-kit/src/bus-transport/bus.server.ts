@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { Bus, HandlerOutcome, LoggerLike, MessageContext, Outcome } from '@nephele/bus';
+import { BatchItem, Bus, HandlerOutcome, LoggerLike, MessageContext, Outcome } from '@nephele/bus';
 import { CloudEvent, findMessageDefinition, QueueSpec } from '@nephele/contracts';
 import { topicMatches } from '@nephele/util';
 import { BusQueueTuning } from './queue-tuning';
@@ -11,8 +11,11 @@ export interface BusHandlerExtras {
   queue: QueueSpec;
 }
 
-/** What a batch handler of a batching queue receives (and answers with one outcome per item). */
-export type BusBatch = { event: CloudEvent; ctx: MessageContext }[];
+/**
+ * What a batch handler of a batching queue receives (and answers with one outcome per item): each
+ * message's event and, in `json`, the body it was parsed from.
+ */
+export type BusBatch = BatchItem[];
 
 interface Route {
   spec: QueueSpec;
