@@ -51,6 +51,8 @@ export class RabbitMqBus implements Bus {
   private closing = false;
   private attempt = 0;
   private readyWaiters: (() => void)[] = [];
+  /** Connected with every subscription consuming again: what isReady says and publishes wait for. */
+  private ready = false;
   private reconnectTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: RabbitBusOptions) {
@@ -64,7 +66,7 @@ export class RabbitMqBus implements Bus {
   }
 
   isReady(): boolean {
-    return !!this.pub && !this.closing;
+    return this.ready && !this.closing;
   }
 
   /**
@@ -81,6 +83,7 @@ export class RabbitMqBus implements Bus {
       );
       this.conn = undefined;
       this.pub = undefined;
+      this.ready = false;
       this.rpc.lost();
       this.scheduleReconnect();
     }
@@ -107,6 +110,9 @@ export class RabbitMqBus implements Bus {
     this.attempt = 0;
     for (const a of this.subs) if (!a.cancelled) await this.consume(a);
     await this.rpc.resume();
+    // Ready only now: a publish that waited for the connection (or a check of /readyz) must find
+    // this service's own queues declared and bound again, or what it publishes to them is unroutable.
+    this.ready = true;
     const waiters = this.readyWaiters;
     this.readyWaiters = [];
     waiters.forEach((w) => w());
@@ -121,6 +127,7 @@ export class RabbitMqBus implements Bus {
 
   private onConnectionLost(): void {
     this.pub = undefined;
+    this.ready = false;
     this.conn = undefined;
     for (const a of this.subs) a.channel = undefined;
     this.rpc.lost();
@@ -143,6 +150,7 @@ export class RabbitMqBus implements Bus {
         }
         this.conn = undefined;
         this.pub = undefined;
+        this.ready = false;
         this.rpc.lost();
         this.scheduleReconnect();
       });
@@ -150,7 +158,7 @@ export class RabbitMqBus implements Bus {
   }
 
   private waitReady(): Promise<void> {
-    if (this.pub) return Promise.resolve();
+    if (this.ready) return Promise.resolve();
     const timeout = this.opts.publishTimeoutMs ?? 30_000;
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`bus not connected after ${timeout} ms`)), timeout);
