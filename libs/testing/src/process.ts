@@ -7,16 +7,30 @@ import { waitFor } from './wait';
 export const WORKSPACE_ROOT = path.resolve(__dirname, '../../..');
 
 /** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Note [Test ports]
+// A port for a service a test starts is probed free, then handed to the child, which listens on it
+// later. `listen(0)` takes it from the kernel's ephemeral range (32768–60999 here), the same range
+// every outbound connection's local port comes from: with two E2E lanes opening connections,
+// another socket took a probed port before the child bound it (seen in CI: EADDRINUSE on the
+// all-in-one's PORT). So ports come from 20000–32767 instead — below that range, where no
+// outbound connection lands — at random, and each is probed on every address before it is given.
+const TEST_PORTS = { from: 20_000, to: 32_767 };
+
+function probe(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, '0.0.0.0', () => s.close(() => resolve(true)));
   });
+}
+
+/** A TCP port free on every address, outside the ephemeral range (Note [Test ports]). */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = TEST_PORTS.from + Math.floor(Math.random() * (TEST_PORTS.to - TEST_PORTS.from + 1));
+    if (await probe(port)) return port;
+  }
+  throw new Error(`no free port in ${TEST_PORTS.from}–${TEST_PORTS.to} after 200 tries`);
 }
 
 /**
