@@ -173,7 +173,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     let claimed = 0;
     await Promise.all(
       Array.from({ length: STAGED }, async () => {
-        const r = await this.fire(at, undefined, [], at).catch((e: Error) => {
+        const r = await this.fire(at, undefined, [], true).catch((e: Error) => {
           this.log.warn({ err: e.message }, 'staging schedule firings failed; will fire when due');
           return undefined;
         });
@@ -198,23 +198,23 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
    * (`FOR UPDATE SKIP LOCKED`: replicas and workers take disjoint batches) and fires them in that
    * transaction; with `policyId`, only that one; never those in `skip` (failed earlier in this
    * pass). Returns how many were claimed, and when the batch failed (rolled back, so unclaimed
-   * again) the ids to retry one by one. With `stagedAt` (= `now`, ahead of the clock) the batch
+   * again) the ids to retry one by one. `staged`: `now` is ahead of the clock and the batch
    * commits at that time (Note [Staged firings]).
    */
   async fire(
     now: Date,
     policyId?: string,
     skip: readonly string[] = [],
-    stagedAt?: Date,
+    staged = false,
   ): Promise<{ claimed: number; failed: string[] }> {
     let claimedIds: string[] = [];
     let outcomes: PolicyOutcome[] = [];
     try {
       const r = await this.repo.transaction(async (tx) => {
-        const limit = stagedAt ? STAGED_BATCH : BATCH;
+        const limit = staged ? STAGED_BATCH : BATCH;
         const due = await this.policies.claimDueWithGroups(tx, now, policyId, skip, limit);
         claimedIds = due.map((c) => c.policy.id);
-        if (due.length) outcomes = await this.fireTogether(tx, due, stagedAt);
+        if (due.length) outcomes = await this.fireTogether(tx, due, staged ? now : undefined);
         return { claimed: due.length, failed: [] };
       });
       // Committed: publish and wake the converger once the pass has fired everything due.
